@@ -1,0 +1,1 @@
+"""The assessment service of the guidance suite."""

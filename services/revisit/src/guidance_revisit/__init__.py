@@ -1,0 +1,1 @@
+"""The revisit service of the guidance suite."""
