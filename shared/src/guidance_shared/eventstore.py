@@ -1,0 +1,333 @@
+"""The event store: streams of events per aggregate, a global order, and the outbox.
+
+One ``append`` writes the events, their outbox rows and the position counter
+in a single transaction, so an accepted command can never lose its events
+and an event can never be published without having been stored.
+
+Global positions come from a one-row counter that the appending transaction
+updates first. The row lock is held until commit, so positions are handed out
+in commit order: a reader that has seen position N will never later find a
+new event below N (the outbox relay relies on this).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from guidance_shared.envelope import Envelope, dump_json
+from guidance_shared.errors import ConcurrencyError
+
+GENESIS_HASH = "0" * 64
+NEW_STREAM = 0
+"""Expected version of a stream that must not exist yet."""
+
+METADATA = MetaData()
+_BigInt = BigInteger().with_variant(Integer, "sqlite")
+
+events_table = Table(
+    "es_events",
+    METADATA,
+    Column("position", _BigInt, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(64), nullable=False),
+    Column("stream_type", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("meta", Text, nullable=False),
+    Column("occurred_at", String(40), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream_id", "version", name="uq_es_events_stream_version"),
+)
+
+counter_table = Table(
+    "es_counter",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_position", _BigInt, nullable=False),
+)
+
+outbox_table = Table(
+    "es_outbox",
+    METADATA,
+    Column("position", _BigInt, primary_key=True, autoincrement=False),
+    Column("topic", String(128), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("published_at", String(40), nullable=True),
+)
+Index(
+    "ix_es_outbox_pending",
+    outbox_table.c.position,
+    sqlite_where=outbox_table.c.published_at.is_(None),
+    postgresql_where=outbox_table.c.published_at.is_(None),
+)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event a command decided on, before it has a place in the store."""
+
+    type: str  # CloudEvents type, e.g. guidance.GuidanceIssued.v1
+    data: dict[str, Any]
+    id: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Who and what caused an event; travels as CloudEvents extensions."""
+
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    traceparent: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.extra)
+        for key in ("correlation_id", "causation_id", "traceparent"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    event_id: str
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    data: dict[str, Any]
+    meta: dict[str, Any]
+    occurred_at: datetime
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    stream_id: str
+    version: int
+    position: int
+    reason: str
+
+
+@dataclass
+class VerifyReport:
+    streams: int = 0
+    events: int = 0
+    breaks: list[ChainBreak] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+def event_hash(prev_hash: str, stream_id: str, version: int, event_id: str, event_type: str,
+               data_json: str, occurred_at: str) -> str:
+    """The link of the chain: any change to an event or its order changes every later hash."""
+    material = "\x1f".join([prev_hash, stream_id, str(version), event_id, event_type, data_json, occurred_at])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+class EventStore:
+    """Append-only streams with optimistic concurrency and a transactional outbox."""
+
+    def __init__(self, engine: Engine, *, source: str, topic: str,
+                 dataschema: Any = None) -> None:
+        """``source`` is the CloudEvents source (``/guidance/intake``); ``topic`` the logical
+        topic this service publishes to; ``dataschema`` maps a type to its schema URI."""
+        self.engine = engine
+        self.source = source
+        self.topic = topic
+        self._dataschema = dataschema
+
+    def create_schema(self) -> None:
+        METADATA.create_all(self.engine)
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(counter_table.c.id).where(counter_table.c.id == 1)).first()
+            if exists is None:
+                conn.execute(insert(counter_table).values(id=1, last_position=0))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def append(self, stream_id: str, stream_type: str, expected_version: int, events: Sequence[NewEvent],
+               *, metadata: Metadata | None = None, conn: Connection | None = None) -> list[StoredEvent]:
+        """Append after ``expected_version`` or raise ConcurrencyError; outbox rows go in the same transaction."""
+        if conn is None:
+            with self.engine.begin() as own:
+                return self._append(own, stream_id, stream_type, expected_version, events, metadata)
+        return self._append(conn, stream_id, stream_type, expected_version, events, metadata)
+
+    def _append(self, conn: Connection, stream_id: str, stream_type: str, expected_version: int,
+                events: Sequence[NewEvent], metadata: Metadata | None) -> list[StoredEvent]:
+        if not events:
+            return []
+        meta = (metadata or Metadata()).as_dict()
+        # Take the counter row lock first: it orders positions by commit and serialises appends.
+        last_position = conn.execute(
+            update(counter_table)
+            .where(counter_table.c.id == 1)
+            .values(last_position=counter_table.c.last_position + len(events))
+            .returning(counter_table.c.last_position)
+        ).scalar_one() - len(events)
+        head = conn.execute(
+            select(events_table.c.version, events_table.c.hash)
+            .where(events_table.c.stream_id == stream_id)
+            .order_by(events_table.c.version.desc())
+            .limit(1)
+        ).first()
+        current_version, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        if current_version != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, current_version)
+
+        stored: list[StoredEvent] = []
+        event_rows: list[dict[str, Any]] = []
+        outbox_rows: list[dict[str, Any]] = []
+        meta_json = dump_json(meta)
+        for offset, new in enumerate(events, start=1):
+            version = expected_version + offset
+            position = last_position + offset
+            event_id = new.id or str(uuid.uuid4())
+            occurred = (new.occurred_at or datetime.now(UTC)).astimezone(UTC)
+            occurred_text = occurred.isoformat()
+            data_json = dump_json(new.data)
+            digest = event_hash(prev_hash, stream_id, version, event_id, new.type, data_json, occurred_text)
+            event_rows.append({
+                "position": position, "event_id": event_id, "stream_id": stream_id,
+                "stream_type": stream_type, "version": version, "event_type": new.type,
+                "data": data_json, "meta": meta_json, "occurred_at": occurred_text,
+                "prev_hash": prev_hash, "hash": digest,
+            })
+            event = StoredEvent(position, event_id, stream_id, stream_type, version, new.type,
+                                new.data, meta, occurred, prev_hash, digest)
+            stored.append(event)
+            outbox_rows.append(self._outbox_row(event))
+            prev_hash = digest
+        conn.execute(insert(events_table), event_rows)
+        conn.execute(insert(outbox_table), outbox_rows)
+        return stored
+
+    def _outbox_row(self, event: StoredEvent) -> dict[str, Any]:
+        envelope = self.envelope(event)
+        record = envelope.to_record(self.topic)
+        headers = {name: value.decode("utf-8") for name, value in record.headers}
+        return {
+            "position": event.position, "topic": self.topic, "key": event.stream_id,
+            "headers": json.dumps(headers, ensure_ascii=False), "value": record.value.decode("utf-8"),
+            "published_at": None,
+        }
+
+    def envelope(self, event: StoredEvent) -> Envelope:
+        return Envelope(
+            id=event.event_id,
+            type=event.type,
+            source=self.source,
+            subject=event.stream_id,
+            time=event.occurred_at,
+            data=event.data,
+            dataschema=self._dataschema(event.type) if self._dataschema else None,
+            sequence=event.version,
+            correlationid=event.meta.get("correlation_id"),
+            causationid=event.meta.get("causation_id"),
+            traceparent=event.meta.get("traceparent"),
+        )
+
+    def load(self, stream_id: str, *, conn: Connection | None = None) -> list[StoredEvent]:
+        query = select(events_table).where(events_table.c.stream_id == stream_id).order_by(events_table.c.version)
+        return [_row_to_event(row) for row in self._rows(query, conn)]
+
+    def version(self, stream_id: str, *, conn: Connection | None = None) -> int:
+        query = select(func.max(events_table.c.version)).where(events_table.c.stream_id == stream_id)
+        rows = self._rows(query, conn)
+        return int(rows[0][0] or 0)
+
+    def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events in global order; positions are dense and commit-ordered."""
+        query = (select(events_table).where(events_table.c.position > after_position)
+                 .order_by(events_table.c.position).limit(limit))
+        return [_row_to_event(row) for row in self._rows(query, None)]
+
+    def _rows(self, query: Any, conn: Connection | None) -> list[Any]:
+        if conn is not None:
+            return list(conn.execute(query))
+        with self.engine.connect() as own:
+            return list(own.execute(query))
+
+    def verify(self, stream_id: str | None = None) -> VerifyReport:
+        """Recompute every hash; report each event whose content or place in its stream was altered."""
+        query = select(events_table).order_by(events_table.c.stream_id, events_table.c.version)
+        if stream_id is not None:
+            query = query.where(events_table.c.stream_id == stream_id)
+        report = VerifyReport()
+        current: str | None = None
+        prev_hash = GENESIS_HASH
+        expected_version = 0
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                if row.stream_id != current:
+                    current, prev_hash, expected_version = row.stream_id, GENESIS_HASH, 0
+                    report.streams += 1
+                report.events += 1
+                expected_version += 1
+                problem = _check_link(row, prev_hash, expected_version)
+                if problem:
+                    report.breaks.append(ChainBreak(row.stream_id, row.version, row.position, problem))
+                prev_hash = row.hash
+        return report
+
+
+def _check_link(row: Any, prev_hash: str, expected_version: int) -> str | None:
+    if row.version != expected_version:
+        return f"version {row.version} where {expected_version} was expected (an event is missing)"
+    if row.prev_hash != prev_hash:
+        return "previous-hash link does not match the previous event"
+    digest = event_hash(prev_hash, row.stream_id, row.version, row.event_id, row.event_type, row.data,
+                        row.occurred_at)
+    if digest != row.hash:
+        return "content does not match its hash (the event was altered)"
+    return None
+
+
+def _row_to_event(row: Any) -> StoredEvent:
+    return StoredEvent(
+        position=row.position, event_id=row.event_id, stream_id=row.stream_id,
+        stream_type=row.stream_type, version=row.version, type=row.event_type,
+        data=json.loads(row.data), meta=json.loads(row.meta),
+        occurred_at=datetime.fromisoformat(row.occurred_at),
+        prev_hash=row.prev_hash, hash=row.hash,
+    )
+

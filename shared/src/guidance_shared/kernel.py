@@ -1,0 +1,29 @@
+"""Wiring of the kernel's adapters from settings: the one place that chooses them."""
+
+from __future__ import annotations
+
+from guidance_shared.settings import Settings
+from guidance_shared.topics import EVENT_TOPICS
+from guidance_shared.transport.base import Transport
+
+SERVICE_GROUPS = ("intake", "revisit", "disclosure", "assessment")
+
+
+def make_transport(settings: Settings) -> Transport:
+    if settings.transport == "kafka":
+        from guidance_shared.transport.kafka_transport import KafkaTransport
+
+        return KafkaTransport(settings.kafka_bootstrap_servers, prefix=settings.topic_prefix,
+                              replication_factor=settings.topic_replication_factor)
+    from guidance_shared.transport.embedded import EmbeddedTransport
+
+    return EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)
+
+
+def all_topics() -> list[str]:
+    """The four event topics and each service group's dead-letter topic (logical names)."""
+    return [*EVENT_TOPICS, *(f"{group}.dlq" for group in SERVICE_GROUPS)]
+
+
+def provision(transport: Transport, settings: Settings) -> None:
+    transport.create_topics(all_topics(), settings.topic_partitions)

@@ -1,0 +1,80 @@
+"""Settings, only from environment variables (12-factor). One table in the README lists them all."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PORTS = {"intake": 8001, "revisit": 8002, "disclosure": 8003, "assessment": 8004}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    database_url: str
+    transport: str  # "embedded" or "kafka"
+    embedded_log: str
+    kafka_bootstrap_servers: str
+    topic_prefix: str
+    topic_partitions: int
+    topic_replication_factor: int
+    http_host: str
+    http_port: int
+    log_level: str
+    log_json: bool
+    schema_base_uri: str
+    consumer_batch: int
+    consumer_max_retries: int
+    relay_batch: int
+    ready_max_lag: int
+    var_dir: Path = field(default=Path("var"))
+
+    @classmethod
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("GUIDANCE_VAR_DIR", "var"))
+        transport = env.get("GUIDANCE_TRANSPORT", "embedded").strip().lower()
+        if transport not in ("embedded", "kafka"):
+            raise SettingsError(f"GUIDANCE_TRANSPORT must be 'embedded' or 'kafka', not {transport!r}")
+        bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        if transport == "kafka" and not bootstrap:
+            raise SettingsError("GUIDANCE_TRANSPORT=kafka needs KAFKA_BOOTSTRAP_SERVERS (host:port[,host:port])")
+        return cls(
+            service=service,
+            database_url=env.get("GUIDANCE_DATABASE_URL", f"sqlite:///{var_dir / service}.sqlite"),
+            transport=transport,
+            embedded_log=env.get("GUIDANCE_EMBEDDED_LOG", str(var_dir / "embedded-log.sqlite")),
+            kafka_bootstrap_servers=bootstrap,
+            topic_prefix=env.get("GUIDANCE_TOPIC_PREFIX", ""),
+            topic_partitions=_int(env, "GUIDANCE_TOPIC_PARTITIONS", 3, minimum=1),
+            topic_replication_factor=_int(env, "GUIDANCE_TOPIC_REPLICATION_FACTOR", 1, minimum=1),
+            http_host=env.get("GUIDANCE_HTTP_HOST", "127.0.0.1"),
+            http_port=_int(env, "GUIDANCE_HTTP_PORT", PORTS.get(service, 8000), minimum=1),
+            log_level=env.get("GUIDANCE_LOG_LEVEL", "INFO").upper(),
+            log_json=env.get("GUIDANCE_LOG_JSON", "true").lower() not in ("0", "false", "no"),
+            schema_base_uri=env.get("GUIDANCE_SCHEMA_BASE_URI", "urn:guidance:schema:"),
+            consumer_batch=_int(env, "GUIDANCE_CONSUMER_BATCH", 1000, minimum=1),
+            consumer_max_retries=_int(env, "GUIDANCE_CONSUMER_MAX_RETRIES", 3, minimum=1),
+            relay_batch=_int(env, "GUIDANCE_RELAY_BATCH", 1000, minimum=1),
+            ready_max_lag=_int(env, "GUIDANCE_READY_MAX_LAG", 10000, minimum=0),
+            var_dir=var_dir,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value

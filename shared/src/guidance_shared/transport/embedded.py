@@ -1,0 +1,307 @@
+"""The embedded log: Kafka's semantics in one SQLite file, for a laptop with nothing but Python.
+
+Topics have partitions; a record's partition is murmur2(key) like Kafka's
+default partitioner; offsets are dense per partition; consumer groups share
+partitions among live members (heartbeats) and keep committed offsets. It is
+not fast or distributed; it is faithful enough that the same contract tests
+pass against it and against a real broker.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+
+from kafka.partitioner.default import murmur2
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from guidance_shared.db import make_engine
+from guidance_shared.transport.base import (
+    ConsumedRecord,
+    Consumer,
+    PositionLookup,
+    Producer,
+    PublishError,
+    Record,
+    TopicPartition,
+    Transport,
+    TransportError,
+)
+
+METADATA = MetaData()
+topics_table = Table(
+    "el_topics", METADATA,
+    Column("name", String(200), primary_key=True),
+    Column("partitions", Integer, nullable=False),
+)
+ends_table = Table(
+    "el_partition_ends", METADATA,
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("next_offset", Integer, nullable=False),
+)
+records_table = Table(
+    "el_records", METADATA,
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", Integer, primary_key=True),
+    Column("key", LargeBinary, nullable=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("timestamp_ms", Integer, nullable=False),
+)
+group_offsets_table = Table(
+    "el_group_offsets", METADATA,
+    Column("group_id", String(200), primary_key=True),
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("next_offset", Integer, nullable=False),
+)
+members_table = Table(
+    "el_members", METADATA,
+    Column("group_id", String(200), primary_key=True),
+    Column("member_id", String(64), primary_key=True),
+    Column("heartbeat", Float, nullable=False),
+)
+
+SESSION_TIMEOUT_S = 10.0
+
+
+def partition_for(key: bytes | None, partitions: int, counter: int = 0) -> int:
+    """Kafka's default: murmur2 of the key, positive, modulo the partition count."""
+    if key is None:
+        return counter % partitions
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class EmbeddedTransport(Transport):
+    def __init__(self, path_or_url: str, *, default_partitions: int = 3) -> None:
+        url = path_or_url if "://" in path_or_url else f"sqlite:///{path_or_url}"
+        self.engine: Engine = make_engine(url)
+        self.default_partitions = default_partitions
+        METADATA.create_all(self.engine)
+
+    def producer(self) -> Producer:
+        return EmbeddedProducer(self)
+
+    def consumer(self, group: str, *, client_id: str | None = None) -> Consumer:
+        return EmbeddedConsumer(self, group)
+
+    def create_topics(self, topics: Sequence[str], partitions: int) -> None:
+        with self.engine.begin() as conn:
+            for topic in topics:
+                exists = conn.execute(select(topics_table.c.name).where(topics_table.c.name == topic)).first()
+                if exists:
+                    continue
+                conn.execute(insert(topics_table).values(name=topic, partitions=partitions))
+                conn.execute(insert(ends_table),
+                             [{"topic": topic, "partition": p, "next_offset": 0} for p in range(partitions)])
+
+    def partitions(self, topic: str) -> int:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(topics_table.c.partitions).where(topics_table.c.name == topic)).scalar()
+        if value is None:
+            raise TransportError(f"topic {topic!r} does not exist; provision it first")
+        return int(value)
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ends_table.c.partition, ends_table.c.next_offset)
+                                .where(ends_table.c.topic == topic))
+            return {int(r.partition): int(r.next_offset) for r in rows}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class EmbeddedProducer(Producer):
+    def __init__(self, transport: EmbeddedTransport) -> None:
+        self.transport = transport
+        self._partition_counts: dict[str, int] = {}
+        self._round_robin = 0
+
+    def publish(self, records: Sequence[Record]) -> None:
+        """Append the whole batch in one transaction: acknowledged means committed."""
+        if not records:
+            return
+        try:
+            with self.transport.engine.begin() as conn:
+                for record in records:
+                    count = self._partitions(conn, record.topic)
+                    self._round_robin += 1
+                    partition = partition_for(record.key, count, self._round_robin)
+                    offset = conn.execute(
+                        update(ends_table)
+                        .where(ends_table.c.topic == record.topic, ends_table.c.partition == partition)
+                        .values(next_offset=ends_table.c.next_offset + 1)
+                        .returning(ends_table.c.next_offset)
+                    ).scalar_one() - 1
+                    conn.execute(insert(records_table).values(
+                        topic=record.topic, partition=partition, offset=offset, key=record.key,
+                        value=record.value,
+                        headers=json.dumps([[k, v.decode("utf-8", "surrogateescape")] for k, v in record.headers]),
+                        timestamp_ms=int(time.time() * 1000),
+                    ))
+        except OperationalError as exc:
+            raise PublishError(f"embedded log unavailable: {exc}") from exc
+
+    def _partitions(self, conn: Connection, topic: str) -> int:
+        if topic not in self._partition_counts:
+            count = conn.execute(select(topics_table.c.partitions).where(topics_table.c.name == topic)).scalar()
+            if count is None:
+                raise PublishError(f"topic {topic!r} does not exist; provision it first")
+            self._partition_counts[topic] = int(count)
+        return self._partition_counts[topic]
+
+    def close(self) -> None:
+        """Nothing to release: the transport owns the connection pool."""
+
+
+class EmbeddedConsumer(Consumer):
+    def __init__(self, transport: EmbeddedTransport, group: str) -> None:
+        self.transport = transport
+        self.group = group
+        self.member_id = str(uuid.uuid4())
+        self.topics: list[str] = []
+        self.position_lookup: PositionLookup = lambda _tp: None
+        self.assignment: list[TopicPartition] = []
+        self.positions: dict[TopicPartition, int] = {}
+        self._last_heartbeat = 0.0
+
+    def subscribe(self, topics: Sequence[str], position_lookup: PositionLookup) -> None:
+        self.topics = list(topics)
+        self.position_lookup = position_lookup
+        self._heartbeat(force=True)
+
+    def _heartbeat(self, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._last_heartbeat < 1.0:
+            return
+        self._last_heartbeat = now
+        engine = self.transport.engine
+        with engine.begin() as conn:
+            updated = conn.execute(update(members_table)
+                                   .where(members_table.c.group_id == self.group,
+                                          members_table.c.member_id == self.member_id)
+                                   .values(heartbeat=now)).rowcount
+            if not updated:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(members_table).values(group_id=self.group, member_id=self.member_id,
+                                                                  heartbeat=now))
+                except IntegrityError:
+                    pass
+            conn.execute(delete(members_table).where(members_table.c.group_id == self.group,
+                                                     members_table.c.heartbeat < now - SESSION_TIMEOUT_S))
+            members = sorted(r[0] for r in conn.execute(
+                select(members_table.c.member_id).where(members_table.c.group_id == self.group)))
+        self._rebalance(members)
+
+    def _rebalance(self, members: list[str]) -> None:
+        """Range-style assignment: every live member computes the same split independently."""
+        every = sorted(
+            TopicPartition(topic, p)
+            for topic in self.topics
+            for p in range(self.transport.partitions(topic))
+        )
+        index = members.index(self.member_id) if self.member_id in members else 0
+        mine = [tp for i, tp in enumerate(every) if i % max(len(members), 1) == index]
+        if mine == self.assignment:
+            return
+        self.assignment = mine
+        committed = self._committed(mine)
+        self.positions = {}
+        for tp in mine:
+            stored = self.position_lookup(tp)
+            self.positions[tp] = stored if stored is not None else committed.get(tp, 0)
+
+    def _committed(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        with self.transport.engine.connect() as conn:
+            rows = conn.execute(select(group_offsets_table).where(group_offsets_table.c.group_id == self.group))
+            return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows
+                    if TopicPartition(r.topic, r.partition) in tps}
+
+    def poll(self, max_records: int, timeout_s: float) -> list[ConsumedRecord]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._heartbeat()
+            records = self._fetch(max_records)
+            if records or time.monotonic() >= deadline:
+                return records
+            time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+
+    def _fetch(self, max_records: int) -> list[ConsumedRecord]:
+        if not self.assignment:
+            return []
+        condition = or_(*[
+            and_(records_table.c.topic == tp.topic, records_table.c.partition == tp.partition,
+                 records_table.c.offset >= self.positions[tp])
+            for tp in self.assignment
+        ])
+        with self.transport.engine.connect() as conn:
+            rows = list(conn.execute(
+                select(records_table).where(condition)
+                .order_by(records_table.c.topic, records_table.c.partition, records_table.c.offset)
+                .limit(max_records)
+            ))
+        out = [
+            ConsumedRecord(
+                topic=r.topic, partition=r.partition, offset=r.offset, key=r.key, value=r.value,
+                headers=tuple((k, v.encode("utf-8", "surrogateescape")) for k, v in json.loads(r.headers)),
+                timestamp_ms=r.timestamp_ms,
+            )
+            for r in rows
+        ]
+        for record in out:
+            self.positions[record.tp] = record.offset + 1
+        return out
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        if tp in self.positions:
+            self.positions[tp] = offset
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        with self.transport.engine.begin() as conn:
+            for tp, offset in offsets.items():
+                changed = conn.execute(update(group_offsets_table).where(
+                    group_offsets_table.c.group_id == self.group, group_offsets_table.c.topic == tp.topic,
+                    group_offsets_table.c.partition == tp.partition).values(next_offset=offset)).rowcount
+                if not changed:
+                    conn.execute(insert(group_offsets_table).values(
+                        group_id=self.group, topic=tp.topic, partition=tp.partition, next_offset=offset))
+
+    def lag(self) -> dict[TopicPartition, int]:
+        ends: dict[str, dict[int, int]] = {}
+        out: dict[TopicPartition, int] = {}
+        for tp in self.assignment:
+            if tp.topic not in ends:
+                ends[tp.topic] = self.transport.end_offsets(tp.topic)
+            out[tp] = max(ends[tp.topic].get(tp.partition, 0) - self.positions.get(tp, 0), 0)
+        return out
+
+    def close(self) -> None:
+        with self.transport.engine.begin() as conn:
+            conn.execute(delete(members_table).where(members_table.c.group_id == self.group,
+                                                     members_table.c.member_id == self.member_id))
+        self.assignment = []
+

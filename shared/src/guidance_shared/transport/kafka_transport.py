@@ -1,0 +1,235 @@
+"""The real transport: Apache Kafka through kafka-python.
+
+The producer is idempotent with ``acks=all`` (kafka-python 3 defaults, set
+explicitly so a reader sees them), so a retried send never duplicates or
+reorders within a partition. ``publish`` flushes and checks every future:
+it returns only when the whole batch is acknowledged. The consumer never
+auto-commits; it resumes where the caller's projection database says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import structlog
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaTP
+from kafka.admin import NewTopic
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from guidance_shared.transport.base import (
+    ConsumedRecord,
+    Consumer,
+    PositionLookup,
+    Producer,
+    PublishError,
+    Record,
+    TopicPartition,
+    Transport,
+    TransportError,
+)
+
+log = structlog.get_logger(__name__)
+
+
+class KafkaTransport(Transport):
+    def __init__(self, bootstrap_servers: str, *, prefix: str = "", replication_factor: int = 1,
+                 client_options: Mapping[str, Any] | None = None) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.prefix = prefix
+        self.replication_factor = replication_factor
+        self.client_options = dict(client_options or {})
+
+    def physical(self, topic: str) -> str:
+        return f"{self.prefix}.{topic}" if self.prefix else topic
+
+    def logical(self, topic: str) -> str:
+        return topic[len(self.prefix) + 1:] if self.prefix and topic.startswith(self.prefix + ".") else topic
+
+    def producer(self) -> Producer:
+        return KafkaRecordProducer(self)
+
+    def consumer(self, group: str, *, client_id: str | None = None) -> Consumer:
+        return KafkaRecordConsumer(self, group, client_id=client_id)
+
+    def create_topics(self, topics: Sequence[str], partitions: int) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, **self.client_options)
+        try:
+            existing = set(admin.list_topics())
+            new = [
+                NewTopic(self.physical(t), partitions, self.replication_factor,
+                         topic_configs={"retention.ms": "-1", "cleanup.policy": "delete"})
+                for t in topics if self.physical(t) not in existing
+            ]
+            if new:
+                with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently: fine
+                    admin.create_topics(new)
+        finally:
+            admin.close()
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap_servers, **self.client_options)
+        try:
+            name = self.physical(topic)
+            parts = consumer.partitions_for_topic(name) or set()
+            ends = consumer.end_offsets([KafkaTP(name, p) for p in parts])
+            return {tp.partition: offset for tp, offset in ends.items()}
+        finally:
+            consumer.close()
+
+
+class KafkaRecordProducer(Producer):
+    def __init__(self, transport: KafkaTransport, *, flush_timeout_s: float = 30.0) -> None:
+        self.transport = transport
+        self.flush_timeout_s = flush_timeout_s
+        self._producer: KafkaProducer | None = None
+
+    def _client(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.transport.bootstrap_servers,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                batch_size=256 * 1024,
+                max_block_ms=5000,  # fail fast when the broker is away; the relay retries
+                request_timeout_ms=10000,
+                delivery_timeout_ms=30000,
+                **self.transport.client_options,
+            )
+        return self._producer
+
+    def publish(self, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        try:
+            producer = self._client()
+            futures = [
+                producer.send(self.transport.physical(r.topic), key=r.key, value=r.value, headers=list(r.headers))
+                for r in records
+            ]
+            producer.flush(timeout=self.flush_timeout_s)
+            for future in futures:
+                future.get(timeout=0)
+        except Exception as exc:
+            # After a failed batch the producer's state is unknown; start clean next time.
+            self._reset()
+            raise PublishError(f"Kafka did not acknowledge the batch: {exc.__class__.__name__}: {exc}") from exc
+
+    def _reset(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=0)
+            except Exception:  # closing a broken client must not mask the original error
+                log.debug("producer.close_failed", exc_info=True)
+            self._producer = None
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=10)
+            self._producer = None
+
+
+class _SeekToStored(ConsumerRebalanceListener):
+    """On assignment, resume each partition where the caller's database says."""
+
+    def __init__(self, owner: KafkaRecordConsumer) -> None:
+        self.owner = owner
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.owner.assignment = [tp for tp in self.owner.assignment
+                                 if KafkaTP(self.owner.transport.physical(tp.topic), tp.partition) not in revoked]
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        owner = self.owner
+        for ktp in assigned:
+            tp = TopicPartition(owner.transport.logical(ktp.topic), ktp.partition)
+            stored = owner.position_lookup(tp)
+            if stored is not None:
+                owner.client.seek(ktp, stored)
+            elif owner.client.committed(ktp) is None:
+                owner.client.seek_to_beginning(ktp)
+        owner.assignment = sorted(
+            TopicPartition(owner.transport.logical(k.topic), k.partition) for k in owner.client.assignment())
+
+
+class KafkaRecordConsumer(Consumer):
+    def __init__(self, transport: KafkaTransport, group: str, *, client_id: str | None = None) -> None:
+        self.transport = transport
+        self.group = group
+        self.assignment: list[TopicPartition] = []
+        self.position_lookup: PositionLookup = lambda _tp: None
+        options: dict[str, Any] = {
+            "bootstrap_servers": transport.bootstrap_servers,
+            "group_id": group,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "max_poll_records": 2000,
+            "fetch_max_bytes": 64 * 1024 * 1024,
+            "max_partition_fetch_bytes": 16 * 1024 * 1024,
+            **transport.client_options,
+        }
+        if client_id:
+            options["client_id"] = client_id
+        try:
+            self.client = KafkaConsumer(**options)
+        except KafkaError as exc:
+            raise TransportError(f"cannot reach Kafka at {transport.bootstrap_servers}: {exc}") from exc
+
+    def subscribe(self, topics: Sequence[str], position_lookup: PositionLookup) -> None:
+        self.position_lookup = position_lookup
+        self.client.subscribe([self.transport.physical(t) for t in topics], listener=_SeekToStored(self))
+
+    def poll(self, max_records: int, timeout_s: float) -> list[ConsumedRecord]:
+        try:
+            batches = self.client.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise TransportError(f"poll failed: {exc}") from exc
+        out: list[ConsumedRecord] = []
+        for ktp, messages in batches.items():
+            topic = self.transport.logical(ktp.topic)
+            out.extend(
+                ConsumedRecord(
+                    topic=topic, partition=ktp.partition, offset=m.offset, key=m.key, value=m.value,
+                    headers=tuple((k, v if isinstance(v, bytes) else bytes(v or b"")) for k, v in m.headers),
+                    timestamp_ms=m.timestamp,
+                )
+                for m in messages
+            )
+        return out
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        ktp = KafkaTP(self.transport.physical(tp.topic), tp.partition)
+        if ktp in self.client.assignment():
+            self.client.seek(ktp, offset)
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        payload = {
+            KafkaTP(self.transport.physical(tp.topic), tp.partition): OffsetAndMetadata(offset, "", -1)
+            for tp, offset in offsets.items()
+        }
+        try:
+            self.client.commit(payload)
+        except KafkaError as exc:
+            # Harmless: the projection database holds the authoritative offsets.
+            log.warning("consumer.commit_failed", error=str(exc))
+
+    def lag(self) -> dict[TopicPartition, int]:
+        assigned = list(self.client.assignment())
+        if not assigned:
+            return {}
+        ends = self.client.end_offsets(assigned)
+        out: dict[TopicPartition, int] = {}
+        for ktp in assigned:
+            position = self.client.position(ktp)
+            out[TopicPartition(self.transport.logical(ktp.topic), ktp.partition)] = max(
+                ends.get(ktp, 0) - (position or 0), 0)
+        return out
+
+    def close(self) -> None:
+        self.client.close(autocommit=False)
