@@ -26,8 +26,9 @@ class EventStoreContract:
 
     @pytest.fixture
     def store(self, engine: Engine) -> EventStore:
-        store = EventStore(engine, source="/guidance/intake", topic="intake.events",
-                           dataschema=lambda t: f"urn:guidance:schema:{t}")
+        store = EventStore(
+            engine, source="/guidance/intake", topic="intake.events", dataschema=lambda t: f"urn:guidance:schema:{t}"
+        )
         store.create_schema()
         return store
 
@@ -60,21 +61,22 @@ class EventStoreContract:
         with engine.connect() as conn:
             assert conn.execute(select(events_table)).first() is None
             assert conn.execute(select(outbox_table)).first() is None
-        events = store.append("g-2", "Guidance", NEW_STREAM, issued(3),
-                              metadata=Metadata(correlation_id="corr-1"))
+        events = store.append("g-2", "Guidance", NEW_STREAM, issued(3), metadata=Metadata(correlation_id="corr-1"))
         with engine.connect() as conn:
             rows = list(conn.execute(select(outbox_table).order_by(outbox_table.c.position)))
         assert [r.position for r in rows] == [e.position for e in events]
         assert all(r.published_at is None and r.topic == "intake.events" and r.key == "g-2" for r in rows)
 
-    def test_outbox_holds_a_cloudevent_with_the_architecture_attributes(self, store: EventStore,
-                                                                       engine: Engine) -> None:
+    def test_outbox_holds_a_cloudevent_with_the_architecture_attributes(
+        self, store: EventStore, engine: Engine
+    ) -> None:
         import json
 
         from guidance_shared.transport.base import Record
 
-        [event] = store.append("g-1", "Guidance", NEW_STREAM, issued(1),
-                               metadata=Metadata(correlation_id="corr-1", causation_id="cmd-1"))
+        [event] = store.append(
+            "g-1", "Guidance", NEW_STREAM, issued(1), metadata=Metadata(correlation_id="corr-1", causation_id="cmd-1")
+        )
         with engine.connect() as conn:
             row = conn.execute(select(outbox_table)).one()
         headers = tuple((k, v.encode()) for k, v in json.loads(row.headers).items())
@@ -135,12 +137,13 @@ class EventStoreContract:
 
         def reader() -> None:
             last = 0
-            while not stop.is_set() or last < 240:
+            while True:
+                writers_done = stop.is_set()  # read the flag first: a later empty batch is then final
                 batch = store.read_all(after_position=last, limit=50)
                 for e in batch:
                     seen.append(e.position)
                     last = e.position
-                if stop.is_set() and not batch:
+                if writers_done and not batch:
                     break
 
         writers = [threading.Thread(target=writer, args=(p,)) for p in ("x", "y", "z")]
@@ -165,8 +168,11 @@ class EventStoreContract:
     def test_verify_detects_an_altered_event(self, store: EventStore, engine: Engine) -> None:
         store.append("a", "Guidance", NEW_STREAM, issued(3))
         with engine.begin() as conn:
-            conn.execute(update(events_table).where(events_table.c.stream_id == "a", events_table.c.version == 2)
-                         .values(data='{"matter":"篡改","n":1}'))
+            conn.execute(
+                update(events_table)
+                .where(events_table.c.stream_id == "a", events_table.c.version == 2)
+                .values(data='{"matter":"篡改","n":1}')
+            )
         report = store.verify("a")
         assert not report.ok
         assert [(b.stream_id, b.version) for b in report.breaks] == [("a", 2)]

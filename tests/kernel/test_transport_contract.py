@@ -31,8 +31,7 @@ class TransportContract:
         transport.create_topics([name], self.partitions)
         return name
 
-    def test_published_records_come_back_with_key_value_and_headers(self, transport: Transport,
-                                                                     topic: str) -> None:
+    def test_published_records_come_back_with_key_value_and_headers(self, transport: Transport, topic: str) -> None:
         producer = transport.producer()
         producer.publish([Record(topic, b"g-1", "指导 1".encode(), (("ce_id", b"e1"), ("ce_type", b"t")))])
         consumer = transport.consumer(f"grp-{uuid.uuid4().hex[:6]}")
@@ -43,8 +42,7 @@ class TransportContract:
         consumer.close()
         producer.close()
 
-    def test_records_of_one_key_share_a_partition_and_keep_their_order(self, transport: Transport,
-                                                                        topic: str) -> None:
+    def test_records_of_one_key_share_a_partition_and_keep_their_order(self, transport: Transport, topic: str) -> None:
         producer = transport.producer()
         keys = [f"agg-{i}".encode() for i in range(6)]
         producer.publish([Record(topic, key, f"{key.decode()}:{n}".encode()) for n in range(5) for key in keys])
@@ -86,7 +84,8 @@ class TransportContract:
         again.close()
 
     def test_committed_offsets_are_where_the_group_resumes_without_stored_positions(
-            self, transport: Transport, topic: str) -> None:
+        self, transport: Transport, topic: str
+    ) -> None:
         producer = transport.producer()
         producer.publish([Record(topic, b"k", str(n).encode()) for n in range(4)])
         group = f"grp-{uuid.uuid4().hex[:6]}"

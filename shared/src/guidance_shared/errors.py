@@ -49,8 +49,7 @@ class ConcurrencyError(GuidanceError):
             title_zh="版本冲突",
             status=409,
             detail_en=(
-                f"Record {stream_id} is at version {actual}, not {expected}; "
-                "reload it and apply your change again."
+                f"Record {stream_id} is at version {actual}, not {expected}; reload it and apply your change again."
             ),
             detail_zh=f"记录 {stream_id} 当前版本为 {actual}，而非 {expected}；请重新读取后再提交修改。",
             extra={"stream_id": stream_id, "expected_version": expected, "current_version": actual},

@@ -153,8 +153,9 @@ class VerifyReport:
         return not self.breaks
 
 
-def event_hash(prev_hash: str, stream_id: str, version: int, event_id: str, event_type: str,
-               data_json: str, occurred_at: str) -> str:
+def event_hash(
+    prev_hash: str, stream_id: str, version: int, event_id: str, event_type: str, data_json: str, occurred_at: str
+) -> str:
     """The link of the chain: any change to an event or its order changes every later hash."""
     material = "\x1f".join([prev_hash, stream_id, str(version), event_id, event_type, data_json, occurred_at])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
@@ -163,8 +164,7 @@ def event_hash(prev_hash: str, stream_id: str, version: int, event_id: str, even
 class EventStore:
     """Append-only streams with optimistic concurrency and a transactional outbox."""
 
-    def __init__(self, engine: Engine, *, source: str, topic: str,
-                 dataschema: Any = None) -> None:
+    def __init__(self, engine: Engine, *, source: str, topic: str, dataschema: Any = None) -> None:
         """``source`` is the CloudEvents source (``/guidance/intake``); ``topic`` the logical
         topic this service publishes to; ``dataschema`` maps a type to its schema URI."""
         self.engine = engine
@@ -184,16 +184,31 @@ class EventStore:
         with self.engine.begin() as conn:
             yield conn
 
-    def append(self, stream_id: str, stream_type: str, expected_version: int, events: Sequence[NewEvent],
-               *, metadata: Metadata | None = None, conn: Connection | None = None) -> list[StoredEvent]:
+    def append(
+        self,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        metadata: Metadata | None = None,
+        conn: Connection | None = None,
+    ) -> list[StoredEvent]:
         """Append after ``expected_version`` or raise ConcurrencyError; outbox rows go in the same transaction."""
         if conn is None:
             with self.engine.begin() as own:
                 return self._append(own, stream_id, stream_type, expected_version, events, metadata)
         return self._append(conn, stream_id, stream_type, expected_version, events, metadata)
 
-    def _append(self, conn: Connection, stream_id: str, stream_type: str, expected_version: int,
-                events: Sequence[NewEvent], metadata: Metadata | None) -> list[StoredEvent]:
+    def _append(
+        self,
+        conn: Connection,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        metadata: Metadata | None,
+    ) -> list[StoredEvent]:
         if not events:
             return []
         meta = (metadata or Metadata()).as_dict()
@@ -226,14 +241,34 @@ class EventStore:
             occurred_text = occurred.isoformat()
             data_json = dump_json(new.data)
             digest = event_hash(prev_hash, stream_id, version, event_id, new.type, data_json, occurred_text)
-            event_rows.append({
-                "position": position, "event_id": event_id, "stream_id": stream_id,
-                "stream_type": stream_type, "version": version, "event_type": new.type,
-                "data": data_json, "meta": meta_json, "occurred_at": occurred_text,
-                "prev_hash": prev_hash, "hash": digest,
-            })
-            event = StoredEvent(position, event_id, stream_id, stream_type, version, new.type,
-                                new.data, meta, occurred, prev_hash, digest)
+            event_rows.append(
+                {
+                    "position": position,
+                    "event_id": event_id,
+                    "stream_id": stream_id,
+                    "stream_type": stream_type,
+                    "version": version,
+                    "event_type": new.type,
+                    "data": data_json,
+                    "meta": meta_json,
+                    "occurred_at": occurred_text,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                }
+            )
+            event = StoredEvent(
+                position,
+                event_id,
+                stream_id,
+                stream_type,
+                version,
+                new.type,
+                new.data,
+                meta,
+                occurred,
+                prev_hash,
+                digest,
+            )
             stored.append(event)
             outbox_rows.append(self._outbox_row(event))
             prev_hash = digest
@@ -246,8 +281,11 @@ class EventStore:
         record = envelope.to_record(self.topic)
         headers = {name: value.decode("utf-8") for name, value in record.headers}
         return {
-            "position": event.position, "topic": self.topic, "key": event.stream_id,
-            "headers": json.dumps(headers, ensure_ascii=False), "value": record.value.decode("utf-8"),
+            "position": event.position,
+            "topic": self.topic,
+            "key": event.stream_id,
+            "headers": json.dumps(headers, ensure_ascii=False),
+            "value": record.value.decode("utf-8"),
             "published_at": None,
         }
 
@@ -277,8 +315,12 @@ class EventStore:
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Events in global order; positions are dense and commit-ordered."""
-        query = (select(events_table).where(events_table.c.position > after_position)
-                 .order_by(events_table.c.position).limit(limit))
+        query = (
+            select(events_table)
+            .where(events_table.c.position > after_position)
+            .order_by(events_table.c.position)
+            .limit(limit)
+        )
         return [_row_to_event(row) for row in self._rows(query, None)]
 
     def _rows(self, query: Any, conn: Connection | None) -> list[Any]:
@@ -315,8 +357,7 @@ def _check_link(row: Any, prev_hash: str, expected_version: int) -> str | None:
         return f"version {row.version} where {expected_version} was expected (an event is missing)"
     if row.prev_hash != prev_hash:
         return "previous-hash link does not match the previous event"
-    digest = event_hash(prev_hash, row.stream_id, row.version, row.event_id, row.event_type, row.data,
-                        row.occurred_at)
+    digest = event_hash(prev_hash, row.stream_id, row.version, row.event_id, row.event_type, row.data, row.occurred_at)
     if digest != row.hash:
         return "content does not match its hash (the event was altered)"
     return None
@@ -324,10 +365,15 @@ def _check_link(row: Any, prev_hash: str, expected_version: int) -> str | None:
 
 def _row_to_event(row: Any) -> StoredEvent:
     return StoredEvent(
-        position=row.position, event_id=row.event_id, stream_id=row.stream_id,
-        stream_type=row.stream_type, version=row.version, type=row.event_type,
-        data=json.loads(row.data), meta=json.loads(row.meta),
+        position=row.position,
+        event_id=row.event_id,
+        stream_id=row.stream_id,
+        stream_type=row.stream_type,
+        version=row.version,
+        type=row.event_type,
+        data=json.loads(row.data),
+        meta=json.loads(row.meta),
         occurred_at=datetime.fromisoformat(row.occurred_at),
-        prev_hash=row.prev_hash, hash=row.hash,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
     )
-

@@ -13,8 +13,11 @@ def make_transport(settings: Settings) -> Transport:
     if settings.transport == "kafka":
         from guidance_shared.transport.kafka_transport import KafkaTransport
 
-        return KafkaTransport(settings.kafka_bootstrap_servers, prefix=settings.topic_prefix,
-                              replication_factor=settings.topic_replication_factor)
+        return KafkaTransport(
+            settings.kafka_bootstrap_servers,
+            prefix=settings.topic_prefix,
+            replication_factor=settings.topic_replication_factor,
+        )
     from guidance_shared.transport.embedded import EmbeddedTransport
 
     return EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)

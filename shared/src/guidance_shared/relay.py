@@ -59,8 +59,9 @@ class Lease:
                 return self._insert(conn, expires)
             if row.owner != self.owner and datetime.fromisoformat(row.expires_at) > now:
                 return False
-            conn.execute(update(lease_table).where(lease_table.c.name == self.name)
-                         .values(owner=self.owner, expires_at=expires))
+            conn.execute(
+                update(lease_table).where(lease_table.c.name == self.name).values(owner=self.owner, expires_at=expires)
+            )
             return True
 
     def _insert(self, conn: Connection, expires: str) -> bool:
@@ -73,14 +74,23 @@ class Lease:
 
     def release(self) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(lease_table)
-                         .where(lease_table.c.name == self.name, lease_table.c.owner == self.owner)
-                         .values(expires_at=datetime.fromtimestamp(0, UTC).isoformat()))
+            conn.execute(
+                update(lease_table)
+                .where(lease_table.c.name == self.name, lease_table.c.owner == self.owner)
+                .values(expires_at=datetime.fromtimestamp(0, UTC).isoformat())
+            )
 
 
 class OutboxRelay:
-    def __init__(self, engine: Engine, producer: Producer, *, batch_size: int = 1000,
-                 metrics: KernelMetrics | None = None, lease_name: str = "outbox-relay") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        producer: Producer,
+        *,
+        batch_size: int = 1000,
+        metrics: KernelMetrics | None = None,
+        lease_name: str = "outbox-relay",
+    ) -> None:
         self.engine = engine
         self.producer = producer
         self.batch_size = batch_size
@@ -91,19 +101,29 @@ class OutboxRelay:
         from sqlalchemy import func
 
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(outbox_table)
-                                    .where(outbox_table.c.published_at.is_(None))).scalar_one())
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(outbox_table).where(outbox_table.c.published_at.is_(None))
+                ).scalar_one()
+            )
 
     def run_once(self) -> int:
         """Publish one batch of pending rows; return how many were published (0 when idle)."""
         with self.engine.connect() as conn:
-            rows = list(conn.execute(
-                select(outbox_table.c.position, outbox_table.c.topic, outbox_table.c.key,
-                       outbox_table.c.headers, outbox_table.c.value)
-                .where(outbox_table.c.published_at.is_(None))
-                .order_by(outbox_table.c.position)
-                .limit(self.batch_size)
-            ))
+            rows = list(
+                conn.execute(
+                    select(
+                        outbox_table.c.position,
+                        outbox_table.c.topic,
+                        outbox_table.c.key,
+                        outbox_table.c.headers,
+                        outbox_table.c.value,
+                    )
+                    .where(outbox_table.c.published_at.is_(None))
+                    .order_by(outbox_table.c.position)
+                    .limit(self.batch_size)
+                )
+            )
         if not rows:
             return 0
         records = [
@@ -120,8 +140,11 @@ class OutboxRelay:
         with self.engine.begin() as conn:
             conn.execute(
                 update(outbox_table)
-                .where(outbox_table.c.position >= first, outbox_table.c.position <= last,
-                       outbox_table.c.published_at.is_(None))
+                .where(
+                    outbox_table.c.position >= first,
+                    outbox_table.c.position <= last,
+                    outbox_table.c.published_at.is_(None),
+                )
                 .values(published_at=datetime.now(UTC).isoformat())
             )
         if self.metrics:

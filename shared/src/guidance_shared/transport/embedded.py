@@ -50,18 +50,21 @@ from guidance_shared.transport.base import (
 
 METADATA = MetaData()
 topics_table = Table(
-    "el_topics", METADATA,
+    "el_topics",
+    METADATA,
     Column("name", String(200), primary_key=True),
     Column("partitions", Integer, nullable=False),
 )
 ends_table = Table(
-    "el_partition_ends", METADATA,
+    "el_partition_ends",
+    METADATA,
     Column("topic", String(200), primary_key=True),
     Column("partition", Integer, primary_key=True),
     Column("next_offset", Integer, nullable=False),
 )
 records_table = Table(
-    "el_records", METADATA,
+    "el_records",
+    METADATA,
     Column("topic", String(200), primary_key=True),
     Column("partition", Integer, primary_key=True),
     Column("offset", Integer, primary_key=True),
@@ -71,14 +74,16 @@ records_table = Table(
     Column("timestamp_ms", Integer, nullable=False),
 )
 group_offsets_table = Table(
-    "el_group_offsets", METADATA,
+    "el_group_offsets",
+    METADATA,
     Column("group_id", String(200), primary_key=True),
     Column("topic", String(200), primary_key=True),
     Column("partition", Integer, primary_key=True),
     Column("next_offset", Integer, nullable=False),
 )
 members_table = Table(
-    "el_members", METADATA,
+    "el_members",
+    METADATA,
     Column("group_id", String(200), primary_key=True),
     Column("member_id", String(64), primary_key=True),
     Column("heartbeat", Float, nullable=False),
@@ -114,8 +119,9 @@ class EmbeddedTransport(Transport):
                 if exists:
                     continue
                 conn.execute(insert(topics_table).values(name=topic, partitions=partitions))
-                conn.execute(insert(ends_table),
-                             [{"topic": topic, "partition": p, "next_offset": 0} for p in range(partitions)])
+                conn.execute(
+                    insert(ends_table), [{"topic": topic, "partition": p, "next_offset": 0} for p in range(partitions)]
+                )
 
     def partitions(self, topic: str) -> int:
         with self.engine.connect() as conn:
@@ -126,8 +132,9 @@ class EmbeddedTransport(Transport):
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(ends_table.c.partition, ends_table.c.next_offset)
-                                .where(ends_table.c.topic == topic))
+            rows = conn.execute(
+                select(ends_table.c.partition, ends_table.c.next_offset).where(ends_table.c.topic == topic)
+            )
             return {int(r.partition): int(r.next_offset) for r in rows}
 
     def close(self) -> None:
@@ -150,18 +157,26 @@ class EmbeddedProducer(Producer):
                     count = self._partitions(conn, record.topic)
                     self._round_robin += 1
                     partition = partition_for(record.key, count, self._round_robin)
-                    offset = conn.execute(
-                        update(ends_table)
-                        .where(ends_table.c.topic == record.topic, ends_table.c.partition == partition)
-                        .values(next_offset=ends_table.c.next_offset + 1)
-                        .returning(ends_table.c.next_offset)
-                    ).scalar_one() - 1
-                    conn.execute(insert(records_table).values(
-                        topic=record.topic, partition=partition, offset=offset, key=record.key,
-                        value=record.value,
-                        headers=json.dumps([[k, v.decode("utf-8", "surrogateescape")] for k, v in record.headers]),
-                        timestamp_ms=int(time.time() * 1000),
-                    ))
+                    offset = (
+                        conn.execute(
+                            update(ends_table)
+                            .where(ends_table.c.topic == record.topic, ends_table.c.partition == partition)
+                            .values(next_offset=ends_table.c.next_offset + 1)
+                            .returning(ends_table.c.next_offset)
+                        ).scalar_one()
+                        - 1
+                    )
+                    conn.execute(
+                        insert(records_table).values(
+                            topic=record.topic,
+                            partition=partition,
+                            offset=offset,
+                            key=record.key,
+                            value=record.value,
+                            headers=json.dumps([[k, v.decode("utf-8", "surrogateescape")] for k, v in record.headers]),
+                            timestamp_ms=int(time.time() * 1000),
+                        )
+                    )
         except OperationalError as exc:
             raise PublishError(f"embedded log unavailable: {exc}") from exc
 
@@ -200,29 +215,34 @@ class EmbeddedConsumer(Consumer):
         self._last_heartbeat = now
         engine = self.transport.engine
         with engine.begin() as conn:
-            updated = conn.execute(update(members_table)
-                                   .where(members_table.c.group_id == self.group,
-                                          members_table.c.member_id == self.member_id)
-                                   .values(heartbeat=now)).rowcount
+            updated = conn.execute(
+                update(members_table)
+                .where(members_table.c.group_id == self.group, members_table.c.member_id == self.member_id)
+                .values(heartbeat=now)
+            ).rowcount
             if not updated:
                 try:
                     with conn.begin_nested():
-                        conn.execute(insert(members_table).values(group_id=self.group, member_id=self.member_id,
-                                                                  heartbeat=now))
+                        conn.execute(
+                            insert(members_table).values(group_id=self.group, member_id=self.member_id, heartbeat=now)
+                        )
                 except IntegrityError:
                     pass
-            conn.execute(delete(members_table).where(members_table.c.group_id == self.group,
-                                                     members_table.c.heartbeat < now - SESSION_TIMEOUT_S))
-            members = sorted(r[0] for r in conn.execute(
-                select(members_table.c.member_id).where(members_table.c.group_id == self.group)))
+            conn.execute(
+                delete(members_table).where(
+                    members_table.c.group_id == self.group, members_table.c.heartbeat < now - SESSION_TIMEOUT_S
+                )
+            )
+            members = sorted(
+                r[0]
+                for r in conn.execute(select(members_table.c.member_id).where(members_table.c.group_id == self.group))
+            )
         self._rebalance(members)
 
     def _rebalance(self, members: list[str]) -> None:
         """Range-style assignment: every live member computes the same split independently."""
         every = sorted(
-            TopicPartition(topic, p)
-            for topic in self.topics
-            for p in range(self.transport.partitions(topic))
+            TopicPartition(topic, p) for topic in self.topics for p in range(self.transport.partitions(topic))
         )
         index = members.index(self.member_id) if self.member_id in members else 0
         mine = [tp for i, tp in enumerate(every) if i % max(len(members), 1) == index]
@@ -238,8 +258,11 @@ class EmbeddedConsumer(Consumer):
     def _committed(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         with self.transport.engine.connect() as conn:
             rows = conn.execute(select(group_offsets_table).where(group_offsets_table.c.group_id == self.group))
-            return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows
-                    if TopicPartition(r.topic, r.partition) in tps}
+            return {
+                TopicPartition(r.topic, r.partition): r.next_offset
+                for r in rows
+                if TopicPartition(r.topic, r.partition) in tps
+            }
 
     def poll(self, max_records: int, timeout_s: float) -> list[ConsumedRecord]:
         deadline = time.monotonic() + timeout_s
@@ -253,20 +276,32 @@ class EmbeddedConsumer(Consumer):
     def _fetch(self, max_records: int) -> list[ConsumedRecord]:
         if not self.assignment:
             return []
-        condition = or_(*[
-            and_(records_table.c.topic == tp.topic, records_table.c.partition == tp.partition,
-                 records_table.c.offset >= self.positions[tp])
-            for tp in self.assignment
-        ])
+        condition = or_(
+            *[
+                and_(
+                    records_table.c.topic == tp.topic,
+                    records_table.c.partition == tp.partition,
+                    records_table.c.offset >= self.positions[tp],
+                )
+                for tp in self.assignment
+            ]
+        )
         with self.transport.engine.connect() as conn:
-            rows = list(conn.execute(
-                select(records_table).where(condition)
-                .order_by(records_table.c.topic, records_table.c.partition, records_table.c.offset)
-                .limit(max_records)
-            ))
+            rows = list(
+                conn.execute(
+                    select(records_table)
+                    .where(condition)
+                    .order_by(records_table.c.topic, records_table.c.partition, records_table.c.offset)
+                    .limit(max_records)
+                )
+            )
         out = [
             ConsumedRecord(
-                topic=r.topic, partition=r.partition, offset=r.offset, key=r.key, value=r.value,
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                key=r.key,
+                value=r.value,
                 headers=tuple((k, v.encode("utf-8", "surrogateescape")) for k, v in json.loads(r.headers)),
                 timestamp_ms=r.timestamp_ms,
             )
@@ -283,12 +318,21 @@ class EmbeddedConsumer(Consumer):
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         with self.transport.engine.begin() as conn:
             for tp, offset in offsets.items():
-                changed = conn.execute(update(group_offsets_table).where(
-                    group_offsets_table.c.group_id == self.group, group_offsets_table.c.topic == tp.topic,
-                    group_offsets_table.c.partition == tp.partition).values(next_offset=offset)).rowcount
+                changed = conn.execute(
+                    update(group_offsets_table)
+                    .where(
+                        group_offsets_table.c.group_id == self.group,
+                        group_offsets_table.c.topic == tp.topic,
+                        group_offsets_table.c.partition == tp.partition,
+                    )
+                    .values(next_offset=offset)
+                ).rowcount
                 if not changed:
-                    conn.execute(insert(group_offsets_table).values(
-                        group_id=self.group, topic=tp.topic, partition=tp.partition, next_offset=offset))
+                    conn.execute(
+                        insert(group_offsets_table).values(
+                            group_id=self.group, topic=tp.topic, partition=tp.partition, next_offset=offset
+                        )
+                    )
 
     def lag(self) -> dict[TopicPartition, int]:
         ends: dict[str, dict[int, int]] = {}
@@ -301,7 +345,9 @@ class EmbeddedConsumer(Consumer):
 
     def close(self) -> None:
         with self.transport.engine.begin() as conn:
-            conn.execute(delete(members_table).where(members_table.c.group_id == self.group,
-                                                     members_table.c.member_id == self.member_id))
+            conn.execute(
+                delete(members_table).where(
+                    members_table.c.group_id == self.group, members_table.c.member_id == self.member_id
+                )
+            )
         self.assignment = []
-

@@ -10,7 +10,6 @@ auto-commits; it resumes where the caller's projection database says.
 from __future__ import annotations
 
 import contextlib
-
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,8 +37,14 @@ log = structlog.get_logger(__name__)
 
 
 class KafkaTransport(Transport):
-    def __init__(self, bootstrap_servers: str, *, prefix: str = "", replication_factor: int = 1,
-                 client_options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        prefix: str = "",
+        replication_factor: int = 1,
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.prefix = prefix
         self.replication_factor = replication_factor
@@ -49,7 +54,7 @@ class KafkaTransport(Transport):
         return f"{self.prefix}.{topic}" if self.prefix else topic
 
     def logical(self, topic: str) -> str:
-        return topic[len(self.prefix) + 1:] if self.prefix and topic.startswith(self.prefix + ".") else topic
+        return topic[len(self.prefix) + 1 :] if self.prefix and topic.startswith(self.prefix + ".") else topic
 
     def producer(self) -> Producer:
         return KafkaRecordProducer(self)
@@ -62,9 +67,14 @@ class KafkaTransport(Transport):
         try:
             existing = set(admin.list_topics())
             new = [
-                NewTopic(self.physical(t), partitions, self.replication_factor,
-                         topic_configs={"retention.ms": "-1", "cleanup.policy": "delete"})
-                for t in topics if self.physical(t) not in existing
+                NewTopic(
+                    self.physical(t),
+                    partitions,
+                    self.replication_factor,
+                    topic_configs={"retention.ms": "-1", "cleanup.policy": "delete"},
+                )
+                for t in topics
+                if self.physical(t) not in existing
             ]
             if new:
                 with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently: fine
@@ -142,8 +152,11 @@ class _SeekToStored(ConsumerRebalanceListener):
         self.owner = owner
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        self.owner.assignment = [tp for tp in self.owner.assignment
-                                 if KafkaTP(self.owner.transport.physical(tp.topic), tp.partition) not in revoked]
+        self.owner.assignment = [
+            tp
+            for tp in self.owner.assignment
+            if KafkaTP(self.owner.transport.physical(tp.topic), tp.partition) not in revoked
+        ]
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         owner = self.owner
@@ -151,11 +164,13 @@ class _SeekToStored(ConsumerRebalanceListener):
             tp = TopicPartition(owner.transport.logical(ktp.topic), ktp.partition)
             stored = owner.position_lookup(tp)
             if stored is not None:
+                # seek() only sets a position; kafka-python 3 runs listeners on its IO thread,
+                # where nothing that waits on the network (committed(), position()) may be called.
                 owner.client.seek(ktp, stored)
-            elif owner.client.committed(ktp) is None:
-                owner.client.seek_to_beginning(ktp)
+            # Otherwise the group's committed offset applies, else auto_offset_reset=earliest.
         owner.assignment = sorted(
-            TopicPartition(owner.transport.logical(k.topic), k.partition) for k in owner.client.assignment())
+            TopicPartition(owner.transport.logical(k.topic), k.partition) for k in owner.client.assignment()
+        )
 
 
 class KafkaRecordConsumer(Consumer):
@@ -195,7 +210,11 @@ class KafkaRecordConsumer(Consumer):
             topic = self.transport.logical(ktp.topic)
             out.extend(
                 ConsumedRecord(
-                    topic=topic, partition=ktp.partition, offset=m.offset, key=m.key, value=m.value,
+                    topic=topic,
+                    partition=ktp.partition,
+                    offset=m.offset,
+                    key=m.key,
+                    value=m.value,
                     headers=tuple((k, v if isinstance(v, bytes) else bytes(v or b"")) for k, v in m.headers),
                     timestamp_ms=m.timestamp,
                 )
@@ -228,7 +247,8 @@ class KafkaRecordConsumer(Consumer):
         for ktp in assigned:
             position = self.client.position(ktp)
             out[TopicPartition(self.transport.logical(ktp.topic), ktp.partition)] = max(
-                ends.get(ktp, 0) - (position or 0), 0)
+                ends.get(ktp, 0) - (position or 0), 0
+            )
         return out
 
     def close(self) -> None:

@@ -1,0 +1,17 @@
+"""``guidance-disclosure`` / ``python -m guidance_disclosure``: web, worker and operator commands."""
+
+from __future__ import annotations
+
+import sys
+
+from guidance_disclosure.app import create_app
+from guidance_disclosure.service import SPEC
+from guidance_shared.service_cli import run
+
+
+def main() -> int:
+    return run(SPEC, create_app, sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""intake's domain: guidance acts and enforcement cases, free of Flask, SQL and Kafka."""

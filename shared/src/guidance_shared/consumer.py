@@ -1,0 +1,460 @@
+"""The consumer runner: applies events to a projection exactly once in effect.
+
+Each polled batch is applied in one projection transaction that also
+records, per partition, the next offset to read and, per event, its id. So
+after any crash the projection and its bookkeeping agree: on restart the
+runner seeks to the stored offsets (the Kafka-committed ones are only a
+courtesy for tooling) and skips event ids it has already applied, which
+also absorbs the relay's occasional republished duplicates.
+
+A poison event (it fails ``max_retries`` times) goes to the group's
+dead-letter topic and its aggregate is *parked*: later events of that
+aggregate are kept aside, in order, instead of being applied out of order.
+Other aggregates keep flowing. ``redrive`` replays a parked aggregate once an
+operator has fixed the cause.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from guidance_shared.envelope import Envelope, MalformedEvent
+from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
+from guidance_shared.logging import log_context
+from guidance_shared.metrics import KernelMetrics
+from guidance_shared.transport.base import ConsumedRecord, Consumer, Producer, Record, TopicPartition
+
+log = structlog.get_logger(__name__)
+
+TRACKING = MetaData()
+offsets_table = Table(
+    "cr_offsets",
+    TRACKING,
+    Column("group_id", String(200), primary_key=True),
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("next_offset", Integer, nullable=False),
+)
+applied_table = Table(
+    "cr_applied",
+    TRACKING,
+    Column("group_id", String(200), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+)
+parked_table = Table(
+    "cr_parked",
+    TRACKING,
+    Column("group_id", String(200), primary_key=True),
+    Column("aggregate_id", String(200), primary_key=True),
+    Column("event_id", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("parked_at", String(40), nullable=False),
+)
+parked_events_table = Table(
+    "cr_parked_events",
+    TRACKING,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", String(200), nullable=False, index=True),
+    Column("aggregate_id", String(200), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("key", LargeBinary, nullable=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+)
+skipped_table = Table(
+    "cr_skipped",
+    TRACKING,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", String(200), nullable=False),
+    Column("event_id", String(64), nullable=True),
+    Column("event_type", String(200), nullable=True),
+    Column("topic", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", String(40), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ConsumedEvent:
+    """An event ready for a projection: envelope, validated data, and where it came from."""
+
+    envelope: Envelope
+    data: dict[str, Any]
+    topic: str
+    partition: int
+    offset: int
+    type: str  # the type the data was upcast to, which may be newer than envelope.type
+
+    @property
+    def name(self) -> str:
+        """``GuidanceIssued`` from ``guidance.GuidanceIssued.v1``."""
+        return self.type.split(".")[1]
+
+
+class Projection(Protocol):
+    """A read model: its tables and how an event changes them (inside the given transaction)."""
+
+    metadata: MetaData
+
+    def apply(self, conn: Connection, event: ConsumedEvent) -> None: ...
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        consumer: Consumer,
+        projection: Projection,
+        registry: EventRegistry,
+        group: str,
+        topics: Sequence[str],
+        dlq_producer: Producer,
+        max_retries: int = 3,
+        batch_size: int = 1000,
+        metrics: KernelMetrics | None = None,
+    ) -> None:
+        self.engine = engine
+        self.consumer = consumer
+        self.projection = projection
+        self.registry = registry
+        self.group = group
+        self.topics = list(topics)
+        self.dlq_producer = dlq_producer
+        self.dlq_topic = f"{group}.dlq"
+        self.max_retries = max_retries
+        self.batch_size = batch_size
+        self.metrics = metrics
+        self._subscribed = False
+
+    # -- setup -----------------------------------------------------------------
+    def create_schema(self) -> None:
+        TRACKING.create_all(self.engine)
+        self.projection.metadata.create_all(self.engine)
+
+    def start(self) -> None:
+        if not self._subscribed:
+            self.create_schema()
+            self.consumer.subscribe(self.topics, self.stored_offset)
+            self._subscribed = True
+
+    def stored_offset(self, tp: TopicPartition) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(offsets_table.c.next_offset).where(
+                    offsets_table.c.group_id == self.group,
+                    offsets_table.c.topic == tp.topic,
+                    offsets_table.c.partition == tp.partition,
+                )
+            ).scalar()
+
+    # -- the loop --------------------------------------------------------------
+    def run_once(self, timeout_s: float = 0.5) -> int:
+        """Poll one batch and apply it atomically; return the number of records handled."""
+        self.start()
+        records = self.consumer.poll(self.batch_size, timeout_s)
+        if not records:
+            self._export_lag()
+            return 0
+        next_offsets: dict[TopicPartition, int] = {}
+        try:
+            with self.engine.begin() as conn:
+                applied_ids = self._already_applied(conn, records)
+                parked = self._parked(conn)
+                for record in records:
+                    self._handle(conn, record, applied_ids, parked)
+                    next_offsets[record.tp] = record.offset + 1
+                self._store_offsets(conn, next_offsets)
+        except Exception:
+            # The batch did not commit: rewind so the same records are read again.
+            for tp in {r.tp for r in records}:
+                stored = self.stored_offset(tp)
+                self.consumer.seek(tp, stored if stored is not None else min(r.offset for r in records if r.tp == tp))
+            raise
+        self.consumer.commit(next_offsets)
+        self._export_lag()
+        return len(records)
+
+    def run_forever(self, stop: threading.Event, *, poll_timeout_s: float = 0.5) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                self.run_once(poll_timeout_s)
+                backoff = 0.5
+            except Exception:
+                log.exception("consumer.batch_failed", group=self.group, retry_in_s=backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    def drain(self, timeout_s: float = 30.0, idle_polls: int = 2) -> int:
+        """Apply until ``idle_polls`` polls in a row find nothing (tests and rebuilds)."""
+        deadline = time.monotonic() + timeout_s
+        total, idle = 0, 0
+        while time.monotonic() < deadline and idle < idle_polls:
+            handled = self.run_once(0.3)
+            total += handled
+            idle = idle + 1 if handled == 0 else 0
+        return total
+
+    # -- one record ------------------------------------------------------------
+    def _handle(self, conn: Connection, record: ConsumedRecord, applied_ids: set[str], parked: set[str]) -> None:
+        try:
+            envelope = Envelope.from_record(record)
+        except MalformedEvent as exc:
+            self._dead_letter(record, str(exc))
+            self._skip(conn, record, None, None, f"malformed: {exc}")
+            return
+        with log_context(
+            event_id=envelope.id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            correlation_id=envelope.correlationid,
+        ):
+            if envelope.id in applied_ids:
+                self._count_skip("duplicate")
+                return
+            aggregate = envelope.subject
+            if aggregate in parked:
+                self._keep_parked(conn, aggregate, record)
+                self._count_skip("parked")
+                return
+            try:
+                event_type, data = self.registry.load_typed(envelope.type, envelope.data)
+            except UnknownEventType:
+                log.info("consumer.unknown_event_type", event_type=envelope.type)
+                self._skip(conn, record, envelope.id, envelope.type, "unknown event type")
+                self._mark_applied(conn, envelope.id, applied_ids)
+                return
+            except InvalidEventData as exc:
+                messages = json.dumps(exc.messages, ensure_ascii=False, default=str)
+                self._park(conn, aggregate, envelope, record, f"invalid data for {envelope.type}: {messages}")
+                parked.add(aggregate)
+                return
+            event = ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, event_type.ce_type)
+            error = self._apply_with_retries(conn, event)
+            if error is not None:
+                self._park(conn, aggregate, envelope, record, error)
+                parked.add(aggregate)
+                return
+            self._mark_applied(conn, envelope.id, applied_ids)
+
+    def _apply_with_retries(self, conn: Connection, event: ConsumedEvent) -> str | None:
+        error = ""
+        for attempt in range(1, self.max_retries + 1):
+            try:
+                with conn.begin_nested():
+                    self.projection.apply(conn, event)
+                if self.metrics:
+                    self.metrics.consumer_applied.labels(self.group).inc()
+                return None
+            except Exception as exc:
+                error = "".join(traceback.format_exception_only(exc)).strip()
+                log.warning("consumer.apply_failed", attempt=attempt, max_retries=self.max_retries, error=error)
+        return error
+
+    def _park(self, conn: Connection, aggregate: str, envelope: Envelope, record: ConsumedRecord, reason: str) -> None:
+        log.error("consumer.parked", aggregate_id=aggregate, reason=reason)
+        self._dead_letter(record, reason)
+        conn.execute(
+            insert(parked_table).values(
+                group_id=self.group,
+                aggregate_id=aggregate,
+                event_id=envelope.id,
+                reason=reason[:4000],
+                parked_at=_now(),
+            )
+        )
+        self._keep_parked(conn, aggregate, record)
+        if self.metrics:
+            self.metrics.consumer_dead_lettered.labels(self.group).inc()
+
+    def _keep_parked(self, conn: Connection, aggregate: str, record: ConsumedRecord) -> None:
+        conn.execute(
+            insert(parked_events_table).values(
+                group_id=self.group,
+                aggregate_id=aggregate,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                value=record.value,
+                headers=json.dumps([[k, v.decode("utf-8", "replace")] for k, v in record.headers], ensure_ascii=False),
+            )
+        )
+
+    def _dead_letter(self, record: ConsumedRecord, reason: str) -> None:
+        headers = (
+            *record.headers,
+            ("dlq_group", self.group.encode()),
+            ("dlq_reason", reason[:2000].encode("utf-8")),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+        )
+        self.dlq_producer.publish([Record(self.dlq_topic, record.key, record.value, headers)])
+
+    # -- bookkeeping -----------------------------------------------------------
+    def _already_applied(self, conn: Connection, records: Sequence[ConsumedRecord]) -> set[str]:
+        ids = [v.decode() for r in records for k, v in r.headers if k == "ce_id"]
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            found.update(
+                conn.execute(
+                    select(applied_table.c.event_id).where(
+                        applied_table.c.group_id == self.group, applied_table.c.event_id.in_(chunk)
+                    )
+                ).scalars()
+            )
+        return found
+
+    def _parked(self, conn: Connection) -> set[str]:
+        return set(
+            conn.execute(select(parked_table.c.aggregate_id).where(parked_table.c.group_id == self.group)).scalars()
+        )
+
+    def _mark_applied(self, conn: Connection, event_id: str, applied_ids: set[str]) -> None:
+        conn.execute(insert(applied_table).values(group_id=self.group, event_id=event_id))
+        applied_ids.add(event_id)
+
+    def _skip(
+        self, conn: Connection, record: ConsumedRecord, event_id: str | None, event_type: str | None, reason: str
+    ) -> None:
+        conn.execute(
+            insert(skipped_table).values(
+                group_id=self.group,
+                event_id=event_id,
+                event_type=event_type,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                reason=reason[:4000],
+                at=_now(),
+            )
+        )
+        self._count_skip("unknown_type" if event_id else "malformed")
+
+    def _count_skip(self, reason: str) -> None:
+        if self.metrics:
+            self.metrics.consumer_skipped.labels(self.group, reason).inc()
+
+    def _store_offsets(self, conn: Connection, next_offsets: dict[TopicPartition, int]) -> None:
+        for tp, offset in next_offsets.items():
+            changed = conn.execute(
+                update(offsets_table)
+                .where(
+                    offsets_table.c.group_id == self.group,
+                    offsets_table.c.topic == tp.topic,
+                    offsets_table.c.partition == tp.partition,
+                )
+                .values(next_offset=offset)
+            ).rowcount
+            if not changed:
+                conn.execute(
+                    insert(offsets_table).values(
+                        group_id=self.group, topic=tp.topic, partition=tp.partition, next_offset=offset
+                    )
+                )
+
+    def _export_lag(self) -> None:
+        if not self.metrics:
+            return
+        for tp, lag in self.consumer.lag().items():
+            self.metrics.consumer_lag.labels(self.group, tp.topic, str(tp.partition)).set(lag)
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                select(func.count()).select_from(parked_table).where(parked_table.c.group_id == self.group)
+            ).scalar_one()
+        self.metrics.parked_aggregates.labels(self.group).set(count)
+
+    # -- operator actions --------------------------------------------------------
+    def parked_aggregates(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(parked_table).where(parked_table.c.group_id == self.group))
+            return [dict(r._mapping) for r in rows]
+
+    def redrive(self, aggregate_id: str, *, skip_poison: bool = False) -> int:
+        """Unpark an aggregate and apply its kept events in order; re-parks if it fails again."""
+        with self.engine.begin() as conn:
+            rows = list(
+                conn.execute(
+                    select(parked_events_table)
+                    .where(
+                        parked_events_table.c.group_id == self.group, parked_events_table.c.aggregate_id == aggregate_id
+                    )
+                    .order_by(parked_events_table.c.id)
+                )
+            )
+            conn.execute(
+                delete(parked_table).where(
+                    parked_table.c.group_id == self.group, parked_table.c.aggregate_id == aggregate_id
+                )
+            )
+            conn.execute(
+                delete(parked_events_table).where(
+                    parked_events_table.c.group_id == self.group, parked_events_table.c.aggregate_id == aggregate_id
+                )
+            )
+            records = [
+                ConsumedRecord(
+                    topic=r.topic,
+                    partition=r.partition,
+                    offset=r.offset,
+                    key=r.key,
+                    value=r.value,
+                    headers=tuple((k, v.encode("utf-8")) for k, v in json.loads(r.headers)),
+                )
+                for r in rows
+            ]
+            if skip_poison and records:
+                records = records[1:]
+            applied_ids = self._already_applied(conn, records)
+            parked: set[str] = set()
+            for record in records:
+                self._handle(conn, record, applied_ids, parked)
+        return len(records)
+
+    def reset(self) -> None:
+        """Forget everything this group applied and empty the projection: the next run replays from zero."""
+        with self.engine.begin() as conn:
+            for table in (offsets_table, applied_table, parked_table, parked_events_table, skipped_table):
+                conn.execute(delete(table).where(table.c.group_id == self.group))
+        self.projection.metadata.drop_all(self.engine)
+        self.projection.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

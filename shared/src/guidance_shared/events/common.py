@@ -1,0 +1,442 @@
+"""Building blocks of the event catalogue: the base schema, conditional rules, money, nested parts.
+
+Conditional rules are declared once, as data (``RequiredWhen``, ``NullUnless``),
+so the marshmallow check and the exported JSON Schema (``if``/``then``) come
+from the same declaration and cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from guidance_shared import vocabulary as v
+
+#: China has kept UTC+8 without daylight saving since 1991; dates of acts are local dates.
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+Messages = dict[str, Any]
+
+
+def merge_messages(into: Messages, more: Mapping[str, Any]) -> Messages:
+    """Merge marshmallow-style error dicts, keeping every message of both."""
+    for key, value in more.items():
+        have = into.get(key)
+        if isinstance(have, dict) and isinstance(value, Mapping):
+            merge_messages(have, value)
+        elif isinstance(have, list) and isinstance(value, list):
+            have.extend(value)
+        elif have is None:
+            into[key] = dict(value) if isinstance(value, Mapping) else value
+    return into
+
+
+# --- conditional rules ------------------------------------------------------
+
+
+def _present(group: Sequence[str]) -> dict[str, Any]:
+    return {"required": list(group), "properties": {f: {"not": {"type": "null"}} for f in group}}
+
+
+def _when(on: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    return {"properties": {on: {"enum": list(values)}}, "required": [on]}
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    """Fields that become mandatory (present, not null) when ``on`` takes one of ``values``.
+
+    ``any_of`` lists alternative groups: one complete group is enough (e.g. uscc,
+    or id_type + id_no). ``on=None`` makes the rule unconditional.
+    """
+
+    on: str | None
+    values: tuple[Any, ...]
+    any_of: tuple[tuple[str, ...], ...]
+    message: str
+
+    def applies(self, data: Mapping[str, Any]) -> bool:
+        return self.on is None or data.get(self.on) in self.values
+
+    def violations(self, data: Mapping[str, Any]) -> Messages:
+        if not self.applies(data):
+            return {}
+        if any(all(data.get(f) is not None for f in group) for group in self.any_of):
+            return {}
+        first = self.any_of[0]
+        return {f: [self.message] for f in first if data.get(f) is None} or {first[0]: [self.message]}
+
+    def json_schema(self) -> dict[str, Any]:
+        groups = [_present(group) for group in self.any_of]
+        then = groups[0] if len(groups) == 1 else {"anyOf": groups}
+        if self.on is None:
+            return then
+        return {"if": _when(self.on, self.values), "then": then}
+
+
+@dataclass(frozen=True)
+class NullUnless:
+    """Fields that must be absent or null unless ``on`` takes one of ``values``."""
+
+    on: str
+    values: tuple[Any, ...]
+    fields: tuple[str, ...]
+    message: str
+
+    def violations(self, data: Mapping[str, Any]) -> Messages:
+        if data.get(self.on) in self.values:
+            return {}
+        return {f: [self.message] for f in self.fields if data.get(f) is not None}
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"if": _when(self.on, self.values), "else": {"properties": {f: {"type": "null"} for f in self.fields}}}
+
+
+@dataclass(frozen=True)
+class OneOfWhen:
+    """``field`` must take one of ``allowed`` when ``on`` takes one of ``values``."""
+
+    on: str
+    values: tuple[Any, ...]
+    field: str
+    allowed: tuple[Any, ...]
+    message: str
+
+    def violations(self, data: Mapping[str, Any]) -> Messages:
+        if data.get(self.on) in self.values and data.get(self.field) not in self.allowed:
+            return {self.field: [self.message]}
+        return {}
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "if": _when(self.on, self.values),
+            "then": {"required": [self.field], "properties": {self.field: {"enum": list(self.allowed)}}},
+        }
+
+
+Rule = RequiredWhen | NullUnless | OneOfWhen
+
+
+class Payload(Schema):
+    """Base of every event and nested schema: tolerant of extra fields, checks its declared rules.
+
+    Consumers must never crash on a field added by a newer producer, hence
+    ``unknown = EXCLUDE``; producers are held strict by ``EventRegistry.validate``.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    rules: ClassVar[tuple[Rule, ...]] = ()
+
+    @validates_schema
+    def _check_rules(self, data: dict[str, Any], **_: Any) -> None:
+        errors: Messages = {}
+        for rule in self.rules:
+            merge_messages(errors, rule.violations(data))
+        if errors:
+            raise ValidationError(errors)
+
+
+def not_before(data: Mapping[str, Any], later: str, earlier: str, message: str) -> Messages:
+    """Error on ``later`` when both are set and it falls before ``earlier`` (dates or datetimes)."""
+    a, b = data.get(later), data.get(earlier)
+    if a is None or b is None:
+        return {}
+    if isinstance(a, date) and not isinstance(a, datetime) and isinstance(b, datetime):
+        b = b.astimezone(CHINA_TZ).date()
+    return {later: [message]} if a < b else {}
+
+
+# --- fields ---------------------------------------------------------------
+
+
+class Money(fields.Decimal):
+    """An amount in yuan carried as a string ("5000.00"), so no consumer ever rounds it through a float."""
+
+    PATTERN = r"^(0|[1-9][0-9]{0,13})(\.[0-9]{1,2})?$"
+
+    def __init__(self, **kwargs: Any) -> None:
+        # "type" in metadata overrides apispec's "number" for Decimal, in every spec that renders this field.
+        metadata = {"type": "string", "pattern": self.PATTERN, "description": "金额（元），字符串，最多两位小数"}
+        super().__init__(places=2, as_string=True, metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if not isinstance(value, str) or not re.fullmatch(self.PATTERN, value):
+            raise ValidationError(
+                'Not a valid amount: a string of yuan with at most two decimals, e.g. "5000.00". '
+                "金额须为字符串，最多两位小数。"
+            )
+        result: Decimal = super()._deserialize(value, attr, data, **kwargs)
+        return result
+
+
+def _labels(vocabulary: Sequence[str]) -> str:
+    return " · ".join(f"{code} {v.label_zh(code)}" for code in vocabulary)
+
+
+def code(vocabulary: Sequence[str], description: str = "", **kwargs: Any) -> fields.String:
+    """A string restricted to one vocabulary; the JSON Schema description carries the Chinese labels."""
+    text = f"{description}：{_labels(vocabulary)}" if description else _labels(vocabulary)
+    return fields.String(validate=validate.OneOf(vocabulary), metadata={"description": text}, **kwargs)
+
+
+def _unique(items: Sequence[Any]) -> None:
+    if len(set(items)) != len(items):
+        raise ValidationError("Items must not repeat. 不得重复。")
+
+
+def codes(vocabulary: Sequence[str], description: str = "", **kwargs: Any) -> fields.List[Any]:
+    """A non-empty list of distinct codes of one vocabulary."""
+    return fields.List(
+        code(vocabulary),
+        validate=[validate.Length(min=1), _unique],
+        metadata={"uniqueItems": True, "description": description or _labels(vocabulary)},
+        **kwargs,
+    )
+
+
+def text(max_length: int, description: str = "", **kwargs: Any) -> fields.String:
+    """Free text that may not be empty when given."""
+    metadata = {"description": description} if description else {}
+    return fields.String(validate=validate.Length(min=1, max=max_length), metadata=metadata, **kwargs)
+
+
+def optional_text(max_length: int, description: str = "") -> fields.String:
+    return text(max_length, description, allow_none=True, load_default=None)
+
+
+def optional_uuid(description: str = "") -> fields.UUID:
+    return fields.UUID(allow_none=True, load_default=None, metadata={"description": description})
+
+
+def moment(description: str = "", **kwargs: Any) -> fields.AwareDateTime:
+    """A point in time: RFC 3339 with an offset; a naive time is rejected, never guessed."""
+    return fields.AwareDateTime(format="iso", metadata={"description": description}, **kwargs)
+
+
+# --- nested parts -----------------------------------------------------------
+
+_USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+_RESIDENT_ID_PATTERN = r"^[0-9]{17}[0-9X]$"
+
+
+class Counterpart(Payload):
+    """行政管理相对人: whom an act concerns; identified by 统一社会信用代码 or by an identity document.
+
+    The check digit of a credit code is verified at intake (with an override for
+    early codes, DOMAIN.md §8); the event only carries what intake accepted.
+    """
+
+    kind = code(v.COUNTERPART_KINDS, "相对人类型", required=True)
+    name = text(200, "名称或姓名", required=True)
+    uscc = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Regexp(_USCC_PATTERN, error="Not a 统一社会信用代码 (18 characters, GB 32100-2015)."),
+        metadata={"description": "统一社会信用代码 (GB 32100-2015)"},
+    )
+    id_type = code(v.ID_TYPES, "身份证件类型", allow_none=True, load_default=None)
+    id_no = text(40, "身份证件号码（个人信息，公开时删除）", allow_none=True, load_default=None)
+    legal_representative = optional_text(100, "法定代表人或负责人")
+    address = optional_text(300, "住所或地址")
+    contact = optional_text(100, "联系方式")
+
+    rules = (
+        RequiredWhen(
+            "kind",
+            ("enterprise", "other_org"),
+            (("uscc",),),
+            "Required for an enterprise or other organisation. 企业和其他组织须填写统一社会信用代码。",
+        ),
+        RequiredWhen(
+            "kind",
+            ("person",),
+            (("id_type", "id_no"),),
+            "Required for a person: id_type and id_no. 自然人须填写身份证件类型和号码。",
+        ),
+        RequiredWhen(
+            "kind",
+            ("individual_business",),
+            (("uscc",), ("id_type", "id_no")),
+            "An individual business needs uscc, or id_type and id_no. "
+            "个体工商户须填写统一社会信用代码或经营者身份证件。",
+        ),
+        NullUnless(
+            "id_type",
+            v.ID_TYPES,
+            ("id_no",),
+            "id_no needs id_type. 填写证件号码时须注明证件类型。",
+        ),
+    )
+
+    @validates_schema
+    def _resident_id_shape(self, data: dict[str, Any], **_: Any) -> None:
+        id_no = data.get("id_no")
+        if data.get("id_type") == "resident_id" and id_no and not re.fullmatch(_RESIDENT_ID_PATTERN, id_no):
+            raise ValidationError(
+                "A 居民身份证号码 has 18 characters: 17 digits and a digit or X. 居民身份证号码应为18位。",
+                field_name="id_no",
+            )
+
+
+class Officer(Payload):
+    """An officer who acted; the badge is the 执法证号 that makes the act attributable."""
+
+    name = text(50, "姓名", required=True)
+    badge_no = optional_text(40, "执法证件号")
+    officer_id = optional_uuid("人员编号")
+
+
+class LegalBasis(Payload):
+    """One provision relied on (合法原则): a guidance act or decision cites at least one."""
+
+    instrument = text(200, "法律文件名称，如《中华人民共和国行政处罚法》", required=True)
+    article = text(100, "条款，如第三十三条第一款", required=True)
+
+
+def legal_bases(**kwargs: Any) -> fields.List[Any]:
+    return fields.List(
+        fields.Nested(LegalBasis),
+        validate=validate.Length(min=1),
+        metadata={"description": "法律依据，至少一项"},
+        **kwargs,
+    )
+
+
+class DisclosureDecision(Payload):
+    """Whether an act is published (公开原则); withholding needs an exemption and a reason."""
+
+    level = code(v.DISCLOSURE_LEVELS, "公开决定", required=True)
+    exemption = code(v.EXEMPTIONS, "不予公开理由", allow_none=True, load_default=None)
+    reason = optional_text(500, "说明")
+
+    rules = (
+        RequiredWhen(
+            "level",
+            ("withheld",),
+            (("exemption", "reason"),),
+            "Required when withheld. 不予公开须说明理由和依据。",
+        ),
+        NullUnless(
+            "level",
+            ("withheld",),
+            ("exemption",),
+            "Only a withheld item has an exemption. 公开事项不应有免予公开理由。",
+        ),
+    )
+
+
+class Violation(Payload):
+    """The alleged violation; ``category`` is what reminder plans count by."""
+
+    code = text(64, "违法行为编码（如免罚清单条目）", required=True)
+    category = text(100, "违法行为类别，如食品安全", required=True)
+    description = text(2000, "违法事实", required=True)
+
+
+class Penalty(Payload):
+    """The penalty imposed; ``kind`` is the principal one, the rest goes in ``description``."""
+
+    kind = code(v.PENALTY_KINDS, "主要处罚种类", required=True)
+    amount_yuan = Money(allow_none=True, load_default=None)
+    confiscated_yuan = Money(allow_none=True, load_default=None)
+    description = optional_text(1000, "处罚内容")
+
+    rules = (RequiredWhen("kind", ("fine",), (("amount_yuan",),), "A fine needs amount_yuan. 罚款须写明金额。"),)
+
+
+class CoerciveMeasure(Payload):
+    """A coercive measure (行政强制措施) decided in a case."""
+
+    kind = code(v.COERCIVE_MEASURES, "强制措施种类", required=True)
+    description = optional_text(1000, "措施内容")
+
+
+class LegalReview(Payload):
+    """法制审核 before a major decision (行政处罚法第五十八条)."""
+
+    reviewer = text(100, "审核人员或机构", required=True)
+    reviewed_on = fields.Date(required=True, metadata={"description": "审核日期"})
+    conclusion = code(v.LEGAL_REVIEW_CONCLUSIONS, "审核结论", required=True)
+    opinion = optional_text(2000, "审核意见")
+
+
+class Findings(Payload):
+    """What a revisit found; ``corrected`` is null when nothing had to be corrected."""
+
+    corrected = fields.Boolean(allow_none=True, load_default=None, metadata={"description": "是否已整改"})
+    conduct_ok = fields.Boolean(required=True, metadata={"description": "经营行为是否规范"})
+    rights_explained = fields.Boolean(required=True, metadata={"description": "是否告知权利"})
+    needs_guidance = fields.Boolean(required=True, metadata={"description": "是否需要进一步指导"})
+
+
+class PeakPeriod(Payload.from_dict({"from": fields.Date(required=True), "to": fields.Date(required=True)})):  # type: ignore[misc]
+    """A violation-prone period; keys are ``from``/``to`` on the wire and in Python alike."""
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if data["to"] < data["from"]:
+            raise ValidationError("Must not be before from. 结束日期不得早于开始日期。", field_name="to")
+
+
+class ReminderBasis(Payload):
+    """The case statistics behind a reminder plan, so the plan can be audited."""
+
+    lookback_from = fields.Date(required=True, metadata={"description": "统计起始日"})
+    lookback_to = fields.Date(required=True, metadata={"description": "统计截止日"})
+    case_count = fields.Integer(required=True, validate=validate.Range(min=0), metadata={"description": "案件总数"})
+    peak_case_count = fields.Integer(
+        required=True, validate=validate.Range(min=0), metadata={"description": "高发期案件数"}
+    )
+    summary = optional_text(2000, "分析说明")
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        errors = not_before(data, "lookback_to", "lookback_from", "Must not be before lookback_from. 统计区间有误。")
+        if data["peak_case_count"] > data["case_count"]:
+            errors["peak_case_count"] = ["Must not exceed case_count. 高发期案件数不得超过案件总数。"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class Redaction(Payload):
+    """One thing removed or masked before publication (DOMAIN.md §7)."""
+
+    field = text(100, "被处理的字段，如 counterpart.id_no", required=True)
+    method = code(v.REDACTION_METHODS, "处理方式", required=True)
+    exemption = code(v.EXEMPTIONS, "依据的不予公开理由", allow_none=True, load_default=None)
+
+
+class Rubric(Payload):
+    """The assessment scheme of a period; weights are configuration, in percentage points summing to 100."""
+
+    name = text(200, "考核方案名称", required=True)
+    version = text(40, "方案版本", required=True)
+    weights = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        values=fields.Float(validate=validate.Range(min=0, max=100)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "指标权重（百分点），合计100", "minProperties": 1},
+    )
+
+    @validates_schema
+    def _sum_to_hundred(self, data: dict[str, Any], **_: Any) -> None:
+        if abs(sum(data["weights"].values()) - 100) > 1e-6:
+            raise ValidationError("Weights must sum to 100. 权重合计须为100。", field_name="weights")
+
+
+class IndicatorResult(Payload):
+    """One indicator of a scorecard: the measured value and the points it earned."""
+
+    value = fields.Float(required=True, metadata={"description": "指标值，如比例0.93或天数"})
+    score = fields.Float(required=True, validate=validate.Range(min=0, max=100), metadata={"description": "得分"})
+    numerator = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    denominator = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))

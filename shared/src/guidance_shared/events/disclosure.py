@@ -1,0 +1,171 @@
+"""disclosure.events: what was published, withheld, withdrawn or late (公开), and requests for disclosure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from guidance_shared import vocabulary as v
+from guidance_shared.events.common import (
+    Counterpart,
+    LegalBasis,
+    Officer,
+    Payload,
+    Redaction,
+    RequiredWhen,
+    code,
+    legal_bases,
+    moment,
+    not_before,
+    optional_text,
+    optional_uuid,
+    text,
+)
+from guidance_shared.events.registry import EventType
+
+TOPIC = "disclosure.events"
+
+#: At most 20 more working days, with approval (政府信息公开条例第三十三条).
+MAX_EXTENSION_WORKING_DAYS = 20
+
+
+def _department() -> fields.UUID:
+    return fields.UUID(required=True, metadata={"description": "公开义务机关编号"})
+
+
+def _source_event() -> fields.UUID:
+    return fields.UUID(required=True, metadata={"description": "引起本事件的上游事件编号（ce_id）"})
+
+
+class ItemDisclosed(Payload):
+    """An item went public; ``disclosed_at`` against ``deadline`` is what the assessment scores."""
+
+    item_id = fields.UUID(required=True)
+    department_id = _department()
+    source_event_id = _source_event()
+    subject_id = fields.UUID(required=True, metadata={"description": "所公开的行政指导、案件或回访编号"})
+    kind = code(v.DISCLOSURE_KINDS, "公开事项类别", required=True)
+    title = text(300, "公开标题", required=True)
+    deadline = fields.Date(required=True, metadata={"description": "法定公开期限"})
+    disclosed_at = moment("公开时间", required=True)
+    url = fields.Url(required=True, schemes={"http", "https"}, metadata={"description": "公开网址"})
+    redactions = fields.List(fields.Nested(Redaction), load_default=list, metadata={"description": "脱敏处理"})
+    display_until = fields.Date(
+        allow_none=True, load_default=None, metadata={"description": "公示期满日（处罚决定公示期限）"}
+    )
+
+    @validates_schema
+    def _display_period(self, data: dict[str, Any], **_: Any) -> None:
+        if errors := not_before(
+            data, "display_until", "disclosed_at", "Must not end before it was disclosed. 公示期限有误。"
+        ):
+            raise ValidationError(errors)
+
+
+class DisclosureWithheld(Payload):
+    """An item is not published, with its exemption and legal basis recorded (条例第十四至十六条)."""
+
+    item_id = fields.UUID(required=True)
+    department_id = _department()
+    source_event_id = _source_event()
+    subject_id = fields.UUID(required=True, metadata={"description": "不予公开的行政指导、案件或回访编号"})
+    kind = code(v.DISCLOSURE_KINDS, "公开事项类别", required=True)
+    exemption = code(v.EXEMPTIONS, "不予公开理由", required=True)
+    legal_basis = legal_bases(required=True)
+    reason = optional_text(2000, "说明")
+    decided_by = fields.Nested(Officer, required=True)
+    decided_at = moment("决定时间", required=True)
+
+
+class DisclosureWithdrawn(Payload):
+    """A publication was taken down, e.g. within 3 days of a revoked decision (行政处罚法第四十八条)."""
+
+    item_id = fields.UUID(required=True)
+    department_id = _department()
+    source_event_id = optional_uuid("引起撤下的上游事件编号，如 CaseDecisionRevoked")
+    reason = text(1000, "撤下理由", required=True)
+    deadline = fields.Date(allow_none=True, load_default=None, metadata={"description": "应撤下期限"})
+    at = moment("撤下时间", required=True)
+
+
+class DisclosureOverdue(Payload):
+    """An item passed its publication deadline unpublished."""
+
+    item_id = fields.UUID(required=True)
+    department_id = _department()
+    source_event_id = _source_event()
+    kind = code(v.DISCLOSURE_KINDS, "公开事项类别", required=True)
+    deadline = fields.Date(required=True, metadata={"description": "法定公开期限"})
+    detected_at = moment("发现逾期的时间", required=True)
+
+
+class DisclosureRequestReceived(Payload):
+    """A request for disclosure (依申请公开) arrived; the answer clock starts on ``received_on``."""
+
+    request_id = fields.UUID(required=True)
+    department_id = _department()
+    applicant = fields.Nested(Counterpart, required=True)
+    description = text(5000, "所需信息的名称、文号或者便于查询的其他特征描述", required=True)
+    channel = code(v.REQUEST_CHANNELS, "申请渠道", required=True)
+    received_on = fields.Date(required=True, metadata={"description": "收到申请之日"})
+    answer_due_on = fields.Date(required=True, metadata={"description": "答复期限（20个工作日）"})
+    received_at = moment("登记时间", required=True)
+
+    @validates_schema
+    def _due_after_receipt(self, data: dict[str, Any], **_: Any) -> None:
+        if errors := not_before(data, "answer_due_on", "received_on", "Must not be before received_on. 答复期限有误。"):
+            raise ValidationError(errors)
+
+
+class DisclosureRequestAnswered(Payload):
+    """A request was answered (条例第三十六条); withholding names its exemption and basis."""
+
+    request_id = fields.UUID(required=True)
+    department_id = _department()
+    answer = code(v.REQUEST_ANSWERS, "答复类型", required=True)
+    exemption = code(v.EXEMPTIONS, "不予公开理由", allow_none=True, load_default=None)
+    legal_basis = fields.List(fields.Nested(LegalBasis), load_default=list, metadata={"description": "法律依据"})
+    reply_doc_no = optional_text(64, "答复书文号")
+    answered_on = fields.Date(required=True, metadata={"description": "答复日期"})
+    answered_at = moment("登记时间", required=True)
+
+    rules = (
+        RequiredWhen(
+            "answer",
+            ("withheld", "partially_disclosed"),
+            (("exemption",),),
+            "Withholding needs an exemption. 不予公开或部分公开须说明理由。",
+        ),
+    )
+
+
+class DisclosureRequestExtended(Payload):
+    """The answer period was extended with approval, at most 20 working days (条例第三十三条)."""
+
+    request_id = fields.UUID(required=True)
+    department_id = _department()
+    extension_working_days = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_EXTENSION_WORKING_DAYS),
+        metadata={"description": "延长的工作日数"},
+    )
+    answer_due_on = fields.Date(required=True, metadata={"description": "延长后的答复期限"})
+    approved_by = fields.Nested(Officer, required=True)
+    reason = text(1000, "延长理由", required=True)
+    extended_at = moment("延长时间", required=True)
+
+
+def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> EventType:
+    return EventType(name, 1, TOPIC, aggregate, schema, subject_field=subject)
+
+
+EVENT_TYPES: tuple[EventType, ...] = (
+    _event("ItemDisclosed", "Disclosure", ItemDisclosed, "item_id"),
+    _event("DisclosureWithheld", "Disclosure", DisclosureWithheld, "item_id"),
+    _event("DisclosureWithdrawn", "Disclosure", DisclosureWithdrawn, "item_id"),
+    _event("DisclosureOverdue", "Disclosure", DisclosureOverdue, "item_id"),
+    _event("DisclosureRequestReceived", "DisclosureRequest", DisclosureRequestReceived, "request_id"),
+    _event("DisclosureRequestAnswered", "DisclosureRequest", DisclosureRequestAnswered, "request_id"),
+    _event("DisclosureRequestExtended", "DisclosureRequest", DisclosureRequestExtended, "request_id"),
+)

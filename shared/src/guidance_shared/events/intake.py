@@ -1,0 +1,241 @@
+"""intake.events: guidance acts (行政指导) and enforcement cases, as intake accepted them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from guidance_shared import vocabulary as v
+from guidance_shared.events.common import (
+    CoerciveMeasure,
+    Counterpart,
+    DisclosureDecision,
+    LegalReview,
+    NullUnless,
+    Officer,
+    OneOfWhen,
+    Payload,
+    Penalty,
+    RequiredWhen,
+    Violation,
+    code,
+    codes,
+    legal_bases,
+    moment,
+    not_before,
+    optional_text,
+    optional_uuid,
+    text,
+)
+from guidance_shared.events.registry import EventType
+
+TOPIC = "intake.events"
+
+
+def _department() -> fields.UUID:
+    return fields.UUID(required=True, metadata={"description": "实施机关编号"})
+
+
+class GuidanceIssued(Payload):
+    """A guidance act was issued: the record every later fact about it refers to."""
+
+    guidance_id = fields.UUID(required=True)
+    doc_no = text(64, "文书统一编号（文号），如某市监指〔2025〕第001号", required=True)
+    department_id = _department()
+    officers = fields.List(fields.Nested(Officer), required=True, validate=validate.Length(min=1))
+    counterpart = fields.Nested(Counterpart, required=True)
+    content_type = code(v.CONTENT_TYPES, "指导内容", required=True)
+    methods = codes(v.METHODS, "指导方式", required=True)
+    domain = code(v.DOMAINS, "执法领域", required=True)
+    form = code(v.FORMS, "指导形式", required=True)
+    initiated = code(v.INITIATED, "启动方式", required=True)
+    applied_at = moment("相对人申请时间（依申请时必填）", allow_none=True, load_default=None)
+    written_requested = fields.Boolean(
+        load_default=False, metadata={"description": "相对人是否要求书面指导（要求时须书面作出）"}
+    )
+    matter = text(200, "指导事项", required=True)
+    legal_basis = legal_bases(required=True)
+    content = text(20000, "指导内容", required=True)
+    rights_notice = text(2000, "权利告知（知情权、参与权、救济权）", required=True)
+    correction_deadline = fields.Date(
+        allow_none=True, load_default=None, metadata={"description": "改正期限（警示和纠错必填）"}
+    )
+    related_case_id = optional_uuid("关联案件编号")
+    disclosure = fields.Nested(DisclosureDecision, required=True)
+    issued_at = moment("作出时间", required=True)
+
+    rules = (
+        RequiredWhen(
+            "content_type",
+            v.CORRECTION_CONTENT_TYPES,
+            (("correction_deadline",),),
+            "Required for minor_issue_warning and violation_correction. 轻微问题警示和违法行为纠错须规定改正期限。",
+        ),
+        RequiredWhen(
+            "content_type",
+            ("violation_correction", "major_case_revisit"),
+            (("related_case_id",),),
+            "Required for violation_correction and major_case_revisit. 违法行为纠错和重大案件回访须关联案件。",
+        ),
+        RequiredWhen(
+            "initiated",
+            ("on_application",),
+            (("applied_at",),),
+            "Required when on_application. 依申请指导须记录申请时间。",
+        ),
+        OneOfWhen(
+            "written_requested",
+            (True,),
+            "form",
+            ("written",),
+            "Must be written when written_requested. "
+            "相对人要求书面指导的，应当书面作出（湖南省行政程序规定第一百零三条）。",
+        ),
+    )
+
+    @validates_schema
+    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+        errors = not_before(
+            data, "correction_deadline", "issued_at", "Must not be before the issue date. 改正期限不得早于作出日期。"
+        )
+        errors |= not_before(
+            data, "issued_at", "applied_at", "Must not be before applied_at. 作出时间不得早于申请时间。"
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class GuidanceResponded(Payload):
+    """The counterpart's answer (自愿原则); a decline is recorded, never punished."""
+
+    guidance_id = fields.UUID(required=True)
+    department_id = _department()
+    response = code(v.RESPONSES, "回应", required=True)
+    statement = optional_text(2000, "相对人陈述")
+    responded_at = moment("回应或记录时间", required=True)
+
+
+class CorrectionVerified(Payload):
+    """Whether the counterpart corrected by the deadline; feeds revisits and the assessment."""
+
+    guidance_id = fields.UUID(required=True)
+    department_id = _department()
+    corrected = fields.Boolean(required=True, metadata={"description": "是否已改正"})
+    verified_on = fields.Date(required=True, metadata={"description": "核查日期"})
+    evidence = optional_text(2000, "核查证据")
+    verified_by = fields.Nested(Officer, required=True)
+    revisit_id = optional_uuid("据以核查的回访编号")
+
+
+class _GuidanceEnded(Payload):
+    guidance_id = fields.UUID(required=True)
+    department_id = _department()
+    reason = text(1000, "理由", required=True)
+    at = moment("时间", required=True)
+
+
+class GuidanceSuspended(_GuidanceEnded):
+    """A guidance act was paused, e.g. while an objection is heard."""
+
+
+class GuidanceWithdrawn(_GuidanceEnded):
+    """A guidance act was withdrawn; disclosure takes it down and the assessment stops counting it."""
+
+
+class CaseOpened(Payload):
+    """An enforcement case (立案) was opened; revisits and disclosures hang off it."""
+
+    case_id = fields.UUID(required=True)
+    case_no = text(64, "案件编号", required=True)
+    department_id = _department()
+    counterpart = fields.Nested(Counterpart, required=True)
+    domain = code(v.DOMAINS, "执法领域", required=True)
+    procedure = code(v.PROCEDURES, "程序", required=True)
+    violation = fields.Nested(Violation, required=True)
+    major = fields.Boolean(required=True, metadata={"description": "是否重大案件"})
+    officers = fields.List(fields.Nested(Officer), load_default=list, metadata={"description": "承办人员"})
+    opened_at = moment("立案时间", required=True)
+
+
+class CaseDecided(Payload):
+    """The decision of a case; the no-penalty outcomes of 行政处罚法第三十三条 are decisions too."""
+
+    case_id = fields.UUID(required=True)
+    department_id = _department()
+    decision_no = text(64, "决定书文号", required=True)
+    decision = code(v.DECISIONS, "处理决定", required=True)
+    penalty = fields.Nested(Penalty, allow_none=True, load_default=None)
+    coercive_measure = fields.Nested(CoerciveMeasure, allow_none=True, load_default=None)
+    legal_basis = legal_bases(required=True)
+    major = fields.Boolean(required=True, metadata={"description": "是否重大案件（需法制审核）"})
+    legal_review = fields.Nested(LegalReview, allow_none=True, load_default=None)
+    exemption_list_entry = optional_text(64, "适用的免罚清单条目")
+    override_reason = optional_text(2000, "符合免罚清单仍予处罚的理由")
+    summary = optional_text(5000, "决定内容摘要")
+    decided_at = moment("决定时间", required=True)
+
+    rules = (
+        RequiredWhen(
+            "decision", ("penalty",), (("penalty",),), "A penalty decision needs penalty. 处罚决定须写明处罚内容。"
+        ),
+        NullUnless(
+            "decision", ("penalty",), ("penalty",), "Only a penalty decision has a penalty. 非处罚决定不应有处罚内容。"
+        ),
+        RequiredWhen(
+            "decision",
+            ("coercive_measure",),
+            (("coercive_measure",),),
+            "A coercive decision needs coercive_measure. 强制措施决定须写明措施。",
+        ),
+        RequiredWhen(
+            "major",
+            (True,),
+            (("legal_review",),),
+            "A major decision needs legal review first. 重大执法决定须经法制审核（行政处罚法第五十八条）。",
+        ),
+    )
+
+    @validates_schema
+    def _exemption_override(self, data: dict[str, Any], **_: Any) -> None:
+        if data["decision"] == "penalty" and data.get("exemption_list_entry") and not data.get("override_reason"):
+            raise ValidationError(
+                "A penalty despite an exemption-list entry needs a reason. 符合免罚清单仍予处罚的，须说明理由。",
+                field_name="override_reason",
+            )
+
+
+class CaseDecisionRevoked(Payload):
+    """A decision was changed or revoked; disclosure must withdraw it within 3 days (第四十八条)."""
+
+    case_id = fields.UUID(required=True)
+    department_id = _department()
+    reason = text(2000, "撤销或变更理由", required=True)
+    at = moment("撤销时间", required=True)
+
+
+class CaseClosed(Payload):
+    """A case was closed (结案); a closed major case starts the revisit clock."""
+
+    case_id = fields.UUID(required=True)
+    department_id = _department()
+    outcome = code(v.CASE_OUTCOMES, "结案方式", required=True)
+    major = fields.Boolean(required=True, metadata={"description": "是否重大案件"})
+    closed_at = moment("结案时间", required=True)
+
+
+def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> EventType:
+    return EventType(name, 1, TOPIC, aggregate, schema, subject_field=subject)
+
+
+EVENT_TYPES: tuple[EventType, ...] = (
+    _event("GuidanceIssued", "Guidance", GuidanceIssued, "guidance_id"),
+    _event("GuidanceResponded", "Guidance", GuidanceResponded, "guidance_id"),
+    _event("CorrectionVerified", "Guidance", CorrectionVerified, "guidance_id"),
+    _event("GuidanceSuspended", "Guidance", GuidanceSuspended, "guidance_id"),
+    _event("GuidanceWithdrawn", "Guidance", GuidanceWithdrawn, "guidance_id"),
+    _event("CaseOpened", "Case", CaseOpened, "case_id"),
+    _event("CaseDecided", "Case", CaseDecided, "case_id"),
+    _event("CaseDecisionRevoked", "Case", CaseDecisionRevoked, "case_id"),
+    _event("CaseClosed", "Case", CaseClosed, "case_id"),
+)

@@ -1,0 +1,408 @@
+"""The event registry: which event types exist, how to check, read, upcast and publish their schemas.
+
+Producers call ``validate`` (strict: an unknown field is a bug in the
+producer); consumers call ``load`` (lenient: extra fields from a newer producer
+are dropped, older versions are upcast first). JSON Schema and AsyncAPI are
+generated from the same marshmallow schemas, so the published contract is the
+code. A ``ce_type`` names a *major* version: additive changes keep it, which is
+why the exported JSON Schemas allow additional properties.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, ValidationError, fields
+
+from guidance_shared.events.common import Messages, merge_messages
+
+Upcaster = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+_COMPONENTS_REF = "#/components/schemas/"
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One event type at one major version, and where it travels."""
+
+    name: str
+    version: int
+    topic: str
+    aggregate: str
+    schema: type[Schema]
+    #: the data field holding the aggregate id (the Kafka key and ``ce_subject``); "" if not declared
+    subject_field: str = ""
+
+    @property
+    def ce_type(self) -> str:
+        return f"guidance.{self.name}.v{self.version}"
+
+
+class UnknownEventType(LookupError):
+    """No registered type (nor upcaster) for this ce_type; a consumer records and skips the event."""
+
+    def __init__(self, ce_type: str) -> None:
+        super().__init__(f"unknown event type {ce_type!r}")
+        self.ce_type = ce_type
+
+
+class InvalidEventData(ValueError):
+    """The data does not match the schema of its type; ``messages`` is marshmallow's field-by-field dict."""
+
+    def __init__(self, ce_type: str, messages: Mapping[str, Any]) -> None:
+        super().__init__(f"invalid {ce_type}: {json.dumps(messages, ensure_ascii=False, sort_keys=True)}")
+        self.ce_type = ce_type
+        self.messages = dict(messages)
+
+
+class EventRegistry:
+    """Event types by ce_type, with upcasters between versions. Build one per application."""
+
+    def __init__(self, schema_base_uri: str = "urn:guidance:schema:") -> None:
+        self.schema_base_uri = schema_base_uri
+        self._types: dict[str, EventType] = {}
+        self._upcasters: dict[str, Upcaster] = {}
+        self._schemas: dict[str, Schema] = {}
+        self._json_schemas: dict[str, dict[str, Any]] = {}
+
+    def register(self, event_type: EventType) -> None:
+        ce_type = event_type.ce_type
+        if ce_type in self._types:
+            raise ValueError(f"{ce_type} is already registered")
+        if event_type.subject_field and event_type.subject_field not in event_type.schema().fields:
+            raise ValueError(f"{ce_type}: subject_field {event_type.subject_field!r} is not a schema field")
+        self._types[ce_type] = event_type
+
+    def get(self, ce_type: str) -> EventType | None:
+        return self._types.get(ce_type)
+
+    def latest(self, name: str) -> EventType:
+        versions = [t for t in self._types.values() if t.name == name]
+        if not versions:
+            raise KeyError(name)
+        return max(versions, key=lambda t: t.version)
+
+    def knows(self, ce_type: str) -> bool:
+        """Registered, or an upcaster starts from it (where it leads is only known given data)."""
+        return ce_type in self._types or ce_type in self._upcasters
+
+    def all(self) -> list[EventType]:
+        return list(self._types.values())
+
+    def topic_of(self, ce_type: str) -> str:
+        return self._require(ce_type).topic
+
+    def dataschema(self, ce_type: str) -> str:
+        return self.schema_base_uri + self._require(ce_type).ce_type
+
+    # --- reading and writing data ---------------------------------------
+
+    def add_upcaster(self, from_ce_type: str, fn: Upcaster) -> None:
+        """``fn`` turns data of ``from_ce_type`` into (newer ce_type, its data); upcasters chain."""
+        if from_ce_type in self._upcasters:
+            raise ValueError(f"an upcaster from {from_ce_type} is already registered")
+        self._upcasters[from_ce_type] = fn
+
+    def upcast(self, ce_type: str, data: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        current, payload = ce_type, copy.deepcopy(dict(data))
+        seen: set[str] = set()
+        while (fn := self._upcasters.get(current)) is not None:
+            if current in seen:
+                raise ValueError(f"upcasters loop at {current}")
+            seen.add(current)
+            current, payload = fn(payload)
+        return current, payload
+
+    def validate(self, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Producer side: every field known and valid; returns the JSON-ready normalised data."""
+        schema = self._schema(ce_type)
+        errors = unknown_fields(schema, data)
+        loaded: dict[str, Any] = {}
+        try:
+            loaded = schema.load(data)
+        except ValidationError as error:
+            merge_messages(errors, _as_dict(error.messages))
+        if errors:
+            raise InvalidEventData(ce_type, errors)
+        dumped: dict[str, Any] = schema.dump(loaded)
+        return dumped
+
+    def load(self, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Consumer side: upcast to the newest known version, drop unknown fields, return Python values."""
+        return self.load_typed(ce_type, data)[1]
+
+    def load_typed(self, ce_type: str, data: Mapping[str, Any]) -> tuple[EventType, dict[str, Any]]:
+        """Like ``load``, also saying which type the data was upcast to, so consumers dispatch on it."""
+        if not isinstance(data, Mapping):
+            if not self.knows(ce_type):
+                raise UnknownEventType(ce_type)
+            raise InvalidEventData(ce_type, {"_schema": ["Invalid input type: expected a JSON object."]})
+        final, payload = self.upcast(ce_type, data)
+        event_type = self._types.get(final)
+        if event_type is None:
+            raise UnknownEventType(ce_type if final == ce_type else final)
+        try:
+            loaded: dict[str, Any] = self._schema(final).load(payload)
+        except ValidationError as error:
+            raise InvalidEventData(final, _as_dict(error.messages)) from error
+        return event_type, loaded
+
+    # --- published schemas ----------------------------------------------
+
+    def json_schema(self, ce_type: str) -> dict[str, Any]:
+        """A self-contained JSON Schema (2020-12) of the type's data, ``$id`` = its dataschema URI."""
+        event_type = self._require(ce_type)
+        if ce_type not in self._json_schemas:
+            self._json_schemas[ce_type] = _to_json_schema(event_type, self.dataschema(ce_type))
+        return copy.deepcopy(self._json_schemas[ce_type])
+
+    def _require(self, ce_type: str) -> EventType:
+        event_type = self._types.get(ce_type)
+        if event_type is None:
+            raise UnknownEventType(ce_type)
+        return event_type
+
+    def _schema(self, ce_type: str) -> Schema:
+        if ce_type not in self._schemas:
+            self._schemas[ce_type] = self._require(ce_type).schema()
+        return self._schemas[ce_type]
+
+
+def _as_dict(messages: Any) -> Messages:
+    return dict(messages) if isinstance(messages, Mapping) else {"_schema": list(messages)}
+
+
+# --- strictness for producers ------------------------------------------------
+
+
+def unknown_fields(schema: Schema, data: Any) -> Messages:
+    """Fields in ``data`` the schema does not declare, at any depth, as marshmallow-style messages.
+
+    marshmallow's ``unknown=RAISE`` does not reach nested schemas, so producers' strictness is checked here.
+    """
+    if not isinstance(data, Mapping):
+        return {}
+    errors: Messages = {}
+    declared = {f.data_key or name: f for name, f in schema.load_fields.items()}
+    for key, value in data.items():
+        if key not in declared:
+            errors[key] = ["Unknown field. 未定义的字段。"]
+        elif nested := _unknown_in(declared[key], value):
+            errors[key] = nested
+    return errors
+
+
+def _unknown_in(field: fields.Field[Any], value: Any) -> Messages:
+    if isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+        return unknown_fields(field.schema, value)
+    if isinstance(field, fields.List) and isinstance(value, list):
+        return {str(i): e for i, item in enumerate(value) if (e := _unknown_in(field.inner, item))}
+    if isinstance(field, fields.Dict) and field.value_field is not None and isinstance(value, Mapping):
+        found = {k: _unknown_in(field.value_field, item) for k, item in value.items()}
+        return {k: {"value": e} for k, e in found.items() if e}
+    return {}
+
+
+# --- JSON Schema ---------------------------------------------------------------
+
+
+def _schema_name(schema: type[Schema] | Schema) -> str:
+    return (schema if isinstance(schema, type) else type(schema)).__name__
+
+
+def _to_json_schema(event_type: EventType, schema_id: str) -> dict[str, Any]:
+    """Convert through apispec's OpenAPI 3.1 converter, then make the result standalone JSON Schema."""
+    classes: dict[str, type[Schema]] = {}
+
+    def resolve(schema: type[Schema] | Schema) -> str:
+        cls = schema if isinstance(schema, type) else type(schema)
+        classes[cls.__name__] = cls
+        return cls.__name__
+
+    plugin = MarshmallowPlugin(schema_name_resolver=resolve)
+    spec = APISpec(title=event_type.ce_type, version="1", openapi_version="3.1.0", plugins=[plugin])
+    root_name = resolve(event_type.schema)
+    spec.components.schema(root_name, schema=event_type.schema)
+    components = _fix(spec.to_dict()["components"]["schemas"])
+    for name, cls in classes.items():
+        _annotate(components[name], cls)
+    root = components.pop(root_name)
+    document: dict[str, Any] = {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "$id": schema_id,
+        "title": f"{event_type.name} v{event_type.version}",
+        **root,
+    }
+    if components:
+        document["$defs"] = components
+    return document
+
+
+def _annotate(target: dict[str, Any], cls: type[Schema]) -> None:
+    """Add what apispec does not know: the class's reason for being and its conditional rules."""
+    if cls.__doc__:
+        target["description"] = cls.__doc__.strip().splitlines()[0]
+    rules = [rule.json_schema() for rule in getattr(cls, "rules", ())]
+    if rules:
+        target["allOf"] = rules
+
+
+def _fix(node: Any) -> Any:
+    """OpenAPI → JSON Schema: component refs become $defs, OpenAPI's "url" format becomes "uri"."""
+    if isinstance(node, list):
+        return [_fix(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    fixed = {key: _fix(value) for key, value in node.items()}
+    ref = fixed.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_COMPONENTS_REF):
+        fixed["$ref"] = "#/$defs/" + ref[len(_COMPONENTS_REF) :]
+    if fixed.get("format") == "url":
+        fixed["format"] = "uri"
+    return fixed
+
+
+def export_json_schemas(registry: EventRegistry, out_dir: Path) -> list[Path]:
+    """Write ``<out_dir>/<ce_type>.json`` for every type, ready to publish at its dataschema URI."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for event_type in registry.all():
+        path = out_dir / f"{event_type.ce_type}.json"
+        path.write_text(_dumps(registry.json_schema(event_type.ce_type)), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _dumps(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+
+
+# --- AsyncAPI --------------------------------------------------------------------
+
+_KAFKA_BINDING = "0.5.0"
+_CE_HEADERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "ce_id": ("event id; consumers deduplicate on it", {"format": "uuid"}),
+    "ce_source": ("/guidance/<service>", {}),
+    "ce_type": ("guidance.<EventName>.v<major>", {}),
+    "ce_subject": ("aggregate id, also the Kafka key", {"format": "uuid"}),
+    "ce_time": ("when it happened, RFC 3339 with offset", {"format": "date-time"}),
+    "ce_specversion": ("CloudEvents version", {"const": "1.0"}),
+    "ce_dataschema": ("URI of the JSON Schema of the data", {"format": "uri"}),
+    "ce_sequence": ("aggregate version after this event", {"pattern": "^[1-9][0-9]*$"}),
+    "ce_correlationid": ("id of the request or flow this event belongs to", {}),
+    "ce_causationid": ("id of the command or event that caused this one", {}),
+    "ce_traceparent": ("W3C trace context", {}),
+    "content-type": ("data content type", {"const": "application/json"}),
+}
+_OPTIONAL_HEADERS = {"ce_correlationid", "ce_causationid", "ce_traceparent"}
+
+
+def _channel_id(topic: str) -> str:
+    return "".join(part.capitalize() if i else part for i, part in enumerate(topic.split(".")))
+
+
+def _message_id(event_type: EventType) -> str:
+    return f"{event_type.name}V{event_type.version}"
+
+
+def _headers(registry: EventRegistry, event_type: EventType) -> dict[str, Any]:
+    fixed = {
+        "ce_type": {"const": event_type.ce_type},
+        "ce_source": {"const": f"/guidance/{event_type.topic.split('.')[0]}"},
+        "ce_dataschema": {"const": registry.dataschema(event_type.ce_type)},
+    }
+    properties = {
+        name: {"type": "string", "description": text, **extra, **fixed.get(name, {})}
+        for name, (text, extra) in _CE_HEADERS.items()
+    }
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in _CE_HEADERS if name not in _OPTIONAL_HEADERS],
+    }
+
+
+def _topics(registry: EventRegistry) -> Iterator[tuple[str, list[EventType]]]:
+    by_topic: dict[str, list[EventType]] = {}
+    for event_type in registry.all():
+        by_topic.setdefault(event_type.topic, []).append(event_type)
+    yield from by_topic.items()
+
+
+def asyncapi_document(registry: EventRegistry) -> dict[str, Any]:
+    """AsyncAPI 3.0: one channel per topic, one message per event type, CloudEvents Kafka headers."""
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for topic, event_types in _topics(registry):
+        channel_id = _channel_id(topic)
+        refs = {_message_id(t): {"$ref": f"#/components/messages/{_message_id(t)}"} for t in event_types}
+        channels[channel_id] = {
+            "address": topic,
+            "description": f"Events of the {topic.split('.')[0]} service; key = aggregate id.",
+            "messages": refs,
+            "bindings": {
+                "kafka": {
+                    "topic": topic,
+                    "topicConfiguration": {"retention.ms": -1, "cleanup.policy": ["delete"]},
+                    "bindingVersion": _KAFKA_BINDING,
+                }
+            },
+        }
+        operations[f"publish{channel_id[0].upper()}{channel_id[1:]}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+            "messages": [{"$ref": f"#/channels/{channel_id}/messages/{m}"} for m in refs],
+        }
+        for event_type in event_types:
+            messages[_message_id(event_type)] = _message(registry, event_type)
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Guidance suite events (行政指导)",
+            "version": "1.0.0",
+            "description": "CloudEvents 1.0 over Kafka, binary content mode; data is UTF-8 JSON.",
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+def _message(registry: EventRegistry, event_type: EventType) -> dict[str, Any]:
+    schema = registry.json_schema(event_type.ce_type)
+    return {
+        "name": event_type.name,
+        "title": schema["title"],
+        "summary": schema.get("description", event_type.name),
+        "contentType": "application/json",
+        "headers": _headers(registry, event_type),
+        "payload": {"schemaFormat": "application/schema+json;version=draft-2020-12", "schema": schema},
+        "bindings": {"kafka": {"key": {"type": "string", "format": "uuid"}, "bindingVersion": _KAFKA_BINDING}},
+        "x-aggregate": event_type.aggregate,
+        "x-ce-type": event_type.ce_type,
+    }
+
+
+# --- the v1 catalogue -------------------------------------------------------------
+
+
+def default_registry(schema_base_uri: str = "urn:guidance:schema:") -> EventRegistry:
+    """A new registry holding the whole v1 catalogue; callers may add versions and upcasters to it."""
+    # Imported here: the catalogue modules import EventType from this module.
+    from guidance_shared.events import assessment, disclosure, intake, revisit
+
+    registry = EventRegistry(schema_base_uri)
+    for module in (intake, revisit, disclosure, assessment):
+        for event_type in module.EVENT_TYPES:
+            registry.register(event_type)
+    return registry

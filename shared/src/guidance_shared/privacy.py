@@ -1,0 +1,35 @@
+"""Personal data of natural persons: how it is recognised and removed before anything is shown.
+
+Used by public pages and feeds (disclosure) and by anything else that must
+never echo an ID number, a phone number or an address.
+"""
+
+from __future__ import annotations
+
+import re
+
+# 18-digit resident ID (GB 11643) with a plausible birth date, optionally ending in X; or 15-digit old style.
+ID_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"(?![0-9A-Za-z])"
+)
+MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
+LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+BANK_CARD = re.compile(r"(?<!\d)(?:62|4\d|5[1-5])\d{14,17}(?!\d)")
+
+REDACTED = "［已隐去］"
+
+
+def scrub_text(text: str) -> str:
+    """Remove ID numbers, phone numbers and bank card numbers from free text."""
+    for pattern in (ID_NUMBER, BANK_CARD, MOBILE, LANDLINE):
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+def mask_name(name: str) -> str:
+    """Keep the first character (the surname, usually), mask the rest: 张三 → 张*, 李小明 → 李**."""
+    name = name.strip()
+    if not name:
+        return name
+    return name[0] + "*" * max(len(name) - 1, 1)

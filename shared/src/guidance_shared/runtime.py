@@ -1,0 +1,177 @@
+"""A service's running parts, built from settings: the one place adapters are chosen and wired.
+
+Each service describes itself with a ``ServiceSpec`` (what it publishes, what
+it consumes and into which projection); ``Runtime`` builds the engine, the
+transport, the event store, the relay and the consumer runners from it.
+Nothing connects at import time; ``Runtime`` connects when it is built.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine, select, text
+
+from guidance_shared.consumer import ConsumerRunner, Projection, offsets_table
+from guidance_shared.db import make_engine
+from guidance_shared.events.registry import EventRegistry, default_registry
+from guidance_shared.eventstore import EventStore
+from guidance_shared.kernel import make_transport, provision
+from guidance_shared.metrics import KernelMetrics
+from guidance_shared.relay import OutboxRelay
+from guidance_shared.settings import Settings
+from guidance_shared.transport.base import Transport
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What a service is, as far as the kernel cares."""
+
+    name: str  # intake, revisit, disclosure, assessment
+    publishes: str | None  # its logical topic, or None if it writes no events yet
+    consumes: Sequence[str] = ()
+    projection: Callable[[], Projection] | None = None
+    extra_metadata: Sequence[Any] = field(default_factory=tuple)  # more tables the service owns
+
+    @property
+    def source(self) -> str:
+        return f"/guidance/{self.name}"
+
+
+class Runtime:
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        settings: Settings,
+        *,
+        transport: Transport | None = None,
+        engine: Engine | None = None,
+        registry: EventRegistry | None = None,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.engine = engine or make_engine(settings.database_url)
+        self.transport = transport or make_transport(settings)
+        self.registry = registry or default_registry(settings.schema_base_uri)
+        self.metrics_registry = CollectorRegistry()
+        self.metrics = KernelMetrics(self.metrics_registry)
+        self.store: EventStore | None = None
+        if spec.publishes:
+            self.store = EventStore(
+                self.engine, source=spec.source, topic=spec.publishes, dataschema=self.registry.dataschema
+            )
+        self.projection: Projection | None = spec.projection() if spec.projection else None
+        for metadata in spec.extra_metadata:
+            metadata.create_all(self.engine)
+        if self.store:
+            self.store.create_schema()
+        self._runner: ConsumerRunner | None = None
+
+    # -- parts -------------------------------------------------------------------
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(
+            self.engine, self.transport.producer(), batch_size=self.settings.relay_batch, metrics=self.metrics
+        )
+
+    def runner(self) -> ConsumerRunner:
+        if self.projection is None:
+            raise RuntimeError(f"{self.spec.name} consumes nothing")
+        if self._runner is None:
+            self._runner = ConsumerRunner(
+                engine=self.engine,
+                consumer=self.transport.consumer(self.spec.name, client_id=f"{self.spec.name}-worker"),
+                projection=self.projection,
+                registry=self.registry,
+                group=self.spec.name,
+                topics=self.spec.consumes,
+                dlq_producer=self.transport.producer(),
+                max_retries=self.settings.consumer_max_retries,
+                batch_size=self.settings.consumer_batch,
+                metrics=self.metrics,
+            )
+            self._runner.create_schema()
+        return self._runner
+
+    def provision(self) -> None:
+        provision(self.transport, self.settings)
+
+    # -- readiness -----------------------------------------------------------------
+    def checks(self) -> dict[str, Callable[[], None]]:
+        checks: dict[str, Callable[[], None]] = {"database": self.check_database, "broker": self.check_broker}
+        if self.spec.consumes:
+            checks["consumer_lag"] = self.check_lag
+        return checks
+
+    def check_database(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def check_broker(self) -> None:
+        if self.settings.transport != "kafka":
+            self.transport.end_offsets(self.spec.consumes[0] if self.spec.consumes else "intake.events")
+            return
+        host, _, port = self.settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=2).close()
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Unapplied records per partition, from the offsets the projection stored (works from any process)."""
+        with self.engine.connect() as conn:
+            stored = {
+                (r.topic, r.partition): r.next_offset
+                for r in conn.execute(select(offsets_table).where(offsets_table.c.group_id == self.spec.name))
+            }
+        out: dict[tuple[str, int], int] = {}
+        for topic in self.spec.consumes:
+            for partition, end in self.transport.end_offsets(topic).items():
+                out[(topic, partition)] = max(end - stored.get((topic, partition), 0), 0)
+        return out
+
+    def check_lag(self) -> None:
+        total = sum(self.lag().values())
+        if total > self.settings.ready_max_lag:
+            raise RuntimeError(f"consumer lag {total} exceeds GUIDANCE_READY_MAX_LAG={self.settings.ready_max_lag}")
+
+    # -- the worker process ------------------------------------------------------------
+    def run_worker(self, stop: threading.Event | None = None) -> None:
+        """Relay and consumer loops until SIGTERM/SIGINT; each loop survives broker outages."""
+        stop = stop or _stop_on_signals()
+        threads: list[threading.Thread] = []
+        if self.store is not None:
+            relay = self.relay()
+            threads.append(threading.Thread(target=relay.run_forever, args=(stop,), name="relay", daemon=True))
+        if self.projection is not None:
+            runner = self.runner()
+            threads.append(threading.Thread(target=runner.run_forever, args=(stop,), name="consumer", daemon=True))
+        log.info("worker.started", service=self.spec.name, loops=[t.name for t in threads])
+        for thread in threads:
+            thread.start()
+        stop.wait()
+        for thread in threads:
+            thread.join(timeout=15)
+        if self._runner is not None:
+            self._runner.close()
+        log.info("worker.stopped", service=self.spec.name)
+
+    def close(self) -> None:
+        self.transport.close()
+        self.engine.dispose()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop

@@ -1,0 +1,129 @@
+"""The operator's command line, the same for every service: ``guidance-<service> <command>``.
+
+web       serve the HTTP API (gunicorn; ``--dev`` for Flask's reloader-free dev server)
+worker    run the outbox relay and the consumer loop
+provision create the topics (event topics and dead-letter topics)
+verify    check the hash chain of every stream (or one with --stream)
+lag       show consumer lag per partition
+parked    list aggregates parked behind a poison event
+redrive   re-apply a parked aggregate's events (``--skip-poison`` drops the first)
+rebuild   drop the projection and replay it from offset zero
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flask import Flask
+
+from guidance_shared.logging import configure_logging
+from guidance_shared.runtime import Runtime, ServiceSpec
+from guidance_shared.settings import Settings, SettingsError
+
+AppFactory = Callable[[Runtime], Flask]
+
+
+def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"guidance-{spec.name}", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    web = sub.add_parser("web", help="serve the HTTP API")
+    web.add_argument("--dev", action="store_true", help="Flask's single-process server instead of gunicorn")
+    sub.add_parser("worker", help="run the outbox relay and the consumer loop")
+    sub.add_parser("provision", help="create the event and dead-letter topics")
+    verify = sub.add_parser("verify", help="verify the hash chain")
+    verify.add_argument("--stream", help="one stream (aggregate id) only")
+    sub.add_parser("lag", help="consumer lag per partition")
+    sub.add_parser("parked", help="aggregates parked behind a poison event")
+    redrive = sub.add_parser("redrive", help="re-apply a parked aggregate")
+    redrive.add_argument("aggregate_id")
+    redrive.add_argument("--skip-poison", action="store_true")
+    sub.add_parser("rebuild", help="drop the projection and replay it from offset zero")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env(spec.name)
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(spec.name, settings.log_level, json=settings.log_json)
+    runtime = Runtime(spec, settings)
+    try:
+        return _dispatch(args, runtime, create_app)
+    finally:
+        runtime.close()
+
+
+def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory) -> int:
+    command = args.command
+    if command == "web":
+        app = create_app(runtime)
+        if args.dev:
+            app.run(host=runtime.settings.http_host, port=runtime.settings.http_port, threaded=True)
+        else:
+            serve_with_gunicorn(app, runtime.settings)
+        return 0
+    if command == "worker":
+        runtime.run_worker()
+        return 0
+    if command == "provision":
+        runtime.provision()
+        _print({"provisioned": True, "transport": runtime.settings.transport})
+        return 0
+    if command == "verify":
+        if runtime.store is None:
+            _print({"error": f"{runtime.spec.name} keeps no event store"})
+            return 2
+        report = runtime.store.verify(args.stream)
+        _print(
+            {
+                "ok": report.ok,
+                "streams": report.streams,
+                "events": report.events,
+                "breaks": [b.__dict__ for b in report.breaks],
+            }
+        )
+        return 0 if report.ok else 1
+    if command == "lag":
+        _print({f"{t}[{p}]": lag for (t, p), lag in sorted(runtime.lag().items())})
+        return 0
+    if command == "parked":
+        _print(runtime.runner().parked_aggregates())
+        return 0
+    if command == "redrive":
+        count = runtime.runner().redrive(args.aggregate_id, skip_poison=args.skip_poison)
+        _print({"redriven": args.aggregate_id, "events": count})
+        return 0
+    if command == "rebuild":
+        runner = runtime.runner()
+        runner.reset()
+        _print({"rebuilt": runtime.spec.name, "events": runner.drain(timeout_s=3600)})
+        return 0
+    raise AssertionError(command)
+
+
+def _print(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def serve_with_gunicorn(app: Flask, settings: Settings) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.http_host}:{settings.http_port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("accesslog", None)  # the app logs each request itself, as JSON
+            self.cfg.set("graceful_timeout", 20)
+
+        def load(self) -> Flask:
+            return app
+
+    _App().run()

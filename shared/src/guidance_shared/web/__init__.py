@@ -1,0 +1,45 @@
+"""Web kit: what every service's Flask app is built from (app factory, problems, idempotency, probes)."""
+
+from guidance_shared.web.app import DEFAULT_MAX_CONTENT_LENGTH, GuidanceApi, create_base_app
+from guidance_shared.web.health import database_check
+from guidance_shared.web.idempotency import (
+    IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENCY_METADATA,
+    REPLAYED_HEADER,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    current_tx,
+    idempotency_keys,
+    idempotent,
+    purge_expired,
+)
+from guidance_shared.web.messages import register_translation, translate
+from guidance_shared.web.observability import CORRELATION_ID_HEADER, REQUEST_ID_HEADER, current_request_id
+from guidance_shared.web.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, ProblemSchema, problem_response
+
+__all__ = [
+    "CORRELATION_ID_HEADER",
+    "DEFAULT_MAX_CONTENT_LENGTH",
+    "IDEMPOTENCY_KEY_HEADER",
+    "IDEMPOTENCY_METADATA",
+    "PROBLEM_MEDIA_TYPE",
+    "PROBLEM_TYPE_BASE",
+    "REPLAYED_HEADER",
+    "REQUEST_ID_HEADER",
+    "GuidanceApi",
+    "IdempotencyKeyInFlight",
+    "IdempotencyKeyReused",
+    "InvalidIdempotencyKey",
+    "ProblemSchema",
+    "create_base_app",
+    "current_request_id",
+    "current_tx",
+    "database_check",
+    "idempotency_keys",
+    "idempotent",
+    "problem_response",
+    "purge_expired",
+    "register_translation",
+    "translate",
+]

@@ -1,0 +1,123 @@
+"""The part of every service's ``create_app`` that is the same everywhere.
+
+A service calls :func:`create_base_app`, registers its blueprints on the
+returned :class:`flask_smorest.Api`, and gets request ids, access logs,
+metrics, probes, OpenAPI and problem+json errors without writing them.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from prometheus_client import CollectorRegistry, Gauge, GCCollector, PlatformCollector, ProcessCollector
+from sqlalchemy import Engine
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from guidance_shared.web.health import database_check, ops_blueprint
+from guidance_shared.web.idempotency import create_idempotency_table
+from guidance_shared.web.observability import HttpMetrics, install_request_hooks
+from guidance_shared.web.problems import (
+    PROBLEM_MEDIA_TYPE,
+    ProblemSchema,
+    register_problem_handlers,
+)
+
+DEFAULT_MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+
+class GuidanceApi(Api):  # type: ignore[misc]
+    """flask-smorest Api whose errors, served and documented, are problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        register_problem_handlers(self._app)
+
+    def _register_responses(self) -> None:
+        """As flask-smorest's, but documented with the problem+json media type."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+
+
+def create_base_app(
+    service: str,
+    *,
+    version: str,
+    checks: Mapping[str, Callable[[], None]] | None = None,
+    engine: Engine | None = None,
+    registry: CollectorRegistry | None = None,
+    testing: bool = False,
+) -> tuple[Flask, Api]:
+    """A Flask app and its Api with the suite's conventions; the service adds blueprints.
+
+    With an ``engine``, readiness checks the database and the
+    ``idempotency_keys`` table is created. Give each app its own ``registry``
+    (one is made if omitted) so several apps can live in one test process.
+    """
+    app = Flask(service, static_folder=None)
+    app.config.update(
+        TESTING=testing,
+        MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH,
+        API_TITLE=service,
+        API_VERSION=version,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    registry = registry if registry is not None else _process_registry()
+    Gauge("guidance_build_info", "Service and version.", ["service", "version"], registry=registry).labels(
+        service=service, version=version
+    ).set(1)
+    all_checks = {"database": database_check(engine)} if engine is not None else {}
+    all_checks.update(checks or {})
+    app.extensions["guidance"] = {"service": service, "version": version, "engine": engine, "registry": registry}
+    install_request_hooks(app, HttpMetrics.create(registry))
+    app.before_request(_guard_body)
+    api = GuidanceApi(app)
+    app.register_blueprint(ops_blueprint(all_checks, registry))
+    if engine is not None:
+        create_idempotency_table(engine)
+    return app, api
+
+
+def _process_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
+def _guard_body() -> None:
+    """Refuse oversized bodies and non-JSON bodies sent to JSON endpoints before any parsing."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    if _has_body() and not request.is_json and _expects_json_body():
+        raise UnsupportedMediaType()
+
+
+def _has_body() -> bool:
+    return (request.content_length or 0) > 0 or "chunked" in request.headers.get("Transfer-Encoding", "")
+
+
+def _expects_json_body() -> bool:
+    """Whether the matched view declares ``@blp.arguments(..., location="json")`` (the default)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    func = getattr(view_class, request.method.lower(), None) if view_class is not None else view
+    parameters = getattr(func, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(isinstance(p, Mapping) and p.get("in") == "json" for p in parameters)

@@ -1,0 +1,107 @@
+"""Per-request identity, access log and HTTP metrics.
+
+A county system retrying a call, a support ticket and a log search all meet
+on the request id, so it is taken from ``X-Request-Id`` when the caller sent a
+sane one, made up otherwise, echoed back, and bound into every log line.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+import structlog
+from flask import Flask, Response, g, has_request_context, request
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from guidance_shared.logging import bind_context, get_logger
+
+REQUEST_ID_HEADER = "X-Request-Id"
+CORRELATION_ID_HEADER = "X-Correlation-Id"
+# Probes and scrapes arrive every few seconds; their access lines go to DEBUG.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+access_log = get_logger("guidance.access")
+
+
+@dataclass(frozen=True)
+class HttpMetrics:
+    """The two series every service exports, in the app's own registry."""
+
+    requests: Counter
+    duration: Histogram
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> HttpMetrics:
+        return cls(
+            requests=Counter(
+                "http_requests_total",
+                "HTTP requests handled, by method, route and status.",
+                ["method", "endpoint", "status"],
+                registry=registry,
+            ),
+            duration=Histogram(
+                "http_request_duration_seconds",
+                "Time to handle an HTTP request, by method and route.",
+                ["method", "endpoint"],
+                registry=registry,
+            ),
+        )
+
+
+def current_request_id() -> str:
+    """The id of the request being handled ('' outside a request)."""
+    if not has_request_context():
+        return ""
+    if "request_id" not in g:
+        g.request_id = _sane(request.headers.get(REQUEST_ID_HEADER)) or str(uuid.uuid4())
+    return str(g.request_id)
+
+
+def install_request_hooks(app: Flask, metrics: HttpMetrics) -> None:
+    """Wire request id, access log and metrics into ``app``; registered first so they run first."""
+
+    @app.before_request
+    def _start_request() -> None:
+        g.request_started = time.perf_counter()
+        request_id = current_request_id()
+        correlation_id = _sane(request.headers.get(CORRELATION_ID_HEADER)) or request_id
+        g.log_tokens = bind_context(request_id=request_id, correlation_id=correlation_id)
+
+    @app.after_request
+    def _finish_request(response: Response) -> Response:
+        response.headers[REQUEST_ID_HEADER] = current_request_id()
+        _observe(metrics, response.status_code)
+        return response
+
+    @app.teardown_request
+    def _forget_context(_exc: BaseException | None) -> None:
+        tokens = g.pop("log_tokens", None)
+        if tokens:
+            structlog.contextvars.reset_contextvars(**tokens)
+
+
+def _observe(metrics: HttpMetrics, status: int) -> None:
+    seconds = time.perf_counter() - g.get("request_started", time.perf_counter())
+    method = request.method if request.method in _KNOWN_METHODS else "OTHER"
+    endpoint = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    metrics.requests.labels(method=method, endpoint=endpoint, status=str(status)).inc()
+    metrics.duration.labels(method=method, endpoint=endpoint).observe(seconds)
+    log = access_log.debug if request.path in QUIET_PATHS else access_log.info
+    # Path only: query strings and bodies may carry personal data.
+    log(
+        "http_request",
+        method=request.method,
+        path=request.path,
+        status=status,
+        duration_ms=round(seconds * 1000, 2),
+    )
+
+
+def _sane(value: str | None) -> str | None:
+    """Accept a caller's id only if it is short and plain (no log injection)."""
+    return value if value and _SANE_ID.fullmatch(value) else None
