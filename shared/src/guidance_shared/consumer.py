@@ -167,15 +167,17 @@ class ConsumerRunner:
             self.consumer.subscribe(self.topics, self.stored_offset)
             self._subscribed = True
 
-    def stored_offset(self, tp: TopicPartition) -> int | None:
+    def stored_offset(self, tp: TopicPartition) -> int:
+        """The projection database is the authority: no stored offset means nothing applied, start at zero."""
         with self.engine.connect() as conn:
-            return conn.execute(
+            stored = conn.execute(
                 select(offsets_table.c.next_offset).where(
                     offsets_table.c.group_id == self.group,
                     offsets_table.c.topic == tp.topic,
                     offsets_table.c.partition == tp.partition,
                 )
             ).scalar()
+        return int(stored) if stored is not None else 0
 
     # -- the loop --------------------------------------------------------------
     def run_once(self, timeout_s: float = 0.5) -> int:
@@ -197,8 +199,7 @@ class ConsumerRunner:
         except Exception:
             # The batch did not commit: rewind so the same records are read again.
             for tp in {r.tp for r in records}:
-                stored = self.stored_offset(tp)
-                self.consumer.seek(tp, stored if stored is not None else min(r.offset for r in records if r.tp == tp))
+                self.consumer.seek(tp, self.stored_offset(tp))
             raise
         self.consumer.commit(next_offsets)
         self._export_lag()

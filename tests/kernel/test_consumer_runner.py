@@ -1,0 +1,244 @@
+"""The consumer runner's promises, run against both transports: exactly-once effect, parking, replay."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, Text, insert, select, update
+
+from guidance_shared.consumer import ConsumedEvent, ConsumerRunner
+from guidance_shared.db import make_engine
+from guidance_shared.events.registry import default_registry
+from guidance_shared.metrics import KernelMetrics
+from guidance_shared.transport.base import Transport
+from guidance_shared.transport.embedded import EmbeddedTransport
+from tests.support.events import ISSUED, RESPONDED, guidance_story, issued_data, record, responded_data
+
+
+class Tally:
+    """A projection that notices order: each response must follow its predecessor by sequence."""
+
+    def __init__(self, poison: str = "毒丸") -> None:
+        self.metadata = MetaData()
+        self.poison = poison
+        self.table = Table(
+            "tally",
+            self.metadata,
+            Column("aggregate_id", String(64), primary_key=True),
+            Column("applied", Integer, nullable=False),
+            Column("last_sequence", Integer, nullable=False),
+            Column("statements", Text, nullable=False),
+        )
+
+    def apply(self, conn: Connection, event: ConsumedEvent) -> None:
+        aggregate, sequence = event.envelope.subject, event.envelope.sequence
+        if event.name == "GuidanceIssued":
+            conn.execute(
+                insert(self.table).values(aggregate_id=aggregate, applied=1, last_sequence=sequence, statements="")
+            )
+            return
+        row = conn.execute(select(self.table).where(self.table.c.aggregate_id == aggregate)).one()
+        statement = event.data["statement"]
+        if statement == self.poison:
+            raise ValueError("this statement cannot be applied")
+        if sequence != row.last_sequence + 1:
+            raise AssertionError(f"out of order: {sequence} after {row.last_sequence}")
+        conn.execute(
+            update(self.table)
+            .where(self.table.c.aggregate_id == aggregate)
+            .values(applied=row.applied + 1, last_sequence=sequence, statements=row.statements + statement + ";")
+        )
+
+    def rows(self, engine: Engine) -> dict[str, tuple[Any, ...]]:
+        with engine.connect() as conn:
+            return {r.aggregate_id: tuple(r) for r in conn.execute(select(self.table))}
+
+
+class ConsumerRunnerContract:
+    """Subclasses provide ``transport`` (with the four event topics and DLQs created)."""
+
+    @pytest.fixture
+    def engine(self, tmp_path) -> Iterator[Engine]:
+        engine = make_engine(f"sqlite:///{tmp_path}/projection-{uuid.uuid4().hex[:6]}.sqlite")
+        yield engine
+        engine.dispose()
+
+    @pytest.fixture
+    def group(self) -> str:
+        return f"disclosure{uuid.uuid4().hex[:6]}"
+
+    def runner(
+        self,
+        transport: Transport,
+        engine: Engine,
+        group: str,
+        projection: Tally | None = None,
+        metrics: KernelMetrics | None = None,
+    ) -> ConsumerRunner:
+        transport.create_topics([f"{group}.dlq"], 1)
+        return ConsumerRunner(
+            engine=engine,
+            consumer=transport.consumer(group),
+            projection=projection or Tally(),
+            registry=default_registry(),
+            group=group,
+            topics=["intake.events"],
+            dlq_producer=transport.producer(),
+            max_retries=2,
+            metrics=metrics,
+        )
+
+    def test_applies_every_event_once_in_per_aggregate_order(self, transport, engine, group) -> None:
+        story = guidance_story(5, responses=3)
+        transport.producer().publish(story)
+        runner = self.runner(transport, engine, group)
+        assert runner.drain() == 20
+        rows = runner.projection.rows(engine)
+        assert len(rows) == 5 and all(r[1] == 4 and r[2] == 4 for r in rows.values())
+        runner.close()
+
+    def test_republished_duplicates_are_skipped(self, transport, engine, group) -> None:
+        story = guidance_story(3, responses=1)
+        producer = transport.producer()
+        producer.publish(story)
+        producer.publish(story[:4])  # a relay that crashed before marking its batch republishes it
+        runner = self.runner(transport, engine, group)
+        runner.drain()
+        assert all(r[1] == 2 for r in runner.projection.rows(engine).values())
+        runner.close()
+
+    def test_a_restarted_runner_resumes_from_the_stored_offsets(self, transport, engine, group) -> None:
+        producer = transport.producer()
+        first, second = guidance_story(4, responses=1), guidance_story(2, responses=1)
+        producer.publish(first)
+        runner = self.runner(transport, engine, group)
+        runner.drain()
+        runner.close()
+        producer.publish(second)
+        restarted = self.runner(transport, engine, group)
+        assert restarted.drain() == len(second)  # nothing of the first batch is read again
+        assert len(restarted.projection.rows(engine)) == 6
+        restarted.close()
+
+    def test_unknown_event_types_are_recorded_and_skipped(self, transport, engine, group) -> None:
+        g = str(uuid.uuid4())
+        transport.producer().publish(
+            [
+                record(ISSUED, g, issued_data(g), 1),
+                record("guidance.SomethingNew.v7", g, {"x": 1}, 2),
+                record(RESPONDED, g, responded_data(g), 2),
+            ]
+        )
+        runner = self.runner(transport, engine, group)
+        runner.drain()
+        assert runner.projection.rows(engine)[g][1] == 2
+        from guidance_shared.consumer import skipped_table
+
+        with engine.connect() as conn:
+            [skipped] = conn.execute(select(skipped_table)).all()
+        assert skipped.event_type == "guidance.SomethingNew.v7" and skipped.reason == "unknown event type"
+        runner.close()
+
+    def test_a_poison_event_is_dead_lettered_and_parks_only_its_aggregate(self, transport, engine, group) -> None:
+        sick, healthy = str(uuid.uuid4()), str(uuid.uuid4())
+        transport.producer().publish(
+            [
+                record(ISSUED, sick, issued_data(sick), 1),
+                record(ISSUED, healthy, issued_data(healthy), 1),
+                record(RESPONDED, sick, responded_data(sick, "毒丸"), 2),
+                record(RESPONDED, sick, responded_data(sick, "之后的回应"), 3),
+                record(RESPONDED, healthy, responded_data(healthy, "正常"), 2),
+            ]
+        )
+        registry = CollectorRegistry()
+        runner = self.runner(transport, engine, group, metrics=KernelMetrics(registry))
+        runner.drain()
+        rows = runner.projection.rows(engine)
+        assert rows[healthy][1] == 2 and rows[sick][1] == 1  # the sick one stopped before the poison
+        assert [p["aggregate_id"] for p in runner.parked_aggregates()] == [sick]
+        assert registry.get_sample_value("guidance_parked_aggregates", {"group": group}) == 1
+
+        dlq = transport.consumer(f"inspect-{uuid.uuid4().hex[:6]}")
+        dlq.subscribe([f"{group}.dlq"], lambda _tp: None)
+        from tests.kernel.test_transport_contract import poll_until
+
+        [dead] = poll_until(dlq, 1)
+        headers = dict(dead.headers)
+        assert headers["dlq_group"] == group.encode() and b"cannot be applied" in headers["dlq_reason"]
+        assert dead.key == sick.encode()
+        dlq.close()
+
+        # Later events of the parked aggregate wait; after the fix they are applied in order.
+        transport.producer().publish([record(RESPONDED, sick, responded_data(sick, "再后来"), 4)])
+        runner.drain()
+        assert runner.projection.rows(engine)[sick][1] == 1
+        runner.projection.poison = "已修复"  # the operator fixed the cause
+        assert runner.redrive(sick) == 3
+        assert runner.projection.rows(engine)[sick][1:3] == (4, 4)
+        assert runner.parked_aggregates() == []
+        runner.close()
+
+    def test_a_failed_batch_is_read_again(self, transport, engine, group) -> None:
+        story = guidance_story(2, responses=1)
+        transport.producer().publish(story)
+        runner = self.runner(transport, engine, group)
+        original = runner._store_offsets
+
+        def crash(*_a: Any, **_k: Any) -> None:
+            raise OSError("disk full")
+
+        runner._store_offsets = crash  # type: ignore[method-assign]
+        with pytest.raises(OSError):
+            while True:
+                runner.run_once(1.0)
+        runner._store_offsets = original  # type: ignore[method-assign]
+        runner.drain()
+        assert all(r[1] == 2 for r in runner.projection.rows(engine).values())
+        runner.close()
+
+    def test_rebuild_from_offset_zero_equals_the_live_projection(self, transport, engine, group) -> None:
+        transport.producer().publish(guidance_story(6, responses=2))
+        runner = self.runner(transport, engine, group)
+        runner.drain()
+        live = runner.projection.rows(engine)
+        runner.reset()
+        assert runner.projection.rows(engine) == {}
+        runner.close()
+        rebuilt = self.runner(transport, engine, group)
+        rebuilt.drain()
+        assert rebuilt.projection.rows(engine) == live
+        rebuilt.close()
+
+    def test_lag_is_exported_as_a_metric(self, transport, engine, group) -> None:
+        transport.producer().publish(guidance_story(3, responses=0))
+        registry = CollectorRegistry()
+        runner = self.runner(transport, engine, group, metrics=KernelMetrics(registry))
+        runner.drain()
+        samples = [s for m in registry.collect() if m.name == "guidance_consumer_lag" for s in m.samples]
+        assert samples and all(s.value == 0 for s in samples)
+        runner.close()
+
+
+class TestEmbeddedConsumerRunner(ConsumerRunnerContract):
+    @pytest.fixture
+    def transport(self, tmp_path) -> Iterator[Transport]:
+        transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
+        transport.create_topics(["intake.events"], 3)
+        yield transport
+        transport.close()
+
+
+@pytest.mark.kafka
+class TestKafkaConsumerRunner(ConsumerRunnerContract):
+    @pytest.fixture
+    def transport(self, kafka_bootstrap: str) -> Iterator[Transport]:
+        from guidance_shared.transport.kafka_transport import KafkaTransport
+
+        transport = KafkaTransport(kafka_bootstrap, prefix=f"r{uuid.uuid4().hex[:6]}")
+        transport.create_topics(["intake.events"], 3)
+        yield transport
+        transport.close()
