@@ -1,0 +1,85 @@
+"""The thin vertical slice, in one process: intake POST → outbox → relay → log → disclosure → public GET."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guidance_disclosure.app import create_app as create_disclosure
+from guidance_disclosure.service import SPEC as DISCLOSURE
+from guidance_intake.app import create_app as create_intake
+from guidance_intake.service import SPEC as INTAKE
+from guidance_shared.runtime import Runtime
+from guidance_shared.settings import Settings
+from guidance_shared.transport.embedded import EmbeddedTransport
+from tests.support.services import guidance_command
+
+
+@pytest.fixture
+def suite(tmp_path: Path):
+    env = {"GUIDANCE_VAR_DIR": str(tmp_path)}
+    transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
+    intake = Runtime(INTAKE, Settings.from_env("intake", env), transport=transport)
+    disclosure = Runtime(DISCLOSURE, Settings.from_env("disclosure", env), transport=transport)
+    intake.provision()
+    yield intake, disclosure
+    intake.engine.dispose()
+    disclosure.engine.dispose()
+    transport.close()
+
+
+def test_a_guidance_act_travels_from_intake_to_the_public_page(suite) -> None:
+    intake, disclosure = suite
+    client = create_intake(intake, testing=True).test_client()
+    created = client.post("/v1/guidance", json=guidance_command(), headers={"Idempotency-Key": "k-1"})
+    assert created.status_code == 201, created.get_json()
+    guidance_id = created.get_json()["guidance_id"]
+    assert created.headers["Location"].endswith(guidance_id)
+
+    assert intake.relay().drain() == 1
+    assert disclosure.runner().drain() == 1
+
+    public = create_disclosure(disclosure, testing=True).test_client()
+    page = public.get(f"/public/v1/guidance/{guidance_id}")
+    assert page.status_code == 200
+    body = page.get_json()
+    assert body["matter"] == guidance_command()["matter"]
+    assert body["counterpart_name"] == guidance_command()["counterpart"]["name"]  # an enterprise: shown
+
+
+def test_a_natural_persons_data_never_reaches_the_public_item(suite) -> None:
+    from guidance_shared.events.examples import PERSON
+
+    intake, disclosure = suite
+    client = create_intake(intake, testing=True).test_client()
+    created = client.post("/v1/guidance", json=guidance_command(counterpart=PERSON))
+    assert created.status_code == 201, created.get_json()
+    intake.relay().drain()
+    disclosure.runner().drain()
+    body = create_disclosure(disclosure, testing=True).test_client().get(
+        f"/public/v1/guidance/{created.get_json()['guidance_id']}").get_data(as_text=True)
+    for secret in (PERSON["id_no"], PERSON["contact"], PERSON["address"], PERSON["name"]):
+        assert secret not in body
+    assert "张*" in body
+
+
+def test_invalid_guidance_is_a_bilingual_problem_naming_the_field(suite) -> None:
+    intake, _ = suite
+    client = create_intake(intake, testing=True).test_client()
+    response = client.post("/v1/guidance", json=guidance_command(legal_basis=[], content_type="penalty"))
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    fields = {e["field"] for e in response.get_json()["errors"]}
+    assert {"legal_basis", "content_type"} <= fields
+    assert all(e["message_zh"] for e in response.get_json()["errors"])
+
+
+def test_a_retried_post_with_the_same_key_issues_one_act(suite) -> None:
+    intake, _ = suite
+    client = create_intake(intake, testing=True).test_client()
+    first = client.post("/v1/guidance", json=guidance_command(), headers={"Idempotency-Key": "same"})
+    again = client.post("/v1/guidance", json=guidance_command(), headers={"Idempotency-Key": "same"})
+    assert first.get_json() == again.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert intake.relay().drain() == 1

@@ -1,0 +1,73 @@
+"""The slice through real OS processes: intake (web + worker) and disclosure (web + worker).
+
+Run over the embedded log and over the real Kafka broker; the same test body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.services import ServiceProcess, free_port, guidance_command, run_cli, wait_for
+
+
+def _start_suite(env: dict[str, str], tmp_path: Path) -> list[ServiceProcess]:
+    provisioned = run_cli("intake", "provision", {**env, "GUIDANCE_HTTP_PORT": "1"})
+    assert provisioned.returncode == 0, provisioned.stderr
+    processes = []
+    for service in ("intake", "disclosure"):
+        port = str(free_port())
+        for command in ("web", "worker"):
+            processes.append(ServiceProcess(service, command, {**env, "GUIDANCE_HTTP_PORT": port}, tmp_path).start())
+    for p in processes:
+        if p.command == "web":
+            p.wait_healthy()
+    return processes
+
+
+def _journey(processes: list[ServiceProcess]) -> None:
+    intake = next(p for p in processes if p.service == "intake" and p.command == "web")
+    disclosure = next(p for p in processes if p.service == "disclosure" and p.command == "web")
+    created = requests.post(f"{intake.url}/v1/guidance", json=guidance_command(),
+                            headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=10)
+    assert created.status_code == 201, created.text
+    guidance_id = created.json()["guidance_id"]
+
+    def published() -> requests.Response | None:
+        response = requests.get(f"{disclosure.url}/public/v1/guidance/{guidance_id}", timeout=5)
+        return response if response.status_code == 200 else None
+
+    page = wait_for(published, timeout_s=60)
+    assert page.json()["doc_no"] == created.json()["details"]["doc_no"]
+    ready = requests.get(f"{disclosure.url}/readyz", timeout=10)
+    assert ready.status_code == 200, ready.text
+
+
+@pytest.fixture
+def stop_all() -> Iterator[list[ServiceProcess]]:
+    processes: list[ServiceProcess] = []
+    yield processes
+    for p in processes:
+        p.stop()
+
+
+def test_slice_over_the_embedded_log(tmp_path: Path, stop_all: list[ServiceProcess]) -> None:
+    env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_TRANSPORT": "embedded"}
+    stop_all.extend(_start_suite(env, tmp_path))
+    _journey(stop_all)
+
+
+@pytest.mark.kafka
+def test_slice_over_the_real_broker(tmp_path: Path, kafka_bootstrap: str, stop_all: list[ServiceProcess]) -> None:
+    env = {
+        "GUIDANCE_VAR_DIR": str(tmp_path),
+        "GUIDANCE_TRANSPORT": "kafka",
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "GUIDANCE_TOPIC_PREFIX": f"slice{uuid.uuid4().hex[:6]}",
+    }
+    stop_all.extend(_start_suite(env, tmp_path))
+    _journey(stop_all)

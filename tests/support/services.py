@@ -1,0 +1,107 @@
+"""Running the services for tests: in-process runtimes, or real OS processes on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from guidance_shared.events.examples import example
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def guidance_command(**changes: Any) -> dict[str, Any]:
+    """A POST /v1/guidance body: the GuidanceIssued example without the fields intake assigns."""
+    body = example("guidance.GuidanceIssued.v1")
+    for server_field in ("guidance_id", "doc_no"):
+        body.pop(server_field)
+    body.update(changes)
+    return body
+
+
+class ServiceProcess:
+    """One ``python -m guidance_<service> <command>`` process with its own environment."""
+
+    def __init__(self, service: str, command: str, env: Mapping[str, str], log_dir: Path) -> None:
+        self.service, self.command = service, command
+        self.env = {**os.environ, **env}
+        self.log_path = log_dir / f"{service}-{command}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.env["GUIDANCE_HTTP_PORT"])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServiceProcess:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen([sys.executable, "-m", f"guidance_{self.service}", self.command],
+                                     env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        return self
+
+    def wait_healthy(self, timeout_s: float = 30.0) -> ServiceProcess:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.service} {self.command} exited: {self.tail()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.service} {self.command} not healthy: {self.tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL: the crash a test wants to survive."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def run_cli(service: str, command: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", f"guidance_{service}", *command.split()],
+                          env={**os.environ, **env}, capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          check=False)
+
+
+def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval_s)
+    raise TimeoutError("condition not met in time")
