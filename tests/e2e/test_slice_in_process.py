@@ -57,8 +57,12 @@ def test_a_natural_persons_data_never_reaches_the_public_item(suite) -> None:
     assert created.status_code == 201, created.get_json()
     intake.relay().drain()
     disclosure.runner().drain()
-    body = create_disclosure(disclosure, testing=True).test_client().get(
-        f"/public/v1/guidance/{created.get_json()['guidance_id']}").get_data(as_text=True)
+    body = (
+        create_disclosure(disclosure, testing=True)
+        .test_client()
+        .get(f"/public/v1/guidance/{created.get_json()['guidance_id']}")
+        .get_data(as_text=True)
+    )
     for secret in (PERSON["id_no"], PERSON["contact"], PERSON["address"], PERSON["name"]):
         assert secret not in body
     assert "张*" in body
@@ -83,3 +87,23 @@ def test_a_retried_post_with_the_same_key_issues_one_act(suite) -> None:
     assert first.get_json() == again.get_json()
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert intake.relay().drain() == 1
+
+
+def test_a_response_is_recorded_once_and_a_stale_version_is_a_conflict(suite) -> None:
+    intake, _ = suite
+    client = create_intake(intake, testing=True).test_client()
+    guidance_id = client.post("/v1/guidance", json=guidance_command()).get_json()["guidance_id"]
+    stale = client.post(
+        f"/v1/guidance/{guidance_id}/response", json={"response": "declined"}, headers={"If-Match": '"0"'}
+    )
+    assert stale.status_code == 409 and stale.get_json()["current_version"] == 1
+    ok = client.post(
+        f"/v1/guidance/{guidance_id}/response",
+        json={"response": "declined", "statement": "不同意"},
+        headers={"If-Match": '"1"'},
+    )
+    assert ok.status_code == 200 and ok.get_json()["status"] == "responded" and ok.headers["ETag"] == '"2"'
+    again = client.post(f"/v1/guidance/{guidance_id}/response", json={"response": "accepted"})
+    assert again.status_code == 409
+    bad = client.post(f"/v1/guidance/{guidance_id}/response", json={"response": "maybe"})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "response"

@@ -32,8 +32,9 @@ def _start_suite(env: dict[str, str], tmp_path: Path) -> list[ServiceProcess]:
 def _journey(processes: list[ServiceProcess]) -> None:
     intake = next(p for p in processes if p.service == "intake" and p.command == "web")
     disclosure = next(p for p in processes if p.service == "disclosure" and p.command == "web")
-    created = requests.post(f"{intake.url}/v1/guidance", json=guidance_command(),
-                            headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=10)
+    created = requests.post(
+        f"{intake.url}/v1/guidance", json=guidance_command(), headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=10
+    )
     assert created.status_code == 201, created.text
     guidance_id = created.json()["guidance_id"]
 

@@ -53,8 +53,13 @@ class ServiceProcess:
 
     def start(self) -> ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen([sys.executable, "-m", f"guidance_{self.service}", self.command],
-                                     env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", f"guidance_{self.service}", self.command],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
         return self
 
     def wait_healthy(self, timeout_s: float = 30.0) -> ServiceProcess:
@@ -92,9 +97,15 @@ class ServiceProcess:
 
 
 def run_cli(service: str, command: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", f"guidance_{service}", *command.split()],
-                          env={**os.environ, **env}, capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", f"guidance_{service}", *command.split()],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
 
 
 def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.2) -> Any:

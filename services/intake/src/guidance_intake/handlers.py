@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from guidance_intake.domain.guidance import GUIDANCE_ISSUED, Guidance
-from guidance_shared.errors import GuidanceError, NotFound
+from guidance_intake.domain.guidance import GUIDANCE_ISSUED, GUIDANCE_RESPONDED, Guidance
+from guidance_shared.errors import ConcurrencyError, GuidanceError, NotFound
 from guidance_shared.events.registry import EventRegistry, InvalidEventData
 from guidance_shared.eventstore import NEW_STREAM, EventStore, Metadata
 from guidance_shared.web.messages import field_problems
@@ -48,11 +48,53 @@ def issue_guidance(
     return guidance
 
 
-def load_guidance(store: EventStore, guidance_id: str) -> Guidance:
-    history = store.load(guidance_id)
+def record_response(
+    store: EventStore,
+    registry: EventRegistry,
+    conn: Connection,
+    guidance_id: str,
+    command: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+    correlation_id: str | None = None,
+) -> Guidance:
+    """Record the counterpart's response; a stale ``expected_version`` is a 409, never an overwrite."""
+    guidance = _load(store, guidance_id, conn)
+    if expected_version is not None and expected_version != guidance.version:
+        raise ConcurrencyError(guidance_id, expected_version, guidance.version)
+    data = _valid(
+        registry,
+        GUIDANCE_RESPONDED,
+        {
+            **command,
+            "guidance_id": guidance_id,
+            "department_id": guidance.details["department_id"],
+            "responded_at": command.get("responded_at") or datetime.now(UTC).isoformat(),
+        },
+    )
+    guidance.respond(data)
+    store.append(
+        guidance_id,
+        "Guidance",
+        guidance.version,
+        guidance.pending,
+        metadata=Metadata(correlation_id=correlation_id),
+        conn=conn,
+    )
+    guidance.version += len(guidance.pending)
+    guidance.pending.clear()
+    return guidance
+
+
+def _load(store: EventStore, guidance_id: str, conn: Connection | None = None) -> Guidance:
+    history = store.load(guidance_id, conn=conn)
     if not history:
         raise NotFound("guidance act", "行政指导", guidance_id)
     return Guidance.from_history(guidance_id, history)
+
+
+def load_guidance(store: EventStore, guidance_id: str) -> Guidance:
+    return _load(store, guidance_id)
 
 
 def _provisional_doc_no(now: datetime) -> str:

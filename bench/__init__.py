@@ -1,0 +1,1 @@
+"""Benchmarks of the guidance suite (not tests: they measure, they do not assert on time)."""

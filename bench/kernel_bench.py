@@ -1,0 +1,607 @@
+"""Kernel throughput on a real Kafka broker, each figure against raw kafka-python in the same run.
+
+Acceptance point: the outbox relay's publish rate and the projection replay rate for 100,000
+events, each as a ratio against raw kafka-python producing / consuming the same records on the
+same broker in the same run. Target: both ratios >= 0.5.
+
+    .venv/bin/python -m bench.kernel_bench [--events 100000] [--bootstrap host:port] [--json out.json]
+
+Phases, in order (only 2-5 are timed; 1 is reported as information):
+
+1. setup: N ``guidance.GuidanceIssued.v1`` events, one per aggregate (N distinct guidance ids, each
+   stream at version 1), appended through ``EventStore.append`` on a file SQLite database, one
+   command per transaction as a service does;
+2. raw produce: ``KafkaProducer(acks="all", enable_idempotence=True, linger_ms=5,
+   batch_size=256 KiB)`` sends the outbox rows' exact key, value and CloudEvents headers to a fresh
+   topic, then ``flush()``;
+3. relay: ``OutboxRelay.drain()`` publishes the same rows to another fresh topic through
+   ``KafkaTransport`` and marks them published;
+4. raw consume: a ``KafkaConsumer`` in a fresh group (subscribe, earliest, no auto-commit, the
+   transport's fetch sizes) reads the relay's N records, decoding nothing;
+5. replay: a ``ConsumerRunner`` with the disclosure service's ``PublicGuidanceProjection`` on a
+   fresh SQLite database and a fresh group applies the same N records (``run_once`` until N are
+   applied), then the run checks the projection: one row per aggregate, N applied ids, nothing
+   parked or skipped, stored offsets at the end of the log.
+
+Clients are connected (metadata fetched) before the clock starts; joining the consumer group is
+inside the clock for both consumers. The relay and the runner get ``KernelMetrics`` as
+``Runtime`` wires them (``--no-metrics`` to leave them out).
+
+A broker comes from ``--bootstrap``, else ``KAFKA_BOOTSTRAP_SERVERS``, else a ``LocalKafka``
+started in a temporary directory and stopped at the end. Exit status: 0 when the run completed and
+its correctness checks held (whatever the ratios; ``--strict`` also fails on a missed target),
+1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+TARGET = 0.5
+EVENT_TYPE = "guidance.GuidanceIssued.v1"
+SOURCE = "/guidance/intake"
+RELAY_TOPIC = "intake.events"  # logical: the topic the intake service's relay publishes to
+BASELINE_TOPIC = "bench.raw-produce"  # logical
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+ID_NAMESPACE = uuid.UUID("0b6f3c1e-5d0a-4d8e-9a51-6f1c2b7e4a10")
+
+# What KafkaRecordConsumer asks for, so the raw consumer differs only by not being the kernel.
+CONSUMER_FETCH = {
+    "max_poll_records": 2000,
+    "fetch_max_bytes": 64 * 1024 * 1024,
+    "max_partition_fetch_bytes": 16 * 1024 * 1024,
+}
+
+
+@dataclass
+class Phase:
+    """One measured phase: records handled, wall-clock and this process's CPU seconds."""
+
+    records: int
+    seconds: float
+    cpu_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Results:
+    events: int
+    aggregates: int
+    partitions: int
+    relay_batch: int
+    consumer_batch: int
+    metrics: bool
+    profiled: bool
+    broker: str
+    bootstrap_source: str
+    phases: dict[str, Phase] = field(default_factory=dict)
+    checks: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def ratio(self, kernel: str, raw: str) -> float:
+        base = self.phases[raw].rate
+        return self.phases[kernel].rate / base if base else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        import kafka
+        import sqlalchemy
+
+        relay_ratio = self.ratio("relay", "raw_produce")
+        replay_ratio = self.ratio("replay", "raw_consume")
+        return {
+            "benchmark": "kernel",
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "events": self.events,
+            "aggregates": self.aggregates,
+            "event_type": EVENT_TYPE,
+            "partitions": self.partitions,
+            "relay_batch": self.relay_batch,
+            "consumer_batch": self.consumer_batch,
+            "kernel_metrics": self.metrics,
+            "profiled": self.profiled,
+            "broker_version": self.broker,
+            "bootstrap_source": self.bootstrap_source,
+            "python_version": platform.python_version(),
+            "kafka_python_version": kafka.__version__,
+            "sqlalchemy_version": sqlalchemy.__version__,
+            "sqlite_version": _sqlite_version(),
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "rates_per_s": {name: round(phase.rate, 1) for name, phase in self.phases.items()},
+            "phases": {name: asdict(phase) for name, phase in self.phases.items()},
+            "ratios": {
+                "relay_vs_raw_produce": round(relay_ratio, 3),
+                "replay_vs_raw_consume": round(replay_ratio, 3),
+            },
+            "target": TARGET,
+            "pass": {
+                "relay_vs_raw_produce": relay_ratio >= TARGET,
+                "replay_vs_raw_consume": replay_ratio >= TARGET,
+            },
+            "checks": self.checks,
+            "problems": self.problems,
+            "correct": not self.problems,
+        }
+
+
+# --- the broker -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def broker(bootstrap: str | None, work_dir: Path) -> Iterator[tuple[str, str, str]]:
+    """(bootstrap servers, broker version, where it came from); a local broker is stopped after."""
+    configured = bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if configured:
+        source = "--bootstrap" if bootstrap else "KAFKA_BOOTSTRAP_SERVERS"
+        yield configured, _probe_version(configured), source
+        return
+    from guidance_shared.kafka_local import LocalKafka
+
+    local = LocalKafka(work_dir / "kafka")
+    _say("starting a local Kafka broker (LocalKafka) ...")
+    local.start()
+    try:
+        yield local.bootstrap_servers, local.version, "LocalKafka"
+    finally:
+        local.stop()
+
+
+def _probe_version(bootstrap: str) -> str:
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="kernel-bench")
+    try:
+        version = admin._client.check_version()  # kafka-python's ApiVersions probe: (major, minor)
+        return "api " + ".".join(str(part) for part in version) + " (probed, not the exact release)"
+    except Exception as error:  # informational only
+        return f"unknown ({error.__class__.__name__})"
+    finally:
+        admin.close()
+
+
+# --- setup: events in the store --------------------------------------------------------------
+
+
+def payloads(n: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(aggregate id, data) for N distinct guidance acts; counterparts rotate, a third are persons."""
+    from guidance_shared.events import examples
+
+    base = examples.example(EVENT_TYPE)
+    counterparts = (examples.ENTERPRISE, examples.INDIVIDUAL_BUSINESS, examples.PERSON)
+    for i in range(n):
+        guidance_id = str(uuid.uuid5(ID_NAMESPACE, f"guidance-{i}"))
+        data = dict(base)
+        data["guidance_id"] = guidance_id
+        data["doc_no"] = f"某市监指〔2025〕第{i + 1:06d}号"
+        data["counterpart"] = counterparts[i % len(counterparts)]
+        yield guidance_id, data
+
+
+def check_payloads(registry: Any) -> None:
+    """Each variant is what a producer would be allowed to write (validated = canonical)."""
+    for _aggregate, data in payloads(3):
+        if registry.validate(EVENT_TYPE, data) != data:
+            raise SystemExit("bench payload is not canonical for its schema; fix bench/kernel_bench.py")
+
+
+def append_events(store: Any, n: int) -> Phase:
+    from guidance_shared.eventstore import NEW_STREAM, Metadata, NewEvent
+
+    start, cpu = time.perf_counter(), time.process_time()
+    for i, (aggregate, data) in enumerate(payloads(n)):
+        store.append(
+            aggregate,
+            "Guidance",
+            NEW_STREAM,
+            [NewEvent(EVENT_TYPE, data)],
+            metadata=Metadata(correlation_id=str(uuid.uuid5(ID_NAMESPACE, f"request-{i}"))),
+        )
+        if (i + 1) % 20000 == 0:
+            _say(f"  appended {i + 1:,}")
+    return Phase(n, time.perf_counter() - start, time.process_time() - cpu)
+
+
+def outbox_records(engine: Any) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+    """The outbox rows as raw kafka-python arguments: the bytes the relay sends, decoded untimed."""
+    from sqlalchemy import select
+
+    from guidance_shared.eventstore import outbox_table
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(outbox_table.c.key, outbox_table.c.headers, outbox_table.c.value).order_by(outbox_table.c.position)
+        )
+        return [
+            (
+                row.key.encode("utf-8"),
+                row.value.encode("utf-8"),
+                [(name, value.encode("utf-8")) for name, value in json.loads(row.headers).items()],
+            )
+            for row in rows
+        ]
+
+
+# --- timed phases -------------------------------------------------------------------------------
+
+
+def raw_produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> Phase:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        batch_size=256 * 1024,
+        client_id="bench-raw-producer",
+    )
+    try:
+        producer.partitions_for(topic)  # connect and fetch metadata before the clock
+        start, cpu = time.perf_counter(), time.process_time()
+        futures = [producer.send(topic, key=key, value=value, headers=headers) for key, value, headers in records]
+        producer.flush()
+        phase = Phase(len(records), time.perf_counter() - start, time.process_time() - cpu)
+        failed = sum(1 for future in futures if future.failed())
+        if failed:
+            raise RuntimeError(f"raw producer: {failed} of {len(records)} records were not acknowledged")
+        return phase
+    finally:
+        producer.close()
+
+
+def relay_drain(relay: Any, physical_topic: str, profile: cProfile.Profile | None) -> tuple[Phase, int]:
+    relay.producer._client().partitions_for(physical_topic)  # connect and fetch metadata before the clock
+    start, cpu = time.perf_counter(), time.process_time()
+    with _profiling(profile):
+        published = relay.drain(timeout_s=900)
+    return Phase(published, time.perf_counter() - start, time.process_time() - cpu), published
+
+
+def raw_consume(bootstrap: str, topic: str, n: int, max_records: int, timeout_s: float = 600) -> Phase:
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
+        client_id="bench-raw-consumer",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **CONSUMER_FETCH,
+    )
+    try:
+        consumer.topics()  # connect and fetch metadata before the clock
+        consumer.subscribe([topic])
+        count = 0
+        start, cpu = time.perf_counter(), time.process_time()
+        deadline = start + timeout_s
+        while count < n and time.perf_counter() < deadline:
+            batches = consumer.poll(timeout_ms=500, max_records=max_records)
+            for messages in batches.values():
+                count += len(messages)
+        phase = Phase(count, time.perf_counter() - start, time.process_time() - cpu)
+        if count != n:
+            raise RuntimeError(f"raw consumer read {count} of {n} records within {timeout_s}s")
+        return phase
+    finally:
+        consumer.close(autocommit=False)
+
+
+def replay(runner: Any, n: int, profile: cProfile.Profile | None, timeout_s: float = 900) -> Phase:
+    runner.consumer.client.topics()  # connect and fetch metadata before the clock
+    runner.start()  # tables exist already; subscribes (the group is joined on the first poll)
+    total = 0
+    start, cpu = time.perf_counter(), time.process_time()
+    deadline = start + timeout_s
+    with _profiling(profile):
+        while total < n and time.perf_counter() < deadline:
+            total += runner.run_once(0.5)
+    phase = Phase(total, time.perf_counter() - start, time.process_time() - cpu)
+    if total < n:
+        raise RuntimeError(f"replay applied {total} of {n} records within {timeout_s}s")
+    return phase
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+
+def check_replay(runner: Any, projection: Any, n: int, end_offsets: dict[int, int], results: Results) -> None:
+    from sqlalchemy import func, select
+
+    from guidance_shared.consumer import applied_table, offsets_table, parked_events_table, parked_table, skipped_table
+
+    extra = runner.drain(timeout_s=10)  # anything after the N-th record would be a duplicate delivery
+    group = runner.group
+    with runner.engine.connect() as conn:
+
+        def count(table: Any, *where: Any) -> int:
+            return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+        rows = count(projection.items)
+        applied = count(applied_table, applied_table.c.group_id == group)
+        parked = count(parked_table, parked_table.c.group_id == group)
+        parked_events = count(parked_events_table, parked_events_table.c.group_id == group)
+        skipped = count(skipped_table, skipped_table.c.group_id == group)
+        stored = {
+            r.partition: r.next_offset
+            for r in conn.execute(select(offsets_table).where(offsets_table.c.group_id == group))
+        }
+        persons = list(
+            conn.execute(
+                select(projection.items.c.counterpart_name).where(projection.items.c.counterpart_kind == "person")
+            ).scalars()
+        )
+    results.checks.update(
+        {
+            "projection_rows": rows,
+            "applied_ids": applied,
+            "parked": parked,
+            "parked_events": parked_events,
+            "skipped": skipped,
+            "records_after_n": extra,
+            "stored_offsets_at_log_end": stored == {p: end for p, end in end_offsets.items() if end},
+            "person_names_masked": bool(persons) and all(name.endswith("*") for name in persons),
+        }
+    )
+    expectations = {
+        "projection_rows": results.aggregates,
+        "applied_ids": n,
+        "parked": 0,
+        "parked_events": 0,
+        "skipped": 0,
+        "records_after_n": 0,
+        "stored_offsets_at_log_end": True,
+        "person_names_masked": True,
+    }
+    for key, expected in expectations.items():
+        if results.checks[key] != expected:
+            results.problems.append(f"replay: {key} = {results.checks[key]!r}, expected {expected!r}")
+
+
+# --- the run ----------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> Results:
+    from prometheus_client import CollectorRegistry
+
+    from guidance_disclosure.projection import PublicGuidanceProjection
+    from guidance_shared.consumer import ConsumerRunner
+    from guidance_shared.db import make_engine
+    from guidance_shared.events.registry import default_registry
+    from guidance_shared.eventstore import EventStore
+    from guidance_shared.metrics import KernelMetrics
+    from guidance_shared.relay import OutboxRelay
+    from guidance_shared.topics import EVENT_LOG_CONFIGS, create_topics
+    from guidance_shared.transport.kafka_transport import KafkaTransport
+
+    n = args.events
+    profile_dir = Path(args.profile) if args.profile else None
+    with tempfile.TemporaryDirectory(prefix="kernel-bench-") as tmp, broker(args.bootstrap, Path(tmp)) as (
+        bootstrap,
+        version,
+        source,
+    ):
+        work = Path(tmp)
+        results = Results(
+            events=n,
+            aggregates=n,
+            partitions=args.partitions,
+            relay_batch=args.relay_batch,
+            consumer_batch=args.consumer_batch,
+            metrics=not args.no_metrics,
+            profiled=profile_dir is not None,
+            broker=version,
+            bootstrap_source=source,
+        )
+        prefix = f"bench-{uuid.uuid4().hex[:8]}"
+        transport = KafkaTransport(bootstrap, prefix=prefix)
+        relay_physical, raw_physical = transport.physical(RELAY_TOPIC), transport.physical(BASELINE_TOPIC)
+        from kafka.admin import KafkaAdminClient
+
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="kernel-bench")
+        try:
+            create_topics(admin, [raw_physical, relay_physical], args.partitions, 1, dict(EVENT_LOG_CONFIGS))
+            registry = default_registry()
+            check_payloads(registry)
+
+            _say(f"appending {n:,} events to the event store (setup, not part of any ratio) ...")
+            store_engine = make_engine(f"sqlite:///{work / 'intake.db'}")
+            store = EventStore(store_engine, source=SOURCE, topic=RELAY_TOPIC, dataschema=registry.dataschema)
+            store.create_schema()
+            results.phases["append"] = append_events(store, n)
+            records = outbox_records(store_engine)
+
+            _say("raw kafka-python produce ...")
+            results.phases["raw_produce"] = raw_produce(bootstrap, raw_physical, records)
+            del records
+
+            _say("outbox relay ...")
+            metrics = None if args.no_metrics else KernelMetrics(CollectorRegistry())
+            relay = OutboxRelay(store_engine, transport.producer(), batch_size=args.relay_batch, metrics=metrics)
+            relay_profile = cProfile.Profile() if profile_dir else None
+            results.phases["relay"], published = relay_drain(relay, relay_physical, relay_profile)
+            pending = relay.pending()
+            relay.producer.close()
+            ends = {name: transport.end_offsets(name) for name in (RELAY_TOPIC, BASELINE_TOPIC)}
+            results.checks.update(
+                {
+                    "relay_published": published,
+                    "outbox_pending_after": pending,
+                    "relay_topic_records": sum(ends[RELAY_TOPIC].values()),
+                    "raw_topic_records": sum(ends[BASELINE_TOPIC].values()),
+                }
+            )
+            for key, expected in (
+                ("relay_published", n),
+                ("outbox_pending_after", 0),
+                ("relay_topic_records", n),
+                ("raw_topic_records", n),
+            ):
+                if results.checks[key] != expected:
+                    results.problems.append(f"relay: {key} = {results.checks[key]!r}, expected {expected!r}")
+
+            _say("raw kafka-python consume ...")
+            results.phases["raw_consume"] = raw_consume(bootstrap, relay_physical, n, args.consumer_batch)
+
+            _say("projection replay ...")
+            replay_engine = make_engine(f"sqlite:///{work / 'disclosure.db'}")
+            projection = PublicGuidanceProjection()
+            group = f"bench-replay-{uuid.uuid4().hex[:8]}"
+            runner = ConsumerRunner(
+                engine=replay_engine,
+                consumer=transport.consumer(group, client_id="bench-replay"),
+                projection=projection,
+                registry=default_registry(),
+                group=group,
+                topics=[RELAY_TOPIC],
+                dlq_producer=transport.producer(),
+                batch_size=args.consumer_batch,
+                metrics=None if args.no_metrics else KernelMetrics(CollectorRegistry()),
+            )
+            runner.create_schema()
+            replay_profile = cProfile.Profile() if profile_dir else None
+            try:
+                results.phases["replay"] = replay(runner, n, replay_profile)
+                check_replay(runner, projection, n, ends[RELAY_TOPIC], results)
+            finally:
+                runner.close()
+                runner.dlq_producer.close()
+            if profile_dir:
+                _dump_profiles(profile_dir, {"relay": relay_profile, "replay": replay_profile})
+            store_engine.dispose()
+            replay_engine.dispose()
+        finally:
+            with contextlib.suppress(Exception):  # best effort on a shared broker
+                admin.delete_topics([raw_physical, relay_physical])
+            admin.close()
+    return results
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+def render(results: Results) -> str:
+    data = results.to_json()
+    rows = [
+        ("append to event store (setup)", "append", None),
+        ("raw kafka-python produce", "raw_produce", None),
+        ("outbox relay drain", "relay", ("relay_vs_raw_produce", "raw produce")),
+        ("raw kafka-python consume", "raw_consume", None),
+        ("projection replay", "replay", ("replay_vs_raw_consume", "raw consume")),
+    ]
+    out = [
+        f"kernel benchmark: {results.events:,} {EVENT_TYPE} events ({results.aggregates:,} aggregates), "
+        f"{results.partitions} partitions, Kafka {results.broker}, Python {data['python_version']}, "
+        f"kafka-python {data['kafka_python_version']}, {data['cpu_count']} CPUs"
+        + (", PROFILED (rates are not representative)" if results.profiled else ""),
+        "",
+        f"{'phase':32} {'records/s':>11} {'seconds':>8} {'cpu-s':>7}   ratio (target >= {TARGET})",
+    ]
+    for label, key, ratio in rows:
+        phase = results.phases.get(key)
+        if phase is None:
+            continue
+        line = f"{label:32} {phase.rate:>11,.0f} {phase.seconds:>8.2f} {phase.cpu_seconds:>7.2f}"
+        if ratio:
+            name, against = ratio
+            verdict = "PASS" if data["pass"][name] else "FAIL"
+            line += f"   {data['ratios'][name]:.3f} of {against}  {verdict}"
+        out.append(line)
+    out.append("")
+    out.append("correctness: " + ("ok" if not results.problems else "FAILED"))
+    out.extend(f"  - {problem}" for problem in results.problems)
+    return "\n".join(out)
+
+
+def _dump_profiles(directory: Path, profiles: dict[str, cProfile.Profile | None]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, profile in profiles.items():
+        if profile is None:
+            continue
+        path = directory / f"{name}.prof"
+        profile.dump_stats(str(path))
+        text = io.StringIO()
+        stats = pstats.Stats(profile, stream=text).strip_dirs()
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumulative").print_stats(40)
+        (directory / f"{name}.txt").write_text(text.getvalue(), encoding="utf-8")
+        _say(f"profile of {name}: {path} (summary in {name}.txt)")
+
+
+@contextlib.contextmanager
+def _profiling(profile: cProfile.Profile | None) -> Iterator[None]:
+    if profile is None:
+        yield
+        return
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+
+
+def _sqlite_version() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.kernel_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000, help="events (= aggregates) to move (100000)")
+    parser.add_argument("--bootstrap", help="host:port of a broker (default: KAFKA_BOOTSTRAP_SERVERS, else local)")
+    parser.add_argument("--json", help="where to write the results (default: bench/results/kernel-<date>.json)")
+    parser.add_argument("--partitions", type=int, default=3, help="partitions of both topics (3, the default)")
+    parser.add_argument("--relay-batch", type=int, default=1000, help="OutboxRelay batch_size (1000, the default)")
+    parser.add_argument("--consumer-batch", type=int, default=1000, help="ConsumerRunner batch_size (1000)")
+    parser.add_argument("--no-metrics", action="store_true", help="run relay and runner without KernelMetrics")
+    parser.add_argument("--profile", metavar="DIR", help="cProfile the relay and the replay into DIR (slows them)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a ratio misses the target")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from guidance_shared.logging import configure_logging
+
+    args = _parser().parse_args(argv)
+    if args.events < 1:
+        raise SystemExit("--events must be at least 1")
+    configure_logging("kernel-bench", "WARNING")  # as a service starts, but quiet
+    results = run(args)
+    data = results.to_json()
+    print(render(results), flush=True)
+    out = Path(args.json) if args.json else RESULTS_DIR / f"kernel-{datetime.now(UTC).date().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    _say(f"results written to {out}")
+    if results.problems:
+        return 1
+    if args.strict and not all(data["pass"].values()):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""assessment's own projection of the whole history: how many events of each kind each department caused, per year.
+
+The year-end assessment (考核评比) scores a department on everything it did,
+so this is built from all four topics and from nothing else. It is the raw
+ledger the indicators will be computed from. An event counts for the
+department named in its data and for the calendar year, in China, in which it
+happened (``ce_time``); events that name no single department (such as
+``AssessmentPeriodOpened``) are not counted. Counting is exactly once because
+the consumer runner skips event ids it has applied, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from guidance_shared.consumer import ConsumedEvent
+from guidance_shared.events.common import CHINA_TZ
+
+_UPSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+class DepartmentActivityProjection:
+    def __init__(self) -> None:
+        self.metadata = MetaData()
+        self.activity = Table(
+            "department_activity",
+            self.metadata,
+            Column("department_id", String(36), primary_key=True),
+            Column("year", Integer, primary_key=True),
+            Column("event_name", String(100), primary_key=True),
+            Column("count", Integer, nullable=False),
+        )
+
+    def apply(self, conn: Connection, event: ConsumedEvent) -> None:
+        department_id = event.data.get("department_id")
+        if department_id is None:
+            return
+        year = event.envelope.time.astimezone(CHINA_TZ).year
+        self._count(conn, str(department_id), year, event.name)
+
+    def _count(self, conn: Connection, department_id: str, year: int, event_name: str) -> None:
+        # INSERT … ON CONFLICT DO UPDATE: two workers on different partitions may count the same key at once.
+        upsert = _UPSERTS[conn.dialect.name](self.activity).values(
+            department_id=department_id, year=year, event_name=event_name, count=1
+        )
+        conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["department_id", "year", "event_name"],
+                set_={"count": self.activity.c.count + 1},
+            )
+        )
+
+    # -- reads ---------------------------------------------------------------
+    def counts(self, conn: Connection, department_id: str, year: int) -> dict[str, int]:
+        rows = conn.execute(
+            select(self.activity.c.event_name, self.activity.c.count)
+            .where(self.activity.c.department_id == department_id, self.activity.c.year == year)
+            .order_by(self.activity.c.event_name)
+        )
+        return {row.event_name: int(row.count) for row in rows}

@@ -1,0 +1,25 @@
+"""revisit's Flask app: the web kit plus revisit's read API."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from guidance_revisit import api
+from guidance_shared.runtime import Runtime
+from guidance_shared.web import create_base_app
+
+VERSION = "0.1.0"
+
+
+def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
+    app, smorest = create_base_app(
+        "revisit",
+        version=VERSION,
+        checks=runtime.checks(),
+        engine=runtime.engine,
+        registry=runtime.metrics_registry,
+        testing=testing,
+    )
+    app.extensions["guidance"]["runtime"] = runtime
+    smorest.register_blueprint(api.history)
+    return app
