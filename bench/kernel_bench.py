@@ -39,6 +39,7 @@ import argparse
 import contextlib
 import cProfile
 import io
+import itertools
 import json
 import os
 import platform
@@ -89,6 +90,7 @@ class Results:
     partitions: int
     relay_batch: int
     consumer_batch: int
+    append_batch: int
     metrics: bool
     profiled: bool
     broker: str
@@ -116,12 +118,14 @@ class Results:
             "partitions": self.partitions,
             "relay_batch": self.relay_batch,
             "consumer_batch": self.consumer_batch,
+            "append_commands_per_transaction": self.append_batch,
             "kernel_metrics": self.metrics,
             "profiled": self.profiled,
             "broker_version": self.broker,
             "bootstrap_source": self.bootstrap_source,
             "python_version": platform.python_version(),
             "kafka_python_version": kafka.__version__,
+            "crc32c_accelerated": _crc32c_accelerated(),
             "sqlalchemy_version": sqlalchemy.__version__,
             "sqlite_version": _sqlite_version(),
             "platform": platform.platform(),
@@ -203,20 +207,27 @@ def check_payloads(registry: Any) -> None:
             raise SystemExit("bench payload is not canonical for its schema; fix bench/kernel_bench.py")
 
 
-def append_events(store: Any, n: int) -> Phase:
+def append_events(store: Any, n: int, per_transaction: int) -> Phase:
+    """One ``append`` (one command) per aggregate, ``per_transaction`` commands per transaction."""
     from guidance_shared.eventstore import NEW_STREAM, Metadata, NewEvent
 
     start, cpu = time.perf_counter(), time.process_time()
-    for i, (aggregate, data) in enumerate(payloads(n)):
-        store.append(
-            aggregate,
-            "Guidance",
-            NEW_STREAM,
-            [NewEvent(EVENT_TYPE, data)],
-            metadata=Metadata(correlation_id=str(uuid.uuid5(ID_NAMESPACE, f"request-{i}"))),
-        )
-        if (i + 1) % 20000 == 0:
-            _say(f"  appended {i + 1:,}")
+    events = payloads(n)
+    done = 0
+    while done < n:
+        with store.transaction() as conn:
+            for aggregate, data in itertools.islice(events, per_transaction):
+                store.append(
+                    aggregate,
+                    "Guidance",
+                    NEW_STREAM,
+                    [NewEvent(EVENT_TYPE, data)],
+                    metadata=Metadata(correlation_id=str(uuid.uuid5(ID_NAMESPACE, f"request-{done}"))),
+                    conn=conn,
+                )
+                done += 1
+                if done % 20000 == 0:
+                    _say(f"  appended {done:,}")
     return Phase(n, time.perf_counter() - start, time.process_time() - cpu)
 
 
@@ -406,6 +417,7 @@ def run(args: argparse.Namespace) -> Results:
             partitions=args.partitions,
             relay_batch=args.relay_batch,
             consumer_batch=args.consumer_batch,
+            append_batch=args.append_batch,
             metrics=not args.no_metrics,
             profiled=profile_dir is not None,
             broker=version,
@@ -426,7 +438,7 @@ def run(args: argparse.Namespace) -> Results:
             store_engine = make_engine(f"sqlite:///{work / 'intake.db'}")
             store = EventStore(store_engine, source=SOURCE, topic=RELAY_TOPIC, dataschema=registry.dataschema)
             store.create_schema()
-            results.phases["append"] = append_events(store, n)
+            results.phases["append"] = append_events(store, n, args.append_batch)
             records = outbox_records(store_engine)
 
             _say("raw kafka-python produce ...")
@@ -501,7 +513,7 @@ def run(args: argparse.Namespace) -> Results:
 def render(results: Results) -> str:
     data = results.to_json()
     rows = [
-        ("append to event store (setup)", "append", None),
+        (f"append (setup, {results.append_batch}/tx)", "append", None),
         ("raw kafka-python produce", "raw_produce", None),
         ("outbox relay drain", "relay", ("relay_vs_raw_produce", "raw produce")),
         ("raw kafka-python consume", "raw_consume", None),
@@ -510,7 +522,8 @@ def render(results: Results) -> str:
     out = [
         f"kernel benchmark: {results.events:,} {EVENT_TYPE} events ({results.aggregates:,} aggregates), "
         f"{results.partitions} partitions, Kafka {results.broker}, Python {data['python_version']}, "
-        f"kafka-python {data['kafka_python_version']}, {data['cpu_count']} CPUs"
+        f"kafka-python {data['kafka_python_version']} (crc32c C extension: "
+        f"{'yes' if data['crc32c_accelerated'] else 'no'}), {data['cpu_count']} CPUs"
         + (", PROFILED (rates are not representative)" if results.profiled else ""),
         "",
         f"{'phase':32} {'records/s':>11} {'seconds':>8} {'cpu-s':>7}   ratio (target >= {TARGET})",
@@ -558,6 +571,13 @@ def _profiling(profile: cProfile.Profile | None) -> Iterator[None]:
         profile.disable()
 
 
+def _crc32c_accelerated() -> bool:
+    """Whether kafka-python found the ``crc32c`` C extension (else it checksums record batches in Python)."""
+    from kafka.record import util
+
+    return getattr(util, "crc32c_c", None) is not None
+
+
 def _sqlite_version() -> str:
     import sqlite3
 
@@ -576,6 +596,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--partitions", type=int, default=3, help="partitions of both topics (3, the default)")
     parser.add_argument("--relay-batch", type=int, default=1000, help="OutboxRelay batch_size (1000, the default)")
     parser.add_argument("--consumer-batch", type=int, default=1000, help="ConsumerRunner batch_size (1000)")
+    parser.add_argument(
+        "--append-batch", type=int, default=100, help="setup: commands appended per transaction (100; 1 = one each)"
+    )
     parser.add_argument("--no-metrics", action="store_true", help="run relay and runner without KernelMetrics")
     parser.add_argument("--profile", metavar="DIR", help="cProfile the relay and the replay into DIR (slows them)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a ratio misses the target")
@@ -588,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.events < 1:
         raise SystemExit("--events must be at least 1")
-    configure_logging("kernel-bench", "WARNING")  # as a service starts, but quiet
+    configure_logging("kernel-bench", "ERROR")  # as a service starts, but quiet
     results = run(args)
     data = results.to_json()
     print(render(results), flush=True)

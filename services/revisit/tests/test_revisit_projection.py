@@ -26,11 +26,16 @@ from guidance_shared.transport.embedded import EmbeddedTransport
 REGISTRY = default_registry()
 
 
+def build_runtime(var_dir: Path) -> Runtime:
+    """revisit as one of its processes would build itself, with everything under ``var_dir``."""
+    settings = Settings.from_env("revisit", env={"GUIDANCE_VAR_DIR": str(var_dir)})
+    transport = EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)
+    return Runtime(SPEC, settings, transport=transport, engine=make_engine(settings.database_url))
+
+
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    settings = Settings.from_env("revisit", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
-    transport = EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)
-    runtime = Runtime(SPEC, settings, transport=transport, engine=make_engine(settings.database_url))
+    runtime = build_runtime(tmp_path)
     runtime.provision()
     yield runtime
     runtime.close()
@@ -137,33 +142,38 @@ def test_an_unknown_guidance_act_is_a_404_problem(client: FlaskClient) -> None:
     assert unknown in problem["detail"] and unknown in problem["detail_zh"]
 
 
-def test_a_redelivered_event_and_a_rebuild_leave_the_same_history(runtime: Runtime) -> None:
+def test_a_redelivered_event_and_a_rebuild_leave_the_same_history(runtime: Runtime, tmp_path: Path) -> None:
     event_id = publish(runtime, "guidance.GuidanceIssued.v1")
     publish(runtime, "guidance.GuidanceIssued.v1", event_id=event_id)  # the relay's occasional duplicate
     publish(runtime, "guidance.CaseOpened.v1")
+    publish(runtime, "guidance.GuidanceWithdrawn.v1")
     drain(runtime)
     before = (rows(runtime, "guidance_history"), rows(runtime, "cases"))
-    assert len(before[0]) == 1
+    assert len(before[0]) == 1 and before[0][0]["status"] == "withdrawn"
+    runtime.runner().close()
 
-    runtime.runner().reset()
-    drain(runtime)
-    assert (rows(runtime, "guidance_history"), rows(runtime, "cases")) == before
+    rebuild = build_runtime(tmp_path)  # what ``guidance-revisit rebuild`` does, in its own process
+    try:
+        rebuild.runner().reset()
+        drain(rebuild)
+        assert (rows(rebuild, "guidance_history"), rows(rebuild, "cases")) == before
+    finally:
+        rebuild.runner().close()
+        rebuild.close()
 
 
 def test_no_personal_data_of_a_natural_person_enters_the_history(runtime: Runtime) -> None:
     guidance = example("guidance.GuidanceIssued.v1")
-    guidance["counterpart"] = example_person()
+    guidance["counterpart"] = dict(PERSON)
     case = example("guidance.CaseOpened.v1")
-    case["counterpart"] = example_person()
+    case["counterpart"] = dict(PERSON)
     publish(runtime, "guidance.GuidanceIssued.v1", guidance)
     publish(runtime, "guidance.CaseOpened.v1", case)
     drain(runtime)
 
-    stored = [str(value) for table in ("guidance_history", "cases") for row in rows(runtime, table) for value in row.values()]
+    stored = [
+        str(value) for table in ("guidance_history", "cases") for row in rows(runtime, table) for value in row.values()
+    ]
     assert PERSON["name"] in stored  # whom to revisit is kept …
     for secret in (PERSON["id_no"], PERSON["contact"], PERSON["address"]):  # … how to identify or reach them is not
         assert not any(secret in value for value in stored), secret
-
-
-def example_person() -> dict[str, Any]:
-    return dict(PERSON)

@@ -217,13 +217,23 @@ class ConsumerRunner:
                 backoff = min(backoff * 2, 30.0)
 
     def drain(self, timeout_s: float = 30.0, idle_polls: int = 2) -> int:
-        """Apply until ``idle_polls`` polls in a row find nothing (tests and rebuilds)."""
+        """Apply until caught up: partitions assigned, nothing left to read, ``idle_polls`` times in a row.
+
+        Waiting for an assignment matters on Kafka: a group whose previous member
+        died rejoins only after that member's session times out.
+        """
         deadline = time.monotonic() + timeout_s
         total, idle = 0, 0
-        while time.monotonic() < deadline and idle < idle_polls:
+        while idle < idle_polls:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{self.group} not caught up within {timeout_s}s (applied {total})")
             handled = self.run_once(0.3)
             total += handled
-            idle = idle + 1 if handled == 0 else 0
+            if handled:
+                idle = 0
+                continue
+            lag = self.consumer.lag()
+            idle = idle + 1 if lag and sum(lag.values()) == 0 else 0
         return total
 
     # -- one record ------------------------------------------------------------

@@ -21,5 +21,8 @@ def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
         testing=testing,
     )
     app.extensions["guidance"]["runtime"] = runtime
+    if runtime.projection is not None:
+        # The web process reads the tables the worker writes, and must answer before the worker's first batch.
+        runtime.projection.metadata.create_all(runtime.engine)
     smorest.register_blueprint(api.activity)
     return app

@@ -122,7 +122,9 @@ class GuidanceHistoryProjection:
         conn.execute(
             update(self.cases)
             .where(self.cases.c.case_id == str(data["case_id"]))
-            .values(status="closed", outcome=data["outcome"], major=data["major"], closed_on=local_date(data["closed_at"]))
+            .values(
+                status="closed", outcome=data["outcome"], major=data["major"], closed_on=local_date(data["closed_at"])
+            )
         )
 
     def _on_CaseDecisionRevoked(self, conn: Connection, data: dict[str, Any]) -> None:

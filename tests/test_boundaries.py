@@ -1,0 +1,170 @@
+"""Service boundaries, checked by tools rather than by memory (ARCHITECTURE.md §2, STYLE.md 9).
+
+No service imports another service's code, the shared kernel imports no
+service, and no service reaches for another service's database. Two checks:
+import-linter over the installed packages (``.importlinter``), and a plain scan
+of every ``.py`` under ``services/<service>/`` (tests included) for another
+service's package name or database setting, which also catches what an import
+graph cannot see (``importlib`` strings, environment variable names, URLs).
+Each check is also shown to fail on a planted violation, so a green run means
+something.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ("intake", "revisit", "disclosure", "assessment")
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+# -- the plain scan ------------------------------------------------------------------
+
+
+def _patterns(other: str) -> list[tuple[str, re.Pattern[str]]]:
+    """What in one service's source would mean it reaches into ``other``."""
+    return [
+        # the package, in an import, an importlib string or an env var such as GUIDANCE_INTAKE_DATABASE_URL
+        ("names the package", re.compile(rf"guidance_{other}(?![a-z0-9])", re.IGNORECASE)),
+        ("reads its settings", re.compile(rf"from_env\(\s*(?:service\s*=\s*)?[\"']{other}[\"']")),
+        ("poses as it", re.compile(rf"ServiceSpec\(\s*name\s*=\s*[\"']{other}[\"']")),
+        ("opens its SQLite file", re.compile(rf"(?<![\w.]){other}\.sqlite")),
+        ("opens its PostgreSQL database", re.compile(rf"postgres(?:ql)?(?:\+\w+)?://[^\s\"']*/{other}(?![\w-])")),
+    ]
+
+
+def crossings(service: str, source: str, filename: str = "<source>") -> list[str]:
+    """Every place where ``source``, a file of ``service``, reaches into another service; empty if none."""
+    found: list[str] = []
+    for other in SERVICES:
+        if other == service:
+            continue
+        for what, pattern in _patterns(other):
+            for match in pattern.finditer(source):
+                line = source.count("\n", 0, match.start()) + 1
+                found.append(f"{filename}:{line}: {service} {what} of {other}: {match.group(0)!r}")
+    return found
+
+
+def scan(root: Path) -> list[str]:
+    """Crossings in every ``.py`` file under ``root/services/<service>/``."""
+    found: list[str] = []
+    for service in SERVICES:
+        for path in sorted((root / "services" / service).rglob("*.py")):
+            found += crossings(service, path.read_text(encoding="utf-8"), str(path.relative_to(root)))
+    return found
+
+
+def test_no_service_source_reaches_into_another_service() -> None:
+    assert scan(ROOT) == []
+
+
+def test_the_scan_reads_every_service() -> None:
+    """A renamed or moved service directory must not make the scan pass by finding nothing."""
+    scanned = {path.relative_to(ROOT).parts[:3] for s in SERVICES for path in (ROOT / "services" / s).rglob("*.py")}
+    assert {("services", s, "src") for s in SERVICES} <= scanned
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from guidance_intake.handlers import issue_guidance",
+        "import guidance_disclosure.projection as other",
+        "api = importlib.import_module('guidance_assessment.api')",
+        "url = os.environ['GUIDANCE_INTAKE_DATABASE_URL']",
+        "settings = Settings.from_env('intake')",
+        'settings = Settings.from_env(service="disclosure")',
+        "SPEC = ServiceSpec(name='assessment', publishes=None)",
+        "engine = make_engine('sqlite:///var/intake.sqlite')",
+        "engine = make_engine('postgresql://guidance:secret@postgres:5432/disclosure')",
+    ],
+)
+def test_the_scan_catches_a_crossing(line: str) -> None:
+    assert len(crossings("revisit", f'"""A module."""\n\n{line}\n', "bad.py")) == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from guidance_shared.runtime import ServiceSpec",
+        "from guidance_revisit.projection import GuidanceHistoryProjection",
+        "SPEC = ServiceSpec(name='revisit', publishes='revisit.events', consumes=('intake.events',))",
+        "guidance_id = data['guidance_id']",
+        "settings = Settings.from_env('revisit')",
+        '"""intake registers guidance acts; disclosure publishes them."""',
+        "engine = make_engine('postgresql://revisit:secret@postgres:5432/revisit')",
+    ],
+)
+def test_the_scan_allows_shared_code_topics_and_plain_words(line: str) -> None:
+    assert crossings("revisit", f"{line}\n") == []
+
+
+def test_the_scan_finds_a_crossing_planted_in_a_service_tree(tmp_path: Path) -> None:
+    for service in SERVICES:
+        package = tmp_path / "services" / service / "src" / f"guidance_{service}"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text(f'"""The {service} service."""\n', encoding="utf-8")
+    tests = tmp_path / "services" / "assessment" / "tests"
+    tests.mkdir()
+    (tests / "test_sneaky.py").write_text("from guidance_disclosure.api import public\n", encoding="utf-8")
+    assert scan(tmp_path) == [
+        "services/assessment/tests/test_sneaky.py:1: assessment names the package of disclosure: 'guidance_disclosure'"
+    ]
+
+
+# -- import-linter ---------------------------------------------------------------------
+
+
+def lint_imports(cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_import_linter_contracts_are_kept() -> None:
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
+
+
+def test_import_linter_contracts_break_on_a_planted_import(tmp_path: Path) -> None:
+    """The repo's own contracts, applied to fake packages of the same shape that break both."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter", encoding="utf-8")
+    for section in config.sections():
+        for key, value in config[section].items():
+            config[section][key] = value.replace("guidance_", "fake_")
+    with (tmp_path / ".importlinter").open("w", encoding="utf-8") as out:
+        config.write(out)
+    sources = {
+        "fake_shared": "",
+        "fake_intake": "",
+        "fake_revisit": "import fake_intake.handlers\n",  # a service imports another
+        "fake_disclosure": "",
+        "fake_assessment": "",
+    }
+    for package, body in sources.items():
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text(body, encoding="utf-8")
+    (tmp_path / "fake_intake" / "handlers.py").write_text("", encoding="utf-8")
+    (tmp_path / "fake_shared" / "kernel.py").write_text("from fake_assessment import x\n", encoding="utf-8")
+
+    result = lint_imports(tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Contracts: 0 kept, 2 broken." in result.stdout
+    assert "fake_revisit -> fake_intake.handlers" in result.stdout
+    assert "fake_shared.kernel -> fake_assessment" in result.stdout
