@@ -107,3 +107,14 @@ def test_a_response_is_recorded_once_and_a_stale_version_is_a_conflict(suite) ->
     assert again.status_code == 409
     bad = client.post(f"/v1/guidance/{guidance_id}/response", json={"response": "maybe"})
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "response"
+
+
+def test_every_service_publishes_the_event_contracts(suite) -> None:
+    intake, _ = suite
+    client = create_intake(intake, testing=True).test_client()
+    schema = client.get("/schemas/events/guidance.GuidanceIssued.v1.json")
+    assert schema.status_code == 200 and schema.mimetype == "application/schema+json"
+    assert schema.get_json()["$id"] == "urn:guidance:schema:guidance.GuidanceIssued.v1"
+    assert client.get("/schemas/events/guidance.Nope.v1.json").status_code == 404
+    asyncapi = client.get("/asyncapi.json").get_json()
+    assert asyncapi["asyncapi"].startswith("3.")

@@ -43,6 +43,7 @@ from sqlalchemy import (
     update,
 )
 
+from guidance_shared.db import create_tables
 from guidance_shared.envelope import Envelope, MalformedEvent
 from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
 from guidance_shared.logging import log_context
@@ -158,8 +159,7 @@ class ConsumerRunner:
 
     # -- setup -----------------------------------------------------------------
     def create_schema(self) -> None:
-        TRACKING.create_all(self.engine)
-        self.projection.metadata.create_all(self.engine)
+        create_tables(self.engine, TRACKING, self.projection.metadata)
 
     def start(self) -> None:
         if not self._subscribed:

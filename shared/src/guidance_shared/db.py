@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 
@@ -55,3 +55,17 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def create_tables(engine: Engine, *metadatas: MetaData) -> None:
+    """Create missing tables; safe when several processes of one service start at once.
+
+    PostgreSQL's CREATE TABLE is not race-free (two ``checkfirst`` creators can
+    both decide a table is missing), so creators queue on an advisory lock.
+    SQLite's ``BEGIN IMMEDIATE`` already serialises them.
+    """
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7340031)"))
+        for metadata in metadatas:
+            metadata.create_all(conn)

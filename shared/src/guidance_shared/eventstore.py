@@ -39,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 
+from guidance_shared.db import create_tables
 from guidance_shared.envelope import Envelope, dump_json
 from guidance_shared.errors import ConcurrencyError
 
@@ -173,7 +174,7 @@ class EventStore:
         self._dataschema = dataschema
 
     def create_schema(self) -> None:
-        METADATA.create_all(self.engine)
+        create_tables(self.engine, METADATA)
         with self.engine.begin() as conn:
             exists = conn.execute(select(counter_table.c.id).where(counter_table.c.id == 1)).first()
             if exists is None:

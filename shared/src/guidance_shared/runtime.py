@@ -19,8 +19,8 @@ import structlog
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, select, text
 
-from guidance_shared.consumer import ConsumerRunner, Projection, offsets_table
-from guidance_shared.db import make_engine
+from guidance_shared.consumer import TRACKING, ConsumerRunner, Projection, offsets_table
+from guidance_shared.db import create_tables, make_engine
 from guidance_shared.events.registry import EventRegistry, default_registry
 from guidance_shared.eventstore import EventStore
 from guidance_shared.kernel import make_transport, provision
@@ -70,8 +70,11 @@ class Runtime:
                 self.engine, source=spec.source, topic=spec.publishes, dataschema=self.registry.dataschema
             )
         self.projection: Projection | None = spec.projection() if spec.projection else None
-        for metadata in spec.extra_metadata:
-            metadata.create_all(self.engine)
+        # Every process of the service (web, worker, CLI) creates what it may read, so none depends on start order.
+        tables = [*spec.extra_metadata]
+        if self.projection is not None:
+            tables += [TRACKING, self.projection.metadata]
+        create_tables(self.engine, *tables)
         if self.store:
             self.store.create_schema()
         self._runner: ConsumerRunner | None = None

@@ -1,4 +1,4 @@
-"""disclosure's Flask app."""
+"""disclosure's Flask app: the shared web kit plus disclosure's blueprints."""
 
 from __future__ import annotations
 
@@ -6,20 +6,10 @@ from flask import Flask
 
 from guidance_disclosure import api
 from guidance_shared.runtime import Runtime
-from guidance_shared.web import create_base_app
+from guidance_shared.web.service import create_service_app
 
 VERSION = "0.1.0"
 
 
 def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
-    app, smorest = create_base_app(
-        "disclosure",
-        version=VERSION,
-        checks=runtime.checks(),
-        engine=runtime.engine,
-        registry=runtime.metrics_registry,
-        testing=testing,
-    )
-    app.extensions["guidance"]["runtime"] = runtime
-    smorest.register_blueprint(api.public)
-    return app
+    return create_service_app(runtime, version=VERSION, blueprints=[api.public], testing=testing)

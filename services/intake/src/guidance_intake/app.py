@@ -1,4 +1,4 @@
-"""intake's Flask app: the web kit plus intake's blueprints."""
+"""intake's Flask app: the shared web kit plus intake's blueprints."""
 
 from __future__ import annotations
 
@@ -6,20 +6,10 @@ from flask import Flask
 
 from guidance_intake import api
 from guidance_shared.runtime import Runtime
-from guidance_shared.web import create_base_app
+from guidance_shared.web.service import create_service_app
 
 VERSION = "0.1.0"
 
 
 def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
-    app, smorest = create_base_app(
-        "intake",
-        version=VERSION,
-        checks=runtime.checks(),
-        engine=runtime.engine,
-        registry=runtime.metrics_registry,
-        testing=testing,
-    )
-    app.extensions["guidance"]["runtime"] = runtime
-    smorest.register_blueprint(api.blp)
-    return app
+    return create_service_app(runtime, version=VERSION, blueprints=[api.blp], testing=testing)

@@ -1,4 +1,4 @@
-"""revisit's Flask app: the web kit plus revisit's read API."""
+"""revisit's Flask app: the shared web kit plus revisit's blueprints."""
 
 from __future__ import annotations
 
@@ -6,23 +6,10 @@ from flask import Flask
 
 from guidance_revisit import api
 from guidance_shared.runtime import Runtime
-from guidance_shared.web import create_base_app
+from guidance_shared.web.service import create_service_app
 
 VERSION = "0.1.0"
 
 
 def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
-    app, smorest = create_base_app(
-        "revisit",
-        version=VERSION,
-        checks=runtime.checks(),
-        engine=runtime.engine,
-        registry=runtime.metrics_registry,
-        testing=testing,
-    )
-    app.extensions["guidance"]["runtime"] = runtime
-    if runtime.projection is not None:
-        # The web process reads the tables the worker writes, and must answer before the worker's first batch.
-        runtime.projection.metadata.create_all(runtime.engine)
-    smorest.register_blueprint(api.history)
-    return app
+    return create_service_app(runtime, version=VERSION, blueprints=[api.history], testing=testing)

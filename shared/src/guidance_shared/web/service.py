@@ -1,0 +1,51 @@
+"""A service's app from its runtime: the web kit, the published event schemas, its blueprints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint, Flask, Response
+
+from guidance_shared.errors import NotFound
+from guidance_shared.events.registry import EventRegistry, asyncapi_document
+from guidance_shared.runtime import Runtime
+from guidance_shared.web.app import create_base_app
+
+
+def create_service_app(runtime: Runtime, *, version: str, blueprints: Sequence[Any], testing: bool = False) -> Flask:
+    app, smorest = create_base_app(
+        runtime.spec.name,
+        version=version,
+        checks=runtime.checks(),
+        engine=runtime.engine,
+        registry=runtime.metrics_registry,
+        testing=testing,
+    )
+    app.extensions["guidance"]["runtime"] = runtime
+    app.register_blueprint(schemas_blueprint(runtime.registry))
+    for blueprint in blueprints:
+        smorest.register_blueprint(blueprint)
+    return app
+
+
+def schemas_blueprint(registry: EventRegistry) -> Blueprint:
+    """Every service publishes the event contracts: ``/schemas/events/<ce_type>.json`` and ``/asyncapi.json``."""
+    blueprint = Blueprint("event_schemas", __name__)
+
+    @blueprint.get("/schemas/events/<ce_type>.json")
+    def event_schema(ce_type: str) -> Response:
+        if registry.get(ce_type) is None:
+            raise NotFound("event type", "事件类型", ce_type)
+        return _json(registry.json_schema(ce_type), "application/schema+json")
+
+    @blueprint.get("/asyncapi.json")
+    def asyncapi() -> Response:
+        return _json(asyncapi_document(registry), "application/json")
+
+    return blueprint
+
+
+def _json(document: dict[str, Any], mimetype: str) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False, sort_keys=True), mimetype=mimetype)

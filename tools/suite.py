@@ -1,0 +1,133 @@
+"""Run the whole suite on one machine: four services, each a web and a worker process.
+
+``./run-suite`` calls this after bootstrapping. The embedded default needs
+nothing but Python; ``--kafka`` starts the project's own single-node Kafka
+broker (jars from Maven Central, cached) and runs the services on it, and
+``--bootstrap host:port`` uses a broker you already have.
+Ctrl-C stops everything that was started here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = {"intake": 8001, "revisit": 8002, "disclosure": 8003, "assessment": 8004}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="run-suite", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--kafka", action="store_true", help="start a local Kafka broker and use it")
+    parser.add_argument("--bootstrap", help="use this Kafka broker (host:port) instead of the embedded log")
+    parser.add_argument("--var-dir", default=str(ROOT / "var"), help="where databases and logs go (default: var/)")
+    args = parser.parse_args(argv)
+
+    var = Path(args.var_dir).resolve()
+    (var / "log").mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "GUIDANCE_VAR_DIR": str(var)}
+    broker = None
+    if args.kafka or args.bootstrap:
+        bootstrap = args.bootstrap
+        if bootstrap is None:
+            from guidance_shared.kafka_local import LocalKafka
+
+            print("starting a local Kafka broker (first time: fetching its jars from Maven Central)…", flush=True)
+            broker = LocalKafka(var / "kafka")
+            broker.start(detach=True)
+            bootstrap = broker.bootstrap_servers
+        env.update(GUIDANCE_TRANSPORT="kafka", KAFKA_BOOTSTRAP_SERVERS=bootstrap)
+        print(f"transport: Kafka at {bootstrap}")
+    else:
+        env.setdefault("GUIDANCE_TRANSPORT", "embedded")
+        print(f"transport: embedded log in {var / 'embedded-log.sqlite'}")
+
+    python = sys.executable
+    provision = subprocess.run(
+        [python, "-m", "guidance_intake", "provision"], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if provision.returncode != 0:
+        print(provision.stdout, provision.stderr, file=sys.stderr)
+        return 1
+
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+    for service, port in SERVICES.items():
+        service_env = {**env, "GUIDANCE_HTTP_PORT": os.environ.get(f"GUIDANCE_{service.upper()}_PORT", str(port))}
+        for command in ("web", "worker"):
+            log = open(var / "log" / f"{service}-{command}.log", "ab")  # noqa: SIM115 - kept open for the child
+            proc = subprocess.Popen(
+                [python, "-m", f"guidance_{service}", command],
+                env=service_env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            processes.append((f"{service} {command}", proc))
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        _wait_healthy(processes)
+        print("\nThe guidance suite is running:")
+        for service, port in SERVICES.items():
+            print(f"  {service:<11} http://127.0.0.1:{port}   (OpenAPI: /openapi.json, health: /readyz)")
+        print(f"Logs: {var / 'log'}   Stop: Ctrl-C\n")
+        print("Try it: post a guidance act to intake and read it, redacted, on disclosure's public API:")
+        print("  ./tools/demo\n", flush=True)
+        while not stopping:
+            for name, proc in processes:
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}; see {var / 'log'}", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        print("stopping…", flush=True)
+        for _, proc in processes:
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc in processes:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if broker is not None:
+            broker.stop()
+    return 0
+
+
+def _wait_healthy(processes: list[tuple[str, subprocess.Popen[bytes]]], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    pending = dict(SERVICES)
+    while pending and time.monotonic() < deadline:
+        for service, port in list(pending.items()):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        del pending[service]
+            except OSError:
+                pass
+        for name, proc in processes:
+            if proc.poll() is not None:
+                raise SystemExit(f"{name} exited during start-up with {proc.returncode}; see var/log/")
+        time.sleep(0.3)
+    if pending:
+        raise SystemExit(f"not healthy after {timeout_s}s: {', '.join(pending)}; see var/log/")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
