@@ -118,3 +118,25 @@ def test_every_service_publishes_the_event_contracts(suite) -> None:
     assert client.get("/schemas/events/guidance.Nope.v1.json").status_code == 404
     asyncapi = client.get("/asyncapi.json").get_json()
     assert asyncapi["asyncapi"].startswith("3.")
+
+
+def test_web_metrics_show_the_outbox_backlog_and_the_projection_lag(suite) -> None:
+    intake, disclosure = suite
+    client = create_intake(intake, testing=True).test_client()
+    client.post("/v1/guidance", json=guidance_command())
+    assert "guidance_outbox_unpublished 1.0" in client.get("/metrics").get_data(as_text=True)
+    intake.relay().drain()
+    public = create_disclosure(disclosure, testing=True).test_client()
+    lag_lines = [
+        line
+        for line in public.get("/metrics").get_data(as_text=True).splitlines()
+        if line.startswith("guidance_projection_lag{")
+    ]
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in lag_lines) == 1.0
+    disclosure.runner().drain()
+    lag_lines = [
+        line
+        for line in public.get("/metrics").get_data(as_text=True).splitlines()
+        if line.startswith("guidance_projection_lag{")
+    ]
+    assert lag_lines and sum(float(line.rsplit(" ", 1)[1]) for line in lag_lines) == 0.0

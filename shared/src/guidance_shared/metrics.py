@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 
 class KernelMetrics:
@@ -35,3 +39,38 @@ class KernelMetrics:
         self.parked_aggregates = Gauge(
             "guidance_parked_aggregates", "Aggregates parked behind a poison event", ["group"], registry=registry
         )
+
+
+class StoredStateCollector:
+    """Metrics read from the service's database at scrape time, so the web process can report on
+    the worker: outbox rows not yet acknowledged by the log, and consumer lag per partition computed
+    from the offsets the projection stored (the authority) against the log's end offsets."""
+
+    def __init__(
+        self, service: str, *, pending: Callable[[], int] | None, lag: Callable[[], dict[tuple[str, int], int]] | None
+    ) -> None:
+        self.service = service
+        self.pending = pending
+        self.lag = lag
+
+    def collect(self) -> Iterator[Metric]:
+        if self.pending is not None:
+            family = GaugeMetricFamily("guidance_outbox_unpublished", "Outbox rows the log has not acknowledged yet")
+            family.add_metric([], self._safe(self.pending, -1))
+            yield family
+        if self.lag is not None:
+            lag = GaugeMetricFamily(
+                "guidance_projection_lag",
+                "Records not yet applied to the projection",
+                labels=["group", "topic", "partition"],
+            )
+            for (topic, partition), value in sorted(self._safe(self.lag, {}).items()):
+                lag.add_metric([self.service, topic, str(partition)], value)
+            yield lag
+
+    @staticmethod
+    def _safe(read: Callable[[], Any], fallback: Any) -> Any:
+        try:
+            return read()
+        except Exception:  # a scrape must not fail because the broker is away; /readyz reports that
+            return fallback

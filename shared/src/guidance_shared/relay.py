@@ -20,7 +20,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, insert, select, update
+from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from guidance_shared.eventstore import outbox_table
@@ -98,14 +98,7 @@ class OutboxRelay:
         self.lease = Lease(engine, lease_name)
 
     def pending(self) -> int:
-        from sqlalchemy import func
-
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(outbox_table).where(outbox_table.c.published_at.is_(None))
-                ).scalar_one()
-            )
+        return pending_count(self.engine)
 
     def run_once(self) -> int:
         """Publish one batch of pending rows; return how many were published (0 when idle)."""
@@ -188,3 +181,10 @@ class OutboxRelay:
             if published == 0:
                 stop.wait(backoff)
         self.lease.release()
+
+
+def pending_count(engine: Engine) -> int:
+    """Outbox rows the log has not acknowledged yet."""
+    with engine.connect() as conn:
+        query = select(func.count()).select_from(outbox_table).where(outbox_table.c.published_at.is_(None))
+        return int(conn.execute(query).scalar_one())

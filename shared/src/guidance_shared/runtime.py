@@ -24,8 +24,8 @@ from guidance_shared.db import create_tables, make_engine
 from guidance_shared.events.registry import EventRegistry, default_registry
 from guidance_shared.eventstore import EventStore
 from guidance_shared.kernel import make_transport, provision
-from guidance_shared.metrics import KernelMetrics
-from guidance_shared.relay import OutboxRelay
+from guidance_shared.metrics import KernelMetrics, StoredStateCollector
+from guidance_shared.relay import OutboxRelay, pending_count
 from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Transport
 
@@ -78,6 +78,13 @@ class Runtime:
         if self.store:
             self.store.create_schema()
         self._runner: ConsumerRunner | None = None
+        self.metrics_registry.register(
+            StoredStateCollector(
+                spec.name,
+                pending=(lambda: pending_count(self.engine)) if self.store else None,
+                lag=self.lag if spec.consumes else None,
+            )
+        )
 
     # -- parts -------------------------------------------------------------------
     def relay(self) -> OutboxRelay:
@@ -154,6 +161,12 @@ class Runtime:
         if self.projection is not None:
             runner = self.runner()
             threads.append(threading.Thread(target=runner.run_forever, args=(stop,), name="consumer", daemon=True))
+        if self.settings.worker_metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(
+                self.settings.worker_metrics_port, addr=self.settings.http_host, registry=self.metrics_registry
+            )
         log.info("worker.started", service=self.spec.name, loops=[t.name for t in threads])
         for thread in threads:
             thread.start()

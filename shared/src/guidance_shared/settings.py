@@ -33,6 +33,7 @@ class Settings:
     consumer_max_retries: int
     relay_batch: int
     ready_max_lag: int
+    worker_metrics_port: int
     var_dir: Path = field(default=Path("var"))
 
     @classmethod
@@ -63,6 +64,7 @@ class Settings:
             consumer_max_retries=_int(env, "GUIDANCE_CONSUMER_MAX_RETRIES", 3, minimum=1),
             relay_batch=_int(env, "GUIDANCE_RELAY_BATCH", 1000, minimum=1),
             ready_max_lag=_int(env, "GUIDANCE_READY_MAX_LAG", 10000, minimum=0),
+            worker_metrics_port=_int(env, "GUIDANCE_WORKER_METRICS_PORT", 0, minimum=0),
             var_dir=var_dir,
         )
 
