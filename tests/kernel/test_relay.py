@@ -1,0 +1,96 @@
+"""The outbox relay: append order, marked only after acknowledgement, waits out an absent log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from guidance_shared.db import make_engine
+from guidance_shared.envelope import Envelope
+from guidance_shared.eventstore import NEW_STREAM, EventStore, NewEvent
+from guidance_shared.relay import Lease, OutboxRelay, pending_count
+from guidance_shared.transport.base import Producer, PublishError, Record
+from guidance_shared.transport.embedded import EmbeddedTransport
+from tests.kernel.test_transport_contract import poll_until
+from tests.support.events import ISSUED, RESPONDED, issued_data, responded_data
+
+
+class SwitchableProducer(Producer):
+    """A real producer behind a switch: while ``down``, every batch fails after half was sent."""
+
+    def __init__(self, inner: Producer) -> None:
+        self.inner = inner
+        self.down = False
+
+    def publish(self, records: Sequence[Record]) -> None:
+        if self.down:
+            self.inner.publish(records[: len(records) // 2])  # some records got through...
+            raise PublishError("broker went away mid-batch")  # ...but the batch was not acknowledged
+        self.inner.publish(records)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def setup(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/intake.sqlite")
+    store = EventStore(engine, source="/guidance/intake", topic="intake.events")
+    store.create_schema()
+    transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
+    transport.create_topics(["intake.events"], 3)
+    producer = SwitchableProducer(transport.producer())
+    yield store, transport, producer, OutboxRelay(engine, producer, batch_size=4)
+    transport.close()
+    engine.dispose()
+
+
+def _issue(store: EventStore, n: int) -> list[str]:
+    ids = [f"g-{i}" for i in range(n)]
+    for g in ids:
+        store.append(g, "Guidance", NEW_STREAM, [NewEvent(ISSUED, issued_data(g))])
+        store.append(g, "Guidance", 1, [NewEvent(RESPONDED, responded_data(g))])
+    return ids
+
+
+def test_publishes_in_append_order_and_marks_after_acknowledgement(setup) -> None:
+    store, transport, _producer, relay = setup
+    _issue(store, 3)
+    assert pending_count(store.engine) == 6
+    assert relay.run_once() == 4 and pending_count(store.engine) == 2
+    assert relay.drain() == 2 and pending_count(store.engine) == 0
+    consumer = transport.consumer("check")
+    consumer.subscribe(["intake.events"], lambda _tp: 0)
+    records = poll_until(consumer, 6)
+    for g in ("g-0", "g-1", "g-2"):
+        mine = [Envelope.from_record(r) for r in records if r.key == g.encode()]
+        assert [e.sequence for e in mine] == [1, 2]
+        assert [e.type for e in mine] == [ISSUED, RESPONDED]
+
+
+def test_an_unacknowledged_batch_stays_pending_and_is_sent_again(setup) -> None:
+    store, transport, producer, relay = setup
+    _issue(store, 2)
+    producer.down = True
+    with pytest.raises(PublishError):
+        relay.run_once()
+    assert pending_count(store.engine) == 4  # nothing marked: the broker never acknowledged the batch
+    accepted = store.append("g-9", "Guidance", NEW_STREAM, [NewEvent(ISSUED, issued_data("g-9"))])
+    assert accepted  # commands keep succeeding while the log is away
+    producer.down = False
+    assert relay.drain() == 5
+    consumer = transport.consumer("check")
+    consumer.subscribe(["intake.events"], lambda _tp: 0)
+    records = poll_until(consumer, 7)
+    ids = [Envelope.from_record(r).id for r in records]
+    assert len(set(ids)) == 5  # every event arrived; the half-sent batch left duplicates for consumers to drop
+
+
+def test_only_one_relay_holds_the_lease(setup) -> None:
+    store, *_ = setup
+    first, second = Lease(store.engine, "outbox-relay"), Lease(store.engine, "outbox-relay")
+    assert first.acquire() and not second.acquire()
+    assert first.acquire()  # renewing is fine
+    first.release()
+    assert second.acquire()

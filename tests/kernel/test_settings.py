@@ -1,0 +1,37 @@
+"""Settings come only from the environment; a bad value names its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from guidance_shared.settings import Settings, SettingsError
+
+
+def test_defaults_are_the_embedded_suite_on_loopback() -> None:
+    settings = Settings.from_env("disclosure", {})
+    assert settings.transport == "embedded"
+    assert settings.database_url == "sqlite:///var/disclosure.sqlite"
+    assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8003)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GUIDANCE_TRANSPORT": "rabbit"}, "GUIDANCE_TRANSPORT"),
+        ({"GUIDANCE_TRANSPORT": "kafka"}, "KAFKA_BOOTSTRAP_SERVERS"),
+        ({"GUIDANCE_TOPIC_PARTITIONS": "three"}, "GUIDANCE_TOPIC_PARTITIONS"),
+        ({"GUIDANCE_TOPIC_PARTITIONS": "0"}, "GUIDANCE_TOPIC_PARTITIONS"),
+        ({"GUIDANCE_HTTP_PORT": "-1"}, "GUIDANCE_HTTP_PORT"),
+    ],
+)
+def test_a_bad_setting_names_its_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env("intake", env)
+
+
+def test_kafka_settings() -> None:
+    settings = Settings.from_env(
+        "intake",
+        {"GUIDANCE_TRANSPORT": "kafka", "KAFKA_BOOTSTRAP_SERVERS": "k:9092", "GUIDANCE_TOPIC_PREFIX": "county-a"},
+    )
+    assert (settings.kafka_bootstrap_servers, settings.topic_prefix) == ("k:9092", "county-a")
