@@ -40,10 +40,9 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    update,
 )
 
-from guidance_shared.db import create_tables
+from guidance_shared.db import create_tables, save_offsets
 from guidance_shared.envelope import Envelope, MalformedEvent
 from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
 from guidance_shared.logging import log_context
@@ -380,22 +379,7 @@ class ConsumerRunner:
             self.metrics.consumer_skipped.labels(self.group, reason).inc()
 
     def _store_offsets(self, conn: Connection, next_offsets: dict[TopicPartition, int]) -> None:
-        for tp, offset in next_offsets.items():
-            changed = conn.execute(
-                update(offsets_table)
-                .where(
-                    offsets_table.c.group_id == self.group,
-                    offsets_table.c.topic == tp.topic,
-                    offsets_table.c.partition == tp.partition,
-                )
-                .values(next_offset=offset)
-            ).rowcount
-            if not changed:
-                conn.execute(
-                    insert(offsets_table).values(
-                        group_id=self.group, topic=tp.topic, partition=tp.partition, next_offset=offset
-                    )
-                )
+        save_offsets(conn, offsets_table, self.group, next_offsets)
 
     def _export_lag(self) -> None:
         if not self.metrics:

@@ -8,10 +8,11 @@ start (no deadlock when two readers both try to upgrade) and savepoints work.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, insert, text, update
 from sqlalchemy.engine import make_url
 
 
@@ -69,3 +70,12 @@ def create_tables(engine: Engine, *metadatas: MetaData) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(7340031)"))
         for metadata in metadatas:
             metadata.create_all(conn)
+
+
+def save_offsets(conn: Connection, table: Table, group: str, offsets: Mapping[Any, int]) -> None:
+    """Upsert the next offset per (topic, partition) of ``group`` in a table shaped
+    (group_id, topic, partition, next_offset): the consumer runner's tracking and the embedded log's groups."""
+    for (topic, partition), offset in offsets.items():
+        key = (table.c.group_id == group, table.c.topic == topic, table.c.partition == partition)
+        if not conn.execute(update(table).where(*key).values(next_offset=offset)).rowcount:
+            conn.execute(insert(table).values(group_id=group, topic=topic, partition=partition, next_offset=offset))

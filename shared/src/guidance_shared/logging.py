@@ -24,15 +24,13 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from guidance_shared import privacy
+
 REDACTED = "[redacted]"
 
 # 18-digit resident identity number (GB 11643): area, birth date, sequence, check char.
-ID_NUMBER_PATTERN = re.compile(
-    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]"
-    r"(?![0-9A-Za-z])"
-)
-# Mainland mobile number, optionally with +86 and 3-4-4 separators.
-MOBILE_PATTERN = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?![0-9A-Za-z])")
+ID_NUMBER_PATTERN = privacy.ID_NUMBER
+MOBILE_PATTERN = privacy.MOBILE
 
 # A key is personal when its tokens contain one of these runs (``contact_phone``, ``idNo``, ...).
 PERSONAL_KEY_TOKENS: tuple[tuple[str, ...], ...] = (
@@ -122,8 +120,8 @@ def scrub_personal_data(_logger: WrappedLogger, _method: str, event_dict: EventD
 
 
 def scrub_text(text: str) -> str:
-    """Replace identity and mobile numbers inside free text."""
-    return MOBILE_PATTERN.sub(REDACTED, ID_NUMBER_PATTERN.sub(REDACTED, text))
+    """Replace identity, phone and bank card numbers inside free text."""
+    return privacy.scrub_text(text, REDACTED)
 
 
 def is_personal_key(key: object) -> bool:

@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import re
 
-# 18-digit resident ID (GB 11643) with a plausible birth date, optionally ending in X; or 15-digit old style.
+# Look-arounds exclude letters too, so hex runs inside UUIDs and hashes are never taken for numbers.
+# 18-digit resident ID (GB 11643) with a plausible birth date, the last character a digit or X.
 ID_NUMBER = re.compile(
-    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]"
     r"(?![0-9A-Za-z])"
 )
-MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
-LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
-BANK_CARD = re.compile(r"(?<!\d)(?:62|4\d|5[1-5])\d{14,17}(?!\d)")
+MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?![0-9A-Za-z])")
+LANDLINE = re.compile(r"(?<![0-9A-Za-z])0\d{2,3}-?\d{7,8}(?![0-9A-Za-z])")
+BANK_CARD = re.compile(r"(?<![0-9A-Za-z])(?:62|4\d|5[1-5])\d{14,17}(?![0-9A-Za-z])")
 
 REDACTED = "［已隐去］"
 
 
-def scrub_text(text: str) -> str:
+def scrub_text(text: str, replacement: str = REDACTED) -> str:
     """Remove ID numbers, phone numbers and bank card numbers from free text."""
     for pattern in (ID_NUMBER, BANK_CARD, MOBILE, LANDLINE):
-        text = pattern.sub(REDACTED, text)
+        text = pattern.sub(replacement, text)
     return text
 
 

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from guidance_shared.db import make_engine
+from guidance_shared.db import make_engine, save_offsets
 from guidance_shared.transport.base import (
     ConsumedRecord,
     Consumer,
@@ -317,22 +317,7 @@ class EmbeddedConsumer(Consumer):
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         with self.transport.engine.begin() as conn:
-            for tp, offset in offsets.items():
-                changed = conn.execute(
-                    update(group_offsets_table)
-                    .where(
-                        group_offsets_table.c.group_id == self.group,
-                        group_offsets_table.c.topic == tp.topic,
-                        group_offsets_table.c.partition == tp.partition,
-                    )
-                    .values(next_offset=offset)
-                ).rowcount
-                if not changed:
-                    conn.execute(
-                        insert(group_offsets_table).values(
-                            group_id=self.group, topic=tp.topic, partition=tp.partition, next_offset=offset
-                        )
-                    )
+            save_offsets(conn, group_offsets_table, self.group, offsets)
 
     def lag(self) -> dict[TopicPartition, int]:
         ends: dict[str, dict[int, int]] = {}
