@@ -158,9 +158,9 @@ def _scrub_value(value: Any, depth: int) -> Any:
     return value
 
 
-def _scrub_rendered(_logger: WrappedLogger, _method: str, rendered: str) -> str:
+def _scrub_rendered(_logger: WrappedLogger, _method: str, rendered: Any) -> Any:
     """Last defence: patterns hidden in a repr() or a traceback never leave the process."""
-    return scrub_text(rendered)
+    return scrub_text(rendered) if isinstance(rendered, str) else rendered
 
 
 _LEADING_KEYS = ("timestamp", "level", "service", "logger", "event")
@@ -200,12 +200,12 @@ def _formatter(service: str, json: bool) -> structlog.stdlib.ProcessorFormatter:
     )
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StdoutHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stdout`` is at emit time (so test capture and reloads work)."""
 
     guidance_handler = True
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stdout
 

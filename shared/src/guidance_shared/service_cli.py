@@ -114,7 +114,7 @@ def _print(value: Any) -> None:
 def serve_with_gunicorn(app: Flask, settings: Settings) -> None:
     from gunicorn.app.base import BaseApplication
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.http_host}:{settings.http_port}")
             self.cfg.set("workers", 1)

@@ -60,4 +60,4 @@ class DepartmentActivityProjection:
             .where(self.activity.c.department_id == department_id, self.activity.c.year == year)
             .order_by(self.activity.c.event_name)
         )
-        return {row.event_name: int(row.count) for row in rows}
+        return {row.event_name: int(row._mapping["count"]) for row in rows}

@@ -30,7 +30,7 @@ from guidance_shared.web.problems import (
 DEFAULT_MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
 
-class GuidanceApi(Api):  # type: ignore[misc]
+class GuidanceApi(Api):
     """flask-smorest Api whose errors, served and documented, are problem+json."""
 
     ERROR_SCHEMA = ProblemSchema
