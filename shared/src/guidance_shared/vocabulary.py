@@ -135,6 +135,10 @@ _CASE_OUTCOMES = {
 }
 
 # 身份证件类型.
+_SUMMONED_ROLES = {
+    "legal_representative": "法定代表人",
+    "person_in_charge": "主要负责人",
+}
 _ID_TYPES = {
     "resident_id": "居民身份证",
     "passport": "护照",
@@ -223,6 +227,7 @@ COERCIVE_MEASURES = tuple(_COERCIVE_MEASURES)
 LEGAL_REVIEW_CONCLUSIONS = tuple(_LEGAL_REVIEW_CONCLUSIONS)
 CASE_OUTCOMES = tuple(_CASE_OUTCOMES)
 ID_TYPES = tuple(_ID_TYPES)
+SUMMONED_ROLES = tuple(_SUMMONED_ROLES)
 DISCLOSURE_LEVELS = tuple(_DISCLOSURE_LEVELS)
 EXEMPTIONS = tuple(_EXEMPTIONS)
 REVISIT_KINDS = tuple(_REVISIT_KINDS)
@@ -254,6 +259,7 @@ VOCABULARIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "legal_review_conclusions": _LEGAL_REVIEW_CONCLUSIONS,
             "case_outcomes": _CASE_OUTCOMES,
             "id_types": _ID_TYPES,
+            "summoned_roles": _SUMMONED_ROLES,
             "disclosure_levels": _DISCLOSURE_LEVELS,
             "exemptions": _EXEMPTIONS,
             "revisit_kinds": _REVISIT_KINDS,

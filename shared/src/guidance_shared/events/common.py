@@ -339,6 +339,38 @@ class Violation(Payload):
     code = text(64, "违法行为编码（如免罚清单条目）", required=True)
     category = text(100, "违法行为类别，如食品安全", required=True)
     description = text(2000, "违法事实", required=True)
+    occurred_on = fields.Date(
+        allow_none=True, load_default=None, metadata={"description": "违法行为发生日期（回溯期自此起算）"}
+    )
+
+
+class Summoned(Payload):
+    """Who is summoned to an admonition interview (约谈): the legal representative or the person in charge."""
+
+    name = text(50, "被约谈人姓名", required=True)
+    role = code(v.SUMMONED_ROLES, "被约谈人身份", required=True)
+
+
+class Interview(Payload):
+    """约谈 details of a supervisory admonition: when, where, whom, and what must be rectified."""
+
+    held_at = moment("约谈时间", required=True)
+    place = text(200, "约谈地点", required=True)
+    summoned = fields.Nested(Summoned, required=True)
+    rectification_items = fields.List(
+        fields.String(validate=validate.Length(min=1, max=500)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "整改事项"},
+    )
+
+
+class Circumstances(Payload):
+    """Facts of 行政处罚法第三十三条 a decision rests on: minor, harmful, corrected when."""
+
+    minor = fields.Boolean(required=True, metadata={"description": "情节轻微"})
+    harmful_consequence = fields.Boolean(required=True, metadata={"description": "造成危害后果"})
+    corrected_on = fields.Date(allow_none=True, load_default=None, metadata={"description": "改正日期"})
 
 
 class Penalty(Payload):
@@ -440,3 +472,10 @@ class IndicatorResult(Payload):
     score = fields.Float(required=True, validate=validate.Range(min=0, max=100), metadata={"description": "得分"})
     numerator = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
     denominator = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
+class ReminderTarget(Payload):
+    """执法事项提示: the violation category and the violation-prone period a reminder is about."""
+
+    violation_category = text(100, "违法行为类别", required=True)
+    period = fields.Nested(PeakPeriod, required=True)

@@ -8,15 +8,18 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from guidance_shared import vocabulary as v
 from guidance_shared.events.common import (
+    Circumstances,
     CoerciveMeasure,
     Counterpart,
     DisclosureDecision,
+    Interview,
     LegalReview,
     NullUnless,
     Officer,
     OneOfWhen,
     Payload,
     Penalty,
+    ReminderTarget,
     RequiredWhen,
     Violation,
     code,
@@ -62,6 +65,14 @@ class GuidanceIssued(Payload):
         allow_none=True, load_default=None, metadata={"description": "改正期限（警示和纠错必填）"}
     )
     related_case_id = optional_uuid("关联案件编号")
+    interview = fields.Nested(
+        Interview, allow_none=True, load_default=None, metadata={"description": "约谈（行政监管劝勉）"}
+    )
+    reminder = fields.Nested(
+        ReminderTarget, allow_none=True, load_default=None, metadata={"description": "提示的违法类别和易发时段"}
+    )
+    advice = optional_text(5000, "服务发展建议内容")
+    identifier_override_reason = optional_text(500, "统一社会信用代码校验未通过仍予登记的理由")
     disclosure = fields.Nested(DisclosureDecision, required=True)
     issued_at = moment("作出时间", required=True)
 
@@ -77,6 +88,26 @@ class GuidanceIssued(Payload):
             ("violation_correction", "major_case_revisit"),
             (("related_case_id",),),
             "Required for violation_correction and major_case_revisit. 违法行为纠错和重大案件回访须关联案件。",
+        ),
+        RequiredWhen(
+            "content_type",
+            ("supervisory_admonition",),
+            (("interview",),),
+            "Required for supervisory_admonition: time, place, who is summoned, rectification items. "
+            "行政监管劝勉须记录约谈时间、地点、被约谈人和整改事项。",
+        ),
+        RequiredWhen(
+            "content_type",
+            ("enforcement_reminder",),
+            (("reminder",),),
+            "Required for enforcement_reminder: the violation category and the period. "
+            "执法事项提示须写明违法类别和时段。",
+        ),
+        RequiredWhen(
+            "content_type",
+            ("development_advice",),
+            (("advice",),),
+            "Required for development_advice. 服务发展建议须写明建议内容。",
         ),
         RequiredWhen(
             "initiated",
@@ -171,6 +202,13 @@ class CaseDecided(Payload):
     major = fields.Boolean(required=True, metadata={"description": "是否重大案件（需法制审核）"})
     legal_review = fields.Nested(LegalReview, allow_none=True, load_default=None)
     exemption_list_entry = optional_text(64, "适用的免罚清单条目")
+    circumstances = fields.Nested(
+        Circumstances, allow_none=True, load_default=None, metadata={"description": "情节（轻微、危害后果、改正）"}
+    )
+    education_guidance_id = optional_uuid("免罚时配套的教育指导（轻微问题警示）编号")
+    cited_guidance_ids = fields.List(
+        fields.UUID(), load_default=list, metadata={"description": "决定所援引的行政指导记录（拒绝接受的指导不得援引）"}
+    )
     override_reason = optional_text(2000, "符合免罚清单仍予处罚的理由")
     summary = optional_text(5000, "决定内容摘要")
     decided_at = moment("决定时间", required=True)
