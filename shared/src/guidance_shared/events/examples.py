@@ -143,6 +143,17 @@ _intake: dict[str, dict[str, Any]] = {
         "officers": [OFFICER_WANG, OFFICER_LIU],
         "opened_at": "2025-03-03T09:00:00+08:00",
     },
+    "guidance.CaseLegalReviewed.v1": {
+        "case_id": CASE_ID,
+        "department_id": DEPARTMENT_ID,
+        "legal_review": {
+            "reviewer": "某县市场监督管理局法制审核室",
+            "reviewed_on": "2025-03-18",
+            "conclusion": "approved",
+            "opinion": "事实清楚，证据确凿，适用依据正确，程序合法，处罚适当。",
+        },
+        "recorded_at": "2025-03-18T16:00:00+08:00",
+    },
     "guidance.CaseDecided.v1": {
         "case_id": CASE_ID,
         "department_id": DEPARTMENT_ID,

@@ -243,6 +243,15 @@ class CaseDecided(Payload):
             )
 
 
+class CaseLegalReviewed(Payload):
+    """法制审核 was recorded for a case; a major decision may only follow an approving review (第五十八条)."""
+
+    case_id = fields.UUID(required=True)
+    department_id = _department()
+    legal_review = fields.Nested(LegalReview, required=True)
+    recorded_at = moment("记录时间", required=True)
+
+
 class CaseDecisionRevoked(Payload):
     """A decision was changed or revoked; disclosure must withdraw it within 3 days (第四十八条)."""
 
@@ -273,6 +282,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _event("GuidanceSuspended", "Guidance", GuidanceSuspended, "guidance_id"),
     _event("GuidanceWithdrawn", "Guidance", GuidanceWithdrawn, "guidance_id"),
     _event("CaseOpened", "Case", CaseOpened, "case_id"),
+    _event("CaseLegalReviewed", "Case", CaseLegalReviewed, "case_id"),
     _event("CaseDecided", "Case", CaseDecided, "case_id"),
     _event("CaseDecisionRevoked", "Case", CaseDecisionRevoked, "case_id"),
     _event("CaseClosed", "Case", CaseClosed, "case_id"),
