@@ -1,4 +1,9 @@
-"""The Guidance aggregate (行政指导): a command checks its rule and records an event; events change state."""
+"""The Guidance aggregate (行政指导): a command checks its rule and records an event; events change state.
+
+Lifecycle: issued → responded (accepted / declined / no response) → correction verified (for the
+content types with a correction deadline); suspended or withdrawn from any open state. A
+withdrawn act keeps its document number: numbers are never reused.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from guidance_shared.errors import GuidanceError
+from guidance_intake.domain.errors import rule_broken, wrong_state
 from guidance_shared.eventstore import NewEvent, StoredEvent
+from guidance_shared.vocabulary import CORRECTION_CONTENT_TYPES
 
 GUIDANCE_ISSUED = "guidance.GuidanceIssued.v1"
 GUIDANCE_RESPONDED = "guidance.GuidanceResponded.v1"
+CORRECTION_VERIFIED = "guidance.CorrectionVerified.v1"
+GUIDANCE_SUSPENDED = "guidance.GuidanceSuspended.v1"
+GUIDANCE_WITHDRAWN = "guidance.GuidanceWithdrawn.v1"
 
-
-class GuidanceAlreadyIssued(GuidanceError):
-    def __init__(self, guidance_id: str) -> None:
-        super().__init__(
-            code="guidance-already-issued",
-            title_en="Guidance already issued",
-            title_zh="行政指导已作出",
-            status=409,
-            detail_en=f"Guidance {guidance_id} has already been issued.",
-            detail_zh=f"行政指导 {guidance_id} 已经作出，不能重复作出。",
-        )
-
-
-class ResponseNotAllowed(GuidanceError):
-    def __init__(self, guidance_id: str, status: str) -> None:
-        super().__init__(
-            code="response-not-allowed",
-            title_en="Response not allowed",
-            title_zh="不能记录回应",
-            status=409,
-            detail_en=f"Guidance {guidance_id} is {status}; a response is recorded once, after issue.",
-            detail_zh=f"行政指导 {guidance_id} 当前状态为 {status}；回应只能在作出后记录一次。",
-        )
+OPEN_STATES = ("issued", "responded", "correction_verified")
 
 
 @dataclass
@@ -44,6 +31,8 @@ class Guidance:
     status: str = "new"
     details: dict[str, Any] = field(default_factory=dict)
     response: dict[str, Any] = field(default_factory=dict)
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    ended: dict[str, Any] = field(default_factory=dict)
     pending: list[NewEvent] = field(default_factory=list)
 
     @classmethod
@@ -54,26 +43,110 @@ class Guidance:
             guidance.version = event.version
         return guidance
 
+    # -- facts other aggregates ask about ----------------------------------------
+    @property
+    def declined(self) -> bool:
+        """自愿原则: a decline is recorded, and never a ground for a decision."""
+        return self.response.get("response") == "declined"
+
+    @property
+    def content_type(self) -> str:
+        return str(self.details.get("content_type", ""))
+
+    @property
+    def department_id(self) -> str:
+        return str(self.details.get("department_id", ""))
+
+    # -- commands ------------------------------------------------------------------
     def issue(self, details: dict[str, Any]) -> None:
-        """Issue the act; ``details`` is the complete GuidanceIssued data, already validated."""
+        """Issue the act; ``details`` is the complete GuidanceIssued data, validated against the contract."""
         if self.status != "new":
-            raise GuidanceAlreadyIssued(self.guidance_id)
+            raise wrong_state(
+                "guidance-already-issued",
+                f"Guidance {self.guidance_id} is already issued.",
+                f"行政指导 {self.guidance_id} 已经作出，不能重复作出。",
+            )
+        if not details.get("legal_basis"):
+            raise rule_broken(
+                "legal-basis-required",
+                "legal_basis",
+                "A guidance act must cite at least one legal basis (合法原则).",
+                "行政指导应当至少援引一项法律依据（合法原则）。",
+            )
+        if details.get("written_requested") and details.get("form") != "written":
+            raise rule_broken(
+                "written-form-required",
+                "form",
+                "The counterpart asked for written guidance; form must be written.",
+                "相对人要求书面指导的，应当以书面形式作出。",
+            )
         self._record(GUIDANCE_ISSUED, details)
 
     def respond(self, response: dict[str, Any]) -> None:
         """Record the counterpart's answer (自愿原则): accepted, declined or no response, once."""
         if self.status != "issued":
-            raise ResponseNotAllowed(self.guidance_id, self.status)
+            raise wrong_state(
+                "response-not-allowed",
+                f"Guidance {self.guidance_id} is {self.status}; a response is recorded once, after issue.",
+                f"行政指导 {self.guidance_id} 当前状态为 {self.status}；回应只能在作出后记录一次。",
+            )
         self._record(GUIDANCE_RESPONDED, response)
 
+    def verify_correction(self, verification: dict[str, Any]) -> None:
+        """Record whether the counterpart corrected; only for warnings and correction orders, until corrected."""
+        if self.content_type not in CORRECTION_CONTENT_TYPES:
+            raise rule_broken(
+                "no-correction-deadline",
+                "guidance_id",
+                f"A {self.content_type} sets no correction deadline; there is nothing to verify.",
+                "该类行政指导未设定改正期限，无需核查改正情况。",
+            )
+        if self.status not in ("issued", "responded") or any(c.get("corrected") for c in self.corrections):
+            raise wrong_state(
+                "correction-not-open",
+                f"Guidance {self.guidance_id} is {self.status}; its correction can no longer be verified.",
+                f"行政指导 {self.guidance_id} 当前状态为 {self.status}，不能再核查改正情况。",
+            )
+        self._record(CORRECTION_VERIFIED, verification)
+
+    def suspend(self, data: dict[str, Any]) -> None:
+        if self.status not in OPEN_STATES:
+            raise wrong_state(
+                "suspend-not-allowed",
+                f"Guidance {self.guidance_id} is {self.status}.",
+                f"行政指导 {self.guidance_id} 当前状态为 {self.status}，不能中止。",
+            )
+        self._record(GUIDANCE_SUSPENDED, data)
+
+    def withdraw(self, data: dict[str, Any]) -> None:
+        if self.status in ("new", "withdrawn"):
+            raise wrong_state(
+                "withdraw-not-allowed",
+                f"Guidance {self.guidance_id} is {self.status}.",
+                f"行政指导 {self.guidance_id} 当前状态为 {self.status}，不能撤回。",
+            )
+        self._record(GUIDANCE_WITHDRAWN, data)
+
+    # -- events ------------------------------------------------------------------------
     def _record(self, event_type: str, data: dict[str, Any]) -> None:
         self.pending.append(NewEvent(event_type, data))
         self._apply(event_type, data)
 
     def _apply(self, event_type: str, data: dict[str, Any]) -> None:
         if event_type == GUIDANCE_ISSUED:
-            self.status = "issued"
-            self.details = dict(data)
+            self.status, self.details = "issued", dict(data)
         elif event_type == GUIDANCE_RESPONDED:
-            self.status = "responded"
-            self.response = dict(data)
+            self.status, self.response = "responded", dict(data)
+        elif event_type == CORRECTION_VERIFIED:
+            self.corrections.append(dict(data))
+            if data.get("corrected"):
+                self.status = "correction_verified"
+        elif event_type == GUIDANCE_SUSPENDED:
+            self.status, self.ended = "suspended", dict(data)
+        elif event_type == GUIDANCE_WITHDRAWN:
+            self.status, self.ended = "withdrawn", dict(data)
+
+    def committed(self) -> None:
+        """The pending events are stored: advance the version past them."""
+        self.version += len(self.pending)
+        self.pending.clear()
