@@ -3,6 +3,7 @@
 guidance schemas export DIR     write one JSON Schema per event type, and asyncapi.json
 guidance topics create ...      create the event and dead-letter topics on Kafka
 guidance kafka start|stop|status|fetch --dir DIR   the project's own single-node broker
+guidance auth keys|mint ...     development key pair and tokens (see guidance auth --help)
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from guidance_shared.kafka_local import main as kafka_main
 
         return kafka_main(rest)
+    if group == "auth":
+        from guidance_shared.auth import main as auth_main
+
+        return auth_main(rest)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -1,0 +1,54 @@
+"""Authentication and authorisation for every non-public endpoint: bearer JWTs, roles, department scope.
+
+A service wires it once in ``create_app``::
+
+    install_auth(app, AuthSettings.from_env("intake"))
+
+and marks each view with ``@requires("officer", ...)``; a view that loads a
+record calls ``ensure_department(record.department_id, not_found=...)``.
+Tokens are RS256/ES256 JWTs from the configured issuer, checked against a
+JWKS file or URL. An embedded (development) install gets a generated key pair
+under ``<var>/auth/`` and ``guidance auth mint`` to sign tokens with it.
+"""
+
+from guidance_shared.auth.cli import main
+from guidance_shared.auth.devkeys import SigningKey, claims_for, ensure_dev_keys, jwks_document
+from guidance_shared.auth.errors import AuthUnavailable, ForbiddenDepartment, ForbiddenRole, Unauthenticated
+from guidance_shared.auth.principal import ADMIN, AUDITOR, OFFICER, REVIEWER, ROLES, SUPERVISOR, Principal
+from guidance_shared.auth.settings import AuthSettings
+from guidance_shared.auth.verifier import TokenVerifier
+from guidance_shared.auth.web import (
+    SECURITY_SCHEME,
+    authenticate,
+    current_principal,
+    ensure_department,
+    install_auth,
+    requires,
+)
+
+__all__ = [
+    "ADMIN",
+    "AUDITOR",
+    "OFFICER",
+    "REVIEWER",
+    "ROLES",
+    "SECURITY_SCHEME",
+    "SUPERVISOR",
+    "AuthSettings",
+    "AuthUnavailable",
+    "ForbiddenDepartment",
+    "ForbiddenRole",
+    "Principal",
+    "SigningKey",
+    "TokenVerifier",
+    "Unauthenticated",
+    "authenticate",
+    "claims_for",
+    "current_principal",
+    "ensure_department",
+    "ensure_dev_keys",
+    "install_auth",
+    "jwks_document",
+    "main",
+    "requires",
+]

@@ -1,0 +1,183 @@
+"""Development keys and tokens: an embedded install works out of the box, and tests sign their own tokens.
+
+The private key never leaves ``<var>/auth/`` (mode 0600); services only ever
+read the public ``jwks.json`` beside it, exactly as they would read an
+identity provider's key set in production.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from guidance_shared.auth.settings import AuthSettings
+from guidance_shared.settings import SettingsError
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+_THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A private key with the algorithm and kid its tokens carry; the kid is the RFC 7638 thumbprint."""
+
+    private_key: PrivateKey
+    algorithm: str
+
+    @classmethod
+    def generate(cls, algorithm: str = "ES256") -> SigningKey:
+        if algorithm == "ES256":
+            return cls(ec.generate_private_key(ec.SECP256R1()), algorithm)
+        if algorithm == "RS256":
+            return cls(rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm)
+        raise ValueError(f"development keys are ES256 or RS256, not {algorithm}")
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> SigningKey:
+        key = serialization.load_pem_private_key(pem, password=None)
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return cls(key, "ES256")
+        if isinstance(key, rsa.RSAPrivateKey):
+            return cls(key, "RS256")
+        raise ValueError("the development key must be an EC P-256 or RSA private key")
+
+    def pem(self) -> bytes:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    def public_pem(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def jwk(self) -> dict[str, Any]:
+        """The public half as a JWK, with kid, alg and use."""
+        public = self.private_key.public_key()
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            jwk = ECAlgorithm.to_jwk(public, as_dict=True)
+        else:
+            jwk = RSAAlgorithm.to_jwk(public, as_dict=True)
+        return {**jwk, "kid": thumbprint(jwk), "alg": self.algorithm, "use": "sig"}
+
+    @property
+    def kid(self) -> str:
+        return str(self.jwk()["kid"])
+
+    def sign(self, claims: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> str:
+        return jwt.encode(
+            dict(claims), self.private_key, algorithm=self.algorithm, headers={"kid": self.kid, **(headers or {})}
+        )
+
+
+def thumbprint(jwk: Mapping[str, Any]) -> str:
+    """RFC 7638: sha256 over the required members in lexicographic order, base64url without padding."""
+    members = _THUMBPRINT_MEMBERS[str(jwk["kty"])]
+    canonical = json.dumps({name: jwk[name] for name in members}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+def jwks_document(*keys: SigningKey) -> dict[str, Any]:
+    return {"keys": [key.jwk() for key in keys]}
+
+
+def claims_for(
+    *,
+    settings: AuthSettings,
+    sub: str,
+    department_id: str,
+    roles: Sequence[str],
+    departments: Sequence[str] = (),
+    name: str | None = None,
+    ttl: timedelta = timedelta(hours=8),
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The claims a service expects, for the configured issuer and audience."""
+    issued = now or datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": sub,
+        "department_id": department_id,
+        "roles": list(roles),
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+    }
+    if departments:
+        claims["departments"] = list(departments)
+    if name is not None:
+        claims["name"] = name
+    return claims
+
+
+def ensure_dev_keys(settings: AuthSettings) -> SigningKey:
+    """Make (once) the development key pair; safe when several workers start at the same moment."""
+    auth_dir = settings.dev_key_path.parent
+    auth_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _locked(auth_dir / ".dev-keys.lock"):
+        key = _load_or_create_private(settings)
+        jwks_path = settings.jwks_path
+        if not jwks_path.exists():
+            _write_atomic(jwks_path, (json.dumps(jwks_document(key), indent=2) + "\n").encode(), mode=0o644)
+        return key
+
+
+def load_dev_key(settings: AuthSettings) -> SigningKey:
+    path = settings.dev_key_path
+    try:
+        return SigningKey.from_pem(path.read_bytes())
+    except FileNotFoundError:
+        raise SettingsError(f"no development signing key at {path}; run `guidance auth keys` first") from None
+
+
+def _load_or_create_private(settings: AuthSettings) -> SigningKey:
+    path = settings.dev_key_path
+    if path.exists():
+        return load_dev_key(settings)
+    if settings.jwks_path.exists():
+        raise SettingsError(
+            f"GUIDANCE_AUTH_JWKS: {settings.jwks_path} exists but no development key does; it is not a development "
+            "key set, so it is left alone (remove it, or set GUIDANCE_AUTH_DEV_KEYS=false)"
+        )
+    key = SigningKey.generate("ES256")
+    _write_atomic(path, key.pem(), mode=0o600)
+    return key
+
+
+def _write_atomic(path: Path, data: bytes, *, mode: int) -> None:
+    """Readers see the old file or the whole new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
