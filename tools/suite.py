@@ -33,7 +33,12 @@ def main(argv: list[str]) -> int:
 
     var = Path(args.var_dir).resolve()
     (var / "log").mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "GUIDANCE_VAR_DIR": str(var)}
+    # A local run signs tokens with a development key kept under var/auth (guidance auth mint ...).
+    env = {
+        **os.environ,
+        "GUIDANCE_VAR_DIR": str(var),
+        "GUIDANCE_AUTH_DEV_KEYS": os.environ.get("GUIDANCE_AUTH_DEV_KEYS", "true"),
+    }
     broker = None
     if args.kafka or args.bootstrap:
         bootstrap = args.bootstrap

@@ -10,10 +10,22 @@ from guidance_disclosure.app import create_app as create_disclosure
 from guidance_disclosure.service import SPEC as DISCLOSURE
 from guidance_intake.app import create_app as create_intake
 from guidance_intake.service import SPEC as INTAKE
+from guidance_shared.events.examples import DEPARTMENT_ID
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
+from tests.support.auth import AuthKeys
 from tests.support.services import guidance_command
+
+
+@pytest.fixture
+def officer(auth_keys: AuthKeys) -> dict[str, str]:
+    return auth_keys.headers("officer-1", DEPARTMENT_ID, ["officer"])
+
+
+@pytest.fixture
+def intake_client(suite, auth_keys: AuthKeys):
+    return create_intake(suite[0], testing=True, auth=auth_keys.settings()).test_client()
 
 
 @pytest.fixture
@@ -29,10 +41,10 @@ def suite(tmp_path: Path):
     transport.close()
 
 
-def test_a_guidance_act_travels_from_intake_to_the_public_page(suite) -> None:
+def test_a_guidance_act_travels_from_intake_to_the_public_page(suite, intake_client, officer) -> None:
     intake, disclosure = suite
-    client = create_intake(intake, testing=True).test_client()
-    created = client.post("/v1/guidance", json=guidance_command(), headers={"Idempotency-Key": "k-1"})
+    client = intake_client
+    created = client.post("/v1/guidance", json=guidance_command(), headers={**officer, "Idempotency-Key": "k-1"})
     assert created.status_code == 201, created.get_json()
     guidance_id = created.get_json()["guidance_id"]
     assert created.headers["Location"].endswith(guidance_id)
@@ -48,12 +60,12 @@ def test_a_guidance_act_travels_from_intake_to_the_public_page(suite) -> None:
     assert body["counterpart_name"] == guidance_command()["counterpart"]["name"]  # an enterprise: shown
 
 
-def test_a_natural_persons_data_never_reaches_the_public_item(suite) -> None:
+def test_a_natural_persons_data_never_reaches_the_public_item(suite, intake_client, officer) -> None:
     from guidance_shared.events.examples import PERSON
 
     intake, disclosure = suite
-    client = create_intake(intake, testing=True).test_client()
-    created = client.post("/v1/guidance", json=guidance_command(counterpart=PERSON))
+    client = intake_client
+    created = client.post("/v1/guidance", json=guidance_command(counterpart=PERSON), headers=officer)
     assert created.status_code == 201, created.get_json()
     intake.relay().drain()
     disclosure.runner().drain()
@@ -68,10 +80,12 @@ def test_a_natural_persons_data_never_reaches_the_public_item(suite) -> None:
     assert "张*" in body
 
 
-def test_invalid_guidance_is_a_bilingual_problem_naming_the_field(suite) -> None:
-    intake, _ = suite
-    client = create_intake(intake, testing=True).test_client()
-    response = client.post("/v1/guidance", json=guidance_command(legal_basis=[], content_type="penalty"))
+def test_invalid_guidance_is_a_bilingual_problem_naming_the_field(suite, intake_client, officer) -> None:
+    _intake, _ = suite
+    client = intake_client
+    response = client.post(
+        "/v1/guidance", json=guidance_command(legal_basis=[], content_type="penalty"), headers=officer
+    )
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
     fields = {e["field"] for e in response.get_json()["errors"]}
@@ -79,39 +93,39 @@ def test_invalid_guidance_is_a_bilingual_problem_naming_the_field(suite) -> None
     assert all(e["message_zh"] for e in response.get_json()["errors"])
 
 
-def test_a_retried_post_with_the_same_key_issues_one_act(suite) -> None:
+def test_a_retried_post_with_the_same_key_issues_one_act(suite, intake_client, officer) -> None:
     intake, _ = suite
-    client = create_intake(intake, testing=True).test_client()
-    first = client.post("/v1/guidance", json=guidance_command(), headers={"Idempotency-Key": "same"})
-    again = client.post("/v1/guidance", json=guidance_command(), headers={"Idempotency-Key": "same"})
+    client = intake_client
+    first = client.post("/v1/guidance", json=guidance_command(), headers={**officer, "Idempotency-Key": "same"})
+    again = client.post("/v1/guidance", json=guidance_command(), headers={**officer, "Idempotency-Key": "same"})
     assert first.get_json() == again.get_json()
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert intake.relay().drain() == 1
 
 
-def test_a_response_is_recorded_once_and_a_stale_version_is_a_conflict(suite) -> None:
-    intake, _ = suite
-    client = create_intake(intake, testing=True).test_client()
-    guidance_id = client.post("/v1/guidance", json=guidance_command()).get_json()["guidance_id"]
+def test_a_response_is_recorded_once_and_a_stale_version_is_a_conflict(suite, intake_client, officer) -> None:
+    _intake, _ = suite
+    client = intake_client
+    guidance_id = client.post("/v1/guidance", json=guidance_command(), headers=officer).get_json()["guidance_id"]
     stale = client.post(
-        f"/v1/guidance/{guidance_id}/response", json={"response": "declined"}, headers={"If-Match": '"0"'}
+        f"/v1/guidance/{guidance_id}/response", json={"response": "declined"}, headers={**officer, "If-Match": '"0"'}
     )
     assert stale.status_code == 409 and stale.get_json()["current_version"] == 1
     ok = client.post(
         f"/v1/guidance/{guidance_id}/response",
         json={"response": "declined", "statement": "不同意"},
-        headers={"If-Match": '"1"'},
+        headers={**officer, "If-Match": '"1"'},
     )
     assert ok.status_code == 200 and ok.get_json()["status"] == "responded" and ok.headers["ETag"] == '"2"'
-    again = client.post(f"/v1/guidance/{guidance_id}/response", json={"response": "accepted"})
+    again = client.post(f"/v1/guidance/{guidance_id}/response", json={"response": "accepted"}, headers=officer)
     assert again.status_code == 409
-    bad = client.post(f"/v1/guidance/{guidance_id}/response", json={"response": "maybe"})
+    bad = client.post(f"/v1/guidance/{guidance_id}/response", json={"response": "maybe"}, headers=officer)
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "response"
 
 
-def test_every_service_publishes_the_event_contracts(suite) -> None:
-    intake, _ = suite
-    client = create_intake(intake, testing=True).test_client()
+def test_every_service_publishes_the_event_contracts(suite, intake_client, officer) -> None:
+    _intake, _ = suite
+    client = intake_client
     schema = client.get("/schemas/events/guidance.GuidanceIssued.v1.json")
     assert schema.status_code == 200 and schema.mimetype == "application/schema+json"
     assert schema.get_json()["$id"] == "urn:guidance:schema:guidance.GuidanceIssued.v1"
@@ -120,10 +134,10 @@ def test_every_service_publishes_the_event_contracts(suite) -> None:
     assert asyncapi["asyncapi"].startswith("3.")
 
 
-def test_web_metrics_show_the_outbox_backlog_and_the_projection_lag(suite) -> None:
+def test_web_metrics_show_the_outbox_backlog_and_the_projection_lag(suite, intake_client, officer) -> None:
     intake, disclosure = suite
-    client = create_intake(intake, testing=True).test_client()
-    client.post("/v1/guidance", json=guidance_command())
+    client = intake_client
+    client.post("/v1/guidance", json=guidance_command(), headers=officer)
     assert "guidance_outbox_unpublished 1.0" in client.get("/metrics").get_data(as_text=True)
     intake.relay().drain()
     public = create_disclosure(disclosure, testing=True).test_client()

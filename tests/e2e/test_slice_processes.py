@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.services import ServiceProcess, free_port, guidance_command, run_cli, wait_for
+from tests.support.services import ServiceProcess, free_port, guidance_command, officer_headers, run_cli, wait_for
 
 
 def _start_suite(env: dict[str, str], tmp_path: Path) -> list[ServiceProcess]:
@@ -32,9 +32,8 @@ def _start_suite(env: dict[str, str], tmp_path: Path) -> list[ServiceProcess]:
 def _journey(processes: list[ServiceProcess]) -> None:
     intake = next(p for p in processes if p.service == "intake" and p.command == "web")
     disclosure = next(p for p in processes if p.service == "disclosure" and p.command == "web")
-    created = requests.post(
-        f"{intake.url}/v1/guidance", json=guidance_command(), headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=10
-    )
+    headers = {**officer_headers(intake.env), "Idempotency-Key": str(uuid.uuid4())}
+    created = requests.post(f"{intake.url}/v1/guidance", json=guidance_command(), headers=headers, timeout=10)
     assert created.status_code == 201, created.text
     guidance_id = created.json()["guidance_id"]
 
@@ -57,7 +56,7 @@ def stop_all() -> Iterator[list[ServiceProcess]]:
 
 
 def test_slice_over_the_embedded_log(tmp_path: Path, stop_all: list[ServiceProcess]) -> None:
-    env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_TRANSPORT": "embedded"}
+    env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_TRANSPORT": "embedded", "GUIDANCE_AUTH_DEV_KEYS": "true"}
     stop_all.extend(_start_suite(env, tmp_path))
     _journey(stop_all)
 
@@ -69,6 +68,7 @@ def test_slice_over_the_real_broker(tmp_path: Path, kafka_bootstrap: str, stop_a
         "GUIDANCE_TRANSPORT": "kafka",
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"slice{uuid.uuid4().hex[:6]}",
+        "GUIDANCE_AUTH_DEV_KEYS": "true",
     }
     stop_all.extend(_start_suite(env, tmp_path))
     _journey(stop_all)

@@ -30,7 +30,15 @@ from guidance_shared.db import make_engine
 from guidance_shared.transport.kafka_transport import KafkaTransport
 from tests.support.events import guidance_story
 from tests.support.projections import Tally
-from tests.support.services import ROOT, ServiceProcess, free_port, guidance_command, run_cli, wait_for
+from tests.support.services import (
+    ROOT,
+    ServiceProcess,
+    free_port,
+    guidance_command,
+    officer_headers,
+    run_cli,
+    wait_for,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -93,21 +101,23 @@ def test_commands_accepted_while_the_broker_is_down_arrive_exactly_once_in_order
         "GUIDANCE_TRANSPORT": "kafka",
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "GUIDANCE_HTTP_PORT": str(free_port()),
+        "GUIDANCE_AUTH_DEV_KEYS": "true",
     }
     assert run_cli("intake", "provision", env).returncode == 0
     web = ServiceProcess("intake", "web", env, tmp_path).start().wait_healthy()
     worker = ServiceProcess("intake", "worker", env, tmp_path).start()
     try:
+        officer = officer_headers(env)
         restartable_kafka.stop()
         accepted: list[str] = []
         for _ in range(50):
-            created = requests.post(f"{web.url}/v1/guidance", json=guidance_command(), timeout=10)
+            created = requests.post(f"{web.url}/v1/guidance", json=guidance_command(), headers=officer, timeout=10)
             assert created.status_code == 201, created.text
             guidance_id = created.json()["guidance_id"]
             responded = requests.post(
                 f"{web.url}/v1/guidance/{guidance_id}/response",
                 json={"response": "accepted"},
-                headers={"If-Match": '"1"'},
+                headers={**officer, "If-Match": '"1"'},
                 timeout=10,
             )
             assert responded.status_code == 200, responded.text
@@ -149,14 +159,17 @@ def test_a_rebuilt_projection_equals_the_live_one(tmp_path: Path, kafka_bootstra
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"rebuild{uuid.uuid4().hex[:6]}",
         "GUIDANCE_HTTP_PORT": str(free_port()),
+        "GUIDANCE_AUTH_DEV_KEYS": "true",
     }
     assert run_cli("intake", "provision", env).returncode == 0
     intake = ServiceProcess("intake", "web", env, tmp_path).start().wait_healthy()
     relay = ServiceProcess("intake", "worker", env, tmp_path).start()
     disclosure = ServiceProcess("disclosure", "worker", env, tmp_path).start()
     try:
+        officer = officer_headers(env)
         for _ in range(20):
-            assert requests.post(f"{intake.url}/v1/guidance", json=guidance_command(), timeout=10).status_code == 201
+            created = requests.post(f"{intake.url}/v1/guidance", json=guidance_command(), headers=officer, timeout=10)
+            assert created.status_code == 201, created.text
         engine = make_engine(f"sqlite:///{tmp_path}/disclosure.sqlite")
 
         def live_rows() -> list[tuple]:

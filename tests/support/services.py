@@ -108,6 +108,33 @@ def run_cli(service: str, command: str, env: Mapping[str, str]) -> subprocess.Co
     )
 
 
+def officer_headers(env: Mapping[str, str], roles: str = "officer,supervisor") -> dict[str, str]:
+    """A bearer token from the development key the services generated under GUIDANCE_VAR_DIR."""
+    from guidance_shared.events.examples import DEPARTMENT_ID
+
+    minted = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "guidance_shared.auth",
+            "mint",
+            "--sub",
+            "test-officer",
+            "--department",
+            DEPARTMENT_ID,
+            "--roles",
+            roles,
+            "--var-dir",
+            env["GUIDANCE_VAR_DIR"],
+        ],
+        env={**os.environ, **env, "GUIDANCE_AUTH_DEV_KEYS": "true"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {"Authorization": f"Bearer {minted.stdout.strip()}"}
+
+
 def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.2) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

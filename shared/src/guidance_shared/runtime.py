@@ -39,7 +39,7 @@ class ServiceSpec:
     name: str  # intake, revisit, disclosure, assessment
     publishes: str | None  # its logical topic, or None if it writes no events yet
     consumes: Sequence[str] = ()
-    projection: Callable[[], Projection] | None = None
+    projection: Callable[[Runtime], Projection] | None = None  # built with the runtime it will run in
     extra_metadata: Sequence[Any] = field(default_factory=tuple)  # more tables the service owns
 
     @property
@@ -62,6 +62,7 @@ class Runtime:
         self.engine = engine or make_engine(settings.database_url)
         self.transport = transport or make_transport(settings)
         self.registry = registry or default_registry(settings.schema_base_uri)
+        self.extensions: dict[str, Any] = {}  # service-specific parts built once per runtime
         self.metrics_registry = CollectorRegistry()
         self.metrics = KernelMetrics(self.metrics_registry)
         self.store: EventStore | None = None
@@ -69,7 +70,7 @@ class Runtime:
             self.store = EventStore(
                 self.engine, source=spec.source, topic=spec.publishes, dataschema=self.registry.dataschema
             )
-        self.projection: Projection | None = spec.projection() if spec.projection else None
+        self.projection: Projection | None = spec.projection(self) if spec.projection else None
         # Every process of the service (web, worker, CLI) creates what it may read, so none depends on start order.
         tables = [*spec.extra_metadata]
         if self.projection is not None:

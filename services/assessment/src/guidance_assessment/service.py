@@ -9,5 +9,5 @@ SPEC = ServiceSpec(
     name="assessment",
     publishes="assessment.events",
     consumes=("intake.events", "revisit.events", "disclosure.events", "assessment.events"),
-    projection=DepartmentActivityProjection,
+    projection=lambda _runtime: DepartmentActivityProjection(),
 )

@@ -6,5 +6,8 @@ from guidance_disclosure.projection import PublicGuidanceProjection
 from guidance_shared.runtime import ServiceSpec
 
 SPEC = ServiceSpec(
-    name="disclosure", publishes="disclosure.events", consumes=("intake.events",), projection=PublicGuidanceProjection
+    name="disclosure",
+    publishes="disclosure.events",
+    consumes=("intake.events",),
+    projection=lambda _runtime: PublicGuidanceProjection(),
 )

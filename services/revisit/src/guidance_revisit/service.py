@@ -6,5 +6,8 @@ from guidance_revisit.projection import GuidanceHistoryProjection
 from guidance_shared.runtime import ServiceSpec
 
 SPEC = ServiceSpec(
-    name="revisit", publishes="revisit.events", consumes=("intake.events",), projection=GuidanceHistoryProjection
+    name="revisit",
+    publishes="revisit.events",
+    consumes=("intake.events",),
+    projection=lambda _runtime: GuidanceHistoryProjection(),
 )

@@ -24,6 +24,7 @@ def create_service_app(runtime: Runtime, *, version: str, blueprints: Sequence[A
         testing=testing,
     )
     app.extensions["guidance"]["runtime"] = runtime
+    app.extensions["guidance"]["api"] = smorest
     app.register_blueprint(schemas_blueprint(runtime.registry))
     for blueprint in blueprints:
         smorest.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""intake's adapters: the SQL that the domain stays free of."""

@@ -1,0 +1,160 @@
+"""Serials of document numbers on SQLite and PostgreSQL: one contract, gap-free and unique under concurrency."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from guidance_intake.adapters.serials import SERIALS_METADATA, allocate_serial, doc_serials, issue_doc_no
+from guidance_intake.domain.departments import DepartmentRegistry
+from guidance_intake.domain.doc_numbers import DocKey
+from guidance_shared.db import create_tables, make_engine
+from guidance_shared.events.examples import DEPARTMENT_ID
+
+OTHER_DEPARTMENT = "8fc7b039-732d-5de9-a917-32ef0e4ec0ae"
+WARNING_2025 = DocKey(DEPARTMENT_ID, "minor_issue_warning", 2025)
+
+
+class Rollback(Exception):
+    """Raised inside a transaction to abandon it, as a failed command would."""
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'serials.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_db_url")
+    engine = make_engine(url)
+    create_tables(engine, SERIALS_METADATA)
+    yield engine
+    engine.dispose()
+
+
+def allocate(engine: Engine, key: DocKey = WARNING_2025, *, roll_back: bool = False) -> int:
+    """One command's transaction: take a serial, then commit or (like a failed append) roll back."""
+    try:
+        with engine.begin() as conn:
+            serial = allocate_serial(conn, key)
+            if roll_back:
+                raise Rollback
+    except Rollback:
+        pass
+    return serial
+
+
+def last_serial(engine: Engine, key: DocKey = WARNING_2025) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(doc_serials.c.last_serial).where(
+                doc_serials.c.department_id == key.department_id,
+                doc_serials.c.kind == key.kind,
+                doc_serials.c.year == key.year,
+            )
+        ).scalar_one_or_none()
+
+
+def test_serials_count_from_one_per_department_kind_and_year(engine: Engine) -> None:
+    keys = [
+        WARNING_2025,
+        DocKey(DEPARTMENT_ID, "violation_correction", 2025),
+        DocKey(DEPARTMENT_ID, "minor_issue_warning", 2026),
+        DocKey(OTHER_DEPARTMENT, "minor_issue_warning", 2025),
+    ]
+    for key in keys:
+        assert [allocate(engine, key) for _ in range(3)] == [1, 2, 3]
+    assert allocate(engine, WARNING_2025) == 4
+
+
+def test_a_rolled_back_command_gives_its_number_back(engine: Engine) -> None:
+    assert allocate(engine) == 1
+    assert allocate(engine, roll_back=True) == 2
+    assert last_serial(engine) == 1
+    assert allocate(engine) == 2  # the next committed number: no gap, nothing reused
+
+
+def test_a_rolled_back_first_number_leaves_no_sequence_behind(engine: Engine) -> None:
+    assert allocate(engine, roll_back=True) == 1
+    assert last_serial(engine) is None
+    assert allocate(engine) == 1
+
+
+def test_a_serial_is_taken_only_inside_the_callers_transaction(engine: Engine) -> None:
+    with engine.connect() as conn, pytest.raises(RuntimeError, match="inside the transaction"):
+        allocate_serial(conn, WARNING_2025)
+
+
+def test_issue_doc_no_formats_the_allocated_serial(engine: Engine) -> None:
+    market = DepartmentRegistry.default().require(DEPARTMENT_ID)
+    with engine.begin() as conn:
+        first = issue_doc_no(conn, market, "minor_issue_warning", 2025)
+        second = issue_doc_no(conn, market, "minor_issue_warning", 2025)
+    assert (first, second) == ("某市监警示〔2025〕第001号", "某市监警示〔2025〕第002号")
+    with engine.begin() as conn, pytest.raises(ValueError, match="four-digit year"):
+        issue_doc_no(conn, market, "minor_issue_warning", 25)
+
+
+@pytest.mark.parametrize(("winner_commits", "loser_gets"), [(True, 2), (False, 1)])
+def test_the_loser_of_a_race_to_start_a_sequence_waits_for_the_winner(
+    engine: Engine, winner_commits: bool, loser_gets: int
+) -> None:
+    """On PostgreSQL the loser's INSERT waits on the winner's row, then fails or succeeds with the winner's fate."""
+    loser: dict[str, int] = {}
+    with engine.connect() as winner:
+        winner.begin()
+        assert allocate_serial(winner, WARNING_2025) == 1
+        racing = threading.Thread(target=lambda: loser.update(serial=allocate(engine)))
+        racing.start()
+        racing.join(timeout=0.5)
+        assert racing.is_alive(), "the second issuer must wait for the first one's transaction"
+        if winner_commits:
+            winner.commit()
+        else:
+            winner.rollback()
+    racing.join(timeout=30)
+    assert loser == {"serial": loser_gets}
+    assert last_serial(engine) == loser_gets
+
+
+def run_concurrently(engine: Engine, threads: int, per_thread: int, roll_back_every: int = 0) -> list[int]:
+    """``threads`` issuers start together on a sequence that does not exist yet; the serials they kept."""
+    start = threading.Barrier(threads)
+    kept: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def issuer() -> None:
+        try:
+            start.wait()
+            for n in range(1, per_thread + 1):
+                roll_back = bool(roll_back_every) and n % roll_back_every == 0
+                serial = allocate(engine, roll_back=roll_back)
+                if not roll_back:
+                    with lock:
+                        kept.append(serial)
+        except BaseException as error:  # reported below, so a failure in a thread fails the test
+            errors.append(error)
+
+    workers = [threading.Thread(target=issuer) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    return kept
+
+
+def test_concurrent_issuers_get_exactly_one_to_two_hundred(engine: Engine) -> None:
+    kept = run_concurrently(engine, threads=8, per_thread=25)
+    assert sorted(kept) == list(range(1, 201))
+    assert last_serial(engine) == 200
+
+
+def test_concurrent_issuers_with_rollbacks_still_leave_no_gap(engine: Engine) -> None:
+    kept = run_concurrently(engine, threads=8, per_thread=25, roll_back_every=5)
+    assert sorted(kept) == list(range(1, 8 * 20 + 1))
+    assert last_serial(engine) == 160
