@@ -15,7 +15,7 @@ INTAKE, DISCLOSURE = "http://127.0.0.1:8001", "http://127.0.0.1:8003"
 
 
 def main() -> int:
-    body = (ROOT / "examples" / "guidance-enterprise.json").read_bytes()
+    body = (ROOT / "examples" / "guidance" / "minor_issue_warning.json").read_bytes()
     request = urllib.request.Request(
         f"{INTAKE}/v1/guidance",
         data=body,

@@ -87,6 +87,17 @@ def register_translation(message_en: str, message_zh: str) -> None:
     _EXACT[message_en] = message_zh
 
 
+_BILINGUAL = re.compile(r"^(?P<en>[^\u4e00-\u9fff]+?)\s+(?P<zh>[\u4e00-\u9fff（《“].*)$", re.DOTALL)
+
+
+def split_bilingual(message: str) -> tuple[str, str] | None:
+    """Our own rules write "English. 中文。" in one message; give each language its part."""
+    match = _BILINGUAL.match(message)
+    if match is None:
+        return None
+    return match.group("en").strip(), match.group("zh").strip()
+
+
 def translate(message_en: str) -> str:
     """Chinese for a marshmallow message; the generic phrase when unknown."""
     if message_en in _EXACT:
@@ -118,4 +129,9 @@ def _collect(messages: Any, path: list[str], root: str, out: list[FieldProblem])
             _collect(item, path, root, out)
     else:
         text = str(messages)
-        out.append(FieldProblem(field=".".join(path) or root, message_en=text, message_zh=translate(text)))
+        field = ".".join(path) or root
+        both = split_bilingual(text)
+        if both is not None:
+            out.append(FieldProblem(field=field, message_en=both[0], message_zh=both[1]))
+        else:
+            out.append(FieldProblem(field=field, message_en=text, message_zh=translate(text)))
