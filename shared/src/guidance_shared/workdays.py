@@ -1,0 +1,114 @@
+"""Working days (工作日) in mainland China: weekends, statutory holidays and make-up working days (调休).
+
+Disclosure deadlines (7 and 20 working days), revisit due dates and request answers count
+working days, which "Monday to Friday" gets wrong around Spring Festival and National Day. The
+calendar comes from the maintained ``chinesecalendar`` package; the State Council publishes each
+year's arrangement in November or December, and a package release follows. For a year the
+package does not cover yet, operators supply the arrangement in a YAML file named by
+``GUIDANCE_CALENDAR_OVERRIDES``::
+
+    holidays: [2027-01-01, 2027-02-05, ...]   # days off on what would be a working day
+    workdays: [2027-02-14, ...]              # make-up working days on what would be a weekend
+    years: [2027]                           # years this file fully describes
+
+A date in a year neither covers raises ``CalendarNotCovered`` rather than guessing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import chinese_calendar
+import yaml
+
+
+class CalendarNotCovered(LookupError):
+    """No holiday arrangement is known for the year; a deadline there cannot be computed honestly."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(
+            f"No holiday arrangement for {day.year}: install a newer chinesecalendar or describe {day.year} "
+            "in the file named by GUIDANCE_CALENDAR_OVERRIDES."
+        )
+        self.day = day
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    override_years: frozenset[int] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkingCalendar:
+        env = os.environ if env is None else env
+        path = env.get("GUIDANCE_CALENDAR_OVERRIDES")
+        return cls.from_yaml(Path(path)) if path else cls()
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> WorkingCalendar:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{path}: expected a mapping with holidays, workdays and years")
+        return cls(
+            holidays=frozenset(_dates(data.get("holidays", []), path, "holidays")),
+            workdays=frozenset(_dates(data.get("workdays", []), path, "workdays")),
+            override_years=frozenset(int(y) for y in data.get("years", [])),
+        )
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        if day.year in self.override_years:
+            return day.weekday() < 5
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            raise CalendarNotCovered(day) from None
+
+    def add_working_days(self, start: date, count: int) -> date:
+        """The ``count``-th working day after ``start`` (``start`` itself is not counted): a deadline."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        day = start
+        remaining = count
+        while remaining:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 when end <= start)."""
+        days = 0
+        day = start
+        while day < end:
+            day += timedelta(days=1)
+            days += self.is_working_day(day)
+        return days
+
+    def next_working_day(self, day: date) -> date:
+        """``day`` itself if it is a working day, else the first one after it."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+
+def _dates(values: Iterable[Any], path: Path, key: str) -> list[date]:
+    out = []
+    for value in values:
+        if isinstance(value, date):
+            out.append(value)
+            continue
+        try:
+            out.append(date.fromisoformat(str(value)))
+        except ValueError:
+            raise ValueError(f"{path}: {key} has {value!r}, not a YYYY-MM-DD date") from None
+    return out
