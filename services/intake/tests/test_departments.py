@@ -199,3 +199,23 @@ def test_the_shipped_configuration_loads_and_holds_the_department_of_the_shared_
     assert registry.require_competence(DEPARTMENT_ID, "penalty", violation_category="食品安全") is market
     error = refused("not-competent", registry.require_competence, ENVIRONMENT_ID, "licensing")
     assert "某市生态环境局某县分局 holds no competence for licensing" in error.detail_en
+
+
+def test_two_departments_that_would_share_document_numbers_are_refused() -> None:
+    from guidance_intake.domain.departments import DepartmentConfigError, DepartmentRegistry
+
+    entry = {
+        "name": "甲局",
+        "short_name": "甲",
+        "region_abbr": "某",
+        "agency_abbr": "监",
+        "competent_domains": ["other"],
+    }
+    data = {
+        "departments": [
+            {**entry, "department_id": "11111111-1111-4111-8111-111111111111"},
+            {**entry, "department_id": "22222222-2222-4222-8222-222222222222", "name": "乙局"},
+        ]
+    }
+    with pytest.raises(DepartmentConfigError, match="甲局 and 乙局"):
+        DepartmentRegistry.from_mapping(data)

@@ -8,6 +8,7 @@ that one transaction.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -235,6 +236,9 @@ def decide_case(
         "decided_at": decided_at.isoformat(),
         "decision_no": "pending",
     }
+    # The law's rules speak first (on a throw-away copy): the contract guards legal_review and override_reason
+    # too, but only the aggregate's refusal names the rule broken (legal-review-required, exemption-applies).
+    copy.deepcopy(case).decide(_jsonable(data), cited=cited, exemption=verdict)
     case.decide(_valid(intake.registry, CASE_DECIDED, data), cited=cited, exemption=verdict)
     # Only now, with every rule met, is a decision number taken: refused decisions consume none.
     case.pending[-1].data["decision_no"] = issue_doc_no(

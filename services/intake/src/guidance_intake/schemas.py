@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from guidance_shared.events.common import LegalReview, Officer
 from guidance_shared.events.intake import CaseClosed, CaseDecided, CaseOpened, GuidanceIssued
 from guidance_shared.vocabulary import RESPONSES
+from guidance_shared.web import register_translation
+
+# Dates and times a request may carry: wide enough for any real act, narrow enough that document years stay
+# four digits and deadline and look-back arithmetic (± a few years) never leaves the calendar.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+OUT_OF_RANGE_EN = f"Must be a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}."
+OUT_OF_RANGE_ZH = f"日期须在 {EARLIEST.isoformat()} 至 {LATEST.isoformat()} 之间。"
+register_translation(OUT_OF_RANGE_EN, OUT_OF_RANGE_ZH)
 
 
-class IssueGuidanceRequest(GuidanceIssued):
+def _dates_out_of_range(value: Any) -> dict[str, Any] | list[str] | None:
+    """Marshmallow-shaped errors for every date or time, however deeply nested, outside EARLIEST..LATEST."""
+    if isinstance(value, date):  # a datetime too: its own calendar day
+        day = value.date() if isinstance(value, datetime) else value
+        return None if EARLIEST <= day <= LATEST else [OUT_OF_RANGE_EN]
+    items: Any = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
+    errors = {key: problem for key, item in items if (problem := _dates_out_of_range(item))}
+    return errors or None
+
+
+class DatesInRange(Schema):
+    """Refuses a date outside EARLIEST..LATEST with a 422 naming the field, instead of failing on it later."""
+
+    @validates_schema(skip_on_field_errors=True)
+    def _dates_in_range(self, data: dict[str, Any], **_: Any) -> None:
+        errors = _dates_out_of_range(data)
+        if errors:
+            raise ValidationError(errors)
+
+
+class IssueGuidanceRequest(DatesInRange, GuidanceIssued):
     """A guidance act as a county system submits it; intake assigns its id and document number (文号)."""
 
     class Meta(GuidanceIssued.Meta):
@@ -20,7 +53,7 @@ class IssueGuidanceRequest(GuidanceIssued):
     )
 
 
-class RecordResponseRequest(Schema):
+class RecordResponseRequest(DatesInRange):
     response = fields.String(
         required=True,
         validate=validate.OneOf(RESPONSES),
@@ -30,7 +63,7 @@ class RecordResponseRequest(Schema):
     responded_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class VerifyCorrectionRequest(Schema):
+class VerifyCorrectionRequest(DatesInRange):
     corrected = fields.Boolean(required=True, metadata={"description": "是否已改正"})
     verified_on = fields.Date(required=True, metadata={"description": "核查日期"})
     evidence = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
@@ -38,12 +71,12 @@ class VerifyCorrectionRequest(Schema):
     revisit_id = fields.UUID(load_default=None, allow_none=True)
 
 
-class EndRequest(Schema):
+class EndRequest(DatesInRange):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={"description": "理由"})
     at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class OpenCaseRequest(CaseOpened):
+class OpenCaseRequest(DatesInRange, CaseOpened):
     """A case as the case-handling system registers it; ``case_no`` is assigned when absent."""
 
     class Meta(CaseOpened.Meta):
@@ -59,11 +92,11 @@ class OpenCaseRequest(CaseOpened):
     )
 
 
-class LegalReviewRequest(Schema):
+class LegalReviewRequest(DatesInRange):
     legal_review = fields.Nested(LegalReview, required=True)
 
 
-class DecideCaseRequest(CaseDecided):
+class DecideCaseRequest(DatesInRange, CaseDecided):
     """A decision; intake adds the number, the major flag, the recorded legal review and the list entry."""
 
     class Meta(CaseDecided.Meta):
@@ -72,7 +105,7 @@ class DecideCaseRequest(CaseDecided):
     decided_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class CloseCaseRequest(CaseClosed):
+class CloseCaseRequest(DatesInRange, CaseClosed):
     class Meta(CaseClosed.Meta):
         exclude = ("case_id", "department_id", "major")
 

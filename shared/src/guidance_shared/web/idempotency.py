@@ -224,7 +224,16 @@ def _fingerprint() -> str:
     query = "&".join(sorted(request.query_string.decode("latin-1").split("&")))
     for part in (request.method, request.path, query):
         digest.update(part.encode() + b"\n")
-    digest.update(_canonical(request.get_data(cache=True)))
+    if request.mimetype == "multipart/form-data":
+        # The boundary is random per attempt: fingerprint the fields and files, not the raw bytes.
+        for name, value in sorted(request.form.items(multi=True)):
+            digest.update(f"field:{name}={value}\n".encode())
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            content = upload.stream.read()
+            upload.stream.seek(0)
+            digest.update(f"file:{name}:{upload.filename}:".encode() + hashlib.sha256(content).digest() + b"\n")
+    else:
+        digest.update(_canonical(request.get_data(cache=True)))
     return digest.hexdigest()
 
 

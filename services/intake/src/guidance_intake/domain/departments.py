@@ -111,6 +111,7 @@ class DepartmentRegistry:
                     f"duplicate department_id {department.department_id}: {other.name} and {department.name}"
                 )
             self._by_id[department.department_id] = department
+        _refuse_shared_numbers(self._by_id.values())
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str] | Traversable) -> DepartmentRegistry:
@@ -355,3 +356,23 @@ def _entry_label(number: int, raw: Any) -> str:
         if who:
             return f"entry {number} ({who})"
     return f"entry {number}"
+
+
+def _refuse_shared_numbers(departments: Iterable[Department]) -> None:
+    """Two departments whose patterns give the same 文号 would collide; say so when the file is loaded."""
+    seen: dict[str, str] = {}
+    for department in departments:
+        for kind in department.doc_kind_abbr:
+            sample = department.doc_pattern.format(
+                region=department.region_abbr,
+                agency=department.agency_abbr,
+                kind=department.doc_kind_abbr[kind],
+                year=2000,
+                serial=1,
+            )
+            if sample in seen and seen[sample] != department.name:
+                raise DepartmentConfigError(
+                    f"{seen[sample]} and {department.name} would both number documents like {sample}; "
+                    "give them different agency abbreviations or patterns"
+                )
+            seen[sample] = department.name

@@ -20,7 +20,7 @@ from guidance_shared.events.common import CHINA_TZ
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
-USCC_OVERRIDE_FIELD = "uscc_override_reason"
+USCC_OVERRIDE_FIELD = "identifier_override_reason"  # the request field that accepts a failing code
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK_CHARS = "10X98765432"  # indexed by the weighted sum mod 11
