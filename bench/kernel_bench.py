@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,6 +91,7 @@ class Results:
     relay_batch: int
     consumer_batch: int
     append_batch: int
+    kernel: str
     metrics: bool
     profiled: bool
     broker: str
@@ -111,6 +112,7 @@ class Results:
         replay_ratio = self.ratio("replay", "raw_consume")
         return {
             "benchmark": "kernel",
+            "kernel": self.kernel,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "events": self.events,
             "aggregates": self.aggregates,
@@ -387,28 +389,42 @@ def check_replay(runner: Any, projection: Any, n: int, end_offsets: dict[int, in
             results.problems.append(f"replay: {key} = {results.checks[key]!r}, expected {expected!r}")
 
 
+def kernel_parts(kernel: str) -> tuple[Any, Any, Any, Callable[[Any], Any]]:
+    """(runner class, projection class, relay class, registry adapter) of the kernel under test."""
+    if kernel == "proposed":
+        from bench.proposed_kernel import PROPOSED
+
+        return PROPOSED
+    from guidance_disclosure.projection import PublicGuidanceProjection
+    from guidance_shared.consumer import ConsumerRunner
+    from guidance_shared.relay import OutboxRelay
+
+    return ConsumerRunner, PublicGuidanceProjection, OutboxRelay, lambda registry: registry
+
+
 # --- the run ----------------------------------------------------------------------------------------
 
 
 def run(args: argparse.Namespace) -> Results:
     from prometheus_client import CollectorRegistry
 
-    from guidance_disclosure.projection import PublicGuidanceProjection
-    from guidance_shared.consumer import ConsumerRunner
     from guidance_shared.db import make_engine
     from guidance_shared.events.registry import default_registry
     from guidance_shared.eventstore import EventStore
     from guidance_shared.metrics import KernelMetrics
-    from guidance_shared.relay import OutboxRelay
     from guidance_shared.topics import EVENT_LOG_CONFIGS, create_topics
     from guidance_shared.transport.kafka_transport import KafkaTransport
 
     n = args.events
+    runner_cls, projection_cls, relay_cls, adapt_registry = kernel_parts(args.kernel)
     profile_dir = Path(args.profile) if args.profile else None
-    with tempfile.TemporaryDirectory(prefix="kernel-bench-") as tmp, broker(args.bootstrap, Path(tmp)) as (
-        bootstrap,
-        version,
-        source,
+    with (
+        tempfile.TemporaryDirectory(prefix="kernel-bench-") as tmp,
+        broker(args.bootstrap, Path(tmp)) as (
+            bootstrap,
+            version,
+            source,
+        ),
     ):
         work = Path(tmp)
         results = Results(
@@ -418,6 +434,7 @@ def run(args: argparse.Namespace) -> Results:
             relay_batch=args.relay_batch,
             consumer_batch=args.consumer_batch,
             append_batch=args.append_batch,
+            kernel=args.kernel,
             metrics=not args.no_metrics,
             profiled=profile_dir is not None,
             broker=version,
@@ -447,7 +464,7 @@ def run(args: argparse.Namespace) -> Results:
 
             _say("outbox relay ...")
             metrics = None if args.no_metrics else KernelMetrics(CollectorRegistry())
-            relay = OutboxRelay(store_engine, transport.producer(), batch_size=args.relay_batch, metrics=metrics)
+            relay = relay_cls(store_engine, transport.producer(), batch_size=args.relay_batch, metrics=metrics)
             relay_profile = cProfile.Profile() if profile_dir else None
             results.phases["relay"], published = relay_drain(relay, relay_physical, relay_profile)
             pending = relay.pending()
@@ -475,13 +492,13 @@ def run(args: argparse.Namespace) -> Results:
 
             _say("projection replay ...")
             replay_engine = make_engine(f"sqlite:///{work / 'disclosure.db'}")
-            projection = PublicGuidanceProjection()
+            projection = projection_cls()
             group = f"bench-replay-{uuid.uuid4().hex[:8]}"
-            runner = ConsumerRunner(
+            runner = runner_cls(
                 engine=replay_engine,
                 consumer=transport.consumer(group, client_id="bench-replay"),
                 projection=projection,
-                registry=default_registry(),
+                registry=adapt_registry(default_registry()),
                 group=group,
                 topics=[RELAY_TOPIC],
                 dlq_producer=transport.producer(),
@@ -524,7 +541,8 @@ def render(results: Results) -> str:
         f"{results.partitions} partitions, Kafka {results.broker}, Python {data['python_version']}, "
         f"kafka-python {data['kafka_python_version']} (crc32c C extension: "
         f"{'yes' if data['crc32c_accelerated'] else 'no'}), {data['cpu_count']} CPUs"
-        + (", PROFILED (rates are not representative)" if results.profiled else ""),
+        + (", PROFILED (rates are not representative)" if results.profiled else "")
+        + (", PROPOSED kernel prototypes (bench/proposed_kernel.py)" if results.kernel == "proposed" else ""),
         "",
         f"{'phase':32} {'records/s':>11} {'seconds':>8} {'cpu-s':>7}   ratio (target >= {TARGET})",
     ]
@@ -598,6 +616,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--consumer-batch", type=int, default=1000, help="ConsumerRunner batch_size (1000)")
     parser.add_argument(
         "--append-batch", type=int, default=100, help="setup: commands appended per transaction (100; 1 = one each)"
+    )
+    parser.add_argument(
+        "--kernel",
+        choices=("stock", "proposed"),
+        default="stock",
+        help="stock: guidance_shared as it is (the acceptance figure); proposed: bench/proposed_kernel.py prototypes",
     )
     parser.add_argument("--no-metrics", action="store_true", help="run relay and runner without KernelMetrics")
     parser.add_argument("--profile", metavar="DIR", help="cProfile the relay and the replay into DIR (slows them)")
