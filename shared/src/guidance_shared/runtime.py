@@ -41,6 +41,8 @@ class ServiceSpec:
     consumes: Sequence[str] = ()
     projection: Callable[[Runtime], Projection] | None = None  # built with the runtime it will run in
     extra_metadata: Sequence[Any] = field(default_factory=tuple)  # more tables the service owns
+    # Periodic jobs the worker runs beside the relay and the consumer, each until the stop event is set.
+    tasks: Sequence[Callable[[Runtime, threading.Event], None]] = field(default_factory=tuple)
 
     @property
     def source(self) -> str:
@@ -168,6 +170,8 @@ class Runtime:
             start_http_server(
                 self.settings.worker_metrics_port, addr=self.settings.http_host, registry=self.metrics_registry
             )
+        for task in self.spec.tasks:
+            threads.append(threading.Thread(target=task, args=(self, stop), name=task.__name__, daemon=True))
         log.info("worker.started", service=self.spec.name, loops=[t.name for t in threads])
         for thread in threads:
             thread.start()

@@ -52,9 +52,9 @@ class GuidanceHistoryItem(MethodView):
         """One guidance act as revisit last heard of it, with its related case."""
         runtime = current_app.extensions["guidance"]["runtime"]
         with runtime.engine.connect() as conn:
-            item = runtime.projection.guidance_item(conn, str(guidance_id))
+            item = runtime.projection.history.guidance_item(conn, str(guidance_id))
             if item is None:
                 raise NotFound("guidance act", "行政指导", str(guidance_id))
             related = item["related_case_id"]
-            item["related_case"] = runtime.projection.case_item(conn, related) if related else None
+            item["related_case"] = runtime.projection.history.case_item(conn, related) if related else None
         return item

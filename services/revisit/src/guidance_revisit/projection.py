@@ -9,10 +9,11 @@ and name are kept, never an ID number, phone, address or legal representative.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Date, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Boolean, Column, Connection, Date, MetaData, String, Table, Text, delete, insert, select, update
 
 from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.events.common import CHINA_TZ
@@ -41,6 +42,7 @@ class GuidanceHistoryProjection:
             Column("counterpart_kind", String(30), nullable=False),
             Column("counterpart_name", String(200), nullable=False),
             Column("status", String(20), nullable=False),
+            Column("lead_officer", Text, nullable=True),  # JSON {name, badge_no, officer_id}: who follows up
             Column("issued_at", String(40), nullable=False),  # UTC, RFC 3339
             Column("status_changed_at", String(40), nullable=True),  # UTC, RFC 3339
         )
@@ -55,6 +57,8 @@ class GuidanceHistoryProjection:
             Column("violation_category", String(100), nullable=False),
             Column("status", String(20), nullable=False),
             Column("outcome", String(40), nullable=True),
+            Column("decision", String(30), nullable=True),
+            Column("lead_officer", Text, nullable=True),
             Column("opened_on", Date, nullable=False),
             Column("closed_on", Date, nullable=True, index=True),
             Column("decision_revoked_on", Date, nullable=True),
@@ -79,6 +83,7 @@ class GuidanceHistoryProjection:
             "counterpart_kind": counterpart["kind"],
             "counterpart_name": counterpart["name"],
             "status": "issued",
+            "lead_officer": _officer(data.get("officers")),
             "issued_at": _utc(data["issued_at"]),
             "status_changed_at": None,
         }
@@ -110,6 +115,8 @@ class GuidanceHistoryProjection:
             "violation_category": data["violation"]["category"],
             "status": "open",
             "outcome": None,
+            "decision": None,
+            "lead_officer": _officer(data.get("officers")),
             "opened_on": local_date(data["opened_at"]),
             "closed_on": None,
             "decision_revoked_on": None,
@@ -125,6 +132,12 @@ class GuidanceHistoryProjection:
             .values(
                 status="closed", outcome=data["outcome"], major=data["major"], closed_on=local_date(data["closed_at"])
             )
+        )
+
+    def _on_CaseDecided(self, conn: Connection, data: dict[str, Any]) -> None:
+        # Which rule schedules the revisit depends on the decision (a penalty in ordinary procedure).
+        conn.execute(
+            update(self.cases).where(self.cases.c.case_id == str(data["case_id"])).values(decision=data["decision"])
         )
 
     def _on_CaseDecisionRevoked(self, conn: Connection, data: dict[str, Any]) -> None:
@@ -152,3 +165,10 @@ class GuidanceHistoryProjection:
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
+
+
+def _officer(officers: Any) -> str | None:
+    if not officers:
+        return None
+    first = officers[0]
+    return json.dumps({k: (str(v) if v is not None else None) for k, v in dict(first).items()}, ensure_ascii=False)

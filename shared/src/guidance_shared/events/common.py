@@ -479,3 +479,11 @@ class ReminderTarget(Payload):
 
     violation_category = text(100, "违法行为类别", required=True)
     period = fields.Nested(PeakPeriod, required=True)
+
+
+class SpotDraw(Payload):
+    """How a spot revisit was drawn, so an auditor can recompute it: sha256(seed:case_id) as a fraction < rate."""
+
+    seed = text(100, "抽签种子", required=True)
+    value = fields.Float(required=True, validate=validate.Range(min=0, max=1), metadata={"description": "抽签值"})
+    rate = fields.Float(required=True, validate=validate.Range(min=0, max=1), metadata={"description": "抽查比例"})

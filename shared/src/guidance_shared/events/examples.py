@@ -209,6 +209,8 @@ _revisit: dict[str, dict[str, Any]] = {
         "kind": "case_revisit",
         "due_on": "2025-05-15",
         "reason": "重大行政处罚案件结案后30日内回访。",
+        "officer": OFFICER_WANG,
+        "draw": None,
         "scheduled_at": "2025-04-15T16:05:00+08:00",
     },
     "guidance.RevisitCompleted.v1": {

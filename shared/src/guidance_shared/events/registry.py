@@ -112,6 +112,15 @@ class EventRegistry:
         self._upcasters[from_ce_type] = fn
 
     def upcast(self, ce_type: str, data: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(newest reachable ce_type, its data); the caller's ``data`` is never modified.
+
+        The deep copy is what protects the caller from an upcaster that edits its argument in
+        place, so it is made only when there is an upcaster to run: for a current type the result
+        is a shallow copy (the common case on a replay, where the copy cost ~24 µs an event and
+        ``load`` builds new objects anyway).
+        """
+        if ce_type not in self._upcasters:
+            return ce_type, dict(data)
         current, payload = ce_type, copy.deepcopy(dict(data))
         seen: set[str] = set()
         while (fn := self._upcasters.get(current)) is not None:

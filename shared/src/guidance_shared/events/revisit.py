@@ -14,6 +14,7 @@ from guidance_shared.events.common import (
     PeakPeriod,
     ReminderBasis,
     RequiredWhen,
+    SpotDraw,
     code,
     moment,
     optional_text,
@@ -39,6 +40,8 @@ class RevisitScheduled(Payload):
     kind = code(v.REVISIT_KINDS, "回访类型", required=True)
     due_on = fields.Date(required=True, metadata={"description": "应回访日期"})
     reason = text(1000, "回访原因", required=True)
+    officer = fields.Nested(Officer, allow_none=True, load_default=None, metadata={"description": "负责回访的执法人员"})
+    draw = fields.Nested(SpotDraw, allow_none=True, load_default=None, metadata={"description": "随机抽查的抽签记录"})
     scheduled_at = moment("安排时间", required=True)
 
     rules = (
