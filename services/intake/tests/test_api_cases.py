@@ -432,3 +432,19 @@ def test_a_case_command_dated_outside_1900_to_2999_is_a_422(api, command: str, b
     case_id = api.open_case(violation=FIRST_VIOLATION_FREE)["case_id"]
     full = {**api.decision_body(), **body} if command == "decision" else body
     api.problem(api.post(case_path(case_id, command), full), 422, "validation-failed", field)
+
+
+def test_a_lighter_penalty_entry_needs_no_override_and_is_not_recorded_as_sparing(api) -> None:
+    # SJ-CQ-001 (从轻) applies to a first SP-034-10 violation without harm: a penalty is what it expects.
+    violation = {
+        "code": "SP-034-10",
+        "category": "食品安全",
+        "description": "经营超过保质期的食品，初次违法。",
+        "occurred_on": "2025-03-01",
+    }
+    case_id = api.open_case(violation=violation)["case_id"]
+    body = api.decision_body(
+        penalty=WARNING_PENALTY, circumstances={"minor": False, "harmful_consequence": False, "corrected_on": None}
+    )
+    decided = api.command(case_path(case_id, "decision"), body, ("supervisor",))
+    assert decided["status"] == "decided" and decided["decision"]["exemption_list_entry"] is None

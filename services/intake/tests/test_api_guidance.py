@@ -108,135 +108,104 @@ def test_a_person_counterpart_and_an_application_are_accepted(api) -> None:
 
 
 # -- refusals ---------------------------------------------------------------------------------------
+def refused(name: str, code: str, field: str, *, token: dict | None = None, **changes: Any) -> Any:
+    """A row: the body changed by ``changes``, sent with ``token`` (department, departments), refused with 422."""
+    return pytest.param(changes, token or {}, code, field, id=name)
+
+
+PERSON_WRONG_CHECK = PERSON["id_no"][:17] + ("0" if PERSON["id_no"][17] != "0" else "1")
 REFUSALS = [
-    # (name, changes to the body, token department / extra departments, status, problem code, field)
-    ("legal basis empty", {"legal_basis": []}, {}, 422, "validation-failed", "legal_basis"),
-    ("legal basis missing", {"legal_basis": ABSENT}, {}, 422, "validation-failed", "legal_basis"),
-    (
+    refused("legal basis empty", "validation-failed", "legal_basis", legal_basis=[]),
+    refused("legal basis missing", "validation-failed", "legal_basis", legal_basis=ABSENT),
+    refused(
         "legal basis without an article",
-        {"legal_basis": [{"instrument": "《中华人民共和国行政处罚法》"}]},
-        {},
-        422,
         "validation-failed",
         "legal_basis.0.article",
+        legal_basis=[{"instrument": "《中华人民共和国行政处罚法》"}],
     ),
-    (
+    refused(
         "department not competent for the domain",
-        {"department_id": ENVIRONMENT, "domain": "licensing"},
-        {"department": ENVIRONMENT},
-        422,
         "not-competent",
         "domain",
+        token={"department": ENVIRONMENT},
+        department_id=ENVIRONMENT,
+        domain="licensing",
     ),
-    (
+    refused(
         "unknown department",
-        {"department_id": UNKNOWN_DEPARTMENT},
-        {"departments": [UNKNOWN_DEPARTMENT]},
-        422,
         "unknown-department",
         "department_id",
+        token={"departments": [UNKNOWN_DEPARTMENT]},
+        department_id=UNKNOWN_DEPARTMENT,
     ),
-    (
-        "written requested, oral form",
-        {"written_requested": True, "form": "oral"},
-        {},
-        422,
-        "validation-failed",
-        "form",
-    ),
-    (
+    refused("written requested, oral form", "validation-failed", "form", written_requested=True, form="oral"),
+    refused(
         "credit code fails its check digit",
-        {"counterpart": with_counterpart(uscc=WRONG_CHECK_USCC)},
-        {},
-        422,
         "uscc-check-failed",
         "counterpart.uscc",
+        counterpart=with_counterpart(uscc=WRONG_CHECK_USCC),
     ),
-    (
+    refused(
         "credit code too short",
-        {"counterpart": with_counterpart(uscc=VALID_USCC[:17])},
-        {},
-        422,
         "validation-failed",
         "counterpart.uscc",
+        counterpart=with_counterpart(uscc=VALID_USCC[:17]),
     ),
-    (
-        "credit code with a letter not in the alphabet",
-        {"counterpart": with_counterpart(uscc=VALID_USCC[:9] + "I" + VALID_USCC[10:])},
-        {},
-        422,
+    refused(
+        "credit code with a letter outside its alphabet",
         "validation-failed",
         "counterpart.uscc",
+        counterpart=with_counterpart(uscc=VALID_USCC[:9] + "I" + VALID_USCC[10:]),
     ),
-    (
+    refused(
         "enterprise without a credit code",
-        {"counterpart": with_counterpart(uscc=None)},
-        {},
-        422,
         "validation-failed",
         "counterpart.uscc",
+        counterpart=with_counterpart(uscc=None),
     ),
-    (
+    refused(
         "resident ID with a wrong check digit",
-        {"counterpart": {**PERSON, "id_no": PERSON["id_no"][:17] + ("0" if PERSON["id_no"][17] != "0" else "1")}},
-        {},
-        422,
         "resident-id-invalid",
         "counterpart.id_no",
+        counterpart={**PERSON, "id_no": PERSON_WRONG_CHECK},
     ),
-    (
+    refused(
         "resident ID with an impossible birth date",
-        {"counterpart": {**PERSON, "id_no": resident_id("41010219850230451")}},
-        {},
-        422,
         "resident-id-invalid",
         "counterpart.id_no",
+        counterpart={**PERSON, "id_no": resident_id("41010219850230451")},
     ),
-    (
+    refused(
         "resident ID of the wrong length",
-        {"counterpart": {**PERSON, "id_no": PERSON["id_no"][:15]}},
-        {},
-        422,
         "validation-failed",
         "counterpart.id_no",
+        counterpart={**PERSON, "id_no": PERSON["id_no"][:15]},
     ),
-    ("unknown content type", {"content_type": "penalty"}, {}, 422, "validation-failed", "content_type"),
-    ("unknown method", {"methods": ["coercion"]}, {}, 422, "validation-failed", "methods.0"),
-    ("no method", {"methods": []}, {}, 422, "validation-failed", "methods"),
-    ("repeated method", {"methods": ["warning", "warning"]}, {}, 422, "validation-failed", "methods"),
-    (
-        "deadline before the issue date",
-        {"correction_deadline": "2025-03-01"},
-        {},
-        422,
-        "validation-failed",
-        "correction_deadline",
-    ),
-    ("naive issue time", {"issued_at": "2025-03-05T10:30:00"}, {}, 422, "validation-failed", "issued_at"),
-    (
+    refused("unknown content type", "validation-failed", "content_type", content_type="penalty"),
+    refused("unknown method", "validation-failed", "methods.0", methods=["coercion"]),
+    refused("no method", "validation-failed", "methods", methods=[]),
+    refused("repeated method", "validation-failed", "methods", methods=["warning", "warning"]),
+    refused("deadline before the issue", "validation-failed", "correction_deadline", correction_deadline="2025-03-01"),
+    refused("naive issue time", "validation-failed", "issued_at", issued_at="2025-03-05T10:30:00"),
+    refused(
         "on application without the time applied",
-        {"initiated": "on_application", "applied_at": None},
-        {},
-        422,
         "validation-failed",
         "applied_at",
+        initiated="on_application",
+        applied_at=None,
     ),
-    (
+    refused(
         "related case unknown",
-        {"content_type": "violation_correction", "related_case_id": str(uuid.uuid4())},
-        {},
-        422,
         "related-case-unknown",
         "related_case_id",
+        content_type="violation_correction",
+        related_case_id=str(uuid.uuid4()),
     ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("changes", "token", "status", "code", "field"),
-    [pytest.param(*row[1:], id=row[0]) for row in REFUSALS],
-)
-def test_an_invalid_guidance_act_is_refused_with_a_bilingual_problem(api, changes, token, status, code, field) -> None:
+@pytest.mark.parametrize(("changes", "token", "code", "field"), REFUSALS)
+def test_an_invalid_guidance_act_is_refused_with_a_bilingual_problem(api, changes, token, code, field) -> None:
     body = {name: value for name, value in {**api.guidance_body(), **changes}.items() if value is not ABSENT}
     headers = api.headers(
         "officer", department=token.get("department", MARKET), departments=token.get("departments", ())
@@ -244,7 +213,7 @@ def test_an_invalid_guidance_act_is_refused_with_a_bilingual_problem(api, change
 
     response = api.client.post("/v1/guidance", json=body, headers=headers)
 
-    api.problem(response, status, code, field)
+    api.problem(response, 422, code, field)
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,12 @@ RUNS = {  # (generation mode, with a token, examples per operation)
     "positive without token": (GenerationMode.POSITIVE, False, 10),  # all alike: 401 before anything else
 }
 AT = "2025-03-06T09:15:00+08:00"
+FIRST_VIOLATION_FREE = {  # the exemption-list entry SJ-SW-001 covers it: decisions run the list's rules
+    "code": "DJ-036-01",
+    "category": "市场主体登记",
+    "description": "未公示执照",
+    "occurred_on": None,
+}
 
 # A valid request per operation that takes a body: (the record it acts on, its body).
 VALID_REQUESTS: dict[str, tuple[str | None, Callable[[Any], dict[str, Any]]]] = {
@@ -75,12 +81,6 @@ VALID_REQUESTS: dict[str, tuple[str | None, Callable[[Any], dict[str, Any]]]] = 
     "POST /v1/cases/{case_id}/revocation": ("decided_case", lambda api: {"reason": "复议撤销", "at": AT}),
     "POST /v1/cases/{case_id}/closure": ("decided_case", lambda api: {"outcome": "executed", "closed_at": AT}),
     "POST /v1/counterparts/history": (None, lambda api: {"uscc": ENTERPRISE["uscc"], "id_type": None, "id_no": None}),
-}
-FIRST_VIOLATION_FREE = {
-    "code": "DJ-036-01",
-    "category": "市场主体登记",
-    "description": "未公示执照",
-    "occurred_on": None,
 }
 
 

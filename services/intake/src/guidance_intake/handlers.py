@@ -232,7 +232,9 @@ def decide_case(
         "department_id": case.department_id,
         "major": case.major,
         "legal_review": case.legal_review or None,
-        "exemption_list_entry": verdict.entry_id if verdict and verdict.applies else None,
+        # Recorded when the entry spares the penalty; a 从轻/减轻 entry expects a penalty and needs no override.
+        "exemption_list_entry": verdict.entry_id if verdict and verdict.applies and verdict.penalty_requires_override
+        else None,
         "decided_at": decided_at.isoformat(),
         "decision_no": "pending",
     }
