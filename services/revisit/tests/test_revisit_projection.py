@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from tests.support.auth import AuthKeys
 
 from guidance_revisit.app import create_app
 from guidance_revisit.service import SPEC
@@ -18,7 +19,7 @@ from guidance_shared.db import make_engine
 from guidance_shared.envelope import Envelope
 from guidance_shared.events import default_registry
 from guidance_shared.events.common import CHINA_TZ
-from guidance_shared.events.examples import CASE_ID, GUIDANCE_ID, PERSON, example
+from guidance_shared.events.examples import CASE_ID, DEPARTMENT_ID, GUIDANCE_ID, PERSON, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -42,8 +43,20 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
 
 
 @pytest.fixture
-def client(runtime: Runtime) -> FlaskClient:
-    return create_app(runtime, testing=True).test_client()
+def client(runtime: Runtime, auth_keys: AuthKeys) -> FlaskClient:
+    """A client that sends an auditor's token of the examples' department with every request."""
+    app = create_app(runtime, testing=True, auth=auth_keys.settings())
+    app.test_client_class = _with_headers(auth_keys.headers("auditor-1", DEPARTMENT_ID, ["auditor"]))
+    return app.test_client()
+
+
+def _with_headers(headers: dict[str, str]) -> type[FlaskClient]:
+    class Client(FlaskClient):
+        def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            kwargs["headers"] = {**headers, **(kwargs.get("headers") or {})}
+            return super().open(*args, **kwargs)
+
+    return Client
 
 
 def publish(runtime: Runtime, ce_type: str, data: dict[str, Any] | None = None, *, event_id: str | None = None) -> str:

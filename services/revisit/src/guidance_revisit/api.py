@@ -1,4 +1,4 @@
-"""revisit's read API over its own history of guidance acts (bearer-token authentication comes later)."""
+"""revisit's read API over its own history of guidance acts and cases."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from guidance_shared.auth import ADMIN, AUDITOR, OFFICER, REVIEWER, SUPERVISOR, ensure_department, requires
 from guidance_shared.errors import NotFound
 
 history = Blueprint(
@@ -47,14 +48,17 @@ class GuidanceHistoryView(Schema):
 
 @history.route("/guidance/<uuid:guidance_id>")
 class GuidanceHistoryItem(MethodView):
+    @requires(OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
     @history.response(200, GuidanceHistoryView)
     def get(self, guidance_id: Any) -> Any:
         """One guidance act as revisit last heard of it, with its related case."""
         runtime = current_app.extensions["guidance"]["runtime"]
         with runtime.engine.connect() as conn:
             item = runtime.projection.history.guidance_item(conn, str(guidance_id))
+            missing = NotFound("guidance act", "行政指导", str(guidance_id))
             if item is None:
-                raise NotFound("guidance act", "行政指导", str(guidance_id))
+                raise missing
+            ensure_department(item["department_id"], not_found=missing)
             related = item["related_case_id"]
             item["related_case"] = runtime.projection.history.case_item(conn, related) if related else None
         return item
