@@ -29,6 +29,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from guidance_shared import settings as settings_module
+from guidance_shared.auth import settings as auth_settings_module
 from guidance_shared.settings import PORTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,9 @@ IMAGE_UID = 10001
 
 #: Every variable Settings.from_env reads, taken from its source so a new setting needs no edit here.
 SETTINGS_VARIABLES = frozenset(
-    re.findall(r"\"((?:GUIDANCE|KAFKA)_[A-Z0-9_]+)\"", Path(settings_module.__file__).read_text(encoding="utf-8"))
+    name
+    for module in (settings_module, auth_settings_module)
+    for name in re.findall(r"\"((?:GUIDANCE|KAFKA)_[A-Z0-9_]+)\"", Path(module.__file__).read_text(encoding="utf-8"))
 )
 
 
