@@ -54,6 +54,9 @@ CATALOGUE = {
         "RevisitCancelled",
         "RevisitRescheduled",
         "ReminderPlanned",
+        "ReminderPlanAccepted",
+        "ReminderPlanAdjusted",
+        "ReminderPlanDismissed",
     ],
     "disclosure.events": [
         "ItemDisclosed",
@@ -530,6 +533,14 @@ def test_upcasters_chain_and_may_lead_past_what_is_registered() -> None:
     with pytest.raises(UnknownEventType) as caught:
         registry.load("guidance.GuidanceResponded.v0", example("guidance.GuidanceResponded.v1"))
     assert caught.value.ce_type == "guidance.GuidanceResponded.v3"
+
+
+def test_a_type_without_upcaster_is_copied_shallowly_and_the_callers_data_is_left_alone() -> None:
+    data = example("guidance.GuidanceIssued.v1")
+    ce_type, payload = REGISTRY.upcast("guidance.GuidanceIssued.v1", data)
+    assert ce_type == "guidance.GuidanceIssued.v1" and payload == data and payload is not data
+    REGISTRY.load("guidance.GuidanceIssued.v1", data)
+    assert data == EXAMPLES["guidance.GuidanceIssued.v1"]
 
 
 # --- published documents --------------------------------------------------------------

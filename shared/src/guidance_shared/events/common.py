@@ -428,6 +428,32 @@ class ReminderBasis(Payload):
         required=True, validate=validate.Range(min=0), metadata={"description": "高发期案件数"}
     )
     summary = optional_text(2000, "分析说明")
+    # Added in v1 (optional): the method and the numbers it compared, so a plan can be recomputed.
+    method = optional_text(500, "统计方法及参数")
+    mean_per_month = fields.Float(
+        allow_none=True, load_default=None, validate=validate.Range(min=0), metadata={"description": "月均案件数 μ"}
+    )
+    sd_per_month = fields.Float(
+        allow_none=True, load_default=None, validate=validate.Range(min=0), metadata={"description": "月案件数标准差 σ"}
+    )
+    threshold = fields.Float(
+        allow_none=True, load_default=None, validate=validate.Range(min=0), metadata={"description": "高发阈值 μ+kσ"}
+    )
+    peak_mean = fields.Float(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=0),
+        metadata={"description": "高发期各月的年均案件数（取平均）"},
+    )
+    years_observed = fields.Integer(
+        allow_none=True, load_default=None, validate=validate.Range(min=0), metadata={"description": "统计年数"}
+    )
+    years_recurring = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=0),
+        metadata={"description": "高发月份高于月均的年数"},
+    )
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:

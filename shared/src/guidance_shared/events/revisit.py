@@ -126,6 +126,44 @@ class ReminderPlanned(Payload):
             )
 
 
+class ReminderPlanAccepted(Payload):
+    """A supervisor accepted a reminder plan as forecast: it joins the department's task list."""
+
+    plan_id = fields.UUID(required=True)
+    department_id = _department()
+    accepted_by = fields.Nested(Officer, required=True, metadata={"description": "决定的负责人"})
+    at = moment("决定时间", required=True)
+
+
+class ReminderPlanAdjusted(Payload):
+    """A supervisor accepted a reminder plan with another period or notice date; the reason is kept."""
+
+    plan_id = fields.UUID(required=True)
+    department_id = _department()
+    peak_period = fields.Nested(PeakPeriod, required=True)
+    notify_on = fields.Date(required=True, metadata={"description": "提示日期"})
+    reason = text(1000, "调整理由", required=True)
+    by = fields.Nested(Officer, required=True, metadata={"description": "决定的负责人"})
+    at = moment("调整时间", required=True)
+
+    @validates_schema
+    def _before_peak(self, data: dict[str, Any], **_: Any) -> None:
+        if data["notify_on"] > data["peak_period"]["from"]:
+            raise ValidationError(
+                "Must not be after the start of the peak period. 提示日期不得晚于高发期开始。", field_name="notify_on"
+            )
+
+
+class ReminderPlanDismissed(Payload):
+    """A supervisor dismissed a reminder plan (e.g. the peak had a one-off cause); it is not planned again."""
+
+    plan_id = fields.UUID(required=True)
+    department_id = _department()
+    reason = text(1000, "不予采纳的理由", required=True)
+    by = fields.Nested(Officer, required=True, metadata={"description": "决定的负责人"})
+    at = moment("决定时间", required=True)
+
+
 def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> EventType:
     return EventType(name, 1, TOPIC, aggregate, schema, subject_field=subject)
 
@@ -137,4 +175,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _event("RevisitCancelled", "Revisit", RevisitCancelled, "revisit_id"),
     _event("RevisitRescheduled", "Revisit", RevisitRescheduled, "revisit_id"),
     _event("ReminderPlanned", "ReminderPlan", ReminderPlanned, "plan_id"),
+    _event("ReminderPlanAccepted", "ReminderPlan", ReminderPlanAccepted, "plan_id"),
+    _event("ReminderPlanAdjusted", "ReminderPlan", ReminderPlanAdjusted, "plan_id"),
+    _event("ReminderPlanDismissed", "ReminderPlan", ReminderPlanDismissed, "plan_id"),
 )
