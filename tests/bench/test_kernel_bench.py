@@ -32,6 +32,45 @@ def test_kernel_bench_runs_and_checks_itself(
     assert result["checks"]["applied_ids"] == 60
     assert result["checks"]["relay_published"] == 60
     assert result["checks"]["parked"] == result["checks"]["skipped"] == 0
-    assert set(result["rates_per_s"]) == {"append", "raw_produce", "relay", "raw_consume", "replay"}
-    assert set(result["ratios"]) == {"relay_vs_raw_produce", "replay_vs_raw_consume"}
+    assert set(result["rates_per_s"]) == {"append", "raw_produce", "relay", "raw_consume", "raw_consume_json", "replay"}
+    assert set(result["ratios"]) == {
+        "relay_vs_raw_produce",
+        "replay_vs_raw_consume",
+        "replay_vs_raw_consume_json_loads",
+    }
+    assert set(result["pass"]) == {"relay_vs_raw_produce", "replay_vs_raw_consume"}  # the strict baseline is the target
     assert result["target"] == 0.5
+
+
+def test_the_trusted_prototype_projects_the_bench_events_as_the_kernel_does(tmp_path: Path) -> None:
+    """The ``proposed`` (trusted consumer) figures are only meaningful if the rows are the same."""
+    from bench.proposed_kernel import PROPOSED
+    from sqlalchemy import select
+
+    from guidance_disclosure.projection import PublicGuidanceProjection
+    from guidance_shared.consumer import ConsumedEvent
+    from guidance_shared.db import make_engine
+    from guidance_shared.envelope import Envelope
+    from guidance_shared.events.registry import default_registry
+
+    _runner, tolerant_cls, _relay, adapt = PROPOSED
+    tables = []
+    for projection, registry in (
+        (PublicGuidanceProjection(), default_registry()),
+        (tolerant_cls(), adapt(default_registry())),
+    ):
+        engine = make_engine(f"sqlite:///{tmp_path}/{len(tables)}.sqlite")
+        projection.metadata.create_all(engine)
+        with engine.begin() as conn:
+            for offset, (aggregate, data) in enumerate(kernel_bench.payloads(6)):
+                wire = json.loads(json.dumps(data, ensure_ascii=False))  # as it arrives: JSON values only
+                event_type, loaded = registry.load_typed(kernel_bench.EVENT_TYPE, wire)
+                envelope = Envelope(
+                    type=kernel_bench.EVENT_TYPE, source="/guidance/intake", subject=aggregate, data=wire
+                )
+                projection.apply(conn, ConsumedEvent(envelope, loaded, "t", 0, offset, event_type.ce_type))
+        with engine.connect() as conn:
+            tables.append(sorted(tuple(r) for r in conn.execute(select(projection.items))))
+        engine.dispose()
+    stock, trusted = tables
+    assert len(stock) == 6 and trusted == stock

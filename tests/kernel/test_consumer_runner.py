@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, select
 
-from guidance_shared.consumer import ConsumerRunner
+from guidance_shared.consumer import (
+    ConsumedEvent,
+    ConsumerRunner,
+    applied_table,
+    offsets_table,
+    parked_events_table,
+    parked_table,
+    skipped_table,
+)
 from guidance_shared.db import make_engine
 from guidance_shared.events.registry import default_registry
 from guidance_shared.metrics import KernelMetrics
-from guidance_shared.transport.base import Transport
+from guidance_shared.transport.base import Record, Transport
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.events import ISSUED, RESPONDED, guidance_story, issued_data, record, responded_data
 from tests.support.projections import Tally
@@ -183,6 +191,134 @@ class ConsumerRunnerContract:
         samples = [s for m in registry.collect() if m.name == "guidance_consumer_lag" for s in m.samples]
         assert samples and all(s.value == 0 for s in samples)
         runner.close()
+
+    # -- the plain path (one transaction, no savepoints) must end where the careful path ends --------
+    def test_a_mixed_batch_ends_exactly_as_on_the_careful_path(self, transport, engine, group, tmp_path) -> None:
+        """A poison event, an unknown type, a malformed record and a duplicate in the middle of one batch:
+        the plain path gives up, and the outcome (projection, bookkeeping, dead letters) is the careful path's."""
+        sick, healthy, other = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+        duplicate = record(ISSUED, other, issued_data(other), 1)
+        transport.producer().publish(
+            [
+                record(ISSUED, sick, issued_data(sick), 1),
+                record(ISSUED, healthy, issued_data(healthy), 1),
+                duplicate,
+                record(RESPONDED, sick, responded_data(sick, "毒丸"), 2),
+                Record("intake.events", b"x", b"not a cloudevent", (("ce_id", b"broken"),)),
+                record("guidance.SomethingNew.v7", healthy, {"x": 1}, 2),
+                duplicate,
+                record(RESPONDED, sick, responded_data(sick, "之后的回应"), 3),
+                record(RESPONDED, healthy, responded_data(healthy, "正常"), 2),
+            ]
+        )
+        outcomes = []
+        for plain_path in (True, False):
+            run_group = f"{group}{'p' if plain_path else 'c'}"
+            run_engine = make_engine(f"sqlite:///{tmp_path}/{run_group}.sqlite")
+            runner = self.runner(transport, run_engine, run_group)
+            runner.plain_path = plain_path
+            plain_calls, careful_calls = _count_calls(runner, "_apply_plain"), _count_calls(runner, "_handle")
+            assert runner.drain() == 9
+            assert (plain_calls() > 0) == plain_path
+            assert careful_calls() > 0  # the plain pass gave up (or was off) and the careful path did the work
+            outcomes.append(_state(run_engine, runner, transport))
+            runner.close()
+            run_engine.dispose()
+        plain, careful = outcomes
+        assert plain == careful
+        assert plain["parked"] == [sick] and len(plain["dead_letters"]) == 2  # the poison and the malformed record
+        assert plain["rows"][healthy][1:3] == (2, 2) and plain["rows"][sick][1] == 1
+
+    def test_duplicates_within_one_batch_are_skipped_on_the_plain_path(self, transport, engine, group) -> None:
+        story = guidance_story(3, responses=1)
+        transport.producer().publish([*story, *story[:3], story[4]])  # republished records, same batch
+        registry = CollectorRegistry()
+        runner = self.runner(transport, engine, group, metrics=KernelMetrics(registry))
+        careful_calls = _count_calls(runner, "_handle")
+        assert runner.drain() == 10
+        assert careful_calls() == 0  # every batch committed on the plain path
+        assert all(r[1] == 2 for r in runner.projection.rows(engine).values())
+        with engine.connect() as conn:
+            applied = conn.execute(select(applied_table.c.event_id).where(applied_table.c.group_id == group)).all()
+        assert len(applied) == 6
+        assert registry.get_sample_value("guidance_consumer_applied_total", {"group": group}) == 6
+        skipped = registry.get_sample_value("guidance_consumer_skipped_total", {"group": group, "reason": "duplicate"})
+        assert skipped == 4
+        runner.close()
+
+    def test_an_apply_many_projection_gets_the_batch_and_falls_back_to_apply(self, transport, engine, group) -> None:
+        story = guidance_story(4, responses=1)
+        transport.producer().publish(story)
+        projection = BatchTally()
+        runner = self.runner(transport, engine, group, projection=projection)
+        runner.drain()
+        assert projection.batches and sum(projection.batches) == 8
+        assert all(r[1] == 2 for r in projection.rows(engine).values())
+
+        # a poison event: apply_many fails, the careful path applies one by one and parks as usual
+        g = str(uuid.uuid4())
+        transport.producer().publish(
+            [record(ISSUED, g, issued_data(g), 1), record(RESPONDED, g, responded_data(g, "毒丸"), 2)]
+        )
+        runner.drain()
+        assert projection.rows(engine)[g][1] == 1
+        assert [p["aggregate_id"] for p in runner.parked_aggregates()] == [g]
+        runner.close()
+
+
+class BatchTally(Tally):
+    """``Tally`` with ``apply_many`` (event by event, counting batch sizes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def apply_many(self, conn: Any, events: Sequence[ConsumedEvent]) -> None:
+        for event in events:
+            self.apply(conn, event)
+        self.batches.append(len(events))
+
+
+def _count_calls(runner: ConsumerRunner, name: str) -> Callable[[], int]:
+    original = getattr(runner, name)
+    calls = 0
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return original(*args, **kwargs)
+
+    setattr(runner, name, counting)
+    return lambda: calls
+
+
+def _state(engine: Engine, runner: ConsumerRunner, transport: Transport) -> dict[str, Any]:
+    """Everything a batch leaves behind, minus the group name, row ids and timestamps."""
+    from tests.kernel.test_transport_contract import poll_until
+
+    group = runner.group
+    with engine.connect() as conn:
+
+        def rows(table: Any, *columns: str) -> list[tuple[Any, ...]]:
+            query = select(*(table.c[c] for c in columns)).where(table.c.group_id == group)
+            return sorted((tuple(r) for r in conn.execute(query)), key=repr)
+
+        state: dict[str, Any] = {
+            "applied": rows(applied_table, "event_id"),
+            "offsets": rows(offsets_table, "topic", "partition", "next_offset"),
+            "parked_rows": rows(parked_table, "aggregate_id", "event_id", "reason"),
+            "parked_events": rows(parked_events_table, "aggregate_id", "topic", "partition", "offset", "value"),
+            "skipped": rows(skipped_table, "event_id", "event_type", "topic", "partition", "offset", "reason"),
+        }
+    state["rows"] = runner.projection.rows(engine)
+    state["parked"] = [p["aggregate_id"] for p in runner.parked_aggregates()]
+    dlq = transport.consumer(f"inspect-{uuid.uuid4().hex[:6]}")
+    dlq.subscribe([f"{group}.dlq"], lambda _tp: None)
+    state["dead_letters"] = sorted(
+        (r.key, r.value, tuple((k, v) for k, v in r.headers if k != "dlq_group")) for r in poll_until(dlq, 2, 10.0)
+    )
+    dlq.close()
+    return state
 
 
 class TestEmbeddedConsumerRunner(ConsumerRunnerContract):

@@ -1,14 +1,15 @@
-"""The outbox relay: append order, marked only after acknowledgement, waits out an absent log."""
+"""The outbox relay: append order, the cursor moves only after acknowledgement, waits out an absent log."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import pytest
+from sqlalchemy import select, update
 
 from guidance_shared.db import make_engine
 from guidance_shared.envelope import Envelope
-from guidance_shared.eventstore import NEW_STREAM, EventStore, NewEvent
+from guidance_shared.eventstore import NEW_STREAM, EventStore, NewEvent, outbox_table, relay_cursor_table
 from guidance_shared.relay import Lease, OutboxRelay, pending_count
 from guidance_shared.transport.base import Producer, PublishError, Record
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -94,3 +95,37 @@ def test_only_one_relay_holds_the_lease(setup) -> None:
     assert first.acquire()  # renewing is fine
     first.release()
     assert second.acquire()
+
+
+def test_the_cursor_says_what_was_published_and_only_moves_forward(setup) -> None:
+    store, _transport, _producer, relay = setup
+    _issue(store, 3)
+    relay.run_once()
+    with store.engine.connect() as conn:
+        assert conn.execute(select(relay_cursor_table.c.last_position)).scalar_one() == 4
+        # the rows stay: they are the record of what was sent
+        assert len(conn.execute(select(outbox_table.c.position)).all()) == 6
+    with store.engine.begin() as conn:  # a late relay finishing an older batch must not move it back
+        conn.execute(update(relay_cursor_table).values(last_position=5))
+    relay.run_once()
+    assert pending_count(store.engine) == 0
+    with store.engine.connect() as conn:
+        assert conn.execute(select(relay_cursor_table.c.last_position)).scalar_one() == 6
+
+
+def test_a_store_marked_by_an_older_relay_starts_its_cursor_after_the_marked_rows(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/legacy.sqlite")
+    store = EventStore(engine, source="/guidance/intake", topic="intake.events")
+    store.create_schema()
+    _issue(store, 3)
+    with engine.begin() as conn:  # what a pre-cursor relay left: rows 1-4 marked, no cursor yet
+        conn.execute(update(outbox_table).where(outbox_table.c.position <= 4).values(published_at="2026-01-01"))
+        conn.execute(relay_cursor_table.delete())
+    store.create_schema()  # every process runs it at start
+    assert pending_count(engine) == 2
+    with engine.begin() as conn:
+        conn.execute(update(outbox_table).values(published_at="2026-01-01"))
+        conn.execute(relay_cursor_table.delete())
+    store.create_schema()
+    assert pending_count(engine) == 0
+    engine.dispose()

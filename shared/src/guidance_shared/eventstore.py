@@ -8,6 +8,15 @@ Global positions come from a one-row counter that the appending transaction
 updates first. The row lock is held until commit, so positions are handed out
 in commit order: a reader that has seen position N will never later find a
 new event below N (the outbox relay relies on this).
+
+The outbox relay remembers how far it has published in a one-row cursor
+(``es_relay_cursor``): an outbox row is published exactly when its position is
+at most the cursor. Outbox rows are kept after publishing, as the record of
+exactly what was sent (key, headers and bytes); nothing deletes them, as
+before. ``published_at`` is no longer written (marking every row rewrote it
+and its index entry, which made the relay slower than the broker); databases
+from before the cursor keep their timestamps, and ``create_schema`` starts
+their cursor after the last row they marked.
 """
 
 from __future__ import annotations
@@ -26,7 +35,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
-    Index,
     Integer,
     MetaData,
     String,
@@ -36,8 +44,10 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from guidance_shared.db import create_tables
 from guidance_shared.envelope import Envelope, dump_json
@@ -82,13 +92,16 @@ outbox_table = Table(
     Column("key", Text, nullable=False),
     Column("headers", Text, nullable=False),
     Column("value", Text, nullable=False),
-    Column("published_at", String(40), nullable=True),
+    Column("published_at", String(40), nullable=True),  # legacy: set by relays before the cursor, now always NULL
 )
-Index(
-    "ix_es_outbox_pending",
-    outbox_table.c.position,
-    sqlite_where=outbox_table.c.published_at.is_(None),
-    postgresql_where=outbox_table.c.published_at.is_(None),
+_LEGACY_OUTBOX_INDEX = "ix_es_outbox_pending"  # partial index on published_at IS NULL; useless with the cursor
+
+relay_cursor_table = Table(
+    "es_relay_cursor",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_position", _BigInt, nullable=False),  # every outbox row at or below it was acknowledged
+    Column("updated_at", String(40), nullable=False),
 )
 
 
@@ -179,6 +192,8 @@ class EventStore:
             exists = conn.execute(select(counter_table.c.id).where(counter_table.c.id == 1)).first()
             if exists is None:
                 conn.execute(insert(counter_table).values(id=1, last_position=0))
+            conn.execute(text(f"DROP INDEX IF EXISTS {_LEGACY_OUTBOX_INDEX}"))
+            _init_relay_cursor(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -351,6 +366,33 @@ class EventStore:
                     report.breaks.append(ChainBreak(row.stream_id, row.version, row.position, problem))
                 prev_hash = row.hash
         return report
+
+
+def _init_relay_cursor(conn: Connection) -> None:
+    """Create the relay cursor once: just before the first row a pre-cursor relay left unmarked
+    (or after the last row, if it marked them all; 0 on a new store)."""
+    if conn.execute(select(relay_cursor_table.c.id).where(relay_cursor_table.c.id == 1)).first() is not None:
+        return
+    first_unmarked = conn.execute(
+        select(func.min(outbox_table.c.position)).where(outbox_table.c.published_at.is_(None))
+    ).scalar()
+    if first_unmarked is not None:
+        start = int(first_unmarked) - 1
+    else:
+        start = int(conn.execute(select(func.coalesce(func.max(outbox_table.c.position), 0))).scalar_one())
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(relay_cursor_table).values(id=1, last_position=start, updated_at=datetime.now(UTC).isoformat())
+            )
+    except IntegrityError:
+        pass  # another process created it first
+
+
+def published_position(conn: Connection) -> int:
+    """The relay cursor: every outbox row at or below this position has been acknowledged by the log."""
+    value = conn.execute(select(relay_cursor_table.c.last_position).where(relay_cursor_table.c.id == 1)).scalar()
+    return int(value) if value is not None else 0  # no cursor yet: create_schema has not run, nothing was sent
 
 
 def _check_link(row: Any, prev_hash: str, expected_version: int) -> str | None:

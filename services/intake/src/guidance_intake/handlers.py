@@ -233,7 +233,8 @@ def decide_case(
         "major": case.major,
         "legal_review": case.legal_review or None,
         # Recorded when the entry spares the penalty; a 从轻/减轻 entry expects a penalty and needs no override.
-        "exemption_list_entry": verdict.entry_id if verdict and verdict.applies and verdict.penalty_requires_override
+        "exemption_list_entry": verdict.entry_id
+        if verdict and verdict.applies and verdict.penalty_requires_override
         else None,
         "decided_at": decided_at.isoformat(),
         "decision_no": "pending",
