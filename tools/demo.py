@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -11,7 +12,19 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-INTAKE, DISCLOSURE = "http://127.0.0.1:8001", "http://127.0.0.1:8003"
+INTAKE = os.environ.get("GUIDANCE_INTAKE_URL", "http://127.0.0.1:8001")
+DISCLOSURE = os.environ.get("GUIDANCE_DISCLOSURE_URL", "http://127.0.0.1:8003")
+VAR = Path(os.environ.get("GUIDANCE_VAR_DIR", str(ROOT / "var")))
+
+
+def _token() -> str:
+    """An officer's token for the example's department, signed with the suite's development key."""
+    from guidance_shared.auth import AuthSettings, claims_for, ensure_dev_keys
+    from guidance_shared.events.examples import DEPARTMENT_ID
+
+    settings = AuthSettings.from_env("demo", {**os.environ, "GUIDANCE_VAR_DIR": str(VAR)})
+    claims = claims_for(settings=settings, sub="demo-officer", department_id=DEPARTMENT_ID, roles=["officer"])
+    return ensure_dev_keys(settings).sign(claims)
 
 
 def main() -> int:
@@ -20,7 +33,11 @@ def main() -> int:
         f"{INTAKE}/v1/guidance",
         data=body,
         method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+        headers={
+            "Content-Type": "application/json",
+            "Idempotency-Key": str(uuid.uuid4()),
+            "Authorization": f"Bearer {_token()}",
+        },
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         created = json.load(response)

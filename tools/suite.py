@@ -19,7 +19,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = {"intake": 8001, "revisit": 8002, "disclosure": 8003, "assessment": 8004}
+DEFAULT_PORTS = {"intake": 8001, "revisit": 8002, "disclosure": 8003, "assessment": 8004}
+# GUIDANCE_<SERVICE>_PORT moves a service, e.g. when 8001 is taken.
+SERVICES = {s: int(os.environ.get(f"GUIDANCE_{s.upper()}_PORT", p)) for s, p in DEFAULT_PORTS.items()}
 
 
 def main(argv: list[str]) -> int:
@@ -65,7 +67,7 @@ def main(argv: list[str]) -> int:
 
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     for service, port in SERVICES.items():
-        service_env = {**env, "GUIDANCE_HTTP_PORT": os.environ.get(f"GUIDANCE_{service.upper()}_PORT", str(port))}
+        service_env = {**env, "GUIDANCE_HTTP_PORT": str(port)}
         for command in ("web", "worker"):
             log = open(var / "log" / f"{service}-{command}.log", "ab")  # noqa: SIM115 - kept open for the child
             proc = subprocess.Popen(
