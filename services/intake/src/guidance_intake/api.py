@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -44,7 +44,7 @@ from guidance_shared.auth import (
     requires,
 )
 from guidance_shared.errors import GuidanceError, NotFound
-from guidance_shared.web import current_request_id, current_tx, idempotent
+from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
 
 READERS = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
 
@@ -57,24 +57,6 @@ counterparts_blp = Blueprint(
 
 def _intake() -> handlers.Intake:
     return intake_of(current_app.extensions["guidance"]["runtime"])
-
-
-def _if_match() -> int | None:
-    """``If-Match: "3"`` carries the version the client last saw; a stale one is a 409."""
-    raw = request.headers.get("If-Match")
-    if raw is None:
-        return None
-    try:
-        return int(raw.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise GuidanceError(
-            code="bad-if-match",
-            title_en="Malformed If-Match",
-            title_zh="If-Match 格式错误",
-            status=400,
-            detail_en='If-Match must be the version in quotes, e.g. "2".',
-            detail_zh='If-Match 应为带引号的版本号，例如 "2"。',
-        ) from None
 
 
 def _guidance_view(guidance: Guidance) -> dict[str, Any]:
@@ -174,7 +156,7 @@ def _guidance_command(name: str, schema: Any, roles: tuple[str, ...], handler: A
             current_tx(),
             str(guidance_id),
             schema().dump(command),
-            expected_version=_if_match(),
+            expected_version=if_match(),
             correlation_id=current_request_id(),
         )
         return _guidance_view(guidance), 200, _etag(guidance.version)
@@ -253,7 +235,7 @@ def _case_command(name: str, schema: Any, roles: tuple[str, ...], handler: Any, 
             current_tx(),
             str(case_id),
             schema().dump(command),
-            expected_version=_if_match(),
+            expected_version=if_match(),
             correlation_id=current_request_id(),
         )
         return _case_view(case), 200, _etag(case.version)

@@ -43,10 +43,10 @@ from guidance_intake.domain.guidance import (
     Guidance,
 )
 from guidance_intake.domain.identifiers import require_valid_resident_id, require_valid_uscc
-from guidance_shared.errors import GuidanceError, NotFound
-from guidance_shared.events.registry import EventRegistry, InvalidEventData
+from guidance_shared.commands import check_version, jsonable, valid_event_data
+from guidance_shared.errors import NotFound
+from guidance_shared.events.registry import EventRegistry
 from guidance_shared.eventstore import EventStore, Metadata
-from guidance_shared.web.messages import field_problems
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -80,7 +80,7 @@ def issue_guidance(
         "doc_no": issue_doc_no(conn, department, command["content_type"], issued_at.astimezone(CHINA).year),
     }
     guidance = Guidance(guidance_id)
-    guidance.issue(_valid(intake.registry, GUIDANCE_ISSUED, details))
+    guidance.issue(valid_event_data(intake.registry, GUIDANCE_ISSUED, details))
     _save(intake, conn, guidance, "Guidance", guidance_id, correlation_id)
     return guidance
 
@@ -102,7 +102,7 @@ def record_response(
         "department_id": guidance.department_id,
         "responded_at": _iso(command.get("responded_at")) or intake.now().isoformat(),
     }
-    guidance.respond(_valid(intake.registry, GUIDANCE_RESPONDED, data))
+    guidance.respond(valid_event_data(intake.registry, GUIDANCE_RESPONDED, data))
     _save(intake, conn, guidance, "Guidance", guidance_id, correlation_id)
     return guidance
 
@@ -119,7 +119,7 @@ def verify_correction(
 ) -> Guidance:
     guidance = load_guidance(intake, guidance_id, conn=conn, expected_version=expected_version)
     data = {**command, "guidance_id": guidance_id, "department_id": guidance.department_id}
-    guidance.verify_correction(_valid(intake.registry, CORRECTION_VERIFIED, data))
+    guidance.verify_correction(valid_event_data(intake.registry, CORRECTION_VERIFIED, data))
     _save(intake, conn, guidance, "Guidance", guidance_id, correlation_id, causation_id)
     return guidance
 
@@ -134,7 +134,7 @@ def suspend_guidance(
     correlation_id: str | None = None,
 ) -> Guidance:
     guidance = load_guidance(intake, guidance_id, conn=conn, expected_version=expected_version)
-    guidance.suspend(_valid(intake.registry, GUIDANCE_SUSPENDED, _ended(intake, guidance, command)))
+    guidance.suspend(valid_event_data(intake.registry, GUIDANCE_SUSPENDED, _ended(intake, guidance, command)))
     _save(intake, conn, guidance, "Guidance", guidance_id, correlation_id)
     return guidance
 
@@ -149,7 +149,7 @@ def withdraw_guidance(
     correlation_id: str | None = None,
 ) -> Guidance:
     guidance = load_guidance(intake, guidance_id, conn=conn, expected_version=expected_version)
-    guidance.withdraw(_valid(intake.registry, GUIDANCE_WITHDRAWN, _ended(intake, guidance, command)))
+    guidance.withdraw(valid_event_data(intake.registry, GUIDANCE_WITHDRAWN, _ended(intake, guidance, command)))
     _save(intake, conn, guidance, "Guidance", guidance_id, correlation_id)
     return guidance
 
@@ -161,7 +161,7 @@ def load_guidance(
     if not history or history[0].stream_type != "Guidance":
         raise NotFound("guidance act", "行政指导", guidance_id)
     guidance = Guidance.from_history(guidance_id, history)
-    _check_version(guidance_id, guidance.version, expected_version)
+    check_version(guidance_id, guidance.version, expected_version)
     return guidance
 
 
@@ -185,7 +185,7 @@ def open_case(intake: Intake, conn: Connection, command: dict[str, Any], *, corr
     }
     details.pop("identifier_override_reason", None)
     case = Case(case_id)
-    case.open(_valid(intake.registry, CASE_OPENED, details))
+    case.open(valid_event_data(intake.registry, CASE_OPENED, details))
     _save(intake, conn, case, "Case", case_id, correlation_id)
     return case
 
@@ -206,7 +206,7 @@ def record_legal_review(
         "legal_review": command["legal_review"],
         "recorded_at": intake.now().isoformat(),
     }
-    case.record_legal_review(_valid(intake.registry, CASE_LEGAL_REVIEWED, data))
+    case.record_legal_review(valid_event_data(intake.registry, CASE_LEGAL_REVIEWED, data))
     _save(intake, conn, case, "Case", case_id, correlation_id)
     return case
 
@@ -241,8 +241,8 @@ def decide_case(
     }
     # The law's rules speak first (on a throw-away copy): the contract guards legal_review and override_reason
     # too, but only the aggregate's refusal names the rule broken (legal-review-required, exemption-applies).
-    copy.deepcopy(case).decide(_jsonable(data), cited=cited, exemption=verdict)
-    case.decide(_valid(intake.registry, CASE_DECIDED, data), cited=cited, exemption=verdict)
+    copy.deepcopy(case).decide(jsonable(data), cited=cited, exemption=verdict)
+    case.decide(valid_event_data(intake.registry, CASE_DECIDED, data), cited=cited, exemption=verdict)
     # Only now, with every rule met, is a decision number taken: refused decisions consume none.
     case.pending[-1].data["decision_no"] = issue_doc_no(
         conn, department, CASE_DECISION, decided_at.astimezone(CHINA).year
@@ -268,7 +268,7 @@ def revoke_decision(
         "department_id": case.department_id,
         "at": _iso(command.get("at")) or intake.now().isoformat(),
     }
-    case.revoke_decision(_valid(intake.registry, CASE_DECISION_REVOKED, data))
+    case.revoke_decision(valid_event_data(intake.registry, CASE_DECISION_REVOKED, data))
     _save(intake, conn, case, "Case", case_id, correlation_id)
     return case
 
@@ -290,7 +290,7 @@ def close_case(
         "major": case.major,
         "closed_at": _iso(command.get("closed_at")) or intake.now().isoformat(),
     }
-    case.close(_valid(intake.registry, CASE_CLOSED, data))
+    case.close(valid_event_data(intake.registry, CASE_CLOSED, data))
     _save(intake, conn, case, "Case", case_id, correlation_id)
     return case
 
@@ -302,7 +302,7 @@ def load_case(
     if not history or history[0].stream_type != "Case":
         raise NotFound("enforcement case", "执法案件", case_id)
     case = Case.from_history(case_id, history)
-    _check_version(case_id, case.version, expected_version)
+    check_version(case_id, case.version, expected_version)
     return case
 
 
@@ -465,40 +465,6 @@ def _ended(intake: Intake, guidance: Guidance, command: Mapping[str, Any]) -> di
         "reason": command["reason"],
         "at": _iso(command.get("at")) or intake.now().isoformat(),
     }
-
-
-def _check_version(stream_id: str, current: int, expected: int | None) -> None:
-    from guidance_shared.errors import ConcurrencyError
-
-    if expected is not None and expected != current:
-        raise ConcurrencyError(stream_id, expected, current)
-
-
-def _valid(registry: EventRegistry, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return registry.validate(ce_type, _jsonable(data))
-    except InvalidEventData as exc:
-        raise GuidanceError(
-            code="validation-failed",
-            title_en="Validation failed",
-            title_zh="校验未通过",
-            status=422,
-            detail_en="The request breaks the rules of the record; see errors.",
-            detail_zh="请求不符合记录的规则，详见 errors。",
-            fields=field_problems(exc.messages),
-        ) from exc
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
 
 
 def _moment(value: Any) -> datetime | None:

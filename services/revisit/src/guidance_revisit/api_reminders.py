@@ -20,13 +20,13 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from guidance_revisit import reminders_handlers
 from guidance_revisit.adapters import reminder_plans
-from guidance_revisit.api_revisits import CHINA, READERS, _if_match
+from guidance_revisit.api_revisits import CHINA, READERS
 from guidance_revisit.handlers import Revisits
 from guidance_revisit.service import revisits_of
 from guidance_shared.auth import ADMIN, SUPERVISOR, current_principal, ensure_department, requires
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Officer, PeakPeriod
-from guidance_shared.web import current_request_id, current_tx, idempotent
+from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
 
 STATUSES = ("planned", "accepted", "dismissed", "all")
 DECIDERS = (SUPERVISOR, ADMIN)
@@ -243,7 +243,7 @@ def _command(name: str, schema: Any, handler: Any, officer_field: str, summary: 
             current_tx(),
             str(plan_id),
             body,
-            expected_version=_if_match(),
+            expected_version=if_match(),
             correlation_id=current_request_id(),
         )
         row = _own(plan_id, in_command=True)

@@ -34,10 +34,10 @@ from guidance_shared.auth import (
     ensure_department,
     requires,
 )
-from guidance_shared.errors import GuidanceError, NotFound
+from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Findings, Officer
 from guidance_shared.vocabulary import REVISIT_METHODS
-from guidance_shared.web import current_request_id, current_tx, idempotent
+from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
 
 READERS = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -125,23 +125,6 @@ def _view(revisit: Revisit) -> dict[str, Any]:
     }
 
 
-def _if_match() -> int | None:
-    raw = request.headers.get("If-Match")
-    if raw is None:
-        return None
-    try:
-        return int(raw.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise GuidanceError(
-            code="bad-if-match",
-            title_en="Malformed If-Match",
-            title_zh="If-Match 格式错误",
-            status=400,
-            detail_en='If-Match must be the version in quotes, e.g. "2".',
-            detail_zh='If-Match 应为带引号的版本号，例如 "2"。',
-        ) from None
-
-
 def _own(revisit_id: Any, *, in_command: bool = False) -> Revisit:
     missing = NotFound("revisit", "回访", str(revisit_id))
     try:
@@ -210,7 +193,7 @@ def _command(name: str, schema: Any, roles: tuple[str, ...], handler: Any, summa
             current_tx(),
             str(revisit_id),
             schema().dump(command),
-            expected_version=_if_match(),
+            expected_version=if_match(),
             correlation_id=current_request_id(),
         )
         return _view(revisit), 200, {"ETag": f'"{revisit.version}"'}

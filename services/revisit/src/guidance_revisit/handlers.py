@@ -19,10 +19,10 @@ from sqlalchemy import Connection, Engine
 from guidance_revisit.adapters import read_model
 from guidance_revisit.domain.policy import PlannedRevisit, Policies
 from guidance_revisit.domain.revisit import CANCELLED, COMPLETED, OVERDUE, RESCHEDULED, SCHEDULED, Revisit
-from guidance_shared.errors import ConcurrencyError, GuidanceError, NotFound
-from guidance_shared.events.registry import EventRegistry, InvalidEventData
+from guidance_shared.commands import valid_event_data
+from guidance_shared.errors import ConcurrencyError, NotFound
+from guidance_shared.events.registry import EventRegistry
 from guidance_shared.eventstore import EventStore, Metadata
-from guidance_shared.web.messages import field_problems
 from guidance_shared.workdays import WorkingCalendar
 
 log = structlog.get_logger(__name__)
@@ -63,7 +63,7 @@ def schedule(
         "scheduled_at": revisits.now().isoformat(),
     }
     revisit = Revisit(revisit_id)
-    revisit.schedule(_valid(revisits.registry, SCHEDULED, data))
+    revisit.schedule(valid_event_data(revisits.registry, SCHEDULED, data))
     try:
         with conn.begin_nested():
             _save(revisits, conn, revisit, causation_id=source_event_id)
@@ -86,7 +86,7 @@ def cancel_open(
     for revisit_id in read_model.open_for(conn, case_id=case_id, guidance_id=guidance_id):
         revisit = load(revisits, revisit_id, conn=conn)
         revisit.cancel(
-            _valid(
+            valid_event_data(
                 revisits.registry,
                 CANCELLED,
                 {
@@ -119,7 +119,7 @@ def complete(
         "case_id": revisit.details.get("case_id"),
         "guidance_id": revisit.details.get("guidance_id"),
     }
-    revisit.complete(_valid(revisits.registry, COMPLETED, data))
+    revisit.complete(valid_event_data(revisits.registry, COMPLETED, data))
     _save(revisits, conn, revisit, correlation_id=correlation_id)
     return revisit
 
@@ -142,7 +142,7 @@ def reschedule(
         "reason": command["reason"],
         "at": revisits.now().isoformat(),
     }
-    revisit.reschedule(_valid(revisits.registry, RESCHEDULED, data))
+    revisit.reschedule(valid_event_data(revisits.registry, RESCHEDULED, data))
     _save(revisits, conn, revisit, correlation_id=correlation_id)
     return revisit
 
@@ -163,7 +163,7 @@ def cancel(
         "reason": command["reason"],
         "at": revisits.now().isoformat(),
     }
-    revisit.cancel(_valid(revisits.registry, CANCELLED, data))
+    revisit.cancel(valid_event_data(revisits.registry, CANCELLED, data))
     _save(revisits, conn, revisit, correlation_id=correlation_id)
     return revisit
 
@@ -188,7 +188,7 @@ def flag_overdue(revisits: Revisits, engine: Engine, today: date) -> int:
                     "due_on": due_on,
                     "detected_at": revisits.now().isoformat(),
                 }
-                if revisit.mark_overdue(_valid(revisits.registry, OVERDUE, data), today):
+                if revisit.mark_overdue(valid_event_data(revisits.registry, OVERDUE, data), today):
                     _save(revisits, conn, revisit)
                     flagged += 1
         except ConcurrencyError:
@@ -226,21 +226,6 @@ def _save(
     )
     read_model.apply(conn, stored)
     revisit.committed()
-
-
-def _valid(registry: EventRegistry, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return registry.validate(ce_type, data)
-    except InvalidEventData as exc:
-        raise GuidanceError(
-            code="validation-failed",
-            title_en="Validation failed",
-            title_zh="校验未通过",
-            status=422,
-            detail_en="The request breaks the rules of a revisit; see errors.",
-            detail_zh="请求不符合回访记录的规则，详见 errors。",
-            fields=field_problems(exc.messages),
-        ) from exc
 
 
 def _iso(value: Any) -> str:

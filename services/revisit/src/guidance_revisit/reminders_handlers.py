@@ -22,10 +22,9 @@ from guidance_revisit.domain import reminders
 from guidance_revisit.domain.reminder_plan import ACCEPTED, ADJUSTED, DISMISSED, PLANNED, ReminderPlan
 from guidance_revisit.handlers import Revisits
 from guidance_revisit.projection import GuidanceHistoryProjection
-from guidance_shared.errors import ConcurrencyError, GuidanceError, NotFound
-from guidance_shared.events.registry import EventRegistry, InvalidEventData
+from guidance_shared.commands import valid_event_data
+from guidance_shared.errors import ConcurrencyError, NotFound
 from guidance_shared.eventstore import Metadata
-from guidance_shared.web.messages import field_problems
 
 log = structlog.get_logger(__name__)
 PLAN_IDS = uuid.UUID("0f3c6a1e-5d2b-4f7a-8c9e-2b1d4e6f8a03")  # namespace: plan id from department, category, period
@@ -80,7 +79,7 @@ def _plan_one(revisits: Revisits, engine: Engine, reminder: reminders.PlannedRem
                 "basis": dict(reminder.basis),
                 "planned_at": revisits.now().isoformat(),
             }
-            plan.plan(_valid(revisits.registry, PLANNED, data))
+            plan.plan(valid_event_data(revisits.registry, PLANNED, data))
             _save(revisits, conn, plan)  # version 0: appends only to a new stream
     except ConcurrencyError:
         log.info("reminder.plan_raced", plan_id=plan_id)  # another worker planned it first
@@ -105,7 +104,7 @@ def accept(
         "accepted_by": command["accepted_by"],
         "at": revisits.now().isoformat(),
     }
-    plan.accept(_valid(revisits.registry, ACCEPTED, data))
+    plan.accept(valid_event_data(revisits.registry, ACCEPTED, data))
     _save(revisits, conn, plan, correlation_id=correlation_id)
     return plan
 
@@ -129,7 +128,7 @@ def adjust(
         "by": command["by"],
         "at": revisits.now().isoformat(),
     }
-    plan.adjust(_valid(revisits.registry, ADJUSTED, data))
+    plan.adjust(valid_event_data(revisits.registry, ADJUSTED, data))
     _save(revisits, conn, plan, correlation_id=correlation_id)
     return plan
 
@@ -151,7 +150,7 @@ def dismiss(
         "by": command["by"],
         "at": revisits.now().isoformat(),
     }
-    plan.dismiss(_valid(revisits.registry, DISMISSED, data))
+    plan.dismiss(valid_event_data(revisits.registry, DISMISSED, data))
     _save(revisits, conn, plan, correlation_id=correlation_id)
     return plan
 
@@ -185,18 +184,3 @@ def _save(
     )
     reminder_plans.apply(conn, stored)
     plan.committed()
-
-
-def _valid(registry: EventRegistry, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return registry.validate(ce_type, data)
-    except InvalidEventData as exc:
-        raise GuidanceError(
-            code="validation-failed",
-            title_en="Validation failed",
-            title_zh="校验未通过",
-            status=422,
-            detail_en="The request breaks the rules of a reminder plan; see errors.",
-            detail_zh="请求不符合执法事项提示计划的规则，详见 errors。",
-            fields=field_problems(exc.messages),
-        ) from exc

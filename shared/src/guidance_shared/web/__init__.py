@@ -43,3 +43,25 @@ __all__ = [
     "register_translation",
     "translate",
 ]
+
+
+def if_match() -> int | None:
+    """The version in ``If-Match: "3"`` (the ETag a client last read), or None; malformed is a 400."""
+    from flask import request
+
+    from guidance_shared.errors import GuidanceError
+
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise GuidanceError(
+            code="bad-if-match",
+            title_en="Malformed If-Match",
+            title_zh="If-Match 格式错误",
+            status=400,
+            detail_en='If-Match must be the version in quotes, e.g. "2".',
+            detail_zh='If-Match 应为带引号的版本号，例如 "2"。',
+        ) from None

@@ -1,0 +1,48 @@
+"""What every command handler does the same way: hold event data to the published contract,
+check the version a client last saw."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from guidance_shared.errors import ConcurrencyError, GuidanceError
+from guidance_shared.events.registry import EventRegistry, InvalidEventData
+from guidance_shared.web.messages import field_problems
+
+
+def valid_event_data(registry: EventRegistry, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's data, normalised by its schema; a 422 naming each field the contract refuses."""
+    try:
+        return registry.validate(ce_type, jsonable(data))
+    except InvalidEventData as exc:
+        raise GuidanceError(
+            code="validation-failed",
+            title_en="Validation failed",
+            title_zh="校验未通过",
+            status=422,
+            detail_en="The request breaks the rules of the record; see errors.",
+            detail_zh="请求不符合记录的规则，详见 errors。",
+            fields=field_problems(exc.messages),
+        ) from exc
+
+
+def check_version(stream_id: str, current: int, expected: int | None) -> None:
+    """``If-Match`` semantics: a stale version is a 409 with the current one, never an overwrite."""
+    if expected is not None and expected != current:
+        raise ConcurrencyError(stream_id, expected, current)
+
+
+def jsonable(value: Any) -> Any:
+    """Marshmallow-loaded values (dates, UUIDs) back to the JSON the contracts validate."""
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
