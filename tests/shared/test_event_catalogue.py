@@ -66,6 +66,11 @@ CATALOGUE = {
         "DisclosureRequestReceived",
         "DisclosureRequestAnswered",
         "DisclosureRequestExtended",
+        "DisclosureRequestSupplementRequested",
+        "DisclosureRequestSupplemented",
+        "DisclosureRequestConsultationStarted",
+        "DisclosureRequestConsultationEnded",
+        "DisclosureRequestOverdue",
     ],
     "assessment.events": ["AssessmentPeriodOpened", "ScorecardPublished"],
 }

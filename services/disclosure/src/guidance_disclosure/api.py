@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from guidance_shared.errors import NotFound
+from guidance_shared.vocabulary import CONTENT_TYPES
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
 
 public = Blueprint(
     "public_guidance", __name__, url_prefix="/public/v1/guidance", description="公开的行政指导 published guidance acts"
@@ -41,14 +46,70 @@ class PublicGuidance(Schema):
     status = fields.String()
 
 
+class PublicGuidanceQuery(Schema):
+    """The list's filters, shared by the JSON API and the HTML page so both accept exactly the same input."""
+
+    department_id = fields.UUID(metadata={"description": "发布部门 issuing department"})
+    content_type = fields.String(validate=validate.OneOf(CONTENT_TYPES), metadata={"description": "指导内容"})
+    date_from = fields.Date(data_key="from", metadata={"description": "issued on or after (YYYY-MM-DD)"})
+    date_to = fields.Date(data_key="to", metadata={"description": "issued on or before (YYYY-MM-DD)"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+    @validates_schema
+    def _from_not_after_to(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("'from' must not be after 'to'.", field_name="from")
+
+
+class PaginationOut(Schema):
+    page = fields.Integer()
+    size = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class PublicGuidancePage(Schema):
+    items = fields.List(fields.Nested(PublicGuidance))
+    pagination = fields.Nested(PaginationOut)
+
+
+def find_published(args: dict[str, Any]) -> dict[str, Any]:
+    """Run the validated list query; the page metadata lets a client walk the list without guessing."""
+    page, size = args["page"], args["size"]
+    date_from: date | None = args.get("date_from")
+    date_to: date | None = args.get("date_to")
+    runtime = current_app.extensions["guidance"]["runtime"]
+    with runtime.engine.connect() as conn:
+        items, total = runtime.projection.published_page(
+            conn,
+            department_id=str(args["department_id"]) if args.get("department_id") else None,
+            content_type=args.get("content_type"),
+            issued_from=date_from.isoformat() if date_from else None,
+            issued_before=(date_to + timedelta(days=1)).isoformat() if date_to else None,
+            offset=(page - 1) * size,
+            limit=size,
+        )
+    return {"items": items, "pagination": {"page": page, "size": size, "total": total, "pages": -(-total // size)}}
+
+
+@public.route("")
+class PublicGuidanceList(MethodView):
+    @public.arguments(PublicGuidanceQuery, location="query", as_kwargs=False)
+    @public.response(200, PublicGuidancePage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Published guidance acts, newest first; withheld and withdrawn acts are never listed."""
+        return find_published(args)
+
+
 @public.route("/<uuid:guidance_id>")
 class PublicGuidanceItem(MethodView):
     @public.response(200, PublicGuidance)
     def get(self, guidance_id: Any) -> Any:
-        """One published guidance act, redacted."""
+        """One published guidance act, redacted; withheld and withdrawn acts are not found."""
         runtime = current_app.extensions["guidance"]["runtime"]
         with runtime.engine.connect() as conn:
-            item = runtime.projection.public_item(conn, str(guidance_id))
+            item = runtime.projection.published_item(conn, str(guidance_id))
         if item is None:
             raise NotFound("published guidance act", "公开的行政指导", str(guidance_id))
         return item

@@ -18,12 +18,31 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, String, Table, Text, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.privacy import mask_name, scrub_text
 
 NATURAL_PERSON_KINDS = ("person",)
+
+#: Statuses the public surface shows. A withdrawn act is no longer the administration's position, so it
+#: leaves the list, the feed and the detail pages; a suspended act still exists and may resume, so it
+#: stays visible, labelled 已中止, which is what openness (公开) asks for.
+PUBLISHED_STATUSES = ("issued", "suspended")
 
 
 class PublicGuidanceProjection:
@@ -138,7 +157,57 @@ class PublicGuidanceProjection:
         ).first()
         if row is None:
             return None
-        item = dict(row._mapping)
+        return self._public(row._mapping)
+
+    def published_item(self, conn: Connection, guidance_id: str) -> dict[str, Any] | None:
+        """One act as the public surface shows it: not withheld and not withdrawn (see ``PUBLISHED_STATUSES``)."""
+        row = conn.execute(
+            select(self.items).where(self.items.c.guidance_id == guidance_id, *self._published())
+        ).first()
+        return None if row is None else self._public(row._mapping)
+
+    def published_page(
+        self,
+        conn: Connection,
+        *,
+        department_id: str | None = None,
+        content_type: str | None = None,
+        issued_from: str | None = None,
+        issued_before: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of published acts, newest first, and how many match in all.
+
+        ``issued_from`` and ``issued_before`` compare with the stored ISO ``issued_at`` as strings, so a
+        date (``2025-03-01``) means that calendar day in the offset the act was issued in.
+        """
+        items = self.items
+        where = self._published()
+        if department_id:
+            where.append(items.c.department_id == department_id)
+        if content_type:
+            where.append(items.c.content_type == content_type)
+        if issued_from:
+            where.append(items.c.issued_at >= issued_from)
+        if issued_before:
+            where.append(items.c.issued_at < issued_before)
+        total = conn.execute(select(func.count()).select_from(items).where(*where)).scalar_one()
+        rows = conn.execute(
+            select(items)
+            .where(*where)
+            .order_by(items.c.issued_at.desc(), items.c.guidance_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [self._public(row._mapping) for row in rows], int(total)
+
+    def _published(self) -> list[ColumnElement[bool]]:
+        return [self.items.c.withheld == "N", self.items.c.status.in_(PUBLISHED_STATUSES)]
+
+    @staticmethod
+    def _public(mapping: Any) -> dict[str, Any]:
+        item = dict(mapping)
         item.pop("withheld")
         item["methods"] = json.loads(item["methods"])
         item["legal_basis"] = json.loads(item["legal_basis"])

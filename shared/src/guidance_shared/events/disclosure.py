@@ -156,6 +156,81 @@ class DisclosureRequestExtended(Payload):
     extended_at = moment("延长时间", required=True)
 
 
+#: The one-time notice to complete a request (补正) goes out within 7 working days (条例第三十条).
+SUPPLEMENT_NOTICE_WORKING_DAYS = 7
+
+
+class DisclosureRequestSupplementRequested(Payload):
+    """The one-time notice to complete a request (补正, 条例第三十条); the answer clock stops until it is met."""
+
+    request_id = fields.UUID(required=True)
+    department_id = _department()
+    items = text(2000, "需要补正的事项", required=True)
+    notice_on = fields.Date(required=True, metadata={"description": "发出补正通知之日"})
+    notice_due_on = fields.Date(required=True, metadata={"description": "补正通知期限（收到申请之日起7个工作日）"})
+    supplement_by = fields.Date(allow_none=True, load_default=None, metadata={"description": "申请人补正的合理期限"})
+    notified_by = fields.Nested(Officer, required=True)
+    requested_at = moment("登记时间", required=True)
+
+    @validates_schema
+    def _within_seven_days(self, data: dict[str, Any], **_: Any) -> None:
+        errors = not_before(
+            data, "notice_due_on", "notice_on", "Must be within 7 working days of receipt. 补正通知已超过期限。"
+        ) or not_before(data, "supplement_by", "notice_on", "Must not be before notice_on. 补正期限有误。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class DisclosureRequestSupplemented(Payload):
+    """The applicant completed the request; the answer period restarts from ``supplemented_on``."""
+
+    request_id = fields.UUID(required=True)
+    department_id = _department()
+    supplemented_on = fields.Date(required=True, metadata={"description": "收到补正之日"})
+    answer_due_on = fields.Date(required=True, metadata={"description": "重新起算的答复期限（20个工作日）"})
+    recorded_at = moment("登记时间", required=True)
+
+    @validates_schema
+    def _due_after_supplement(self, data: dict[str, Any], **_: Any) -> None:
+        if errors := not_before(
+            data, "answer_due_on", "supplemented_on", "Must not be before supplemented_on. 答复期限有误。"
+        ):
+            raise ValidationError(errors)
+
+
+class DisclosureRequestConsultationStarted(Payload):
+    """A third party is consulted (征求第三方意见, 条例第三十二条); its time is not counted in the answer period."""
+
+    request_id = fields.UUID(required=True)
+    department_id = _department()
+    reason = text(1000, "征求意见的理由（不含第三方个人信息）", required=True)
+    started_on = fields.Date(required=True, metadata={"description": "书面征求意见之日"})
+    reply_due_on = fields.Date(required=True, metadata={"description": "第三方答复期限（15个工作日）"})
+    started_at = moment("登记时间", required=True)
+
+
+class DisclosureRequestConsultationEnded(Payload):
+    """The consultation ended; the answer period moves by the working days it took."""
+
+    request_id = fields.UUID(required=True)
+    department_id = _department()
+    ended_on = fields.Date(required=True, metadata={"description": "征求意见结束之日"})
+    paused_working_days = fields.Integer(
+        required=True, validate=validate.Range(min=0), metadata={"description": "不计入答复期限的工作日数"}
+    )
+    answer_due_on = fields.Date(required=True, metadata={"description": "顺延后的答复期限"})
+    ended_at = moment("登记时间", required=True)
+
+
+class DisclosureRequestOverdue(Payload):
+    """A request passed its answer deadline unanswered; flagged once."""
+
+    request_id = fields.UUID(required=True)
+    department_id = _department()
+    answer_due_on = fields.Date(required=True, metadata={"description": "答复期限"})
+    detected_at = moment("发现逾期的时间", required=True)
+
+
 def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> EventType:
     return EventType(name, 1, TOPIC, aggregate, schema, subject_field=subject)
 
@@ -168,4 +243,13 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _event("DisclosureRequestReceived", "DisclosureRequest", DisclosureRequestReceived, "request_id"),
     _event("DisclosureRequestAnswered", "DisclosureRequest", DisclosureRequestAnswered, "request_id"),
     _event("DisclosureRequestExtended", "DisclosureRequest", DisclosureRequestExtended, "request_id"),
+    _event(
+        "DisclosureRequestSupplementRequested", "DisclosureRequest", DisclosureRequestSupplementRequested, "request_id"
+    ),
+    _event("DisclosureRequestSupplemented", "DisclosureRequest", DisclosureRequestSupplemented, "request_id"),
+    _event(
+        "DisclosureRequestConsultationStarted", "DisclosureRequest", DisclosureRequestConsultationStarted, "request_id"
+    ),
+    _event("DisclosureRequestConsultationEnded", "DisclosureRequest", DisclosureRequestConsultationEnded, "request_id"),
+    _event("DisclosureRequestOverdue", "DisclosureRequest", DisclosureRequestOverdue, "request_id"),
 )

@@ -368,6 +368,45 @@ _disclosure: dict[str, dict[str, Any]] = {
         "reason": "申请内容涉及多个年度台账，需检索整理，经政府信息公开工作机构负责人同意延长答复期限。",
         "extended_at": "2025-04-24T10:00:00+08:00",
     },
+    "guidance.DisclosureRequestSupplementRequested.v1": {
+        "request_id": REQUEST_ID,
+        "department_id": DEPARTMENT_ID,
+        "items": "请补充所需信息的文号或者形成时间，以便检索。",
+        "notice_on": "2025-04-03",
+        "notice_due_on": "2025-04-11",
+        "supplement_by": "2025-04-18",
+        "notified_by": {"name": "陈国强", "badge_no": None, "officer_id": None},
+        "requested_at": "2025-04-03T09:30:00+08:00",
+    },
+    "guidance.DisclosureRequestSupplemented.v1": {
+        "request_id": REQUEST_ID,
+        "department_id": DEPARTMENT_ID,
+        "supplemented_on": "2025-04-08",
+        "answer_due_on": "2025-05-08",
+        "recorded_at": "2025-04-08T10:15:00+08:00",
+    },
+    "guidance.DisclosureRequestConsultationStarted.v1": {
+        "request_id": REQUEST_ID,
+        "department_id": DEPARTMENT_ID,
+        "reason": "所需信息涉及第三方商业秘密，书面征求第三方意见。",
+        "started_on": "2025-04-10",
+        "reply_due_on": "2025-04-30",
+        "started_at": "2025-04-10T11:00:00+08:00",
+    },
+    "guidance.DisclosureRequestConsultationEnded.v1": {
+        "request_id": REQUEST_ID,
+        "department_id": DEPARTMENT_ID,
+        "ended_on": "2025-04-17",
+        "paused_working_days": 5,
+        "answer_due_on": "2025-05-15",
+        "ended_at": "2025-04-17T16:00:00+08:00",
+    },
+    "guidance.DisclosureRequestOverdue.v1": {
+        "request_id": REQUEST_ID,
+        "department_id": DEPARTMENT_ID,
+        "answer_due_on": "2025-04-29",
+        "detected_at": "2025-04-30T00:05:00+08:00",
+    },
 }
 
 _WEIGHTS = {

@@ -1,0 +1,1 @@
+"""disclosure's own storage: the read model of requests, kept in disclosure's database."""

@@ -1,0 +1,1 @@
+"""disclosure's domain: the request for disclosure (依申请公开) and its deadlines."""

@@ -1,0 +1,229 @@
+"""The request for disclosure (依申请公开) and its working-day deadlines (政府信息公开条例 arts. 30–33).
+
+The answer is due 20 working days after the clock starts: on receipt, or, after the one-time
+notice to complete the request (补正), on the day the applicant supplements it. An approved
+extension adds at most 20 working days, once. Time spent consulting a third party is not counted:
+the working days after the consultation started up to and including the day it ended move the
+due date. All of it is computed from three numbers (clock start, extension, days paused) with the
+real holiday calendar, so the due date never drifts from the rules that make it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from guidance_shared.errors import FieldProblem, GuidanceError
+from guidance_shared.events.disclosure import MAX_EXTENSION_WORKING_DAYS, SUPPLEMENT_NOTICE_WORKING_DAYS
+from guidance_shared.eventstore import NewEvent, StoredEvent
+from guidance_shared.workdays import WorkingCalendar
+
+RECEIVED = "guidance.DisclosureRequestReceived.v1"
+SUPPLEMENT_REQUESTED = "guidance.DisclosureRequestSupplementRequested.v1"
+SUPPLEMENTED = "guidance.DisclosureRequestSupplemented.v1"
+CONSULTATION_STARTED = "guidance.DisclosureRequestConsultationStarted.v1"
+CONSULTATION_ENDED = "guidance.DisclosureRequestConsultationEnded.v1"
+EXTENDED = "guidance.DisclosureRequestExtended.v1"
+ANSWERED = "guidance.DisclosureRequestAnswered.v1"
+OVERDUE = "guidance.DisclosureRequestOverdue.v1"
+
+#: Working days to answer (条例第三十三条).
+ANSWER_WORKING_DAYS = 20
+#: Working days a consulted third party has to reply (条例第三十二条).
+CONSULTATION_WORKING_DAYS = 15
+
+#: Status while the answer clock runs; the others stop it or end the request.
+OPEN = "open"
+AWAITING_SUPPLEMENT = "awaiting_supplement"
+IN_CONSULTATION = "in_consultation"
+ANSWERED_STATUS = "answered"
+
+
+def refused(request_id: str, field_name: str, en: str, zh: str) -> GuidanceError:
+    """409: the request's state or its deadlines do not allow the command; the field says which rule."""
+    return GuidanceError(
+        code="request-rule",
+        title_en="Not allowed for this request",
+        title_zh="该申请当前不允许此操作",
+        status=409,
+        detail_en=f"Request {request_id}: {en}",
+        detail_zh=f"申请 {request_id}：{zh}",
+        fields=[FieldProblem(field_name, en, zh)],
+    )
+
+
+@dataclass
+class DisclosureRequest:
+    request_id: str
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    version: int = 0
+    status: str = "new"
+    department_id: str = ""
+    received_on: date | None = None
+    clock_start: date | None = None
+    extension_days: int = 0
+    paused_days: int = 0
+    supplement_requested: bool = False
+    consultation_started_on: date | None = None
+    overdue_flagged: bool = False
+    answer: dict[str, Any] = field(default_factory=dict)
+    pending: list[NewEvent] = field(default_factory=list)
+
+    @classmethod
+    def from_history(
+        cls, request_id: str, history: Iterable[StoredEvent], calendar: WorkingCalendar | None = None
+    ) -> DisclosureRequest:
+        request = cls(request_id, calendar or WorkingCalendar())
+        for event in history:
+            request._apply(event.type, event.data)
+            request.version = event.version
+        return request
+
+    # -- deadlines ---------------------------------------------------------------------------------
+    def answer_due_on(
+        self, *, clock_start: date | None = None, extension: int | None = None, paused: int | None = None
+    ) -> date:
+        """20 working days after the clock start, plus the extension and the working days paused."""
+        start = clock_start or self.clock_start
+        assert start is not None, "a request has a clock start once received"
+        days = ANSWER_WORKING_DAYS + (self.extension_days if extension is None else extension)
+        days += self.paused_days if paused is None else paused
+        return self.calendar.add_working_days(start, days)
+
+    def supplement_notice_due_on(self) -> date:
+        """The last day for the one-time 补正 notice: 7 working days after receipt."""
+        assert self.received_on is not None
+        return self.calendar.add_working_days(self.received_on, SUPPLEMENT_NOTICE_WORKING_DAYS)
+
+    # -- commands: each takes the event data the handler built, and returns the computed dates ------
+    def receive(self, department_id: str, received_on: date) -> dict[str, Any]:
+        if self.status != "new":
+            raise refused(self.request_id, "request_id", "It is already registered.", "该申请已登记。")
+        return {"answer_due_on": self.calendar.add_working_days(received_on, ANSWER_WORKING_DAYS).isoformat()}
+
+    def request_supplement(self, notice_on: date) -> dict[str, Any]:
+        """Only once, only before the answer clock runs far, only within 7 working days of receipt."""
+        if self.supplement_requested:
+            raise refused(
+                self.request_id, "notice_on", "A supplement was already requested once.", "补正通知只能发出一次。"
+            )
+        self._require(OPEN)
+        assert self.received_on is not None
+        if notice_on < self.received_on:
+            raise refused(self.request_id, "notice_on", "Must not be before receipt.", "不得早于收到申请之日。")
+        return {"notice_due_on": self.supplement_notice_due_on().isoformat()}
+
+    def supplemented(self, supplemented_on: date) -> dict[str, Any]:
+        """The clock restarts from the supplement: 20 working days from that day."""
+        self._require(AWAITING_SUPPLEMENT)
+        assert self.received_on is not None
+        if supplemented_on < self.received_on:
+            raise refused(self.request_id, "supplemented_on", "Must not be before receipt.", "不得早于收到申请之日。")
+        return {"answer_due_on": self.answer_due_on(clock_start=supplemented_on).isoformat()}
+
+    def start_consultation(self, started_on: date) -> dict[str, Any]:
+        self._require(OPEN)
+        assert self.clock_start is not None
+        if started_on < self.clock_start:
+            raise refused(
+                self.request_id, "started_on", "Must not be before the clock start.", "不得早于答复期限起算日。"
+            )
+        return {"reply_due_on": self.calendar.add_working_days(started_on, CONSULTATION_WORKING_DAYS).isoformat()}
+
+    def end_consultation(self, ended_on: date) -> dict[str, Any]:
+        """The working days after the start up to and including the end are not counted."""
+        self._require(IN_CONSULTATION)
+        assert self.consultation_started_on is not None
+        if ended_on < self.consultation_started_on:
+            raise refused(self.request_id, "ended_on", "Must not be before the start.", "不得早于征求意见之日。")
+        paused = self.calendar.working_days_between(self.consultation_started_on, ended_on)
+        return {
+            "paused_working_days": paused,
+            "answer_due_on": self.answer_due_on(paused=self.paused_days + paused).isoformat(),
+        }
+
+    def extend(self, days: int, on: date) -> dict[str, Any]:
+        """Once, at most 20 working days, decided before the period runs out."""
+        if self.extension_days:
+            raise refused(
+                self.request_id,
+                "extension_working_days",
+                "The period was already extended once.",
+                "答复期限只能延长一次。",
+            )
+        if not 1 <= days <= MAX_EXTENSION_WORKING_DAYS:
+            raise refused(
+                self.request_id,
+                "extension_working_days",
+                f"Must be between 1 and {MAX_EXTENSION_WORKING_DAYS}.",
+                f"延长期限为1至{MAX_EXTENSION_WORKING_DAYS}个工作日。",
+            )
+        if self.status not in (OPEN, IN_CONSULTATION):
+            self._require(OPEN)
+        if on > self.answer_due_on():
+            raise refused(
+                self.request_id,
+                "extended_at",
+                "The answer period has already run out.",
+                "答复期限已届满，不能再延长。",
+            )
+        return {"answer_due_on": self.answer_due_on(extension=days).isoformat()}
+
+    def answer_with(self) -> None:
+        """An answer ends the request; a running consultation has to be ended first, to count its days."""
+        self._require(OPEN)
+
+    def is_overdue(self, today: date) -> bool:
+        """Past the due date with the clock running; a paused or stopped clock cannot run late."""
+        return self.status == OPEN and not self.overdue_flagged and self.answer_due_on() < today
+
+    def mark_overdue(self, data: dict[str, Any], today: date) -> bool:
+        """Flag the request once; False when it is not overdue or already flagged."""
+        if not self.is_overdue(today):
+            return False
+        self.record(OVERDUE, data)
+        return True
+
+    # -- events ------------------------------------------------------------------------------------
+    def record(self, event_type: str, data: dict[str, Any]) -> None:
+        self.pending.append(NewEvent(event_type, data))
+        self._apply(event_type, data)
+
+    def committed(self) -> None:
+        self.version += len(self.pending)
+        self.pending.clear()
+
+    def _require(self, status: str) -> None:
+        if self.status != status:
+            raise refused(
+                self.request_id,
+                "status",
+                f"It is {self.status}; this needs {status}.",
+                f"当前状态为 {self.status}，此操作要求 {status}。",
+            )
+
+    def _apply(self, event_type: str, data: dict[str, Any]) -> None:
+        if event_type == RECEIVED:
+            self.status, self.department_id = OPEN, str(data["department_id"])
+            self.received_on = self.clock_start = _date(data["received_on"])
+        elif event_type == SUPPLEMENT_REQUESTED:
+            self.status, self.supplement_requested = AWAITING_SUPPLEMENT, True
+        elif event_type == SUPPLEMENTED:
+            self.status, self.clock_start = OPEN, _date(data["supplemented_on"])
+        elif event_type == CONSULTATION_STARTED:
+            self.status, self.consultation_started_on = IN_CONSULTATION, _date(data["started_on"])
+        elif event_type == CONSULTATION_ENDED:
+            self.status, self.consultation_started_on = OPEN, None
+            self.paused_days += int(data["paused_working_days"])
+        elif event_type == EXTENDED:
+            self.extension_days = int(data["extension_working_days"])
+        elif event_type == ANSWERED:
+            self.status, self.answer = ANSWERED_STATUS, dict(data)
+        elif event_type == OVERDUE:
+            self.overdue_flagged = True
+
+
+def _date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

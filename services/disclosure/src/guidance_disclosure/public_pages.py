@@ -1,0 +1,144 @@
+"""The public pages (公开): server-rendered Chinese HTML and the Atom feed, no credentials, no JavaScript.
+
+Everything shown comes from the ``public_guidance`` projection, which is redacted when it is written,
+so a template cannot leak what the table does not hold. Jinja autoescapes ``.html`` templates; the
+Content-Security-Policy forbids scripts outright, so even an escaping mistake could not run code.
+Errors on these pages are HTML in Chinese (a citizen's browser, not an API client, reads them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from marshmallow import EXCLUDE, ValidationError
+
+from guidance_disclosure.api import MAX_PAGE_SIZE, PublicGuidanceQuery, find_published
+from guidance_disclosure.public_feed import FEED_SIZE, atom_feed, entry_title
+from guidance_shared.vocabulary import CONTENT_TYPES, label_zh
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+RIGHTS = ("知情权", "参与权", "救济权")
+STATUS_ZH = {"issued": "有效", "suspended": "已中止"}
+FIELD_ZH = {
+    "department_id": "发布部门编号",
+    "content_type": "指导内容类别",
+    "from": "起始日期",
+    "to": "截止日期",
+    "page": "页码",
+    "size": "每页条数",
+}
+
+pages = Blueprint(
+    "public_pages",
+    __name__,
+    url_prefix="/public/guidance",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+@pages.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@pages.app_template_filter("zh")
+def _zh(code: str) -> str:
+    return label_zh(code)
+
+
+@pages.app_template_filter("day")
+def _day(iso: str | None) -> str:
+    return (iso or "")[:10]
+
+
+@pages.get("")
+def guidance_list() -> tuple[str, int]:
+    """The list with its filters; bad filters re-render the form with Chinese messages and a 400."""
+    try:
+        # Empty form fields mean "no filter"; unknown arguments (tracking tags) are ignored, not errors.
+        given = {k: v for k, v in request.args.items() if v.strip()}
+        args = PublicGuidanceQuery(unknown=EXCLUDE).load(given)
+    except ValidationError as error:
+        return _render_list(None, _messages_zh(error.messages), 400)
+    return _render_list(find_published(args), [], 200)
+
+
+@pages.get("/feed.atom")
+def feed() -> Response:
+    runtime = current_app.extensions["guidance"]["runtime"]
+    with runtime.engine.connect() as conn:
+        items, _total = runtime.projection.published_page(conn, limit=FEED_SIZE)
+    body = atom_feed(
+        items,
+        feed_url=url_for(".feed", _external=True),
+        list_url=url_for(".guidance_list", _external=True),
+        detail_url=lambda gid: url_for(".guidance_detail", guidance_id=gid, _external=True),
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+@pages.get("/<guidance_id>")
+def guidance_detail(guidance_id: str) -> tuple[str, int]:
+    """One act; a malformed id is the same Chinese 404 as an unknown one (the route takes any string for that)."""
+    try:
+        canonical = str(uuid.UUID(guidance_id))
+    except ValueError:
+        return _not_found()
+    runtime = current_app.extensions["guidance"]["runtime"]
+    with runtime.engine.connect() as conn:
+        item = runtime.projection.published_item(conn, canonical)
+    if item is None:
+        return _not_found()
+    return render_template("public/detail.html", item=item, rights=RIGHTS, status_zh=STATUS_ZH), 200
+
+
+def _render_list(result: dict[str, Any] | None, errors: list[str], status: int) -> tuple[str, int]:
+    query = {k: v for k, v in request.args.items() if k in FIELD_ZH and k != "page" and v}
+    return (
+        render_template(
+            "public/list.html",
+            result=result,
+            errors=errors,
+            args=request.args,
+            query=query,
+            content_types=CONTENT_TYPES,
+            max_size=MAX_PAGE_SIZE,
+            status_zh=STATUS_ZH,
+            title_of=entry_title,
+        ),
+        status,
+    )
+
+
+def _not_found() -> tuple[str, int]:
+    return render_template("public/not_found.html"), 404
+
+
+def _messages_zh(messages: Any) -> list[str]:
+    """One Chinese sentence per bad field; the marshmallow text is English, so it is not shown."""
+    fields = messages.keys() if isinstance(messages, dict) else []
+    out = []
+    for name in fields:
+        label = FIELD_ZH.get(str(name), str(name))
+        if name in ("from", "to"):
+            out.append(f"{label}格式不正确（应为 YYYY-MM-DD），或起始日期晚于截止日期。")
+        elif name == "size":
+            out.append(f"{label}应为 1 至 {MAX_PAGE_SIZE} 之间的整数。")
+        elif name == "page":
+            out.append(f"{label}应为不小于 1 的整数。")
+        elif name == "content_type":
+            out.append(f"{label}不在可选范围内。")
+        elif name == "department_id":
+            out.append(f"{label}格式不正确（应为 UUID）。")
+        else:
+            out.append(f"不支持的查询参数：{label}。")
+    return out or ["查询条件有误。"]
