@@ -131,13 +131,13 @@ class PublicGuidanceProjection:
             "counterpart_kind": counterpart["kind"],
             "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
             "counterpart_uscc": None if person else counterpart.get("uscc"),
-            "matter": scrub_text(data["matter"]),
+            "matter": _public_text(data["matter"], counterpart, person),
             "legal_basis": json.dumps(
                 [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]],
                 ensure_ascii=False,
             ),
-            "content": scrub_text(data["content"]),
-            "rights_notice": scrub_text(data["rights_notice"]),
+            "content": _public_text(data["content"], counterpart, person),
+            "rights_notice": _public_text(data["rights_notice"], counterpart, person),
             "correction_deadline": data["correction_deadline"].isoformat() if data.get("correction_deadline") else None,
             "issued_at": data["issued_at"].isoformat(),
             "status": "issued",
@@ -212,3 +212,12 @@ class PublicGuidanceProjection:
         item["methods"] = json.loads(item["methods"])
         item["legal_basis"] = json.loads(item["legal_basis"])
         return item
+
+
+def _public_text(text: str, counterpart: dict[str, Any], person: bool) -> str:
+    """Free text as the public may read it: numbers scrubbed, and a person's own name masked where typed in."""
+    text = scrub_text(text)
+    name = str(counterpart.get("name") or "").strip()
+    if person and len(name) >= 2:
+        text = text.replace(name, mask_name(name))
+    return text
