@@ -180,9 +180,15 @@ class Runtime:
             thread.join(timeout=15)
         if self._runner is not None:
             self._runner.close()
+            self._runner = None
         log.info("worker.stopped", service=self.spec.name)
 
     def close(self) -> None:
+        """Leave the consumer group cleanly: a member that is never closed keeps heartbeating, and the
+        group's next rebalance waits for it up to max.poll.interval (minutes) before anyone else consumes."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
         self.transport.close()
         self.engine.dispose()
 
