@@ -36,7 +36,7 @@ def given(*events: tuple[str, dict[str, Any]]) -> DisclosureRequest:
         StoredEvent(i, f"e{i}", REQUEST_ID, "DisclosureRequest", i, t, d, {}, datetime.now(UTC), "", "")
         for i, (t, d) in enumerate(events, start=1)
     ]
-    return DisclosureRequest.from_history(REQUEST_ID, history, CALENDAR)
+    return DisclosureRequest.from_history(REQUEST_ID, history, calendar=CALENDAR)
 
 
 def received(on: str) -> tuple[str, dict[str, Any]]:

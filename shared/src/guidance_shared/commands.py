@@ -1,15 +1,19 @@
 """What every command handler does the same way: hold event data to the published contract,
-check the version a client last saw."""
+check the version a client last saw, and save an aggregate with its read model."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
+from guidance_shared.aggregate import Aggregate
 from guidance_shared.errors import ConcurrencyError, GuidanceError
 from guidance_shared.events.registry import EventRegistry, InvalidEventData
+from guidance_shared.eventstore import EventStore, Metadata, StoredEvent
 from guidance_shared.web.messages import field_problems
 
 
@@ -46,3 +50,29 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     return value
+
+
+def save(
+    store: EventStore,
+    conn: Connection,
+    aggregate: Aggregate,
+    stream_id: str,
+    stream_type: str,
+    *,
+    project: Callable[[Connection, list[StoredEvent]], None],
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> list[StoredEvent]:
+    """Append the aggregate's pending events at its version and update the service's inline read model,
+    in the caller's transaction; then the aggregate counts them as committed."""
+    stored = store.append(
+        stream_id,
+        stream_type,
+        aggregate.version,
+        aggregate.pending,
+        metadata=Metadata(correlation_id=correlation_id, causation_id=causation_id),
+        conn=conn,
+    )
+    project(conn, stored)
+    aggregate.committed()
+    return stored

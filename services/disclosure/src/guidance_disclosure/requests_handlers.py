@@ -20,9 +20,10 @@ from sqlalchemy import Connection, Engine
 from guidance_disclosure.adapters import requests_read_model as read_model
 from guidance_disclosure.domain import request as r
 from guidance_disclosure.domain.request import DisclosureRequest
+from guidance_shared.commands import save
 from guidance_shared.errors import ConcurrencyError, GuidanceError, NotFound
 from guidance_shared.events.registry import EventRegistry, InvalidEventData
-from guidance_shared.eventstore import EventStore, Metadata
+from guidance_shared.eventstore import EventStore
 from guidance_shared.web.messages import field_problems
 from guidance_shared.workdays import WorkingCalendar
 
@@ -156,7 +157,7 @@ def load(
     history = requests.store.load(request_id, conn=conn)
     if not history or history[0].stream_type != STREAM:
         raise NotFound("request", "政府信息公开申请", request_id)
-    request = DisclosureRequest.from_history(request_id, history, requests.calendar)
+    request = DisclosureRequest.from_history(request_id, history, calendar=requests.calendar)
     if expected_version is not None and expected_version != request.version:
         raise ConcurrencyError(request_id, expected_version, request.version)
     return request
@@ -169,16 +170,15 @@ def _ids(request: DisclosureRequest) -> dict[str, Any]:
 def _save(
     requests: Requests, conn: Connection, request: DisclosureRequest, *, correlation_id: str | None = None
 ) -> None:
-    stored = requests.store.append(
+    save(
+        requests.store,
+        conn,
+        request,
         request.request_id,
         STREAM,
-        request.version,
-        request.pending,
-        metadata=Metadata(correlation_id=correlation_id),
-        conn=conn,
+        project=read_model.apply,
+        correlation_id=correlation_id,
     )
-    read_model.apply(conn, stored)
-    request.committed()
 
 
 def _valid(registry: EventRegistry, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:

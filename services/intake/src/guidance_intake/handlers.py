@@ -43,10 +43,10 @@ from guidance_intake.domain.guidance import (
     Guidance,
 )
 from guidance_intake.domain.identifiers import require_valid_resident_id, require_valid_uscc
-from guidance_shared.commands import check_version, jsonable, valid_event_data
+from guidance_shared.commands import check_version, jsonable, save, valid_event_data
 from guidance_shared.errors import NotFound
 from guidance_shared.events.registry import EventRegistry
-from guidance_shared.eventstore import EventStore, Metadata
+from guidance_shared.eventstore import EventStore
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -343,16 +343,16 @@ def _save(
     correlation_id: str | None,
     causation_id: str | None = None,
 ) -> None:
-    stored = intake.store.append(
+    save(
+        intake.store,
+        conn,
+        aggregate,
         stream_id,
         stream_type,
-        aggregate.version,
-        aggregate.pending,
-        metadata=Metadata(correlation_id=correlation_id, causation_id=causation_id),
-        conn=conn,
+        project=read_model.apply,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
     )
-    read_model.apply(conn, stored)
-    aggregate.committed()
 
 
 def _checked_counterpart(counterpart: Mapping[str, Any], override_reason: str | None) -> dict[str, Any]:

@@ -19,10 +19,10 @@ from sqlalchemy import Connection, Engine
 from guidance_revisit.adapters import read_model
 from guidance_revisit.domain.policy import PlannedRevisit, Policies
 from guidance_revisit.domain.revisit import CANCELLED, COMPLETED, OVERDUE, RESCHEDULED, SCHEDULED, Revisit
-from guidance_shared.commands import valid_event_data
+from guidance_shared.commands import save, valid_event_data
 from guidance_shared.errors import ConcurrencyError, NotFound
 from guidance_shared.events.registry import EventRegistry
-from guidance_shared.eventstore import EventStore, Metadata
+from guidance_shared.eventstore import EventStore
 from guidance_shared.workdays import WorkingCalendar
 
 log = structlog.get_logger(__name__)
@@ -216,16 +216,16 @@ def _save(
     correlation_id: str | None = None,
     causation_id: str | None = None,
 ) -> None:
-    stored = revisits.store.append(
+    save(
+        revisits.store,
+        conn,
+        revisit,
         revisit.revisit_id,
         "Revisit",
-        revisit.version,
-        revisit.pending,
-        metadata=Metadata(correlation_id=correlation_id, causation_id=causation_id),
-        conn=conn,
+        project=read_model.apply,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
     )
-    read_model.apply(conn, stored)
-    revisit.committed()
 
 
 def _iso(value: Any) -> str:

@@ -22,9 +22,8 @@ from guidance_revisit.domain import reminders
 from guidance_revisit.domain.reminder_plan import ACCEPTED, ADJUSTED, DISMISSED, PLANNED, ReminderPlan
 from guidance_revisit.handlers import Revisits
 from guidance_revisit.projection import GuidanceHistoryProjection
-from guidance_shared.commands import valid_event_data
+from guidance_shared.commands import save, valid_event_data
 from guidance_shared.errors import ConcurrencyError, NotFound
-from guidance_shared.eventstore import Metadata
 
 log = structlog.get_logger(__name__)
 PLAN_IDS = uuid.UUID("0f3c6a1e-5d2b-4f7a-8c9e-2b1d4e6f8a03")  # namespace: plan id from department, category, period
@@ -167,20 +166,13 @@ def load(
     return plan
 
 
-def _save(
-    revisits: Revisits,
-    conn: Connection,
-    plan: ReminderPlan,
-    *,
-    correlation_id: str | None = None,
-) -> None:
-    stored = revisits.store.append(
+def _save(revisits: Revisits, conn: Connection, plan: ReminderPlan, *, correlation_id: str | None = None) -> None:
+    save(
+        revisits.store,
+        conn,
+        plan,
         plan.plan_id,
         "ReminderPlan",
-        plan.version,
-        plan.pending,
-        metadata=Metadata(correlation_id=correlation_id),
-        conn=conn,
+        project=reminder_plans.apply,
+        correlation_id=correlation_id,
     )
-    reminder_plans.apply(conn, stored)
-    plan.committed()

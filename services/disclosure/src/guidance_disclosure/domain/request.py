@@ -10,14 +10,13 @@ real holiday calendar, so the due date never drifts from the rules that make it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from guidance_shared.aggregate import Aggregate
 from guidance_shared.errors import FieldProblem, GuidanceError
 from guidance_shared.events.disclosure import MAX_EXTENSION_WORKING_DAYS, SUPPLEMENT_NOTICE_WORKING_DAYS
-from guidance_shared.eventstore import NewEvent, StoredEvent
 from guidance_shared.workdays import WorkingCalendar
 
 RECEIVED = "guidance.DisclosureRequestReceived.v1"
@@ -55,10 +54,9 @@ def refused(request_id: str, field_name: str, en: str, zh: str) -> GuidanceError
 
 
 @dataclass
-class DisclosureRequest:
+class DisclosureRequest(Aggregate):
     request_id: str
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
-    version: int = 0
     status: str = "new"
     department_id: str = ""
     received_on: date | None = None
@@ -69,17 +67,6 @@ class DisclosureRequest:
     consultation_started_on: date | None = None
     overdue_flagged: bool = False
     answer: dict[str, Any] = field(default_factory=dict)
-    pending: list[NewEvent] = field(default_factory=list)
-
-    @classmethod
-    def from_history(
-        cls, request_id: str, history: Iterable[StoredEvent], calendar: WorkingCalendar | None = None
-    ) -> DisclosureRequest:
-        request = cls(request_id, calendar or WorkingCalendar())
-        for event in history:
-            request._apply(event.type, event.data)
-            request.version = event.version
-        return request
 
     # -- deadlines ---------------------------------------------------------------------------------
     def answer_due_on(
@@ -187,13 +174,6 @@ class DisclosureRequest:
         return True
 
     # -- events ------------------------------------------------------------------------------------
-    def record(self, event_type: str, data: dict[str, Any]) -> None:
-        self.pending.append(NewEvent(event_type, data))
-        self._apply(event_type, data)
-
-    def committed(self) -> None:
-        self.version += len(self.pending)
-        self.pending.clear()
 
     def _require(self, status: str) -> None:
         if self.status != status:

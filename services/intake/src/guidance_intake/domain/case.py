@@ -8,12 +8,12 @@ with a linked education guidance act (第三十三条); a declined guidance neve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from guidance_intake.domain.errors import rule_broken, wrong_state
-from guidance_shared.eventstore import NewEvent, StoredEvent
+from guidance_shared.aggregate import Aggregate
 
 CASE_OPENED = "guidance.CaseOpened.v1"
 CASE_LEGAL_REVIEWED = "guidance.CaseLegalReviewed.v1"
@@ -49,24 +49,14 @@ class ExemptionVerdict:
 
 
 @dataclass
-class Case:
+class Case(Aggregate):
     case_id: str
-    version: int = 0
     status: str = "new"  # new → open → decided → (decision_revoked → decided) → closed
     details: dict[str, Any] = field(default_factory=dict)
     legal_review: dict[str, Any] = field(default_factory=dict)
     decision: dict[str, Any] = field(default_factory=dict)
     revocations: list[dict[str, Any]] = field(default_factory=list)
     closing: dict[str, Any] = field(default_factory=dict)
-    pending: list[NewEvent] = field(default_factory=list)
-
-    @classmethod
-    def from_history(cls, case_id: str, history: Iterable[StoredEvent]) -> Case:
-        case = cls(case_id)
-        for event in history:
-            case._apply(event.type, event.data)
-            case.version = event.version
-        return case
 
     @property
     def major(self) -> bool:
@@ -82,7 +72,7 @@ class Case:
             raise wrong_state(
                 "case-already-open", f"Case {self.case_id} is already open.", f"案件 {self.case_id} 已经立案。"
             )
-        self._record(CASE_OPENED, details)
+        self.record(CASE_OPENED, details)
 
     def record_legal_review(self, data: dict[str, Any]) -> None:
         if self.status not in ("open", "decision_revoked"):
@@ -91,7 +81,7 @@ class Case:
                 f"Case {self.case_id} is {self.status}; review comes before a decision.",
                 f"案件 {self.case_id} 当前状态为 {self.status}；法制审核应在决定之前。",
             )
-        self._record(CASE_LEGAL_REVIEWED, data)
+        self.record(CASE_LEGAL_REVIEWED, data)
 
     def decide(
         self, decision: dict[str, Any], *, cited: Mapping[str, CitedGuidance], exemption: ExemptionVerdict | None
@@ -106,7 +96,7 @@ class Case:
         self._check_legal_review()
         self._check_cited_guidance(decision, cited)
         self._check_exemption(decision, cited, exemption)
-        self._record(CASE_DECIDED, decision)
+        self.record(CASE_DECIDED, decision)
 
     def revoke_decision(self, data: dict[str, Any]) -> None:
         if self.status != "decided":
@@ -115,7 +105,7 @@ class Case:
                 f"Case {self.case_id} has no standing decision.",
                 f"案件 {self.case_id} 没有可撤销的决定。",
             )
-        self._record(CASE_DECISION_REVOKED, data)
+        self.record(CASE_DECISION_REVOKED, data)
 
     def close(self, data: dict[str, Any]) -> None:
         if self.status not in ("decided", "decision_revoked", "open"):
@@ -131,7 +121,7 @@ class Case:
                 "A case without a decision can only be closed as terminated or transferred.",
                 "未作出决定的案件只能以终结或移送方式结案。",
             )
-        self._record(CASE_CLOSED, data)
+        self.record(CASE_CLOSED, data)
 
     # -- rules ---------------------------------------------------------------------
     def _check_legal_review(self) -> None:
@@ -194,9 +184,6 @@ class Case:
                 )
 
     # -- events ------------------------------------------------------------------------
-    def _record(self, event_type: str, data: dict[str, Any]) -> None:
-        self.pending.append(NewEvent(event_type, data))
-        self._apply(event_type, data)
 
     def _apply(self, event_type: str, data: dict[str, Any]) -> None:
         if event_type == CASE_OPENED:
@@ -211,7 +198,3 @@ class Case:
             self.legal_review = {}  # a new decision needs a new review
         elif event_type == CASE_CLOSED:
             self.status, self.closing = "closed", dict(data)
-
-    def committed(self) -> None:
-        self.version += len(self.pending)
-        self.pending.clear()

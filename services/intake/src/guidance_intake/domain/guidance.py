@@ -7,12 +7,11 @@ withdrawn act keeps its document number: numbers are never reused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from guidance_intake.domain.errors import rule_broken, wrong_state
-from guidance_shared.eventstore import NewEvent, StoredEvent
+from guidance_shared.aggregate import Aggregate
 from guidance_shared.vocabulary import CORRECTION_CONTENT_TYPES
 
 GUIDANCE_ISSUED = "guidance.GuidanceIssued.v1"
@@ -25,23 +24,13 @@ OPEN_STATES = ("issued", "responded", "correction_verified")
 
 
 @dataclass
-class Guidance:
+class Guidance(Aggregate):
     guidance_id: str
-    version: int = 0
     status: str = "new"
     details: dict[str, Any] = field(default_factory=dict)
     response: dict[str, Any] = field(default_factory=dict)
     corrections: list[dict[str, Any]] = field(default_factory=list)
     ended: dict[str, Any] = field(default_factory=dict)
-    pending: list[NewEvent] = field(default_factory=list)
-
-    @classmethod
-    def from_history(cls, guidance_id: str, history: Iterable[StoredEvent]) -> Guidance:
-        guidance = cls(guidance_id)
-        for event in history:
-            guidance._apply(event.type, event.data)
-            guidance.version = event.version
-        return guidance
 
     # -- facts other aggregates ask about ----------------------------------------
     @property
@@ -80,7 +69,7 @@ class Guidance:
                 "The counterpart asked for written guidance; form must be written.",
                 "相对人要求书面指导的，应当以书面形式作出。",
             )
-        self._record(GUIDANCE_ISSUED, details)
+        self.record(GUIDANCE_ISSUED, details)
 
     def respond(self, response: dict[str, Any]) -> None:
         """Record the counterpart's answer (自愿原则): accepted, declined or no response, once."""
@@ -90,7 +79,7 @@ class Guidance:
                 f"Guidance {self.guidance_id} is {self.status}; a response is recorded once, after issue.",
                 f"行政指导 {self.guidance_id} 当前状态为 {self.status}；回应只能在作出后记录一次。",
             )
-        self._record(GUIDANCE_RESPONDED, response)
+        self.record(GUIDANCE_RESPONDED, response)
 
     def verify_correction(self, verification: dict[str, Any]) -> None:
         """Record whether the counterpart corrected; only for warnings and correction orders, until corrected."""
@@ -107,7 +96,7 @@ class Guidance:
                 f"Guidance {self.guidance_id} is {self.status}; its correction can no longer be verified.",
                 f"行政指导 {self.guidance_id} 当前状态为 {self.status}，不能再核查改正情况。",
             )
-        self._record(CORRECTION_VERIFIED, verification)
+        self.record(CORRECTION_VERIFIED, verification)
 
     def suspend(self, data: dict[str, Any]) -> None:
         if self.status not in OPEN_STATES:
@@ -116,7 +105,7 @@ class Guidance:
                 f"Guidance {self.guidance_id} is {self.status}.",
                 f"行政指导 {self.guidance_id} 当前状态为 {self.status}，不能中止。",
             )
-        self._record(GUIDANCE_SUSPENDED, data)
+        self.record(GUIDANCE_SUSPENDED, data)
 
     def withdraw(self, data: dict[str, Any]) -> None:
         if self.status in ("new", "withdrawn"):
@@ -125,12 +114,9 @@ class Guidance:
                 f"Guidance {self.guidance_id} is {self.status}.",
                 f"行政指导 {self.guidance_id} 当前状态为 {self.status}，不能撤回。",
             )
-        self._record(GUIDANCE_WITHDRAWN, data)
+        self.record(GUIDANCE_WITHDRAWN, data)
 
     # -- events ------------------------------------------------------------------------
-    def _record(self, event_type: str, data: dict[str, Any]) -> None:
-        self.pending.append(NewEvent(event_type, data))
-        self._apply(event_type, data)
 
     def _apply(self, event_type: str, data: dict[str, Any]) -> None:
         if event_type == GUIDANCE_ISSUED:
@@ -145,8 +131,3 @@ class Guidance:
             self.status, self.ended = "suspended", dict(data)
         elif event_type == GUIDANCE_WITHDRAWN:
             self.status, self.ended = "withdrawn", dict(data)
-
-    def committed(self) -> None:
-        """The pending events are stored: advance the version past them."""
-        self.version += len(self.pending)
-        self.pending.clear()

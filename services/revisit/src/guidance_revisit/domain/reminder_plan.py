@@ -9,13 +9,12 @@ since its id is derived from department, category and period, detection never pl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from guidance_shared.aggregate import Aggregate
 from guidance_shared.errors import FieldProblem, GuidanceError
-from guidance_shared.eventstore import NewEvent, StoredEvent
 
 PLANNED = "guidance.ReminderPlanned.v1"
 ACCEPTED = "guidance.ReminderPlanAccepted.v1"
@@ -42,9 +41,8 @@ def _not_allowed(plan_id: str, status: str) -> GuidanceError:
 
 
 @dataclass
-class ReminderPlan:
+class ReminderPlan(Aggregate):
     plan_id: str
-    version: int = 0
     status: str = "new"
     details: dict[str, Any] = field(default_factory=dict)
     period_from: date | None = None
@@ -52,15 +50,6 @@ class ReminderPlan:
     notify_on: date | None = None
     adjusted: bool = False
     decision: dict[str, Any] = field(default_factory=dict)
-    pending: list[NewEvent] = field(default_factory=list)
-
-    @classmethod
-    def from_history(cls, plan_id: str, history: Iterable[StoredEvent]) -> ReminderPlan:
-        plan = cls(plan_id)
-        for event in history:
-            plan._apply(event.type, event.data)
-            plan.version = event.version
-        return plan
 
     @property
     def department_id(self) -> str:
@@ -73,13 +62,13 @@ class ReminderPlan:
     def plan(self, data: dict[str, Any]) -> None:
         if self.status != "new":
             raise _not_allowed(self.plan_id, self.status)
-        self._record(PLANNED, data)
+        self.record(PLANNED, data)
 
     def accept(self, data: dict[str, Any]) -> None:
         """Only a plan still awaiting a decision is accepted; accepting twice is a conflict, not a no-op."""
         if self.status != "planned":
             raise _not_allowed(self.plan_id, self.status)
-        self._record(ACCEPTED, data)
+        self.record(ACCEPTED, data)
 
     def adjust(self, data: dict[str, Any]) -> None:
         if self.status not in DECIDABLE:
@@ -105,16 +94,12 @@ class ReminderPlan:
                     )
                 ],
             )
-        self._record(ADJUSTED, data)
+        self.record(ADJUSTED, data)
 
     def dismiss(self, data: dict[str, Any]) -> None:
         if self.status not in DECIDABLE:
             raise _not_allowed(self.plan_id, self.status)
-        self._record(DISMISSED, data)
-
-    def _record(self, event_type: str, data: dict[str, Any]) -> None:
-        self.pending.append(NewEvent(event_type, data))
-        self._apply(event_type, data)
+        self.record(DISMISSED, data)
 
     def _apply(self, event_type: str, data: dict[str, Any]) -> None:
         if event_type == PLANNED:
@@ -132,10 +117,6 @@ class ReminderPlan:
         period = data["peak_period"]
         self.period_from, self.period_to = _date(period["from"]), _date(period["to"])
         self.notify_on = _date(data["notify_on"])
-
-    def committed(self) -> None:
-        self.version += len(self.pending)
-        self.pending.clear()
 
 
 def _date(value: Any) -> date:

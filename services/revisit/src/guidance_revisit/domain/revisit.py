@@ -7,13 +7,12 @@ check makes two workers racing to flag it agree on one event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from guidance_shared.aggregate import Aggregate
 from guidance_shared.errors import FieldProblem, GuidanceError
-from guidance_shared.eventstore import NewEvent, StoredEvent
 
 SCHEDULED = "guidance.RevisitScheduled.v1"
 COMPLETED = "guidance.RevisitCompleted.v1"
@@ -39,23 +38,13 @@ def _not_open(revisit_id: str, status: str) -> GuidanceError:
 
 
 @dataclass
-class Revisit:
+class Revisit(Aggregate):
     revisit_id: str
-    version: int = 0
     status: str = "new"
     details: dict[str, Any] = field(default_factory=dict)
     due_on: date | None = None
     overdue_flagged: bool = False
     outcome: dict[str, Any] = field(default_factory=dict)
-    pending: list[NewEvent] = field(default_factory=list)
-
-    @classmethod
-    def from_history(cls, revisit_id: str, history: Iterable[StoredEvent]) -> Revisit:
-        revisit = cls(revisit_id)
-        for event in history:
-            revisit._apply(event.type, event.data)
-            revisit.version = event.version
-        return revisit
 
     @property
     def department_id(self) -> str:
@@ -64,22 +53,22 @@ class Revisit:
     def schedule(self, data: dict[str, Any]) -> None:
         if self.status != "new":
             raise _not_open(self.revisit_id, self.status)
-        self._record(SCHEDULED, data)
+        self.record(SCHEDULED, data)
 
     def complete(self, data: dict[str, Any]) -> None:
         if self.status not in OPEN:
             raise _not_open(self.revisit_id, self.status)
-        self._record(COMPLETED, data)
+        self.record(COMPLETED, data)
 
     def reschedule(self, data: dict[str, Any]) -> None:
         if self.status not in OPEN:
             raise _not_open(self.revisit_id, self.status)
-        self._record(RESCHEDULED, data)
+        self.record(RESCHEDULED, data)
 
     def cancel(self, data: dict[str, Any]) -> None:
         if self.status not in OPEN:
             raise _not_open(self.revisit_id, self.status)
-        self._record(CANCELLED, data)
+        self.record(CANCELLED, data)
 
     def is_overdue(self, today: date) -> bool:
         return (
@@ -90,12 +79,8 @@ class Revisit:
         """Flag the revisit once when its due date has passed undone; False when there is nothing to flag."""
         if not self.is_overdue(today):
             return False
-        self._record(OVERDUE, data)
+        self.record(OVERDUE, data)
         return True
-
-    def _record(self, event_type: str, data: dict[str, Any]) -> None:
-        self.pending.append(NewEvent(event_type, data))
-        self._apply(event_type, data)
 
     def _apply(self, event_type: str, data: dict[str, Any]) -> None:
         if event_type == SCHEDULED:
@@ -109,10 +94,6 @@ class Revisit:
             self.status, self.outcome = "completed", dict(data)
         elif event_type == CANCELLED:
             self.status, self.outcome = "cancelled", dict(data)
-
-    def committed(self) -> None:
-        self.version += len(self.pending)
-        self.pending.clear()
 
 
 def _date(value: Any) -> date:
