@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from guidance_shared.settings import Settings
-from guidance_shared.topics import EVENT_TOPICS
+from guidance_shared.topics import project_topics
 from guidance_shared.transport.base import Transport
-
-SERVICE_GROUPS = ("intake", "revisit", "disclosure", "assessment")
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -23,10 +21,7 @@ def make_transport(settings: Settings) -> Transport:
     return EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)
 
 
-def all_topics() -> list[str]:
-    """The four event topics and each service group's dead-letter topic (logical names)."""
-    return [*EVENT_TOPICS, *(f"{group}.dlq" for group in SERVICE_GROUPS)]
-
-
 def provision(transport: Transport, settings: Settings) -> None:
-    transport.create_topics(all_topics(), settings.topic_partitions)
+    """The four event topics and every service group's dead-letter topic (logical names; the
+    transport adds the prefix)."""
+    transport.create_topics(project_topics(), settings.topic_partitions)

@@ -10,15 +10,15 @@ auto-commits; it resumes where the caller's projection database says.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTP
-from kafka.admin import NewTopic
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from guidance_shared.transport.base import (
@@ -49,6 +49,8 @@ class KafkaTransport(Transport):
         self.prefix = prefix
         self.replication_factor = replication_factor
         self.client_options = dict(client_options or {})
+        self._offsets_client: KafkaConsumer | None = None
+        self._offsets_lock = threading.Lock()
 
     def physical(self, topic: str) -> str:
         return f"{self.prefix}.{topic}" if self.prefix else topic
@@ -63,34 +65,40 @@ class KafkaTransport(Transport):
         return KafkaRecordConsumer(self, group, client_id=client_id)
 
     def create_topics(self, topics: Sequence[str], partitions: int) -> None:
+        """Through the provisioning module, so topics get the same retention and leader wait either way."""
+        from guidance_shared.topics import EVENT_LOG_CONFIGS
+        from guidance_shared.topics import create_topics as provision
+
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, **self.client_options)
         try:
-            existing = set(admin.list_topics())
-            new = [
-                NewTopic(
-                    self.physical(t),
-                    partitions,
-                    self.replication_factor,
-                    topic_configs={"retention.ms": "-1", "cleanup.policy": "delete"},
-                )
-                for t in topics
-                if self.physical(t) not in existing
-            ]
-            if new:
-                with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently: fine
-                    admin.create_topics(new)
+            provision(admin, [self.physical(t) for t in topics], partitions, self.replication_factor, EVENT_LOG_CONFIGS)
         finally:
             admin.close()
 
     def end_offsets(self, topic: str) -> dict[int, int]:
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap_servers, **self.client_options)
-        try:
-            name = self.physical(topic)
-            parts = consumer.partitions_for_topic(name) or set()
-            ends = consumer.end_offsets([KafkaTP(name, p) for p in parts])
-            return {tp.partition: offset for tp, offset in ends.items()}
-        finally:
-            consumer.close()
+        """One metadata client for the transport's life: /metrics and /readyz ask on every scrape."""
+        name = self.physical(topic)
+        with self._offsets_lock:
+            if self._offsets_client is None:
+                self._offsets_client = KafkaConsumer(bootstrap_servers=self.bootstrap_servers, **self.client_options)
+            client = self._offsets_client
+            try:
+                parts = client.partitions_for_topic(name) or set()
+                ends = client.end_offsets([KafkaTP(name, p) for p in parts])
+            except KafkaError as exc:
+                self._close_offsets_client()
+                raise TransportError(f"cannot read end offsets of {name}: {exc}") from exc
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    def _close_offsets_client(self) -> None:
+        if self._offsets_client is not None:
+            with contextlib.suppress(Exception):  # a broken client must not mask the original error
+                self._offsets_client.close()
+            self._offsets_client = None
+
+    def close(self) -> None:
+        with self._offsets_lock:
+            self._close_offsets_client()
 
 
 class KafkaRecordProducer(Producer):
