@@ -19,14 +19,13 @@ from guidance_disclosure import requests_handlers as handlers
 from guidance_disclosure.adapters.requests_read_model import disclosure_requests
 from guidance_disclosure.domain.request import DisclosureRequest
 from guidance_disclosure.service import requests_of
-from guidance_shared.auth import ADMIN, AUDITOR, OFFICER, REVIEWER, SUPERVISOR, ensure_department, requires
+from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, requires
 from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.events.common import Counterpart, LegalBasis, Officer
 from guidance_shared.events.disclosure import MAX_EXTENSION_WORKING_DAYS
 from guidance_shared.vocabulary import EXEMPTIONS, REQUEST_ANSWERS, REQUEST_CHANNELS
 from guidance_shared.web import current_request_id, current_tx, idempotent
 
-READERS = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
 STATUSES = ("open", "awaiting_supplement", "in_consultation", "answered", "overdue", "pending")
 
 blp = Blueprint(

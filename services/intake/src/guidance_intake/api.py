@@ -35,8 +35,8 @@ from guidance_intake.schemas import (
 from guidance_intake.service import intake_of
 from guidance_shared.auth import (
     ADMIN,
-    AUDITOR,
     OFFICER,
+    READERS,
     REVIEWER,
     SUPERVISOR,
     current_principal,
@@ -45,8 +45,6 @@ from guidance_shared.auth import (
 )
 from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
-
-READERS = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
 
 guidance_blp = Blueprint("guidance", __name__, url_prefix="/v1/guidance", description="行政指导 guidance acts")
 cases_blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="行政执法案件 enforcement cases")

@@ -25,7 +25,7 @@ from guidance_shared.auth import (
     ADMIN,
     AUDITOR,
     OFFICER,
-    REVIEWER,
+    READERS,
     SUPERVISOR,
     current_principal,
     ensure_department,
@@ -35,7 +35,6 @@ from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.web import current_request_id, current_tx, idempotent
 from guidance_shared.web.app import DEFAULT_MAX_CONTENT_LENGTH
 
-READERS = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
 LEDGER_READERS = (OFFICER, SUPERVISOR, AUDITOR, ADMIN)
 HTML_TYPE = "text/html"
 # A printed document carries a counterpart's particulars: never cached, and nothing may run in it.

@@ -20,10 +20,10 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from guidance_revisit import reminders_handlers
 from guidance_revisit.adapters import reminder_plans
-from guidance_revisit.api_revisits import CHINA, READERS
+from guidance_revisit.api_revisits import CHINA
 from guidance_revisit.handlers import Revisits
 from guidance_revisit.service import revisits_of
-from guidance_shared.auth import ADMIN, SUPERVISOR, current_principal, ensure_department, requires
+from guidance_shared.auth import ADMIN, READERS, SUPERVISOR, current_principal, ensure_department, requires
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Officer, PeakPeriod
 from guidance_shared.web import current_request_id, current_tx, idempotent, if_match

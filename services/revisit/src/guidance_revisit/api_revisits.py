@@ -26,9 +26,8 @@ from guidance_revisit.domain.revisit import Revisit
 from guidance_revisit.service import revisits_of
 from guidance_shared.auth import (
     ADMIN,
-    AUDITOR,
     OFFICER,
-    REVIEWER,
+    READERS,
     SUPERVISOR,
     current_principal,
     ensure_department,
@@ -39,7 +38,6 @@ from guidance_shared.events.common import Findings, Officer
 from guidance_shared.vocabulary import REVISIT_METHODS
 from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
 
-READERS = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
 CHINA = ZoneInfo("Asia/Shanghai")
 STATUSES = ("due", "overdue", "completed", "cancelled", "open")
 

@@ -14,6 +14,7 @@ SUPERVISOR = "supervisor"  # 监督人员
 AUDITOR = "auditor"  # 审计人员
 ADMIN = "admin"  # 系统管理员
 ROLES = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
+READERS = ROLES  # every role may read its own departments' records
 ROLE_NAMES_ZH = {
     OFFICER: "经办人员",
     REVIEWER: "审核人员",
