@@ -60,6 +60,7 @@ CATALOGUE = {
     ],
     "disclosure.events": [
         "ItemDisclosed",
+        "DisclosureReviewRequested",
         "DisclosureWithheld",
         "DisclosureWithdrawn",
         "DisclosureOverdue",

@@ -30,7 +30,7 @@ from guidance_intake.domain.case import (
     CitedGuidance,
     ExemptionVerdict,
 )
-from guidance_intake.domain.departments import CASE_DECISION, CASE_FILING, DepartmentRegistry
+from guidance_intake.domain.departments import CASE_DECISION, CASE_FILING, Department, DepartmentRegistry
 from guidance_intake.domain.errors import rule_broken
 from guidance_intake.domain.exemptions import CaseFacts, ExemptionList, assess, count_prior_violations
 from guidance_intake.domain.exemptions import correction_deadline as entry_deadline
@@ -62,6 +62,11 @@ class Intake:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
+def _department_fields(department: Department) -> dict[str, Any]:
+    """The department's name and credit code as of the act: what publications and 双公示 show."""
+    return {"department_name": department.name, "department_uscc": department.uscc}
+
+
 # -- guidance acts ----------------------------------------------------------------------
 def issue_guidance(
     intake: Intake, conn: Connection, command: dict[str, Any], *, correlation_id: str | None = None
@@ -75,6 +80,7 @@ def issue_guidance(
     details = {
         **command,
         "guidance_id": guidance_id,
+        **_department_fields(department),
         "counterpart": counterpart,
         "issued_at": issued_at.isoformat(),
         "doc_no": issue_doc_no(conn, department, command["content_type"], issued_at.astimezone(CHINA).year),
@@ -178,6 +184,7 @@ def open_case(intake: Intake, conn: Connection, command: dict[str, Any], *, corr
     details = {
         **command,
         "case_id": case_id,
+        **_department_fields(department),
         "counterpart": _checked_counterpart(command["counterpart"], command.get("identifier_override_reason")),
         "opened_at": opened_at.isoformat(),
         "case_no": command.get("case_no")

@@ -223,7 +223,7 @@ def moment(description: str = "", **kwargs: Any) -> fields.AwareDateTime:
 
 # --- nested parts -----------------------------------------------------------
 
-_USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 _RESIDENT_ID_PATTERN = r"^[0-9]{17}[0-9X]$"
 
 
@@ -239,7 +239,7 @@ class Counterpart(Payload):
     uscc = fields.String(
         allow_none=True,
         load_default=None,
-        validate=validate.Regexp(_USCC_PATTERN, error="Not a 统一社会信用代码 (18 characters, GB 32100-2015)."),
+        validate=validate.Regexp(USCC_PATTERN, error="Not a 统一社会信用代码 (18 characters, GB 32100-2015)."),
         metadata={"description": "统一社会信用代码 (GB 32100-2015)"},
     )
     id_type = code(v.ID_TYPES, "身份证件类型", allow_none=True, load_default=None)

@@ -30,6 +30,14 @@ TOPIC = "disclosure.events"
 MAX_EXTENSION_WORKING_DAYS = 20
 
 
+class ReviewFlag(Payload):
+    """One reason a rule gives for a human look before publication, with the exemption it may point to."""
+
+    rule = text(64, "规则编码", required=True)
+    label = text(200, "规则说明", required=True)
+    exemption = code(v.EXEMPTIONS, "可能适用的不予公开理由", allow_none=True, load_default=None)
+
+
 def _department() -> fields.UUID:
     return fields.UUID(required=True, metadata={"description": "公开义务机关编号"})
 
@@ -61,6 +69,28 @@ class ItemDisclosed(Payload):
             data, "display_until", "disclosed_at", "Must not end before it was disclosed. 公示期限有误。"
         ):
             raise ValidationError(errors)
+
+
+class DisclosureReviewRequested(Payload):
+    """A rule flagged an item as possibly sensitive: it waits for a reviewer, who publishes or withholds it.
+
+    The publication deadline keeps running while it waits; ``DisclosureOverdue`` follows if it passes.
+    """
+
+    item_id = fields.UUID(required=True)
+    department_id = _department()
+    source_event_id = _source_event()
+    subject_id = fields.UUID(required=True, metadata={"description": "待审核的行政指导、案件或回访编号"})
+    kind = code(v.DISCLOSURE_KINDS, "公开事项类别", required=True)
+    title = text(300, "公开标题（已脱敏）", required=True)
+    deadline = fields.Date(required=True, metadata={"description": "法定公开期限"})
+    flags = fields.List(
+        fields.Nested(ReviewFlag),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "触发审核的规则"},
+    )
+    requested_at = moment("提交审核时间", required=True)
 
 
 class DisclosureWithheld(Payload):
@@ -237,6 +267,7 @@ def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> Ev
 
 EVENT_TYPES: tuple[EventType, ...] = (
     _event("ItemDisclosed", "Disclosure", ItemDisclosed, "item_id"),
+    _event("DisclosureReviewRequested", "Disclosure", DisclosureReviewRequested, "item_id"),
     _event("DisclosureWithheld", "Disclosure", DisclosureWithheld, "item_id"),
     _event("DisclosureWithdrawn", "Disclosure", DisclosureWithdrawn, "item_id"),
     _event("DisclosureOverdue", "Disclosure", DisclosureOverdue, "item_id"),

@@ -12,6 +12,8 @@ import copy
 from typing import Any
 
 DEPARTMENT_ID = "3898b87c-d9e4-5a37-8351-e465fdfcaae6"  # 某县市场监督管理局
+DEPARTMENT_NAME = "某县市场监督管理局"
+DEPARTMENT_USCC = "11410000MB1234567P"
 GUIDANCE_ID = "2bad7f62-ed9e-5421-900c-cf14d50d9fa9"
 CASE_ID = "64689d52-2a4d-5c09-8718-81246f1bf58e"
 REVISIT_ID = "225ccf3d-30d4-56bd-93cf-198a8c30c90d"
@@ -66,6 +68,8 @@ _intake: dict[str, dict[str, Any]] = {
         "guidance_id": GUIDANCE_ID,
         "doc_no": "某市监指〔2025〕第001号",
         "department_id": DEPARTMENT_ID,
+        "department_name": DEPARTMENT_NAME,
+        "department_uscc": DEPARTMENT_USCC,
         "officers": [OFFICER_WANG, OFFICER_LIU],
         "counterpart": ENTERPRISE,
         "content_type": "minor_issue_warning",
@@ -130,6 +134,8 @@ _intake: dict[str, dict[str, Any]] = {
         "case_id": CASE_ID,
         "case_no": "某市监立〔2025〕12号",
         "department_id": DEPARTMENT_ID,
+        "department_name": DEPARTMENT_NAME,
+        "department_uscc": DEPARTMENT_USCC,
         "counterpart": INDIVIDUAL_BUSINESS,
         "domain": "penalty",
         "procedure": "ordinary",
@@ -307,6 +313,19 @@ _disclosure: dict[str, dict[str, Any]] = {
             {"field": "counterpart.legal_representative", "method": "masked", "exemption": "personal_privacy"},
         ],
         "display_until": "2026-03-25",
+    },
+    "guidance.DisclosureReviewRequested.v1": {
+        "item_id": ITEM_ID,
+        "department_id": DEPARTMENT_ID,
+        "source_event_id": DECIDED_EVENT_ID,
+        "subject_id": GUIDANCE_ID,
+        "kind": "guidance",
+        "title": "服务发展建议 某市监建议〔2025〕第003号：食品生产工艺改进建议",
+        "deadline": "2025-04-02",
+        "flags": [
+            {"rule": "trade_secret_terms", "label": "涉及配方、工艺等可能的商业秘密", "exemption": "trade_secret"}
+        ],
+        "requested_at": "2025-03-05T10:31:00+08:00",
     },
     "guidance.DisclosureWithheld.v1": {
         "item_id": ITEM_ID,

@@ -8,6 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from guidance_shared import vocabulary as v
 from guidance_shared.events.common import (
+    USCC_PATTERN,
     Circumstances,
     CoerciveMeasure,
     Counterpart,
@@ -40,12 +41,27 @@ def _department() -> fields.UUID:
     return fields.UUID(required=True, metadata={"description": "实施机关编号"})
 
 
+def _department_name() -> fields.String:
+    return optional_text(200, "实施机关名称（作出时的全称，公开和双公示使用）")
+
+
+def _department_uscc() -> fields.String:
+    return fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Regexp(USCC_PATTERN, error="Not a 统一社会信用代码 (18 characters, GB 32100-2015)."),
+        metadata={"description": "实施机关统一社会信用代码（双公示 CF_CFJGDM）"},
+    )
+
+
 class GuidanceIssued(Payload):
     """A guidance act was issued: the record every later fact about it refers to."""
 
     guidance_id = fields.UUID(required=True)
     doc_no = text(64, "文书统一编号（文号），如某市监指〔2025〕第001号", required=True)
     department_id = _department()
+    department_name = _department_name()
+    department_uscc = _department_uscc()
     officers = fields.List(fields.Nested(Officer), required=True, validate=validate.Length(min=1))
     counterpart = fields.Nested(Counterpart, required=True)
     content_type = code(v.CONTENT_TYPES, "指导内容", required=True)
@@ -180,6 +196,8 @@ class CaseOpened(Payload):
     case_id = fields.UUID(required=True)
     case_no = text(64, "案件编号", required=True)
     department_id = _department()
+    department_name = _department_name()
+    department_uscc = _department_uscc()
     counterpart = fields.Nested(Counterpart, required=True)
     domain = code(v.DOMAINS, "执法领域", required=True)
     procedure = code(v.PROCEDURES, "程序", required=True)

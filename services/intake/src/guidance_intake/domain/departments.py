@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from guidance_shared.errors import FieldProblem, GuidanceError
+from guidance_shared.events.common import USCC_PATTERN
 from guidance_shared.vocabulary import CONTENT_TYPES, DOMAINS, label_zh
 
 CASE_DECISION = "case_decision"  # 行政处罚决定书, numbered like a guidance document
@@ -58,6 +59,7 @@ _ENTRY_KEYS = frozenset(
         "doc_kind_abbr",
         "competent_domains",
         "violation_categories",
+        "uscc",
     }
 )
 
@@ -80,6 +82,8 @@ class Department:
     doc_pattern: str = DEFAULT_DOC_PATTERN
     # Empty: the department is not restricted to listed violation categories.
     violation_categories: frozenset[str] = frozenset()
+    # The agency's own 统一社会信用代码: events carry it so disclosure can fill 双公示's CF_CFJGDM.
+    uscc: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "department_id", _canonical_uuid(self.department_id))
@@ -259,6 +263,7 @@ def _department_from(defaults: Mapping[str, Any], raw: Any) -> Department:
         competent_domains=frozenset(_string_list(entry["competent_domains"], "competent_domains")),
         doc_kind_abbr={**DEFAULT_DOC_KIND_ABBR, **{str(k): str(v) for k, v in kind_abbr.items()}},
         doc_pattern=str(entry.get("doc_pattern") or DEFAULT_DOC_PATTERN),
+        uscc=str(entry["uscc"]) if entry.get("uscc") else None,
         violation_categories=frozenset(_string_list(entry.get("violation_categories") or [], "violation_categories")),
     )
 
@@ -268,6 +273,8 @@ def _department_problems(department: Department) -> list[str]:
     for name in ("name", "short_name", "region_abbr", "agency_abbr"):
         if not getattr(department, name).strip():
             problems.append(f"{name} must not be blank")
+    if department.uscc is not None and not re.fullmatch(USCC_PATTERN, department.uscc):
+        problems.append(f"uscc {department.uscc!r} is not a 统一社会信用代码 (18 characters, GB 32100-2015)")
     if not department.competent_domains:
         problems.append(f"competent_domains must list at least one of {', '.join(DOMAINS)}")
     unknown = sorted(department.competent_domains - set(DOMAINS))
