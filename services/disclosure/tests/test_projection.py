@@ -65,6 +65,7 @@ def test_apply_many_and_apply_give_the_same_projection(tmp_path: Path) -> None:
     one_by_one = _table(tmp_path, "apply", events, batch=False)
     batched = _table(tmp_path, "apply_many", events, batch=True)
     assert len(one_by_one) == 6
-    statuses = sorted(row[16] for row in one_by_one)
+    status = [column.name for column in PublicGuidanceProjection().items.columns].index("status")
+    statuses = sorted(row[status] for row in one_by_one)
     assert statuses == ["issued", "issued", "issued", "issued", "issued", "suspended"]
     assert batched == one_by_one

@@ -15,7 +15,7 @@ from tests.support.events import record
 from guidance_disclosure.app import create_app
 from guidance_disclosure.public_rate_limit import TokenBucketLimiter
 from guidance_disclosure.service import SPEC
-from guidance_shared.events.examples import DEPARTMENT_ID, example
+from guidance_shared.events.examples import example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -166,7 +166,8 @@ def test_the_detail_page_shows_basis_content_methods_procedure_and_rights(disclo
         assert f">{heading}<" in html, heading
     assert "知情权、参与权、救济权" in html
     assert data["legal_basis"][0]["instrument"].replace("《", "&lt;") not in html
-    assert "警告告诫" in html and "规劝提示" in html and "书面" in html and DEPARTMENT_ID in html
+    assert "警告告诫" in html and "规劝提示" in html and "书面" in html
+    assert "某县市场监督管理局" in html and "启动方式" in html and "依职权" in html
     assert data["rights_notice"][:10] in html
     assert "<script" not in html
 

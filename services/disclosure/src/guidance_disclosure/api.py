@@ -1,8 +1,8 @@
-"""Public API of disclosure (no credentials): what a citizen may read."""
+"""Public API of disclosure (no credentials): what a citizen may read — guidance acts and case decisions."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from guidance_shared.errors import NotFound
+from guidance_shared.events.common import CHINA_TZ
 from guidance_shared.vocabulary import CONTENT_TYPES
 
 MAX_PAGE_SIZE = 100
@@ -26,10 +27,21 @@ class LegalBasisOut(Schema):
     article = fields.String()
 
 
+public_decisions = Blueprint(
+    "public_decisions",
+    __name__,
+    url_prefix="/public/v1/decisions",
+    description="公开的执法决定 published case decisions (penalty decisions within their display period)",
+)
+DECISION_KINDS = ("penalty_decision", "licensing_decision", "other_decision")
+
+
 class PublicGuidance(Schema):
     guidance_id = fields.String()
     doc_no = fields.String()
     department_id = fields.String()
+    department_name = fields.String(allow_none=True)
+    initiated = fields.String(metadata={"description": "启动方式 own_initiative|on_application"})
     content_type = fields.String()
     domain = fields.String()
     form = fields.String()
@@ -112,4 +124,98 @@ class PublicGuidanceItem(MethodView):
             item = runtime.projection.published_item(conn, str(guidance_id))
         if item is None:
             raise NotFound("published guidance act", "公开的行政指导", str(guidance_id))
+        return item
+
+
+class PublicDecision(Schema):
+    case_id = fields.String()
+    case_no = fields.String()
+    kind = fields.String(metadata={"description": "penalty_decision | licensing_decision | other_decision"})
+    decision_no = fields.String()
+    decision = fields.String()
+    department_id = fields.String()
+    department_name = fields.String(allow_none=True)
+    department_uscc = fields.String(allow_none=True)
+    domain = fields.String()
+    counterpart_kind = fields.String()
+    counterpart_name = fields.String(metadata={"description": "Natural persons' names are masked (张*)"})
+    counterpart_uscc = fields.String(allow_none=True)
+    legal_representative = fields.String(allow_none=True, metadata={"description": "masked (赵*)"})
+    violation_category = fields.String()
+    violation_description = fields.String()
+    penalty_kind = fields.String(allow_none=True)
+    amount_yuan = fields.String(allow_none=True)
+    confiscated_yuan = fields.String(allow_none=True)
+    penalty_description = fields.String(allow_none=True)
+    legal_basis = fields.List(fields.Nested(LegalBasisOut))
+    summary = fields.String(allow_none=True)
+    decided_at = fields.String()
+    disclosed_at = fields.String(allow_none=True)
+    display_until = fields.String(allow_none=True, metadata={"description": "公示截止期 (penalty decisions)"})
+
+
+class PublicDecisionQuery(Schema):
+    """The decisions list's filters, shared by the JSON API and the HTML page."""
+
+    department_id = fields.UUID(metadata={"description": "作出决定的部门"})
+    kind = fields.String(validate=validate.OneOf(DECISION_KINDS), metadata={"description": "决定类别"})
+    date_from = fields.Date(data_key="from", metadata={"description": "decided on or after (YYYY-MM-DD)"})
+    date_to = fields.Date(data_key="to", metadata={"description": "decided on or before (YYYY-MM-DD)"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+    @validates_schema
+    def _from_not_after_to(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("'from' must not be after 'to'.", field_name="from")
+
+
+class PublicDecisionPage(Schema):
+    items = fields.List(fields.Nested(PublicDecision))
+    pagination = fields.Nested(PaginationOut)
+
+
+def china_today() -> date:
+    """Display periods end on China's calendar day, whatever the server's zone."""
+    return datetime.now(CHINA_TZ).date()
+
+
+def find_decisions(args: dict[str, Any]) -> dict[str, Any]:
+    page, size = args["page"], args["size"]
+    date_from: date | None = args.get("date_from")
+    date_to: date | None = args.get("date_to")
+    runtime = current_app.extensions["guidance"]["runtime"]
+    with runtime.engine.connect() as conn:
+        items, total = runtime.projection.published_decisions(
+            conn,
+            china_today(),
+            department_id=str(args["department_id"]) if args.get("department_id") else None,
+            kind=args.get("kind"),
+            decided_from=date_from.isoformat() if date_from else None,
+            decided_before=(date_to + timedelta(days=1)).isoformat() if date_to else None,
+            offset=(page - 1) * size,
+            limit=size,
+        )
+    return {"items": items, "pagination": {"page": page, "size": size, "total": total, "pages": -(-total // size)}}
+
+
+@public_decisions.route("")
+class PublicDecisionList(MethodView):
+    @public_decisions.arguments(PublicDecisionQuery, location="query", as_kwargs=False)
+    @public_decisions.response(200, PublicDecisionPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Published decisions, newest first; penalties leave the list when their display period ends."""
+        return find_decisions(args)
+
+
+@public_decisions.route("/<uuid:case_id>")
+class PublicDecisionItem(MethodView):
+    @public_decisions.response(200, PublicDecision)
+    def get(self, case_id: Any) -> Any:
+        """One published decision, redacted; withheld, revoked and expired ones are not found."""
+        runtime = current_app.extensions["guidance"]["runtime"]
+        with runtime.engine.connect() as conn:
+            item = runtime.projection.published_decision(conn, str(case_id), china_today())
+        if item is None:
+            raise NotFound("published decision", "公开的执法决定", str(case_id))
         return item

@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
-    ColumnElement,
     Connection,
     MetaData,
     String,
@@ -28,9 +27,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
-    func,
     insert,
-    select,
     update,
 )
 
@@ -54,9 +51,11 @@ class PublicGuidanceProjection:
             Column("guidance_id", String(36), primary_key=True),
             Column("doc_no", String(64), nullable=False),
             Column("department_id", String(36), nullable=False, index=True),
+            Column("department_name", String(200), nullable=True),
             Column("content_type", String(40), nullable=False),
             Column("domain", String(20), nullable=False),
             Column("form", String(20), nullable=False),
+            Column("initiated", String(20), nullable=False),
             Column("methods", Text, nullable=False),
             Column("counterpart_kind", String(30), nullable=False),
             Column("counterpart_name", String(200), nullable=False),
@@ -124,9 +123,11 @@ class PublicGuidanceProjection:
             "guidance_id": str(data["guidance_id"]),
             "doc_no": data["doc_no"],
             "department_id": str(data["department_id"]),
+            "department_name": data.get("department_name"),
             "content_type": data["content_type"],
             "domain": data["domain"],
             "form": data["form"],
+            "initiated": data["initiated"],
             "methods": json.dumps(list(data["methods"]), ensure_ascii=False),
             "counterpart_kind": counterpart["kind"],
             "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
@@ -150,63 +151,9 @@ class PublicGuidanceProjection:
     def _on_GuidanceSuspended(self, conn: Connection, data: dict[str, Any]) -> None:
         conn.execute(self._set_status, {"gid": str(data["guidance_id"]), "new_status": "suspended"})
 
-    # -- reads ---------------------------------------------------------------
-    def public_item(self, conn: Connection, guidance_id: str) -> dict[str, Any] | None:
-        row = conn.execute(
-            select(self.items).where(self.items.c.guidance_id == guidance_id, self.items.c.withheld == "N")
-        ).first()
-        if row is None:
-            return None
-        return self._public(row._mapping)
-
-    def published_item(self, conn: Connection, guidance_id: str) -> dict[str, Any] | None:
-        """One act as the public surface shows it: not withheld and not withdrawn (see ``PUBLISHED_STATUSES``)."""
-        row = conn.execute(
-            select(self.items).where(self.items.c.guidance_id == guidance_id, *self._published())
-        ).first()
-        return None if row is None else self._public(row._mapping)
-
-    def published_page(
-        self,
-        conn: Connection,
-        *,
-        department_id: str | None = None,
-        content_type: str | None = None,
-        issued_from: str | None = None,
-        issued_before: str | None = None,
-        offset: int = 0,
-        limit: int = 20,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """A page of published acts, newest first, and how many match in all.
-
-        ``issued_from`` and ``issued_before`` compare with the stored ISO ``issued_at`` as strings, so a
-        date (``2025-03-01``) means that calendar day in the offset the act was issued in.
-        """
-        items = self.items
-        where = self._published()
-        if department_id:
-            where.append(items.c.department_id == department_id)
-        if content_type:
-            where.append(items.c.content_type == content_type)
-        if issued_from:
-            where.append(items.c.issued_at >= issued_from)
-        if issued_before:
-            where.append(items.c.issued_at < issued_before)
-        total = conn.execute(select(func.count()).select_from(items).where(*where)).scalar_one()
-        rows = conn.execute(
-            select(items)
-            .where(*where)
-            .order_by(items.c.issued_at.desc(), items.c.guidance_id)
-            .offset(offset)
-            .limit(limit)
-        )
-        return [self._public(row._mapping) for row in rows], int(total)
-
-    def _published(self) -> list[ColumnElement[bool]]:
-        return [self.items.c.withheld == "N", self.items.c.status.in_(PUBLISHED_STATUSES)]
-
+    # -- reads (the public queries, which also need each act's disclosure item, are in publisher.py) --
     @staticmethod
-    def _public(mapping: Any) -> dict[str, Any]:
+    def public_view(mapping: Any) -> dict[str, Any]:
         item = dict(mapping)
         item.pop("withheld")
         item["methods"] = json.loads(item["methods"])

@@ -14,7 +14,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
 
-from guidance_disclosure.api import MAX_PAGE_SIZE, PublicGuidanceQuery, find_published
+from guidance_disclosure.api import (
+    DECISION_KINDS,
+    MAX_PAGE_SIZE,
+    PublicDecisionQuery,
+    PublicGuidanceQuery,
+    china_today,
+    find_decisions,
+    find_published,
+)
 from guidance_disclosure.public_feed import FEED_SIZE, atom_feed, entry_title
 from guidance_shared.vocabulary import CONTENT_TYPES, label_zh
 
@@ -24,8 +32,9 @@ CONTENT_SECURITY_POLICY = (
 RIGHTS = ("知情权", "参与权", "救济权")
 STATUS_ZH = {"issued": "有效", "suspended": "已中止"}
 FIELD_ZH = {
-    "department_id": "发布部门编号",
+    "department_id": "发布部门",
     "content_type": "指导内容类别",
+    "kind": "决定类别",
     "from": "起始日期",
     "to": "截止日期",
     "page": "页码",
@@ -42,7 +51,11 @@ pages = Blueprint(
 )
 
 
+decision_pages = Blueprint("decision_pages", __name__, url_prefix="/public/decisions", template_folder="templates")
+
+
 @pages.after_request
+@decision_pages.after_request
 def _security_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -101,6 +114,54 @@ def guidance_detail(guidance_id: str) -> tuple[str, int]:
     return render_template("public/detail.html", item=item, rights=RIGHTS, status_zh=STATUS_ZH), 200
 
 
+@decision_pages.get("")
+def decision_list() -> tuple[str, int]:
+    """Published decisions with their filters; penalties past their display period are not listed."""
+    try:
+        given = {k: v for k, v in request.args.items() if v.strip()}
+        args = PublicDecisionQuery(unknown=EXCLUDE).load(given)
+    except ValidationError as error:
+        return _render_decisions(None, _messages_zh(error.messages), 400)
+    return _render_decisions(find_decisions(args), [], 200)
+
+
+@decision_pages.get("/<case_id>")
+def decision_detail(case_id: str) -> tuple[str, int]:
+    try:
+        canonical = str(uuid.UUID(case_id))
+    except ValueError:
+        return _not_found()
+    runtime = current_app.extensions["guidance"]["runtime"]
+    with runtime.engine.connect() as conn:
+        item = runtime.projection.published_decision(conn, canonical, china_today())
+    if item is None:
+        return _not_found()
+    return render_template("public/decision_detail.html", item=item), 200
+
+
+def _departments() -> list[dict[str, str]]:
+    runtime = current_app.extensions["guidance"]["runtime"]
+    with runtime.engine.connect() as conn:
+        departments: list[dict[str, str]] = runtime.projection.departments(conn)
+    return departments
+
+
+def _render_decisions(result: dict[str, Any] | None, errors: list[str], status: int) -> tuple[str, int]:
+    query = {k: v for k, v in request.args.items() if k in FIELD_ZH and k != "page" and v}
+    return (
+        render_template(
+            "public/decisions_list.html",
+            result=result,
+            errors=errors,
+            args=request.args,
+            query=query,
+            kinds=DECISION_KINDS,
+            departments=_departments(),
+        ),
+        status,
+    )
+
+
 def _render_list(result: dict[str, Any] | None, errors: list[str], status: int) -> tuple[str, int]:
     query = {k: v for k, v in request.args.items() if k in FIELD_ZH and k != "page" and v}
     return (
@@ -110,6 +171,7 @@ def _render_list(result: dict[str, Any] | None, errors: list[str], status: int) 
             errors=errors,
             args=request.args,
             query=query,
+            departments=_departments(),
             content_types=CONTENT_TYPES,
             max_size=MAX_PAGE_SIZE,
             status_zh=STATUS_ZH,
@@ -135,7 +197,7 @@ def _messages_zh(messages: Any) -> list[str]:
             out.append(f"{label}应为 1 至 {MAX_PAGE_SIZE} 之间的整数。")
         elif name == "page":
             out.append(f"{label}应为不小于 1 的整数。")
-        elif name == "content_type":
+        elif name in ("content_type", "kind"):
             out.append(f"{label}不在可选范围内。")
         elif name == "department_id":
             out.append(f"{label}格式不正确（应为 UUID）。")

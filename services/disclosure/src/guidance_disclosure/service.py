@@ -1,6 +1,8 @@
-"""What disclosure is to the kernel: it consumes intake's (and later revisit's) events.
+"""What disclosure is to the kernel: it consumes intake's events and publishes on disclosure.events.
 
-It also keeps requests for disclosure (依申请公开) in its own store, with a periodic overdue check.
+Each guidance act and case decision becomes a disclosure item (``publisher.py``); requests for
+disclosure (依申请公开) live in the same store. Two periodic checks flag what ran late: items still
+in review past their publication deadline, and requests past their answer date.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from guidance_disclosure import requests_handlers
+from guidance_disclosure import items_handlers, requests_handlers
+from guidance_disclosure.adapters.items_read_model import ITEMS_MODEL
 from guidance_disclosure.adapters.requests_read_model import REQUESTS_MODEL
-from guidance_disclosure.projection import PublicGuidanceProjection
+from guidance_disclosure.domain.publication import PublicationRules
+from guidance_disclosure.publisher import Publisher
 from guidance_shared.runtime import Runtime, ServiceSpec
 from guidance_shared.workdays import WorkingCalendar
 
@@ -31,6 +35,34 @@ def requests_of(runtime: Runtime) -> requests_handlers.Requests:
         )
     requests: requests_handlers.Requests = runtime.extensions["requests"]
     return requests
+
+
+def items_of(runtime: Runtime) -> items_handlers.Items:
+    """The store, rules, calendar and public address the item handlers need, built once per runtime."""
+    if "items" not in runtime.extensions:
+        assert runtime.store is not None
+        runtime.extensions["items"] = items_handlers.Items(
+            store=runtime.store,
+            registry=runtime.registry,
+            rules=PublicationRules.from_env(),
+            calendar=WorkingCalendar.from_env(),
+            public_base_url=os.environ.get("GUIDANCE_PUBLIC_BASE_URL", "http://127.0.0.1:8003"),
+        )
+    items: items_handlers.Items = runtime.extensions["items"]
+    return items
+
+
+def item_overdue_check(runtime: Runtime, stop: threading.Event) -> None:
+    """Every minute (GUIDANCE_OVERDUE_INTERVAL_S), flag items still in review past their deadline."""
+    interval = float(os.environ.get("GUIDANCE_OVERDUE_INTERVAL_S", "60"))
+    while not stop.is_set():
+        try:
+            flagged = items_handlers.flag_overdue(items_of(runtime), runtime.engine, datetime.now(CHINA).date())
+            if flagged:
+                log.info("disclosure.items_overdue_flagged", count=flagged)
+        except Exception:
+            log.exception("disclosure.item_overdue_check_failed")
+        stop.wait(interval)
 
 
 def request_overdue_check(runtime: Runtime, stop: threading.Event) -> None:
@@ -50,7 +82,7 @@ SPEC = ServiceSpec(
     name="disclosure",
     publishes="disclosure.events",
     consumes=("intake.events",),
-    projection=lambda _runtime: PublicGuidanceProjection(),
-    extra_metadata=(REQUESTS_MODEL,),
-    tasks=(request_overdue_check,),
+    projection=Publisher,
+    extra_metadata=(REQUESTS_MODEL, ITEMS_MODEL),
+    tasks=(item_overdue_check, request_overdue_check),
 )

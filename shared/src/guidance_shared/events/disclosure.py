@@ -62,6 +62,10 @@ class ItemDisclosed(Payload):
     display_until = fields.Date(
         allow_none=True, load_default=None, metadata={"description": "公示期满日（处罚决定公示期限）"}
     )
+    reviewed_by = fields.Nested(
+        Officer, allow_none=True, load_default=None, metadata={"description": "审核后公开的审核人员（规则自动公开时为空）"}
+    )
+    review_note = optional_text(1000, "审核意见")
 
     @validates_schema
     def _display_period(self, data: dict[str, Any], **_: Any) -> None:

@@ -313,6 +313,8 @@ _disclosure: dict[str, dict[str, Any]] = {
             {"field": "counterpart.legal_representative", "method": "masked", "exemption": "personal_privacy"},
         ],
         "display_until": "2026-03-25",
+        "reviewed_by": None,
+        "review_note": None,
     },
     "guidance.DisclosureReviewRequested.v1": {
         "item_id": ITEM_ID,

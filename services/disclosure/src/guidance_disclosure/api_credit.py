@@ -1,0 +1,86 @@
+"""双公示 export: a department's published penalty decisions in the CF_* layout, as CSV or JSON.
+
+For the department's exchange with the credit platform (信用中国), so it needs a token of that
+department; the content is what is already public, in the platform's field names (``credit.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, current_app, jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from guidance_disclosure.credit import CODES, LAYOUT, penalty_row
+from guidance_shared.auth import READERS, ensure_department, requires
+from guidance_shared.errors import NotFound
+
+blp = Blueprint("credit", __name__, url_prefix="/v1/credit", description="双公示 export for the credit platform")
+
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+class CreditQuery(Schema):
+    department_id = fields.UUID(required=True)
+    date_from = fields.Date(data_key="from", metadata={"description": "decided on or after (YYYY-MM-DD)"})
+    date_to = fields.Date(data_key="to", metadata={"description": "decided on or before (YYYY-MM-DD)"})
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+    @validates_schema
+    def _from_not_after_to(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("'from' must not be after 'to'.", field_name="from")
+
+
+class LayoutField(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    length = fields.Integer(allow_none=True)
+    required = fields.Boolean()
+
+
+class Layout(Schema):
+    fields_ = fields.List(fields.Nested(LayoutField), data_key="fields")
+
+
+@blp.route("/penalties")
+class PenaltyExport(MethodView):
+    @requires(*READERS)
+    @blp.arguments(CreditQuery, location="query")
+    @blp.response(200, description="CF_* records: JSON {records: [...]} or CSV with the codes as header")
+    def get(self, query: dict[str, Any]) -> Any:
+        """Published penalty decisions (行政处罚) of one department in the 双公示 CF_* layout."""
+        department = str(query["department_id"])
+        ensure_department(department, not_found=NotFound("department", "部门", department))
+        runtime = current_app.extensions["guidance"]["runtime"]
+        date_to = query.get("date_to")
+        with runtime.engine.connect() as conn:
+            decisions = runtime.projection.penalty_records(
+                conn,
+                department,
+                decided_from=query["date_from"].isoformat() if query.get("date_from") else None,
+                decided_before=(date_to + timedelta(days=1)).isoformat() if date_to else None,
+            )
+        rows = [penalty_row(decision) for decision in decisions]
+        if query["format"] == "csv":
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=CODES, lineterminator="\r\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            # A BOM so spreadsheet programs read the Chinese text as UTF-8.
+            return Response("\ufeff" + out.getvalue(), mimetype="text/csv", content_type=CSV_TYPE)
+        return jsonify({"layout": "双公示 行政处罚 2.0", "records": rows})
+
+
+@blp.route("/penalties/layout")
+class PenaltyLayout(MethodView):
+    @blp.response(200, Layout)
+    def get(self) -> Any:
+        """The CF_* field layout the export follows: code, name, type, maximum length, required."""
+        return {"fields_": [f.__dict__ for f in LAYOUT]}

@@ -1,0 +1,292 @@
+"""Command handlers of disclosure items: one function per command, inside the caller's transaction.
+
+New items are opened by the consumer's projection (``publisher.py``), in the transaction that also
+records the upstream event as applied, so each act gets its item exactly once: the item id is
+derived from the act, and a redelivered or replayed event finds the item already there. Reviewers
+publish or withhold through the officer API; a periodic check flags items whose deadline passed
+while they waited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine
+
+from guidance_disclosure.adapters import items_read_model as read_model
+from guidance_disclosure.domain import item as i
+from guidance_disclosure.domain.item import DisclosureItem
+from guidance_disclosure.domain.publication import (
+    Outcome,
+    PublicationRules,
+    Publish,
+    Review,
+    Withhold,
+    withdrawal_deadline,
+)
+from guidance_shared.commands import check_version, save, valid_event_data
+from guidance_shared.errors import ConcurrencyError, NotFound
+from guidance_shared.events.common import CHINA_TZ
+from guidance_shared.events.registry import EventRegistry
+from guidance_shared.eventstore import EventStore
+from guidance_shared.workdays import WorkingCalendar
+
+log = structlog.get_logger(__name__)
+STREAM = "Disclosure"
+ITEM_IDS = uuid.UUID("5a8f3c1e-2b7d-4e6a-9c0f-7d1e3b5a9c21")  # namespace: item id from the act it publishes
+#: Who decides what a rule decided by itself (automatic publication, intake's own withholding).
+SYSTEM = {"name": "公开规则（自动）", "badge_no": None, "officer_id": None}
+
+
+@dataclass
+class Items:
+    store: EventStore
+    registry: EventRegistry
+    rules: PublicationRules
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    public_base_url: str = "http://127.0.0.1:8003"
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def stamp(self) -> str:
+        return self.now().astimezone(CHINA_TZ).isoformat()
+
+    def today(self) -> date:
+        return self.now().astimezone(CHINA_TZ).date()
+
+    def url(self, path: str) -> str:
+        return self.public_base_url.rstrip("/") + path
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a published item says about its act: computed from the redacted projections."""
+
+    subject_id: str
+    key: str
+    department_id: str
+    kind: str
+    title: str
+    path: str
+    deadline: date
+    redactions: list[dict[str, Any]]
+    display_until: date | None = None
+
+
+def item_id_for(kind: str, key: str) -> str:
+    """One item per act: a guidance act (its id) or a decision (case id and decision number)."""
+    return str(uuid.uuid5(ITEM_IDS, f"{kind}:{key}"))
+
+
+def open_item(
+    items: Items, conn: Connection, publication: Publication, outcome: Outcome, *, source_event_id: str
+) -> DisclosureItem | None:
+    """The act's item with its first outcome; None when the act already has one (redelivery, replay)."""
+    item_id = item_id_for(publication.kind, publication.key)
+    if read_model.exists(conn, item_id):
+        return None
+    base = {
+        "item_id": item_id,
+        "department_id": publication.department_id,
+        "source_event_id": source_event_id,
+        "subject_id": publication.subject_id,
+        "kind": publication.kind,
+    }
+    item = DisclosureItem(item_id)
+    if isinstance(outcome, Publish):
+        if publication.display_until is not None and publication.display_until < items.today():
+            log.info("disclosure.display_period_already_over", item_id=item_id, kind=publication.kind)
+            return None
+        item.open(i.DISCLOSED, valid_event_data(items.registry, i.DISCLOSED, _disclosed(items, publication, base)))
+    elif isinstance(outcome, Withhold):
+        data = {
+            **base,
+            "exemption": outcome.exemption,
+            "legal_basis": outcome.legal_basis,
+            "reason": outcome.reason,
+            "decided_by": SYSTEM,
+            "decided_at": items.stamp(),
+        }
+        item.open(i.WITHHELD, valid_event_data(items.registry, i.WITHHELD, data))
+    elif isinstance(outcome, Review):
+        data = {
+            **base,
+            "title": publication.title,
+            "deadline": publication.deadline.isoformat(),
+            "flags": outcome.flags,
+            "requested_at": items.stamp(),
+        }
+        item.open(i.REVIEW_REQUESTED, valid_event_data(items.registry, i.REVIEW_REQUESTED, data))
+    try:
+        with conn.begin_nested():
+            _save(items, conn, item, causation_id=source_event_id, deadline=publication.deadline)
+    except ConcurrencyError:
+        return None
+    return item
+
+
+def withdraw_subject(
+    items: Items,
+    conn: Connection,
+    subject_id: str,
+    *,
+    reason: str,
+    revoked_on: date,
+    source_event_id: str,
+) -> int:
+    """Take an act's publications down (行政处罚法第四十八条: within 3 working days of the revocation).
+
+    Items in review leave the queue the same way; withheld ones had nothing public and stay as they are.
+    """
+    deadline = withdrawal_deadline(items.calendar, revoked_on, items.rules).isoformat()
+    count = 0
+    for item_id in read_model.for_subject(conn, subject_id):
+        item = load(items, item_id, conn=conn)
+        data = {
+            "item_id": item_id,
+            "department_id": item.department_id,
+            "source_event_id": source_event_id,
+            "reason": reason,
+            "deadline": deadline,
+            "at": items.stamp(),
+        }
+        if item.withdraw(valid_event_data(items.registry, i.WITHDRAWN, data)):
+            _save(items, conn, item, causation_id=source_event_id)
+            count += 1
+    return count
+
+
+def publish(
+    items: Items,
+    conn: Connection,
+    item_id: str,
+    publication: Publication,
+    command: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+    correlation_id: str | None = None,
+) -> DisclosureItem:
+    """A reviewer publishes an item from the queue (or one withheld on a relative exemption)."""
+    item = load(items, item_id, conn=conn, expected_version=expected_version)
+    base = {
+        "item_id": item_id,
+        "department_id": item.department_id,
+        "source_event_id": item.source_event_id,
+        "subject_id": item.subject_id,
+        "kind": item.kind,
+    }
+    data = {
+        **_disclosed(items, publication, base),
+        "reviewed_by": command["reviewed_by"],
+        "review_note": command.get("note"),
+    }
+    if item.deadline is not None:
+        data["deadline"] = item.deadline.isoformat()
+    item.publish(valid_event_data(items.registry, i.DISCLOSED, data))
+    _save(items, conn, item, correlation_id=correlation_id)
+    return item
+
+
+def withhold(
+    items: Items,
+    conn: Connection,
+    item_id: str,
+    command: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+    correlation_id: str | None = None,
+) -> DisclosureItem:
+    """A reviewer withholds an item, in review or already public, naming the exemption and its legal basis."""
+    item = load(items, item_id, conn=conn, expected_version=expected_version)
+    data = {
+        "item_id": item_id,
+        "department_id": item.department_id,
+        "source_event_id": item.source_event_id,
+        "subject_id": item.subject_id,
+        "kind": item.kind,
+        "exemption": command["exemption"],
+        "legal_basis": command.get("legal_basis") or items.rules.legal_basis(command["exemption"]),
+        "reason": command.get("reason"),
+        "decided_by": command["decided_by"],
+        "decided_at": items.stamp(),
+    }
+    item.withhold(valid_event_data(items.registry, i.WITHHELD, data))
+    _save(items, conn, item, correlation_id=correlation_id)
+    return item
+
+
+def flag_overdue(items: Items, engine: Engine, today: date) -> int:
+    """Flag every item still in review past its deadline: one DisclosureOverdue each, ever.
+
+    Each item in its own transaction; two workers racing on one item conflict on the version, and the
+    loser skips it, so the flag is recorded exactly once.
+    """
+    with engine.connect() as conn:
+        due = read_model.past_due(conn, today)
+    flagged = 0
+    for item_id in due:
+        try:
+            with engine.begin() as conn:
+                item = load(items, item_id, conn=conn)
+                data = {
+                    "item_id": item_id,
+                    "department_id": item.department_id,
+                    "source_event_id": item.source_event_id,
+                    "kind": item.kind,
+                    "deadline": item.deadline.isoformat() if item.deadline else today.isoformat(),
+                    "detected_at": items.stamp(),
+                }
+                if item.flag_overdue(valid_event_data(items.registry, i.OVERDUE, data), today):
+                    _save(items, conn, item)
+                    flagged += 1
+        except ConcurrencyError:
+            continue
+    return flagged
+
+
+def load(
+    items: Items, item_id: str, *, conn: Connection | None = None, expected_version: int | None = None
+) -> DisclosureItem:
+    history = items.store.load(item_id, conn=conn)
+    if not history or history[0].stream_type != STREAM:
+        raise NotFound("disclosure item", "公开事项", item_id)
+    item = DisclosureItem.from_history(item_id, history)
+    check_version(item_id, item.version, expected_version)
+    return item
+
+
+def _disclosed(items: Items, publication: Publication, base: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **base,
+        "title": publication.title,
+        "deadline": publication.deadline.isoformat(),
+        "disclosed_at": items.stamp(),
+        "url": items.url(publication.path),
+        "redactions": publication.redactions,
+        "display_until": publication.display_until.isoformat() if publication.display_until else None,
+    }
+
+
+def _save(
+    items: Items,
+    conn: Connection,
+    item: DisclosureItem,
+    *,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    deadline: date | None = None,
+) -> None:
+    save(
+        items.store,
+        conn,
+        item,
+        item.item_id,
+        STREAM,
+        project=lambda c, stored: read_model.apply(c, stored, deadline=deadline),
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+    )
