@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -75,7 +76,9 @@ class PenaltyExport(MethodView):
             writer.writerows(rows)
             # A BOM so spreadsheet programs read the Chinese text as UTF-8.
             return Response("\ufeff" + out.getvalue(), mimetype="text/csv", content_type=CSV_TYPE)
-        return jsonify({"layout": "双公示 行政处罚 2.0", "records": rows})
+        # Not jsonify: it sorts keys, and the platform's field order is the layout's.
+        body = json.dumps({"layout": "双公示 行政处罚 2.0", "records": rows}, ensure_ascii=False)
+        return Response(body, mimetype="application/json")
 
 
 @blp.route("/penalties/layout")

@@ -63,7 +63,7 @@ class ItemDisclosed(Payload):
         allow_none=True, load_default=None, metadata={"description": "公示期满日（处罚决定公示期限）"}
     )
     reviewed_by = fields.Nested(
-        Officer, allow_none=True, load_default=None, metadata={"description": "审核后公开的审核人员（规则自动公开时为空）"}
+        Officer, allow_none=True, load_default=None, metadata={"description": "审核后公开的审核人员（自动公开时为空）"}
     )
     review_note = optional_text(1000, "审核意见")
 
