@@ -1,81 +1,89 @@
-"""A real headless Chromium reads the public pages served by a real ``python -m guidance_disclosure web``.
+"""A citizen's browser on the public pages: Debian's headless Chromium, driven by Selenium, against a real
+``python -m guidance_disclosure web`` process, in a phone-sized window.
 
-No WebDriver: the pages need no JavaScript, so ``chromium --headless --dump-dom`` on a URL is what a
-browser shows; a filter is the GET the form submits. Skipped where Chromium is not installed.
+It opens the list, chooses a department and a content type in the filter form and submits it, follows
+a result to its detail page, and reads what a citizen reads there; then the same for a penalty decision.
+The pages carry no JavaScript, so what the browser shows is what every citizen's browser shows.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+from tests.support.browser import chromium
 from tests.support.events import record
 from tests.support.services import ServiceProcess, free_port
 
 from guidance_disclosure.service import SPEC
-from guidance_shared.events.examples import example
+from guidance_shared.events.examples import CASE_ID, PERSON, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 
-CHROMIUM = shutil.which("chromium")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--dump-dom",
-)
 pytestmark = pytest.mark.slow
+OTHER_DEPARTMENT = {"department_id": "077493a6-c269-5ad9-9cc1-26c4417acc51", "department_name": "某县应急管理局"}
 
 
-@pytest.fixture(autouse=True)
-def _chromium_present() -> None:
-    """Never skipped: ./run-tests installs Debian's chromium; without it this fails and says so."""
-    if CHROMIUM is None:
-        pytest.fail("headless Chromium is needed: apt-get install chromium (./run-tests installs it)")
-
-
-def dom(url: str, profile: Path) -> str:
-    assert CHROMIUM is not None
-    done = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", url], capture_output=True, text=True, timeout=60, check=True
-    )
-    return done.stdout
-
-
-def test_a_browser_lists_filters_and_opens_a_detail_page(tmp_path: Path) -> None:
-    env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_HTTP_PORT": str(free_port()), "GUIDANCE_AUTH_DEV_KEYS": "true"}
+def seed(env: dict[str, str]) -> None:
     runtime = Runtime(SPEC, Settings.from_env("disclosure", env))
-    runtime.transport.create_topics(["intake.events", "disclosure.dlq"], partitions=3)
-    ids = [str(uuid.uuid4()) for _ in range(2)]
-    for n, (guidance_id, content_type) in enumerate(
-        zip(ids, ("minor_issue_warning", "violation_correction"), strict=True)
+    runtime.transport.create_topics(["intake.events", "disclosure.events", "disclosure.dlq"], partitions=3)
+    records = []
+    for n, (content_type, department) in enumerate(
+        (("minor_issue_warning", {}), ("violation_correction", {}), ("violation_correction", OTHER_DEPARTMENT))
     ):
-        data = example("guidance.GuidanceIssued.v1")
+        guidance_id = str(uuid.uuid4())
+        data = example("guidance.GuidanceIssued.v1") | department
         data.update(guidance_id=guidance_id, doc_no=f"某市监指〔2025〕第{n + 1:03d}号", content_type=content_type)
         if content_type == "violation_correction":
             data["related_case_id"] = str(uuid.uuid4())
-        runtime.transport.producer().publish([record("guidance.GuidanceIssued.v1", guidance_id, data, 1)])
-    assert runtime.runner().drain() == 2
-    runtime.engine.dispose()
+        records.append(record("guidance.GuidanceIssued.v1", guidance_id, data, 1))
+    opened = example("guidance.CaseOpened.v1") | {"counterpart": PERSON}
+    records.append(record("guidance.CaseOpened.v1", CASE_ID, opened, 1))
+    records.append(record("guidance.CaseDecided.v1", CASE_ID, example("guidance.CaseDecided.v1"), 2))
+    runtime.transport.producer().publish(records)
+    assert runtime.runner().drain() == 5
+    runtime.close()
 
+
+def test_a_citizen_filters_the_list_and_reads_an_act_and_a_decision(tmp_path: Path) -> None:
+    env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_HTTP_PORT": str(free_port()), "GUIDANCE_AUTH_DEV_KEYS": "true"}
+    seed(env)
     web = ServiceProcess("disclosure", "web", env, tmp_path).start()
     try:
         web.wait_healthy()
-        listing = dom(f"{web.url}/public/guidance", tmp_path / "profile")
-        assert "第001号" in listing and "第002号" in listing
-        filtered = dom(f"{web.url}/public/guidance?content_type=violation_correction", tmp_path / "profile")
-        assert "第002号" in filtered and "第001号" not in filtered
-        link = re.search(r'href="(/public/guidance/[0-9a-f-]{36})"', filtered)
-        assert link is not None
-        detail = dom(f"{web.url}{link.group(1)}", tmp_path / "profile")
-        for text in ("法律依据", "指导内容", "指导方式", "权利告知", "知情权、参与权、救济权", "违法行为纠错"):
-            assert text in detail, text
+        with chromium() as browser:
+            browser.get(f"{web.url}/public/guidance")
+            assert browser.find_element(By.TAG_NAME, "h1").text == "行政指导公开信息"
+            titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "ol.results h2 a")]
+            assert len(titles) == 3
+
+            Select(browser.find_element(By.ID, "department_id")).select_by_visible_text("某县市场监督管理局")
+            Select(browser.find_element(By.ID, "content_type")).select_by_visible_text("违法行为纠错")
+            browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+            assert "content_type=violation_correction" in browser.current_url
+            results = browser.find_elements(By.CSS_SELECTOR, "ol.results h2 a")
+            assert [a.text for a in results] == [t for t in titles if "第002号" in t]
+            assert browser.find_element(By.CSS_SELECTOR, "p.count").text == "共 1 条"
+
+            results[0].click()
+            headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article.detail h2")]
+            assert headings == ["法律依据", "指导内容", "指导方式", "指导程序", "权利告知"]
+            page = browser.find_element(By.TAG_NAME, "main").text
+            for text in ("违法行为纠错", "某县市场监督管理局", "启动方式", "知情权、参与权、救济权"):
+                assert text in page, text
+
+            browser.find_element(By.LINK_TEXT, "执法决定公示").click()
+            decisions = browser.find_elements(By.CSS_SELECTOR, "ol.results h2 a")
+            masked = PERSON["name"][0] + "*" * (len(PERSON["name"]) - 1)
+            assert [a.text for a in decisions] == [f"行政处罚决定 某市监处罚〔2025〕12号：{masked}"]
+            decisions[0].click()
+            page = browser.find_element(By.TAG_NAME, "main").text
+            for text in ("违法事实", "法律依据", "处理决定", "罚款金额：50000.00 元", "公示截止", "2028-03-20", masked):
+                assert text in page, text
+            for secret in (PERSON["name"], PERSON["id_no"], PERSON["contact"]):
+                assert secret not in browser.page_source
     finally:
         web.stop()

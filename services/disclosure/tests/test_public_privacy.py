@@ -1,7 +1,7 @@
 """Property: a natural person's ID number, phone, address and full name never reach any public output.
 
-Acts about persons, with valid GB 11643 ID numbers, mobile numbers and addresses (sometimes written into
-the matter and content text too), go through the real consumer into the projection; every public
+Acts and penalty decisions about persons, with valid GB 11643 ID numbers, mobile numbers and addresses
+(sometimes written into the free text too), go through the real consumer into the projection; every public
 surface (HTML list and detail, JSON item and list, Atom feed) is then searched for them.
 """
 
@@ -26,6 +26,8 @@ from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 
 ISSUED = "guidance.GuidanceIssued.v1"
+OPENED = "guidance.CaseOpened.v1"
+DECIDED = "guidance.CaseDecided.v1"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 SURNAMES = "张王李赵刘陈杨黄周吴"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英"
@@ -96,7 +98,7 @@ def test_personal_data_never_reaches_a_public_page_api_or_feed(
     if in_matter:
         data["matter"] = f"{data['matter']}（当事人身份证号{id_no}，联系电话{phone}）"
     if in_content:
-        data["content"] = f"请当事人（公民身份号码：{id_no}；手机 {phone}）{data['content']}"
+        data["content"] = f"请当事人{name}（公民身份号码：{id_no}；手机 {phone}；住址 {address}）{data['content']}"
     runtime, client = disclosure
     runtime.transport.producer().publish([record(ISSUED, guidance_id, data, 1)])
     assert runtime.runner().drain() >= 1
@@ -117,3 +119,36 @@ def test_personal_data_never_reaches_a_public_page_api_or_feed(
             assert secret not in body, (where, secret)
     assert responses["json item"].get_json()["counterpart_name"] == name[0] + "*" * (len(name) - 1)
     assert f"{name[0]}*" in responses["html detail"].get_data(as_text=True)
+
+
+@settings(max_examples=20, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(id_no=resident_ids(), phone=mobiles, address=addresses, name=names, in_summary=st.booleans())
+def test_personal_data_never_reaches_a_published_decision(
+    disclosure: tuple[Runtime, FlaskClient], id_no: str, phone: str, address: str, name: str, in_summary: bool
+) -> None:
+    """The same for penalty decisions on natural persons: the case's violation text and the decision's summary
+    may name them, give their number or phone; the decision pages and JSON show none of it."""
+    case_id = str(uuid.uuid4())
+    person = {**PERSON, "name": name, "id_no": id_no, "contact": phone, "address": address}
+    opened = example(OPENED) | {"case_id": case_id, "counterpart": person}
+    opened["violation"] = {**opened["violation"], "description": f"{name}（住{address}）经营超过保质期的食品。"}
+    decided = example(DECIDED) | {"case_id": case_id}
+    if in_summary:
+        decided["summary"] = f"当事人{name}，公民身份号码{id_no}，联系电话{phone}，经营超过保质期的食品。"
+    runtime, client = disclosure
+    runtime.transport.producer().publish([record(OPENED, case_id, opened, 1), record(DECIDED, case_id, decided, 2)])
+    assert runtime.runner().drain() >= 2
+
+    responses = {
+        "html list": client.get("/public/decisions?size=100"),
+        "html detail": client.get(f"/public/decisions/{case_id}"),
+        "json item": client.get(f"/public/v1/decisions/{case_id}"),
+        "json list": client.get("/public/v1/decisions?size=100"),
+    }
+    for where, response in responses.items():
+        assert response.status_code == 200, where
+        body = response.get_data(as_text=True)
+        assert case_id in body or where == "html detail", where
+        for secret in (id_no, phone, address, name):
+            assert secret not in body, (where, secret)
+    assert responses["json item"].get_json()["counterpart_name"] == name[0] + "*" * (len(name) - 1)

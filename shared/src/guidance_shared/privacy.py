@@ -34,3 +34,20 @@ def mask_name(name: str) -> str:
     if not name:
         return name
     return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def redact_own(text: str, *, name: str | None = None, secrets: tuple[str | None, ...] = ()) -> str:
+    """Free text about one natural person as the public may read it.
+
+    Their own ID number, address and contact, wherever typed in exactly, are removed first (an address
+    has no pattern to find it by); then every ID, phone and card number; then their name is masked.
+    """
+    for secret in secrets:
+        secret = (secret or "").strip()
+        if len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    text = scrub_text(text)
+    name = (name or "").strip()
+    if len(name) >= 2:
+        text = text.replace(name, mask_name(name))
+    return text

@@ -4,9 +4,9 @@ Like the guidance projection, ``public_cases`` holds no personal data: a natural
 an enterprise's legal representative's) is masked, ID numbers, addresses and contacts are not copied,
 and free text is scrubbed. Whether the counterpart was a minor is kept as a flag, not a birth date.
 
-One thing is kept aside: a natural person's full name, in ``case_person_names``, because the
-decision comes later than the case and its summary may name them; without the name it could not be
-masked there. No query of the public surface reads that table.
+One thing is kept aside: a natural person's full name, ID number, address and contact, in
+``case_person_names``, because the decision comes later than the case and its summary may repeat
+them; without them they could not be removed there. No query of the public surface reads that table.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from guidance_disclosure.domain.publication import is_minor
 from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.events.common import CHINA_TZ
-from guidance_shared.privacy import mask_name, scrub_text
+from guidance_shared.privacy import mask_name, redact_own, scrub_text
 
 NATURAL_PERSON_KINDS = ("person",)
 _UPSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -64,6 +64,7 @@ class PublicDecisionsProjection:
             metadata,
             Column("case_id", String(36), primary_key=True),
             Column("name", String(200), nullable=False),
+            Column("secrets", Text, nullable=False),  # JSON: the person's ID number, address, contact
         )
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
@@ -101,7 +102,12 @@ class PublicDecisionsProjection:
         }
         self._upsert(conn, self.cases, row)
         if person:
-            self._upsert(conn, self.person_names, {"case_id": row["case_id"], "name": counterpart["name"]})
+            secrets = [counterpart.get(key) for key in ("id_no", "address", "contact") if counterpart.get(key)]
+            self._upsert(
+                conn,
+                self.person_names,
+                {"case_id": row["case_id"], "name": counterpart["name"], "secrets": json.dumps(secrets)},
+            )
 
     @staticmethod
     def _upsert(conn: Connection, table: Table, row: dict[str, Any]) -> None:
@@ -111,8 +117,8 @@ class PublicDecisionsProjection:
     def _on_CaseDecided(self, conn: Connection, data: dict[str, Any]) -> None:
         penalty = data.get("penalty") or {}
         names = self.person_names
-        name = conn.execute(select(names.c.name).where(names.c.case_id == str(data["case_id"]))).scalar()
-        name_hint = {"name": name, "kind": "person"} if name else {}
+        known = conn.execute(select(names).where(names.c.case_id == str(data["case_id"]))).first()
+        person = {"kind": "person", "name": known.name, "secrets": tuple(json.loads(known.secrets))} if known else {}
         conn.execute(
             update(self.cases)
             .where(self.cases.c.case_id == str(data["case_id"]))
@@ -122,12 +128,12 @@ class PublicDecisionsProjection:
                 penalty_kind=penalty.get("kind"),
                 amount_yuan=_money(penalty.get("amount_yuan")),
                 confiscated_yuan=_money(penalty.get("confiscated_yuan")),
-                penalty_description=scrub_text(penalty["description"]) if penalty.get("description") else None,
+                penalty_description=public_text(penalty["description"], person) if penalty.get("description") else None,
                 legal_basis=json.dumps(
                     [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]],
                     ensure_ascii=False,
                 ),
-                summary=public_text(data["summary"], name_hint) if data.get("summary") else None,
+                summary=public_text(data["summary"], person) if data.get("summary") else None,
                 decided_at=data["decided_at"].isoformat(),
                 status="decided",
             )
@@ -142,12 +148,16 @@ class PublicDecisionsProjection:
 
 
 def public_text(text: str, counterpart: dict[str, Any]) -> str:
-    """Free text as the public may read it: numbers scrubbed, a person's own name masked where typed in."""
-    text = scrub_text(text)
-    name = str(counterpart.get("name") or "").strip()
-    if counterpart.get("kind") in NATURAL_PERSON_KINDS and len(name) >= 2:
-        text = text.replace(name, mask_name(name))
-    return text
+    """Free text as the public may read it: numbers scrubbed; a person's own name masked and their own
+    ID number, address and contact removed wherever typed in."""
+    if counterpart.get("kind") not in NATURAL_PERSON_KINDS:
+        return scrub_text(text)
+    secrets = counterpart.get("secrets") or (
+        counterpart.get("id_no"),
+        counterpart.get("address"),
+        counterpart.get("contact"),
+    )
+    return redact_own(text, name=counterpart.get("name"), secrets=tuple(secrets))
 
 
 def _money(value: Any) -> str | None:

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from guidance_shared.consumer import ConsumedEvent
-from guidance_shared.privacy import mask_name, scrub_text
+from guidance_shared.privacy import mask_name, redact_own, scrub_text
 
 NATURAL_PERSON_KINDS = ("person",)
 
@@ -162,9 +162,9 @@ class PublicGuidanceProjection:
 
 
 def _public_text(text: str, counterpart: dict[str, Any], person: bool) -> str:
-    """Free text as the public may read it: numbers scrubbed, and a person's own name masked where typed in."""
-    text = scrub_text(text)
-    name = str(counterpart.get("name") or "").strip()
-    if person and len(name) >= 2:
-        text = text.replace(name, mask_name(name))
-    return text
+    """Free text as the public may read it: numbers scrubbed; a person's own name masked and their own
+    ID number, address and contact removed wherever typed in."""
+    if not person:
+        return scrub_text(text)
+    secrets = (counterpart.get("id_no"), counterpart.get("address"), counterpart.get("contact"))
+    return redact_own(text, name=counterpart.get("name"), secrets=secrets)
