@@ -1,24 +1,32 @@
 """disclosure on the real broker: a guidance act about a person, posted to intake, is on the public page
-after it flowed through Kafka — redacted."""
+after it flowed through Kafka — redacted; a penalty decision is disclosed, then withdrawn when revoked,
+and disclosure's own ItemDisclosed / DisclosureWithdrawn go back onto the broker."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kafka import KafkaConsumer
 
 from guidance_disclosure.app import create_app as create_disclosure
 from guidance_disclosure.service import SPEC as DISCLOSURE
 from guidance_intake.app import create_app as create_intake
 from guidance_intake.service import SPEC as INTAKE
-from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
+from guidance_shared.envelope import Envelope
+from guidance_shared.events.common import CHINA_TZ
+from guidance_shared.events.examples import DEPARTMENT_ID, PERSON, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
+from guidance_shared.transport.base import Record
 from tests.support.auth import AuthKeys
-from tests.support.services import guidance_command
+from tests.support.services import case_command, decision_command, guidance_command
 
 pytestmark = pytest.mark.kafka
+REVIEWED = "guidance.CaseLegalReviewed.v1"
 
 
 def test_a_guidance_act_about_a_person_is_published_redacted(
@@ -65,3 +73,73 @@ def test_a_guidance_act_about_a_person_is_published_redacted(
     finally:
         disclosure.close()
         intake.close()
+
+
+def test_a_penalty_decided_at_intake_is_disclosed_then_withdrawn_on_revocation_through_kafka(
+    tmp_path: Path, kafka_bootstrap: str, auth_keys: AuthKeys
+) -> None:
+    """intake's case events reach disclosure over the broker; disclosure's own events go back onto the broker."""
+    env = {
+        "GUIDANCE_VAR_DIR": str(tmp_path),
+        "GUIDANCE_TRANSPORT": "kafka",
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "GUIDANCE_TOPIC_PREFIX": f"dp{uuid.uuid4().hex[:6]}",
+    }
+    intake = Runtime(INTAKE, Settings.from_env("intake", env))
+    disclosure = Runtime(DISCLOSURE, Settings.from_env("disclosure", env))
+    try:
+        intake.provision()
+        headers = auth_keys.headers("e2e", DEPARTMENT_ID, ["officer", "reviewer", "supervisor"])
+        api = create_intake(intake, testing=True, auth=auth_keys.settings()).test_client()
+
+        def post(path: str, body: dict[str, Any], status: int = 200) -> dict[str, Any]:
+            response = api.post(path, json=body, headers=headers)
+            assert response.status_code == status, response.get_json()
+            result: dict[str, Any] = response.get_json()
+            return result
+
+        case_id = post("/v1/cases", case_command(counterpart=PERSON), 201)["case_id"]
+        post(f"/v1/cases/{case_id}/legal-review", {"legal_review": example(REVIEWED)["legal_review"]})
+        post(f"/v1/cases/{case_id}/decision", decision_command(decided_at=datetime.now(CHINA_TZ).isoformat()))
+        assert intake.relay().drain() == 3
+        disclosure.runner().drain(timeout_s=60)
+
+        public = create_disclosure(disclosure, testing=True, auth=auth_keys.settings(), public_rate_limit=0)
+        client = public.test_client()
+        shown = client.get(f"/public/v1/decisions/{case_id}")
+        assert shown.status_code == 200, shown.get_json()
+        masked = PERSON["name"][0] + "*" * (len(PERSON["name"]) - 1)
+        assert shown.get_json()["counterpart_name"] == masked
+        assert shown.get_json()["department_name"] == "某县市场监督管理局"
+
+        post(f"/v1/cases/{case_id}/revocation", {"reason": "复议机关撤销原处罚决定"})
+        assert intake.relay().drain() == 1
+        disclosure.runner().drain(timeout_s=60)
+        assert client.get(f"/public/v1/decisions/{case_id}").status_code == 404
+
+        # disclosure's own facts, published through its outbox onto the broker, for assessment and others.
+        assert disclosure.relay().drain() == 2
+        consumer = KafkaConsumer(
+            disclosure.transport.physical("disclosure.events"),
+            bootstrap_servers=kafka_bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+            consumer_timeout_ms=5000,
+        )
+        events = [Envelope.from_record(_as_record(r)) for r in consumer]
+        consumer.close()
+        assert [e.type for e in events] == ["guidance.ItemDisclosed.v1", "guidance.DisclosureWithdrawn.v1"]
+        disclosed, withdrawn = (e.data for e in events)
+        assert disclosed["subject_id"] == case_id and disclosed["kind"] == "penalty_decision"
+        assert disclosed["url"].endswith(f"/public/decisions/{case_id}")
+        assert withdrawn["item_id"] == disclosed["item_id"] and withdrawn["deadline"] >= withdrawn["at"][:10]
+        for secret in (PERSON["name"], PERSON["id_no"], PERSON["contact"]):
+            assert secret not in str(disclosed)
+    finally:
+        disclosure.close()
+        intake.close()
+
+
+def _as_record(message: Any) -> Record:
+    return Record(message.topic, message.key, message.value, tuple(message.headers))

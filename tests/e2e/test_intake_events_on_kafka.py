@@ -22,7 +22,7 @@ from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
-from tests.support.services import guidance_command
+from tests.support.services import case_command, decision_command, guidance_command
 
 pytestmark = pytest.mark.kafka
 
@@ -73,16 +73,12 @@ def _drive_every_command(client: Any, headers: dict[str, str]) -> None:
     post(f"/v1/guidance/{suspended}/suspension", {"reason": "相对人提出异议，暂停执行"})
     post(f"/v1/guidance/{suspended}/withdrawal", {"reason": "经复核撤回"})
 
-    case = example("guidance.CaseOpened.v1")
-    case.pop("case_id")
+    case = case_command()
     case_id = post("/v1/cases", case, 201)["case_id"]
     post(
         f"/v1/cases/{case_id}/legal-review", {"legal_review": example("guidance.CaseLegalReviewed.v1")["legal_review"]}
     )
-    decision = example("guidance.CaseDecided.v1")
-    for server_field in ("case_id", "department_id", "decision_no", "major", "legal_review", "exemption_list_entry"):
-        decision.pop(server_field)
-    post(f"/v1/cases/{case_id}/decision", decision)
+    post(f"/v1/cases/{case_id}/decision", decision_command())
     post(f"/v1/cases/{case_id}/revocation", {"reason": "复议机关撤销原处罚决定"})
     post(f"/v1/cases/{case_id}/closure", {"outcome": "revoked"})
 

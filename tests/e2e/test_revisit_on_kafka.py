@@ -21,7 +21,7 @@ from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Record
 from tests.support.auth import AuthKeys
-from tests.support.services import guidance_command
+from tests.support.services import case_command, decision_command, guidance_command
 
 pytestmark = pytest.mark.kafka
 
@@ -56,15 +56,11 @@ def test_a_closed_major_case_and_a_correction_check_travel_between_intake_and_re
     intake_api = create_intake(intake, testing=True, auth=auth_keys.settings()).test_client()
     revisit_api = create_revisit(revisit, testing=True, auth=auth_keys.settings()).test_client()
 
-    case = example("guidance.CaseOpened.v1")
-    case.pop("case_id")
+    case = case_command()
     case_id = _ok(intake_api.post("/v1/cases", json=case, headers=headers), 201)["case_id"]
     review = {"legal_review": example("guidance.CaseLegalReviewed.v1")["legal_review"]}
     _ok(intake_api.post(f"/v1/cases/{case_id}/legal-review", json=review, headers=headers))
-    decision = example("guidance.CaseDecided.v1")
-    for server_field in ("case_id", "department_id", "decision_no", "major", "legal_review", "exemption_list_entry"):
-        decision.pop(server_field)
-    _ok(intake_api.post(f"/v1/cases/{case_id}/decision", json=decision, headers=headers))
+    _ok(intake_api.post(f"/v1/cases/{case_id}/decision", json=decision_command(), headers=headers))
     _ok(intake_api.post(f"/v1/cases/{case_id}/closure", json={"outcome": "executed"}, headers=headers))
     guidance_id = _ok(intake_api.post("/v1/guidance", json=guidance_command(), headers=headers), 201)["guidance_id"]
 

@@ -28,7 +28,25 @@ def free_port() -> int:
 def guidance_command(**changes: Any) -> dict[str, Any]:
     """A POST /v1/guidance body: the GuidanceIssued example without the fields intake assigns."""
     body = example("guidance.GuidanceIssued.v1")
-    for server_field in ("guidance_id", "doc_no"):
+    for server_field in ("guidance_id", "doc_no", "department_name", "department_uscc"):
+        body.pop(server_field)
+    body.update(changes)
+    return body
+
+
+def case_command(**changes: Any) -> dict[str, Any]:
+    """A POST /v1/cases body: the CaseOpened example without the fields intake assigns."""
+    body = example("guidance.CaseOpened.v1")
+    for server_field in ("case_id", "department_name", "department_uscc"):
+        body.pop(server_field)
+    body.update(changes)
+    return body
+
+
+def decision_command(**changes: Any) -> dict[str, Any]:
+    """A POST /v1/cases/<id>/decision body: the CaseDecided example without the fields intake assigns."""
+    body = example("guidance.CaseDecided.v1")
+    for server_field in ("case_id", "department_id", "decision_no", "major", "legal_review", "exemption_list_entry"):
         body.pop(server_field)
     body.update(changes)
     return body

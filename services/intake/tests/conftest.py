@@ -32,6 +32,7 @@ from guidance_shared.transport.embedded import EmbeddedTransport
 MARKET = DEPARTMENT_ID  # 某县市场监督管理局: every domain, market-regulation categories
 EMERGENCY = "077493a6-c269-5ad9-9cc1-26c4417acc51"  # 某县应急管理局: another county department
 WORKING_ROLES = ("officer", "reviewer", "supervisor")  # everything but admin: enough for every endpoint
+DEPARTMENT_FIELDS = ("department_name", "department_uscc")  # intake fills them from its registry
 
 # What each content type adds to the example (a minor_issue_warning); together the six use all ten methods.
 CONTENT_DETAILS: dict[str, dict[str, Any]] = {
@@ -128,7 +129,7 @@ class IntakeApi:
     # -- bodies ---------------------------------------------------------------------------------
     @staticmethod
     def guidance_body(content_type: str = "minor_issue_warning", **changes: Any) -> dict[str, Any]:
-        body = _strip(example("guidance.GuidanceIssued.v1"), "guidance_id", "doc_no")
+        body = _strip(example("guidance.GuidanceIssued.v1"), "guidance_id", "doc_no", *DEPARTMENT_FIELDS)
         body.update(content_type=content_type, **copy.deepcopy(CONTENT_DETAILS[content_type]))
         body.update(changes)
         return body
@@ -136,7 +137,7 @@ class IntakeApi:
     @staticmethod
     def case_body(**changes: Any) -> dict[str, Any]:
         """A non-major 食品安全 case of 市场监管 about the example enterprise, without a case number."""
-        body = _strip(example("guidance.CaseOpened.v1"), "case_id", "case_no")
+        body = _strip(example("guidance.CaseOpened.v1"), "case_id", "case_no", *DEPARTMENT_FIELDS)
         body.update(major=False, counterpart=copy.deepcopy(ENTERPRISE))
         body.update(changes)
         return body

@@ -571,3 +571,14 @@ def test_a_date_outside_1900_to_2999_is_a_422_naming_the_field(api, changes: dic
 def test_a_command_with_an_impossible_time_is_a_422(api, command: str, body: dict, field: str) -> None:
     guidance_id = api.issue()["guidance_id"]
     api.problem(api.post(f"/v1/guidance/{guidance_id}/{command}", body), 422, "validation-failed", field)
+
+
+def test_acts_and_cases_carry_the_departments_name_and_credit_code_from_the_registry(api) -> None:
+    guidance = api.issue()["details"]
+    case = api.open_case()["details"]
+    for details in (guidance, case):
+        assert details["department_name"] == "某县市场监督管理局"
+        assert details["department_uscc"] == "11411000MB0000010D"
+    # A caller cannot name the department differently: the fields are not part of the command.
+    response = api.post("/v1/guidance", api.guidance_body(department_name="某县人民政府"), ("officer",))
+    assert response.status_code == 201 and response.get_json()["details"]["department_name"] == "某县市场监督管理局"

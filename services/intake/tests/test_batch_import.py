@@ -14,12 +14,13 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from tests.support.auth import AuthKeys
+from tests.support.services import case_command
 
 from guidance_intake.adapters.read_model import guidance_records
 from guidance_intake.adapters.spreadsheets import guard_formula, read_table, unguard_formula
 from guidance_intake.batch_import import COLUMNS, MAX_ROWS
 from guidance_shared.errors import GuidanceError
-from guidance_shared.events.examples import DEPARTMENT_ID, PERSON, example
+from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
 from guidance_shared.runtime import Runtime
 
 OTHER_DEPARTMENT = "8fc7b039-732d-5de9-a917-32ef0e4ec0ae"  # 某市生态环境局某县分局
@@ -231,7 +232,7 @@ def test_a_csv_saved_by_chinese_excel_is_read(client: FlaskClient, officer: Any)
 
 
 def test_a_related_case_is_found_by_its_case_number(client: FlaskClient, officer: Any) -> None:
-    case = {k: v for k, v in example("guidance.CaseOpened.v1").items() if k != "case_id"}
+    case = case_command()
     opened = client.post("/v1/cases", json=case, headers=officer)
     assert opened.status_code == 201, opened.get_json()
     correction = {**WARNING, "指导类型": "违法行为纠错", "执法领域": "行政处罚", "关联案件编号": case["case_no"]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -20,11 +20,11 @@ from guidance_disclosure.adapters.requests_read_model import disclosure_requests
 from guidance_disclosure.domain.request import DisclosureRequest
 from guidance_disclosure.service import requests_of
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, requires
-from guidance_shared.errors import GuidanceError, NotFound
+from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Counterpart, LegalBasis, Officer
 from guidance_shared.events.disclosure import MAX_EXTENSION_WORKING_DAYS
 from guidance_shared.vocabulary import EXEMPTIONS, REQUEST_ANSWERS, REQUEST_CHANNELS
-from guidance_shared.web import current_request_id, current_tx, idempotent
+from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
 
 STATUSES = ("open", "awaiting_supplement", "in_consultation", "answered", "overdue", "pending")
 
@@ -147,23 +147,6 @@ def _view(req: DisclosureRequest) -> dict[str, Any]:
     }
 
 
-def _if_match() -> int | None:
-    raw = request.headers.get("If-Match")
-    if raw is None:
-        return None
-    try:
-        return int(raw.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise GuidanceError(
-            code="bad-if-match",
-            title_en="Malformed If-Match",
-            title_zh="If-Match 格式错误",
-            status=400,
-            detail_en='If-Match must be the version in quotes, e.g. "2".',
-            detail_zh='If-Match 应为带引号的版本号，例如 "2"。',
-        ) from None
-
-
 def _own(request_id: Any, *, in_command: bool = False) -> DisclosureRequest:
     missing = NotFound("request", "政府信息公开申请", str(request_id))
     try:
@@ -233,7 +216,7 @@ def _command(name: str, schema: Any, roles: tuple[str, ...], handler: Any, summa
             current_tx(),
             str(request_id),
             schema().dump(command),
-            expected_version=_if_match(),
+            expected_version=if_match(),
             correlation_id=current_request_id(),
         )
         return _view(req), 200, {"ETag": f'"{req.version}"'}

@@ -46,7 +46,8 @@ class IssueGuidanceRequest(DatesInRange, GuidanceIssued):
     """A guidance act as a county system submits it; intake assigns its id and document number (文号)."""
 
     class Meta(GuidanceIssued.Meta):
-        exclude = ("guidance_id", "doc_no")
+        # The department's name and credit code come from intake's registry, never from the caller.
+        exclude = ("guidance_id", "doc_no", "department_name", "department_uscc")
 
     issued_at = fields.AwareDateTime(
         load_default=None, metadata={"description": "作出时间; defaults to when intake accepts the act"}
@@ -80,7 +81,7 @@ class OpenCaseRequest(DatesInRange, CaseOpened):
     """A case as the case-handling system registers it; ``case_no`` is assigned when absent."""
 
     class Meta(CaseOpened.Meta):
-        exclude = ("case_id",)
+        exclude = ("case_id", "department_name", "department_uscc")
 
     case_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
     opened_at = fields.AwareDateTime(load_default=None, allow_none=True)
