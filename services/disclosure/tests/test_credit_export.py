@@ -102,7 +102,7 @@ def validate_row(row: dict[str, str]) -> list[str]:
 @pytest.fixture
 def export(tmp_path: Any, auth_keys: AuthKeys) -> Iterator[tuple[Any, AuthKeys, Runtime]]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    transport.create_topics(["intake.events", "disclosure.events", "disclosure.dlq"], 3)
+    transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
     runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
     items_of(runtime).now = lambda: datetime(2025, 3, 21, 9, 0, tzinfo=CHINA)
     yield create_app(runtime, testing=True, auth=auth_keys.settings()).test_client(), auth_keys, runtime

@@ -29,7 +29,9 @@ OTHER_DEPARTMENT = {"department_id": "077493a6-c269-5ad9-9cc1-26c4417acc51", "de
 
 def seed(env: dict[str, str]) -> None:
     runtime = Runtime(SPEC, Settings.from_env("disclosure", env))
-    runtime.transport.create_topics(["intake.events", "disclosure.events", "disclosure.dlq"], partitions=3)
+    runtime.transport.create_topics(
+        ["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], partitions=3
+    )
     records = []
     for n, (content_type, department) in enumerate(
         (("minor_issue_warning", {}), ("violation_correction", {}), ("violation_correction", OTHER_DEPARTMENT))

@@ -61,7 +61,7 @@ class Feeder:
 def disclosure(tmp_path: Path) -> Iterator[tuple[Feeder, Runtime]]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
-    transport.create_topics(["intake.events", "disclosure.dlq"], partitions=3)
+    transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], partitions=3)
     yield Feeder(transport, runtime), runtime
     runtime.engine.dispose()
     transport.close()

@@ -67,7 +67,7 @@ def disclosure(tmp_path: Path) -> Iterator[tuple[Runtime, FlaskClient]]:
     """One runtime and one app for all examples: an app registers metrics on the runtime's registry once."""
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
-    transport.create_topics(["intake.events", "disclosure.dlq"], partitions=3)
+    transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], partitions=3)
     yield runtime, create_app(runtime, testing=True, public_rate_limit=0).test_client()
     runtime.engine.dispose()
     transport.close()

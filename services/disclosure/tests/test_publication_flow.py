@@ -80,7 +80,7 @@ class Disclosure:
 @pytest.fixture
 def disclosure(tmp_path: Any, auth_keys: AuthKeys) -> Iterator[Disclosure]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    transport.create_topics(["intake.events", "disclosure.events", "disclosure.dlq"], 3)
+    transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
     runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
     client = create_app(runtime, testing=True, auth=auth_keys.settings(), public_rate_limit=0).test_client()
     items_of(runtime).now = lambda: datetime(2025, 3, 5, 10, 31, tzinfo=CHINA)
@@ -317,3 +317,48 @@ def test_the_item_api_is_department_scoped_and_validated(disclosure: Disclosure)
     assert disclosure.client.get("/v1/items", query_string={"department_id": DEPARTMENT_ID}).status_code == 401
     enterprise_name = ENTERPRISE["name"]
     assert enterprise_name in disclosure.client.get(f"/public/v1/guidance/{guidance_id}").get_data(as_text=True)
+
+
+# -- revisit results -----------------------------------------------------------------------------------------
+SCHEDULED = "guidance.RevisitScheduled.v1"
+COMPLETED = "guidance.RevisitCompleted.v1"
+
+
+def revisit(disclosure: Disclosure, **completed: Any) -> None:
+    for ce_type, data in ((SCHEDULED, example(SCHEDULED)), (COMPLETED, example(COMPLETED) | completed)):
+        disclosure.sequence += 1
+        rec = record(ce_type, data["revisit_id"], data, disclosure.sequence, topic="revisit.events")
+        disclosure.runtime.transport.producer().publish([rec])
+    disclosure.runtime.runner().drain()
+
+
+def test_a_revisit_result_is_published_under_the_decision_it_follows(disclosure: Disclosure) -> None:
+    person = {**example(ISSUED)["counterpart"], "kind": "person", "name": "王建华", "uscc": None}
+    person |= {"id_type": "resident_id", "id_no": "410102198001010012", "legal_representative": None}
+    decide(disclosure, opened={"counterpart": person})
+    revisit(disclosure, notes="王建华已建立进货查验记录制度（电话13912345678）。")
+    item = disclosure.item_of(example(SCHEDULED)["revisit_id"])
+    # Completed Mon 12 May 2025: 20 working days, 2 June (端午) not counted → Tue 10 June.
+    assert (item["kind"], item["state"], item["deadline"]) == ("revisit_result", "disclosed", "2025-06-10")
+    detail = disclosure.client.get(f"/public/v1/decisions/{CASE_ID}").get_json()
+    (shown,) = detail["revisits"]
+    assert shown["completed_on"] == "2025-05-12" and shown["method"] == "visit"
+    assert shown["findings"] == {
+        "corrected": True,
+        "conduct_ok": True,
+        "rights_explained": True,
+        "needs_guidance": False,
+    }
+    assert shown["notes"] == "王**已建立进货查验记录制度（电话［已隐去］）。"
+    html = disclosure.client.get(f"/public/decisions/{CASE_ID}").get_data(as_text=True)
+    assert "回访情况" in html and "已整改" in html and "王建华" not in html
+
+
+def test_the_result_of_a_revisit_of_a_withheld_act_is_withheld_too(disclosure: Disclosure) -> None:
+    minor = {**example(ISSUED)["counterpart"], "kind": "person", "name": "李小明", "uscc": None}
+    minor |= {"id_type": "resident_id", "id_no": "110105201006010018", "legal_representative": None}
+    decide(disclosure, opened={"counterpart": minor})
+    assert disclosure.item_of(CASE_ID)["state"] == "withheld"
+    revisit(disclosure)
+    item = disclosure.item_of(example(SCHEDULED)["revisit_id"])
+    assert (item["state"], item["exemption"]) == ("withheld", "minor")

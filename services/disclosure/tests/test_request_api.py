@@ -27,7 +27,7 @@ OFFICER = {"name": "陈国强", "badge_no": None, "officer_id": None}
 @pytest.fixture
 def api(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[tuple[Any, AuthKeys, Runtime]]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    transport.create_topics(["intake.events", "disclosure.events", "disclosure.dlq"], 3)
+    transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
     runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
     client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
     requests_of(runtime).now = lambda: datetime(2026, 3, 2, 10, 0, tzinfo=CHINA)

@@ -36,6 +36,21 @@ public_decisions = Blueprint(
 DECISION_KINDS = ("penalty_decision", "licensing_decision", "other_decision")
 
 
+class FindingsOut(Schema):
+    corrected = fields.Boolean(allow_none=True)
+    conduct_ok = fields.Boolean()
+    rights_explained = fields.Boolean()
+    needs_guidance = fields.Boolean()
+
+
+class PublicRevisit(Schema):
+    kind = fields.String(allow_none=True)
+    completed_on = fields.String()
+    method = fields.String()
+    findings = fields.Nested(FindingsOut)
+    notes = fields.String(allow_none=True)
+
+
 class PublicGuidance(Schema):
     guidance_id = fields.String()
     doc_no = fields.String()
@@ -56,6 +71,7 @@ class PublicGuidance(Schema):
     correction_deadline = fields.String(allow_none=True)
     issued_at = fields.String()
     status = fields.String()
+    revisits = fields.List(fields.Nested(PublicRevisit), metadata={"description": "公开的核查、回访结果（详情中）"})
 
 
 class PublicGuidanceQuery(Schema):
@@ -152,6 +168,7 @@ class PublicDecision(Schema):
     decided_at = fields.String()
     disclosed_at = fields.String(allow_none=True)
     display_until = fields.String(allow_none=True, metadata={"description": "公示截止期 (penalty decisions)"})
+    revisits = fields.List(fields.Nested(PublicRevisit), metadata={"description": "公开的回访结果（详情中）"})
 
 
 class PublicDecisionQuery(Schema):

@@ -19,10 +19,11 @@ from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from guidance_disclosure import items_handlers as handlers
 from guidance_disclosure.adapters.items_read_model import disclosure_items
-from guidance_disclosure.decisions_projection import NATURAL_PERSON_KINDS, PublicDecisionsProjection
+from guidance_disclosure.decisions_projection import NATURAL_PERSON_KINDS, PublicDecisionsProjection, public_text
 from guidance_disclosure.domain import item as i
-from guidance_disclosure.domain.publication import Subject, decide, is_minor, publication_deadline
+from guidance_disclosure.domain.publication import Subject, Withhold, decide, is_minor, publication_deadline
 from guidance_disclosure.projection import PUBLISHED_STATUSES, PublicGuidanceProjection
+from guidance_disclosure.revisits_projection import PublicRevisitsProjection
 from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.events.common import CHINA_TZ
 from guidance_shared.runtime import Runtime
@@ -63,6 +64,7 @@ class Publisher:
         self.guidance = PublicGuidanceProjection()
         self.metadata = self.guidance.metadata
         self.decisions = PublicDecisionsProjection(self.metadata)
+        self.revisits = PublicRevisitsProjection(self.metadata)
 
     @property
     def items(self) -> handlers.Items:
@@ -74,6 +76,8 @@ class Publisher:
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
         self.guidance.apply(conn, event)
         self.decisions.apply(conn, event)
+        if event.name in ("RevisitScheduled", "RevisitCompleted"):
+            self.revisits.apply(conn, event, public_text=lambda text: self._revisit_text(conn, event.data, text))
         react = getattr(self, f"_on_{event.name}", None)
         if react is not None:
             react(conn, event)
@@ -131,6 +135,56 @@ class Publisher:
             source_event_id=event.envelope.id,
         )
 
+    def _on_RevisitCompleted(self, conn: Connection, event: ConsumedEvent) -> None:
+        """A revisit's result is published under the act it follows, unless that act is withheld."""
+        data = event.data
+        revisit = self.revisits.revisit(conn, str(data["revisit_id"]))
+        assert revisit is not None  # the projection wrote it just now, in this transaction
+        parent = self._revisit_parent(conn, revisit)
+        if parent is None:
+            return  # an act disclosure never saw: there is no page to publish the result on
+        items = self.items
+        completed_on = data["completed_on"]
+        publication = self.revisit_publication(revisit, parent)
+        withheld = conn.execute(
+            select(disclosure_items.c.exemption).where(
+                disclosure_items.c.subject_id == parent["subject_id"], disclosure_items.c.state == i.WITHHELD_STATE
+            )
+        ).first()
+        if withheld is not None:
+            exemption = str(withheld.exemption)
+            outcome: Any = Withhold(
+                exemption, items.rules.legal_basis(exemption), "所回访的执法决定或行政指导不予公开。"
+            )
+        else:
+            texts = [revisit["notes"] or ""]
+            subject = Subject(kind="revisit_result", decided_on=completed_on, texts=texts, minor=parent["minor"])
+            outcome = decide(subject, items.rules)
+        handlers.open_item(items, conn, publication, outcome, source_event_id=event.envelope.id)
+
+    def _revisit_parent(self, conn: Connection, revisit: dict[str, Any]) -> dict[str, Any] | None:
+        if revisit["case_id"]:
+            case = self.decisions.case(conn, revisit["case_id"])
+            if case is not None:
+                path = f"/public/decisions/{case['case_id']}"
+                return {"subject_id": case["case_id"], "label": case["case_no"], "path": path, "minor": case["minor"]}
+        if revisit["guidance_id"]:
+            row = self.guidance_row(conn, revisit["guidance_id"])
+            if row is not None:
+                path = f"/public/guidance/{row['guidance_id']}"
+                return {"subject_id": row["guidance_id"], "label": row["doc_no"], "path": path, "minor": False}
+        return None
+
+    def _revisit_text(self, conn: Connection, data: dict[str, Any], text: str) -> str:
+        names = self.decisions.person_names
+        known = (
+            conn.execute(select(names).where(names.c.case_id == str(data["case_id"]))).first()
+            if data.get("case_id")
+            else None
+        )
+        person = {"kind": "person", "name": known.name, "secrets": tuple(json.loads(known.secrets))} if known else {}
+        return public_text(text, person)
+
     # -- what a publication says -------------------------------------------------------------------
     def guidance_publication(self, row: dict[str, Any], issued_on: date) -> handlers.Publication:
         items = self.items
@@ -173,8 +227,26 @@ class Publisher:
             display_until=display_until,
         )
 
+    def revisit_publication(self, revisit: dict[str, Any], parent: dict[str, Any]) -> handlers.Publication:
+        items = self.items
+        completed_on = date.fromisoformat(revisit["completed_on"])
+        return handlers.Publication(
+            subject_id=revisit["revisit_id"],
+            key=revisit["revisit_id"],
+            department_id=revisit["department_id"],
+            kind="revisit_result",
+            title=f"回访结果：{parent['label']}"[:300],
+            path=parent["path"],
+            deadline=publication_deadline(items.calendar, "revisit_result", completed_on, items.rules),
+            redactions=[],
+        )
+
     def publication_of(self, conn: Connection, item: i.DisclosureItem) -> handlers.Publication | None:
         """What a reviewer's publication of ``item`` says, from the projections as they stand."""
+        if item.kind == "revisit_result":
+            revisit = self.revisits.revisit(conn, item.subject_id)
+            parent = None if revisit is None else self._revisit_parent(conn, revisit)
+            return None if revisit is None or parent is None else self.revisit_publication(revisit, parent)
         if item.kind == "guidance":
             row = self.guidance_row(conn, item.subject_id)
             if row is None:
@@ -194,7 +266,11 @@ class Publisher:
         row = conn.execute(
             select(table).select_from(self._guidance_join()).where(table.c.guidance_id == guidance_id, *self._shown())
         ).first()
-        return None if row is None else self.guidance.public_view(row._mapping)
+        if row is None:
+            return None
+        return self.guidance.public_view(row._mapping) | {
+            "revisits": self.published_revisits(conn, guidance_id=guidance_id)
+        }
 
     def published_page(
         self,
@@ -235,7 +311,9 @@ class Publisher:
         row = conn.execute(
             self._decision_select().where(cases.c.case_id == case_id, *self._decision_shown(today))
         ).first()
-        return None if row is None else _public_decision(row._mapping)
+        if row is None:
+            return None
+        return _public_decision(row._mapping) | {"revisits": self.published_revisits(conn, case_id=case_id)}
 
     def published_decisions(
         self,
@@ -292,6 +370,23 @@ class Publisher:
             where.append(cases.c.decided_at < decided_before)
         rows = conn.execute(self._decision_select().where(*where).order_by(cases.c.decided_at, cases.c.case_id))
         return [_public_decision(row._mapping) for row in rows]
+
+    def published_revisits(
+        self, conn: Connection, *, case_id: str | None = None, guidance_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The disclosed results of the revisits of one case or one guidance act, oldest first."""
+        table = self.revisits.revisits
+        which = table.c.case_id == case_id if case_id else table.c.guidance_id == guidance_id
+        items = disclosure_items
+        rows = conn.execute(
+            select(table.c.kind, table.c.completed_on, table.c.method, table.c.findings, table.c.notes)
+            .select_from(
+                table.join(items, and_(items.c.subject_id == table.c.revisit_id, items.c.kind == "revisit_result"))
+            )
+            .where(which, items.c.state == i.DISCLOSED_STATE)
+            .order_by(table.c.completed_on, table.c.revisit_id)
+        )
+        return [dict(row._mapping) | {"findings": json.loads(row.findings)} for row in rows]
 
     def departments(self, conn: Connection) -> list[dict[str, str]]:
         """Departments with something published, for the list's filter: id and name as of their latest act."""

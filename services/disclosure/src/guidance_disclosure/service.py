@@ -81,7 +81,7 @@ def request_overdue_check(runtime: Runtime, stop: threading.Event) -> None:
 SPEC = ServiceSpec(
     name="disclosure",
     publishes="disclosure.events",
-    consumes=("intake.events",),
+    consumes=("intake.events", "revisit.events"),
     projection=Publisher,
     extra_metadata=(REQUESTS_MODEL, ITEMS_MODEL),
     tasks=(item_overdue_check, request_overdue_check),
