@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from guidance_assessment.projection import DepartmentActivityProjection
+from guidance_assessment.projection import AssessmentProjection
 from guidance_shared.runtime import ServiceSpec
 
 SPEC = ServiceSpec(
     name="assessment",
     publishes="assessment.events",
     consumes=("intake.events", "revisit.events", "disclosure.events", "assessment.events"),
-    projection=lambda _runtime: DepartmentActivityProjection(),
+    projection=lambda _runtime: AssessmentProjection(),
 )
