@@ -11,7 +11,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from guidance_shared.envelope import Envelope
+from guidance_shared.events import default_registry
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, INDIVIDUAL_BUSINESS, PERSON, example
+from guidance_shared.runtime import Runtime
 
 NAMESPACE = uuid.UUID("0f3a7c55-9d1e-4e8b-a1f2-3c4d5e6f7a8b")
 MARKET = DEPARTMENT_ID  # A: 某县市场监督管理局
@@ -261,3 +264,32 @@ DELIVERABLES = {
     ECOLOGY: [("plan_filed", "2025-07-02")],
 }
 EXTERNAL = {MARKET: 85, HOUSING: 80}
+
+
+def publish(runtime: Runtime, events: list[Scripted]) -> None:
+    """Put scripted events on their owners' topics, keyed by aggregate id, with their scripted event ids."""
+    registry = default_registry()
+    producer = runtime.transport.producer()
+    for scripted in events:
+        event_type = registry.get(scripted.ce_type)
+        assert event_type is not None
+        envelope = Envelope(
+            type=scripted.ce_type,
+            source=f"/guidance/{event_type.topic.split('.')[0]}",
+            subject=str(scripted.data[event_type.subject_field]),
+            data=scripted.data,
+            id=scripted.event_id,
+        )
+        producer.publish([envelope.to_record(event_type.topic)])
+
+
+def feed(runtime: Runtime, events: list[Scripted] | None = None) -> None:
+    """Publish the year (or ``events``) and let the consumer apply all of it; nothing may be parked."""
+    publish(runtime, year_2025() if events is None else events)
+    runtime.runner().drain(timeout_s=60)
+    assert runtime.runner().parked_aggregates() == []
+
+
+def late_overdue_of_housing() -> Scripted:
+    """After publication: disclosure flags an item of B overdue (deadline 2025-11-30)."""
+    return _overdue("db2", HOUSING, "2025-11-30")

@@ -42,6 +42,7 @@ from tests.support.assessment_year import (
     HOUSING,
     MARKET,
     event_id,
+    feed,
     uid,
     year_2025,
 )
@@ -50,14 +51,11 @@ from guidance_assessment.domain.indicators import Deliverable, External, Window
 from guidance_assessment.domain.rubric import load_rubric
 from guidance_assessment.domain.scoring import Scorecard, score_departments
 from guidance_assessment.service import SPEC
-from guidance_shared.envelope import Envelope
-from guidance_shared.events import default_registry
 from guidance_shared.events.examples import PERSON
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 
-REGISTRY = default_registry()
 RUBRIC = load_rubric()
 WINDOW = Window(date(2025, 1, 1), date(2025, 12, 31), as_of=date(2025, 12, 31))
 F = Fraction
@@ -74,23 +72,6 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     runtime.provision()
     yield runtime
     runtime.close()
-
-
-def feed(runtime: Runtime) -> None:
-    producer = runtime.transport.producer()
-    for scripted in year_2025():
-        event_type = REGISTRY.get(scripted.ce_type)
-        assert event_type is not None
-        envelope = Envelope(
-            type=scripted.ce_type,
-            source=f"/guidance/{event_type.topic.split('.')[0]}",
-            subject=str(scripted.data[event_type.subject_field]),
-            data=scripted.data,
-            id=scripted.event_id,
-        )
-        producer.publish([envelope.to_record(event_type.topic)])
-    runtime.runner().drain(timeout_s=60)
-    assert runtime.runner().parked_aggregates() == []
 
 
 def scorecards(runtime: Runtime) -> dict[str, tuple[int, Scorecard]]:
