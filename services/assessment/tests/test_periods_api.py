@@ -249,3 +249,47 @@ def test_bad_commands_are_problems_naming_the_field(runtime: Runtime, client: Fl
         problem = response.get_json()
         assert [e["field"] for e in problem["errors"]] == [field]
         assert all(e["message_en"] and e["message_zh"] for e in problem["errors"])
+
+
+def test_the_rollout_programme_shows_phases_with_dates_and_each_departments_deliverables(
+    runtime: Runtime, client: FlaskClient, auth_keys: AuthKeys
+) -> None:
+    feed(runtime)
+    open_and_fill(client, auth_keys)
+
+    body = ok(client.get("/v1/assessment/periods/2025/programme", headers=as_role(auth_keys, "auditor")))
+    assert [(p["phase"], p["starts_on"], p["ends_on"]) for p in body["phases"]] == [
+        ("plan", "2025-06-01", "2025-06-30"),
+        ("rules", "2025-07-01", "2025-07-31"),
+        ("embedding", "2025-08-01", "2025-10-31"),
+        ("review", "2025-11-01", "2025-11-30"),
+        ("assessment", "2025-12-01", "2025-12-31"),
+    ]
+    by_department = {
+        d["department_id"]: {x["deliverable"]: x["status"] for x in d["deliverables"]} for d in body["departments"]
+    }
+    assert by_department[MARKET] == {
+        "plan_filed": "on_time",
+        "working_group_set_up": "on_time",
+        "rules_adopted": "late",
+        "training_held": "on_time",
+    }
+    assert set(by_department[ECOLOGY].values()) == {"late", "missing"}
+    own = ok(client.get("/v1/assessment/periods/2025/programme", headers=as_role(auth_keys, "officer", HOUSING)))
+    assert [d["department_id"] for d in own["departments"]] == [HOUSING]
+
+    # A deliverable recorded again (a corrected date) replaces the first, and the process indicator follows.
+    ok(
+        client.post(
+            f"/v1/assessment/periods/2025/departments/{MARKET}/deliverables",
+            json={"deliverable": "rules_adopted", "done_on": "2025-07-30", "evidence": "某市监〔2025〕41号"},
+            headers=as_role(auth_keys, "officer"),
+        ),
+        201,
+    )
+    explained = ok(
+        client.get(f"/v1/assessment/periods/2025/departments/{MARKET}/explain", headers=as_role(auth_keys, "officer"))
+    )
+    rollout = next(line for line in explained["indicators"] if line["code"] == "rollout_deliverables")
+    assert (rollout["numerator"], rollout["denominator"], rollout["score"]) == (4, 4, 10.0)
+    assert explained["score"] == 69.52

@@ -175,6 +175,32 @@ class DeliverableList(Schema):
     deliverables = fields.List(fields.Nested(DeliverableView))
 
 
+class PhaseView(Schema):
+    phase = fields.String(metadata={"description": "plan | rules | embedding | review | assessment"})
+    name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+
+
+class DeliverableStatus(Schema):
+    deliverable = fields.String()
+    due_on = fields.Date()
+    done_on = fields.Date(allow_none=True)
+    evidence = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "on_time | late | missing"})
+
+
+class DepartmentProgramme(Schema):
+    department_id = fields.String()
+    deliverables = fields.List(fields.Nested(DeliverableStatus))
+
+
+class ProgrammeView(Schema):
+    year = fields.Integer()
+    phases = fields.List(fields.Nested(PhaseView))
+    departments = fields.List(fields.Nested(DepartmentProgramme))
+
+
 class Done(Schema):
     count = fields.Integer(metadata={"description": "scorecards published or revised"})
 
@@ -254,6 +280,18 @@ class Standings(MethodView):
             "rubric_version": standing.rubric.version,
             "scorecards": rows,
         }
+
+
+@blp.route("/<int:year>/programme")
+class Programme(MethodView):
+    @requires(*READERS)
+    @blp.response(200, ProgrammeView)
+    def get(self, year: int) -> Any:
+        """The rollout programme (plan, rules, embedding, review, assessment, with dates) and who delivered what."""
+        with _engine().connect() as conn:
+            body = handlers.programme(_assessments(), conn, year)
+        body["departments"] = [d for d in body["departments"] if _may_see(d["department_id"])]
+        return body
 
 
 @blp.route("/<int:year>/publication")

@@ -255,6 +255,42 @@ def explain(a: Assessments, conn: Connection, year: int, department_id: str) -> 
     }
 
 
+def programme(a: Assessments, conn: Connection, year: int) -> dict[str, Any]:
+    """The rollout programme of the year (phases with dates) and each department's deliverables against it."""
+    standing = standings(a, conn, year)
+    due = {code: date.fromisoformat(f"{year}-{mmdd}") for code, mmdd in standing.rubric.deliverables.items()}
+    recorded: dict[str, dict[str, dict[str, Any]]] = {}
+    for each in read_model.deliverables_of(conn, standing.period["period_id"]):
+        recorded.setdefault(each["department_id"], {})[each["deliverable"]] = each
+    departments = []
+    for _, card in sorted(standing.ranked, key=lambda ranked: ranked[1].department_id):
+        mine = recorded.get(card.department_id, {})
+        items = []
+        for code, due_on in due.items():
+            row = mine.get(code)
+            status = "missing" if row is None else ("on_time" if row["done_on"] <= due_on else "late")
+            items.append(
+                {
+                    "deliverable": code,
+                    "due_on": due_on,
+                    "done_on": row["done_on"] if row else None,
+                    "evidence": row["evidence"] if row else None,
+                    "status": status,
+                }
+            )
+        departments.append({"department_id": card.department_id, "deliverables": items})
+    phases = [
+        {
+            "phase": p["phase"],
+            "name": p["name"],
+            "starts_on": date.fromisoformat(f"{year}-{p['from']}"),
+            "ends_on": date.fromisoformat(f"{year}-{p['to']}"),
+        }
+        for p in standing.rubric.programme
+    ]
+    return {"year": year, "phases": phases, "departments": departments}
+
+
 def _active_departments(a: Assessments, conn: Connection, year: int) -> list[str]:
     """Departments that did anything in the year (by the date in China their events happened)."""
     table = a.projection.activity

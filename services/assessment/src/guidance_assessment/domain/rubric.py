@@ -78,6 +78,7 @@ class Rubric:
     look_back_days: int = 730
     doc_no_pattern: str = r"^\S{2,}〔(?P<year>\d{4})〕第?\d{1,6}号$"
     deliverables: dict[str, str] = field(default_factory=dict)
+    programme: tuple[dict[str, str], ...] = ()
     source: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def rule(self, code: str) -> IndicatorRule:
@@ -101,6 +102,10 @@ class Rubric:
                 look_back_days=int(raw.get("look_back_days", 730)),
                 doc_no_pattern=str(raw.get("doc_no_pattern", cls.doc_no_pattern)),
                 deliverables={str(k): str(v) for k, v in dict(raw.get("deliverables") or {}).items()},
+                programme=tuple(
+                    {key: str(phase[key]) for key in ("phase", "name", "from", "to")}
+                    for phase in raw.get("programme") or ()
+                ),
                 source=dict(raw),
             )
         except (KeyError, TypeError, ValueError) as error:
@@ -124,6 +129,9 @@ class Rubric:
         for code, due in self.deliverables.items():
             if not re.fullmatch(r"\d{2}-\d{2}", due):
                 raise RubricError(f"deliverable {code}: due must be MM-DD, got {due!r}")
+        for phase in self.programme:
+            if not all(re.fullmatch(r"\d{2}-\d{2}", phase[k]) for k in ("from", "to")) or phase["to"] < phase["from"]:
+                raise RubricError(f"programme phase {phase['phase']}: from and to must be MM-DD, from ≤ to")
 
 
 def _rule(code: str, spec: dict[str, Any]) -> IndicatorRule:
