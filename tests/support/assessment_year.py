@@ -293,3 +293,20 @@ def feed(runtime: Runtime, events: list[Scripted] | None = None) -> None:
 def late_overdue_of_housing() -> Scripted:
     """After publication: disclosure flags an item of B overdue (deadline 2025-11-30)."""
     return _overdue("db2", HOUSING, "2025-11-30")
+
+
+def prepare(runtime: Runtime) -> None:
+    """The scripted year, and the 2025 period opened with its deliverables and external scores."""
+    from guidance_assessment.handlers import open_period, record_deliverable, record_external
+    from guidance_assessment.service import assessments_of
+
+    feed(runtime)
+    assessments = assessments_of(runtime)
+    with runtime.engine.begin() as conn:
+        open_period(assessments, conn, {"year": 2025})
+        for department, done in DELIVERABLES.items():
+            for code, on in done:
+                command = {"deliverable": code, "done_on": on, "evidence": f"{code} 文件"}
+                record_deliverable(assessments, conn, 2025, department, command)
+        for department, score in EXTERNAL.items():
+            record_external(assessments, conn, 2025, department, {"score": score, "method": "测评卡", "note": None})
