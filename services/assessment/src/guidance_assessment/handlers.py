@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from guidance_assessment.adapters import read_model
+from guidance_assessment.domain.facts import Fact, days_of
 from guidance_assessment.domain.indicators import Deliverable, External, Window, activity
 from guidance_assessment.domain.period import (
     DELIVERABLE,
@@ -204,10 +205,12 @@ def standings(a: Assessments, conn: Connection, year: int) -> Standing:
         deliverables.setdefault(r["department_id"], []).append(
             Deliverable(r["deliverable"], r["done_on"], r["event_id"])
         )
-    departments = period["department_ids"] or sorted(
-        set(_active_departments(a, conn, year)) | set(externals) | set(deliverables)
-    )
-    facts = a.projection.facts.of_departments(conn, departments)
+    if period["department_ids"]:
+        departments = period["department_ids"]
+        facts = a.projection.facts.of_departments(conn, departments)
+    else:
+        facts = a.projection.facts.of_departments(conn)
+        departments = sorted(set(_active(facts, window)) | set(externals) | set(deliverables))
     ranked = score_departments(
         facts, departments, window, rubric, deliverables=deliverables, externals=externals, year=year
     )
@@ -291,10 +294,9 @@ def programme(a: Assessments, conn: Connection, year: int) -> dict[str, Any]:
     return {"year": year, "phases": phases, "departments": departments}
 
 
-def _active_departments(a: Assessments, conn: Connection, year: int) -> list[str]:
-    """Departments that did anything in the year (by the date in China their events happened)."""
-    table = a.projection.activity
-    return [r[0] for r in conn.execute(select(table.c.department_id).where(table.c.year == year).distinct())]
+def _active(facts: dict[str, list[Fact]], window: Window) -> list[str]:
+    """Departments with a fact dated in the window (an act issued, a case closed, a deadline…)."""
+    return [d for d, mine in facts.items() if any(window.holds(day) for f in mine for day in days_of(f))]
 
 
 def rubric_of(a: Assessments, config: dict[str, Any]) -> Rubric:

@@ -43,6 +43,25 @@ def counterpart_key(counterpart: Mapping[str, Any]) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
+ANCHORS = (
+    "issued_on",
+    "verified_on",
+    "opened_on",
+    "decided_on",
+    "closed_on",
+    "due_on",
+    "completed_on",
+    "deadline",
+    "disclosed_on",
+    "withdrawal_deadline",
+)
+
+
+def days_of(fact: Fact) -> list[str]:
+    """The dates a fact happened on (ISO): a department with one of them in a period takes part in it."""
+    return [fact[key] for key in ANCHORS if fact.get(key)]
+
+
 def subject_of(name: str, data: Mapping[str, Any]) -> tuple[str, str] | None:
     """Which fact an event changes: (kind, subject id), or None when it is not one the assessment folds."""
     for kind, field in ((GUIDANCE, "guidance_id"), (CASE, "case_id"), (REVISIT, "revisit_id"), (DISCLOSURE, "item_id")):
