@@ -1,7 +1,7 @@
 """assessment's consumer projection: the activity counts and the facts the indicators come from.
 
 The year-end assessment (考核评比) scores a department on everything it did, so both are built from
-all four topics and from nothing else. ``DepartmentActivityProjection`` counts events per department,
+all four topics and from nothing else. The activity table counts events per department,
 calendar year (in China) and event name; ``FactsProjection`` (adapters/facts.py) keeps one fact per
 subject with the ids of the events behind it. Counting and folding happen exactly once because the
 consumer runner skips event ids it has applied, in the same transaction.
