@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaConsumer
 
 from guidance_assessment.app import create_app as create_assessment
 from guidance_assessment.service import SPEC as ASSESSMENT
@@ -23,9 +24,11 @@ from guidance_intake.app import create_app as create_intake
 from guidance_intake.service import SPEC as INTAKE
 from guidance_revisit.app import create_app as create_revisit
 from guidance_revisit.service import SPEC as REVISIT
+from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
+from guidance_shared.transport.base import Record
 from tests.support.auth import AuthKeys
 from tests.support.services import guidance_command
 
@@ -123,3 +126,24 @@ def test_intake_and_revisit_events_change_a_departments_live_indicators(
     )
     days = next(line for line in explained["indicators"] if line["code"] == "days_to_revisit")
     assert (days["value"], days["sources"][0]["subject_id"]) == (27.0, case_id)
+
+    # Publishing puts the scorecard on assessment.events, where any consumer reads it as a CloudEvent.
+    _ok(assessment_api.post("/v1/assessment/periods/2025/publication", headers=headers), 201)
+    assert assessment.relay().drain() == 2  # AssessmentPeriodOpened, ScorecardPublished
+    consumer = KafkaConsumer(
+        assessment.transport.physical("assessment.events"),  # type: ignore[attr-defined]
+        bootstrap_servers=assessment.settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=5000,
+    )
+    published = [Envelope.from_record(Record(m.topic, m.key, m.value, tuple(m.headers))) for m in consumer]
+    consumer.close()
+    assert sorted(e.type for e in published) == [
+        "guidance.AssessmentPeriodOpened.v1",
+        "guidance.ScorecardPublished.v1",
+    ]
+    scorecard = next(e for e in published if e.type == "guidance.ScorecardPublished.v1")
+    assert scorecard.data["department_id"] == DEPARTMENT_ID
+    assert scorecard.data["indicators"]["revisit_coverage"]["numerator"] == 1

@@ -27,6 +27,7 @@ from tests.support.auth import AuthKeys
 
 from guidance_assessment.app import create_app
 from guidance_assessment.service import SPEC, assessments_of, revise_published
+from guidance_shared.db import make_engine
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -293,3 +294,32 @@ def test_the_rollout_programme_shows_phases_with_dates_and_each_departments_deli
     rollout = next(line for line in explained["indicators"] if line["code"] == "rollout_deliverables")
     assert (rollout["numerator"], rollout["denominator"], rollout["score"]) == (4, 4, 10.0)
     assert explained["score"] == 69.52
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_standing_publication_and_revision_are_the_same(
+    tmp_path: Path, postgres_db_url: str, auth_keys: AuthKeys
+) -> None:
+    settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
+    runtime = Runtime(
+        SPEC, settings, transport=EmbeddedTransport(settings.embedded_log), engine=make_engine(postgres_db_url)
+    )
+    try:
+        runtime.provision()
+        assessments_of(runtime).now = lambda: PUBLISHED_ON
+        client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
+        feed(runtime)
+        open_and_fill(client, auth_keys)
+        ranked = [(r["department_id"], r["rank"], r["score"]) for r in standing(client, auth_keys)["scorecards"]]
+        assert ranked == [(HOUSING, 1, 96.0), (MARKET, 2, 67.02), (ECOLOGY, 3, 38.0)]
+        ok(client.post("/v1/assessment/periods/2025/publication", headers=as_role(auth_keys, "supervisor")), 201)
+        feed(runtime, [late_overdue_of_housing()])
+        assert revise_published(runtime) == 1
+        versions = ok(
+            client.get(
+                f"/v1/assessment/periods/2025/departments/{HOUSING}/versions", headers=as_role(auth_keys, "supervisor")
+            )
+        )["versions"]
+        assert [(v["version"], v["score"]) for v in versions] == [(1, 96.0), (2, 91.5)]
+    finally:
+        runtime.close()
