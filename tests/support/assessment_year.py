@@ -264,6 +264,7 @@ DELIVERABLES = {
     ECOLOGY: [("plan_filed", "2025-07-02")],
 }
 EXTERNAL = {MARKET: 85, HOUSING: 80}
+NAMES = {MARKET: "县市场监管局", HOUSING: "县住建局", ECOLOGY: "县生态环境分局"}
 
 
 def publish(runtime: Runtime, events: list[Scripted]) -> None:
@@ -296,12 +297,14 @@ def late_overdue_of_housing() -> Scripted:
 
 
 def prepare(runtime: Runtime) -> None:
-    """The scripted year, and the 2025 period opened with its deliverables and external scores."""
+    """The scripted year, and the 2025 period opened with its deliverables and external scores; the
+    departments' short names as a registry (GUIDANCE_ASSESSMENT_DEPARTMENTS) would give them."""
     from guidance_assessment.handlers import open_period, record_deliverable, record_external
     from guidance_assessment.service import assessments_of
 
     feed(runtime)
     assessments = assessments_of(runtime)
+    assessments.names = dict(NAMES)
     with runtime.engine.begin() as conn:
         open_period(assessments, conn, {"year": 2025})
         for department, done in DELIVERABLES.items():

@@ -44,15 +44,15 @@ def test_every_table_exports_as_csv_and_xlsx_with_the_same_figures(client: tuple
     response = get(api, keys, f"{BASE}/tables/scores?format=csv")
     assert response.mimetype == "text/csv" and response.data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == ["department_id", "rank", "score", "general", "specific", "external"]
+    assert rows[0] == ["department_id", "department", "rank", "score", "general", "specific", "external"]
     assert rows[1:] == [
-        [HOUSING, "1", "96.0", "30.0", "50.0", "16.0"],
-        [MARKET, "2", "67.02", "20.5", "29.52", "17.0"],
-        [ECOLOGY, "3", "38.0", "7.0", "31.0", "0.0"],
+        [HOUSING, "县住建局", "1", "96.0", "30.0", "50.0", "16.0"],
+        [MARKET, "县市场监管局", "2", "67.02", "20.5", "29.52", "17.0"],
+        [ECOLOGY, "县生态环境分局", "3", "38.0", "7.0", "31.0", "0.0"],
     ]
     workbook = openpyxl.load_workbook(io.BytesIO(get(api, keys, f"{BASE}/tables/scores?format=xlsx").data))
     sheet = workbook.active
-    assert [c.value for c in sheet[3]] == [MARKET, 2, 67.02, 20.5, 29.52, 17]
+    assert [c.value for c in sheet[3]] == [MARKET, "县市场监管局", 2, 67.02, 20.5, 29.52, 17]
     for name in ("indicators", "timeliness", "monthly"):
         for fmt in ("csv", "xlsx"):
             assert get(api, keys, f"{BASE}/tables/{name}?format={fmt}").data
@@ -87,3 +87,17 @@ def test_a_department_exports_only_itself_and_gets_its_annual_report(client: tup
     assert sheet.active.title == "report"
     refused = api.get(f"{BASE}/departments/{MARKET}/report", headers=keys.headers("u", ECOLOGY, ["officer"]))
     assert refused.status_code == 404
+
+
+def test_department_names_come_from_a_registry_in_intakes_format(tmp_path: Path) -> None:
+    from guidance_assessment.service import department_names
+
+    registry = tmp_path / "departments.yaml"
+    registry.write_text(
+        f"departments:\n  - department_id: {MARKET.upper()}\n    name: 某县市场监督管理局\n"
+        "    short_name: 县市场监管局\n"
+        f"  - department_id: {HOUSING}\n    name: 某县住房和城乡建设局\n",
+        encoding="utf-8",
+    )
+    assert department_names(str(registry)) == {MARKET: "县市场监管局", HOUSING: "某县住房和城乡建设局"}
+    assert department_names(None) == {}

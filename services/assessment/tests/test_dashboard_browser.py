@@ -16,7 +16,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from tests.support.assessment_year import ECOLOGY, HOUSING, MARKET, prepare
+from tests.support.assessment_year import HOUSING, MARKET, prepare
 from tests.support.auth import AuthKeys
 from tests.support.services import free_port
 from werkzeug.serving import make_server
@@ -86,9 +86,9 @@ def test_the_dashboard_shows_scores_months_and_timeliness_as_charts(
     assert browser.title == "2025年度行政指导工作考核看板"
     scores = browser.find_elements(By.CSS_SELECTOR, "svg#chart-scores rect.bar")
     assert [(bar.get_attribute("data-label"), bar.get_attribute("data-value")) for bar in scores] == [
-        (HOUSING[:8], "96.0"),
-        (MARKET[:8], "67.02"),
-        (ECOLOGY[:8], "38.0"),
+        ("县住建局", "96.0"),
+        ("县市场监管局", "67.02"),
+        ("县生态环境分局", "38.0"),
     ]
     widths = [float(bar.get_attribute("width") or 0) for bar in scores]
     assert widths[0] > widths[1] > widths[2] > 0  # drawn to scale, not just present
@@ -116,14 +116,14 @@ def test_the_dashboard_shows_scores_months_and_timeliness_as_charts(
         (b.get_attribute("data-label"), b.get_attribute("data-series")): b.get_attribute("data-value")
         for b in timeliness
     }
-    assert drawn[(MARKET[:8], "处罚案件回访率")] == "66.67"
-    assert drawn[(MARKET[:8], "按期公开率")] == "33.33"
-    assert drawn[(ECOLOGY[:8], "处罚案件回访率")] == "100.0"
-    assert (HOUSING[:8], "处罚案件回访率") not in drawn  # no penalty cases: nothing to draw
+    assert drawn[("县市场监管局", "处罚案件回访率")] == "66.67"
+    assert drawn[("县市场监管局", "按期公开率")] == "33.33"
+    assert drawn[("县生态环境分局", "处罚案件回访率")] == "100.0"
+    assert ("县住建局", "处罚案件回访率") not in drawn  # no penalty cases: nothing to draw
 
     exports = {a.get_attribute("href").split("/tables/")[1] for a in browser.find_elements(By.CSS_SELECTOR, "a.export")}
     assert exports == {
         f"{t}?format={f}" for t in ("scores", "monthly", "timeliness", "indicators") for f in ("csv", "xlsx")
     }
     cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#table-scores tbody tr:first-child td")]
-    assert cells[:3] == [HOUSING, "1", "96.0"]
+    assert cells[:4] == [HOUSING, "县住建局", "1", "96.0"]

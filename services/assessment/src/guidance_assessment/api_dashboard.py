@@ -94,9 +94,7 @@ class Dashboard(MethodView):
             published = bool(read_model.latest(conn, standing.period["period_id"]))
         scores, monthly, timeliness = found["scores"], found["monthly"], found["timeliness"]
         drawn = {
-            "scores": charts.bars(
-                "chart-scores", "部门得分", [(str(r[0])[:8], _num(r[2]) or 0.0) for r in scores.rows]
-            ),
+            "scores": charts.bars("chart-scores", "部门得分", [(str(r[1]), _num(r[3]) or 0.0) for r in scores.rows]),
             "monthly": charts.lines(
                 "chart-monthly",
                 "逐月指标（%）",
@@ -107,7 +105,7 @@ class Dashboard(MethodView):
                 "chart-timeliness",
                 "回访与公开及时性（%）",
                 ["处罚案件回访率", "按期公开率"],
-                [(str(r[0])[:8], [_num(r[1]), _num(r[3])]) for r in timeliness.rows],
+                [(assessments.name_of(str(r[0])), [_num(r[1]), _num(r[3])]) for r in timeliness.rows],
             ),
         }
         page = render_template(

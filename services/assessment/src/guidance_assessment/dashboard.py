@@ -53,10 +53,11 @@ def tables(
     scores = Table(
         "scores",
         f"{year}年度考核得分与排名",
-        ("department_id", "rank", "score", *groups),
+        ("department_id", "department", "rank", "score", *groups),
         [
             [
                 card.department_id,
+                a.name_of(card.department_id),
                 rank,
                 rounded(card.total, 2),
                 *(rounded(card.group_points().get(g, Fraction(0)), 2) for g in groups),

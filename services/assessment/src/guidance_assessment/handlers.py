@@ -49,6 +49,10 @@ class Assessments:
     projection: AssessmentProjection
     rubric: Rubric  # for periods opened from now on; an open period keeps its own
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    names: dict[str, str] = field(default_factory=dict)  # department id → short name, for pages and tables
+
+    def name_of(self, department_id: str) -> str:
+        return self.names.get(department_id, department_id[:8])
 
     def today(self) -> date:
         return self.now().astimezone(CHINA_TZ).date()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 
 import structlog
+import yaml
 
 from guidance_assessment import handlers
 from guidance_assessment.adapters.read_model import READ_MODEL, all_periods, latest
@@ -29,9 +31,24 @@ def assessments_of(runtime: Runtime) -> handlers.Assessments:
             registry=runtime.registry,
             projection=runtime.projection,
             rubric=load_rubric(os.environ.get("GUIDANCE_ASSESSMENT_RUBRIC") or None),
+            names=department_names(
+                os.environ.get("GUIDANCE_ASSESSMENT_DEPARTMENTS") or os.environ.get("GUIDANCE_DEPARTMENTS")
+            ),
         )
     assessments: handlers.Assessments = runtime.extensions["assessments"]
     return assessments
+
+
+def department_names(path: str | None) -> dict[str, str]:
+    """Short names from a department registry YAML (the format intake reads: ``departments: [{department_id,
+    name, short_name}]``); without one, pages show the start of each department id."""
+    if not path:
+        return {}
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return {
+        str(entry["department_id"]).lower(): str(entry.get("short_name") or entry.get("name") or entry["department_id"])
+        for entry in raw.get("departments") or []
+    }
 
 
 def revise_published(runtime: Runtime) -> int:
