@@ -73,7 +73,13 @@ CATALOGUE = {
         "DisclosureRequestConsultationEnded",
         "DisclosureRequestOverdue",
     ],
-    "assessment.events": ["AssessmentPeriodOpened", "ScorecardPublished"],
+    "assessment.events": [
+        "AssessmentPeriodOpened",
+        "ScorecardPublished",
+        "ExternalEvaluationRecorded",
+        "RolloutDeliverableRecorded",
+        "ScorecardRevised",
+    ],
 }
 
 # jsonschema checks "date-time" and "uri" only with optional extras; these are strict enough for the contract.

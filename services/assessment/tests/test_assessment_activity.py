@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from tests.support.auth import AuthKeys
 
 from guidance_assessment.app import create_app
 from guidance_assessment.service import SPEC
@@ -39,8 +40,12 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
 
 
 @pytest.fixture
-def client(runtime: Runtime) -> FlaskClient:
-    return create_app(runtime, testing=True).test_client()
+def client(runtime: Runtime, auth_keys: AuthKeys) -> FlaskClient:
+    client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = auth_keys.headers("auditor-1", DEPARTMENT_ID, ["auditor"])[
+        "Authorization"
+    ]
+    return client
 
 
 def publish(
@@ -117,6 +122,15 @@ def test_a_redelivered_event_is_counted_once(runtime: Runtime, client: FlaskClie
     drain(runtime)
 
     assert activity(client, DEPARTMENT_ID, 2025)["events"] == {"CaseOpened": 1}
+
+
+def test_a_department_sees_only_its_own_activity(runtime: Runtime, auth_keys: AuthKeys) -> None:
+    client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
+    own = auth_keys.headers("officer-1", DEPARTMENT_ID, ["officer"])
+    assert client.get(f"/v1/activity?department_id={DEPARTMENT_ID}&year=2025", headers=own).status_code == 200
+    other = client.get(f"/v1/activity?department_id={OTHER_DEPARTMENT}&year=2025", headers=own)
+    assert other.status_code == 404
+    assert client.get(f"/v1/activity?department_id={DEPARTMENT_ID}&year=2025").status_code == 401
 
 
 def test_an_unknown_department_has_no_activity(client: FlaskClient) -> None:

@@ -1,4 +1,4 @@
-"""assessment's read API: a department's activity in a year (bearer-token authentication comes later)."""
+"""assessment's read API: a department's activity in a year, behind a bearer token (its own departments only)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+
+from guidance_shared.auth import AUDITOR, READERS, SUPERVISOR, current_principal, ensure_department, requires
+from guidance_shared.errors import NotFound
 
 activity = Blueprint(
     "activity", __name__, url_prefix="/v1/activity", description="部门年度工作量 events per department and year"
@@ -38,12 +41,15 @@ class ActivityView(Schema):
 
 @activity.route("")
 class DepartmentActivity(MethodView):
+    @requires(*READERS)
     @activity.arguments(ActivityQuery, location="query")
     @activity.response(200, ActivityView)
     def get(self, query: dict[str, Any]) -> Any:
         """How many events of each kind a department caused in a year; zero counts are omitted."""
         runtime = current_app.extensions["guidance"]["runtime"]
         department_id = str(query["department_id"])
+        if not current_principal().has_role(AUDITOR, SUPERVISOR):
+            ensure_department(department_id, not_found=NotFound("department", "部门", department_id))
         with runtime.engine.connect() as conn:
             events = runtime.projection.counts(conn, department_id, query["year"])
         return {"department_id": department_id, "year": query["year"], "total": sum(events.values()), "events": events}

@@ -1,12 +1,10 @@
-"""assessment's own projection of the whole history: how many events of each kind each department caused, per year.
+"""assessment's consumer projection: the activity counts and the facts the indicators come from.
 
-The year-end assessment (考核评比) scores a department on everything it did,
-so this is built from all four topics and from nothing else. It is the raw
-ledger the indicators will be computed from. An event counts for the
-department named in its data and for the calendar year, in China, in which it
-happened (``ce_time``); events that name no single department (such as
-``AssessmentPeriodOpened``) are not counted. Counting is exactly once because
-the consumer runner skips event ids it has applied, in the same transaction.
+The year-end assessment (考核评比) scores a department on everything it did, so both are built from
+all four topics and from nothing else. The activity table counts events per department,
+calendar year (in China) and event name; ``FactsProjection`` (adapters/facts.py) keeps one fact per
+subject with the ids of the events behind it. Counting and folding happen exactly once because the
+consumer runner skips event ids it has applied, in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,13 +14,14 @@ from typing import Any
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from guidance_assessment.adapters.facts import FactsProjection
 from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.events.common import CHINA_TZ
 
 _UPSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-class DepartmentActivityProjection:
+class AssessmentProjection:
     def __init__(self) -> None:
         self.metadata = MetaData()
         self.activity = Table(
@@ -33,8 +32,10 @@ class DepartmentActivityProjection:
             Column("event_name", String(100), primary_key=True),
             Column("count", Integer, nullable=False),
         )
+        self.facts = FactsProjection(self.metadata)
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
+        self.facts.apply(conn, event)
         department_id = event.data.get("department_id")
         if department_id is None:
             return

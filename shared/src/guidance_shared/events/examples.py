@@ -448,6 +448,7 @@ _assessment: dict[str, dict[str, Any]] = {
         "ends_on": "2025-12-31",
         "rubric": {"name": "某县2025年度推行行政指导工作考核方案", "version": "2025.1", "weights": _WEIGHTS},
         "department_ids": [DEPARTMENT_ID],
+        "rubric_config": None,
         "opened_at": "2025-01-02T09:00:00+08:00",
     },
     "guidance.ScorecardPublished.v1": {
@@ -467,6 +468,50 @@ _assessment: dict[str, dict[str, Any]] = {
         "rank": 2,
         "rubric_version": "2025.1",
         "published_at": "2026-01-20T10:00:00+08:00",
+    },
+    "guidance.ExternalEvaluationRecorded.v1": {
+        "period_id": PERIOD_ID,
+        "department_id": DEPARTMENT_ID,
+        "score": 85.0,
+        "method": "测评卡（发放200份，回收186份）",
+        "note": "县司法局组织的行政执法社会评议。",
+        "recorded_at": "2025-12-20T15:00:00+08:00",
+    },
+    "guidance.RolloutDeliverableRecorded.v1": {
+        "period_id": PERIOD_ID,
+        "department_id": DEPARTMENT_ID,
+        "deliverable": "plan_filed",
+        "done_on": "2025-06-20",
+        "evidence": "某市监〔2025〕36号《推行行政指导工作实施方案》",
+        "recorded_at": "2025-06-21T10:00:00+08:00",
+    },
+    "guidance.ScorecardRevised.v1": {
+        "scorecard_id": SCORECARD_ID,
+        "period_id": PERIOD_ID,
+        "department_id": DEPARTMENT_ID,
+        "indicators": {
+            "written_share": {"value": 0.92, "score": 9.2, "numerator": 230, "denominator": 250},
+            "acceptance_rate": {"value": 0.88, "score": 8.8, "numerator": 220, "denominator": 250},
+            "correction_on_time": {"value": 0.95, "score": 19.0, "numerator": 57, "denominator": 60},
+            "revisit_coverage": {"value": 1.0, "score": 20.0, "numerator": 12, "denominator": 12},
+            "disclosure_on_time": {"value": 0.8824, "score": 17.65, "numerator": 45, "denominator": 51},
+            "ledger_completeness": {"value": 0.96, "score": 9.6, "numerator": 240, "denominator": 250},
+            "external_evaluation": {"value": 0.85, "score": 8.5, "numerator": None, "denominator": None},
+        },
+        "score": 92.75,
+        "rank": 2,
+        "rubric_version": "2025.1",
+        "published_at": "2026-02-03T10:00:00+08:00",
+        "version": 2,
+        "differences": [
+            {
+                "field": "indicators.disclosure_on_time",
+                "before": {"value": 0.9, "score": 18.0, "numerator": 45, "denominator": 50},
+                "after": {"value": 0.8824, "score": 17.65, "numerator": 45, "denominator": 51},
+            },
+            {"field": "score", "before": 93.1, "after": 92.75},
+        ],
+        "new_source_event_ids": ["b8a2f0c4-3e1d-5f6a-9b7c-2d4e6f8a0b1c"],
     },
 }
 

@@ -1,0 +1,103 @@
+"""The dashboard's tables as CSV and XLSX, and the annual statistics report, from the scripted year."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from flask.testing import FlaskClient
+from tests.support.assessment_year import ECOLOGY, HOUSING, MARKET, prepare
+from tests.support.auth import AuthKeys
+
+from guidance_assessment.app import create_app
+from guidance_assessment.service import SPEC
+from guidance_shared.runtime import Runtime
+from guidance_shared.settings import Settings
+from guidance_shared.transport.embedded import EmbeddedTransport
+
+BASE = "/v1/assessment/periods/2025"
+
+
+@pytest.fixture
+def client(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[tuple[FlaskClient, AuthKeys]]:
+    settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
+    runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    runtime.provision()
+    prepare(runtime)
+    yield create_app(runtime, testing=True, auth=auth_keys.settings()).test_client(), auth_keys
+    runtime.close()
+
+
+def get(client: FlaskClient, keys: AuthKeys, url: str, role: str = "auditor", department: str = MARKET) -> Any:
+    response = client.get(url, headers=keys.headers("u", department, [role]))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response
+
+
+def test_every_table_exports_as_csv_and_xlsx_with_the_same_figures(client: tuple[FlaskClient, AuthKeys]) -> None:
+    api, keys = client
+    response = get(api, keys, f"{BASE}/tables/scores?format=csv")
+    assert response.mimetype == "text/csv" and response.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0] == ["department_id", "department", "rank", "score", "general", "specific", "external"]
+    assert rows[1:] == [
+        [HOUSING, "县住建局", "1", "96.0", "30.0", "50.0", "16.0"],
+        [MARKET, "县市场监管局", "2", "67.02", "20.5", "29.52", "17.0"],
+        [ECOLOGY, "县生态环境分局", "3", "38.0", "7.0", "31.0", "0.0"],
+    ]
+    workbook = openpyxl.load_workbook(io.BytesIO(get(api, keys, f"{BASE}/tables/scores?format=xlsx").data))
+    sheet = workbook.active
+    assert [c.value for c in sheet[3]] == [MARKET, "县市场监管局", 2, 67.02, 20.5, 29.52, 17]
+    for name in ("indicators", "timeliness", "monthly"):
+        for fmt in ("csv", "xlsx"):
+            assert get(api, keys, f"{BASE}/tables/{name}?format={fmt}").data
+    timeliness = list(csv.reader(io.StringIO(get(api, keys, f"{BASE}/tables/timeliness").data.decode("utf-8-sig"))))
+    assert timeliness[2] == [MARKET, "66.67", "38.5", "33.33", "100.0"]
+
+
+def test_the_months_add_up_to_the_year(client: tuple[FlaskClient, AuthKeys]) -> None:
+    api, keys = client
+    text = get(api, keys, f"{BASE}/tables/monthly?department_id={MARKET}").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["month"] for r in rows] == [f"2025-{m:02d}" for m in range(1, 13)]
+    assert sum(int(r["guidance_acts"]) for r in rows) == 4  # a1–a4; a5 was withdrawn
+    by_month = {r["month"]: r for r in rows}
+    assert by_month["2025-03"]["written_share_pct"] == "100.0"  # a1
+    assert by_month["2025-04"]["written_share_pct"] == "0.0"  # a2, oral
+    assert by_month["2025-01"]["written_share_pct"] == ""  # nothing issued
+
+
+def test_a_department_exports_only_itself_and_gets_its_annual_report(client: tuple[FlaskClient, AuthKeys]) -> None:
+    api, keys = client
+    own = get(api, keys, f"{BASE}/tables/scores", role="officer", department=ECOLOGY).data.decode("utf-8-sig")
+    assert [row[0] for row in csv.reader(io.StringIO(own))][1:] == [ECOLOGY]
+
+    report = get(api, keys, f"{BASE}/departments/{MARKET}/report", role="officer").get_json()
+    items = {(section, item): value for section, item, value in report["rows"]}
+    assert items[("报告", "报送期限")] == "2026-01-31"
+    assert items[("行政指导", "件数（不含撤回）")] == 4
+    assert items[("指导内容", "minor_issue_warning")] == 2
+    assert items[("考核", "总分")] == 67.02 and items[("考核", "排名")] == 2
+    sheet = openpyxl.load_workbook(io.BytesIO(get(api, keys, f"{BASE}/departments/{MARKET}/report?format=xlsx").data))
+    assert sheet.active.title == "report"
+    refused = api.get(f"{BASE}/departments/{MARKET}/report", headers=keys.headers("u", ECOLOGY, ["officer"]))
+    assert refused.status_code == 404
+
+
+def test_department_names_come_from_a_registry_in_intakes_format(tmp_path: Path) -> None:
+    from guidance_assessment.service import department_names
+
+    registry = tmp_path / "departments.yaml"
+    registry.write_text(
+        f"departments:\n  - department_id: {MARKET.upper()}\n    name: 某县市场监督管理局\n"
+        "    short_name: 县市场监管局\n"
+        f"  - department_id: {HOUSING}\n    name: 某县住房和城乡建设局\n",
+        encoding="utf-8",
+    )
+    assert department_names(str(registry)) == {MARKET: "县市场监管局", HOUSING: "某县住房和城乡建设局"}
+    assert department_names(None) == {}

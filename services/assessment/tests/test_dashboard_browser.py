@@ -1,0 +1,129 @@
+"""A real headless Chromium, driven by Selenium, shows the dashboard's charts with the scripted year's data.
+
+The service runs in a real HTTP server (werkzeug, in a thread) on a free port; the browser sends the
+bearer token as a portal would, through Chrome's DevTools ``Network.setExtraHTTPHeaders``. Never skipped:
+without /usr/bin/chromium and /usr/bin/chromedriver this test fails and says what to install.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from tests.support.assessment_year import HOUSING, MARKET, prepare
+from tests.support.auth import AuthKeys
+from tests.support.services import free_port
+from werkzeug.serving import make_server
+
+from guidance_assessment.app import create_app
+from guidance_assessment.service import SPEC
+from guidance_shared.runtime import Runtime
+from guidance_shared.settings import Settings
+from guidance_shared.transport.embedded import EmbeddedTransport
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[str]:
+    settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
+    runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    runtime.provision()
+    prepare(runtime)
+    port = free_port()
+    http = make_server("127.0.0.1", port, create_app(runtime, auth=auth_keys.settings()), threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        http.shutdown()
+        thread.join(10)
+        runtime.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        if shutil.which(binary) is None:
+            pytest.fail(f"headless Chromium is needed: {binary} is missing (apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_the_dashboard_shows_scores_months_and_timeliness_as_charts(
+    server: str, browser: webdriver.Chrome, auth_keys: AuthKeys
+) -> None:
+    token = auth_keys.token("auditor-1", MARKET, ["auditor"])
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Bearer {token}"}})
+    browser.get(f"{server}/v1/assessment/periods/2025/dashboard?department_id={MARKET}")
+
+    assert browser.title == "2025年度行政指导工作考核看板"
+    scores = browser.find_elements(By.CSS_SELECTOR, "svg#chart-scores rect.bar")
+    assert [(bar.get_attribute("data-label"), bar.get_attribute("data-value")) for bar in scores] == [
+        ("县住建局", "96.0"),
+        ("县市场监管局", "67.02"),
+        ("县生态环境分局", "38.0"),
+    ]
+    widths = [float(bar.get_attribute("width") or 0) for bar in scores]
+    assert widths[0] > widths[1] > widths[2] > 0  # drawn to scale, not just present
+    assert scores[0].size["width"] > 0  # rendered by the browser
+
+    lines = browser.find_elements(By.CSS_SELECTOR, "svg#chart-monthly polyline.series")
+    assert [line.get_attribute("data-series") for line in lines] == [
+        "书面指导比例",
+        "按期整改率",
+        "处罚案件回访率",
+        "按期公开率",
+    ]
+    written = browser.find_elements(By.CSS_SELECTOR, 'svg#chart-monthly circle.point[data-series="书面指导比例"]')
+    assert {(p.get_attribute("data-month"), p.get_attribute("data-value")) for p in written} == {
+        ("2025-03", "100.0"),
+        ("2025-04", "0.0"),
+        ("2025-05", "100.0"),
+        ("2025-06", "100.0"),
+    }
+    months = browser.find_elements(By.CSS_SELECTOR, "svg#chart-monthly text.month")
+    assert len(months) == 12
+
+    timeliness = browser.find_elements(By.CSS_SELECTOR, "svg#chart-timeliness rect.bar")
+    drawn = {
+        (b.get_attribute("data-label"), b.get_attribute("data-series")): b.get_attribute("data-value")
+        for b in timeliness
+    }
+    assert drawn[("县市场监管局", "处罚案件回访率")] == "66.67"
+    assert drawn[("县市场监管局", "按期公开率")] == "33.33"
+    assert drawn[("县生态环境分局", "处罚案件回访率")] == "100.0"
+    assert ("县住建局", "处罚案件回访率") not in drawn  # no penalty cases: nothing to draw
+
+    exports = {a.get_attribute("href").split("/tables/")[1] for a in browser.find_elements(By.CSS_SELECTOR, "a.export")}
+    assert exports == {
+        f"{t}?format={f}" for t in ("scores", "monthly", "timeliness", "indicators") for f in ("csv", "xlsx")
+    }
+    cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#table-scores tbody tr:first-child td")]
+    assert cells[:4] == [HOUSING, "县住建局", "1", "96.0"]
