@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -62,6 +63,16 @@ addresses = st.builds(
 )
 
 
+def assert_shown_without(responses: dict[str, Any], subject_id: str, secrets: tuple[str, ...]) -> None:
+    """Every surface answers and shows the act (so the secrets' absence means something), and no secret."""
+    for where, response in responses.items():
+        assert response.status_code == 200, where
+        body = response.get_data(as_text=True)
+        assert subject_id in body or where == "html detail", where  # the detail page links nothing by id
+        for secret in secrets:
+            assert secret not in body, (where, secret)
+
+
 @pytest.fixture
 def disclosure(tmp_path: Path) -> Iterator[tuple[Runtime, FlaskClient]]:
     """One runtime and one app for all examples: an app registers metrics on the runtime's registry once."""
@@ -110,13 +121,7 @@ def test_personal_data_never_reaches_a_public_page_api_or_feed(
         "json list": client.get("/public/v1/guidance?size=100"),
         "atom feed": client.get("/public/guidance/feed.atom"),
     }
-    for where, response in responses.items():
-        assert response.status_code == 200, where
-        body = response.get_data(as_text=True)
-        # The act is really on the surface, so the secrets' absence means something.
-        assert guidance_id in body or where == "html detail", where
-        for secret in (id_no, phone, address, name):
-            assert secret not in body, (where, secret)
+    assert_shown_without(responses, guidance_id, (id_no, phone, address, name))
     assert responses["json item"].get_json()["counterpart_name"] == name[0] + "*" * (len(name) - 1)
     assert f"{name[0]}*" in responses["html detail"].get_data(as_text=True)
 
@@ -145,10 +150,5 @@ def test_personal_data_never_reaches_a_published_decision(
         "json item": client.get(f"/public/v1/decisions/{case_id}"),
         "json list": client.get("/public/v1/decisions?size=100"),
     }
-    for where, response in responses.items():
-        assert response.status_code == 200, where
-        body = response.get_data(as_text=True)
-        assert case_id in body or where == "html detail", where
-        for secret in (id_no, phone, address, name):
-            assert secret not in body, (where, secret)
+    assert_shown_without(responses, case_id, (id_no, phone, address, name))
     assert responses["json item"].get_json()["counterpart_name"] == name[0] + "*" * (len(name) - 1)

@@ -74,13 +74,11 @@ class PublicGuidance(Schema):
     revisits = fields.List(fields.Nested(PublicRevisit), metadata={"description": "公开的核查、回访结果（详情中）"})
 
 
-class PublicGuidanceQuery(Schema):
-    """The list's filters, shared by the JSON API and the HTML page so both accept exactly the same input."""
+class PagedDates(Schema):
+    """Dates and paging of the public lists; the JSON API and the HTML pages accept exactly the same input."""
 
-    department_id = fields.UUID(metadata={"description": "发布部门 issuing department"})
-    content_type = fields.String(validate=validate.OneOf(CONTENT_TYPES), metadata={"description": "指导内容"})
-    date_from = fields.Date(data_key="from", metadata={"description": "issued on or after (YYYY-MM-DD)"})
-    date_to = fields.Date(data_key="to", metadata={"description": "issued on or before (YYYY-MM-DD)"})
+    date_from = fields.Date(data_key="from", metadata={"description": "on or after (YYYY-MM-DD)"})
+    date_to = fields.Date(data_key="to", metadata={"description": "on or before (YYYY-MM-DD)"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
@@ -88,6 +86,33 @@ class PublicGuidanceQuery(Schema):
     def _from_not_after_to(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise ValidationError("'from' must not be after 'to'.", field_name="from")
+
+
+class PublicGuidanceQuery(PagedDates):
+    """The guidance list's filters: issuing department, content type, issue dates."""
+
+    department_id = fields.UUID(metadata={"description": "发布部门 issuing department"})
+    content_type = fields.String(validate=validate.OneOf(CONTENT_TYPES), metadata={"description": "指导内容"})
+
+
+def window(args: dict[str, Any]) -> dict[str, Any]:
+    """The validated dates and page as the projection's query takes them (``to`` includes that whole day)."""
+    page, size = args["page"], args["size"]
+    date_from: date | None = args.get("date_from")
+    date_to: date | None = args.get("date_to")
+    return {
+        "department_id": str(args["department_id"]) if args.get("department_id") else None,
+        "since": date_from.isoformat() if date_from else None,
+        "before": (date_to + timedelta(days=1)).isoformat() if date_to else None,
+        "offset": (page - 1) * size,
+        "limit": size,
+    }
+
+
+def paged(items: list[dict[str, Any]], total: int, args: dict[str, Any]) -> dict[str, Any]:
+    """The page and its metadata, so a client can walk the list without guessing."""
+    page, size = args["page"], args["size"]
+    return {"items": items, "pagination": {"page": page, "size": size, "total": total, "pages": -(-total // size)}}
 
 
 class PaginationOut(Schema):
@@ -103,22 +128,19 @@ class PublicGuidancePage(Schema):
 
 
 def find_published(args: dict[str, Any]) -> dict[str, Any]:
-    """Run the validated list query; the page metadata lets a client walk the list without guessing."""
-    page, size = args["page"], args["size"]
-    date_from: date | None = args.get("date_from")
-    date_to: date | None = args.get("date_to")
+    w = window(args)
     runtime = current_app.extensions["guidance"]["runtime"]
     with runtime.engine.connect() as conn:
         items, total = runtime.projection.published_page(
             conn,
-            department_id=str(args["department_id"]) if args.get("department_id") else None,
+            department_id=w["department_id"],
             content_type=args.get("content_type"),
-            issued_from=date_from.isoformat() if date_from else None,
-            issued_before=(date_to + timedelta(days=1)).isoformat() if date_to else None,
-            offset=(page - 1) * size,
-            limit=size,
+            issued_from=w["since"],
+            issued_before=w["before"],
+            offset=w["offset"],
+            limit=w["limit"],
         )
-    return {"items": items, "pagination": {"page": page, "size": size, "total": total, "pages": -(-total // size)}}
+    return paged(items, total, args)
 
 
 @public.route("")
@@ -171,20 +193,11 @@ class PublicDecision(Schema):
     revisits = fields.List(fields.Nested(PublicRevisit), metadata={"description": "公开的回访结果（详情中）"})
 
 
-class PublicDecisionQuery(Schema):
-    """The decisions list's filters, shared by the JSON API and the HTML page."""
+class PublicDecisionQuery(PagedDates):
+    """The decisions list's filters: deciding department, kind of decision, decision dates."""
 
     department_id = fields.UUID(metadata={"description": "作出决定的部门"})
     kind = fields.String(validate=validate.OneOf(DECISION_KINDS), metadata={"description": "决定类别"})
-    date_from = fields.Date(data_key="from", metadata={"description": "decided on or after (YYYY-MM-DD)"})
-    date_to = fields.Date(data_key="to", metadata={"description": "decided on or before (YYYY-MM-DD)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-
-    @validates_schema
-    def _from_not_after_to(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("'from' must not be after 'to'.", field_name="from")
 
 
 class PublicDecisionPage(Schema):
@@ -198,22 +211,20 @@ def china_today() -> date:
 
 
 def find_decisions(args: dict[str, Any]) -> dict[str, Any]:
-    page, size = args["page"], args["size"]
-    date_from: date | None = args.get("date_from")
-    date_to: date | None = args.get("date_to")
+    w = window(args)
     runtime = current_app.extensions["guidance"]["runtime"]
     with runtime.engine.connect() as conn:
         items, total = runtime.projection.published_decisions(
             conn,
             china_today(),
-            department_id=str(args["department_id"]) if args.get("department_id") else None,
+            department_id=w["department_id"],
             kind=args.get("kind"),
-            decided_from=date_from.isoformat() if date_from else None,
-            decided_before=(date_to + timedelta(days=1)).isoformat() if date_to else None,
-            offset=(page - 1) * size,
-            limit=size,
+            decided_from=w["since"],
+            decided_before=w["before"],
+            offset=w["offset"],
+            limit=w["limit"],
         )
-    return {"items": items, "pagination": {"page": page, "size": size, "total": total, "pages": -(-total // size)}}
+    return paged(items, total, args)
 
 
 @public_decisions.route("")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -52,30 +53,32 @@ def items_of(runtime: Runtime) -> items_handlers.Items:
     return items
 
 
-def item_overdue_check(runtime: Runtime, stop: threading.Event) -> None:
-    """Every minute (GUIDANCE_OVERDUE_INTERVAL_S), flag items still in review past their deadline."""
-    interval = float(os.environ.get("GUIDANCE_OVERDUE_INTERVAL_S", "60"))
-    while not stop.is_set():
-        try:
-            flagged = items_handlers.flag_overdue(items_of(runtime), runtime.engine, datetime.now(CHINA).date())
-            if flagged:
-                log.info("disclosure.items_overdue_flagged", count=flagged)
-        except Exception:
-            log.exception("disclosure.item_overdue_check_failed")
-        stop.wait(interval)
+def _every_interval(name: str, flag: Callable[[Runtime, date], int]) -> Callable[[Runtime, threading.Event], None]:
+    """A worker task: every GUIDANCE_OVERDUE_INTERVAL_S (60 s), flag what ran late as of China's calendar day."""
+
+    def task(runtime: Runtime, stop: threading.Event) -> None:
+        interval = float(os.environ.get("GUIDANCE_OVERDUE_INTERVAL_S", "60"))
+        while not stop.is_set():
+            try:
+                flagged = flag(runtime, datetime.now(CHINA).date())
+                if flagged:
+                    log.info(f"disclosure.{name}_overdue_flagged", count=flagged)
+            except Exception:
+                log.exception(f"disclosure.{name}_overdue_check_failed")
+            stop.wait(interval)
+
+    task.__name__ = f"{name}_overdue_check"
+    return task
 
 
-def request_overdue_check(runtime: Runtime, stop: threading.Event) -> None:
-    """Every minute (GUIDANCE_OVERDUE_INTERVAL_S), flag requests whose answer is late (China's calendar day)."""
-    interval = float(os.environ.get("GUIDANCE_OVERDUE_INTERVAL_S", "60"))
-    while not stop.is_set():
-        try:
-            flagged = requests_handlers.flag_overdue(requests_of(runtime), runtime.engine, datetime.now(CHINA).date())
-            if flagged:
-                log.info("disclosure.requests_overdue_flagged", count=flagged)
-        except Exception:
-            log.exception("disclosure.request_overdue_check_failed")
-        stop.wait(interval)
+#: Items still in review past their publication deadline.
+item_overdue_check = _every_interval(
+    "items", lambda runtime, today: items_handlers.flag_overdue(items_of(runtime), runtime.engine, today)
+)
+#: Requests for disclosure past their answer date.
+request_overdue_check = _every_interval(
+    "requests", lambda runtime, today: requests_handlers.flag_overdue(requests_of(runtime), runtime.engine, today)
+)
 
 
 SPEC = ServiceSpec(
