@@ -117,3 +117,21 @@ def test_a_withdrawal_late_by_a_day_is_not_on_time() -> None:
         "withdrawal_on_time"
     ]
     assert (figure.numerator, figure.denominator) == (0, 1)
+
+
+def test_an_item_still_in_review_past_its_deadline_counts_as_late_before_it_is_flagged() -> None:
+    review = example("guidance.DisclosureReviewRequested.v1")  # deadline 2025-04-02
+    waiting = fact_of(("DisclosureReviewRequested", "r", review))
+    today = compute([waiting], Window(date(2025, 1, 1), date(2025, 12, 31), date(2025, 4, 2)), RUBRIC)
+    assert today["disclosure_on_time"].denominator == 0  # on its deadline day it is not late yet
+    later = compute([waiting], Window(date(2025, 1, 1), date(2025, 12, 31), date(2025, 4, 3)), RUBRIC)
+    assert (later["disclosure_on_time"].numerator, later["disclosure_on_time"].denominator) == (0, 1)
+    published = example("guidance.ItemDisclosed.v1") | {
+        "item_id": review["item_id"],
+        "deadline": "2025-04-02",
+        "disclosed_at": "2025-04-01T09:00:00+08:00",
+    }
+    reviewed = fact_of(("DisclosureReviewRequested", "r", review), ("ItemDisclosed", "d", published))
+    on_time = compute([reviewed], Window(date(2025, 1, 1), date(2025, 12, 31), date(2025, 12, 31)), RUBRIC)
+    assert (on_time["disclosure_on_time"].numerator, on_time["disclosure_on_time"].denominator) == (1, 1)
+    assert on_time["disclosure_on_time"].sources[0].event_ids == ("r", "d")

@@ -194,6 +194,13 @@ def _item_disclosed(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
     fact["events"]["disclosed"] = event_id
 
 
+def _review_requested(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
+    """An item waiting for a reviewer: its deadline runs, so it counts as late once that has passed."""
+    fact.update(item_id=str(d["item_id"]), disclosure_kind=d["kind"], deadline=local_day(d["deadline"]))
+    fact.setdefault("disclosed_on", None)
+    fact["events"]["review_requested"] = event_id
+
+
 def _disclosure_withheld(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
     fact.update(item_id=str(d["item_id"]), disclosure_kind=d["kind"], withheld=True)
     fact["events"]["withheld"] = event_id
@@ -238,6 +245,7 @@ FOLDS: dict[str, dict[str, Fold]] = {
     },
     DISCLOSURE: {
         "ItemDisclosed": _item_disclosed,
+        "DisclosureReviewRequested": _review_requested,
         "DisclosureWithheld": _disclosure_withheld,
         "DisclosureOverdue": _disclosure_overdue,
         "DisclosureWithdrawn": _disclosure_withdrawn,

@@ -18,8 +18,9 @@ can check its score line by line. Definitions (W = the period's statistics windo
   category in the same department opened strictly earlier, within the look-back window;
 - ``revisit_coverage``: penalty decisions in ordinary procedure, closed in W and not revoked, with a
   completed case revisit; ``days_to_revisit``: the median of closing → first completed revisit;
-- ``disclosure_on_time``: items due in W (disclosed, or flagged overdue) disclosed on or before their
-  deadline (7 or 20 working days, computed by disclosure); withheld items are not counted;
+- ``disclosure_on_time``: items due in W (disclosed, flagged overdue, or still in review past their
+  deadline) disclosed on or before their deadline (7 or 20 working days, computed by disclosure);
+  withheld items are not counted;
 - ``withdrawal_on_time``: withdrawals with a deadline in W done on or before it (3 days);
 - ``rollout_deliverables``: the rubric's deliverables recorded as done on or before their due date;
 - ``external_evaluation``: the score entered for the department (out of 100).
@@ -300,14 +301,14 @@ def _disclosures(items: Sequence[Fact], window: Window) -> Figure:
             for f in items
             if not f.get("withheld")
             and window.holds(f.get("deadline"))
-            and (f.get("disclosed_on") is not None or f.get("overdue"))
+            and (f.get("disclosed_on") is not None or f.get("overdue") or window.passed(f["deadline"]))
         ),
         key=lambda f: (f["deadline"], f["item_id"]),
     )
     sources = [
         Source(
             f["item_id"],
-            _ids(f, "disclosed", "overdue"),
+            _ids(f, "review_requested", "disclosed", "overdue"),
             f.get("disclosed_on") is not None and f["disclosed_on"] <= f["deadline"],
             f["disclosure_kind"],
         )
