@@ -2,22 +2,21 @@
 
 The service runs in a real HTTP server (werkzeug, in a thread) on a free port; the browser sends the
 bearer token as a portal would, through Chrome's DevTools ``Network.setExtraHTTPHeaders``. Never skipped:
-without /usr/bin/chromium and /usr/bin/chromedriver this test fails and says what to install.
+without chromium and chromedriver this test fails and says what to install (tests/support/browser.py).
 """
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from tests.support.assessment_year import HOUSING, MARKET, prepare
 from tests.support.auth import AuthKeys
+from tests.support.browser import chromium
 from tests.support.services import free_port
 from werkzeug.serving import make_server
 
@@ -27,17 +26,6 @@ from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 pytestmark = pytest.mark.slow
 
 
@@ -60,19 +48,9 @@ def server(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    for binary in (CHROMIUM, CHROMEDRIVER):
-        if shutil.which(binary) is None:
-            pytest.fail(f"headless Chromium is needed: {binary} is missing (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
+def browser() -> Iterator[webdriver.Chrome]:
+    with chromium(width=1280) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_the_dashboard_shows_scores_months_and_timeliness_as_charts(
