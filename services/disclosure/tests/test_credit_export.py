@@ -229,3 +229,12 @@ def test_amounts_are_in_ten_thousand_yuan_with_six_decimals() -> None:
     assert wan("123456789.99") == "12345.678999"
     assert wan(None) == ""
     assert Decimal(wan("1196.00")) * 10000 == Decimal("1196.000000")
+
+
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_guarded_in_the_csv(export) -> None:
+    client, keys, runtime = export
+    hostile = example(OPENED)["counterpart"] | {"kind": "enterprise", "name": '=HYPERLINK("http://x")有限公司'}
+    decide(runtime, hostile)
+    rows = list(csv.DictReader(io.StringIO(fetch(client, keys, "csv").get_data(as_text=True).removeprefix("\ufeff"))))
+    assert rows[0]["CF_XDR_MC"] == '\'=HYPERLINK("http://x")有限公司'
+    assert fetch(client, keys, "json").get_json()["records"][0]["CF_XDR_MC"] == hostile["name"]

@@ -17,11 +17,12 @@ from tests.support.auth import AuthKeys
 from tests.support.services import case_command
 
 from guidance_intake.adapters.read_model import guidance_records
-from guidance_intake.adapters.spreadsheets import guard_formula, read_table, unguard_formula
+from guidance_intake.adapters.spreadsheets import read_table
 from guidance_intake.batch_import import COLUMNS, MAX_ROWS
 from guidance_shared.errors import GuidanceError
 from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
 from guidance_shared.runtime import Runtime
+from guidance_shared.spreadsheets import guard_formula, unguard_formula
 
 OTHER_DEPARTMENT = "8fc7b039-732d-5de9-a917-32ef0e4ec0ae"  # 某市生态环境局某县分局
 UNCONFIGURED = "0b6e7a3c-2f43-4c55-9a1e-6d1f7c0e0001"

@@ -17,12 +17,12 @@ from marshmallow import Schema, fields, validate
 
 from guidance_assessment import charts
 from guidance_assessment.adapters import read_model
-from guidance_assessment.adapters.spreadsheets import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from guidance_assessment.api_periods import _department, _may_see
 from guidance_assessment.dashboard import LABELS, MONTHLY, TABLES, Table, annual_report, tables
 from guidance_assessment.handlers import standings
 from guidance_assessment.service import assessments_of
 from guidance_shared.auth import READERS, requires
+from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'"

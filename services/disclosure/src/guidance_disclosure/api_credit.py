@@ -6,8 +6,6 @@ department; the content is what is already public, in the platform's field names
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import timedelta
 from typing import Any
@@ -20,10 +18,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from guidance_disclosure.credit import CODES, LAYOUT, penalty_row
 from guidance_shared.auth import READERS, ensure_department, requires
 from guidance_shared.errors import NotFound
+from guidance_shared.spreadsheets import CSV_TYPE, to_csv
 
 blp = Blueprint("credit", __name__, url_prefix="/v1/credit", description="双公示 export for the credit platform")
-
-CSV_TYPE = "text/csv; charset=utf-8"
 
 
 class CreditQuery(Schema):
@@ -70,12 +67,8 @@ class PenaltyExport(MethodView):
             )
         rows = [penalty_row(decision) for decision in decisions]
         if query["format"] == "csv":
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=CODES, lineterminator="\r\n")
-            writer.writeheader()
-            writer.writerows(rows)
-            # A BOM so spreadsheet programs read the Chinese text as UTF-8.
-            return Response("\ufeff" + out.getvalue(), mimetype="text/csv", content_type=CSV_TYPE)
+            table = to_csv(CODES, [[row[code] for code in CODES] for row in rows])
+            return Response(table, content_type=CSV_TYPE + "; charset=utf-8")
         # Not jsonify: it sorts keys, and the platform's field order is the layout's.
         body = json.dumps({"layout": "双公示 行政处罚 2.0", "records": rows}, ensure_ascii=False)
         return Response(body, mimetype="application/json")

@@ -16,7 +16,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from guidance_intake import handlers, ledger
-from guidance_intake.adapters.spreadsheets import CSV_TYPE, XLSX_TYPE, file_problem, read_table, to_csv, to_xlsx
+from guidance_intake.adapters.spreadsheets import file_problem, read_table
 from guidance_intake.batch_import import MAX_ROWS, Importer
 from guidance_intake.documents import guidance_document
 from guidance_intake.record_schemas import DocumentQuery, ImportQuery, ImportReport, LedgerQuery
@@ -32,6 +32,7 @@ from guidance_shared.auth import (
     requires,
 )
 from guidance_shared.errors import GuidanceError, NotFound
+from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from guidance_shared.web import current_request_id, current_tx, idempotent
 from guidance_shared.web.app import DEFAULT_MAX_CONTENT_LENGTH
 

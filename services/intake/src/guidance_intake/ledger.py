@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from guidance_intake.adapters.read_model import guidance_records
-from guidance_intake.adapters.spreadsheets import Cell
 from guidance_shared.privacy import scrub_text
+from guidance_shared.spreadsheets import Cell
 from guidance_shared.vocabulary import label_zh
 
 HEADERS = (

@@ -1,9 +1,7 @@
-"""Spreadsheets in and out: CSV and XLSX as county offices exchange them (Excel, WPS).
+"""Spreadsheets in: CSV and XLSX uploads as county offices exchange them (Excel, WPS).
 
-Writing guards every text cell against formula injection: a cell that a spreadsheet would take for a
-formula (``=``, ``+``, ``-``, ``@``, tab, carriage return) gets a leading ``'``, so opening a ledger
-can never run what a counterpart's name or a matter contained. Reading undoes exactly that guard, so a
-guarded cell comes back as it was written.
+Writing is ``guidance_shared.spreadsheets`` (it guards every text cell against formula injection);
+reading undoes exactly that guard (``unguard_formula``), so a guarded cell comes back as written.
 
 Reading is for untrusted uploads: sizes are checked before parsing, an XLSX is refused when it would
 unpack to far more than it weighs (a zip bomb), and a CSV saved by Excel in GB18030 (the default of a
@@ -15,104 +13,20 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from guidance_shared.errors import FieldProblem, GuidanceError
+from guidance_shared.spreadsheets import unguard_formula
 
-CSV_TYPE = "text/csv"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-#: What one written cell may hold; ``None`` is an empty cell.
-Cell = str | date | None
 #: What one read cell holds: text (stripped, "" when empty), or a date or time from an XLSX.
 ReadCell = str | date
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-DATE_FORMAT = "yyyy-mm-dd"
-_MAX_WIDTH = 60
-_MIN_WIDTH = 8
 # An XLSX is deflated XML; 2 MiB that unpacks beyond this is a bomb, not a ledger.
 _MAX_UNPACKED = 64 * 1024 * 1024
-
-
-def guard_formula(text: str) -> str:
-    """``'`` before text a spreadsheet would evaluate (OWASP CSV injection)."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def unguard_formula(text: str) -> str:
-    """The inverse of :func:`guard_formula`, for cells coming back in an import."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS) else text
-
-
-# -- writing ---------------------------------------------------------------------------------
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
-    """UTF-8 with a BOM (so Excel reads Chinese), CRLF line ends, dates as YYYY-MM-DD."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_csv_text(cell) for cell in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, title: str) -> bytes:
-    """One sheet: bold frozen header, filter, dates as real dates, widths fitted to the text."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]  # Excel's limit on a sheet name
-    sheet.append(list(headers))
-    widths = [_display_width(h) for h in headers]
-    for row in rows:
-        sheet.append([_xlsx_value(cell) for cell in row])
-        for index, cell in enumerate(row):
-            widths[index] = max(widths[index], _display_width(cell))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(vertical="center", horizontal="center")
-    for column in sheet.iter_cols(min_row=2):
-        for cell in column:
-            if isinstance(cell.value, date):
-                cell.number_format = DATE_FORMAT
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _csv_text(cell: Cell) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, date):
-        return cell.isoformat()
-    return guard_formula(cell)
-
-
-def _xlsx_value(cell: Cell) -> Any:
-    if isinstance(cell, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", guard_formula(cell))
-    return cell
-
-
-def _display_width(cell: Cell) -> int:
-    """Columns of the longest line: a Chinese character takes two."""
-    if cell is None:
-        return 0
-    if isinstance(cell, date):
-        return 10
-    return max((sum(2 if ord(ch) > 0x2E7F else 1 for ch in line) for line in cell.splitlines()), default=0)
 
 
 # -- reading ----------------------------------------------------------------------------------
