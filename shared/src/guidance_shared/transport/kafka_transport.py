@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import structlog
@@ -181,6 +182,20 @@ class _SeekToStored(ConsumerRebalanceListener):
         )
 
 
+_second = itemgetter(1)
+_ONLY_BYTES = frozenset((bytes,))
+
+
+def _headers(headers: list[tuple[str, bytes | None]]) -> tuple[tuple[str, bytes], ...]:
+    """kafka-python's header list as the port's tuple of (name, bytes); a null value becomes b"".
+
+    The common case (every value bytes) is checked in C instead of rebuilding each pair.
+    """
+    if _ONLY_BYTES.issuperset(map(type, map(_second, headers))):
+        return tuple(headers)  # type: ignore[arg-type]
+    return tuple((k, v if isinstance(v, bytes) else bytes(v or b"")) for k, v in headers)
+
+
 class KafkaRecordConsumer(Consumer):
     def __init__(self, transport: KafkaTransport, group: str, *, client_id: str | None = None) -> None:
         self.transport = transport
@@ -216,16 +231,9 @@ class KafkaRecordConsumer(Consumer):
         out: list[ConsumedRecord] = []
         for ktp, messages in batches.items():
             topic = self.transport.logical(ktp.topic)
+            partition = ktp.partition
             out.extend(
-                ConsumedRecord(
-                    topic=topic,
-                    partition=ktp.partition,
-                    offset=m.offset,
-                    key=m.key,
-                    value=m.value,
-                    headers=tuple((k, v if isinstance(v, bytes) else bytes(v or b"")) for k, v in m.headers),
-                    timestamp_ms=m.timestamp,
-                )
+                ConsumedRecord(topic, partition, m.offset, m.key, m.value, _headers(m.headers), m.timestamp)
                 for m in messages
             )
         return out
