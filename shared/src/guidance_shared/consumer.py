@@ -28,11 +28,13 @@ per-event savepoints and statements were most of the cost.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -281,7 +283,7 @@ class ConsumerRunner:
         propagate as they would from the careful path: the batch is read again.
         """
         try:
-            with self.engine.begin() as conn:
+            with _cyclic_gc_paused(), self.engine.begin() as conn:
                 applied, duplicates = self._apply_plain(conn, records)
                 self._store_offsets(conn, next_offsets)
         except _NotPlain:
@@ -571,6 +573,26 @@ class ConsumerRunner:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a plain batch is applied, back on (if it was) after.
+
+    A batch holds its ~1000 decoded events until it commits, so the collector kept running, and
+    promoting them, and every so often scanning the whole heap, for objects that are all alive;
+    that was a fifth of a replay's time. Nothing is lost: reference counting frees as before,
+    allocations keep being counted, and the first allocation after the batch (the next poll)
+    runs whatever collection is due. Restored on any exit; left off if it was off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _now() -> str:
