@@ -410,3 +410,22 @@ class TestKafkaConsumerRunner(ConsumerRunnerContract):
         transport.create_topics(["intake.events"], 3)
         yield transport
         transport.close()
+
+    def test_after_close_the_group_has_committed_the_stored_offsets(
+        self, transport, engine, group, kafka_bootstrap: str
+    ) -> None:
+        """Commits are asynchronous (a courtesy for tooling); a clean close leaves them where the database says."""
+        from kafka import KafkaAdminClient
+
+        transport.producer().publish(guidance_story(6, responses=1))
+        runner = self.runner(transport, engine, group)
+        assert runner.drain() == 12
+        runner.close()
+        with engine.connect() as conn:
+            stored = {r.partition: r.next_offset for r in conn.execute(select(offsets_table)) if r.group_id == group}
+        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        try:
+            committed = admin.list_group_offsets({group: None}).get(group, {})
+        finally:
+            admin.close()
+        assert {tp.partition: meta.offset for tp, meta in committed.items()} == stored

@@ -182,6 +182,11 @@ class _SeekToStored(ConsumerRebalanceListener):
         )
 
 
+def _log_failed_commit(_offsets: Any, response: Any) -> None:
+    if isinstance(response, Exception):
+        log.warning("consumer.commit_failed", error=str(response))
+
+
 _second = itemgetter(1)
 _ONLY_BYTES = frozenset((bytes,))
 
@@ -214,6 +219,7 @@ class KafkaRecordConsumer(Consumer):
         }
         if client_id:
             options["client_id"] = client_id
+        self._uncommitted: dict[KafkaTP, OffsetAndMetadata] = {}  # the latest offsets given to commit()
         try:
             self.client = KafkaConsumer(**options)
         except KafkaError as exc:
@@ -244,12 +250,18 @@ class KafkaRecordConsumer(Consumer):
             self.client.seek(ktp, offset)
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Asynchronous: the committed offsets are a courtesy for lag tooling and for groups without
+        stored positions, the caller's database holds the authoritative ones. A synchronous commit
+        per batch was a broker round trip (~10 ms) that a replay waited for; ``close`` commits the
+        latest offsets of the partitions still assigned synchronously, so a clean stop leaves the
+        group exactly where a synchronous commit per batch would have."""
         payload = {
             KafkaTP(self.transport.physical(tp.topic), tp.partition): OffsetAndMetadata(offset, "", -1)
             for tp, offset in offsets.items()
         }
+        self._uncommitted.update(payload)
         try:
-            self.client.commit(payload)
+            self.client.commit_async(payload, callback=_log_failed_commit)
         except KafkaError as exc:
             # Harmless: the projection database holds the authoritative offsets.
             log.warning("consumer.commit_failed", error=str(exc))
@@ -268,4 +280,12 @@ class KafkaRecordConsumer(Consumer):
         return out
 
     def close(self) -> None:
+        assigned = self.client.assignment()
+        latest = {ktp: offset for ktp, offset in self._uncommitted.items() if ktp in assigned}
+        self._uncommitted.clear()
+        if latest:
+            try:
+                self.client.commit(latest)
+            except KafkaError as exc:  # harmless, as in commit()
+                log.warning("consumer.commit_failed", error=str(exc))
         self.client.close(autocommit=False)
