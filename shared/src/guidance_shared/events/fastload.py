@@ -41,6 +41,7 @@ from marshmallow.utils import missing
 VALIDATES_SCHEMA = "validates_schema"
 
 Finisher = Callable[[Any], Any]
+_Step = tuple[str, str, Finisher | None, tuple[Finisher, ...], bool, Any, bool]
 
 
 class NotCompilable(Exception):
@@ -93,8 +94,8 @@ def _compile_schema(schema: Schema, name: str) -> tuple[Any, Finisher]:
     partial, unknown = schema.partial, schema.unknown
 
     annotations: dict[str, Any] = {}
-    # (input key, output key, converter of non-null values or None, extra checks, raw, default)
-    steps: list[tuple[str, str, Finisher | None, tuple[Callable[[Any], Any], ...], bool, Any]] = []
+    # (input key, output key, converter of non-null values or None, extra checks, raw, default, required)
+    steps: list[_Step] = []
     for attr_name, field in schema.load_fields.items():
         in_key = field.data_key or attr_name
         out_key = field.attribute or attr_name
@@ -102,7 +103,7 @@ def _compile_schema(schema: Schema, name: str) -> tuple[Any, Finisher]:
         if not raw and field.allow_none:
             shape = Union[shape, None]  # noqa: UP007 (a runtime type expression)
         annotations[in_key] = Required[shape] if field.required else NotRequired[shape]
-        steps.append((in_key, out_key, convert, tuple(checks), raw, field.load_default))
+        steps.append((in_key, out_key, convert, tuple(checks), raw, field.load_default, bool(field.required)))
 
     finish = _generate_finisher(name, steps, schema_hooks, partial, unknown)
     typed_dict: Any = TypedDict  # built at run time from the schema: mypy cannot check it
@@ -111,7 +112,7 @@ def _compile_schema(schema: Schema, name: str) -> tuple[Any, Finisher]:
 
 def _generate_finisher(
     name: str,
-    steps: list[tuple[str, str, Finisher | None, tuple[Callable[[Any], Any], ...], bool, Any]],
+    steps: list[_Step],
     hooks: list[Callable[..., Any]],
     partial: Any,
     unknown: Any,
@@ -124,26 +125,30 @@ def _generate_finisher(
     """
     namespace: dict[str, Any] = {"_MISSING": _ABSENT, "_partial": partial, "_unknown": unknown}
     lines = [f"def finish_{_identifier(name)}(data):", "    out = {}"]
-    for i, (in_key, out_key, convert, checks, raw, default) in enumerate(steps):
+    for i, (in_key, out_key, convert, checks, raw, default, required) in enumerate(steps):
         namespace[f"_c{i}"] = convert
-        lines.append(f"    v = data.get({in_key!r}, _MISSING)")
-        lines.append("    if v is not _MISSING:")
+        if required:  # the decoder has made sure it is there
+            pad = "    "
+            lines.append(f"    v = data[{in_key!r}]")
+        else:
+            pad = "        "
+            lines.append(f"    v = data.get({in_key!r}, _MISSING)")
+            lines.append("    if v is not _MISSING:")
         if raw:
-            lines.append(f"        v = _c{i}(v)")
+            lines.append(f"{pad}v = _c{i}(v)")
         elif convert is not None or checks:
-            lines.append("        if v is not None:")
+            lines.append(f"{pad}if v is not None:")
             if convert is not None:
-                lines.append(f"            v = _c{i}(v)")
+                lines.append(f"{pad}    v = _c{i}(v)")
             for j, check in enumerate(checks):
                 namespace[f"_k{i}_{j}"] = check
-                lines.append(f"            _k{i}_{j}(v)")
-        lines.append(f"        out[{out_key!r}] = v")
-        if default is not missing:
+                lines.append(f"{pad}    _k{i}_{j}(v)")
+        lines.append(f"{pad}out[{out_key!r}] = v")
+        if default is not missing and not required:
             namespace[f"_d{i}"] = default
             lines.append("    else:")
-            lines.append(
-                f"        out[{out_key!r}] = _d{i}()" if callable(default) else f"        out[{out_key!r}] = _d{i}"
-            )
+            call = "()" if callable(default) else ""
+            lines.append(f"        out[{out_key!r}] = _d{i}{call}")
     for j, hook in enumerate(hooks):
         namespace[f"_h{j}"] = hook
         lines.append(f"    _h{j}(out, partial=_partial, many=False, unknown=_unknown)")
