@@ -12,6 +12,7 @@ unknown fields added, nested parts broken), and on JSON edge cases.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import uuid
 from datetime import date, datetime
@@ -358,6 +359,9 @@ def test_read_plain_record_gives_from_records_envelope_and_the_loaded_data() -> 
         expected.subject,
     )
     assert event_type.ce_type == ce_type and same(loaded, REGISTRY.load_typed(ce_type, expected.data)[1])
+    changed = dataclasses.replace(envelope, subject="other")
+    assert changed == dataclasses.replace(expected, subject="other")
+    assert copy.deepcopy(envelope) == expected
 
 
 def test_read_plain_record_declines_what_from_record_must_judge() -> None:

@@ -213,19 +213,17 @@ def read_plain_record(
     loaded = load(attributes["type"], record.value)
     if loaded is None:
         return None
-    return _ValueDataEnvelope(attributes, record.value), loaded
+    envelope = object.__new__(_ValueDataEnvelope)  # the dataclass __init__ would need the data
+    envelope.__dict__.update(attributes, _value=record.value)
+    return envelope, loaded
 
 
 class _ValueDataEnvelope(Envelope):
     """An ``Envelope`` whose ``data`` is ``json.loads`` of the record's value, decoded on first access.
 
-    Equal to (and indistinguishable in its fields from) the ``Envelope`` that ``from_record`` builds.
+    Equal to (and indistinguishable in its fields from) the ``Envelope`` that ``from_record`` builds;
+    built by ``read_plain_record``, or by the inherited ``__init__`` (``dataclasses.replace``).
     """
-
-    def __init__(self, attributes: dict[str, Any], value: bytes) -> None:
-        state = self.__dict__
-        state.update(attributes)
-        state["_value"] = value
 
     @property
     def data(self) -> dict[str, Any]:

@@ -84,13 +84,18 @@ def _compile_schema(schema: Schema, name: str) -> tuple[Any, Finisher]:
     hooks = schema._hooks
     if any(hooks.get(tag) for tag in ("pre_load", "post_load", "validates")):
         raise NotCompilable(f"{type(schema).__name__}: load hooks or @validates")
+    from guidance_shared.events.common import Payload  # here: common is a catalogue module
+
     schema_hooks: list[Callable[..., Any]] = []
-    for attr_name, _pass_collection, kwargs in hooks.get(VALIDATES_SCHEMA, ()):
+    # marshmallow runs the pass_collection hooks first, then the others, each in declaration order
+    ordered = sorted(hooks.get(VALIDATES_SCHEMA, ()), key=lambda hook: not hook[1])
+    for attr_name, _pass_collection, kwargs in ordered:
         if kwargs.get("pass_original"):
             raise NotCompilable(f"{type(schema).__name__}.{attr_name}: pass_original")
-        if attr_name == "_check_rules" and not getattr(schema, "rules", None):
+        hook = getattr(schema, attr_name)
+        if getattr(hook, "__func__", None) is Payload._check_rules and not type(schema).rules:  # type: ignore[attr-defined]
             continue  # Payload's rule check with no rules does nothing
-        schema_hooks.append(getattr(schema, attr_name))
+        schema_hooks.append(hook)
     partial, unknown = schema.partial, schema.unknown
 
     annotations: dict[str, Any] = {}
