@@ -284,8 +284,8 @@ class KafkaRecordConsumer(Consumer):
         latest = {ktp: offset for ktp, offset in self._uncommitted.items() if ktp in assigned}
         self._uncommitted.clear()
         if latest:
-            try:
-                self.client.commit(latest)
+            try:  # bounded: a broker that is away must not hold up leaving the group
+                self.client.commit(latest, timeout_ms=5000)
             except KafkaError as exc:  # harmless, as in commit()
                 log.warning("consumer.commit_failed", error=str(exc))
         self.client.close(autocommit=False)
