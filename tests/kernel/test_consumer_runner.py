@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -265,6 +266,78 @@ class ConsumerRunnerContract:
         assert [p["aggregate_id"] for p in runner.parked_aggregates()] == [g]
         runner.close()
 
+    def test_the_plain_path_hands_projections_what_load_typed_gives(self, transport, engine, group) -> None:
+        """Compiled loaders on the plain path: same data, same envelope (its JSON data too) as before."""
+        g, h = str(uuid.uuid4()), str(uuid.uuid4())
+        braced = issued_data(h, related_case_id="{" + str(uuid.uuid4()) + "}")  # only marshmallow accepts braces
+        transport.producer().publish(
+            [
+                record(ISSUED, g, issued_data(g), 1),
+                record(RESPONDED, g, responded_data(g), 2),
+                record(ISSUED, h, braced, 1),
+            ]
+        )
+        projection = Recording()
+        runner = self.runner(transport, engine, group, projection=projection)
+        careful_calls = _count_calls(runner, "_handle")
+        assert runner.drain() == 3
+        assert careful_calls() == 0
+        registry = default_registry()
+        by_aggregate = [(e.envelope.subject, e.name) for e in projection.events]  # partitions interleave freely
+        assert [n for s, n in by_aggregate if s == g] == ["GuidanceIssued", "GuidanceResponded"]
+        assert [n for s, n in by_aggregate if s == h] == ["GuidanceIssued"]
+        for event in projection.events:
+            event_type, expected = registry.load_typed(event.envelope.type, event.envelope.data)
+            assert event.data == expected and event.type == event_type.ce_type
+            assert list(event.data) == list(expected)
+        (braced_event,) = [e for e in projection.events if e.envelope.subject == h]
+        assert braced_event.envelope.data["related_case_id"] == braced["related_case_id"]
+        assert projection.gc_enabled_in_apply_many and not any(projection.gc_enabled_in_apply_many)  # paused
+        assert gc.isenabled()
+        runner.close()
+
+    def test_the_collector_is_left_as_it_was_found(self, transport, engine, group) -> None:
+        g = str(uuid.uuid4())
+        transport.producer().publish([record(ISSUED, g, issued_data(g), 1)])
+        projection = Recording(fail=True)  # apply_many raises: the careful path redoes the batch
+        runner = self.runner(transport, engine, group, projection=projection)
+        gc.disable()
+        try:
+            assert runner.drain() == 1
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+        assert projection.gc_enabled_in_apply is not None
+        g2 = str(uuid.uuid4())
+        transport.producer().publish([record(ISSUED, g2, issued_data(g2), 1)])
+        assert runner.drain() == 1
+        assert gc.isenabled()
+        assert projection.gc_enabled_in_apply is True  # the careful path runs with the collector on
+        runner.close()
+
+
+class Recording(Tally):
+    """``Tally`` that keeps the events it was given and whether the cyclic collector was on."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+        self.events: list[ConsumedEvent] = []
+        self.gc_enabled_in_apply_many: list[bool] = []
+        self.gc_enabled_in_apply: bool | None = None
+
+    def apply(self, conn: Any, event: ConsumedEvent) -> None:
+        self.gc_enabled_in_apply = gc.isenabled()
+        super().apply(conn, event)
+
+    def apply_many(self, conn: Any, events: Sequence[ConsumedEvent]) -> None:
+        self.gc_enabled_in_apply_many.append(gc.isenabled())
+        if self.fail:
+            raise RuntimeError("apply_many gives up")
+        for event in events:
+            super().apply(conn, event)
+        self.events.extend(events)
+
 
 class BatchTally(Tally):
     """``Tally`` with ``apply_many`` (event by event, counting batch sizes)."""
@@ -340,3 +413,22 @@ class TestKafkaConsumerRunner(ConsumerRunnerContract):
         transport.create_topics(["intake.events"], 3)
         yield transport
         transport.close()
+
+    def test_after_close_the_group_has_committed_the_stored_offsets(
+        self, transport, engine, group, kafka_bootstrap: str
+    ) -> None:
+        """Commits are asynchronous (a courtesy for tooling); a clean close leaves them where the database says."""
+        from kafka import KafkaAdminClient
+
+        transport.producer().publish(guidance_story(6, responses=1))
+        runner = self.runner(transport, engine, group)
+        assert runner.drain() == 12
+        runner.close()
+        with engine.connect() as conn:
+            stored = {r.partition: r.next_offset for r in conn.execute(select(offsets_table)) if r.group_id == group}
+        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        try:
+            committed = admin.list_group_offsets({group: None}).get(group, {})
+        finally:
+            admin.close()
+        assert {tp.partition: meta.offset for tp, meta in committed.items()} == stored

@@ -28,11 +28,13 @@ per-event savepoints and statements were most of the cost.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -55,7 +57,7 @@ from sqlalchemy import (
 )
 
 from guidance_shared.db import create_tables, save_offsets
-from guidance_shared.envelope import Envelope, MalformedEvent
+from guidance_shared.envelope import Envelope, MalformedEvent, read_plain_record
 from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
 from guidance_shared.logging import log_context
 from guidance_shared.metrics import KernelMetrics
@@ -281,7 +283,7 @@ class ConsumerRunner:
         propagate as they would from the careful path: the batch is read again.
         """
         try:
-            with self.engine.begin() as conn:
+            with _cyclic_gc_paused(), self.engine.begin() as conn:
                 applied, duplicates = self._apply_plain(conn, records)
                 self._store_offsets(conn, next_offsets)
         except _NotPlain:
@@ -300,20 +302,28 @@ class ConsumerRunner:
         events: list[ConsumedEvent] = []
         new_ids: list[str] = []
         duplicates = 0
+        load_value = self.registry.load_value
         for record in records:
-            try:
-                envelope = Envelope.from_record(record)
-            except MalformedEvent as exc:
-                raise _NotPlain from exc
+            # The registry's compiled loader reads the data from the value's bytes; whatever it
+            # does not vouch for is decoded and loaded as before (same envelope, same data).
+            fast = read_plain_record(record, load_value)
+            if fast is not None:
+                envelope, (event_type, data) = fast
+            else:
+                try:
+                    envelope = Envelope.from_record(record)
+                except MalformedEvent as exc:
+                    raise _NotPlain from exc
             if envelope.id in applied_ids:
                 duplicates += 1
                 continue
             if envelope.subject in parked:
                 raise _NotPlain
-            try:
-                event_type, data = self.registry.load_typed(envelope.type, envelope.data)
-            except (UnknownEventType, InvalidEventData) as exc:
-                raise _NotPlain from exc
+            if fast is None:
+                try:
+                    event_type, data = self.registry.load_typed(envelope.type, envelope.data)
+                except (UnknownEventType, InvalidEventData) as exc:
+                    raise _NotPlain from exc
             event = ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, event_type.ce_type)
             if batch_apply is not None:
                 events.append(event)
@@ -563,6 +573,26 @@ class ConsumerRunner:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a plain batch is applied, back on (if it was) after.
+
+    A batch holds its ~1000 decoded events until it commits, so the collector kept running, and
+    promoting them, and every so often scanning the whole heap, for objects that are all alive;
+    that was a fifth of a replay's time. Nothing is lost: reference counting frees as before,
+    allocations keep being counted, and the first allocation after the batch (the next poll)
+    runs whatever collection is due. Restored on any exit; left off if it was off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _now() -> str:

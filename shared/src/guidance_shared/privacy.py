@@ -21,9 +21,23 @@ BANK_CARD = re.compile(r"(?<![0-9A-Za-z])(?:62|4\d|5[1-5])\d{14,17}(?![0-9A-Za-z
 REDACTED = "［已隐去］"
 
 
+_PATTERNS = (ID_NUMBER, BANK_CARD, MOBILE, LANDLINE)
+# Quick necessary conditions, so most text is scanned once or twice instead of substituted four times:
+# every pattern needs three digits in a row, all but MOBILE need seven (ID_NUMBER 18, BANK_CARD 16,
+# LANDLINE's "\d{7,8}"), and MOBILE needs its "1[3-9]\d". The replacement has no digits, so a
+# substitution never makes a run that was not there.
+_DIGITS_3 = re.compile(r"\d{3}")
+_DIGITS_7 = re.compile(r"\d{7}")
+_MOBILE_CORE = re.compile(r"1[3-9]\d")
+
+
 def scrub_text(text: str, replacement: str = REDACTED) -> str:
     """Remove ID numbers, phone numbers and bank card numbers from free text."""
-    for pattern in (ID_NUMBER, BANK_CARD, MOBILE, LANDLINE):
+    if _DIGITS_3.search(text) is None:
+        return text
+    if _DIGITS_7.search(text) is None:
+        return text if _MOBILE_CORE.search(text) is None else MOBILE.sub(replacement, text)
+    for pattern in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 

@@ -41,6 +41,9 @@ NATURAL_PERSON_KINDS = ("person",)
 #: stays visible, labelled 已中止, which is what openness (公开) asks for.
 PUBLISHED_STATUSES = ("issued", "suspended")
 
+#: ``json.dumps(value, ensure_ascii=False)`` without building an encoder per call (same output)
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
 
 class PublicGuidanceProjection:
     def __init__(self) -> None:
@@ -128,14 +131,13 @@ class PublicGuidanceProjection:
             "domain": data["domain"],
             "form": data["form"],
             "initiated": data["initiated"],
-            "methods": json.dumps(list(data["methods"]), ensure_ascii=False),
+            "methods": _to_json(list(data["methods"])),
             "counterpart_kind": counterpart["kind"],
             "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
             "counterpart_uscc": None if person else counterpart.get("uscc"),
             "matter": _public_text(data["matter"], counterpart, person),
-            "legal_basis": json.dumps(
-                [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]],
-                ensure_ascii=False,
+            "legal_basis": _to_json(
+                [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]]
             ),
             "content": _public_text(data["content"], counterpart, person),
             "rights_notice": _public_text(data["rights_notice"], counterpart, person),

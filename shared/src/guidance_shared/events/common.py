@@ -65,10 +65,16 @@ class RequiredWhen:
         return self.on is None or data.get(self.on) in self.values
 
     def violations(self, data: Mapping[str, Any]) -> Messages:
-        if not self.applies(data):
+        # applies() inlined, and the first complete group found without generators: this runs for
+        # every event a consumer loads, and it is the same test.
+        if self.on is not None and data.get(self.on) not in self.values:
             return {}
-        if any(all(data.get(f) is not None for f in group) for group in self.any_of):
-            return {}
+        for group in self.any_of:
+            for f in group:
+                if data.get(f) is None:
+                    break
+            else:
+                return {}
         first = self.any_of[0]
         return {f: [self.message] for f in first if data.get(f) is None} or {first[0]: [self.message]}
 
@@ -139,7 +145,8 @@ class Payload(Schema):
     def _check_rules(self, data: dict[str, Any], **_: Any) -> None:
         errors: Messages = {}
         for rule in self.rules:
-            merge_messages(errors, rule.violations(data))
+            if found := rule.violations(data):
+                merge_messages(errors, found)
         if errors:
             raise ValidationError(errors)
 

@@ -22,6 +22,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, ValidationError, fields
 
 from guidance_shared.events.common import Messages, merge_messages
+from guidance_shared.events.fastload import CompiledLoader, compile_loader
 
 Upcaster = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
 
@@ -72,6 +73,7 @@ class EventRegistry:
         self._upcasters: dict[str, Upcaster] = {}
         self._schemas: dict[str, Schema] = {}
         self._json_schemas: dict[str, dict[str, Any]] = {}
+        self._loaders: dict[str, CompiledLoader | None] = {}
 
     def register(self, event_type: EventType) -> None:
         ce_type = event_type.ce_type
@@ -163,6 +165,27 @@ class EventRegistry:
         except ValidationError as error:
             raise InvalidEventData(final, _as_dict(error.messages)) from error
         return event_type, loaded
+
+    def load_value(self, ce_type: str, value: bytes) -> tuple[EventType, dict[str, Any]] | None:
+        """``load_typed(ce_type, json.loads(value))`` straight from a record's bytes, or None.
+
+        The compiled fast path (``fastload``): for a registered type with no upcaster whose schema
+        compiles, the same result as ``load_typed`` at a fraction of the cost. None whenever the
+        compiled loader does not vouch for the event (unknown type, an upcaster, invalid or unusual
+        data, a schema outside the compiled subset): the caller then decodes and calls
+        ``load_typed``, so what is unknown or invalid, and why, is decided there as before.
+        """
+        event_type = self._types.get(ce_type)
+        if event_type is None or ce_type in self._upcasters:
+            return None
+        if ce_type in self._loaders:
+            loader = self._loaders[ce_type]
+        else:
+            loader = self._loaders[ce_type] = compile_loader(self._schema(ce_type))
+        if loader is None:
+            return None
+        data = loader.load(value)
+        return None if data is None else (event_type, data)
 
     # --- published schemas ----------------------------------------------
 

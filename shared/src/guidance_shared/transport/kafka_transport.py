@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import structlog
@@ -181,6 +182,25 @@ class _SeekToStored(ConsumerRebalanceListener):
         )
 
 
+def _log_failed_commit(_offsets: Any, response: Any) -> None:
+    if isinstance(response, Exception):
+        log.warning("consumer.commit_failed", error=str(response))
+
+
+_second = itemgetter(1)
+_ONLY_BYTES = frozenset((bytes,))
+
+
+def _headers(headers: list[tuple[str, bytes | None]]) -> tuple[tuple[str, bytes], ...]:
+    """kafka-python's header list as the port's tuple of (name, bytes); a null value becomes b"".
+
+    The common case (every value bytes) is checked in C instead of rebuilding each pair.
+    """
+    if _ONLY_BYTES.issuperset(map(type, map(_second, headers))):
+        return tuple(headers)  # type: ignore[arg-type]
+    return tuple((k, v if isinstance(v, bytes) else bytes(v or b"")) for k, v in headers)
+
+
 class KafkaRecordConsumer(Consumer):
     def __init__(self, transport: KafkaTransport, group: str, *, client_id: str | None = None) -> None:
         self.transport = transport
@@ -199,6 +219,7 @@ class KafkaRecordConsumer(Consumer):
         }
         if client_id:
             options["client_id"] = client_id
+        self._uncommitted: dict[KafkaTP, OffsetAndMetadata] = {}  # the latest offsets given to commit()
         try:
             self.client = KafkaConsumer(**options)
         except KafkaError as exc:
@@ -216,16 +237,9 @@ class KafkaRecordConsumer(Consumer):
         out: list[ConsumedRecord] = []
         for ktp, messages in batches.items():
             topic = self.transport.logical(ktp.topic)
+            partition = ktp.partition
             out.extend(
-                ConsumedRecord(
-                    topic=topic,
-                    partition=ktp.partition,
-                    offset=m.offset,
-                    key=m.key,
-                    value=m.value,
-                    headers=tuple((k, v if isinstance(v, bytes) else bytes(v or b"")) for k, v in m.headers),
-                    timestamp_ms=m.timestamp,
-                )
+                ConsumedRecord(topic, partition, m.offset, m.key, m.value, _headers(m.headers), m.timestamp)
                 for m in messages
             )
         return out
@@ -236,12 +250,18 @@ class KafkaRecordConsumer(Consumer):
             self.client.seek(ktp, offset)
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Asynchronous: the committed offsets are a courtesy for lag tooling and for groups without
+        stored positions, the caller's database holds the authoritative ones. A synchronous commit
+        per batch was a broker round trip (~10 ms) that a replay waited for; ``close`` commits the
+        latest offsets of the partitions still assigned synchronously, so a clean stop leaves the
+        group exactly where a synchronous commit per batch would have."""
         payload = {
             KafkaTP(self.transport.physical(tp.topic), tp.partition): OffsetAndMetadata(offset, "", -1)
             for tp, offset in offsets.items()
         }
+        self._uncommitted.update(payload)
         try:
-            self.client.commit(payload)
+            self.client.commit_async(payload, callback=_log_failed_commit)
         except KafkaError as exc:
             # Harmless: the projection database holds the authoritative offsets.
             log.warning("consumer.commit_failed", error=str(exc))
@@ -260,4 +280,12 @@ class KafkaRecordConsumer(Consumer):
         return out
 
     def close(self) -> None:
+        assigned = self.client.assignment()
+        latest = {ktp: offset for ktp, offset in self._uncommitted.items() if ktp in assigned}
+        self._uncommitted.clear()
+        if latest:
+            try:  # bounded: a broker that is away must not hold up leaving the group
+                self.client.commit(latest, timeout_ms=5000)
+            except KafkaError as exc:  # harmless, as in commit()
+                log.warning("consumer.commit_failed", error=str(exc))
         self.client.close(autocommit=False)
