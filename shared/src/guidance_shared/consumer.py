@@ -570,6 +570,10 @@ class ConsumerRunner:
                 conn.execute(delete(table).where(table.c.group_id == self.group))
         self.projection.metadata.drop_all(self.engine)
         self.projection.metadata.create_all(self.engine)
+        # A consumer that already read keeps its place in memory; rewind what it holds, so this runner
+        # replays too (a fresh one seeks to the stored offsets, which are now gone: zero).
+        for tp in self.consumer.lag():
+            self.consumer.seek(tp, 0)
 
     def close(self) -> None:
         self.consumer.close()
