@@ -15,6 +15,10 @@ from contextlib import contextmanager
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 FLAGS = (
     "--headless=new",
@@ -48,3 +52,15 @@ def chromium(*, width: int | None = None) -> Iterator[webdriver.Chrome]:
             yield browser
         finally:
             browser.quit()
+
+
+def follow(browser: webdriver.Chrome, element: WebElement, timeout_s: float = 30.0) -> None:
+    """Click a link or a submit button and wait until the next page replaced this one.
+
+    ``click()`` returns once the click is dispatched, not once the navigation it starts has finished;
+    reading right after it may read the old page. The old page's root going stale is the signal.
+    """
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, timeout_s).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, timeout_s).until(lambda b: b.execute_script("return document.readyState") == "complete")

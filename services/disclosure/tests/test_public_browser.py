@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
-from tests.support.browser import chromium
+from tests.support.browser import chromium, follow
 from tests.support.events import record
 from tests.support.services import ServiceProcess, free_port
 
@@ -64,24 +64,24 @@ def test_a_citizen_filters_the_list_and_reads_an_act_and_a_decision(tmp_path: Pa
 
             Select(browser.find_element(By.ID, "department_id")).select_by_visible_text("某县市场监督管理局")
             Select(browser.find_element(By.ID, "content_type")).select_by_visible_text("违法行为纠错")
-            browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+            follow(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
             assert "content_type=violation_correction" in browser.current_url
             results = browser.find_elements(By.CSS_SELECTOR, "ol.results h2 a")
             assert [a.text for a in results] == [t for t in titles if "第002号" in t]
             assert browser.find_element(By.CSS_SELECTOR, "p.count").text == "共 1 条"
 
-            results[0].click()
+            follow(browser, results[0])
             headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article.detail h2")]
             assert headings == ["法律依据", "指导内容", "指导方式", "指导程序", "权利告知"]
             page = browser.find_element(By.TAG_NAME, "main").text
             for text in ("违法行为纠错", "某县市场监督管理局", "启动方式", "知情权、参与权、救济权"):
                 assert text in page, text
 
-            browser.find_element(By.LINK_TEXT, "执法决定公示").click()
+            follow(browser, browser.find_element(By.LINK_TEXT, "执法决定公示"))
             decisions = browser.find_elements(By.CSS_SELECTOR, "ol.results h2 a")
             masked = PERSON["name"][0] + "*" * (len(PERSON["name"]) - 1)
             assert [a.text for a in decisions] == [f"行政处罚决定 某市监处罚〔2025〕12号：{masked}"]
-            decisions[0].click()
+            follow(browser, decisions[0])
             page = browser.find_element(By.TAG_NAME, "main").text
             for text in ("违法事实", "法律依据", "处理决定", "罚款金额：50000.00 元", "公示截止", "2028-03-20", masked):
                 assert text in page, text
