@@ -41,9 +41,14 @@ class Scripted:
         return event_id(self.label)
 
 
+#: The full names intake's events carry for each department.
+FULL_NAMES = {MARKET: "某县市场监督管理局", HOUSING: "某县住房和城乡建设局", ECOLOGY: "某市生态环境局某县分局"}
+
+
 def _guidance(label: str, department: str, doc_no: str, issued_at: str, **changes: Any) -> Scripted:
     data = example("guidance.GuidanceIssued.v1")
     data.update(guidance_id=uid(label), department_id=department, doc_no=doc_no, issued_at=issued_at, **changes)
+    data.update(department_name=FULL_NAMES[department], department_uscc=None)
     return Scripted("guidance.GuidanceIssued.v1", data, f"{label}:issued")
 
 
@@ -78,6 +83,7 @@ def _case(
 ) -> list[Scripted]:
     opened = example("guidance.CaseOpened.v1")
     opened.update(case_id=uid(label), department_id=department, counterpart=counterpart, opened_at=opened_at)
+    opened.update(department_name=FULL_NAMES[department], department_uscc=None)
     opened.update(procedure=procedure, major=False, violation={**opened["violation"], "category": category})
     out = [Scripted("guidance.CaseOpened.v1", opened, f"{label}:opened")]
     if decided_at:

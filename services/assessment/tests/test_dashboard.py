@@ -15,7 +15,7 @@ from tests.support.assessment_year import ECOLOGY, HOUSING, MARKET, prepare
 from tests.support.auth import AuthKeys
 
 from guidance_assessment.app import create_app
-from guidance_assessment.service import SPEC
+from guidance_assessment.service import SPEC, assessments_of
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -101,3 +101,12 @@ def test_department_names_come_from_a_registry_in_intakes_format(tmp_path: Path)
     )
     assert department_names(str(registry)) == {MARKET: "县市场监管局", HOUSING: "某县住房和城乡建设局"}
     assert department_names(None) == {}
+
+
+def test_without_a_registry_departments_are_named_as_intakes_events_name_them(
+    client: tuple[FlaskClient, AuthKeys],
+) -> None:
+    api, keys = client
+    assessments_of(api.application.extensions["guidance"]["runtime"]).names = {}
+    rows = list(csv.reader(io.StringIO(get(api, keys, f"{BASE}/tables/scores?format=csv").data.decode("utf-8-sig"))))
+    assert [row[1] for row in rows[1:]] == ["某县住房和城乡建设局", "某县市场监督管理局", "某市生态环境局某县分局"]

@@ -46,6 +46,7 @@ def tables(
     a: Assessments, conn: Connection, year: int, may_see: Callable[[str], bool], department_id: str | None = None
 ) -> dict[str, Table]:
     """Every table of the dashboard; the months cover ``department_id`` alone when given."""
+    a.learn_names(conn)
     standing = standings(a, conn, year)
     visible = [(rank, card) for rank, card in standing.ranked if may_see(card.department_id)]
     codes = [rule.code for rule in standing.rubric.indicators]

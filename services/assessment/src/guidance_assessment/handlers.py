@@ -50,9 +50,14 @@ class Assessments:
     rubric: Rubric  # for periods opened from now on; an open period keeps its own
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     names: dict[str, str] = field(default_factory=dict)  # department id → short name, for pages and tables
+    learned: dict[str, str] = field(default_factory=dict)  # department id → name from the events
 
     def name_of(self, department_id: str) -> str:
-        return self.names.get(department_id, department_id[:8])
+        """The registry's short name, else the name the events carry, else the start of the id."""
+        return self.names.get(department_id) or self.learned.get(department_id) or department_id[:8]
+
+    def learn_names(self, conn: Connection) -> None:
+        self.learned = self.projection.department_names(conn)
 
     def today(self) -> date:
         return self.now().astimezone(CHINA_TZ).date()

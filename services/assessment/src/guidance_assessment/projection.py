@@ -33,12 +33,24 @@ class AssessmentProjection:
             Column("count", Integer, nullable=False),
         )
         self.facts = FactsProjection(self.metadata)
+        # The agency's name as intake's events carry it (as of its latest act): pages name departments
+        # even where no registry file is configured.
+        self.names = Table(
+            "department_names",
+            self.metadata,
+            Column("department_id", String(36), primary_key=True),
+            Column("name", String(200), nullable=False),
+        )
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
         self.facts.apply(conn, event)
         department_id = event.data.get("department_id")
         if department_id is None:
             return
+        if event.data.get("department_name"):
+            row = {"department_id": str(department_id), "name": event.data["department_name"]}
+            upsert = _UPSERTS[conn.dialect.name](self.names).values(**row)
+            conn.execute(upsert.on_conflict_do_update(index_elements=["department_id"], set_=row))
         year = event.envelope.time.astimezone(CHINA_TZ).year
         self._count(conn, str(department_id), year, event.name)
 
@@ -55,6 +67,9 @@ class AssessmentProjection:
         )
 
     # -- reads ---------------------------------------------------------------
+    def department_names(self, conn: Connection) -> dict[str, str]:
+        return {row.department_id: row.name for row in conn.execute(select(self.names))}
+
     def counts(self, conn: Connection, department_id: str, year: int) -> dict[str, int]:
         rows = conn.execute(
             select(self.activity.c.event_name, self.activity.c.count)
