@@ -19,6 +19,7 @@ from guidance_revisit.adapters.reminder_plans import reminder_plans
 from guidance_revisit.app import create_app
 from guidance_revisit.domain.reminders import ReminderSettings
 from guidance_revisit.service import SPEC, reminder_planning, reminder_settings, revisits_of
+from guidance_shared.commands import jsonable
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, OFFICER_WANG, example
 from guidance_shared.events.registry import default_registry
@@ -28,6 +29,7 @@ from guidance_shared.transport.embedded import EmbeddedTransport
 
 OTHER = "077493a6-c269-5ad9-9cc1-26c4417acc51"
 FOOD = "食品安全"
+ISSUED = "guidance.GuidanceIssued.v1"
 REGISTRATION = "市场主体登记"
 TODAY = date(2025, 5, 20)
 NOW = datetime(2025, 5, 20, 1, 0, tzinfo=UTC)  # 09:00 in China
@@ -311,3 +313,33 @@ def test_roles_and_departments(api) -> None:
         "/v1/reminder-plans", query_string={"department_id": DEPARTMENT_ID, "status": "open"}, headers=headers(keys)
     )
     assert bad.status_code == 422 and "status" in {e["field"] for e in bad.get_json()["errors"]}
+
+
+def test_a_task_is_done_once_intake_issued_the_reminder(api, runtime) -> None:
+    client, keys = api
+    [plan] = forecast(client, keys)
+    accepted = client.post(
+        f"/v1/reminder-plans/{plan['plan_id']}/acceptance", headers=headers(keys, "supervisor"), json={}
+    )
+    assert accepted.status_code == 200, accepted.get_json()
+    query = {"department_id": DEPARTMENT_ID}
+    [task] = client.get("/v1/reminder-plans/tasks", query_string=query, headers=headers(keys)).get_json()["tasks"]
+    assert task["reminders_issued"] == []
+
+    # The officer issues the drafted reminder at intake; revisit reads it from intake.events.
+    issued = task["draft"] | {
+        "guidance_id": str(uuid.uuid4()),
+        "department_id": DEPARTMENT_ID,
+        "doc_no": "某市监提示〔2025〕第007号",
+        "officers": [OFFICER_WANG],
+        "counterpart": ENTERPRISE,
+        "legal_basis": [{"instrument": "《中华人民共和国食品安全法》", "article": "第五十四条"}],
+        "issued_at": "2025-06-17T10:00:00+08:00",
+    }
+    data = default_registry().validate("guidance.GuidanceIssued.v1", jsonable(example(ISSUED) | issued))
+    envelope = Envelope(type=ISSUED, source="/guidance/intake", subject=data["guidance_id"], data=data, sequence=1)
+    runtime.transport.producer().publish([envelope.to_record("intake.events")])
+    runtime.runner().drain()
+
+    assert client.get("/v1/reminder-plans/tasks", query_string=query, headers=headers(keys)).get_json()["tasks"] == []
+    assert forecast(client, keys, status="accepted")[0]["reminders_issued"] == ["某市监提示〔2025〕第007号"]

@@ -74,6 +74,12 @@ class PlanRow(Schema):
     decided_at = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     version = fields.Integer()
+    reminders_issued = fields.List(
+        fields.String(),
+        metadata={
+            "description": "文号 of the enforcement reminders intake issued for it; a task is done once there is one"
+        },
+    )
 
 
 class PlanList(Schema):
@@ -141,9 +147,19 @@ def _department(department_id: Any) -> str:
 
 
 def _rows(department_id: str, statuses: tuple[str, ...] | None, notify_by: date | None = None) -> list[dict[str, Any]]:
+    """Plans with the reminders intake has already issued for them (same category, overlapping period)."""
     runtime = current_app.extensions["guidance"]["runtime"]
+    history = runtime.projection.history
     with runtime.engine.connect() as conn:
-        return [_row(r) for r in reminder_plans.rows(conn, department_id, statuses=statuses, notify_by=notify_by)]
+        return [
+            _row(r)
+            | {
+                "reminders_issued": history.reminders_covering(
+                    conn, department_id, r["violation_category"], r["period_from"], r["period_to"]
+                )
+            }
+            for r in reminder_plans.rows(conn, department_id, statuses=statuses, notify_by=notify_by)
+        ]
 
 
 @blp.route("")
@@ -168,7 +184,13 @@ class TaskCollection(MethodView):
         department_id = _department(query["department_id"])
         today = _today()
         rows = _rows(department_id, ("accepted",), notify_by=today + timedelta(days=TASK_WINDOW_DAYS))
-        return {"tasks": [r | {"draft": draft(r), "to_fill": list(TO_FILL)} for r in rows if r["period_to"] >= today]}
+        return {
+            "tasks": [
+                r | {"draft": draft(r), "to_fill": list(TO_FILL)}
+                for r in rows
+                if r["period_to"] >= today and not r["reminders_issued"]
+            ]
+        }
 
 
 def draft(row: dict[str, Any]) -> dict[str, Any]:

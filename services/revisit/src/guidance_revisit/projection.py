@@ -64,6 +64,18 @@ class GuidanceHistoryProjection:
             Column("decision_revoked_on", Date, nullable=True),
         )
 
+        # Enforcement reminders (执法事项提示) issued at intake: an accepted reminder plan they cover is done.
+        self.reminders = Table(
+            "issued_reminders",
+            self.metadata,
+            Column("guidance_id", String(36), primary_key=True),
+            Column("department_id", String(36), nullable=False, index=True),
+            Column("doc_no", String(64), nullable=False),
+            Column("violation_category", String(100), nullable=False),
+            Column("period_from", Date, nullable=False),
+            Column("period_to", Date, nullable=False),
+        )
+
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
         handler = getattr(self, f"_on_{event.name}", None)
         if handler is not None:
@@ -90,6 +102,38 @@ class GuidanceHistoryProjection:
         # Replace rather than insert, so a re-delivered event leaves one row.
         conn.execute(delete(self.guidance).where(self.guidance.c.guidance_id == row["guidance_id"]))
         conn.execute(insert(self.guidance).values(**row))
+        reminder = data.get("reminder")
+        if reminder:
+            conn.execute(delete(self.reminders).where(self.reminders.c.guidance_id == row["guidance_id"]))
+            conn.execute(
+                insert(self.reminders).values(
+                    guidance_id=row["guidance_id"],
+                    department_id=row["department_id"],
+                    doc_no=row["doc_no"],
+                    violation_category=reminder["violation_category"],
+                    period_from=reminder["period"]["from"],
+                    period_to=reminder["period"]["to"],
+                )
+            )
+
+    def reminders_covering(
+        self, conn: Connection, department_id: str, category: str, start: date, end: date
+    ) -> list[str]:
+        """Document numbers of the reminders issued for this category whose period overlaps [start, end]."""
+        table, status = self.reminders, self.guidance.c.status
+        rows = conn.execute(
+            select(table.c.doc_no)
+            .select_from(table.join(self.guidance, self.guidance.c.guidance_id == table.c.guidance_id))
+            .where(
+                table.c.department_id == department_id,
+                table.c.violation_category == category,
+                table.c.period_from <= end,
+                table.c.period_to >= start,
+                status != "withdrawn",
+            )
+            .order_by(table.c.doc_no)
+        )
+        return [row[0] for row in rows]
 
     def _on_GuidanceSuspended(self, conn: Connection, data: dict[str, Any]) -> None:
         self._set_guidance_status(conn, data, "suspended")
