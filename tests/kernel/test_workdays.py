@@ -55,3 +55,12 @@ def test_a_bad_override_file_names_the_key(tmp_path: Path) -> None:
     bad.write_text("holidays: [not-a-date]\n")
     with pytest.raises(ValueError, match="holidays"):
         WorkingCalendar.from_yaml(bad)
+
+
+def test_a_deadline_in_a_year_nobody_describes_yet_is_estimated_monday_to_friday() -> None:
+    """A request received in December must not fail until the State Council publishes next year's holidays."""
+    assert not CAL.covers(date(2099, 5, 4)) and CAL.covers(date(2025, 5, 6))
+    # Thu 30 Apr 2099 + 3 → Fri 1 May, Mon 4, Tue 5 (weekends skipped, holidays unknown).
+    assert CAL.add_working_days(date(2099, 4, 30), 3) == date(2099, 5, 5)
+    assert CAL.working_days_between(date(2099, 5, 1), date(2099, 5, 11)) == 6
+    assert CAL.next_working_day(date(2099, 5, 2)) == date(2099, 5, 4)

@@ -25,7 +25,6 @@ from guidance_disclosure.domain.publication import (
     is_minor,
     publication_deadline,
     withdrawal_deadline,
-    working_deadline,
 )
 from guidance_shared.workdays import WorkingCalendar
 
@@ -59,10 +58,10 @@ def test_a_revocation_on_the_eve_of_national_day_is_withdrawn_within_three_worki
 
 
 def test_a_year_without_a_published_arrangement_counts_monday_to_friday() -> None:
-    # 2027's holidays are not published yet: Mon 4 Jan 2027 + 7 weekdays → Wed 13 Jan, never later than the real one.
-    assert working_deadline(CALENDAR, date(2027, 1, 4), 7) == date(2027, 1, 13)
+    # 2027's holidays are not published yet: Mon 4 Jan 2027 + 7 weekdays → Wed 13 Jan (an estimate).
+    assert publication_deadline(CALENDAR, "penalty_decision", date(2027, 1, 4), RULES) == date(2027, 1, 13)
     # A December act whose deadline falls into that year does not fail either.
-    assert working_deadline(CALENDAR, date(2026, 12, 28), 20) == date(2027, 1, 25)
+    assert publication_deadline(CALENDAR, "guidance", date(2026, 12, 28), RULES) == date(2027, 1, 25)
 
 
 def test_deadlines_are_configuration() -> None:

@@ -11,7 +11,12 @@ package does not cover yet, operators supply the arrangement in a YAML file name
     workdays: [2027-02-14, ...]              # make-up working days on what would be a weekend
     years: [2027]                           # years this file fully describes
 
-A date in a year neither covers raises ``CalendarNotCovered`` rather than guessing.
+Asked directly (``is_working_day``), a date in a year neither covers raises ``CalendarNotCovered``
+rather than guessing. Deadlines are different: the State Council publishes next year's arrangement
+late in the year, and a request received in December, a revisit or a publication deadline must not
+fail (an API 500, a parked event) for weeks until it does. So the deadline functions count Monday to
+Friday for such a year — an estimate, a day or two off around the year's holidays and make-up days —
+and log ``workdays.estimated`` so operators know to install a newer chinesecalendar or the override.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import chinese_calendar
+import structlog
 import yaml
+
+log = structlog.get_logger(__name__)
 
 
 class CalendarNotCovered(LookupError):
@@ -73,6 +81,14 @@ class WorkingCalendar:
         except NotImplementedError:
             raise CalendarNotCovered(day) from None
 
+    def covers(self, day: date) -> bool:
+        """Whether ``day``'s year has a known arrangement (the package's or the override file's)."""
+        try:
+            self.is_working_day(day)
+        except CalendarNotCovered:
+            return False
+        return True
+
     def add_working_days(self, start: date, count: int) -> date:
         """The ``count``-th working day after ``start`` (``start`` itself is not counted): a deadline."""
         if count < 0:
@@ -81,7 +97,7 @@ class WorkingCalendar:
         remaining = count
         while remaining:
             day += timedelta(days=1)
-            if self.is_working_day(day):
+            if self._counts(day):
                 remaining -= 1
         return day
 
@@ -91,14 +107,36 @@ class WorkingCalendar:
         day = start
         while day < end:
             day += timedelta(days=1)
-            days += self.is_working_day(day)
+            days += self._counts(day)
         return days
 
     def next_working_day(self, day: date) -> date:
         """``day`` itself if it is a working day, else the first one after it."""
-        while not self.is_working_day(day):
+        while not self._counts(day):
             day += timedelta(days=1)
         return day
+
+    def _counts(self, day: date) -> bool:
+        """A working day for a deadline: the arrangement where known, Monday to Friday (estimated) where not."""
+        try:
+            return self.is_working_day(day)
+        except CalendarNotCovered:
+            _warn_estimated(day.year)
+            return day.weekday() < 5
+
+
+_ESTIMATED_YEARS: set[int] = set()
+
+
+def _warn_estimated(year: int) -> None:
+    if year not in _ESTIMATED_YEARS:  # once per year and process: deadlines are computed in loops
+        _ESTIMATED_YEARS.add(year)
+        log.warning(
+            "workdays.estimated",
+            year=year,
+            hint=f"deadlines in {year} count Monday to Friday until its holidays are known: install a newer "
+            "chinesecalendar or describe the year in the file named by GUIDANCE_CALENDAR_OVERRIDES",
+        )
 
 
 def _dates(values: Iterable[Any], path: Path, key: str) -> list[date]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -29,7 +29,7 @@ import yaml
 from dateutil.relativedelta import relativedelta
 
 from guidance_shared.vocabulary import DISCLOSURE_KINDS, EXEMPTIONS, PENALTY_KINDS
-from guidance_shared.workdays import CalendarNotCovered, WorkingCalendar
+from guidance_shared.workdays import WorkingCalendar
 
 ENV_VAR = "GUIDANCE_PUBLICATION_RULES"
 
@@ -194,29 +194,11 @@ def review_flags(texts: Sequence[str], rules: Sequence[ReviewRule]) -> list[dict
 
 
 def publication_deadline(calendar: WorkingCalendar, kind: str, decided_on: date, rules: PublicationRules) -> date:
-    return working_deadline(calendar, decided_on, rules.deadlines[kind])
+    return calendar.add_working_days(decided_on, rules.deadlines[kind])
 
 
 def withdrawal_deadline(calendar: WorkingCalendar, revoked_on: date, rules: PublicationRules) -> date:
-    return working_deadline(calendar, revoked_on, rules.withdrawal_working_days)
-
-
-def working_deadline(calendar: WorkingCalendar, start: date, days: int) -> date:
-    """``days`` working days after ``start``.
-
-    For a year whose holiday arrangement is not published yet (the State Council announces it late
-    in the year before), Monday to Friday is counted instead: that deadline is never later than
-    the real one would be, so an item is never published late because of it, and one event of
-    December does not stop the consumer.
-    """
-    try:
-        return calendar.add_working_days(start, days)
-    except CalendarNotCovered:
-        day, remaining = start, days
-        while remaining:
-            day += timedelta(days=1)
-            remaining -= day.weekday() < 5
-        return day
+    return calendar.add_working_days(revoked_on, rules.withdrawal_working_days)
 
 
 def is_minor(counterpart: Mapping[str, Any], on: date) -> bool:
