@@ -4,11 +4,11 @@ check the version a client last saw, and save an aggregate with its read model."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from guidance_shared.aggregate import Aggregate
 from guidance_shared.errors import ConcurrencyError, GuidanceError
@@ -76,3 +76,21 @@ def save(
     project(conn, stored)
     aggregate.committed()
     return stored
+
+
+def each_in_own_transaction(engine: Engine, ids: Iterable[str], command: Callable[[Connection, str], bool]) -> int:
+    """Run ``command`` for each aggregate id in a transaction of its own; how many returned True.
+
+    What the periodic checks (overdue revisits, requests, disclosure items) stand on: each loads its
+    aggregate and appends at the version it loaded, so when two workers race on one aggregate the
+    loser gets a ConcurrencyError and skips it — the fact is recorded exactly once — and one failure
+    never rolls back the others.
+    """
+    done = 0
+    for aggregate_id in ids:
+        try:
+            with engine.begin() as conn:
+                done += bool(command(conn, aggregate_id))
+        except ConcurrencyError:
+            continue  # another worker recorded it first
+    return done

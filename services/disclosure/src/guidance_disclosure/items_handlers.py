@@ -29,7 +29,7 @@ from guidance_disclosure.domain.publication import (
     Withhold,
     withdrawal_deadline,
 )
-from guidance_shared.commands import check_version, save, valid_event_data
+from guidance_shared.commands import check_version, each_in_own_transaction, save, valid_event_data
 from guidance_shared.errors import ConcurrencyError, NotFound
 from guidance_shared.events.common import CHINA_TZ
 from guidance_shared.events.registry import EventRegistry
@@ -227,25 +227,23 @@ def flag_overdue(items: Items, engine: Engine, today: date) -> int:
     """
     with engine.connect() as conn:
         due = read_model.past_due(conn, today)
-    flagged = 0
-    for item_id in due:
-        try:
-            with engine.begin() as conn:
-                item = load(items, item_id, conn=conn)
-                data = {
-                    "item_id": item_id,
-                    "department_id": item.department_id,
-                    "source_event_id": item.source_event_id,
-                    "kind": item.kind,
-                    "deadline": item.deadline.isoformat() if item.deadline else today.isoformat(),
-                    "detected_at": items.stamp(),
-                }
-                if item.flag_overdue(valid_event_data(items.registry, i.OVERDUE, data), today):
-                    _save(items, conn, item)
-                    flagged += 1
-        except ConcurrencyError:
-            continue
-    return flagged
+
+    def flag(conn: Connection, item_id: str) -> bool:
+        item = load(items, item_id, conn=conn)
+        data = {
+            "item_id": item_id,
+            "department_id": item.department_id,
+            "source_event_id": item.source_event_id,
+            "kind": item.kind,
+            "deadline": item.deadline.isoformat() if item.deadline else today.isoformat(),
+            "detected_at": items.stamp(),
+        }
+        if not item.flag_overdue(valid_event_data(items.registry, i.OVERDUE, data), today):
+            return False
+        _save(items, conn, item)
+        return True
+
+    return each_in_own_transaction(engine, due, flag)
 
 
 def load(

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine
 from guidance_disclosure.adapters import requests_read_model as read_model
 from guidance_disclosure.domain import request as r
 from guidance_disclosure.domain.request import DisclosureRequest
-from guidance_shared.commands import save
+from guidance_shared.commands import each_in_own_transaction, save
 from guidance_shared.errors import ConcurrencyError, GuidanceError, NotFound
 from guidance_shared.events.registry import EventRegistry, InvalidEventData
 from guidance_shared.eventstore import EventStore
@@ -133,22 +133,16 @@ def flag_overdue(requests: Requests, engine: Engine, today: date) -> int:
     """
     with engine.connect() as conn:
         candidates = read_model.past_due(conn, today)
-    flagged = 0
-    for request_id in candidates:
-        try:
-            with engine.begin() as conn:
-                request = load(requests, request_id, conn=conn)
-                data = {
-                    **_ids(request),
-                    "answer_due_on": request.answer_due_on().isoformat(),
-                    "detected_at": requests.stamp(),
-                }
-                if request.mark_overdue(_valid(requests.registry, r.OVERDUE, data), today):
-                    _save(requests, conn, request)
-                    flagged += 1
-        except ConcurrencyError:
-            log.info("disclosure.request_overdue_raced", request_id=request_id)
-    return flagged
+
+    def flag(conn: Connection, request_id: str) -> bool:
+        request = load(requests, request_id, conn=conn)
+        data = {**_ids(request), "answer_due_on": request.answer_due_on().isoformat(), "detected_at": requests.stamp()}
+        if not request.mark_overdue(_valid(requests.registry, r.OVERDUE, data), today):
+            return False
+        _save(requests, conn, request)
+        return True
+
+    return each_in_own_transaction(engine, candidates, flag)
 
 
 def load(

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from guidance_revisit.adapters import read_model
 from guidance_revisit.domain.policy import PlannedRevisit, Policies
 from guidance_revisit.domain.revisit import CANCELLED, COMPLETED, OVERDUE, RESCHEDULED, SCHEDULED, Revisit
-from guidance_shared.commands import save, valid_event_data
+from guidance_shared.commands import each_in_own_transaction, save, valid_event_data
 from guidance_shared.errors import ConcurrencyError, NotFound
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.eventstore import EventStore
@@ -176,24 +176,21 @@ def flag_overdue(revisits: Revisits, engine: Engine, today: date) -> int:
     """
     with engine.connect() as conn:
         candidates = read_model.past_due(conn, today)
-    flagged = 0
-    for revisit_id in candidates:
-        try:
-            with engine.begin() as conn:
-                revisit = load(revisits, revisit_id, conn=conn)
-                due_on = revisit.due_on.isoformat() if revisit.due_on else None
-                data = {
-                    "revisit_id": revisit_id,
-                    "department_id": revisit.department_id,
-                    "due_on": due_on,
-                    "detected_at": revisits.now().isoformat(),
-                }
-                if revisit.mark_overdue(valid_event_data(revisits.registry, OVERDUE, data), today):
-                    _save(revisits, conn, revisit)
-                    flagged += 1
-        except ConcurrencyError:
-            log.info("revisit.overdue_raced", revisit_id=revisit_id)
-    return flagged
+
+    def flag(conn: Connection, revisit_id: str) -> bool:
+        revisit = load(revisits, revisit_id, conn=conn)
+        data = {
+            "revisit_id": revisit_id,
+            "department_id": revisit.department_id,
+            "due_on": revisit.due_on.isoformat() if revisit.due_on else None,
+            "detected_at": revisits.now().isoformat(),
+        }
+        if not revisit.mark_overdue(valid_event_data(revisits.registry, OVERDUE, data), today):
+            return False
+        _save(revisits, conn, revisit)
+        return True
+
+    return each_in_own_transaction(engine, candidates, flag)
 
 
 def load(
