@@ -61,9 +61,9 @@ class TolerantPublicGuidanceProjection(PublicGuidanceProjection):
     """Disclosure's projection accepting loaded values and raw JSON values alike."""
 
     @staticmethod
-    def _issued_row(data: dict[str, Any]) -> dict[str, Any]:
+    def issued_row(data: dict[str, Any]) -> dict[str, Any]:
         deadline = data.get("correction_deadline")
-        return PublicGuidanceProjection._issued_row(
+        return PublicGuidanceProjection.issued_row(
             {**data, "correction_deadline": _Iso(deadline) if deadline else None, "issued_at": _Iso(data["issued_at"])}
         )
 

@@ -105,7 +105,7 @@ class PublicGuidanceProjection:
                 flush()
                 self.apply(conn, event)
                 continue
-            row = self._issued_row(event.data)
+            row = self.issued_row(event.data)
             if row["guidance_id"] in ids:
                 flush()
             ids.add(row["guidance_id"])
@@ -113,12 +113,12 @@ class PublicGuidanceProjection:
         flush()
 
     def _on_GuidanceIssued(self, conn: Connection, data: dict[str, Any]) -> None:
-        row = self._issued_row(data)
+        row = self.issued_row(data)
         conn.execute(self._delete, {"gid": row["guidance_id"]})
         conn.execute(self._insert, row)
 
     @staticmethod
-    def _issued_row(data: dict[str, Any]) -> dict[str, Any]:
+    def issued_row(data: dict[str, Any]) -> dict[str, Any]:
         counterpart = data["counterpart"]
         person = counterpart["kind"] in NATURAL_PERSON_KINDS
         withheld = data["disclosure"]["level"] != "public"

@@ -87,8 +87,7 @@ class Publisher:
         data = event.data
         items = self.items
         issued_on = data["issued_at"].astimezone(CHINA_TZ).date()
-        row = self.guidance_row(conn, str(data["guidance_id"]))
-        assert row is not None  # the projection wrote it just now, in this transaction
+        row = self.guidance.issued_row(data)  # what the projection just wrote, without reading it back
         disclosure = data["disclosure"]
         subject = Subject(
             kind="guidance",
