@@ -63,66 +63,109 @@ def register(
     return request
 
 
+def _step(
+    requests: Requests,
+    conn: Connection,
+    request_id: str,
+    command: Command,
+    kw: Mapping[str, Any],
+    event_type: str,
+    stamp: str,
+    decide: Callable[[DisclosureRequest], Mapping[str, Any]],
+) -> DisclosureRequest:
+    """One step of a request: load it at the version the client saw, let the aggregate decide (and compute
+    its dates), record the event with the command, the computed dates and the moment, and save."""
+    request = load(requests, request_id, conn=conn, expected_version=kw.get("expected_version"))
+    data = {**_ids(request), **command, **decide(request), stamp: requests.stamp()}
+    request.record(event_type, _valid(requests.registry, event_type, data))
+    _save(requests, conn, request, correlation_id=kw.get("correlation_id"))
+    return request
+
+
 def request_supplement(
     requests: Requests, conn: Connection, request_id: str, command: Command, **kw: Any
 ) -> DisclosureRequest:
-    request = load(requests, request_id, conn=conn, expected_version=kw.get("expected_version"))
-    computed = request.request_supplement(_date(command["notice_on"]))
-    data = {**_ids(request), **command, **computed, "requested_at": requests.stamp()}
-    request.record(r.SUPPLEMENT_REQUESTED, _valid(requests.registry, r.SUPPLEMENT_REQUESTED, data))
-    _save(requests, conn, request, correlation_id=kw.get("correlation_id"))
-    return request
+    notice_on = _date(command["notice_on"])
+    return _step(
+        requests,
+        conn,
+        request_id,
+        command,
+        kw,
+        r.SUPPLEMENT_REQUESTED,
+        "requested_at",
+        lambda request: request.request_supplement(notice_on),
+    )
 
 
 def record_supplement(
     requests: Requests, conn: Connection, request_id: str, command: Command, **kw: Any
 ) -> DisclosureRequest:
-    request = load(requests, request_id, conn=conn, expected_version=kw.get("expected_version"))
-    computed = request.supplemented(_date(command["supplemented_on"]))
-    data = {**_ids(request), **command, **computed, "recorded_at": requests.stamp()}
-    request.record(r.SUPPLEMENTED, _valid(requests.registry, r.SUPPLEMENTED, data))
-    _save(requests, conn, request, correlation_id=kw.get("correlation_id"))
-    return request
+    supplemented_on = _date(command["supplemented_on"])
+    return _step(
+        requests,
+        conn,
+        request_id,
+        command,
+        kw,
+        r.SUPPLEMENTED,
+        "recorded_at",
+        lambda request: request.supplemented(supplemented_on),
+    )
 
 
 def start_consultation(
     requests: Requests, conn: Connection, request_id: str, command: Command, **kw: Any
 ) -> DisclosureRequest:
-    request = load(requests, request_id, conn=conn, expected_version=kw.get("expected_version"))
-    computed = request.start_consultation(_date(command["started_on"]))
-    data = {**_ids(request), **command, **computed, "started_at": requests.stamp()}
-    request.record(r.CONSULTATION_STARTED, _valid(requests.registry, r.CONSULTATION_STARTED, data))
-    _save(requests, conn, request, correlation_id=kw.get("correlation_id"))
-    return request
+    started_on = _date(command["started_on"])
+    return _step(
+        requests,
+        conn,
+        request_id,
+        command,
+        kw,
+        r.CONSULTATION_STARTED,
+        "started_at",
+        lambda request: request.start_consultation(started_on),
+    )
 
 
 def end_consultation(
     requests: Requests, conn: Connection, request_id: str, command: Command, **kw: Any
 ) -> DisclosureRequest:
-    request = load(requests, request_id, conn=conn, expected_version=kw.get("expected_version"))
-    computed = request.end_consultation(_date(command["ended_on"]))
-    data = {**_ids(request), **command, **computed, "ended_at": requests.stamp()}
-    request.record(r.CONSULTATION_ENDED, _valid(requests.registry, r.CONSULTATION_ENDED, data))
-    _save(requests, conn, request, correlation_id=kw.get("correlation_id"))
-    return request
+    ended_on = _date(command["ended_on"])
+    return _step(
+        requests,
+        conn,
+        request_id,
+        command,
+        kw,
+        r.CONSULTATION_ENDED,
+        "ended_at",
+        lambda request: request.end_consultation(ended_on),
+    )
 
 
 def extend(requests: Requests, conn: Connection, request_id: str, command: Command, **kw: Any) -> DisclosureRequest:
-    request = load(requests, request_id, conn=conn, expected_version=kw.get("expected_version"))
-    computed = request.extend(int(command["extension_working_days"]), requests.today())
-    data = {**_ids(request), **command, **computed, "extended_at": requests.stamp()}
-    request.record(r.EXTENDED, _valid(requests.registry, r.EXTENDED, data))
-    _save(requests, conn, request, correlation_id=kw.get("correlation_id"))
-    return request
+    days = int(command["extension_working_days"])
+    return _step(
+        requests,
+        conn,
+        request_id,
+        command,
+        kw,
+        r.EXTENDED,
+        "extended_at",
+        lambda request: request.extend(days, requests.today()),
+    )
 
 
 def answer(requests: Requests, conn: Connection, request_id: str, command: Command, **kw: Any) -> DisclosureRequest:
-    request = load(requests, request_id, conn=conn, expected_version=kw.get("expected_version"))
-    request.answer_with()
-    data = {**_ids(request), **command, "answered_at": requests.stamp()}
-    request.record(r.ANSWERED, _valid(requests.registry, r.ANSWERED, data))
-    _save(requests, conn, request, correlation_id=kw.get("correlation_id"))
-    return request
+    def decide(request: DisclosureRequest) -> Mapping[str, Any]:
+        request.answer_with()  # refuses an answered request; an answer computes no dates
+        return {}
+
+    return _step(requests, conn, request_id, command, kw, r.ANSWERED, "answered_at", decide)
 
 
 def flag_overdue(requests: Requests, engine: Engine, today: date) -> int:
