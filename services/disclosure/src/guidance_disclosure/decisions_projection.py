@@ -18,11 +18,11 @@ from sqlalchemy import Boolean, Column, Connection, MetaData, String, Table, Tex
 from sqlalchemy.dialects import postgresql, sqlite
 
 from guidance_disclosure.domain.publication import is_minor
+from guidance_disclosure.projection import NATURAL_PERSON_KINDS
 from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.events.common import CHINA_TZ
 from guidance_shared.privacy import mask_name, redact_own, scrub_text
 
-NATURAL_PERSON_KINDS = ("person",)
 _UPSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -116,9 +116,7 @@ class PublicDecisionsProjection:
 
     def _on_CaseDecided(self, conn: Connection, data: dict[str, Any]) -> None:
         penalty = data.get("penalty") or {}
-        names = self.person_names
-        known = conn.execute(select(names).where(names.c.case_id == str(data["case_id"]))).first()
-        person = {"kind": "person", "name": known.name, "secrets": tuple(json.loads(known.secrets))} if known else {}
+        person = self.person_of(conn, str(data["case_id"]))
         conn.execute(
             update(self.cases)
             .where(self.cases.c.case_id == str(data["case_id"]))
@@ -141,6 +139,14 @@ class PublicDecisionsProjection:
 
     def _on_CaseDecisionRevoked(self, conn: Connection, data: dict[str, Any]) -> None:
         conn.execute(update(self.cases).where(self.cases.c.case_id == str(data["case_id"])).values(status="revoked"))
+
+    def person_of(self, conn: Connection, case_id: str) -> dict[str, Any]:
+        """The case's natural person as ``public_text`` needs them to clean later text; {} for an organisation."""
+        names = self.person_names
+        known = conn.execute(select(names).where(names.c.case_id == case_id)).first()
+        if known is None:
+            return {}
+        return {"kind": "person", "name": known.name, "secrets": tuple(json.loads(known.secrets))}
 
     def case(self, conn: Connection, case_id: str) -> dict[str, Any] | None:
         row = conn.execute(select(self.cases).where(self.cases.c.case_id == case_id)).first()

@@ -175,13 +175,7 @@ class Publisher:
         return None
 
     def _revisit_text(self, conn: Connection, data: dict[str, Any], text: str) -> str:
-        names = self.decisions.person_names
-        known = (
-            conn.execute(select(names).where(names.c.case_id == str(data["case_id"]))).first()
-            if data.get("case_id")
-            else None
-        )
-        person = {"kind": "person", "name": known.name, "secrets": tuple(json.loads(known.secrets))} if known else {}
+        person = self.decisions.person_of(conn, str(data["case_id"])) if data.get("case_id") else {}
         return public_text(text, person)
 
     # -- what a publication says -------------------------------------------------------------------
