@@ -393,3 +393,51 @@ def test_a_registry_built_by_hand_compiles_its_own_types() -> None:
     loaded = registry.load_value("guidance.ThingMade.v1", json.dumps({"thing_id": thing_id, "size": 3}).encode())
     assert loaded is not None and loaded[1] == {"thing_id": uuid.UUID(thing_id), "size": 3}
     assert registry.load_value("guidance.ThingMade.v1", b'{"thing_id": "x", "size": 3}') is None
+
+
+def _catalogue_rules() -> list[Any]:
+    """Every conditional rule declared by a schema the catalogue's events use (nested ones included)."""
+    found: dict[int, Any] = {}
+
+    def visit(schema: Schema) -> None:
+        for rule in getattr(type(schema), "rules", ()):
+            found[id(rule)] = rule
+        for field in schema.fields.values():
+            inner = getattr(field, "inner", field)
+            if isinstance(inner, fields.Nested) and isinstance(inner.schema, Schema):
+                visit(inner.schema)
+
+    for ce_type in CE_TYPES:
+        visit(REGISTRY._schema(ce_type))
+    return list(found.values())
+
+
+RULES = _catalogue_rules()
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(st.data())
+def test_each_inlined_rule_is_violated_exactly_when_the_rule_says_so(data: st.DataObject) -> None:
+    """The finisher's expression for a rule and the rule's own ``violations`` agree on any data."""
+    from guidance_shared.events.fastload import _rule_tests
+
+    rule = data.draw(st.sampled_from(RULES))
+    names = {rule.on, *getattr(rule, "fields", ()), getattr(rule, "field", None)}
+    names |= {f for group in getattr(rule, "any_of", ()) for f in group}
+    choices = [*getattr(rule, "values", ()), *getattr(rule, "allowed", ()), None, "other", 0, ""]
+    out = {name: data.draw(st.sampled_from(choices)) for name in names - {None} if data.draw(st.booleans())}
+    namespace: dict[str, Any] = {}
+    expression = _rule_tests()[type(rule)](rule, "_r0", namespace)
+    assert bool(eval(expression, namespace, {"out": out})) == bool(rule.violations(out)), (rule, out)
+
+
+def test_an_event_breaking_a_conditional_rule_is_left_to_marshmallow() -> None:
+    ce_type = "guidance.GuidanceIssued.v1"
+    data = dict(examples.example(ce_type))
+    data["counterpart"] = dict(examples.ENTERPRISE, uscc=None)
+    value = json.dumps(data).encode()
+    assert REGISTRY.load_value(ce_type, value) is None
+    with pytest.raises(InvalidEventData) as caught:
+        REGISTRY.load_typed(ce_type, json.loads(value))
+    assert "uscc" in caught.value.messages["counterpart"]
+    assert len(RULES) >= 10  # the catalogue's rules were found (the property above samples them)
