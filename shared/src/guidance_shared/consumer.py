@@ -56,7 +56,7 @@ from sqlalchemy import (
     select,
 )
 
-from guidance_shared.db import create_tables, save_offsets
+from guidance_shared.db import BulkStatement, create_tables, save_offsets
 from guidance_shared.envelope import Envelope, MalformedEvent, read_plain_record
 from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
 from guidance_shared.logging import log_context
@@ -79,6 +79,9 @@ applied_table = Table(
     TRACKING,
     Column("group_id", String(200), primary_key=True),
     Column("event_id", String(64), primary_key=True),
+    # SQLite: rows kept in the primary key's own tree, not in a rowid table beside an index on
+    # the key (one tree to write per applied event, not two). A file created before keeps its form.
+    sqlite_with_rowid=False,
 )
 parked_table = Table(
     "cr_parked",
@@ -191,7 +194,7 @@ class ConsumerRunner:
         self._subscribed = False
         self.lag_export_interval_s = 1.0
         self._lag_exported_at = -1e9
-        self._insert_applied = insert(applied_table)  # built once: the values travel as parameters
+        self._insert_applied = BulkStatement(insert(applied_table))  # built once: values are parameters
 
     # -- setup -----------------------------------------------------------------
     def create_schema(self) -> None:
@@ -468,13 +471,13 @@ class ConsumerRunner:
         )
 
     def _mark_applied(self, conn: Connection, event_id: str, applied_ids: set[str]) -> None:
-        conn.execute(self._insert_applied, {"group_id": self.group, "event_id": event_id})
+        self._insert_applied.executemany(conn, [{"group_id": self.group, "event_id": event_id}])
         applied_ids.add(event_id)
 
     def _mark_all_applied(self, conn: Connection, event_ids: Sequence[str]) -> None:
         """One executemany for a batch's ids (a statement per id cost more than the projection)."""
         if event_ids:
-            conn.execute(self._insert_applied, [{"group_id": self.group, "event_id": i} for i in event_ids])
+            self._insert_applied.executemany(conn, [{"group_id": self.group, "event_id": i} for i in event_ids])
 
     def _skip(
         self, conn: Connection, record: ConsumedRecord, event_id: str | None, event_type: str | None, reason: str

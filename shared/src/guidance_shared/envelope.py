@@ -21,6 +21,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import msgspec
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
@@ -39,6 +40,16 @@ class MalformedEvent(Exception):
 def dump_json(data: Any) -> str:
     """Canonical JSON: Chinese unescaped, keys sorted, no spaces (hashes depend on it)."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+_plain_json = msgspec.json.Encoder()
+
+
+def compact_json(value: Any) -> str:
+    """JSON text of plain values (str, numbers, lists, dicts with str keys): Chinese unescaped, no
+    spaces, keys in their given order. For projection columns that hold a list or a small object;
+    ~10x cheaper than ``json.dumps``, and ``json.loads`` reads it back the same."""
+    return _plain_json.encode(value).decode()
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ The statements are built once, with ``bindparam``, and executed with each
 event's values as parameters: ``insert(table).values(**row)`` per event built
 a new statement whose cache key covers every value, and SQLAlchemy spent more
 time building and keying statements than the database spent running them.
-``apply_many`` (the kernel's optional batch interface) turns runs of
-``GuidanceIssued`` into two ``executemany`` calls.
+A ``GuidanceIssued`` replaces its row with one upsert; ``apply_many`` (the
+kernel's optional batch interface) turns each run of them into one
+``executemany``.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    delete,
-    insert,
     update,
 )
 
 from guidance_shared.consumer import ConsumedEvent
+from guidance_shared.db import Upsert
+from guidance_shared.envelope import compact_json
 from guidance_shared.privacy import mask_name, redact_own, scrub_text
 
 NATURAL_PERSON_KINDS = ("person",)
@@ -40,9 +41,6 @@ NATURAL_PERSON_KINDS = ("person",)
 #: leaves the list, the feed and the detail pages; a suspended act still exists and may resume, so it
 #: stays visible, labelled 已中止, which is what openness (公开) asks for.
 PUBLISHED_STATUSES = ("issued", "suspended")
-
-#: ``json.dumps(value, ensure_ascii=False)`` without building an encoder per call (same output)
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class PublicGuidanceProjection:
@@ -73,8 +71,7 @@ class PublicGuidanceProjection:
             Column("withheld", String(1), nullable=False),
         )
         items = self.items
-        self._insert = insert(items)
-        self._delete = delete(items).where(items.c.guidance_id == bindparam("gid"))
+        self._replace = Upsert(items, "guidance_id")
         self._set_status = (
             update(items).where(items.c.guidance_id == bindparam("gid")).values(status=bindparam("new_status"))
         )
@@ -85,37 +82,21 @@ class PublicGuidanceProjection:
             handler(conn, event.data)
 
     def apply_many(self, conn: Connection, events: Sequence[ConsumedEvent]) -> None:
-        """Same effect as ``apply`` on each event in order.
-
-        Consecutive ``GuidanceIssued`` for distinct ids are replaced as one run (delete all, insert
-        all); a repeated id or any other event type ends the run first, so order is kept.
-        """
+        """Same effect as ``apply`` on each event in order: each run of ``GuidanceIssued`` is one
+        ``executemany`` of the upsert (rows replaced in order, so a repeated id ends as its last);
+        any other event type ends the run first."""
         run: list[dict[str, Any]] = []
-        ids: set[str] = set()
-
-        def flush() -> None:
-            if run:
-                conn.execute(self._delete, [{"gid": row["guidance_id"]} for row in run])
-                conn.execute(self._insert, run)
-                run.clear()
-                ids.clear()
-
         for event in events:
-            if event.name != "GuidanceIssued":
-                flush()
-                self.apply(conn, event)
+            if event.name == "GuidanceIssued":
+                run.append(self.issued_row(event.data))
                 continue
-            row = self.issued_row(event.data)
-            if row["guidance_id"] in ids:
-                flush()
-            ids.add(row["guidance_id"])
-            run.append(row)
-        flush()
+            self._replace.executemany(conn, run)
+            run.clear()
+            self.apply(conn, event)
+        self._replace.executemany(conn, run)
 
     def _on_GuidanceIssued(self, conn: Connection, data: dict[str, Any]) -> None:
-        row = self.issued_row(data)
-        conn.execute(self._delete, {"gid": row["guidance_id"]})
-        conn.execute(self._insert, row)
+        self._replace.executemany(conn, [self.issued_row(data)])
 
     @staticmethod
     def issued_row(data: dict[str, Any]) -> dict[str, Any]:
@@ -131,12 +112,12 @@ class PublicGuidanceProjection:
             "domain": data["domain"],
             "form": data["form"],
             "initiated": data["initiated"],
-            "methods": _to_json(list(data["methods"])),
+            "methods": compact_json(list(data["methods"])),
             "counterpart_kind": counterpart["kind"],
             "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
             "counterpart_uscc": None if person else counterpart.get("uscc"),
             "matter": _public_text(data["matter"], counterpart, person),
-            "legal_basis": _to_json(
+            "legal_basis": compact_json(
                 [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]]
             ),
             "content": _public_text(data["content"], counterpart, person),

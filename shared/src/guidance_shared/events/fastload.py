@@ -95,8 +95,8 @@ def _compile_schema(schema: Schema, name: str) -> tuple[Any, Finisher]:
         if kwargs.get("pass_original"):
             raise NotCompilable(f"{type(schema).__name__}.{attr_name}: pass_original")
         hook = getattr(schema, attr_name)
-        if getattr(hook, "__func__", None) is Payload._check_rules:  # type: ignore[attr-defined]
-            rules = tuple(type(schema).rules)
+        if getattr(hook, "__func__", None) is Payload._check_rules:
+            rules = tuple(type(schema).rules)  # type: ignore[attr-defined]
             if all(type(rule) in _rule_tests() for rule in rules):
                 rule_tests.extend(rules)  # inlined below; with no rules at all the check does nothing
                 continue
