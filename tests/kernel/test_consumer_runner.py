@@ -218,7 +218,7 @@ class ConsumerRunnerContract:
             run_engine = make_engine(f"sqlite:///{tmp_path}/{run_group}.sqlite")
             runner = self.runner(transport, run_engine, run_group)
             runner.plain_path = plain_path
-            plain_calls, careful_calls = _count_calls(runner, "_apply_plain"), _count_calls(runner, "_handle")
+            plain_calls, careful_calls = _count_calls(runner, "_run_plain"), _count_calls(runner, "_handle")
             assert runner.drain() == 9
             assert (plain_calls() > 0) == plain_path
             assert careful_calls() > 0  # the plain pass gave up (or was off) and the careful path did the work

@@ -282,29 +282,29 @@ class ConsumerRunner:
     def _run_plain(self, records: Sequence[ConsumedRecord], next_offsets: dict[TopicPartition, int]) -> bool:
         """Apply and commit the batch on the plain path; False (nothing committed) if it needs care.
 
+        The events are read and validated before the transaction begins: that is pure work, and on
+        SQLite the transaction holds the database's write lock from its first statement, so the
+        service's other writers (its API, a second worker) wait only for the projection's writes.
         Errors outside the events themselves (the database is away, storing offsets fails)
         propagate as they would from the careful path: the batch is read again.
         """
-        try:
-            with _cyclic_gc_paused(), self.engine.begin() as conn:
-                applied, duplicates = self._apply_plain(conn, records)
-                self._store_offsets(conn, next_offsets)
-        except _NotPlain:
-            return False
+        with _cyclic_gc_paused():
+            try:
+                events = self._read_plain(records)
+                with self.engine.begin() as conn:
+                    applied, duplicates = self._apply_plain(conn, events)
+                    self._store_offsets(conn, next_offsets)
+            except _NotPlain:
+                return False
         if self.metrics:
             self.metrics.consumer_applied.labels(self.group).inc(applied)
             if duplicates:
                 self.metrics.consumer_skipped.labels(self.group, "duplicate").inc(duplicates)
         return True
 
-    def _apply_plain(self, conn: Connection, records: Sequence[ConsumedRecord]) -> tuple[int, int]:
-        """(events applied, duplicates skipped); raises ``_NotPlain`` at the first record needing care."""
-        applied_ids = self._already_applied(conn, records)
-        parked = self._parked(conn)
-        batch_apply = self.projection.apply_many if isinstance(self.projection, BatchApplying) else None
+    def _read_plain(self, records: Sequence[ConsumedRecord]) -> list[ConsumedEvent]:
+        """Every record as a valid, known event; raises ``_NotPlain`` at the first that is not."""
         events: list[ConsumedEvent] = []
-        new_ids: list[str] = []
-        duplicates = 0
         load_value = self.registry.load_value
         for record in records:
             # The registry's compiled loader reads the data from the value's bytes; whatever it
@@ -315,27 +315,35 @@ class ConsumerRunner:
             else:
                 try:
                     envelope = Envelope.from_record(record)
-                except MalformedEvent as exc:
+                    event_type, data = self.registry.load_typed(envelope.type, envelope.data)
+                except (MalformedEvent, UnknownEventType, InvalidEventData) as exc:
                     raise _NotPlain from exc
+            events.append(
+                ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, event_type.ce_type)
+            )
+        return events
+
+    def _apply_plain(self, conn: Connection, events: Sequence[ConsumedEvent]) -> tuple[int, int]:
+        """(events applied, duplicates skipped); raises ``_NotPlain`` at the first event needing care."""
+        applied_ids = self._applied_among(conn, [event.envelope.id for event in events])
+        parked = self._parked(conn)
+        batch_apply = self.projection.apply_many if isinstance(self.projection, BatchApplying) else None
+        new_events: list[ConsumedEvent] = []
+        new_ids: list[str] = []
+        for event in events:
+            envelope = event.envelope
             if envelope.id in applied_ids:
-                duplicates += 1
                 continue
             if envelope.subject in parked:
                 raise _NotPlain
-            if fast is None:
-                try:
-                    event_type, data = self.registry.load_typed(envelope.type, envelope.data)
-                except (UnknownEventType, InvalidEventData) as exc:
-                    raise _NotPlain from exc
-            event = ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, event_type.ce_type)
             if batch_apply is not None:
-                events.append(event)
+                new_events.append(event)
             else:
                 with log_context(
                     event_id=envelope.id,
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
+                    topic=event.topic,
+                    partition=event.partition,
+                    offset=event.offset,
                     correlation_id=envelope.correlationid,
                 ):
                     try:
@@ -344,13 +352,13 @@ class ConsumerRunner:
                         raise _NotPlain from exc
             applied_ids.add(envelope.id)
             new_ids.append(envelope.id)
-        if batch_apply is not None and events:
+        if batch_apply is not None and new_events:
             try:
-                batch_apply(conn, events)
+                batch_apply(conn, new_events)
             except Exception as exc:
                 raise _NotPlain from exc
         self._mark_all_applied(conn, new_ids)
-        return len(new_ids), duplicates
+        return len(new_ids), len(events) - len(new_ids)
 
     # -- one record (the careful path) -----------------------------------------
     def _handle(self, conn: Connection, record: ConsumedRecord, applied_ids: set[str], parked: set[str]) -> None:
@@ -452,7 +460,9 @@ class ConsumerRunner:
 
     # -- bookkeeping -----------------------------------------------------------
     def _already_applied(self, conn: Connection, records: Sequence[ConsumedRecord]) -> set[str]:
-        ids = [v.decode() for r in records for k, v in r.headers if k == "ce_id"]
+        return self._applied_among(conn, [v.decode() for r in records for k, v in r.headers if k == "ce_id"])
+
+    def _applied_among(self, conn: Connection, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
