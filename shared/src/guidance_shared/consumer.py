@@ -56,7 +56,7 @@ from sqlalchemy import (
     select,
 )
 
-from guidance_shared.db import BulkStatement, create_tables, save_offsets
+from guidance_shared.db import BulkStatement, WalCheckpointer, create_tables, save_offsets
 from guidance_shared.envelope import Envelope, MalformedEvent, read_plain_record
 from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
 from guidance_shared.logging import log_context
@@ -195,6 +195,7 @@ class ConsumerRunner:
         self.lag_export_interval_s = 1.0
         self._lag_exported_at = -1e9
         self._insert_applied = BulkStatement(insert(applied_table))  # built once: values are parameters
+        self._checkpointer = WalCheckpointer(engine)  # SQLite: checkpoints off the batches' commits
 
     # -- setup -----------------------------------------------------------------
     def create_schema(self) -> None:
@@ -204,6 +205,7 @@ class ConsumerRunner:
         if not self._subscribed:
             self.create_schema()
             self.consumer.subscribe(self.topics, self.stored_offset)
+            self._checkpointer.start()
             self._subscribed = True
 
     def stored_offset(self, tp: TopicPartition) -> int:
@@ -589,6 +591,7 @@ class ConsumerRunner:
             self.consumer.seek(tp, 0)
 
     def close(self) -> None:
+        self._checkpointer.stop()
         self.consumer.close()
 
 
