@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import date
 from typing import Any
 
@@ -19,7 +21,9 @@ from guidance_assessment.domain.period import (
     period_id_of,
 )
 from guidance_assessment.domain.rubric import load_rubric
+from guidance_assessment.domain.sources import counted_sources
 from guidance_shared.errors import GuidanceError
+from guidance_shared.events import default_registry
 from guidance_shared.events.examples import example
 from guidance_shared.eventstore import StoredEvent
 
@@ -67,6 +71,36 @@ def test_a_published_scorecard_changes_only_by_a_new_version() -> None:
     card.revise(example(REVISED))
     assert [e.type for e in card.pending] == [PUBLISHED, REVISED]
     assert card.published["version"] == 2
+
+
+def test_a_scorecard_remembers_what_its_latest_version_counted_so_a_revision_lists_only_new_events() -> None:
+    counted = ids(10_000)
+    late = str(uuid.uuid5(uuid.NAMESPACE_URL, "late"))
+    card = Scorecard.from_history(
+        "s", history((PUBLISHED, example(PUBLISHED) | {"counted_sources": counted_sources(counted)}))
+    )
+    assert card.newly_counted([late, *counted]) == [late]
+    assert card.newly_counted(counted[:3]) == []  # an event no longer counted is not new either
+    card.revise(example(REVISED) | {"counted_sources": counted_sources([late])})
+    assert card.newly_counted([late, *counted[:2]]) == sorted(counted[:2])
+
+
+def test_ten_thousand_counted_events_travel_in_eight_bytes_each() -> None:
+    sources = counted_sources(ids(10_000))
+    assert sources["count"] == 10_000
+    assert len(json.dumps(sources)) < 110_000  # the ids in full: 390 000
+    assert default_registry().validate(PUBLISHED, example(PUBLISHED) | {"counted_sources": sources})
+
+
+def test_a_version_published_before_versions_carried_their_sources_still_loads() -> None:
+    old = {key: value for key, value in example(PUBLISHED).items() if key != "counted_sources"}
+    assert default_registry().validate(PUBLISHED, old)["counted_sources"] is None
+    card = Scorecard.from_history("s", history((PUBLISHED, old)))
+    assert card.newly_counted(["b", "a"]) == ["a", "b"]  # it does not say what it counted
+
+
+def ids(count: int) -> list[str]:
+    return [str(uuid.uuid5(uuid.NAMESPACE_URL, f"event:{n}")) for n in range(count)]
 
 
 def fact_of(*events: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from guidance_assessment.domain.period import (
 from guidance_assessment.domain.rubric import Rubric
 from guidance_assessment.domain.scoring import Scorecard as Card
 from guidance_assessment.domain.scoring import differences, rounded, score_departments
+from guidance_assessment.domain.sources import counted_sources
 from guidance_assessment.projection import AssessmentProjection
 from guidance_shared.aggregate import Aggregate
 from guidance_shared.commands import save, valid_event_data
@@ -141,18 +142,14 @@ def revise(a: Assessments, conn: Connection, year: int, *, correlation_id: str |
         if not changes:
             continue
         scorecard = load_scorecard(a, conn, before["scorecard_id"])
-        version = before["version"] + 1
-        counted = _source_ids(card)
-        new_ids = sorted(counted - read_model.sources(conn, before["scorecard_id"], before["version"]))
         data = {
             **_scorecard_data(a, standing, scorecard.scorecard_id, card, after),
-            "version": version,
+            "version": before["version"] + 1,
             "differences": changes,
-            "new_source_event_ids": new_ids,
+            "new_source_event_ids": scorecard.newly_counted(_source_ids(card)),
         }
         scorecard.revise(valid_event_data(a.registry, REVISED, data))
         _save(a, conn, scorecard, scorecard.scorecard_id, "Scorecard", correlation_id)
-        read_model.save_sources(conn, scorecard.scorecard_id, version, counted)
         count += 1
     return count
 
@@ -165,7 +162,6 @@ def _publish_card(
     data = _scorecard_data(a, standing, scorecard_id, card, _published_body(rank, card))
     scorecard.publish(valid_event_data(a.registry, PUBLISHED, data))
     _save(a, conn, scorecard, scorecard_id, "Scorecard", correlation_id)
-    read_model.save_sources(conn, scorecard_id, 1, _source_ids(card))
 
 
 def _published_body(rank: int, card: Card) -> dict[str, Any]:
@@ -182,6 +178,7 @@ def _scorecard_data(
         **body,
         "rubric_version": standing.rubric.version,
         "published_at": a.now(),
+        "counted_sources": counted_sources(_source_ids(card)),
     }
 
 

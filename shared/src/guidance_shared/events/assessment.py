@@ -38,6 +38,22 @@ class AssessmentPeriodOpened(Payload):
             raise ValidationError(errors)
 
 
+class CountedSources(Payload):
+    """Which source events a scorecard version counted, as fingerprints: what tells a later version's new ones."""
+
+    count = fields.Integer(required=True, validate=validate.Range(min=0), metadata={"description": "计入的来源事件数"})
+    fingerprints = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"),
+        metadata={"description": "每个来源事件编号（小写文本）SHA-256 的前8字节，排序后拼接，Base64 编码"},
+    )
+
+    @validates_schema
+    def _eight_bytes_each(self, data: dict[str, Any], **_: Any) -> None:
+        if len(data.get("fingerprints", "")) != 4 * -(-8 * data.get("count", 0) // 3):
+            raise ValidationError({"fingerprints": ["Must hold 8 bytes per counted event. 指纹长度与计入数不符。"]})
+
+
 class ScorecardPublished(Payload):
     """A department's score and rank for a period, with every indicator that produced it."""
 
@@ -54,6 +70,12 @@ class ScorecardPublished(Payload):
     rank = fields.Integer(required=True, validate=validate.Range(min=1), metadata={"description": "排名"})
     rubric_version = optional_text(40, "所用评分方案版本")
     published_at = moment("发布时间", required=True)
+    counted_sources = fields.Nested(
+        CountedSources,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "本版本计入的来源事件（指纹）；早于此字段发布的版本为空"},
+    )
 
 
 class ExternalEvaluationRecorded(Payload):

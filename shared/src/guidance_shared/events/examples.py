@@ -468,6 +468,7 @@ _assessment: dict[str, dict[str, Any]] = {
         "rank": 2,
         "rubric_version": "2025.1",
         "published_at": "2026-01-20T10:00:00+08:00",
+        "counted_sources": {"count": 3, "fingerprints": "NzMyUjZgLlpp9pprDoWE9rJx8F8UNb3i"},
     },
     "guidance.ExternalEvaluationRecorded.v1": {
         "period_id": PERIOD_ID,
@@ -512,6 +513,7 @@ _assessment: dict[str, dict[str, Any]] = {
             {"field": "score", "before": 93.1, "after": 92.75},
         ],
         "new_source_event_ids": ["b8a2f0c4-3e1d-5f6a-9b7c-2d4e6f8a0b1c"],
+        "counted_sources": {"count": 4, "fingerprints": "NzMyUjZgLlpp9pprDoWE9nqRQtoJkBAFsnHwXxQ1veI="},
     },
 }
 

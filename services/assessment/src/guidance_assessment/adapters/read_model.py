@@ -1,5 +1,5 @@
 """assessment's read model of its own periods and scorecards, updated in the transaction that appends
-their events (so it can be rebuilt from the event store), plus the sources of each published version.
+their events, from those events alone (so it can be rebuilt from the event store).
 """
 
 from __future__ import annotations
@@ -63,15 +63,6 @@ scorecards = Table(
     Column("new_source_event_ids", Text, nullable=False),  # JSON list
     Column("published_at", String(40), nullable=False),
     Column("event_id", String(36), nullable=False),
-)
-# Which events each published version counted: what a later version is compared with. Written by the
-# publishing handler beside the event (it is the figure's provenance, too long to travel in the event).
-scorecard_sources = Table(
-    "assessment_scorecard_sources",
-    READ_MODEL,
-    Column("scorecard_id", String(36), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("event_ids", Text, nullable=False),
 )
 
 
@@ -195,20 +186,3 @@ def versions(conn: Connection, period_id: str, department_id: str | None = None)
 def latest(conn: Connection, period_id: str) -> dict[str, dict[str, Any]]:
     """The latest published version of each department's scorecard."""
     return {v["department_id"]: v for v in versions(conn, period_id)}
-
-
-def save_sources(conn: Connection, scorecard_id: str, version: int, event_ids: Iterable[str]) -> None:
-    conn.execute(
-        insert(scorecard_sources).values(
-            scorecard_id=scorecard_id, version=version, event_ids=json.dumps(sorted(set(event_ids)))
-        )
-    )
-
-
-def sources(conn: Connection, scorecard_id: str, version: int) -> set[str]:
-    row = conn.execute(
-        select(scorecard_sources.c.event_ids).where(
-            scorecard_sources.c.scorecard_id == scorecard_id, scorecard_sources.c.version == version
-        )
-    ).first()
-    return set(json.loads(row.event_ids)) if row else set()

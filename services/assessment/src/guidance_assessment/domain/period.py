@@ -10,11 +10,13 @@ figure later — an event arriving late, a corrected deliverable — produces th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from guidance_assessment.domain.rubric import Rubric
+from guidance_assessment.domain.sources import not_counted
 from guidance_shared.aggregate import Aggregate
 from guidance_shared.errors import FieldProblem, GuidanceError
 
@@ -120,7 +122,8 @@ class Scorecard(Aggregate):
     """One department's published scorecard: version 1 when published, one more per revision."""
 
     scorecard_id: str
-    published: dict[str, Any] = field(default_factory=dict)  # the latest version: indicators, score, rank
+    # The latest version: indicators, score, rank, version and what it counted (domain/sources.py).
+    published: dict[str, Any] = field(default_factory=dict)
 
     def publish(self, data: dict[str, Any]) -> None:
         if self.published:
@@ -137,12 +140,17 @@ class Scorecard(Aggregate):
             raise _conflict("not-published", "The scorecard is not published.", "记分卡尚未发布。", "period")
         self.record(REVISED, data)
 
+    def newly_counted(self, event_ids: Iterable[str]) -> list[str]:
+        """The source events, sorted, that the latest version did not count."""
+        return not_counted(self.published.get("counted_sources"), event_ids)
+
     def _apply(self, event_type: str, data: dict[str, Any]) -> None:
         self.published = {
             "indicators": data["indicators"],
             "score": data["score"],
             "rank": data["rank"],
             "version": int(data.get("version", 1)),
+            "counted_sources": data.get("counted_sources"),
         }
 
 
