@@ -12,6 +12,8 @@ test_eventstore_contract.py::*::test_verify_detects_an_altered_event.
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -153,11 +155,15 @@ def test_commands_accepted_while_the_broker_is_down_arrive_exactly_once_in_order
 
 
 def test_a_rebuilt_projection_equals_the_live_one(tmp_path: Path, kafka_bootstrap: str) -> None:
+    """Rebuilt beside the live one while everything keeps running (ARCHITECTURE §4.7): the public API
+    answers throughout, commands keep flowing, and after the swap the projection holds every act
+    once, as the live one did; the replay's own actions (disclosure items) never reach the broker."""
+    prefix = f"rebuild{uuid.uuid4().hex[:6]}"
     env = {
         "GUIDANCE_VAR_DIR": str(tmp_path),
         "GUIDANCE_TRANSPORT": "kafka",
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "GUIDANCE_TOPIC_PREFIX": f"rebuild{uuid.uuid4().hex[:6]}",
+        "GUIDANCE_TOPIC_PREFIX": prefix,
         "GUIDANCE_HTTP_PORT": str(free_port()),
         "GUIDANCE_AUTH_DEV_KEYS": "true",
     }
@@ -165,28 +171,65 @@ def test_a_rebuilt_projection_equals_the_live_one(tmp_path: Path, kafka_bootstra
     intake = ServiceProcess("intake", "web", env, tmp_path).start().wait_healthy()
     relay = ServiceProcess("intake", "worker", env, tmp_path).start()
     disclosure = ServiceProcess("disclosure", "worker", env, tmp_path).start()
+    public_env = {**env, "GUIDANCE_HTTP_PORT": str(free_port()), "GUIDANCE_PUBLIC_RATE_LIMIT": "0"}
+    public = ServiceProcess("disclosure", "web", public_env, tmp_path)
+    public.start().wait_healthy()
+    engine = make_engine(f"sqlite:///{tmp_path}/disclosure.sqlite")
+
+    def rows(expected: int) -> list[tuple]:
+        with engine.connect() as conn:
+            try:
+                found = conn.exec_driver_sql("SELECT * FROM public_guidance ORDER BY guidance_id").all()
+            except Exception:
+                return []
+        return found if len(found) == expected else []
+
     try:
         officer = officer_headers(env)
-        for _ in range(20):
+
+        def issue() -> None:
             created = requests.post(f"{intake.url}/v1/guidance", json=guidance_command(), headers=officer, timeout=10)
             assert created.status_code == 201, created.text
-        engine = make_engine(f"sqlite:///{tmp_path}/disclosure.sqlite")
 
-        def live_rows() -> list[tuple]:
-            with engine.connect() as conn:
-                try:
-                    rows = conn.exec_driver_sql("SELECT * FROM public_guidance ORDER BY guidance_id").all()
-                except Exception:
-                    return []
-            return rows if len(rows) == 20 else []
+        for _ in range(20):
+            issue()
+        live = wait_for(lambda: rows(20), timeout_s=120)  # a loaded CI machine joins the group slowly
+        rebuild = subprocess.Popen(
+            [sys.executable, "-m", "guidance_disclosure", "rebuild"],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        served = 0
+        while rebuild.poll() is None or served < 10:  # the live side keeps working meanwhile
+            if served < 10:
+                issue()
+            listed = requests.get(f"{public.url}/public/v1/guidance", timeout=10)
+            assert listed.status_code == 200, listed.text
+            served += 1
+        out, err = rebuild.communicate(timeout=10)
+        assert rebuild.returncode == 0, err
+        report = json.loads(out)
+        assert report["rebuilt"] == "disclosure" and report["generation"] == 1
+        after = wait_for(lambda: rows(20 + 10), timeout_s=120)
+        assert [row for row in after if row in live] == live  # the first twenty exactly as they were
+        assert not list(tmp_path.glob("disclosure.rebuild-*"))
 
-        live = wait_for(live_rows, timeout_s=120)  # a loaded CI machine joins the group slowly
-        disclosure.stop()
-        rebuilt = run_cli("disclosure", "rebuild", env)
-        assert rebuilt.returncode == 0, rebuilt.stderr
-        with engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT * FROM public_guidance ORDER BY guidance_id").all() == live
-        engine.dispose()
+        def disclosed() -> list[str]:
+            consumer = KafkaConsumer(
+                f"{prefix}.disclosure.events",
+                bootstrap_servers=kafka_bootstrap,
+                auto_offset_reset="earliest",
+                consumer_timeout_ms=3000,
+            )
+            kinds = [dict(m.headers)["ce_type"].decode() for m in consumer]
+            consumer.close()
+            return kinds if kinds.count("guidance.ItemDisclosed.v1") >= 30 else []
+
+        assert wait_for(disclosed, timeout_s=60).count("guidance.ItemDisclosed.v1") == 30  # none twice
     finally:
-        for p in (disclosure, relay, intake):
+        engine.dispose()
+        for p in (public, disclosure, relay, intake):
             p.stop()

@@ -54,6 +54,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
 
 from guidance_shared.db import BulkStatement, WalCheckpointer, create_tables, save_offsets
@@ -104,6 +105,15 @@ parked_events_table = Table(
     Column("key", LargeBinary, nullable=True),
     Column("value", LargeBinary, nullable=False),
     Column("headers", Text, nullable=False),
+)
+#: Bumped when a rebuilt projection is swapped in (``guidance_shared.rebuild``): a runner that sees a
+#: generation other than the one it started with rolls its batch back and reads again from the
+#: offsets now stored, which are the rebuilt projection's.
+generations_table = Table(
+    "cr_generations",
+    TRACKING,
+    Column("group_id", String(200), primary_key=True),
+    Column("generation", Integer, nullable=False),
 )
 skipped_table = Table(
     "cr_skipped",
@@ -158,6 +168,10 @@ class BatchApplying(Protocol):
     def apply_many(self, conn: Connection, events: Sequence[ConsumedEvent]) -> None: ...
 
 
+class _Rewound(Exception):
+    """The projection was swapped under this runner: nothing of the batch is kept, read again."""
+
+
 class _NotPlain(Exception):
     """The batch holds something the plain path does not handle: redo it on the careful path."""
 
@@ -192,6 +206,7 @@ class ConsumerRunner:
         self.batch_size = batch_size
         self.metrics = metrics
         self._subscribed = False
+        self._generation = 0
         self.lag_export_interval_s = 1.0
         self._lag_exported_at = -1e9
         self._insert_applied = BulkStatement(insert(applied_table))  # built once: values are parameters
@@ -204,6 +219,8 @@ class ConsumerRunner:
     def start(self) -> None:
         if not self._subscribed:
             self.create_schema()
+            with self.engine.connect() as conn:
+                self._generation = current_generation(conn, self.group)
             self.consumer.subscribe(self.topics, self.stored_offset)
             self._checkpointer.start()
             self._subscribed = True
@@ -234,11 +251,15 @@ class ConsumerRunner:
         try:
             if not (self.plain_path and self._run_plain(records, next_offsets)):
                 with self.engine.begin() as conn:
+                    self._check_generation(conn)
                     applied_ids = self._already_applied(conn, records)
                     parked = self._parked(conn)
                     for record in records:
                         self._handle(conn, record, applied_ids, parked)
                     self._store_offsets(conn, next_offsets)
+        except _Rewound:
+            self._rewind()
+            return 0
         except Exception:
             # The batch did not commit: rewind so the same records are read again.
             for tp in {r.tp for r in records}:
@@ -294,6 +315,7 @@ class ConsumerRunner:
             try:
                 events = self._read_plain(records)
                 with self.engine.begin() as conn:
+                    self._check_generation(conn)
                     applied, duplicates = self._apply_plain(conn, events)
                     self._store_offsets(conn, next_offsets)
             except _NotPlain:
@@ -477,6 +499,19 @@ class ConsumerRunner:
             )
         return found
 
+    def _check_generation(self, conn: Connection) -> None:
+        """First statement of every batch transaction; on PostgreSQL it also holds the generation row
+        shared until commit, so a swap waits for batches in flight and batches after it see it."""
+        if current_generation(conn, self.group, hold=True) != self._generation:
+            raise _Rewound
+
+    def _rewind(self) -> None:
+        with self.engine.connect() as conn:
+            self._generation = current_generation(conn, self.group)
+        for tp in self.consumer.lag():
+            self.consumer.seek(tp, self.stored_offset(tp))
+        log.info("consumer.rewound", group=self.group, generation=self._generation)
+
     def _parked(self, conn: Connection) -> set[str]:
         return set(
             conn.execute(select(parked_table.c.aggregate_id).where(parked_table.c.group_id == self.group)).scalars()
@@ -583,6 +618,7 @@ class ConsumerRunner:
         with self.engine.begin() as conn:
             for table in (offsets_table, applied_table, parked_table, parked_events_table, skipped_table):
                 conn.execute(delete(table).where(table.c.group_id == self.group))
+            self._generation = bump_generation(conn, self.group)  # other runners of the group start over too
         self.projection.metadata.drop_all(self.engine)
         self.projection.metadata.create_all(self.engine)
         # A consumer that already read keeps its place in memory; rewind what it holds, so this runner
@@ -593,6 +629,23 @@ class ConsumerRunner:
     def close(self) -> None:
         self._checkpointer.stop()
         self.consumer.close()
+
+
+def current_generation(conn: Connection, group: str, *, hold: bool = False) -> int:
+    query = select(generations_table.c.generation).where(generations_table.c.group_id == group)
+    if hold:
+        query = query.with_for_update(read=True)  # PostgreSQL: FOR SHARE; SQLite's BEGIN IMMEDIATE already holds
+    return int(conn.execute(query).scalar() or 0)
+
+
+def bump_generation(conn: Connection, group: str) -> int:
+    """The group's next generation (call inside the transaction that changes what its runners rely on)."""
+    generation = current_generation(conn, group) + 1
+    if not conn.execute(
+        update(generations_table).where(generations_table.c.group_id == group).values(generation=generation)
+    ).rowcount:
+        conn.execute(insert(generations_table).values(group_id=group, generation=generation))
+    return generation
 
 
 @contextlib.contextmanager

@@ -101,6 +101,9 @@ class BulkStatement:
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
+        if conn.get_execution_options().get("schema_translate_map"):
+            conn.execute(self.statement, list(rows))  # driver SQL would miss the translation
+            return
         keys = tuple(rows[0])
         plan_key = (conn.dialect, keys)
         if plan_key in self._plans:

@@ -58,8 +58,9 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _KEY_SPLIT = re.compile(r"[^0-9a-z]+")
 
 
-def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
-    """Route structlog and stdlib logging to stdout through one scrubbing renderer.
+def configure_logging(service: str, level: str = "INFO", json: bool = True, *, to_stderr: bool = False) -> None:
+    """Route structlog and stdlib logging to stdout (``to_stderr``: stderr, for a command whose
+    standard output is its result) through one scrubbing renderer.
 
     Safe to call again (tests, reloads): the previous handler is replaced.
     """
@@ -82,7 +83,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         # Not cached: a module-level logger must follow a later reconfiguration.
         cache_logger_on_first_use=False,
     )
-    _install_root_handler(_formatter(service, json), numeric_level)
+    _install_root_handler(_formatter(service, json), numeric_level, to_stderr=to_stderr)
     for name in QUIET_LOGGERS:
         quiet = logging.getLogger(name)
         quiet.handlers.clear()
@@ -214,11 +215,23 @@ class _StdoutHandler(logging.StreamHandler):
         """Ignore: the stream is always the current stdout."""
 
 
-def _install_root_handler(formatter: logging.Formatter, level: int) -> None:
+class _StderrHandler(_StdoutHandler):
+    """The same, on ``sys.stderr``: for commands whose standard output is their result."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """Ignore: the stream is always the current stderr."""
+
+
+def _install_root_handler(formatter: logging.Formatter, level: int, *, to_stderr: bool = False) -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "guidance_handler", False)]:
         root.removeHandler(handler)
-    handler = _StdoutHandler()
+    handler = _StderrHandler() if to_stderr else _StdoutHandler()
     handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(level)

@@ -95,13 +95,17 @@ class Runtime:
             self.engine, self.transport.producer(), batch_size=self.settings.relay_batch, metrics=self.metrics
         )
 
-    def runner(self) -> ConsumerRunner:
+    def runner(self, *, consumer_group: str | None = None) -> ConsumerRunner:
+        """The service's consumer runner (one per runtime). ``consumer_group`` names its group on the
+        broker when that must differ from the service's (a rebuild reading beside the live worker);
+        what it applied is still recorded under the service's name."""
         if self.projection is None:
             raise RuntimeError(f"{self.spec.name} consumes nothing")
         if self._runner is None:
+            group = consumer_group or self.spec.name
             self._runner = ConsumerRunner(
                 engine=self.engine,
-                consumer=self.transport.consumer(self.spec.name, client_id=f"{self.spec.name}-worker"),
+                consumer=self.transport.consumer(group, client_id=f"{group}-worker"),
                 projection=self.projection,
                 registry=self.registry,
                 group=self.spec.name,

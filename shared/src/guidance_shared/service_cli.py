@@ -7,7 +7,7 @@ verify    check the hash chain of every stream (or one with --stream)
 lag       show consumer lag per partition
 parked    list aggregates parked behind a poison event
 redrive   re-apply a parked aggregate's events (``--skip-poison`` drops the first)
-rebuild   drop the projection and replay it from offset zero
+rebuild   replay the projection beside the live one (which keeps serving), then swap it in
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     redrive = sub.add_parser("redrive", help="re-apply a parked aggregate")
     redrive.add_argument("aggregate_id")
     redrive.add_argument("--skip-poison", action="store_true")
-    sub.add_parser("rebuild", help="drop the projection and replay it from offset zero")
+    rebuild = sub.add_parser(
+        "rebuild", help="replay the projection from offset zero beside the live one, then swap it in"
+    )
+    rebuild.add_argument("--timeout", type=float, default=3600.0, help="seconds the replay may take (3600)")
     args = parser.parse_args(argv)
 
     try:
@@ -51,7 +54,10 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(spec.name, settings.log_level, json=settings.log_json)
+    # The servers log to stdout; the operator's commands print their result there, so they log to stderr.
+    configure_logging(
+        spec.name, settings.log_level, json=settings.log_json, to_stderr=args.command not in ("web", "worker")
+    )
     runtime = Runtime(spec, settings)
     try:
         return _dispatch(args, runtime, create_app)
@@ -100,9 +106,9 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
         _print({"redriven": args.aggregate_id, "events": count})
         return 0
     if command == "rebuild":
-        runner = runtime.runner()
-        runner.reset()
-        _print({"rebuilt": runtime.spec.name, "events": runner.drain(timeout_s=3600)})
+        from guidance_shared.rebuild import ShadowRebuild
+
+        _print(ShadowRebuild(runtime).run(timeout_s=args.timeout).as_dict())
         return 0
     raise AssertionError(command)
 

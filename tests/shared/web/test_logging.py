@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -129,3 +130,15 @@ def test_importing_the_module_configures_nothing() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert (result.stdout, result.stderr) == ("clean", "")
+
+
+def test_an_operator_command_logs_to_stderr_and_prints_only_its_result(tmp_path: Any) -> None:
+    """``guidance-<service> rebuild`` (like verify, lag, parked): stdout is one JSON document a script can read."""
+    env = {**os.environ, "GUIDANCE_VAR_DIR": str(tmp_path)}
+    for command in ("provision", "rebuild"):
+        result = subprocess.run(
+            [sys.executable, "-m", "guidance_intake", command], capture_output=True, text=True, env=env, check=True
+        )
+    assert json.loads(result.stdout)["rebuilt"] == "intake"
+    logged = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert {line["event"] for line in logged} >= {"rebuild.replaying", "rebuild.swapped"}
