@@ -7,18 +7,34 @@ follows. Nothing the sandbox did reaches the live database but the projection an
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 
 from guidance_shared.consumer import applied_table, generations_table, offsets_table
 from guidance_shared.db import make_engine
-from guidance_shared.rebuild import ShadowRebuild
-from guidance_shared.runtime import Runtime, ServiceSpec
+from guidance_shared.eventstore import NewEvent, StoredEvent
+from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
+from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.settings import Settings
 from tests.support.events import guidance_story
 from tests.support.projections import Tally
@@ -143,3 +159,55 @@ class TestPostgresShadowRebuild(ShadowRebuildContract):
                 {"like": "rebuild_tally_%"},
             ).all()
         assert schemas == []
+
+
+# -- a service's own read models, refolded from its event store ----------------------------------------
+
+NOTES = MetaData()
+NOTE_ROWS = Table(
+    "notes", NOTES, Column("note_id", String(36), primary_key=True), Column("text", Text), Column("version", Integer)
+)
+
+
+def _fold_notes(conn: Connection, events: list[StoredEvent]) -> None:
+    for event in events:
+        row = {"note_id": event.stream_id, "text": json.dumps(event.data, ensure_ascii=False), "version": event.version}
+        conn.execute(delete(NOTE_ROWS).where(NOTE_ROWS.c.note_id == event.stream_id))
+        conn.execute(insert(NOTE_ROWS).values(**row))
+
+
+NOTES_SPEC = ServiceSpec(
+    name="notes",
+    publishes="intake.events",
+    extra_metadata=(NOTES,),
+    read_models=(ReadModel(NOTES, _fold_notes, ("Note",)),),
+)
+
+
+def test_own_read_models_are_refolded_from_the_event_store_in_one_transaction(tmp_path: Path) -> None:
+    runtime = Runtime(NOTES_SPEC, Settings.from_env("notes", {"GUIDANCE_VAR_DIR": str(tmp_path)}))
+    assert runtime.store is not None
+    with runtime.engine.begin() as conn:
+        for n in range(3):
+            for version in range(2):
+                event = NewEvent("guidance.GuidanceIssued.v1", {"字": n, "v": version})  # data is not checked here
+                stored = runtime.store.append(f"note-{n}", "Note", version, [event], conn=conn)
+                _fold_notes(conn, stored)
+        other = runtime.store.append("other", "Other", 0, [NewEvent("guidance.GuidanceIssued.v1", {"x": 1})], conn=conn)
+        assert other  # a stream type no read model folds
+    with runtime.engine.connect() as conn:
+        written = sorted(conn.execute(select(NOTE_ROWS)).all())
+        conn.execute(NOTE_ROWS.delete())
+        conn.commit()
+    report = rebuild_read_models(runtime)
+    with runtime.engine.connect() as conn:
+        assert sorted(conn.execute(select(NOTE_ROWS)).all()) == written
+    assert report == {"rebuilt": "notes", "events": 7, "tables": {"notes": 3}}
+    runtime.close()
+
+
+def test_a_service_without_own_read_models_says_so(tmp_path: Path) -> None:
+    runtime = Runtime(SPEC, Settings.from_env("tally", {"GUIDANCE_VAR_DIR": str(tmp_path)}))
+    with pytest.raises(ValueError, match="no read models"):
+        rebuild_read_models(runtime)
+    runtime.close()

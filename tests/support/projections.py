@@ -46,3 +46,33 @@ class Tally:
     def rows(self, engine: Engine) -> dict[str, tuple[Any, ...]]:
         with engine.connect() as conn:
             return {r.aggregate_id: tuple(r) for r in conn.execute(select(self.table))}
+
+
+def read_models_snapshot(runtime: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the service's own read models, sorted, by table."""
+    with runtime.engine.connect() as conn:
+        return {
+            table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
+            for model in runtime.spec.read_models
+            for table in model.metadata.sorted_tables
+        }
+
+
+def assert_read_models_refold(runtime: Any, *, allow_empty: bool = False) -> dict[str, list[tuple[Any, ...]]]:
+    """``rebuild_read_models`` leaves exactly the rows the commands wrote (and, unless ``allow_empty``,
+    there were some). Fixtures call it as they tear down, so every test's state is refolded."""
+    from guidance_shared.rebuild import rebuild_read_models
+
+    before = read_models_snapshot(runtime)
+    assert allow_empty or any(before.values()), "nothing to refold: the test wrote no read model rows"
+    with runtime.engine.begin() as conn:  # as if lost: the refold must not lean on what is there
+        for model in runtime.spec.read_models:
+            for table in model.metadata.sorted_tables:
+                conn.execute(table.delete())
+    report = rebuild_read_models(runtime)
+    after = read_models_snapshot(runtime)
+    for name, rows in before.items():
+        changed = [(old, new) for old, new in zip(rows, after[name], strict=False) if old != new]
+        assert after[name] == rows, f"{name}: {len(rows)} rows, {len(after[name])} refolded; first change {changed[:1]}"
+    assert report["tables"] == {name: len(rows) for name, rows in before.items()}
+    return after

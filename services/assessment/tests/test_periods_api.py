@@ -24,6 +24,7 @@ from tests.support.assessment_year import (
     late_overdue_of_housing,
 )
 from tests.support.auth import AuthKeys
+from tests.support.projections import assert_read_models_refold
 
 from guidance_assessment.app import create_app
 from guidance_assessment.service import SPEC, assessments_of, revise_published
@@ -42,6 +43,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     runtime.provision()
     assessments_of(runtime).now = lambda: PUBLISHED_ON
     yield runtime
+    assert_read_models_refold(runtime, allow_empty=True)  # periods, scorecards, revisions, refolded
     runtime.close()
 
 

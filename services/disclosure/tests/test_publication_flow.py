@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from tests.support.auth import AuthKeys
 from tests.support.events import record
+from tests.support.projections import assert_read_models_refold
 
 from guidance_disclosure import items_handlers
 from guidance_disclosure.app import create_app
@@ -86,6 +87,7 @@ def disclosure(tmp_path: Any, auth_keys: AuthKeys) -> Iterator[Disclosure]:
     items_of(runtime).now = lambda: datetime(2025, 3, 5, 10, 31, tzinfo=CHINA)
     disclosure = Disclosure(runtime, client, auth_keys, transport)
     yield disclosure
+    assert_read_models_refold(disclosure.runtime, allow_empty=True)  # every flow's items, refolded
     disclosure.runtime.close()
 
 

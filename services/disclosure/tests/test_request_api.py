@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from tests.support.auth import AuthKeys
+from tests.support.projections import assert_read_models_refold
 
 from guidance_disclosure import requests_handlers
 from guidance_disclosure.app import create_app
@@ -32,6 +33,7 @@ def api(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[tuple[Any, AuthKeys, Ru
     client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
     requests_of(runtime).now = lambda: datetime(2026, 3, 2, 10, 0, tzinfo=CHINA)
     yield client, auth_keys, runtime
+    assert_read_models_refold(runtime, allow_empty=True)
     runtime.close()
 
 

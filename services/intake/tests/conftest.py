@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from tests.support.auth import AuthKeys
+from tests.support.projections import assert_read_models_refold
 from tests.support.services import guidance_command
 from werkzeug.test import TestResponse
 
@@ -68,6 +69,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     runtime = Runtime(SPEC, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
     runtime.provision()
     yield runtime
+    assert_read_models_refold(runtime, allow_empty=True)  # every test's guidance and cases, refolded
     runtime.engine.dispose()
     transport.close()
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from tests.support.auth import AuthKeys
+from tests.support.projections import assert_read_models_refold
 
 from guidance_revisit import reminders_handlers
 from guidance_revisit.adapters.reminder_plans import reminder_plans
@@ -69,6 +70,7 @@ def runtime(tmp_path: Path):
     runtime.runner().drain()
     revisits_of(runtime).now = lambda: NOW
     yield runtime
+    assert_read_models_refold(runtime, allow_empty=True)  # reminder plans and revisits, refolded
     runtime.close()
 
 

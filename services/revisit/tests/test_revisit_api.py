@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 from tests.support.auth import AuthKeys
+from tests.support.projections import assert_read_models_refold
 
 from guidance_revisit.app import create_app
 from guidance_revisit.service import SPEC
@@ -43,6 +44,7 @@ def api(tmp_path: Path, auth_keys: AuthKeys):
         transport.producer().publish([envelope.to_record("intake.events")])
     runtime.runner().drain()
     yield client, auth_keys
+    assert_read_models_refold(runtime)  # whatever the test did to the revisits, refolded
     runtime.close()
 
 

@@ -279,7 +279,9 @@ class EventStore:
                 stream_type,
                 version,
                 new.type,
-                new.data,
+                # The data as a later load gives it back (keys sorted, JSON values), so what a caller
+                # builds from the appended events (a read model) is what a refold from the store builds.
+                json.loads(data_json),
                 meta,
                 occurred,
                 prev_hash,
@@ -329,7 +331,9 @@ class EventStore:
         rows = self._rows(query, conn)
         return int(rows[0][0] or 0)
 
-    def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+    def read_all(
+        self, after_position: int = 0, limit: int = 1000, *, conn: Connection | None = None
+    ) -> list[StoredEvent]:
         """Events in global order; positions are dense and commit-ordered."""
         query = (
             select(events_table)
@@ -337,7 +341,7 @@ class EventStore:
             .order_by(events_table.c.position)
             .limit(limit)
         )
-        return [_row_to_event(row) for row in self._rows(query, None)]
+        return [_row_to_event(row) for row in self._rows(query, conn)]
 
     def _rows(self, query: Any, conn: Connection | None) -> list[Any]:
         if conn is not None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, Table, delete, text
+from sqlalchemy import Connection, Engine, Table, delete, func, select, text
 
 from guidance_shared.consumer import (
     applied_table,
@@ -183,3 +183,35 @@ class ShadowRebuild:
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def rebuild_read_models(runtime: Runtime, *, page: int = 1000) -> dict[str, Any]:
+    """Refold the service's own read models (``ServiceSpec.read_models``) from its event store.
+
+    One transaction: the tables are dropped, recreated from their current definitions and refolded
+    from every stored event in global order, each event given to the read models that fold its
+    stream's type, exactly as ``save`` gave it when it was appended. Readers see the old rows until
+    it commits; the service's commands wait for it (they append in the same database).
+    """
+    spec, store = runtime.spec, runtime.store
+    if store is None or not spec.read_models:
+        raise ValueError(f"{spec.name} has no read models of its own events")
+    folded = dict.fromkeys((t for m in spec.read_models for t in m.metadata.tables), 0)
+    events_read = 0
+    with runtime.engine.begin() as conn:
+        for model in spec.read_models:
+            model.metadata.drop_all(conn)
+            model.metadata.create_all(conn)
+        position = 0
+        while batch := store.read_all(position, page, conn=conn):
+            for event in batch:
+                for model in spec.read_models:
+                    if not model.stream_types or event.stream_type in model.stream_types:
+                        model.apply(conn, [event])
+            events_read += len(batch)
+            position = batch[-1].position
+        for name in folded:
+            table = next(m.metadata.tables[name] for m in spec.read_models if name in m.metadata.tables)
+            folded[name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    log.info("rebuild.read_models", service=spec.name, events=events_read, rows=folded)
+    return {"rebuilt": spec.name, "events": events_read, "tables": folded}

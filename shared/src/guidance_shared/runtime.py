@@ -17,12 +17,12 @@ from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Connection, Engine, MetaData, select, text
 
 from guidance_shared.consumer import TRACKING, ConsumerRunner, Projection, offsets_table
 from guidance_shared.db import create_tables, make_engine
 from guidance_shared.events.registry import EventRegistry, default_registry
-from guidance_shared.eventstore import EventStore
+from guidance_shared.eventstore import EventStore, StoredEvent
 from guidance_shared.kernel import make_transport, provision
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector
 from guidance_shared.relay import OutboxRelay, pending_count
@@ -30,6 +30,16 @@ from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Transport
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """Tables a service writes with its own events, in the transaction that appends them
+    (``commands.save(..., project=apply)``): so they can be refolded from its event store alone."""
+
+    metadata: MetaData
+    apply: Callable[[Connection, list[StoredEvent]], None]
+    stream_types: tuple[str, ...] = ()  # the streams whose events it folds; empty: all of them
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class ServiceSpec:
     consumes: Sequence[str] = ()
     projection: Callable[[Runtime], Projection] | None = None  # built with the runtime it will run in
     extra_metadata: Sequence[Any] = field(default_factory=tuple)  # more tables the service owns
+    read_models: Sequence[ReadModel] = ()  # those of them refolded from its own events (``rebuild-read-models``)
     # Periodic jobs the worker runs beside the relay and the consumer, each until the stop event is set.
     tasks: Sequence[Callable[[Runtime, threading.Event], None]] = field(default_factory=tuple)
 

@@ -8,6 +8,7 @@ lag       show consumer lag per partition
 parked    list aggregates parked behind a poison event
 redrive   re-apply a parked aggregate's events (``--skip-poison`` drops the first)
 rebuild   replay the projection beside the live one (which keeps serving), then swap it in
+rebuild-read-models   refold the service's own read models from its event store
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
         "rebuild", help="replay the projection from offset zero beside the live one, then swap it in"
     )
     rebuild.add_argument("--timeout", type=float, default=3600.0, help="seconds the replay may take (3600)")
+    sub.add_parser("rebuild-read-models", help="refold the service's own read models from its event store")
     args = parser.parse_args(argv)
 
     try:
@@ -109,6 +111,11 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
         from guidance_shared.rebuild import ShadowRebuild
 
         _print(ShadowRebuild(runtime).run(timeout_s=args.timeout).as_dict())
+        return 0
+    if command == "rebuild-read-models":
+        from guidance_shared.rebuild import rebuild_read_models
+
+        _print(rebuild_read_models(runtime))
         return 0
     raise AssertionError(command)
 

@@ -14,10 +14,11 @@ import structlog
 import yaml
 
 from guidance_assessment import handlers
+from guidance_assessment.adapters import read_model
 from guidance_assessment.adapters.read_model import READ_MODEL, all_periods, latest
 from guidance_assessment.domain.rubric import load_rubric
 from guidance_assessment.projection import AssessmentProjection
-from guidance_shared.runtime import Runtime, ServiceSpec
+from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 
 log = structlog.get_logger(__name__)
 
@@ -84,5 +85,6 @@ SPEC = ServiceSpec(
     consumes=("intake.events", "revisit.events", "disclosure.events", "assessment.events"),
     projection=lambda _runtime: AssessmentProjection(),
     extra_metadata=(READ_MODEL,),
+    read_models=(ReadModel(READ_MODEL, read_model.apply),),
     tasks=(revision_check,),
 )

@@ -110,6 +110,7 @@ def open_item(
             "reason": outcome.reason,
             "decided_by": SYSTEM,
             "decided_at": items.stamp(),
+            "deadline": publication.deadline.isoformat(),  # so the read model can be refolded from events
         }
         item.open(i.WITHHELD, valid_event_data(items.registry, i.WITHHELD, data))
     elif isinstance(outcome, Review):

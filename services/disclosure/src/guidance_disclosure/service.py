@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from guidance_disclosure import items_handlers, requests_handlers
+from guidance_disclosure.adapters import items_read_model, requests_read_model
 from guidance_disclosure.adapters.items_read_model import ITEMS_MODEL
 from guidance_disclosure.adapters.requests_read_model import REQUESTS_MODEL
 from guidance_disclosure.domain.publication import PublicationRules
 from guidance_disclosure.publisher import Publisher
-from guidance_shared.runtime import Runtime, ServiceSpec
+from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.workdays import WorkingCalendar
 
 log = structlog.get_logger(__name__)
@@ -87,5 +88,9 @@ SPEC = ServiceSpec(
     consumes=("intake.events", "revisit.events"),
     projection=Publisher,
     extra_metadata=(REQUESTS_MODEL, ITEMS_MODEL),
+    read_models=(
+        ReadModel(ITEMS_MODEL, items_read_model.apply, (items_handlers.STREAM,)),
+        ReadModel(REQUESTS_MODEL, requests_read_model.apply, (requests_handlers.STREAM,)),
+    ),
     tasks=(item_overdue_check, request_overdue_check),
 )

@@ -13,12 +13,13 @@ from pathlib import Path
 from sqlalchemy import Connection, MetaData
 
 from guidance_intake import handlers
+from guidance_intake.adapters import read_model
 from guidance_intake.adapters.read_model import READ_MODEL
 from guidance_intake.adapters.serials import SERIALS_METADATA
 from guidance_intake.domain.departments import DepartmentRegistry
 from guidance_intake.domain.exemptions import ExemptionList
 from guidance_shared.consumer import ConsumedEvent
-from guidance_shared.runtime import Runtime, ServiceSpec
+from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 
 
 def intake_of(runtime: Runtime) -> handlers.Intake:
@@ -67,4 +68,6 @@ SPEC = ServiceSpec(
     consumes=("revisit.events",),
     projection=RevisitFindings,
     extra_metadata=(READ_MODEL, SERIALS_METADATA),
+    # Document-number serials are not a read model: they must never be recounted, only continued.
+    read_models=(ReadModel(READ_MODEL, read_model.apply),),
 )

@@ -17,12 +17,13 @@ import structlog
 import yaml
 
 from guidance_revisit import handlers, reminders_handlers
+from guidance_revisit.adapters import read_model, reminder_plans
 from guidance_revisit.adapters.read_model import READ_MODEL
 from guidance_revisit.adapters.reminder_plans import REMINDER_MODEL
 from guidance_revisit.domain.policy import Policies
 from guidance_revisit.domain.reminders import ReminderSettings
 from guidance_revisit.planner import Planner
-from guidance_shared.runtime import Runtime, ServiceSpec
+from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.workdays import WorkingCalendar
 
 log = structlog.get_logger(__name__)
@@ -97,5 +98,9 @@ SPEC = ServiceSpec(
     consumes=("intake.events",),
     projection=Planner,
     extra_metadata=(READ_MODEL, REMINDER_MODEL),
+    read_models=(
+        ReadModel(READ_MODEL, read_model.apply, ("Revisit",)),
+        ReadModel(REMINDER_MODEL, reminder_plans.apply, ("ReminderPlan",)),
+    ),
     tasks=(overdue_check, reminder_planning),
 )

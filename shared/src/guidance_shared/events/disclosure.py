@@ -110,6 +110,11 @@ class DisclosureWithheld(Payload):
     reason = optional_text(2000, "说明")
     decided_by = fields.Nested(Officer, required=True)
     decided_at = moment("决定时间", required=True)
+    deadline = fields.Date(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "法定公开期限（首次即不予公开的事项：其期限，供读模型从事件重建）"},
+    )
 
 
 class DisclosureWithdrawn(Payload):

@@ -340,6 +340,7 @@ _disclosure: dict[str, dict[str, Any]] = {
         "reason": "指导内容涉及企业产品配方，第三方不同意公开，且不公开不会对公共利益造成重大影响。",
         "decided_by": OFFICER_WANG,
         "decided_at": "2025-03-07T11:00:00+08:00",
+        "deadline": "2025-04-02",
     },
     "guidance.DisclosureWithdrawn.v1": {
         "item_id": ITEM_ID,

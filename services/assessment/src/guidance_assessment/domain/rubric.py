@@ -35,6 +35,20 @@ INDICATORS = (
 )
 
 
+#: the seed's order of the groups (通用标准, 专用标准, 外部评议); a rubric's own groups follow, by name
+GROUP_ORDER = ("general", "specific", "external")
+
+
+def _group_order(item: tuple[Any, Any]) -> tuple[int, str]:
+    name = str(item[0])
+    return (GROUP_ORDER.index(name) if name in GROUP_ORDER else len(GROUP_ORDER), name)
+
+
+def _indicator_order(item: tuple[Any, Any]) -> tuple[int, str]:
+    code = str(item[0])
+    return (INDICATORS.index(code) if code in INDICATORS else len(INDICATORS), code)
+
+
 class RubricError(ValueError):
     """A rubric file that cannot score anything exactly: said at start-up, not at year end."""
 
@@ -91,8 +105,12 @@ class Rubric:
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> Rubric:
         try:
-            groups = {str(k): Fraction(str(v)) for k, v in dict(raw["groups"]).items()}
-            rules = tuple(_rule(code, dict(spec)) for code, spec in dict(raw["indicators"]).items())
+            # Groups and indicators in the scheme's own order, whatever order the mapping has: a period
+            # reads its rubric back from its event, whose keys the event store keeps sorted.
+            groups = {str(k): Fraction(str(v)) for k, v in sorted(dict(raw["groups"]).items(), key=_group_order)}
+            rules = tuple(
+                _rule(code, dict(spec)) for code, spec in sorted(dict(raw["indicators"]).items(), key=_indicator_order)
+            )
             rubric = cls(
                 name=str(raw["name"]),
                 version=str(raw["version"]),
