@@ -608,6 +608,7 @@ def _replay_worker(
         start, cpu = time.monotonic(), time.process_time()
         last, last_cpu, first = start, cpu, None
         handled = 0
+        partitions: set[int] = set()  # assigned while it applied (a rebalance as the others leave may empty it)
         deadline = start + timeout_s
         while time.monotonic() < deadline:
             with lock:
@@ -620,6 +621,7 @@ def _replay_worker(
                     handled_total.value += count
                 last, last_cpu = time.monotonic(), time.process_time()
                 first = first or last
+                partitions.update(tp.partition for tp in runner.consumer.assignment)
         else:
             raise RuntimeError(f"replay runner {index}: the group did not handle {n} records within {timeout_s}s")
         queue.put(
@@ -630,7 +632,7 @@ def _replay_worker(
                     "process": index,
                     "pid": os.getpid(),
                     "records": handled,
-                    "partitions": sorted(tp.partition for tp in runner.consumer.assignment),
+                    "partitions": sorted(partitions),
                     "first_batch_after_s": round(first - start, 3) if first else None,
                     "start": start,
                     "last_record": last,
