@@ -116,6 +116,19 @@ class ShadowRebuildContract:
         assert not list(tmp_path.glob("*.rebuild-*"))
         live.close()
 
+    def test_a_started_runner_has_a_generation_row_for_its_batches_to_hold(self, runtime: Runtime) -> None:
+        """On PostgreSQL a batch holds its group's generation row FOR SHARE, so a swap (which updates it)
+        waits for batches in flight; without a row there would be nothing to hold."""
+        other_worker = Runtime(SPEC, runtime.settings)
+        first, second = runtime.runner(), other_worker.runner()
+        first.start()
+        second.start()  # a second worker of the group finds the row and leaves it
+        with runtime.engine.connect() as conn:
+            rows = conn.execute(select(generations_table.c.group_id, generations_table.c.generation)).all()
+        assert rows == [("tally", 0)]
+        other_worker.close()
+        first.close()
+
     def test_a_changed_table_definition_comes_into_use(self, runtime: Runtime) -> None:
         """The live table is recreated from the current definition, not copied into the old one."""
         self._publish(runtime, guidance_story(2, responses=0))

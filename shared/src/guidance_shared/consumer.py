@@ -56,6 +56,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from guidance_shared.db import BulkStatement, WalCheckpointer, create_tables, save_offsets
 from guidance_shared.envelope import Envelope, MalformedEvent, read_plain_record
@@ -219,8 +220,8 @@ class ConsumerRunner:
     def start(self) -> None:
         if not self._subscribed:
             self.create_schema()
-            with self.engine.connect() as conn:
-                self._generation = current_generation(conn, self.group)
+            with self.engine.begin() as conn:
+                self._generation = ensure_generation(conn, self.group)
             self.consumer.subscribe(self.topics, self.stored_offset)
             self._checkpointer.start()
             self._subscribed = True
@@ -636,6 +637,20 @@ def current_generation(conn: Connection, group: str, *, hold: bool = False) -> i
     if hold:
         query = query.with_for_update(read=True)  # PostgreSQL: FOR SHARE; SQLite's BEGIN IMMEDIATE already holds
     return int(conn.execute(query).scalar() or 0)
+
+
+def ensure_generation(conn: Connection, group: str) -> int:
+    """The group's generation, its row created (at 0) if missing: a batch must always find a row to
+    hold, or on PostgreSQL a group's first swap could slip in between a batch's check and its writes."""
+    current = conn.execute(select(generations_table.c.generation).where(generations_table.c.group_id == group)).scalar()
+    if current is not None:
+        return int(current)
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(generations_table).values(group_id=group, generation=0))
+    except IntegrityError:
+        pass  # another runner of the group created it first
+    return current_generation(conn, group)
 
 
 def bump_generation(conn: Connection, group: str) -> int:
