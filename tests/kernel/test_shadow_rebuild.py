@@ -36,7 +36,7 @@ from guidance_shared.eventstore import NewEvent, StoredEvent
 from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.settings import Settings
-from tests.support.events import guidance_story
+from tests.support.events import ISSUED, RESPONDED, guidance_story, issued_data, record, responded_data
 from tests.support.projections import Tally
 
 SPEC = ServiceSpec(name="tally", publishes=None, consumes=("intake.events",), projection=lambda _runtime: Tally())
@@ -128,6 +128,26 @@ class ShadowRebuildContract:
         assert rows == [("tally", 0)]
         other_worker.close()
         first.close()
+
+    def test_a_poison_event_parks_its_aggregate_again_but_is_not_dead_lettered_twice(self, runtime: Runtime) -> None:
+        sick, healthy = str(uuid.uuid4()), str(uuid.uuid4())
+        runtime.transport.create_topics(["tally.dlq"], 1)
+        self._publish(
+            runtime,
+            [
+                record(ISSUED, sick, issued_data(sick), 1),
+                record(ISSUED, healthy, issued_data(healthy), 1),
+                record(RESPONDED, sick, responded_data(sick, "毒丸"), 2),
+            ],
+        )
+        live = runtime.runner()
+        live.drain()
+        assert [row["aggregate_id"] for row in live.parked_aggregates()] == [sick]
+        result = ShadowRebuild(runtime).run(timeout_s=60)
+        assert result.parked == (sick,) and result.as_dict()["parked"] == [sick]
+        assert [row["aggregate_id"] for row in live.parked_aggregates()] == [sick]  # handed to the live group
+        assert runtime.transport.end_offsets("tally.dlq") == {0: 1}  # the live worker's one dead letter only
+        live.close()
 
     def test_a_changed_table_definition_comes_into_use(self, runtime: Runtime) -> None:
         """The live table is recreated from the current definition, not copied into the old one."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from guidance_shared.consumer import (
 from guidance_shared.db import make_engine
 from guidance_shared.kernel import make_transport
 from guidance_shared.runtime import Runtime
+from guidance_shared.transport.base import Producer, Record
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +60,7 @@ class RebuildResult:
     tables: tuple[str, ...]  # projection tables swapped in
     rows: dict[str, int]  # rows in each, after the swap
     generation: int  # the consumer group's generation after the swap
+    parked: tuple[str, ...] = ()  # aggregates parked behind a poison event, live after the swap
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,7 @@ class RebuildResult:
             "events": self.replayed,
             "tables": dict(self.rows),
             "generation": self.generation,
+            "parked": list(self.parked),
         }
 
 
@@ -87,16 +90,21 @@ class ShadowRebuild:
                 registry=self.runtime.registry,
             )
             try:
-                runner = shadow.runner(consumer_group=f"{self.group}.rebuild-{self.token}")
+                runner = shadow.runner(
+                    consumer_group=f"{self.group}.rebuild-{self.token}", dlq_producer=_KeptInTheSandbox()
+                )
                 log.info("rebuild.replaying", service=self.group, sandbox=str(sandbox_engine.url))
                 replayed = runner.drain(timeout_s=timeout_s)
+                parked = sorted(row["aggregate_id"] for row in runner.parked_aggregates())
                 assert shadow.projection is not None
                 tables = tuple(shadow.projection.metadata.sorted_tables)
             finally:
                 shadow.close()
             generation, rows = self._swap(attach, tables)
-        log.info("rebuild.swapped", service=self.group, events=replayed, generation=generation, rows=rows)
-        return RebuildResult(self.group, replayed, tuple(t.name for t in tables), rows, generation)
+        log.info(
+            "rebuild.swapped", service=self.group, events=replayed, generation=generation, rows=rows, parked=parked
+        )
+        return RebuildResult(self.group, replayed, tuple(t.name for t in tables), rows, generation, tuple(parked))
 
     # -- the sandbox ---------------------------------------------------------------
     @contextlib.contextmanager
@@ -179,6 +187,21 @@ class ShadowRebuild:
             ),
             {"group": self.group},
         )
+
+
+class _KeptInTheSandbox(Producer):
+    """The rebuild's dead letters: not published. A poison event the replay meets again was dead-lettered
+    when the live worker met it; one it meets for the first time (a projection that changed) parks its
+    aggregate, which the swap hands to the live group, and the rebuild's result and ``parked`` list it."""
+
+    def publish(self, records: Sequence[Record]) -> None:
+        for record in records:
+            log.warning(
+                "rebuild.dead_letter_kept", topic=record.topic, key=(record.key or b"").decode("utf-8", "replace")
+            )
+
+    def close(self) -> None:
+        return None
 
 
 def _quoted(name: str) -> str:

@@ -27,7 +27,7 @@ from guidance_shared.kernel import make_transport, provision
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector
 from guidance_shared.relay import OutboxRelay, pending_count
 from guidance_shared.settings import Settings
-from guidance_shared.transport.base import Transport
+from guidance_shared.transport.base import Producer, Transport
 
 log = structlog.get_logger(__name__)
 
@@ -106,10 +106,11 @@ class Runtime:
             self.engine, self.transport.producer(), batch_size=self.settings.relay_batch, metrics=self.metrics
         )
 
-    def runner(self, *, consumer_group: str | None = None) -> ConsumerRunner:
+    def runner(self, *, consumer_group: str | None = None, dlq_producer: Producer | None = None) -> ConsumerRunner:
         """The service's consumer runner (one per runtime). ``consumer_group`` names its group on the
         broker when that must differ from the service's (a rebuild reading beside the live worker);
-        what it applied is still recorded under the service's name."""
+        what it applied is still recorded under the service's name. ``dlq_producer``: where dead
+        letters go, if not to the transport (a rebuild does not publish them again)."""
         if self.projection is None:
             raise RuntimeError(f"{self.spec.name} consumes nothing")
         if self._runner is None:
@@ -121,7 +122,7 @@ class Runtime:
                 registry=self.registry,
                 group=self.spec.name,
                 topics=self.spec.consumes,
-                dlq_producer=self.transport.producer(),
+                dlq_producer=dlq_producer or self.transport.producer(),
                 max_retries=self.settings.consumer_max_retries,
                 batch_size=self.settings.consumer_batch,
                 metrics=self.metrics,
