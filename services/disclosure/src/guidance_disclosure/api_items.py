@@ -21,7 +21,7 @@ from guidance_disclosure.adapters.items_read_model import disclosure_items
 from guidance_disclosure.domain.item import STATES, DisclosureItem
 from guidance_disclosure.publisher import Publisher
 from guidance_disclosure.service import items_of
-from guidance_shared.auth import ADMIN, READERS, REVIEWER, ensure_department, requires
+from guidance_shared.auth import ADMIN, READERS, REVIEWER, ensure_department, load_own, requires
 from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.events.common import LegalBasis, Officer
 from guidance_shared.vocabulary import DISCLOSURE_KINDS, EXEMPTIONS
@@ -112,13 +112,10 @@ def _read(item_id: str) -> dict[str, Any]:
 
 
 def _own(item_id: Any, *, in_command: bool = False) -> DisclosureItem:
-    missing = NotFound("disclosure item", "公开事项", str(item_id))
-    try:
-        item = handlers.load(_items(), str(item_id), conn=current_tx() if in_command else None)
-    except NotFound:
-        raise missing from None
-    ensure_department(item.department_id, not_found=missing)
-    return item
+    return load_own(
+        lambda: handlers.load(_items(), str(item_id), conn=current_tx() if in_command else None),
+        NotFound("disclosure item", "公开事项", str(item_id)),
+    )
 
 
 @blp.route("")

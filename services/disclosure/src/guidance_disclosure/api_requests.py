@@ -19,7 +19,7 @@ from guidance_disclosure import requests_handlers as handlers
 from guidance_disclosure.adapters.requests_read_model import disclosure_requests
 from guidance_disclosure.domain.request import DisclosureRequest
 from guidance_disclosure.service import requests_of
-from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, requires
+from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, load_own, requires
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Counterpart, LegalBasis, Officer
 from guidance_shared.events.disclosure import MAX_EXTENSION_WORKING_DAYS
@@ -148,13 +148,10 @@ def _view(req: DisclosureRequest) -> dict[str, Any]:
 
 
 def _own(request_id: Any, *, in_command: bool = False) -> DisclosureRequest:
-    missing = NotFound("request", "政府信息公开申请", str(request_id))
-    try:
-        req = handlers.load(_requests(), str(request_id), conn=current_tx() if in_command else None)
-    except NotFound:
-        raise missing from None
-    ensure_department(req.department_id, not_found=missing)
-    return req
+    return load_own(
+        lambda: handlers.load(_requests(), str(request_id), conn=current_tx() if in_command else None),
+        NotFound("request", "政府信息公开申请", str(request_id)),
+    )
 
 
 @blp.route("")

@@ -41,6 +41,7 @@ from guidance_shared.auth import (
     SUPERVISOR,
     current_principal,
     ensure_department,
+    load_own,
     requires,
 )
 from guidance_shared.errors import GuidanceError, NotFound
@@ -88,23 +89,17 @@ def _etag(version: int) -> dict[str, str]:
 
 def _own_guidance(guidance_id: Any) -> Guidance:
     """Load a guidance act of one of the caller's departments (another department's reads as missing)."""
-    missing = NotFound("guidance act", "行政指导", str(guidance_id))
-    try:
-        guidance = handlers.load_guidance(_intake(), str(guidance_id), conn=_tx_or_none())
-    except NotFound:
-        raise missing from None
-    ensure_department(guidance.department_id, not_found=missing)
-    return guidance
+    return load_own(
+        lambda: handlers.load_guidance(_intake(), str(guidance_id), conn=_tx_or_none()),
+        NotFound("guidance act", "行政指导", str(guidance_id)),
+    )
 
 
 def _own_case(case_id: Any) -> Case:
-    missing = NotFound("enforcement case", "执法案件", str(case_id))
-    try:
-        case = handlers.load_case(_intake(), str(case_id), conn=_tx_or_none())
-    except NotFound:
-        raise missing from None
-    ensure_department(case.department_id, not_found=missing)
-    return case
+    return load_own(
+        lambda: handlers.load_case(_intake(), str(case_id), conn=_tx_or_none()),
+        NotFound("enforcement case", "执法案件", str(case_id)),
+    )
 
 
 def _tx_or_none() -> Any:

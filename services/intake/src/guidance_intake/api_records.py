@@ -29,6 +29,7 @@ from guidance_shared.auth import (
     SUPERVISOR,
     current_principal,
     ensure_department,
+    load_own,
     requires,
 )
 from guidance_shared.errors import GuidanceError, NotFound
@@ -134,12 +135,10 @@ class GuidanceDocumentView(MethodView):
     )
     def get(self, _query: dict[str, Any], guidance_id: Any) -> Response:
         """The guidance document (行政指导书) in the unified format, ready to print and serve."""
-        missing = NotFound("guidance act", "行政指导", str(guidance_id))
-        try:
-            guidance = handlers.load_guidance(_intake(), str(guidance_id))
-        except NotFound:
-            raise missing from None
-        ensure_department(guidance.department_id, not_found=missing)
+        guidance = load_own(
+            lambda: handlers.load_guidance(_intake(), str(guidance_id)),
+            NotFound("guidance act", "行政指导", str(guidance_id)),
+        )
         document = guidance_document(guidance, _intake().departments.get(guidance.department_id))
         html = render_template("guidance_document.html", doc=document)
         return Response(html, mimetype=HTML_TYPE, headers=DOCUMENT_HEADERS)

@@ -31,6 +31,7 @@ from guidance_shared.auth import (
     SUPERVISOR,
     current_principal,
     ensure_department,
+    load_own,
     requires,
 )
 from guidance_shared.errors import NotFound
@@ -124,13 +125,10 @@ def _view(revisit: Revisit) -> dict[str, Any]:
 
 
 def _own(revisit_id: Any, *, in_command: bool = False) -> Revisit:
-    missing = NotFound("revisit", "回访", str(revisit_id))
-    try:
-        revisit = handlers.load(_revisits(), str(revisit_id), conn=current_tx() if in_command else None)
-    except NotFound:
-        raise missing from None
-    ensure_department(revisit.department_id, not_found=missing)
-    return revisit
+    return load_own(
+        lambda: handlers.load(_revisits(), str(revisit_id), conn=current_tx() if in_command else None),
+        NotFound("revisit", "回访", str(revisit_id)),
+    )
 
 
 def _rows(query: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ A service wires it once in ``create_app``::
     install_auth(app, AuthSettings.from_env("intake"))
 
 and marks each view with ``@requires("officer", ...)``; a view that loads a
-record calls ``ensure_department(record.department_id, not_found=...)``.
+record calls ``ensure_department(record.department_id, not_found=...)``, or
+``load_own(load, NotFound(...))`` for an aggregate.
 Tokens are RS256/ES256 JWTs from the configured issuer, checked against a
 JWKS file or URL. An embedded (development) install gets a generated key pair
 under ``<var>/auth/`` and ``guidance auth mint`` to sign tokens with it.
@@ -23,6 +24,7 @@ from guidance_shared.auth.web import (
     current_principal,
     ensure_department,
     install_auth,
+    load_own,
     requires,
 )
 
@@ -50,6 +52,7 @@ __all__ = [
     "ensure_dev_keys",
     "install_auth",
     "jwks_document",
+    "load_own",
     "main",
     "requires",
 ]

@@ -29,7 +29,7 @@ from guidance_shared.auth.errors import ChallengeError, ForbiddenDepartment, For
 from guidance_shared.auth.principal import ROLES, Principal
 from guidance_shared.auth.settings import AuthSettings
 from guidance_shared.auth.verifier import TokenVerifier
-from guidance_shared.errors import GuidanceError
+from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.logging import bind_context, get_logger
 from guidance_shared.web.problems import http_error, problem_response
 
@@ -92,6 +92,23 @@ def current_principal() -> Principal:
     if principal is None:
         raise RuntimeError("current_principal() is only available inside a view decorated with @requires")
     return principal
+
+
+Owned = TypeVar("Owned")
+
+
+def load_own(load: Callable[[], Owned], missing: NotFound) -> Owned:
+    """``load()`` (an aggregate with a ``department_id``) if the caller may see its department.
+
+    One that does not exist and one of another department both answer ``missing`` on a read, so
+    the two cannot be told apart; a write to another department's record answers 403 (see
+    ``ensure_department``)."""
+    try:
+        found = load()
+    except NotFound:
+        raise missing from None
+    ensure_department(found.department_id, not_found=missing)  # type: ignore[attr-defined]
+    return found
 
 
 def ensure_department(department_id: str | uuid.UUID, *, not_found: GuidanceError | None = None) -> None:
