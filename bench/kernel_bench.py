@@ -397,6 +397,37 @@ def raw_consume(
         consumer.close(autocommit=False)
 
 
+def replay_runner(
+    runner_cls: Any,
+    engine: Any,
+    transport: Any,
+    group: str,
+    client_id: str,
+    projection: Any,
+    adapt_registry: Callable[[Any], Any],
+    batch_size: int,
+    metrics: bool,
+    dlq_transport: Any = None,
+) -> Any:
+    """A replay's ConsumerRunner, built alike for the one-process phase, each of N processes and the checks."""
+    from prometheus_client import CollectorRegistry
+
+    from guidance_shared.events.registry import default_registry
+    from guidance_shared.metrics import KernelMetrics
+
+    return runner_cls(
+        engine=engine,
+        consumer=transport.consumer(group, client_id=client_id),
+        projection=projection,
+        registry=adapt_registry(default_registry()),
+        group=group,
+        topics=[RELAY_TOPIC],
+        dlq_producer=(dlq_transport or transport).producer(),
+        batch_size=batch_size,
+        metrics=KernelMetrics(CollectorRegistry()) if metrics else None,
+    )
+
+
 def replay(runner: Any, n: int, profile: cProfile.Profile | None, timeout_s: float = 900) -> Phase:
     runner.consumer.client.topics()  # connect and fetch metadata before the clock
     runner.start()  # tables exist already; subscribes (the group is joined on the first poll)
@@ -554,13 +585,10 @@ def _replay_worker(
     whose first listener is the kernel's ``BEGIN IMMEDIATE`` (a pool checkout, a few µs, included).
     """
     try:
-        from prometheus_client import CollectorRegistry
         from sqlalchemy import event
 
         from guidance_shared.db import make_engine
-        from guidance_shared.events.registry import default_registry
         from guidance_shared.logging import configure_logging
-        from guidance_shared.metrics import KernelMetrics
         from guidance_shared.transport.kafka_transport import KafkaTransport
 
         configure_logging("kernel-bench", "ERROR")
@@ -583,16 +611,17 @@ def _replay_worker(
 
         event.listen(engine, "engine_connect", connected)
         event.listen(engine, "begin", began)
-        runner = runner_cls(
-            engine=engine,
-            consumer=group_transport.consumer(group, client_id=f"bench-replay-{index}"),
-            projection=projection_cls(),
-            registry=adapt_registry(default_registry()),
-            group=group,
-            topics=[RELAY_TOPIC],
-            dlq_producer=transport.producer(),
-            batch_size=batch_size,
-            metrics=KernelMetrics(CollectorRegistry()) if metrics else None,
+        runner = replay_runner(
+            runner_cls,
+            engine,
+            group_transport,
+            group,
+            f"bench-replay-{index}",
+            projection_cls(),
+            adapt_registry,
+            batch_size,
+            metrics,
+            dlq_transport=transport,
         )
     except Exception:
         _worker_failed(queue, barrier, index)
@@ -953,16 +982,16 @@ def run(args: argparse.Namespace) -> Results:
             replay_engine = make_engine(f"sqlite:///{work / 'disclosure.db'}")
             projection = projection_cls()
             group = f"bench-replay-{uuid.uuid4().hex[:8]}"
-            runner = runner_cls(
-                engine=replay_engine,
-                consumer=transport.consumer(group, client_id="bench-replay"),
-                projection=projection,
-                registry=adapt_registry(default_registry()),
-                group=group,
-                topics=[RELAY_TOPIC],
-                dlq_producer=transport.producer(),
-                batch_size=args.consumer_batch,
-                metrics=None if args.no_metrics else KernelMetrics(CollectorRegistry()),
+            runner = replay_runner(
+                runner_cls,
+                replay_engine,
+                transport,
+                group,
+                "bench-replay",
+                projection,
+                adapt_registry,
+                args.consumer_batch,
+                not args.no_metrics,
             )
             runner.create_schema()
             replay_profile = cProfile.Profile() if profile_dir else None
@@ -995,11 +1024,8 @@ def run_processes_phases(
     end_offsets: dict[int, int],
 ) -> None:
     """Raw consume ×N, then projection replay ×N on one fresh SQLite file, then the replay's checks on it."""
-    from prometheus_client import CollectorRegistry
 
     from guidance_shared.db import make_engine
-    from guidance_shared.events.registry import default_registry
-    from guidance_shared.metrics import KernelMetrics
 
     n, processes = results.events, args.processes
     runner_cls, projection_cls, _relay_cls, adapt_registry = kernel_parts(args.kernel)
@@ -1028,16 +1054,16 @@ def run_processes_phases(
     # offsets at the log's end.
     engine = make_engine(f"sqlite:///{database}")
     projection = projection_cls()
-    checker = runner_cls(
-        engine=engine,
-        consumer=transport.consumer(group, client_id="bench-replay-check"),
-        projection=projection,
-        registry=adapt_registry(default_registry()),
-        group=group,
-        topics=[RELAY_TOPIC],
-        dlq_producer=transport.producer(),
-        batch_size=args.consumer_batch,
-        metrics=None if args.no_metrics else KernelMetrics(CollectorRegistry()),
+    checker = replay_runner(
+        runner_cls,
+        engine,
+        transport,
+        group,
+        "bench-replay-check",
+        projection,
+        adapt_registry,
+        args.consumer_batch,
+        not args.no_metrics,
     )
     replay_checks: dict[str, Any] = {}
     try:

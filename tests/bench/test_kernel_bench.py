@@ -42,6 +42,28 @@ def test_kernel_bench_runs_and_checks_itself(
     assert result["target"] == 0.5
 
 
+def test_the_n_process_phases_run_and_check_themselves(
+    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--processes 2``: N raw consumers and N runners on one file count every record once; only the
+    one-consumer ratios are judged."""
+    monkeypatch.setattr("guidance_shared.logging.configure_logging", lambda *_args, **_kwargs: None)
+    out = tmp_path / "kernel.json"
+    status = kernel_bench.main(
+        ["--events", "60", "--bootstrap", kafka_bootstrap, "--json", str(out), "--processes", "2"]
+    )
+
+    assert status == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["correct"] is True, result["problems"]
+    assert set(result["rates_per_s"]) >= {"raw_consume_x2", "replay_x2"}
+    multi = result["processes"]
+    assert multi["processes"] == 2 and multi["judged"] is False
+    assert multi["ratios"]["replay_x2_vs_raw_consume_x2_like_for_like"] > 0
+    assert sum(p["records"] for p in multi["per_process"]["replay_x2"]) == 60
+    assert set(result["pass"]) == {"relay_vs_raw_produce", "replay_vs_raw_consume"}
+
+
 def test_the_trusted_prototype_projects_the_bench_events_as_the_kernel_does(tmp_path: Path) -> None:
     """The ``proposed`` (trusted consumer) figures are only meaningful if the rows are the same."""
     from bench.proposed_kernel import PROPOSED
