@@ -219,7 +219,6 @@ def rebuild_read_models(runtime: Runtime, *, page: int = 1000) -> dict[str, Any]
     spec, store = runtime.spec, runtime.store
     if store is None or not spec.read_models:
         raise ValueError(f"{spec.name} has no read models of its own events")
-    folded = dict.fromkeys((t for m in spec.read_models for t in m.metadata.tables), 0)
     events_read = 0
     with runtime.engine.begin() as conn:
         for model in spec.read_models:
@@ -233,8 +232,10 @@ def rebuild_read_models(runtime: Runtime, *, page: int = 1000) -> dict[str, Any]
                         model.apply(conn, [event])
             events_read += len(batch)
             position = batch[-1].position
-        for name in folded:
-            table = next(m.metadata.tables[name] for m in spec.read_models if name in m.metadata.tables)
-            folded[name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        folded = {
+            table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+            for model in spec.read_models
+            for table in model.metadata.sorted_tables
+        }
     log.info("rebuild.read_models", service=spec.name, events=events_read, rows=folded)
     return {"rebuilt": spec.name, "events": events_read, "tables": folded}
