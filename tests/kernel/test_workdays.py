@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from guidance_shared.calendar_file import load_calendar
+from guidance_shared.settings import Settings
 from guidance_shared.workdays import CalendarNotCovered, WorkingCalendar
 
 CAL = WorkingCalendar()
@@ -44,7 +46,9 @@ def test_a_year_nobody_describes_is_refused_not_guessed() -> None:
 def test_overrides_describe_a_year_the_package_does_not_cover(tmp_path: Path) -> None:
     overrides = tmp_path / "calendar.yaml"
     overrides.write_text("years: [2099]\nholidays: [2099-05-01, 2099-05-04]\nworkdays: [2099-05-09]\n")
-    cal = WorkingCalendar.from_env({"GUIDANCE_CALENDAR_OVERRIDES": str(overrides)})
+    cal = load_calendar(
+        Settings.from_env("revisit", {"GUIDANCE_CALENDAR_OVERRIDES": str(overrides)}).calendar_overrides
+    )
     assert not cal.is_working_day(date(2099, 5, 4))  # a Monday off
     assert cal.is_working_day(date(2099, 5, 9))  # a Saturday make-up day
     assert cal.is_working_day(date(2099, 5, 5))
@@ -54,7 +58,7 @@ def test_a_bad_override_file_names_the_key(tmp_path: Path) -> None:
     bad = tmp_path / "calendar.yaml"
     bad.write_text("holidays: [not-a-date]\n")
     with pytest.raises(ValueError, match="holidays"):
-        WorkingCalendar.from_yaml(bad)
+        load_calendar(bad)
 
 
 def test_a_deadline_in_a_year_nobody_describes_yet_is_estimated_monday_to_friday() -> None:

@@ -52,6 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from guidance_shared.db import create_tables
 from guidance_shared.envelope import Envelope, dump_json
 from guidance_shared.errors import ConcurrencyError
+from guidance_shared.messages import NewEvent, StoredEvent
 
 GENESIS_HASH = "0" * 64
 NEW_STREAM = 0
@@ -106,16 +107,6 @@ relay_cursor_table = Table(
 
 
 @dataclass(frozen=True)
-class NewEvent:
-    """An event a command decided on, before it has a place in the store."""
-
-    type: str  # CloudEvents type, e.g. guidance.GuidanceIssued.v1
-    data: dict[str, Any]
-    id: str | None = None
-    occurred_at: datetime | None = None
-
-
-@dataclass(frozen=True)
 class Metadata:
     """Who and what caused an event; travels as CloudEvents extensions."""
 
@@ -131,21 +122,6 @@ class Metadata:
             if value:
                 out[key] = value
         return out
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    position: int
-    event_id: str
-    stream_id: str
-    stream_type: str
-    version: int
-    type: str
-    data: dict[str, Any]
-    meta: dict[str, Any]
-    occurred_at: datetime
-    prev_hash: str
-    hash: str
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -30,6 +30,7 @@ from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Producer, Transport
 
 log = structlog.get_logger(__name__)
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -43,27 +44,29 @@ class ReadModel:
 
 
 @dataclass(frozen=True)
-class ServiceSpec:
-    """What a service is, as far as the kernel cares."""
+class ServiceSpec(Generic[D]):
+    """What a service is, as far as the kernel cares; ``D`` is what its handlers depend on."""
 
     name: str  # intake, revisit, disclosure, assessment
     publishes: str | None  # its logical topic, or None if it writes no events yet
     consumes: Sequence[str] = ()
-    projection: Callable[[Runtime], Projection] | None = None  # built with the runtime it will run in
+    # The service's dependencies, built once per runtime from its parts and settings (its bootstrap's ``wire``).
+    wire: Callable[[Runtime[D]], D] | None = None
+    projection: Callable[[Runtime[D]], Projection] | None = None  # built with the runtime it will run in
     extra_metadata: Sequence[Any] = field(default_factory=tuple)  # more tables the service owns
     read_models: Sequence[ReadModel] = ()  # those of them refolded from its own events (``rebuild-read-models``)
     # Periodic jobs the worker runs beside the relay and the consumer, each until the stop event is set.
-    tasks: Sequence[Callable[[Runtime, threading.Event], None]] = field(default_factory=tuple)
+    tasks: Sequence[Callable[[Runtime[D], threading.Event], None]] = field(default_factory=tuple)
 
     @property
     def source(self) -> str:
         return f"/guidance/{self.name}"
 
 
-class Runtime:
+class Runtime(Generic[D]):
     def __init__(
         self,
-        spec: ServiceSpec,
+        spec: ServiceSpec[D],
         settings: Settings,
         *,
         transport: Transport | None = None,
@@ -83,6 +86,8 @@ class Runtime:
             self.store = EventStore(
                 self.engine, source=spec.source, topic=spec.publishes, dataschema=self.registry.dataschema
             )
+        # Built before the projection, which may need them; None for a spec without ``wire`` (kernel tests).
+        self.deps: D = spec.wire(self) if spec.wire else cast(D, None)
         self.projection: Projection | None = spec.projection(self) if spec.projection else None
         # Every process of the service (web, worker, CLI) creates what it may read, so none depends on start order.
         tables = [*spec.extra_metadata]

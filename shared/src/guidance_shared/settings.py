@@ -35,6 +35,10 @@ class Settings:
     ready_max_lag: int
     worker_metrics_port: int
     var_dir: Path = field(default=Path("var"))
+    calendar_overrides: Path | None = None  # GUIDANCE_CALENDAR_OVERRIDES: a year's holidays chinesecalendar lacks
+    # The mapping these were read from: a service reads its own variables from it (its settings module),
+    # so a test that passes ``env`` configures the whole service with it.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,7 +70,30 @@ class Settings:
             ready_max_lag=_int(env, "GUIDANCE_READY_MAX_LAG", 10000, minimum=0),
             worker_metrics_port=_int(env, "GUIDANCE_WORKER_METRICS_PORT", 0, minimum=0),
             var_dir=var_dir,
+            calendar_overrides=Path(env["GUIDANCE_CALENDAR_OVERRIDES"])
+            if env.get("GUIDANCE_CALENDAR_OVERRIDES")
+            else None,
+            env=env,
         )
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    """An integer setting, or a SettingsError naming the variable."""
+    return _int(env, name, default, minimum=minimum)
+
+
+def env_float(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    """A number setting, or a SettingsError naming the variable."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:

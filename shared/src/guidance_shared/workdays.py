@@ -5,7 +5,7 @@ working days, which "Monday to Friday" gets wrong around Spring Festival and Nat
 calendar comes from the maintained ``chinesecalendar`` package; the State Council publishes each
 year's arrangement in November or December, and a package release follows. For a year the
 package does not cover yet, operators supply the arrangement in a YAML file named by
-``GUIDANCE_CALENDAR_OVERRIDES``::
+``GUIDANCE_CALENDAR_OVERRIDES`` (read by ``calendar_file``)::
 
     holidays: [2027-01-01, 2027-02-05, ...]   # days off on what would be a working day
     workdays: [2027-02-14, ...]              # make-up working days on what would be a weekend
@@ -21,16 +21,11 @@ and log ``workdays.estimated`` so operators know to install a newer chinesecalen
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
 
 import chinese_calendar
 import structlog
-import yaml
 
 log = structlog.get_logger(__name__)
 
@@ -51,23 +46,6 @@ class WorkingCalendar:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
     override_years: frozenset[int] = field(default_factory=frozenset)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkingCalendar:
-        env = os.environ if env is None else env
-        path = env.get("GUIDANCE_CALENDAR_OVERRIDES")
-        return cls.from_yaml(Path(path)) if path else cls()
-
-    @classmethod
-    def from_yaml(cls, path: Path) -> WorkingCalendar:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, Mapping):
-            raise ValueError(f"{path}: expected a mapping with holidays, workdays and years")
-        return cls(
-            holidays=frozenset(_dates(data.get("holidays", []), path, "holidays")),
-            workdays=frozenset(_dates(data.get("workdays", []), path, "workdays")),
-            override_years=frozenset(int(y) for y in data.get("years", [])),
-        )
 
     def is_working_day(self, day: date) -> bool:
         if day in self.workdays:
@@ -137,16 +115,3 @@ def _warn_estimated(year: int) -> None:
             hint=f"deadlines in {year} count Monday to Friday until its holidays are known: install a newer "
             "chinesecalendar or describe the year in the file named by GUIDANCE_CALENDAR_OVERRIDES",
         )
-
-
-def _dates(values: Iterable[Any], path: Path, key: str) -> list[date]:
-    out = []
-    for value in values:
-        if isinstance(value, date):
-            out.append(value)
-            continue
-        try:
-            out.append(date.fromisoformat(str(value)))
-        except ValueError:
-            raise ValueError(f"{path}: {key} has {value!r}, not a YYYY-MM-DD date") from None
-    return out

@@ -21,8 +21,8 @@ from guidance_disclosure.adapters.items_read_model import ITEMS_MODEL
 from guidance_disclosure.adapters.requests_read_model import REQUESTS_MODEL
 from guidance_disclosure.domain.publication import PublicationRules
 from guidance_disclosure.publisher import Publisher
+from guidance_shared.calendar_file import load_calendar
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
-from guidance_shared.workdays import WorkingCalendar
 
 log = structlog.get_logger(__name__)
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -33,7 +33,7 @@ def requests_of(runtime: Runtime) -> requests_handlers.Requests:
     if "requests" not in runtime.extensions:
         assert runtime.store is not None
         runtime.extensions["requests"] = requests_handlers.Requests(
-            store=runtime.store, registry=runtime.registry, calendar=WorkingCalendar.from_env()
+            store=runtime.store, registry=runtime.registry, calendar=load_calendar(runtime.settings.calendar_overrides)
         )
     requests: requests_handlers.Requests = runtime.extensions["requests"]
     return requests
@@ -47,7 +47,7 @@ def items_of(runtime: Runtime) -> items_handlers.Items:
             store=runtime.store,
             registry=runtime.registry,
             rules=PublicationRules.from_env(),
-            calendar=WorkingCalendar.from_env(),
+            calendar=load_calendar(runtime.settings.calendar_overrides),
             public_base_url=os.environ.get("GUIDANCE_PUBLIC_BASE_URL", "http://127.0.0.1:8003"),
         )
     items: items_handlers.Items = runtime.extensions["items"]

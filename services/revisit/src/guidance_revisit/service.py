@@ -23,8 +23,8 @@ from guidance_revisit.adapters.reminder_plans import REMINDER_MODEL
 from guidance_revisit.domain.policy import Policies
 from guidance_revisit.domain.reminders import ReminderSettings
 from guidance_revisit.planner import Planner
+from guidance_shared.calendar_file import load_calendar
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
-from guidance_shared.workdays import WorkingCalendar
 
 log = structlog.get_logger(__name__)
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -39,7 +39,10 @@ def revisits_of(runtime: Runtime) -> handlers.Revisits:
             Policies.from_mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}) if path else Policies()
         )
         runtime.extensions["revisits"] = handlers.Revisits(
-            store=runtime.store, registry=runtime.registry, policies=policies, calendar=WorkingCalendar.from_env()
+            store=runtime.store,
+            registry=runtime.registry,
+            policies=policies,
+            calendar=load_calendar(runtime.settings.calendar_overrides),
         )
     revisits: handlers.Revisits = runtime.extensions["revisits"]
     return revisits

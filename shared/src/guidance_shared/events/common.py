@@ -10,16 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from guidance_shared import vocabulary as v
-
-#: China has kept UTC+8 without daylight saving since 1991; dates of acts are local dates.
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+from guidance_shared.dates import CHINA_TZ
 
 Messages = dict[str, Any]
 
