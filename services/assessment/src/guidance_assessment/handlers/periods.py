@@ -8,8 +8,10 @@ event data is held to the published contract (``valid_event_data``) before the a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -28,14 +30,18 @@ from guidance_assessment.domain.sources import counted_sources
 from guidance_assessment.handlers.deps import AssessmentDeps
 from guidance_assessment.handlers.standing import YEARS, Standing, rubric_of, standings
 from guidance_shared import catalogue
+from guidance_shared.aggregate import Aggregate
 from guidance_shared.commands import valid_event_data
 from guidance_shared.errors import NotFound
+from guidance_shared.repository import Repository
+
+A = TypeVar("A", bound=Aggregate)
 
 
 def open_period(deps: AssessmentDeps, conn: Connection, cmd: OpenPeriod, *, correlation_id: str | None = None) -> str:
     """The period's id; a year already open is a 409."""
     period_id = period_id_of(cmd.year)
-    period = deps.periods.load(conn, period_id) if deps.periods.exists(conn, period_id) else AssessmentPeriod(period_id)
+    period = _load_or_new(deps.periods, conn, period_id, AssessmentPeriod)
     data = {
         "period_id": period_id,
         "year": cmd.year,
@@ -54,36 +60,38 @@ def open_period(deps: AssessmentDeps, conn: Connection, cmd: OpenPeriod, *, corr
 def record_external(
     deps: AssessmentDeps, conn: Connection, cmd: RecordExternalEvaluation, *, correlation_id: str | None = None
 ) -> None:
-    period = load_period(deps, conn, cmd.year)
+    period_id = _open_period_id(deps, conn, cmd.year)
     data = {
         "score": cmd.evaluation.score,
         "method": cmd.evaluation.method,
         "note": cmd.evaluation.note,
-        "period_id": period.period_id,
+        "period_id": period_id,
         "department_id": cmd.department_id,
         "recorded_at": deps.now(),
     }
-    period.record_external(valid_event_data(deps.registry, catalogue.EXTERNAL_EVALUATION_RECORDED, data))
-    deps.periods.save(conn, period, correlation_id=correlation_id)
+    event = valid_event_data(deps.registry, catalogue.EXTERNAL_EVALUATION_RECORDED, data)
+    deps.periods.change(conn, period_id, lambda period: period.record_external(event), correlation_id=correlation_id)
 
 
 def record_deliverable(
     deps: AssessmentDeps, conn: Connection, cmd: RecordDeliverable, *, correlation_id: str | None = None
 ) -> None:
-    period = load_period(deps, conn, cmd.year)
+    period_id = _open_period_id(deps, conn, cmd.year)
     data = {
         "deliverable": cmd.deliverable.deliverable,
         "done_on": cmd.deliverable.done_on,
         "evidence": cmd.deliverable.evidence,
-        "period_id": period.period_id,
+        "period_id": period_id,
         "department_id": cmd.department_id,
         "recorded_at": deps.now(),
     }
-    period.record_deliverable(
-        valid_event_data(deps.registry, catalogue.ROLLOUT_DELIVERABLE_RECORDED, data),
-        rubric_of(deps, period.rubric_config),
+    event = valid_event_data(deps.registry, catalogue.ROLLOUT_DELIVERABLE_RECORDED, data)
+    deps.periods.change(
+        conn,
+        period_id,
+        lambda period: period.record_deliverable(event, rubric_of(deps, period.rubric_config)),
+        correlation_id=correlation_id,
     )
-    deps.periods.save(conn, period, correlation_id=correlation_id)
 
 
 def publish(
@@ -115,33 +123,45 @@ def revise(deps: AssessmentDeps, conn: Connection, cmd: ReviseScorecards, *, cor
         changes = differences(Published(indicators=before.indicators, score=before.score, rank=before.rank), after)
         if not changes:
             continue
-        scorecard = deps.scorecards.load(conn, before.scorecard_id)
         data = {
-            **_scorecard_data(deps, standing, scorecard.scorecard_id, card, after),
+            **_scorecard_data(deps, standing, before.scorecard_id, card, after),
             "version": before.version + 1,
             "differences": changes,
-            "new_source_event_ids": scorecard.newly_counted(_source_ids(card)),
         }
-        scorecard.revise(valid_event_data(deps.registry, catalogue.SCORECARD_REVISED, data))
-        deps.scorecards.save(conn, scorecard, correlation_id=correlation_id)
+        deps.scorecards.change(
+            conn,
+            before.scorecard_id,
+            partial(_revise, deps, card, data),
+            correlation_id=correlation_id,
+        )
         count += 1
     return count
 
 
-def load_period(deps: AssessmentDeps, conn: Connection, year: int) -> AssessmentPeriod:
-    """The year's period, or a 404 naming the year."""
+def _open_period_id(deps: AssessmentDeps, conn: Connection, year: int) -> str:
+    """The id of the year's period, or a 404 naming the year."""
     period_id = period_id_of(year)
     if year not in YEARS or not deps.periods.exists(conn, period_id):
         raise NotFound("assessment period", "考核年度", str(year))
-    return deps.periods.load(conn, period_id)
+    return period_id
+
+
+def _revise(deps: AssessmentDeps, card: Card, data: Mapping[str, Any], scorecard: Scorecard) -> None:
+    """The next version, listing the source events the latest one did not count."""
+    data = {**data, "new_source_event_ids": scorecard.newly_counted(_source_ids(card))}
+    scorecard.revise(valid_event_data(deps.registry, catalogue.SCORECARD_REVISED, data))
+
+
+def _load_or_new(repository: Repository[A], conn: Connection, stream_id: str, new: Callable[[str], A]) -> A:
+    """The aggregate if its stream exists, else a new one (whose first command decides if it may begin)."""
+    return repository.load(conn, stream_id) if repository.exists(conn, stream_id) else new(stream_id)
 
 
 def _publish_card(
     deps: AssessmentDeps, conn: Connection, standing: Standing, rank: int, card: Card, correlation_id: str | None
 ) -> None:
     scorecard_id = scorecard_id_of(standing.period.period_id, card.department_id)
-    exists = deps.scorecards.exists(conn, scorecard_id)
-    scorecard = deps.scorecards.load(conn, scorecard_id) if exists else Scorecard(scorecard_id)
+    scorecard = _load_or_new(deps.scorecards, conn, scorecard_id, Scorecard)
     data = _scorecard_data(deps, standing, scorecard_id, card, _published_body(rank, card))
     scorecard.publish(valid_event_data(deps.registry, catalogue.SCORECARD_PUBLISHED, data))
     deps.scorecards.save(conn, scorecard, correlation_id=correlation_id)
