@@ -9,34 +9,34 @@ record its own deliverables (supervisors and admins may record them for any depa
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
+from sqlalchemy import Connection
 
-from guidance_assessment import handlers
-from guidance_assessment.adapters import read_model
-from guidance_assessment.domain.rubric import Rubric
-from guidance_assessment.domain.scoring import rounded
-from guidance_assessment.service import assessments_of
-from guidance_shared.auth import (
-    ADMIN,
-    AUDITOR,
-    OFFICER,
-    READERS,
-    SUPERVISOR,
-    current_principal,
-    ensure_department,
-    requires,
+from guidance_assessment.adapters import queries
+from guidance_assessment.adapters.queries import Period
+from guidance_assessment.domain import commands
+from guidance_assessment.domain.commands import (
+    DeliverableReport,
+    OpenPeriod,
+    PublishScorecards,
+    RecordDeliverable,
+    RecordExternalEvaluation,
+    ReviseScorecards,
 )
-from guidance_shared.errors import NotFound
+from guidance_assessment.domain.scoring import rounded
+from guidance_assessment.entrypoints.http.context import deps, engine, may_see, visible_department
+from guidance_assessment.handlers import periods, standing
+from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, current_principal, ensure_department, requires
 from guidance_shared.web import current_request_id, current_tx, idempotent
 
-OVERSEERS = (AUDITOR, SUPERVISOR, ADMIN)
 MANAGERS = (SUPERVISOR, ADMIN)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
@@ -58,7 +58,7 @@ class OpenPeriodRequest(Schema):
     )
 
     @validates_schema
-    def _window(self, data: dict[str, Any], **_: Any) -> None:
+    def _window(self, data: Mapping[str, Any], **_: Any) -> None:
         year, starts, ends = data["year"], data.get("starts_on"), data.get("ends_on")
         for name in ("starts_on", "ends_on"):
             day = data.get(name)
@@ -68,6 +68,15 @@ class OpenPeriodRequest(Schema):
             raise MarshmallowValidationError(
                 "Must not be before starts_on. 截止日不得早于起始日。", field_name="ends_on"
             )
+
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> OpenPeriod:
+        return OpenPeriod(
+            year=data["year"],
+            starts_on=data.get("starts_on"),
+            ends_on=data.get("ends_on"),
+            department_ids=tuple(str(d) for d in data.get("department_ids") or ()),
+        )
 
 
 class PeriodView(Schema):
@@ -153,6 +162,10 @@ class ExternalRequest(Schema):
     method = fields.String(required=True, validate=validate.Length(min=1, max=100))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
+    @post_load
+    def _evaluation(self, data: Mapping[str, Any], **_: Any) -> commands.ExternalEvaluation:
+        return commands.ExternalEvaluation(**data)
+
 
 class DeliverableRequest(Schema):
     deliverable = fields.String(
@@ -160,6 +173,10 @@ class DeliverableRequest(Schema):
     )
     done_on = fields.Date(required=True)
     evidence = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+    @post_load
+    def _report(self, data: Mapping[str, Any], **_: Any) -> DeliverableReport:
+        return DeliverableReport(**data)
 
 
 class DeliverableView(Schema):
@@ -206,26 +223,9 @@ class Done(Schema):
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def _assessments() -> handlers.Assessments:
-    return assessments_of(current_app.extensions["guidance"]["runtime"])
-
-
-def _engine() -> Any:
-    return current_app.extensions["guidance"]["runtime"].engine
-
-
-def _may_see(department_id: str) -> bool:
-    principal = current_principal()
-    return principal.has_role(*OVERSEERS) or principal.may_access(department_id)
-
-
-def _period_view(conn: Any, period: dict[str, Any]) -> dict[str, Any]:
-    published = bool(read_model.latest(conn, period["period_id"]))
-    return {**period, "status": "published" if published else "open"}
-
-
-def _due_dates(rubric: Rubric, year: int) -> dict[str, Any]:
-    return {code: date.fromisoformat(f"{year}-{due}") for code, due in rubric.deliverables.items()}
+def _period_view(conn: Connection, period: Period) -> dict[str, object]:
+    published = bool(queries.latest(conn, period.period_id))
+    return {**asdict(period), "status": "published" if published else "open"}
 
 
 # -- periods ------------------------------------------------------------------------------------
@@ -235,11 +235,11 @@ class Periods(MethodView):
     @blp.arguments(OpenPeriodRequest)
     @idempotent
     @blp.response(201, PeriodView)
-    def post(self, command: dict[str, Any]) -> Any:
+    def post(self, command: OpenPeriod) -> Any:
         """Open a year for scoring under the configured rubric, which the period then keeps."""
         conn = current_tx()
-        handlers.open_period(_assessments(), conn, command, correlation_id=current_request_id())
-        return _period_view(conn, handlers.period_row(conn, command["year"]))
+        periods.open_period(deps(), conn, command, correlation_id=current_request_id())
+        return _period_view(conn, standing.period_row(conn, command.year))
 
 
 @blp.route("/<int:year>")
@@ -248,8 +248,8 @@ class PeriodItem(MethodView):
     @blp.response(200, PeriodView)
     def get(self, year: int) -> Any:
         """A period: its window, rubric, departments, and whether it is published."""
-        with _engine().connect() as conn:
-            return _period_view(conn, handlers.period_row(conn, year))
+        with engine().connect() as conn:
+            return _period_view(conn, standing.period_row(conn, year))
 
 
 @blp.route("/<int:year>/scorecards")
@@ -258,9 +258,9 @@ class Standings(MethodView):
     @blp.response(200, StandingView)
     def get(self, year: int) -> Any:
         """Live scorecards, ranked (a published period: what its latest versions say, and the live figures)."""
-        with _engine().connect() as conn:
-            standing = handlers.standings(_assessments(), conn, year)
-            latest = read_model.latest(conn, standing.period["period_id"])
+        with engine().connect() as conn:
+            live = standing.standings(deps(), conn, year)
+            latest = queries.latest(conn, live.period.period_id)
         rows = [
             {
                 "department_id": card.department_id,
@@ -268,16 +268,16 @@ class Standings(MethodView):
                 "score": rounded(card.total, 2),
                 "groups": {g: rounded(p, 2) for g, p in card.group_points().items()},
                 "indicators": card.indicators(),
-                "published_version": latest[card.department_id]["version"] if card.department_id in latest else None,
+                "published_version": latest[card.department_id].version if card.department_id in latest else None,
             }
-            for rank, card in standing.ranked
-            if _may_see(card.department_id)
+            for rank, card in live.ranked
+            if may_see(card.department_id)
         ]
         return {
             "year": year,
             "status": "published" if latest else "open",
-            "as_of": standing.window.as_of,
-            "rubric_version": standing.rubric.version,
+            "as_of": live.window.as_of,
+            "rubric_version": live.rubric.version,
             "scorecards": rows,
         }
 
@@ -288,9 +288,9 @@ class Programme(MethodView):
     @blp.response(200, ProgrammeView)
     def get(self, year: int) -> Any:
         """The rollout programme (plan, rules, embedding, review, assessment, with dates) and who delivered what."""
-        with _engine().connect() as conn:
-            body = handlers.programme(_assessments(), conn, year)
-        body["departments"] = [d for d in body["departments"] if _may_see(d["department_id"])]
+        with engine().connect() as conn:
+            body = standing.programme(deps(), conn, year)
+        body["departments"] = [d for d in body["departments"] if may_see(d["department_id"])]
         return body
 
 
@@ -301,7 +301,8 @@ class Publication(MethodView):
     @blp.response(201, Done)
     def post(self, year: int) -> Any:
         """Publish every department's scorecard (ScorecardPublished, version 1); later changes are new versions."""
-        return {"count": handlers.publish(_assessments(), current_tx(), year, correlation_id=current_request_id())}
+        count = periods.publish(deps(), current_tx(), PublishScorecards(year), correlation_id=current_request_id())
+        return {"count": count}
 
 
 @blp.route("/<int:year>/revision")
@@ -311,38 +312,32 @@ class Revision(MethodView):
     @blp.response(200, Done)
     def post(self, year: int) -> Any:
         """Check a published period now (the worker does it every few minutes): revise what moved."""
-        return {"count": handlers.revise(_assessments(), current_tx(), year, correlation_id=current_request_id())}
+        count = periods.revise(deps(), current_tx(), ReviseScorecards(year), correlation_id=current_request_id())
+        return {"count": count}
 
 
 # -- one department -------------------------------------------------------------------------------
-def _department(year: int, department_id: Any) -> str:
-    department = str(department_id)
-    if not _may_see(department):
-        raise NotFound("scorecard", "记分卡", department)
-    return department
-
-
 @blp.route("/<int:year>/departments/<uuid:department_id>/explain")
 class Explain(MethodView):
     @requires(*READERS)
     @blp.response(200, ExplainView)
-    def get(self, year: int, department_id: Any) -> Any:
+    def get(self, year: int, department_id: uuid.UUID) -> Any:
         """Every indicator of one department: raw figure, the events it came from, normalised value, weight, points."""
-        department = _department(year, department_id)
-        with _engine().connect() as conn:
-            return handlers.explain(_assessments(), conn, year, department)
+        department = visible_department(department_id)
+        with engine().connect() as conn:
+            return standing.explain(deps(), conn, year, department)
 
 
 @blp.route("/<int:year>/departments/<uuid:department_id>/versions")
 class Versions(MethodView):
     @requires(*READERS)
     @blp.response(200, VersionList)
-    def get(self, year: int, department_id: Any) -> Any:
+    def get(self, year: int, department_id: uuid.UUID) -> Any:
         """The published versions of one department's scorecard, each with its differences from the last."""
-        department = _department(year, department_id)
-        with _engine().connect() as conn:
-            period = handlers.period_row(conn, year)
-            return {"versions": read_model.versions(conn, period["period_id"], department)}
+        department = visible_department(department_id)
+        with engine().connect() as conn:
+            period = standing.period_row(conn, year)
+            return {"versions": queries.versions(conn, period.period_id, department)}
 
 
 @blp.route("/<int:year>/departments/<uuid:department_id>/external-evaluation")
@@ -351,44 +346,40 @@ class ExternalEvaluation(MethodView):
     @blp.arguments(ExternalRequest)
     @idempotent
     @blp.response(200, ExplainView)
-    def put(self, command: dict[str, Any], year: int, department_id: Any) -> Any:
+    def put(self, evaluation: commands.ExternalEvaluation, year: int, department_id: uuid.UUID) -> Any:
         """Enter (or correct) a department's external evaluation score (外部评议, out of 100)."""
         conn = current_tx()
-        handlers.record_external(
-            _assessments(), conn, year, str(department_id), command, correlation_id=current_request_id()
-        )
-        return handlers.explain(_assessments(), conn, year, str(department_id))
+        command = RecordExternalEvaluation(year, str(department_id), evaluation)
+        periods.record_external(deps(), conn, command, correlation_id=current_request_id())
+        return standing.explain(deps(), conn, year, command.department_id)
 
 
 @blp.route("/<int:year>/departments/<uuid:department_id>/deliverables")
 class Deliverables(MethodView):
     @requires(*READERS)
     @blp.response(200, DeliverableList)
-    def get(self, year: int, department_id: Any) -> Any:
+    def get(self, year: int, department_id: uuid.UUID) -> Any:
         """The rollout deliverables a department recorded, with their due dates."""
-        department = _department(year, department_id)
-        with _engine().connect() as conn:
+        department = visible_department(department_id)
+        with engine().connect() as conn:
             return _deliverables(conn, year, department)
 
     @requires(OFFICER, *MANAGERS)
     @blp.arguments(DeliverableRequest)
     @idempotent
     @blp.response(201, DeliverableList)
-    def post(self, command: dict[str, Any], year: int, department_id: Any) -> Any:
+    def post(self, report: DeliverableReport, year: int, department_id: uuid.UUID) -> Any:
         """Record a deliverable of the rollout programme (plan filed, working group, rules, training)."""
-        department = str(department_id)
-        principal = current_principal()
-        if not principal.has_role(*MANAGERS):
-            ensure_department(department)
+        command = RecordDeliverable(year, str(department_id), report)
+        if not current_principal().has_role(*MANAGERS):
+            ensure_department(command.department_id)
         conn = current_tx()
-        handlers.record_deliverable(
-            _assessments(), conn, year, department, command, correlation_id=current_request_id()
-        )
-        return _deliverables(conn, year, department)
+        periods.record_deliverable(deps(), conn, command, correlation_id=current_request_id())
+        return _deliverables(conn, year, command.department_id)
 
 
-def _deliverables(conn: Any, year: int, department: str) -> dict[str, Any]:
-    period = handlers.period_row(conn, year)
-    due = _due_dates(handlers.rubric_of(_assessments(), period["rubric"]), year)
-    rows = read_model.deliverables_of(conn, period["period_id"], department)
-    return {"deliverables": [{**row, "due_on": due.get(row["deliverable"])} for row in rows]}
+def _deliverables(conn: Connection, year: int, department: str) -> dict[str, object]:
+    period = standing.period_row(conn, year)
+    due = standing.due_dates(standing.rubric_of(deps(), period.rubric), year)
+    rows = queries.deliverables_of(conn, period.period_id, department)
+    return {"deliverables": [{**asdict(row), "due_on": due.get(row.deliverable)} for row in rows]}

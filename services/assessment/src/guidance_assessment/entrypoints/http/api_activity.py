@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
+from guidance_assessment.adapters import queries
+from guidance_assessment.entrypoints.http.context import engine
 from guidance_shared.auth import AUDITOR, READERS, SUPERVISOR, current_principal, ensure_department, requires
 from guidance_shared.errors import NotFound
 
@@ -19,6 +23,14 @@ activity = Blueprint(
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
+@dataclass(frozen=True)
+class Activity:
+    """Which department, which year."""
+
+    department_id: uuid.UUID
+    year: int
+
+
 class ActivityQuery(Schema):
     department_id = fields.UUID(required=True, metadata={"description": "实施机关编号"})
     year = fields.Integer(
@@ -26,6 +38,10 @@ class ActivityQuery(Schema):
         validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR),
         metadata={"description": "考核年度, by the date in China on which each event happened"},
     )
+
+    @post_load
+    def _query(self, data: Mapping[str, Any], **_: Any) -> Activity:
+        return Activity(**data)
 
 
 class ActivityView(Schema):
@@ -44,12 +60,11 @@ class DepartmentActivity(MethodView):
     @requires(*READERS)
     @activity.arguments(ActivityQuery, location="query")
     @activity.response(200, ActivityView)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: Activity) -> Any:
         """How many events of each kind a department caused in a year; zero counts are omitted."""
-        runtime = current_app.extensions["guidance"]["runtime"]
-        department_id = str(query["department_id"])
+        department_id = str(query.department_id)
         if not current_principal().has_role(AUDITOR, SUPERVISOR):
             ensure_department(department_id, not_found=NotFound("department", "部门", department_id))
-        with runtime.engine.connect() as conn:
-            events = runtime.projection.counts(conn, department_id, query["year"])
-        return {"department_id": department_id, "year": query["year"], "total": sum(events.values()), "events": events}
+        with engine().connect() as conn:
+            events = queries.activity_counts(conn, department_id, query.year)
+        return {"department_id": department_id, "year": query.year, "total": sum(events.values()), "events": events}

@@ -6,17 +6,18 @@ spreadsheet cannot disagree. Only the departments the caller may see are in them
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
 
 from sqlalchemy import Connection
 
+from guidance_assessment.adapters import queries
 from guidance_assessment.domain.indicators import Window, activity, compute
 from guidance_assessment.domain.scoring import rounded
-from guidance_assessment.handlers import Assessments, Standing, standings
+from guidance_assessment.handlers.deps import AssessmentDeps
+from guidance_assessment.handlers.standing import Standing, department_facts, standings
 from guidance_shared.errors import NotFound
 
 Cell = str | int | float | date | None
@@ -38,16 +39,36 @@ class Table:
     rows: list[list[Cell]]
 
 
-def _percent(value: Any) -> float | None:
+@dataclass(frozen=True)
+class Names:
+    """What pages call a department: the registry's short name, else the name the events carry, else
+    the start of its id."""
+
+    registry: Mapping[str, str]
+    learned: Mapping[str, str]
+
+    def of(self, department_id: str) -> str:
+        return self.registry.get(department_id) or self.learned.get(department_id) or department_id[:8]
+
+
+def names(deps: AssessmentDeps, conn: Connection) -> Names:
+    return Names(deps.names, queries.department_names(conn))
+
+
+def _percent(value: Fraction | None) -> float | None:
     return None if value is None else rounded(value * 100, 2)
 
 
 def tables(
-    a: Assessments, conn: Connection, year: int, may_see: Callable[[str], bool], department_id: str | None = None
+    deps: AssessmentDeps,
+    conn: Connection,
+    year: int,
+    may_see: Callable[[str], bool],
+    department_id: str | None = None,
 ) -> dict[str, Table]:
     """Every table of the dashboard; the months cover ``department_id`` alone when given."""
-    a.learn_names(conn)
-    standing = standings(a, conn, year)
+    named = names(deps, conn)
+    standing = standings(deps, conn, year)
     visible = [(rank, card) for rank, card in standing.ranked if may_see(card.department_id)]
     codes = [rule.code for rule in standing.rubric.indicators]
     groups = list(standing.rubric.groups)
@@ -58,7 +79,7 @@ def tables(
         [
             [
                 card.department_id,
-                a.name_of(card.department_id),
+                named.of(card.department_id),
                 rank,
                 rounded(card.total, 2),
                 *(rounded(card.group_points().get(g, Fraction(0)), 2) for g in groups),
@@ -110,15 +131,15 @@ def tables(
         ],
     )
     monthly = monthly_table(
-        a, conn, standing, [department_id] if department_id else [card.department_id for _, card in visible]
+        conn, standing, [department_id] if department_id else [card.department_id for _, card in visible]
     )
     return {t.name: t for t in (scores, indicators, timeliness, monthly)}
 
 
-def monthly_table(a: Assessments, conn: Connection, standing: Standing, departments: Sequence[str]) -> Table:
+def monthly_table(conn: Connection, standing: Standing, departments: Sequence[str]) -> Table:
     """Each month of the window up to the day the figures are taken: acts issued and four indicators (%),
     over the visible departments together."""
-    facts = [f for fs in a.projection.facts.of_departments(conn, departments).values() for f in fs]
+    facts = [f for fs in queries.facts_of(conn, departments).values() for f in fs]
     rows: list[list[Cell]] = []
     for first, last in _months(standing.window.starts_on, standing.window.as_of):
         window = Window(first, last, as_of=min(last, standing.window.as_of))
@@ -140,14 +161,14 @@ def _months(starts_on: date, until: date) -> list[tuple[date, date]]:
     return out
 
 
-def annual_report(a: Assessments, conn: Connection, year: int, department_id: str) -> Table:
+def annual_report(deps: AssessmentDeps, conn: Connection, year: int, department_id: str) -> Table:
     """The department's annual statistics report (年度统计报告, due 31 January of the next year)."""
-    standing = standings(a, conn, year)
+    standing = standings(deps, conn, year)
     found = standing.card(department_id)
     if found is None:
         raise NotFound("scorecard", "记分卡", department_id)
     rank, card = found
-    facts = a.projection.facts.of_departments(conn, [department_id]).get(department_id, [])
+    facts = department_facts(conn, department_id)
     counts = activity(facts, standing.window)
     rows: list[list[Cell]] = [
         ["报告", "年度", year],
@@ -155,10 +176,13 @@ def annual_report(a: Assessments, conn: Connection, year: int, department_id: st
         ["报告", "统计截止", standing.window.as_of],
         ["行政指导", "件数（不含撤回）", counts["guidance_acts"]],
         ["行政指导", "撤回", counts["withdrawn"]],
-        *(["指导内容", code, n] for code, n in counts["by_content_type"].items()),
-        *(["指导方式", code, n] for code, n in counts["by_method"].items()),
-        *(["指导形式", code, n] for code, n in counts["by_form"].items()),
     ]
+    for section, by in (
+        ("指导内容", counts["by_content_type"]),
+        ("指导方式", counts["by_method"]),
+        ("指导形式", counts["by_form"]),
+    ):
+        rows.extend([section, code, n] for code, n in by.items())
     for line in card.lines:
         f = line.figure
         value = rounded(f.value, 4) if f.value is not None else None
