@@ -61,7 +61,7 @@ SPEC: ServiceSpec[RevisitDeps] = ServiceSpec(
     publishes="revisit.events",
     consumes=("intake.events",),
     wire=wire,
-    projection=RevisitProjection.of,
+    projection=RevisitProjection,
     extra_metadata=(read_model.READ_MODEL, read_model.REMINDER_MODEL),
     read_models=(
         ReadModel(read_model.READ_MODEL, read_model.apply, ("Revisit",)),

@@ -40,19 +40,18 @@ REACTIONS: EventHandlers[Reaction] = EventHandlers(
 
 
 class RevisitProjection:
-    """The consumer-side projection of ``intake.events``: the history's tables, and the reactions."""
+    """The consumer-side projection of ``intake.events``: the history's tables, and the reactions.
 
-    def __init__(self, deps: RevisitDeps) -> None:
-        self.deps = deps
+    Built by the runtime it runs in (``ServiceSpec.projection``); reactions get the runtime's deps,
+    the same ones its views and tasks use.
+    """
+
+    def __init__(self, runtime: Runtime[RevisitDeps]) -> None:
+        self.runtime = runtime
         self.metadata = projection.HISTORY
-
-    @classmethod
-    def of(cls, runtime: Runtime[RevisitDeps]) -> RevisitProjection:
-        """The projection of a runtime (``ServiceSpec.projection``), with the deps ``wire`` built for it."""
-        return cls(runtime.deps)
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
         projection.apply(conn, event.type, event.data)
         react = REACTIONS.get(event.type)
         if react is not None:
-            react(self.deps, conn, event)
+            react(self.runtime.deps, conn, event)
