@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -28,16 +28,16 @@ from guidance_revisit.domain.commands import (
     Period,
 )
 from guidance_revisit.domain.reminder_plan import ReminderPlan
+from guidance_revisit.entrypoints.http.commands import Handler, command_route
 from guidance_revisit.entrypoints.http.context import deps, officer
-from guidance_revisit.handlers import RevisitDeps
 from guidance_revisit.handlers import reminder_plans as handlers
 from guidance_shared.auth import ADMIN, READERS, SUPERVISOR, current_principal, ensure_department, requires
 from guidance_shared.dates import china_today
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.events.common import PeakPeriod
-from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
 
+C = TypeVar("C")
 STATUSES = ("planned", "accepted", "dismissed", "all")
 DECIDERS = (SUPERVISOR, ADMIN)
 TASK_WINDOW_DAYS = 30  # a task appears this many days before its notice date
@@ -228,12 +228,12 @@ class PlanItem(MethodView):
     def get(self, plan_id: Any) -> Any:
         """One reminder plan with its statistics and version (send the version back in If-Match)."""
         with deps().engine.connect() as conn:
-            return _owned(_own(plan_id, conn))
+            return _owned(_own(str(plan_id), conn))
 
 
-def _own(plan_id: Any, conn: Connection) -> queries.PlanRecord:
-    missing = NotFound("reminder plan", "执法事项提示计划", str(plan_id))
-    row = queries.plan(conn, str(plan_id))
+def _own(plan_id: str, conn: Connection) -> queries.PlanRecord:
+    missing = NotFound("reminder plan", "执法事项提示计划", plan_id)
+    row = queries.plan(conn, plan_id)
     if row is None:
         raise missing
     ensure_department(row["department_id"], not_found=missing)
@@ -245,22 +245,6 @@ def _owned(row: queries.PlanRecord) -> tuple[queries.PlanRecord, int, dict[str, 
 
 
 # -- decisions: the body, loaded by its schema, becomes a typed command ---------------------------------
-C = TypeVar("C")
-C_contra = TypeVar("C_contra", contravariant=True)
-
-
-class Handler(Protocol[C_contra]):
-    def __call__(
-        self,
-        deps: RevisitDeps,
-        conn: Connection,
-        cmd: C_contra,
-        *,
-        expected_version: int | None = None,
-        correlation_id: str | None = None,
-    ) -> ReminderPlan: ...
-
-
 def _decider(loaded: Mapping[str, Any] | None) -> Officer:
     return officer(loaded) if loaded else _caller()
 
@@ -284,32 +268,30 @@ def _dismiss(plan_id: str, body: Mapping[str, Any]) -> DismissReminderPlan:
     return DismissReminderPlan(plan_id=plan_id, reason=body["reason"], by=_decider(body.get("by")))
 
 
+def _respond(plan_id: str, _plan: ReminderPlan, conn: Connection) -> Any:
+    return _owned(_own(plan_id, conn))  # the row the decision's event folded into
+
+
 def _command(
     name: str,
     schema: type[Schema],
     build: Callable[[str, Mapping[str, Any]], C],
-    handler: Handler[C],
+    handler: Handler[C, ReminderPlan],
     summary: str,
 ) -> None:
-    @requires(*DECIDERS)
-    @blp.arguments(schema)
-    @idempotent
-    @blp.response(200, PlanRow)
-    def post(self: Any, body: Mapping[str, Any], plan_id: Any) -> Any:
-        conn = current_tx()
-        _own(plan_id, conn)
-        handler(
-            deps(),
-            conn,
-            build(str(plan_id), body),
-            expected_version=if_match(),
-            correlation_id=current_request_id(),
-        )
-        return _owned(_own(plan_id, conn))
-
-    post.__doc__ = summary
-    view = type(f"ReminderPlan{name.title()}", (MethodView,), {"post": post})
-    blp.route(f"/<uuid:plan_id>/{name}")(view)
+    command_route(
+        blp,
+        f"/<uuid:plan_id>/{name}",
+        f"ReminderPlan{name.title()}",
+        roles=DECIDERS,
+        schema=schema,
+        response=PlanRow,
+        own=_own,
+        build=build,
+        handler=handler,
+        respond=_respond,
+        summary=summary,
+    )
 
 
 _command(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -14,16 +14,16 @@ from sqlalchemy import Connection
 from guidance_revisit.adapters import queries
 from guidance_revisit.domain.commands import CancelRevisit, CompleteRevisit, Findings, RescheduleRevisit
 from guidance_revisit.domain.revisit import Revisit
+from guidance_revisit.entrypoints.http.commands import Handler, command_route
 from guidance_revisit.entrypoints.http.context import deps, officer
-from guidance_revisit.handlers import RevisitDeps
 from guidance_revisit.handlers import revisits as handlers
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, load_own, requires
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Findings as FindingsSchema
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.vocabulary import REVISIT_METHODS
-from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
 
+C = TypeVar("C")
 STATUSES = ("due", "overdue", "completed", "cancelled", "open")
 
 blp = Blueprint("revisits", __name__, url_prefix="/v1/revisits", description="回访 revisits and correction checks")
@@ -116,8 +116,8 @@ def _view(revisit: Revisit) -> tuple[Mapping[str, Any], int, dict[str, str]]:
     return body, 200, {"ETag": f'"{revisit.version}"'}
 
 
-def _own(revisit_id: Any, conn: Connection) -> Revisit:
-    return load_own(lambda: deps().revisits.load(conn, str(revisit_id)), NotFound("revisit", "回访", str(revisit_id)))
+def _own(revisit_id: str, conn: Connection) -> Revisit:
+    return load_own(lambda: deps().revisits.load(conn, revisit_id), NotFound("revisit", "回访", revisit_id))
 
 
 @blp.route("")
@@ -139,26 +139,10 @@ class RevisitItem(MethodView):
     def get(self, revisit_id: Any) -> Any:
         """One revisit with its status and version."""
         with deps().engine.connect() as conn:
-            return _view(_own(revisit_id, conn))
+            return _view(_own(str(revisit_id), conn))
 
 
 # -- commands: the body, loaded by its schema, becomes a typed command ---------------------------------
-C = TypeVar("C")
-C_contra = TypeVar("C_contra", contravariant=True)
-
-
-class Handler(Protocol[C_contra]):
-    def __call__(
-        self,
-        deps: RevisitDeps,
-        conn: Connection,
-        cmd: C_contra,
-        *,
-        expected_version: int | None = None,
-        correlation_id: str | None = None,
-    ) -> Revisit: ...
-
-
 def _complete(revisit_id: str, body: Mapping[str, Any]) -> CompleteRevisit:
     findings = body["findings"]
     return CompleteRevisit(
@@ -184,33 +168,31 @@ def _cancel(revisit_id: str, body: Mapping[str, Any]) -> CancelRevisit:
     return CancelRevisit(revisit_id=revisit_id, reason=body["reason"])
 
 
+def _respond(_revisit_id: str, revisit: Revisit, _conn: Connection) -> Any:
+    return _view(revisit)
+
+
 def _command(
     name: str,
     schema: type[Schema],
     roles: tuple[str, ...],
     build: Callable[[str, Mapping[str, Any]], C],
-    handler: Handler[C],
+    handler: Handler[C, Revisit],
     summary: str,
 ) -> None:
-    @requires(*roles)
-    @blp.arguments(schema)
-    @idempotent
-    @blp.response(200, RevisitView)
-    def post(self: Any, body: Mapping[str, Any], revisit_id: Any) -> Any:
-        conn = current_tx()
-        _own(revisit_id, conn)
-        revisit = handler(
-            deps(),
-            conn,
-            build(str(revisit_id), body),
-            expected_version=if_match(),
-            correlation_id=current_request_id(),
-        )
-        return _view(revisit)
-
-    post.__doc__ = summary
-    view = type(f"Revisit{name.title().replace('-', '')}", (MethodView,), {"post": post})
-    blp.route(f"/<uuid:revisit_id>/{name}")(view)
+    command_route(
+        blp,
+        f"/<uuid:revisit_id>/{name}",
+        f"Revisit{name.title().replace('-', '')}",
+        roles=roles,
+        schema=schema,
+        response=RevisitView,
+        own=_own,
+        build=build,
+        handler=handler,
+        respond=_respond,
+        summary=summary,
+    )
 
 
 _command(
