@@ -37,7 +37,6 @@ from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.events.common import PeakPeriod
 
-C = TypeVar("C")
 STATUSES = ("planned", "accepted", "dismissed", "all")
 DECIDERS = (SUPERVISOR, ADMIN)
 TASK_WINDOW_DAYS = 30  # a task appears this many days before its notice date
@@ -245,6 +244,9 @@ def _owned(row: queries.PlanRecord) -> tuple[queries.PlanRecord, int, dict[str, 
 
 
 # -- decisions: the body, loaded by its schema, becomes a typed command ---------------------------------
+C = TypeVar("C")  # the command a body becomes
+
+
 def _decider(loaded: Mapping[str, Any] | None) -> Officer:
     return officer(loaded) if loaded else _caller()
 

@@ -23,7 +23,6 @@ from guidance_shared.events.common import Findings as FindingsSchema
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.vocabulary import REVISIT_METHODS
 
-C = TypeVar("C")
 STATUSES = ("due", "overdue", "completed", "cancelled", "open")
 
 blp = Blueprint("revisits", __name__, url_prefix="/v1/revisits", description="回访 revisits and correction checks")
@@ -143,6 +142,9 @@ class RevisitItem(MethodView):
 
 
 # -- commands: the body, loaded by its schema, becomes a typed command ---------------------------------
+C = TypeVar("C")  # the command a body becomes
+
+
 def _complete(revisit_id: str, body: Mapping[str, Any]) -> CompleteRevisit:
     findings = body["findings"]
     return CompleteRevisit(
