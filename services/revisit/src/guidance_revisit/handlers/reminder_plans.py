@@ -44,12 +44,13 @@ def plan_reminders(deps: RevisitDeps, today: date, settings: reminders.ReminderS
     planned = 0
     for (department_id, category), dates in sorted(history.items()):
         for reminder in reminders.plan(department_id, category, dates, today, settings, first_seen.get(department_id)):
-            if _plan_one(deps, reminder):
+            if plan_one(deps, reminder):
                 planned += 1
     return planned
 
 
-def _plan_one(deps: RevisitDeps, reminder: reminders.PlannedReminder) -> bool:
+def plan_one(deps: RevisitDeps, reminder: reminders.PlannedReminder) -> bool:
+    """Record one detected reminder as a new plan, in its own transaction; False if it is already planned."""
     plan_id = plan_id_for(reminder.department_id, reminder.violation_category, reminder.period_from)
     try:
         with deps.engine.begin() as conn:
