@@ -11,8 +11,7 @@ from icalendar import Calendar
 from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
 
-from guidance_revisit.app import create_app
-from guidance_revisit.service import SPEC
+from guidance_revisit.bootstrap import SPEC, create_app
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
 from guidance_shared.runtime import Runtime

@@ -6,6 +6,7 @@ import random
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,12 @@ from sqlalchemy import select
 from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
 
-from guidance_revisit import reminders_handlers
-from guidance_revisit.adapters.reminder_plans import reminder_plans
-from guidance_revisit.app import create_app
+from guidance_revisit.adapters.read_model import reminder_plans
+from guidance_revisit.bootstrap import SPEC, create_app, reminder_settings
 from guidance_revisit.domain.reminders import ReminderSettings
-from guidance_revisit.service import SPEC, reminder_planning, reminder_settings, revisits_of
+from guidance_revisit.entrypoints.worker import reminder_planning
+from guidance_revisit.handlers import reminder_plans as reminders_handlers
+from guidance_revisit.settings import RevisitSettings
 from guidance_shared.commands import jsonable
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, OFFICER_WANG, example
@@ -68,7 +70,7 @@ def runtime(tmp_path: Path):
     records = [opened(category, on).to_record("intake.events") for category, on in synthetic_history()]
     transport.producer().publish(records)
     runtime.runner().drain()
-    revisits_of(runtime).now = lambda: NOW
+    runtime.deps = replace(runtime.deps, now=lambda: NOW)
     yield runtime
     assert_read_models_refold(runtime, allow_empty=True)  # reminder plans and revisits, refolded
     runtime.close()
@@ -76,7 +78,7 @@ def runtime(tmp_path: Path):
 
 @pytest.fixture
 def api(runtime: Runtime, auth_keys: AuthKeys):
-    assert reminders_handlers.plan_reminders(revisits_of(runtime), runtime.engine, TODAY, ReminderSettings()) == 1
+    assert reminders_handlers.plan_reminders(runtime.deps, TODAY, ReminderSettings()) == 1
     client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
     return client, auth_keys
 
@@ -101,8 +103,8 @@ def forecast(client: Any, keys: AuthKeys, **query: str) -> list[dict[str, Any]]:
 
 # -- detection from the projected history ------------------------------------------------------------
 def test_the_projected_history_plans_a_reminder_before_july_once_and_none_for_the_flat_category(runtime) -> None:
-    revisits = revisits_of(runtime)
-    assert reminders_handlers.plan_reminders(revisits, runtime.engine, TODAY, ReminderSettings()) == 1
+    deps = runtime.deps
+    assert reminders_handlers.plan_reminders(deps, TODAY, ReminderSettings()) == 1
     [plan] = plans(runtime)
     assert (plan["violation_category"], plan["period_from"], plan["period_to"], plan["notify_on"]) == (
         FOOD,
@@ -111,17 +113,19 @@ def test_the_projected_history_plans_a_reminder_before_july_once_and_none_for_th
         date(2025, 6, 17),
     )
     # Tomorrow's run, another worker, a restart: nothing is planned twice.
-    assert reminders_handlers.plan_reminders(revisits, runtime.engine, TODAY, ReminderSettings()) == 0
-    assert reminders_handlers.plan_reminders(revisits, runtime.engine, date(2025, 5, 21), ReminderSettings()) == 0
-    [stored] = revisits.store.load(plan["plan_id"])
+    assert reminders_handlers.plan_reminders(deps, TODAY, ReminderSettings()) == 0
+    assert reminders_handlers.plan_reminders(deps, date(2025, 5, 21), ReminderSettings()) == 0
+    [stored] = deps.plans.store.load(plan["plan_id"])
     assert stored.type == "guidance.ReminderPlanned.v1" and stored.data["basis"]["years_recurring"] == 3
 
 
-def test_the_worker_task_plans_at_start_with_settings_from_the_environment(runtime, monkeypatch) -> None:
-    monkeypatch.setenv("GUIDANCE_REMINDER_LEAD_DAYS", "21")
-    monkeypatch.setenv("GUIDANCE_REMINDER_INTERVAL_S", "3600")
+def test_the_worker_task_plans_at_start_with_settings_from_the_environment(runtime) -> None:
+    # A worker process of the same service, started with these variables in its environment.
+    env = {**runtime.settings.env, "GUIDANCE_REMINDER_LEAD_DAYS": "21", "GUIDANCE_REMINDER_INTERVAL_S": "3600"}
+    started = Runtime(SPEC, Settings.from_env("revisit", env), transport=runtime.transport)
+    started.deps = replace(started.deps, now=lambda: NOW)
     stop = threading.Event()
-    worker = threading.Thread(target=reminder_planning, args=(runtime, stop))
+    worker = threading.Thread(target=reminder_planning, args=(started, stop))
     worker.start()
     try:
         deadline = time.monotonic() + 10
@@ -130,11 +134,12 @@ def test_the_worker_task_plans_at_start_with_settings_from_the_environment(runti
     finally:
         stop.set()
         worker.join(5)
+        started.close()
     assert [p["notify_on"] for p in plans(runtime)] == [date(2025, 6, 10)]
 
 
 def test_settings_come_from_the_environment() -> None:
-    assert reminder_settings({}) == ReminderSettings()
+    assert reminder_settings(RevisitSettings.from_env({})) == ReminderSettings()
     env = {
         "GUIDANCE_REMINDER_LOOKBACK_YEARS": "5",
         "GUIDANCE_REMINDER_K": "2",
@@ -143,7 +148,7 @@ def test_settings_come_from_the_environment() -> None:
         "GUIDANCE_REMINDER_LEAD_DAYS": "7",
         "GUIDANCE_REMINDER_HORIZON_DAYS": "60",
     }
-    assert reminder_settings(env) == ReminderSettings(5, 2.0, 4.5, 3, 7, 60)
+    assert reminder_settings(RevisitSettings.from_env(env)) == ReminderSettings(5, 2.0, 4.5, 3, 7, 60)
 
 
 # -- the forecast, decisions and tasks -----------------------------------------------------------------
@@ -204,10 +209,10 @@ def test_tasks_appear_thirty_days_before_the_notice_date(api, runtime) -> None:
     client, keys = api
     [plan] = forecast(client, keys)
     client.post(f"/v1/reminder-plans/{plan['plan_id']}/acceptance", headers=headers(keys, "supervisor"), json={})
-    revisits_of(runtime).now = lambda: datetime(2025, 5, 1, 1, 0, tzinfo=UTC)  # 47 days before June 17
+    runtime.deps = replace(runtime.deps, now=lambda: datetime(2025, 5, 1, 1, 0, tzinfo=UTC))  # 47 days before June 17
     query = {"department_id": DEPARTMENT_ID}
     assert client.get("/v1/reminder-plans/tasks", query_string=query, headers=headers(keys)).get_json()["tasks"] == []
-    revisits_of(runtime).now = lambda: datetime(2025, 8, 1, 1, 0, tzinfo=UTC)  # the peak is over
+    runtime.deps = replace(runtime.deps, now=lambda: datetime(2025, 8, 1, 1, 0, tzinfo=UTC))  # the peak is over
     assert client.get("/v1/reminder-plans/tasks", query_string=query, headers=headers(keys)).get_json()["tasks"] == []
 
 
@@ -240,7 +245,7 @@ def test_adjust_then_dismiss(api, runtime) -> None:
     assert dismissed.get_json()["decided_by"] == OFFICER_WANG["name"]
     assert client.post(f"{url}/acceptance", headers=headers(keys, "supervisor"), json={}).status_code == 409
     # A dismissed plan is never planned again.
-    assert reminders_handlers.plan_reminders(revisits_of(runtime), runtime.engine, TODAY, ReminderSettings()) == 0
+    assert reminders_handlers.plan_reminders(runtime.deps, TODAY, ReminderSettings()) == 0
     assert forecast(client, keys, status="dismissed")[0]["plan_id"] == plan["plan_id"]
 
 

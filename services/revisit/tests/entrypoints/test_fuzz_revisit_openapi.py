@@ -19,8 +19,7 @@ from tests.support.auth import AuthKeys
 from tests.support.fuzz import RUNS, fuzz_every_operation
 
 from guidance_revisit.adapters.read_model import revisits
-from guidance_revisit.app import create_app
-from guidance_revisit.service import SPEC
+from guidance_revisit.bootstrap import SPEC, create_app
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, example
 from guidance_shared.runtime import Runtime

@@ -13,8 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from tests.support.auth import AuthKeys
 
-from guidance_revisit.app import create_app
-from guidance_revisit.service import SPEC
+from guidance_revisit.bootstrap import SPEC, create_app
 from guidance_shared.db import make_engine
 from guidance_shared.envelope import Envelope
 from guidance_shared.events import default_registry

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from guidance_revisit import handlers
 from guidance_revisit.adapters.read_model import revisits as revisits_table
-from guidance_revisit.service import SPEC, revisits_of
+from guidance_revisit.bootstrap import SPEC
+from guidance_revisit.handlers import revisits as handlers
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import example
 from guidance_shared.runtime import Runtime
@@ -98,7 +98,7 @@ def test_overdue_is_emitted_exactly_once_across_restarts_and_with_two_workers(se
 
     def worker(rt: Runtime) -> None:
         barrier.wait()
-        counts.append(handlers.flag_overdue(revisits_of(rt), rt.engine, today))
+        counts.append(handlers.flag_overdue(rt.deps, today))
 
     threads = [threading.Thread(target=worker, args=(rt,)) for rt in (runtime, other)]
     for t in threads:
@@ -108,7 +108,7 @@ def test_overdue_is_emitted_exactly_once_across_restarts_and_with_two_workers(se
     assert sum(counts) == 2
     # A restart (a fresh runtime) finds nothing more to flag.
     restarted = Runtime(SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
-    assert handlers.flag_overdue(revisits_of(restarted), restarted.engine, date(2025, 8, 1)) == 0
+    assert handlers.flag_overdue(restarted.deps, date(2025, 8, 1)) == 0
     overdue_events = [e for e in runtime.store.read_all(limit=100) if e.type == "guidance.RevisitOverdue.v1"]  # type: ignore[union-attr]
     assert len(overdue_events) == 2 and len({e.stream_id for e in overdue_events}) == 2
     other.close()

@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
-from guidance_revisit.domain.reminder_plan import ACCEPTED, ADJUSTED, DISMISSED, PLANNED, ReminderPlan
+from guidance_revisit.domain.reminder_plan import ReminderPlan
+from guidance_shared.catalogue import REMINDER_PLAN_ACCEPTED as ACCEPTED
+from guidance_shared.catalogue import REMINDER_PLAN_ADJUSTED as ADJUSTED
+from guidance_shared.catalogue import REMINDER_PLAN_DISMISSED as DISMISSED
+from guidance_shared.catalogue import REMINDER_PLANNED as PLANNED
 from guidance_shared.errors import GuidanceError
 from guidance_shared.events.examples import PLAN_ID, example
 from guidance_shared.eventstore import StoredEvent

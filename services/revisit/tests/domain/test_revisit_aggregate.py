@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from guidance_revisit.domain.revisit import CANCELLED, COMPLETED, OVERDUE, RESCHEDULED, SCHEDULED, Revisit
+from guidance_revisit.domain.revisit import Revisit
+from guidance_shared.catalogue import REVISIT_CANCELLED as CANCELLED
+from guidance_shared.catalogue import REVISIT_COMPLETED as COMPLETED
+from guidance_shared.catalogue import REVISIT_OVERDUE as OVERDUE
+from guidance_shared.catalogue import REVISIT_RESCHEDULED as RESCHEDULED
+from guidance_shared.catalogue import REVISIT_SCHEDULED as SCHEDULED
 from guidance_shared.errors import GuidanceError
 from guidance_shared.events.examples import REVISIT_ID, example
 from guidance_shared.eventstore import StoredEvent

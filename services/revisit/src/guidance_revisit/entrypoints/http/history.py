@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from guidance_revisit.adapters import queries
+from guidance_revisit.entrypoints.http.context import deps
 from guidance_shared.auth import ADMIN, AUDITOR, OFFICER, REVIEWER, SUPERVISOR, ensure_department, requires
 from guidance_shared.errors import NotFound
 
@@ -52,13 +53,10 @@ class GuidanceHistoryItem(MethodView):
     @history.response(200, GuidanceHistoryView)
     def get(self, guidance_id: Any) -> Any:
         """One guidance act as revisit last heard of it, with its related case."""
-        runtime = current_app.extensions["guidance"]["runtime"]
-        with runtime.engine.connect() as conn:
-            item = runtime.projection.history.guidance_item(conn, str(guidance_id))
-            missing = NotFound("guidance act", "行政指导", str(guidance_id))
-            if item is None:
-                raise missing
-            ensure_department(item["department_id"], not_found=missing)
-            related = item["related_case_id"]
-            item["related_case"] = runtime.projection.history.case_item(conn, related) if related else None
+        with deps().engine.connect() as conn:
+            item = queries.guidance_item(conn, str(guidance_id))
+        missing = NotFound("guidance act", "行政指导", str(guidance_id))
+        if item is None:
+            raise missing
+        ensure_department(item["department_id"], not_found=missing)
         return item

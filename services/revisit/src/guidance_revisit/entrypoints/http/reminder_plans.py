@@ -9,24 +9,33 @@ issues it there, one act per counterpart.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
+from sqlalchemy import Connection
 
-from guidance_revisit import reminders_handlers
-from guidance_revisit.adapters import reminder_plans
-from guidance_revisit.api_revisits import CHINA
-from guidance_revisit.handlers import Revisits
-from guidance_revisit.service import revisits_of
+from guidance_revisit.adapters import queries
+from guidance_revisit.domain.commands import (
+    AcceptReminderPlan,
+    AdjustReminderPlan,
+    DismissReminderPlan,
+    Officer,
+    Period,
+)
+from guidance_revisit.domain.reminder_plan import ReminderPlan
+from guidance_revisit.entrypoints.http.commands import Handler, command_route
+from guidance_revisit.entrypoints.http.context import deps, officer
+from guidance_revisit.handlers import reminder_plans as handlers
 from guidance_shared.auth import ADMIN, READERS, SUPERVISOR, current_principal, ensure_department, requires
+from guidance_shared.dates import china_today
 from guidance_shared.errors import NotFound
-from guidance_shared.events.common import Officer, PeakPeriod
-from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
+from guidance_shared.events.common import Officer as OfficerSchema
+from guidance_shared.events.common import PeakPeriod
 
 STATUSES = ("planned", "accepted", "dismissed", "all")
 DECIDERS = (SUPERVISOR, ADMIN)
@@ -96,17 +105,17 @@ class TaskList(Schema):
 
 
 class AcceptRequest(Schema):
-    accepted_by = fields.Nested(Officer, load_default=None, metadata={"description": "defaults to the caller"})
+    accepted_by = fields.Nested(OfficerSchema, load_default=None, metadata={"description": "defaults to the caller"})
 
 
 class AdjustRequest(Schema):
     peak_period = fields.Nested(PeakPeriod, required=True)
     notify_on = fields.Date(required=True, metadata={"description": "提示日期"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    by = fields.Nested(Officer, load_default=None, metadata={"description": "defaults to the caller"})
+    by = fields.Nested(OfficerSchema, load_default=None, metadata={"description": "defaults to the caller"})
 
     @validates_schema
-    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+    def _dates(self, data: Mapping[str, Any], **_: Any) -> None:
         if "peak_period" not in data or "notify_on" not in data:
             return
         if data["notify_on"] > data["peak_period"]["from"]:
@@ -119,26 +128,18 @@ class AdjustRequest(Schema):
 
 class DismissRequest(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    by = fields.Nested(Officer, load_default=None, metadata={"description": "defaults to the caller"})
-
-
-def _revisits() -> Revisits:
-    return revisits_of(current_app.extensions["guidance"]["runtime"])
+    by = fields.Nested(OfficerSchema, load_default=None, metadata={"description": "defaults to the caller"})
 
 
 def _today() -> date:
     """China's calendar day, from the service's clock (injectable in tests)."""
-    return _revisits().now().astimezone(CHINA).date()
+    return china_today(deps().now())
 
 
-def _caller() -> dict[str, Any]:
+def _caller() -> Officer:
     """The deciding supervisor as an Officer when the body names none: the token's name or subject."""
     principal = current_principal()
-    return {"name": (principal.name or principal.subject)[:50], "badge_no": None, "officer_id": None}
-
-
-def _row(row: dict[str, Any]) -> dict[str, Any]:
-    return row | {"peak_period": {"from": row["period_from"], "to": row["period_to"]}}
+    return Officer(name=(principal.name or principal.subject)[:50])
 
 
 def _department(department_id: Any) -> str:
@@ -146,20 +147,12 @@ def _department(department_id: Any) -> str:
     return str(department_id)
 
 
-def _rows(department_id: str, statuses: tuple[str, ...] | None, notify_by: date | None = None) -> list[dict[str, Any]]:
+def _forecast(
+    department_id: str, statuses: tuple[str, ...] | None, notify_by: date | None = None
+) -> list[queries.ForecastRecord]:
     """Plans with the reminders intake has already issued for them (same category, overlapping period)."""
-    runtime = current_app.extensions["guidance"]["runtime"]
-    history = runtime.projection.history
-    with runtime.engine.connect() as conn:
-        return [
-            _row(r)
-            | {
-                "reminders_issued": history.reminders_covering(
-                    conn, department_id, r["violation_category"], r["period_from"], r["period_to"]
-                )
-            }
-            for r in reminder_plans.rows(conn, department_id, statuses=statuses, notify_by=notify_by)
-        ]
+    with deps().engine.connect() as conn:
+        return queries.plans(conn, department_id, statuses=statuses, notify_by=notify_by)
 
 
 @blp.route("")
@@ -167,11 +160,11 @@ class PlanCollection(MethodView):
     @requires(*READERS)
     @blp.arguments(PlanQuery, location="query")
     @blp.response(200, PlanList)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: Mapping[str, Any]) -> Any:
         """The forecast: a department's reminder plans by status, each with the statistics behind it."""
         department_id = _department(query["department_id"])
         statuses = None if query["status"] == "all" else (query["status"],)
-        return {"plans": _rows(department_id, statuses)}
+        return {"plans": _forecast(department_id, statuses)}
 
 
 @blp.route("/tasks")
@@ -179,11 +172,11 @@ class TaskCollection(MethodView):
     @requires(*READERS)
     @blp.arguments(TaskQuery, location="query")
     @blp.response(200, TaskList)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: Mapping[str, Any]) -> Any:
         """Accepted plans to act on: notice date come or within 30 days, peak not over; with intake drafts."""
         department_id = _department(query["department_id"])
         today = _today()
-        rows = _rows(department_id, ("accepted",), notify_by=today + timedelta(days=TASK_WINDOW_DAYS))
+        rows = _forecast(department_id, ("accepted",), notify_by=today + timedelta(days=TASK_WINDOW_DAYS))
         return {
             "tasks": [
                 r | {"draft": draft(r), "to_fill": list(TO_FILL)}
@@ -193,7 +186,7 @@ class TaskCollection(MethodView):
         }
 
 
-def draft(row: dict[str, Any]) -> dict[str, Any]:
+def draft(row: queries.PlanRecord) -> Mapping[str, Any]:
     """A body for intake's ``POST /v1/guidance`` (IssueGuidanceRequest) without what only the officer knows.
 
     Every field of the contract is spelled out except ``TO_FILL`` (and ``issued_at``, which intake
@@ -233,67 +226,94 @@ class PlanItem(MethodView):
     @blp.response(200, PlanRow)
     def get(self, plan_id: Any) -> Any:
         """One reminder plan with its statistics and version (send the version back in If-Match)."""
-        row = _own(plan_id)
-        return row, 200, {"ETag": f'"{row["version"]}"'}
+        with deps().engine.connect() as conn:
+            return _owned(_own(str(plan_id), conn))
 
 
-def _own(plan_id: Any, *, in_command: bool = False) -> dict[str, Any]:
-    missing = NotFound("reminder plan", "执法事项提示计划", str(plan_id))
-    runtime = current_app.extensions["guidance"]["runtime"]
-    if in_command:
-        row = reminder_plans.one(current_tx(), str(plan_id))
-    else:
-        with runtime.engine.connect() as conn:
-            row = reminder_plans.one(conn, str(plan_id))
+def _own(plan_id: str, conn: Connection) -> queries.PlanRecord:
+    missing = NotFound("reminder plan", "执法事项提示计划", plan_id)
+    row = queries.plan(conn, plan_id)
     if row is None:
         raise missing
     ensure_department(row["department_id"], not_found=missing)
-    return _row(row)
+    return row
 
 
-def _command(name: str, schema: Any, handler: Any, officer_field: str, summary: str) -> None:
-    @requires(*DECIDERS)
-    @blp.arguments(schema)
-    @idempotent
-    @blp.response(200, PlanRow)
-    def post(self: Any, command: dict[str, Any], plan_id: Any) -> Any:
-        _own(plan_id, in_command=True)
-        body = schema().dump(command)
-        body[officer_field] = body.get(officer_field) or _caller()
-        handler(
-            _revisits(),
-            current_tx(),
-            str(plan_id),
-            body,
-            expected_version=if_match(),
-            correlation_id=current_request_id(),
-        )
-        row = _own(plan_id, in_command=True)
-        return row, 200, {"ETag": f'"{row["version"]}"'}
+def _owned(row: queries.PlanRecord) -> tuple[queries.PlanRecord, int, dict[str, str]]:
+    return row, 200, {"ETag": f'"{row["version"]}"'}
 
-    post.__doc__ = summary
-    view = type(f"ReminderPlan{name.title()}", (MethodView,), {"post": post})
-    blp.route(f"/<uuid:plan_id>/{name}")(view)
+
+# -- decisions: the body, loaded by its schema, becomes a typed command ---------------------------------
+C = TypeVar("C")  # the command a body becomes
+
+
+def _decider(loaded: Mapping[str, Any] | None) -> Officer:
+    return officer(loaded) if loaded else _caller()
+
+
+def _accept(plan_id: str, body: Mapping[str, Any]) -> AcceptReminderPlan:
+    return AcceptReminderPlan(plan_id=plan_id, accepted_by=_decider(body.get("accepted_by")))
+
+
+def _adjust(plan_id: str, body: Mapping[str, Any]) -> AdjustReminderPlan:
+    period = body["peak_period"]
+    return AdjustReminderPlan(
+        plan_id=plan_id,
+        peak_period=Period(start=period["from"], end=period["to"]),
+        notify_on=body["notify_on"],
+        reason=body["reason"],
+        by=_decider(body.get("by")),
+    )
+
+
+def _dismiss(plan_id: str, body: Mapping[str, Any]) -> DismissReminderPlan:
+    return DismissReminderPlan(plan_id=plan_id, reason=body["reason"], by=_decider(body.get("by")))
+
+
+def _respond(plan_id: str, _plan: ReminderPlan, conn: Connection) -> Any:
+    return _owned(_own(plan_id, conn))  # the row the decision's event folded into
+
+
+def _command(
+    name: str,
+    schema: type[Schema],
+    build: Callable[[str, Mapping[str, Any]], C],
+    handler: Handler[C, ReminderPlan],
+    summary: str,
+) -> None:
+    command_route(
+        blp,
+        f"/<uuid:plan_id>/{name}",
+        f"ReminderPlan{name.title()}",
+        roles=DECIDERS,
+        schema=schema,
+        response=PlanRow,
+        own=_own,
+        build=build,
+        handler=handler,
+        respond=_respond,
+        summary=summary,
+    )
 
 
 _command(
     "acceptance",
     AcceptRequest,
-    reminders_handlers.accept,
-    "accepted_by",
+    _accept,
+    handlers.accept,
     "Accept a reminder plan as forecast; it joins the task list.",
 )
 _command(
     "adjustment",
     AdjustRequest,
-    reminders_handlers.adjust,
-    "by",
+    _adjust,
+    handlers.adjust,
     "Accept a reminder plan with another peak period or notice date, with the reason kept.",
 )
 _command(
     "dismissal",
     DismissRequest,
-    reminders_handlers.dismiss,
-    "by",
+    _dismiss,
+    handlers.dismiss,
     "Dismiss a reminder plan, with the reason kept; it is not planned again.",
 )
