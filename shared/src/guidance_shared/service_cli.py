@@ -61,7 +61,11 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     configure_logging(
         spec.name, settings.log_level, json=settings.log_json, to_stderr=args.command not in ("web", "worker")
     )
-    runtime = Runtime(spec, settings)
+    try:
+        runtime = Runtime(spec, settings)  # a service's own settings and files are read here, by its wire()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     try:
         return _dispatch(args, runtime, create_app)
     finally:
