@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection, Engine
 
@@ -36,6 +36,13 @@ from guidance_shared.web.messages import field_problems
 from guidance_shared.workdays import WorkingCalendar
 
 STREAM = "DisclosureRequest"
+
+
+class At(TypedDict, total=False):
+    """Where a command meets its request: the version the client saw (If-Match) and the request's id for tracing."""
+
+    expected_version: int | None
+    correlation_id: str | None
 
 
 @dataclass
@@ -88,27 +95,19 @@ def _step(
     event_type: str,
     stamp: str,
     decide: Callable[[DisclosureRequest], Mapping[str, Any]],
-    *,
-    expected_version: int | None,
-    correlation_id: str | None,
+    **at: Unpack[At],
 ) -> DisclosureRequest:
     """One step of a request: load it at the version the client saw, let the aggregate decide (and compute
     its dates), record the event with the command's fields, the computed dates and the moment, and save."""
-    request = requests.load(conn, request_id, expected_version=expected_version)
+    request = requests.load(conn, request_id, expected_version=at.get("expected_version"))
     data = {**_ids(request), **fields, **decide(request), stamp: requests.stamp()}
     request.record(event_type, _valid(requests.registry, event_type, data))
-    requests.repository.save(conn, request, correlation_id=correlation_id)
+    requests.repository.save(conn, request, correlation_id=at.get("correlation_id"))
     return request
 
 
 def request_supplement(
-    requests: Requests,
-    conn: Connection,
-    request_id: str,
-    cmd: RequestSupplement,
-    *,
-    expected_version: int | None = None,
-    correlation_id: str | None = None,
+    requests: Requests, conn: Connection, request_id: str, cmd: RequestSupplement, **at: Unpack[At]
 ) -> DisclosureRequest:
     fields = {
         "items": cmd.items,
@@ -124,19 +123,12 @@ def request_supplement(
         r.SUPPLEMENT_REQUESTED,
         "requested_at",
         lambda request: request.request_supplement(cmd.notice_on),
-        expected_version=expected_version,
-        correlation_id=correlation_id,
+        **at,
     )
 
 
 def record_supplement(
-    requests: Requests,
-    conn: Connection,
-    request_id: str,
-    cmd: RecordSupplement,
-    *,
-    expected_version: int | None = None,
-    correlation_id: str | None = None,
+    requests: Requests, conn: Connection, request_id: str, cmd: RecordSupplement, **at: Unpack[At]
 ) -> DisclosureRequest:
     return _step(
         requests,
@@ -146,19 +138,12 @@ def record_supplement(
         r.SUPPLEMENTED,
         "recorded_at",
         lambda request: request.supplemented(cmd.supplemented_on),
-        expected_version=expected_version,
-        correlation_id=correlation_id,
+        **at,
     )
 
 
 def start_consultation(
-    requests: Requests,
-    conn: Connection,
-    request_id: str,
-    cmd: StartConsultation,
-    *,
-    expected_version: int | None = None,
-    correlation_id: str | None = None,
+    requests: Requests, conn: Connection, request_id: str, cmd: StartConsultation, **at: Unpack[At]
 ) -> DisclosureRequest:
     return _step(
         requests,
@@ -168,19 +153,12 @@ def start_consultation(
         r.CONSULTATION_STARTED,
         "started_at",
         lambda request: request.start_consultation(cmd.started_on),
-        expected_version=expected_version,
-        correlation_id=correlation_id,
+        **at,
     )
 
 
 def end_consultation(
-    requests: Requests,
-    conn: Connection,
-    request_id: str,
-    cmd: EndConsultation,
-    *,
-    expected_version: int | None = None,
-    correlation_id: str | None = None,
+    requests: Requests, conn: Connection, request_id: str, cmd: EndConsultation, **at: Unpack[At]
 ) -> DisclosureRequest:
     return _step(
         requests,
@@ -190,19 +168,12 @@ def end_consultation(
         r.CONSULTATION_ENDED,
         "ended_at",
         lambda request: request.end_consultation(cmd.ended_on),
-        expected_version=expected_version,
-        correlation_id=correlation_id,
+        **at,
     )
 
 
 def extend(
-    requests: Requests,
-    conn: Connection,
-    request_id: str,
-    cmd: ExtendAnswerPeriod,
-    *,
-    expected_version: int | None = None,
-    correlation_id: str | None = None,
+    requests: Requests, conn: Connection, request_id: str, cmd: ExtendAnswerPeriod, **at: Unpack[At]
 ) -> DisclosureRequest:
     fields = {
         "extension_working_days": cmd.extension_working_days,
@@ -217,19 +188,12 @@ def extend(
         r.EXTENDED,
         "extended_at",
         lambda request: request.extend(cmd.extension_working_days, requests.today()),
-        expected_version=expected_version,
-        correlation_id=correlation_id,
+        **at,
     )
 
 
 def answer(
-    requests: Requests,
-    conn: Connection,
-    request_id: str,
-    cmd: AnswerRequest,
-    *,
-    expected_version: int | None = None,
-    correlation_id: str | None = None,
+    requests: Requests, conn: Connection, request_id: str, cmd: AnswerRequest, **at: Unpack[At]
 ) -> DisclosureRequest:
     def decide(request: DisclosureRequest) -> Mapping[str, Any]:
         request.answer_with()  # refuses an answered request; an answer computes no dates
@@ -242,17 +206,7 @@ def answer(
         "reply_doc_no": cmd.reply_doc_no,
         "answered_on": cmd.answered_on,
     }
-    return _step(
-        requests,
-        conn,
-        request_id,
-        fields,
-        r.ANSWERED,
-        "answered_at",
-        decide,
-        expected_version=expected_version,
-        correlation_id=correlation_id,
-    )
+    return _step(requests, conn, request_id, fields, r.ANSWERED, "answered_at", decide, **at)
 
 
 def flag_overdue(requests: Requests, engine: Engine, today: date) -> int:

@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, post_load, validate
 from guidance_disclosure.adapters import queries
 from guidance_disclosure.domain.commands import PublishItem, WithholdItem
 from guidance_disclosure.domain.item import STATES, DisclosureItem
-from guidance_disclosure.entrypoints.http.context import deps, engine
+from guidance_disclosure.entrypoints.http.context import connection, deps, engine
 from guidance_disclosure.entrypoints.http.officers import officer, provisions
 from guidance_disclosure.handlers import items as handlers
 from guidance_disclosure.handlers.publications import publication_of
@@ -115,9 +115,7 @@ def _read(item_id: str) -> Mapping[str, Any]:
 
 def _own(item_id: Any, *, in_command: bool = False) -> DisclosureItem:
     def load() -> DisclosureItem:
-        if in_command:
-            return deps().items.repository.load(current_tx(), str(item_id))
-        with engine().connect() as conn:
+        with connection(in_command=in_command) as conn:
             return deps().items.repository.load(conn, str(item_id))
 
     return load_own(load, NotFound("disclosure item", "公开事项", str(item_id)))

@@ -26,7 +26,7 @@ from guidance_disclosure.domain.commands import (
     StartConsultation,
 )
 from guidance_disclosure.domain.request import MAX_EXTENSION_WORKING_DAYS, DisclosureRequest
-from guidance_disclosure.entrypoints.http.context import deps, engine
+from guidance_disclosure.entrypoints.http.context import connection, deps, engine
 from guidance_disclosure.entrypoints.http.officers import officer, provisions
 from guidance_disclosure.handlers import requests as handlers
 from guidance_disclosure.handlers.requests import Requests
@@ -227,9 +227,7 @@ def _view(req: DisclosureRequest) -> Mapping[str, object]:
 
 def _own(request_id: Any, *, in_command: bool = False) -> DisclosureRequest:
     def load() -> DisclosureRequest:
-        if in_command:
-            return _requests().load(current_tx(), str(request_id))
-        with engine().connect() as conn:
+        with connection(in_command=in_command) as conn:
             return _requests().load(conn, str(request_id))
 
     return load_own(load, NotFound("request", "政府信息公开申请", str(request_id)))
