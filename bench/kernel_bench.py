@@ -878,7 +878,7 @@ def kernel_parts(kernel: str) -> tuple[Any, Any, Any, Callable[[Any], Any]]:
         from bench.proposed_kernel import PROPOSED
 
         return PROPOSED
-    from guidance_disclosure.projection import PublicGuidanceProjection
+    from guidance_disclosure.adapters.projection import PublicGuidanceProjection
     from guidance_shared.consumer import ConsumerRunner
     from guidance_shared.relay import OutboxRelay
 

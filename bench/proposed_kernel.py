@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from guidance_disclosure.projection import PublicGuidanceProjection
+from guidance_disclosure.adapters.projection import PublicGuidanceProjection
 from guidance_shared.consumer import ConsumerRunner
 from guidance_shared.events.registry import EventRegistry, EventType
 from guidance_shared.relay import OutboxRelay

@@ -69,7 +69,7 @@ def test_the_trusted_prototype_projects_the_bench_events_as_the_kernel_does(tmp_
     from bench.proposed_kernel import PROPOSED
     from sqlalchemy import select
 
-    from guidance_disclosure.projection import PublicGuidanceProjection
+    from guidance_disclosure.adapters.projection import PublicGuidanceProjection
     from guidance_shared.consumer import ConsumedEvent
     from guidance_shared.db import make_engine
     from guidance_shared.envelope import Envelope

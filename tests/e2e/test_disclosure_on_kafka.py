@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
-from guidance_disclosure.app import create_app as create_disclosure
-from guidance_disclosure.service import SPEC as DISCLOSURE
+from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
+from guidance_disclosure.bootstrap import create_app as create_disclosure
 from guidance_intake.app import create_app as create_intake
 from guidance_intake.service import SPEC as INTAKE
 from guidance_shared.envelope import Envelope

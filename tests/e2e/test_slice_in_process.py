@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from guidance_disclosure.app import create_app as create_disclosure
-from guidance_disclosure.service import SPEC as DISCLOSURE
+from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
+from guidance_disclosure.bootstrap import create_app as create_disclosure
 from guidance_intake.app import create_app as create_intake
 from guidance_intake.service import SPEC as INTAKE
 from guidance_shared.events.examples import DEPARTMENT_ID

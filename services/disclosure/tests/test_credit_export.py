@@ -20,9 +20,8 @@ import pytest
 from tests.support.auth import AuthKeys
 from tests.support.events import record
 
-from guidance_disclosure.app import create_app
-from guidance_disclosure.credit import CODES, wan
-from guidance_disclosure.service import SPEC, items_of
+from guidance_disclosure.bootstrap import SPEC, create_app
+from guidance_disclosure.domain.credit import CODES, wan
 from guidance_shared.events.examples import DEPARTMENT_ID, DEPARTMENT_NAME, DEPARTMENT_USCC, PERSON, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
@@ -104,7 +103,7 @@ def export(tmp_path: Any, auth_keys: AuthKeys) -> Iterator[tuple[Any, AuthKeys, 
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
     runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
-    items_of(runtime).now = lambda: datetime(2025, 3, 21, 9, 0, tzinfo=CHINA)
+    runtime.deps.items.now = lambda: datetime(2025, 3, 21, 9, 0, tzinfo=CHINA)
     yield create_app(runtime, testing=True, auth=auth_keys.settings()).test_client(), auth_keys, runtime
     runtime.close()
 

@@ -16,8 +16,7 @@ import pytest
 from tests.support.auth import AuthKeys
 from tests.support.fuzz import RUNS, fuzz_every_operation
 
-from guidance_disclosure.app import create_app
-from guidance_disclosure.service import SPEC
+from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, example
 from guidance_shared.runtime import Runtime

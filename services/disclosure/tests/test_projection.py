@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from guidance_disclosure.projection import PublicGuidanceProjection
+from guidance_disclosure.adapters.projection import PublicGuidanceProjection
 from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.db import make_engine
 from guidance_shared.envelope import Envelope

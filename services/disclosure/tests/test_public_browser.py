@@ -18,7 +18,7 @@ from tests.support.browser import chromium, follow
 from tests.support.events import record
 from tests.support.services import ServiceProcess, free_port
 
-from guidance_disclosure.service import SPEC
+from guidance_disclosure.bootstrap import SPEC
 from guidance_shared.events.examples import CASE_ID, PERSON, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings

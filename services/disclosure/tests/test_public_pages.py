@@ -12,9 +12,8 @@ import pytest
 from flask import Flask
 from tests.support.events import record
 
-from guidance_disclosure.app import create_app
-from guidance_disclosure.public_rate_limit import TokenBucketLimiter
-from guidance_disclosure.service import SPEC
+from guidance_disclosure.bootstrap import SPEC, create_app
+from guidance_disclosure.entrypoints.http.rate_limit import TokenBucketLimiter
 from guidance_shared.events.examples import example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings

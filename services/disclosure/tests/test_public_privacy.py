@@ -19,8 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.support.events import record
 
-from guidance_disclosure.app import create_app
-from guidance_disclosure.service import SPEC
+from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_shared.events.examples import PERSON, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings

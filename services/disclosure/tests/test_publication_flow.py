@@ -1,6 +1,6 @@
 """Publication through the real consumer, store and API: each act gets one item, and the item decides what is public.
 
-intake's events go onto the embedded log; disclosure's runner applies them (the Publisher opens the
+intake's events go onto the embedded log; disclosure's runner applies them (the DisclosureProjection opens the
 items in the same transaction); officers and reviewers then use /v1/items, the public reads /public/.
 """
 
@@ -17,10 +17,10 @@ from tests.support.auth import AuthKeys
 from tests.support.events import record
 from tests.support.projections import assert_read_models_refold
 
-from guidance_disclosure import items_handlers
-from guidance_disclosure.app import create_app
+from guidance_disclosure.adapters import queries
+from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_disclosure.domain import item as i
-from guidance_disclosure.service import SPEC, items_of
+from guidance_disclosure.handlers import items as items_handlers
 from guidance_shared.events.examples import CASE_ID, DEPARTMENT_ID, ENTERPRISE, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
@@ -84,7 +84,7 @@ def disclosure(tmp_path: Any, auth_keys: AuthKeys) -> Iterator[Disclosure]:
     transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
     runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
     client = create_app(runtime, testing=True, auth=auth_keys.settings(), public_rate_limit=0).test_client()
-    items_of(runtime).now = lambda: datetime(2025, 3, 5, 10, 31, tzinfo=CHINA)
+    runtime.deps.items.now = lambda: datetime(2025, 3, 5, 10, 31, tzinfo=CHINA)
     disclosure = Disclosure(runtime, client, auth_keys, transport)
     yield disclosure
     assert_read_models_refold(disclosure.runtime, allow_empty=True)  # every flow's items, refolded
@@ -148,7 +148,7 @@ def test_a_flagged_act_waits_for_review_is_flagged_overdue_once_then_a_reviewer_
     assert [row["item_id"] for row in disclosure.items("in_review")] == [item["item_id"]]
     assert disclosure.public(f"/public/v1/guidance/{guidance_id}") == 404
 
-    items = items_of(disclosure.runtime)
+    items = disclosure.runtime.deps.items
     assert items_handlers.flag_overdue(items, disclosure.runtime.engine, date(2025, 4, 2)) == 0
     assert items_handlers.flag_overdue(items, disclosure.runtime.engine, date(2025, 4, 3)) == 1
     assert items_handlers.flag_overdue(items, disclosure.runtime.engine, date(2025, 4, 7)) == 0
@@ -218,10 +218,9 @@ def test_a_penalty_is_published_within_seven_working_days_for_its_display_period
     assert shown["amount_yuan"] == "50000.00" and shown["display_until"] == "2028-03-20"
     assert disclosure.public(f"/public/decisions/{CASE_ID}") == 200
 
-    projection = disclosure.runtime.projection
     with disclosure.runtime.engine.connect() as conn:
-        on_last_day, _ = projection.published_decisions(conn, date(2028, 3, 20))
-        day_after, _ = projection.published_decisions(conn, date(2028, 3, 21))
+        on_last_day, _ = queries.published_decisions(conn, date(2028, 3, 20))
+        day_after, _ = queries.published_decisions(conn, date(2028, 3, 21))
     assert [d["case_id"] for d in on_last_day] == [CASE_ID] and day_after == []
 
 

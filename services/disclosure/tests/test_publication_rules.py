@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from guidance_disclosure.adapters.files import load_publication_rules
 from guidance_disclosure.domain.publication import (
     DisplayRules,
     PublicationConfigError,
@@ -26,10 +27,11 @@ from guidance_disclosure.domain.publication import (
     publication_deadline,
     withdrawal_deadline,
 )
+from guidance_disclosure.settings import DisclosureSettings
 from guidance_shared.workdays import WorkingCalendar
 
 CALENDAR = WorkingCalendar()
-RULES = PublicationRules.from_env({})
+RULES = load_publication_rules()
 
 
 # -- deadlines ------------------------------------------------------------------------------------
@@ -196,5 +198,7 @@ def test_the_rules_file_may_be_named_by_the_environment(tmp_path: Any) -> None:
 
     path = tmp_path / "rules.yaml"
     path.write_text(yaml.safe_dump(_packaged() | {"version": "县2027", "withdrawal_working_days": 2}), "utf-8")
-    rules = PublicationRules.from_env({"GUIDANCE_PUBLICATION_RULES": str(path)})
+    rules = load_publication_rules(
+        DisclosureSettings.from_env({"GUIDANCE_PUBLICATION_RULES": str(path)}).publication_rules
+    )
     assert (rules.version, rules.withdrawal_working_days) == ("县2027", 2)

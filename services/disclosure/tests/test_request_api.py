@@ -12,9 +12,8 @@ import pytest
 from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
 
-from guidance_disclosure import requests_handlers
-from guidance_disclosure.app import create_app
-from guidance_disclosure.service import SPEC, requests_of
+from guidance_disclosure.bootstrap import SPEC, create_app
+from guidance_disclosure.handlers import requests as requests_handlers
 from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
@@ -31,7 +30,7 @@ def api(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[tuple[Any, AuthKeys, Ru
     transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
     runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
     client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
-    requests_of(runtime).now = lambda: datetime(2026, 3, 2, 10, 0, tzinfo=CHINA)
+    runtime.deps.requests.now = lambda: datetime(2026, 3, 2, 10, 0, tzinfo=CHINA)
     yield client, auth_keys, runtime
     assert_read_models_refold(runtime, allow_empty=True)
     runtime.close()
@@ -104,7 +103,7 @@ def test_overdue_requests_are_flagged_once(api) -> None:
     client, keys, runtime = api
     late = register(client, keys, "2026-01-05")["request_id"]
     register(client, keys, "2026-02-26")
-    requests = requests_of(runtime)
+    requests = runtime.deps.requests
     assert requests_handlers.flag_overdue(requests, runtime.engine, date(2026, 3, 2)) == 1
     assert requests_handlers.flag_overdue(requests, runtime.engine, date(2026, 3, 3)) == 0
     assert listing(client, keys, "overdue") == [late]

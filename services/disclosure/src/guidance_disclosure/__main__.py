@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from guidance_disclosure.app import create_app
-from guidance_disclosure.service import SPEC
-from guidance_shared.service_cli import run
+from guidance_disclosure.bootstrap import SPEC, create_app
+from guidance_disclosure.entrypoints import cli
 
 
 def main() -> int:
-    return run(SPEC, create_app, sys.argv[1:])
+    return cli.main(SPEC, create_app, sys.argv[1:])
 
 
 if __name__ == "__main__":

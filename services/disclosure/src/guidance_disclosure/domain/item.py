@@ -12,19 +12,23 @@ is not "withdrawn" when its act is revoked: there is nothing to take down, so no
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from guidance_disclosure.domain.publication import ABSOLUTE_EXEMPTIONS
+from guidance_shared import catalogue
 from guidance_shared.aggregate import Aggregate
+from guidance_shared.dates import as_date, optional_date
+from guidance_shared.dispatch import EventHandlers
 from guidance_shared.errors import FieldProblem, GuidanceError
 
-DISCLOSED = "guidance.ItemDisclosed.v1"
-REVIEW_REQUESTED = "guidance.DisclosureReviewRequested.v1"
-WITHHELD = "guidance.DisclosureWithheld.v1"
-WITHDRAWN = "guidance.DisclosureWithdrawn.v1"
-OVERDUE = "guidance.DisclosureOverdue.v1"
+DISCLOSED = catalogue.ITEM_DISCLOSED
+REVIEW_REQUESTED = catalogue.DISCLOSURE_REVIEW_REQUESTED
+WITHHELD = catalogue.DISCLOSURE_WITHHELD
+WITHDRAWN = catalogue.DISCLOSURE_WITHDRAWN
+OVERDUE = catalogue.DISCLOSURE_OVERDUE
 
 IN_REVIEW = "in_review"
 DISCLOSED_STATE = "disclosed"
@@ -61,13 +65,13 @@ class DisclosureItem(Aggregate):
     display_until: date | None = None
 
     # -- the first outcome ------------------------------------------------------------------
-    def open(self, event_type: str, data: dict[str, Any]) -> None:
+    def open(self, event_type: str, data: Mapping[str, Any]) -> None:
         if self.state != "new":
             raise refused(self.item_id, "item_id", "the item already exists.", "该公开事项已存在。")
-        self.record(event_type, data)
+        self.record(event_type, dict(data))
 
     # -- a reviewer's decisions --------------------------------------------------------------
-    def publish(self, data: dict[str, Any]) -> None:
+    def publish(self, data: Mapping[str, Any]) -> None:
         if self.state == DISCLOSED_STATE:
             raise refused(self.item_id, "state", "it is already public.", "已公开。")
         if self.state == WITHDRAWN_STATE:
@@ -79,51 +83,70 @@ class DisclosureItem(Aggregate):
                 f"withheld as {self.exemption}, which the law never allows to publish.",
                 "依法不得公开（国家秘密或未成年人），不能改为公开。",
             )
-        self.record(DISCLOSED, data)
+        self.record(DISCLOSED, dict(data))
 
-    def withhold(self, data: dict[str, Any]) -> None:
+    def withhold(self, data: Mapping[str, Any]) -> None:
         if self.state == WITHHELD_STATE:
             raise refused(self.item_id, "state", "it is already withheld.", "已决定不予公开。")
         if self.state == WITHDRAWN_STATE:
             raise refused(self.item_id, "state", "its act was revoked or withdrawn.", "所涉行为已撤销或撤回。")
-        self.record(WITHHELD, data)
+        self.record(WITHHELD, dict(data))
 
     # -- reactions -----------------------------------------------------------------------------
-    def withdraw(self, data: dict[str, Any]) -> bool:
+    def withdraw(self, data: Mapping[str, Any]) -> bool:
         """Take it down (or out of the review queue); False when there is nothing to take down."""
         if self.state in (WITHDRAWN_STATE, WITHHELD_STATE, "new"):
             return False
-        self.record(WITHDRAWN, data)
+        self.record(WITHDRAWN, dict(data))
         return True
 
-    def flag_overdue(self, data: dict[str, Any], today: date) -> bool:
+    def flag_overdue(self, data: Mapping[str, Any], today: date) -> bool:
         if self.state != IN_REVIEW or self.overdue_flagged or self.deadline is None or today <= self.deadline:
             return False
-        self.record(OVERDUE, data)
+        self.record(OVERDUE, dict(data))
         return True
 
     # -- state -----------------------------------------------------------------------------------
-    def _apply(self, event_type: str, data: dict[str, Any]) -> None:
+    def _opened(self, data: Mapping[str, Any]) -> None:
+        """What every item event says about the item itself: its department, subject and title."""
         if "department_id" in data:
             self.department_id = str(data["department_id"])
         for name in ("subject_id", "source_event_id", "kind", "title"):
             if data.get(name) is not None and not getattr(self, name):
                 setattr(self, name, str(data[name]))
-        if data.get("deadline") is not None and event_type in (DISCLOSED, REVIEW_REQUESTED):
-            self.deadline = _day(data["deadline"])
-        if event_type == DISCLOSED:
-            self.state, self.exemption = DISCLOSED_STATE, None
-            self.display_until = _day(data["display_until"]) if data.get("display_until") else None
-        elif event_type == REVIEW_REQUESTED:
-            self.state = IN_REVIEW
-        elif event_type == WITHHELD:
-            self.state, self.exemption = WITHHELD_STATE, str(data["exemption"])
-        elif event_type == WITHDRAWN:
-            self.state = WITHDRAWN_STATE
-        elif event_type == OVERDUE:
-            self.overdue_flagged = True
-            self.deadline = _day(data["deadline"])
 
+    def _disclosed(self, data: Mapping[str, Any]) -> None:
+        self._opened(data)
+        if data.get("deadline") is not None:
+            self.deadline = as_date(data["deadline"])
+        self.state, self.exemption = DISCLOSED_STATE, None
+        self.display_until = optional_date(data.get("display_until"))
 
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    def _review_requested(self, data: Mapping[str, Any]) -> None:
+        self._opened(data)
+        if data.get("deadline") is not None:
+            self.deadline = as_date(data["deadline"])
+        self.state = IN_REVIEW
+
+    def _withheld(self, data: Mapping[str, Any]) -> None:
+        self._opened(data)
+        self.state, self.exemption = WITHHELD_STATE, str(data["exemption"])
+
+    def _withdrawn(self, data: Mapping[str, Any]) -> None:
+        self._opened(data)
+        self.state = WITHDRAWN_STATE
+
+    def _overdue(self, data: Mapping[str, Any]) -> None:
+        self._opened(data)
+        self.overdue_flagged = True
+        self.deadline = as_date(data["deadline"])
+
+    appliers = EventHandlers(
+        {
+            DISCLOSED: _disclosed,
+            REVIEW_REQUESTED: _review_requested,
+            WITHHELD: _withheld,
+            WITHDRAWN: _withdrawn,
+            OVERDUE: _overdue,
+        }
+    )

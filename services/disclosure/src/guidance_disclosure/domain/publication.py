@@ -11,27 +11,21 @@ exactly one first outcome:
 - **publish** — everything else, at once.
 
 A penalty decision stays on the public list for its display period (公示期). The numbers are
-configuration (``config/publication.yaml``); the legal bounds are checked when the file is loaded.
+configuration (``config/publication.yaml``, read by ``adapters/files.py``); the legal bounds are checked
+here, in ``PublicationRules.from_mapping``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from importlib.resources import files
-from importlib.resources.abc import Traversable
-from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-import yaml
 from dateutil.relativedelta import relativedelta
 
 from guidance_shared.vocabulary import DISCLOSURE_KINDS, EXEMPTIONS, PENALTY_KINDS
 from guidance_shared.workdays import WorkingCalendar
-
-ENV_VAR = "GUIDANCE_PUBLICATION_RULES"
 
 #: Exemptions no reviewer may lift: the law says never (条例第十四条; a minor as counterpart).
 ABSOLUTE_EXEMPTIONS = frozenset({"state_secret", "minor"})
@@ -93,20 +87,6 @@ class PublicationRules:
     exemption_basis: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> PublicationRules:
-        env = os.environ if env is None else env
-        path = env.get(ENV_VAR)
-        return cls.from_yaml(Path(path) if path else files("guidance_disclosure") / "config" / "publication.yaml")
-
-    @classmethod
-    def from_yaml(cls, path: Path | Traversable) -> PublicationRules:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise PublicationConfigError(f"{path}: cannot read the publication rules: {exc}") from exc
-        return cls.from_mapping(data, source=str(path))
-
-    @classmethod
     def from_mapping(cls, data: Any, *, source: str = "<mapping>") -> PublicationRules:
         if not isinstance(data, Mapping):
             raise PublicationConfigError(f"{source}: expected a mapping")
@@ -162,9 +142,17 @@ class Withhold:
     reason: str
 
 
+class ReviewFlag(TypedDict):
+    """A review rule that matched, as the review request records it."""
+
+    rule: str
+    label: str
+    exemption: str | None
+
+
 @dataclass(frozen=True)
 class Review:
-    flags: list[dict[str, Any]]
+    flags: list[ReviewFlag]
 
 
 Outcome = Publish | Withhold | Review
@@ -184,7 +172,7 @@ def decide(subject: Subject, rules: PublicationRules) -> Outcome:
     return Publish()
 
 
-def review_flags(texts: Sequence[str], rules: Sequence[ReviewRule]) -> list[dict[str, Any]]:
+def review_flags(texts: Sequence[str], rules: Sequence[ReviewRule]) -> list[ReviewFlag]:
     joined = "\n".join(texts)
     return [
         {"rule": rule.rule, "label": rule.label, "exemption": rule.exemption}

@@ -10,24 +10,31 @@ real holiday calendar, so the due date never drifts from the rules that make it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from guidance_shared import catalogue
 from guidance_shared.aggregate import Aggregate
+from guidance_shared.dates import as_date
+from guidance_shared.dispatch import EventHandlers
 from guidance_shared.errors import FieldProblem, GuidanceError
-from guidance_shared.events.disclosure import MAX_EXTENSION_WORKING_DAYS, SUPPLEMENT_NOTICE_WORKING_DAYS
 from guidance_shared.workdays import WorkingCalendar
 
-RECEIVED = "guidance.DisclosureRequestReceived.v1"
-SUPPLEMENT_REQUESTED = "guidance.DisclosureRequestSupplementRequested.v1"
-SUPPLEMENTED = "guidance.DisclosureRequestSupplemented.v1"
-CONSULTATION_STARTED = "guidance.DisclosureRequestConsultationStarted.v1"
-CONSULTATION_ENDED = "guidance.DisclosureRequestConsultationEnded.v1"
-EXTENDED = "guidance.DisclosureRequestExtended.v1"
-ANSWERED = "guidance.DisclosureRequestAnswered.v1"
-OVERDUE = "guidance.DisclosureRequestOverdue.v1"
+RECEIVED = catalogue.DISCLOSURE_REQUEST_RECEIVED
+SUPPLEMENT_REQUESTED = catalogue.DISCLOSURE_REQUEST_SUPPLEMENT_REQUESTED
+SUPPLEMENTED = catalogue.DISCLOSURE_REQUEST_SUPPLEMENTED
+CONSULTATION_STARTED = catalogue.DISCLOSURE_REQUEST_CONSULTATION_STARTED
+CONSULTATION_ENDED = catalogue.DISCLOSURE_REQUEST_CONSULTATION_ENDED
+EXTENDED = catalogue.DISCLOSURE_REQUEST_EXTENDED
+ANSWERED = catalogue.DISCLOSURE_REQUEST_ANSWERED
+OVERDUE = catalogue.DISCLOSURE_REQUEST_OVERDUE
 
+#: Working days an approved extension adds at most, once (条例第三十三条); the event contract's bound too.
+MAX_EXTENSION_WORKING_DAYS = 20
+#: Working days after receipt for the one-time notice to complete the request (补正, 条例第三十条).
+SUPPLEMENT_NOTICE_WORKING_DAYS = 7
 #: Working days to answer (条例第三十三条).
 ANSWER_WORKING_DAYS = 20
 #: Working days a consulted third party has to reply (条例第三十二条).
@@ -66,7 +73,7 @@ class DisclosureRequest(Aggregate):
     supplement_requested: bool = False
     consultation_started_on: date | None = None
     overdue_flagged: bool = False
-    answer: dict[str, Any] = field(default_factory=dict)
+    answer: Mapping[str, Any] = field(default_factory=dict)
 
     # -- deadlines ---------------------------------------------------------------------------------
     def answer_due_on(
@@ -85,12 +92,12 @@ class DisclosureRequest(Aggregate):
         return self.calendar.add_working_days(self.received_on, SUPPLEMENT_NOTICE_WORKING_DAYS)
 
     # -- commands: each takes the event data the handler built, and returns the computed dates ------
-    def receive(self, department_id: str, received_on: date) -> dict[str, Any]:
+    def receive(self, department_id: str, received_on: date) -> dict[str, str | int]:
         if self.status != "new":
             raise refused(self.request_id, "request_id", "It is already registered.", "该申请已登记。")
         return {"answer_due_on": self.calendar.add_working_days(received_on, ANSWER_WORKING_DAYS).isoformat()}
 
-    def request_supplement(self, notice_on: date) -> dict[str, Any]:
+    def request_supplement(self, notice_on: date) -> dict[str, str | int]:
         """Only once, only before the answer clock runs far, only within 7 working days of receipt."""
         if self.supplement_requested:
             raise refused(
@@ -102,7 +109,7 @@ class DisclosureRequest(Aggregate):
             raise refused(self.request_id, "notice_on", "Must not be before receipt.", "不得早于收到申请之日。")
         return {"notice_due_on": self.supplement_notice_due_on().isoformat()}
 
-    def supplemented(self, supplemented_on: date) -> dict[str, Any]:
+    def supplemented(self, supplemented_on: date) -> dict[str, str | int]:
         """The clock restarts from the supplement: 20 working days from that day."""
         self._require(AWAITING_SUPPLEMENT)
         assert self.received_on is not None
@@ -110,7 +117,7 @@ class DisclosureRequest(Aggregate):
             raise refused(self.request_id, "supplemented_on", "Must not be before receipt.", "不得早于收到申请之日。")
         return {"answer_due_on": self.answer_due_on(clock_start=supplemented_on).isoformat()}
 
-    def start_consultation(self, started_on: date) -> dict[str, Any]:
+    def start_consultation(self, started_on: date) -> dict[str, str | int]:
         self._require(OPEN)
         assert self.clock_start is not None
         if started_on < self.clock_start:
@@ -119,7 +126,7 @@ class DisclosureRequest(Aggregate):
             )
         return {"reply_due_on": self.calendar.add_working_days(started_on, CONSULTATION_WORKING_DAYS).isoformat()}
 
-    def end_consultation(self, ended_on: date) -> dict[str, Any]:
+    def end_consultation(self, ended_on: date) -> dict[str, str | int]:
         """The working days after the start up to and including the end are not counted."""
         self._require(IN_CONSULTATION)
         assert self.consultation_started_on is not None
@@ -131,7 +138,7 @@ class DisclosureRequest(Aggregate):
             "answer_due_on": self.answer_due_on(paused=self.paused_days + paused).isoformat(),
         }
 
-    def extend(self, days: int, on: date) -> dict[str, Any]:
+    def extend(self, days: int, on: date) -> dict[str, str | int]:
         """Once, at most 20 working days, decided before the period runs out."""
         if self.extension_days:
             raise refused(
@@ -166,11 +173,11 @@ class DisclosureRequest(Aggregate):
         """Past the due date with the clock running; a paused or stopped clock cannot run late."""
         return self.status == OPEN and not self.overdue_flagged and self.answer_due_on() < today
 
-    def mark_overdue(self, data: dict[str, Any], today: date) -> bool:
+    def mark_overdue(self, data: Mapping[str, Any], today: date) -> bool:
         """Flag the request once; False when it is not overdue or already flagged."""
         if not self.is_overdue(today):
             return False
-        self.record(OVERDUE, data)
+        self.record(OVERDUE, dict(data))
         return True
 
     # -- events ------------------------------------------------------------------------------------
@@ -184,26 +191,41 @@ class DisclosureRequest(Aggregate):
                 f"当前状态为 {self.status}，此操作要求 {status}。",
             )
 
-    def _apply(self, event_type: str, data: dict[str, Any]) -> None:
-        if event_type == RECEIVED:
-            self.status, self.department_id = OPEN, str(data["department_id"])
-            self.received_on = self.clock_start = _date(data["received_on"])
-        elif event_type == SUPPLEMENT_REQUESTED:
-            self.status, self.supplement_requested = AWAITING_SUPPLEMENT, True
-        elif event_type == SUPPLEMENTED:
-            self.status, self.clock_start = OPEN, _date(data["supplemented_on"])
-        elif event_type == CONSULTATION_STARTED:
-            self.status, self.consultation_started_on = IN_CONSULTATION, _date(data["started_on"])
-        elif event_type == CONSULTATION_ENDED:
-            self.status, self.consultation_started_on = OPEN, None
-            self.paused_days += int(data["paused_working_days"])
-        elif event_type == EXTENDED:
-            self.extension_days = int(data["extension_working_days"])
-        elif event_type == ANSWERED:
-            self.status, self.answer = ANSWERED_STATUS, dict(data)
-        elif event_type == OVERDUE:
-            self.overdue_flagged = True
+    def _received(self, data: Mapping[str, Any]) -> None:
+        self.status, self.department_id = OPEN, str(data["department_id"])
+        self.received_on = self.clock_start = as_date(data["received_on"])
 
+    def _supplement_requested(self, data: Mapping[str, Any]) -> None:
+        self.status, self.supplement_requested = AWAITING_SUPPLEMENT, True
 
-def _date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    def _supplemented(self, data: Mapping[str, Any]) -> None:
+        self.status, self.clock_start = OPEN, as_date(data["supplemented_on"])
+
+    def _consultation_started(self, data: Mapping[str, Any]) -> None:
+        self.status, self.consultation_started_on = IN_CONSULTATION, as_date(data["started_on"])
+
+    def _consultation_ended(self, data: Mapping[str, Any]) -> None:
+        self.status, self.consultation_started_on = OPEN, None
+        self.paused_days += int(data["paused_working_days"])
+
+    def _extended(self, data: Mapping[str, Any]) -> None:
+        self.extension_days = int(data["extension_working_days"])
+
+    def _answered(self, data: Mapping[str, Any]) -> None:
+        self.status, self.answer = ANSWERED_STATUS, dict(data)
+
+    def _overdue(self, data: Mapping[str, Any]) -> None:
+        self.overdue_flagged = True
+
+    appliers = EventHandlers(
+        {
+            RECEIVED: _received,
+            SUPPLEMENT_REQUESTED: _supplement_requested,
+            SUPPLEMENTED: _supplemented,
+            CONSULTATION_STARTED: _consultation_started,
+            CONSULTATION_ENDED: _consultation_ended,
+            EXTENDED: _extended,
+            ANSWERED: _answered,
+            OVERDUE: _overdue,
+        }
+    )

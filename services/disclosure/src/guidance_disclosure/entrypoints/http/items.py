@@ -7,20 +7,20 @@ Every item belongs to a department, and callers see only their own.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from marshmallow import Schema, fields, post_load, validate
 
-from guidance_disclosure import items_handlers as handlers
-from guidance_disclosure.adapters.items_read_model import disclosure_items
+from guidance_disclosure.adapters import queries
+from guidance_disclosure.domain.commands import PublishItem, WithholdItem
 from guidance_disclosure.domain.item import STATES, DisclosureItem
-from guidance_disclosure.publisher import Publisher
-from guidance_disclosure.service import items_of
+from guidance_disclosure.entrypoints.http.context import connection, deps, engine
+from guidance_disclosure.entrypoints.http.officers import officer, provisions
+from guidance_disclosure.handlers import items as handlers
+from guidance_disclosure.handlers.publications import publication_of
 from guidance_shared.auth import ADMIN, READERS, REVIEWER, ensure_department, load_own, requires
 from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.events.common import LegalBasis, Officer
@@ -80,6 +80,10 @@ class PublishCommand(Schema):
         metadata={"description": "审核意见"},
     )
 
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> PublishItem:
+        return PublishItem(reviewed_by=officer(data["reviewed_by"]), note=data.get("note"))
+
 
 class WithholdCommand(Schema):
     exemption = fields.String(required=True, validate=validate.OneOf(EXEMPTIONS))
@@ -91,31 +95,30 @@ class WithholdCommand(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     decided_by = fields.Nested(Officer, required=True)
 
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> WithholdItem:
+        return WithholdItem(
+            exemption=data["exemption"],
+            reason=data["reason"],
+            decided_by=officer(data["decided_by"]),
+            legal_basis=provisions(data.get("legal_basis")),
+        )
 
-def _items() -> handlers.Items:
-    return items_of(current_app.extensions["guidance"]["runtime"])
 
-
-def _row(mapping: Any) -> dict[str, Any]:
-    row = dict(mapping)
-    row["flags"] = json.loads(row["flags"]) if row.get("flags") else []
+def _read(item_id: str) -> Mapping[str, Any]:
+    with engine().connect() as conn:
+        row = queries.item_row(conn, item_id)
+    if row is None:
+        raise NotFound("disclosure item", "公开事项", item_id)
     return row
 
 
-def _read(item_id: str) -> dict[str, Any]:
-    runtime = current_app.extensions["guidance"]["runtime"]
-    with runtime.engine.connect() as conn:
-        row = conn.execute(select(disclosure_items).where(disclosure_items.c.item_id == item_id)).first()
-    if row is None:
-        raise NotFound("disclosure item", "公开事项", item_id)
-    return _row(row._mapping)
-
-
 def _own(item_id: Any, *, in_command: bool = False) -> DisclosureItem:
-    return load_own(
-        lambda: handlers.load(_items(), str(item_id), conn=current_tx() if in_command else None),
-        NotFound("disclosure item", "公开事项", str(item_id)),
-    )
+    def load() -> DisclosureItem:
+        with connection(in_command=in_command) as conn:
+            return deps().items.repository.load(conn, str(item_id))
+
+    return load_own(load, NotFound("disclosure item", "公开事项", str(item_id)))
 
 
 @blp.route("")
@@ -123,23 +126,15 @@ class ItemCollection(MethodView):
     @requires(*READERS)
     @blp.arguments(ItemQuery, location="query")
     @blp.response(200, ItemList)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: Mapping[str, Any]) -> Any:
         """A department's items by state; the default is the review queue, earliest deadline first."""
         department = str(query["department_id"])
         ensure_department(department, not_found=NotFound("department", "部门", department))
-        table = disclosure_items
-        statement = select(table).where(table.c.department_id == department)
-        state = query["state"]
-        if state == "overdue":
-            statement = statement.where(table.c.overdue.is_(True), table.c.state == "in_review")
-        elif state != "all":
-            statement = statement.where(table.c.state == state)
-        if query.get("kind"):
-            statement = statement.where(table.c.kind == query["kind"])
-        statement = statement.order_by(table.c.deadline, table.c.item_id).limit(query["limit"])
-        runtime = current_app.extensions["guidance"]["runtime"]
-        with runtime.engine.connect() as conn:
-            return {"items": [_row(row._mapping) for row in conn.execute(statement)]}
+        with engine().connect() as conn:
+            rows = queries.item_rows(
+                conn, department, state=query["state"], kind=query.get("kind"), limit=query["limit"]
+            )
+        return {"items": rows}
 
 
 @blp.route("/<uuid:item_id>")
@@ -158,13 +153,11 @@ class ItemPublish(MethodView):
     @blp.arguments(PublishCommand)
     @idempotent
     @blp.response(200, ItemRow)
-    def post(self, command: dict[str, Any], item_id: Any) -> Any:
+    def post(self, command: PublishItem, item_id: Any) -> Any:
         """Publish an item from the review queue, or one withheld on a relative exemption (consent, public interest)."""
         item = _own(item_id, in_command=True)
-        runtime = current_app.extensions["guidance"]["runtime"]
-        projection = runtime.projection
-        assert isinstance(projection, Publisher)
-        publication = projection.publication_of(current_tx(), item)
+        items = deps().items
+        publication = publication_of(items, current_tx(), item)
         if publication is None:
             raise GuidanceError(
                 code="disclosure-rule",
@@ -175,11 +168,11 @@ class ItemPublish(MethodView):
                 detail_zh="该公开事项所涉行为尚未同步到公开系统。",
             )
         published = handlers.publish(
-            _items(),
+            items,
             current_tx(),
             item.item_id,
             publication,
-            PublishCommand().dump(command),
+            command,
             expected_version=if_match(),
             correlation_id=current_request_id(),
         )
@@ -192,21 +185,21 @@ class ItemWithhold(MethodView):
     @blp.arguments(WithholdCommand)
     @idempotent
     @blp.response(200, ItemRow)
-    def post(self, command: dict[str, Any], item_id: Any) -> Any:
+    def post(self, command: WithholdItem, item_id: Any) -> Any:
         """Withhold an item, in review or already public, with its exemption and legal basis (条例第十四至十六条)."""
         item = _own(item_id, in_command=True)
         withheld = handlers.withhold(
-            _items(),
+            deps().items,
             current_tx(),
             item.item_id,
-            WithholdCommand().dump(command),
+            command,
             expected_version=if_match(),
             correlation_id=current_request_id(),
         )
         return _row_after(withheld), 200, {"ETag": f'"{withheld.version}"'}
 
 
-def _row_after(item: DisclosureItem) -> dict[str, Any]:
-    row = current_tx().execute(select(disclosure_items).where(disclosure_items.c.item_id == item.item_id)).first()
+def _row_after(item: DisclosureItem) -> Mapping[str, Any]:
+    row = queries.item_row(current_tx(), item.item_id)
     assert row is not None
-    return _row(row._mapping)
+    return row

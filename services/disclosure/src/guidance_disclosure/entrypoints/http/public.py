@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from guidance_disclosure.adapters import queries
+from guidance_disclosure.adapters.queries import Document, Window
+from guidance_disclosure.entrypoints.http.context import engine
+from guidance_shared.dates import china_today
 from guidance_shared.errors import NotFound
-from guidance_shared.events.common import CHINA_TZ
 from guidance_shared.vocabulary import CONTENT_TYPES
 
 MAX_PAGE_SIZE = 100
@@ -83,7 +86,7 @@ class PagedDates(Schema):
     size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
     @validates_schema
-    def _from_not_after_to(self, data: dict[str, Any], **_kwargs: Any) -> None:
+    def _from_not_after_to(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise ValidationError("'from' must not be after 'to'.", field_name="from")
 
@@ -95,21 +98,21 @@ class PublicGuidanceQuery(PagedDates):
     content_type = fields.String(validate=validate.OneOf(CONTENT_TYPES), metadata={"description": "指导内容"})
 
 
-def window(args: dict[str, Any]) -> dict[str, Any]:
-    """The validated dates and page as the projection's query takes them (``to`` includes that whole day)."""
+def window(args: Mapping[str, Any]) -> Window:
+    """The validated dates and page as the queries take them (``to`` includes that whole day)."""
     page, size = args["page"], args["size"]
     date_from: date | None = args.get("date_from")
     date_to: date | None = args.get("date_to")
-    return {
-        "department_id": str(args["department_id"]) if args.get("department_id") else None,
-        "since": date_from.isoformat() if date_from else None,
-        "before": (date_to + timedelta(days=1)).isoformat() if date_to else None,
-        "offset": (page - 1) * size,
-        "limit": size,
-    }
+    return Window(
+        department_id=str(args["department_id"]) if args.get("department_id") else None,
+        since=date_from.isoformat() if date_from else None,
+        before=(date_to + timedelta(days=1)).isoformat() if date_to else None,
+        offset=(page - 1) * size,
+        limit=size,
+    )
 
 
-def paged(items: list[dict[str, Any]], total: int, args: dict[str, Any]) -> dict[str, Any]:
+def paged(items: list[Document], total: int, args: Mapping[str, Any]) -> Mapping[str, object]:
     """The page and its metadata, so a client can walk the list without guessing."""
     page, size = args["page"], args["size"]
     return {"items": items, "pagination": {"page": page, "size": size, "total": total, "pages": -(-total // size)}}
@@ -127,19 +130,9 @@ class PublicGuidancePage(Schema):
     pagination = fields.Nested(PaginationOut)
 
 
-def find_published(args: dict[str, Any]) -> dict[str, Any]:
-    w = window(args)
-    runtime = current_app.extensions["guidance"]["runtime"]
-    with runtime.engine.connect() as conn:
-        items, total = runtime.projection.published_page(
-            conn,
-            department_id=w["department_id"],
-            content_type=args.get("content_type"),
-            issued_from=w["since"],
-            issued_before=w["before"],
-            offset=w["offset"],
-            limit=w["limit"],
-        )
+def find_published(args: Mapping[str, Any]) -> Mapping[str, object]:
+    with engine().connect() as conn:
+        items, total = queries.published_page(conn, window(args), content_type=args.get("content_type"))
     return paged(items, total, args)
 
 
@@ -147,7 +140,7 @@ def find_published(args: dict[str, Any]) -> dict[str, Any]:
 class PublicGuidanceList(MethodView):
     @public.arguments(PublicGuidanceQuery, location="query", as_kwargs=False)
     @public.response(200, PublicGuidancePage)
-    def get(self, args: dict[str, Any]) -> Any:
+    def get(self, args: Mapping[str, Any]) -> Any:
         """Published guidance acts, newest first; withheld and withdrawn acts are never listed."""
         return find_published(args)
 
@@ -157,9 +150,8 @@ class PublicGuidanceItem(MethodView):
     @public.response(200, PublicGuidance)
     def get(self, guidance_id: Any) -> Any:
         """One published guidance act, redacted; withheld and withdrawn acts are not found."""
-        runtime = current_app.extensions["guidance"]["runtime"]
-        with runtime.engine.connect() as conn:
-            item = runtime.projection.published_item(conn, str(guidance_id))
+        with engine().connect() as conn:
+            item = queries.published_item(conn, str(guidance_id))
         if item is None:
             raise NotFound("published guidance act", "公开的行政指导", str(guidance_id))
         return item
@@ -205,25 +197,10 @@ class PublicDecisionPage(Schema):
     pagination = fields.Nested(PaginationOut)
 
 
-def china_today() -> date:
+def find_decisions(args: Mapping[str, Any]) -> Mapping[str, object]:
     """Display periods end on China's calendar day, whatever the server's zone."""
-    return datetime.now(CHINA_TZ).date()
-
-
-def find_decisions(args: dict[str, Any]) -> dict[str, Any]:
-    w = window(args)
-    runtime = current_app.extensions["guidance"]["runtime"]
-    with runtime.engine.connect() as conn:
-        items, total = runtime.projection.published_decisions(
-            conn,
-            china_today(),
-            department_id=w["department_id"],
-            kind=args.get("kind"),
-            decided_from=w["since"],
-            decided_before=w["before"],
-            offset=w["offset"],
-            limit=w["limit"],
-        )
+    with engine().connect() as conn:
+        items, total = queries.published_decisions(conn, china_today(), window(args), kind=args.get("kind"))
     return paged(items, total, args)
 
 
@@ -231,7 +208,7 @@ def find_decisions(args: dict[str, Any]) -> dict[str, Any]:
 class PublicDecisionList(MethodView):
     @public_decisions.arguments(PublicDecisionQuery, location="query", as_kwargs=False)
     @public_decisions.response(200, PublicDecisionPage)
-    def get(self, args: dict[str, Any]) -> Any:
+    def get(self, args: Mapping[str, Any]) -> Any:
         """Published decisions, newest first; penalties leave the list when their display period ends."""
         return find_decisions(args)
 
@@ -241,9 +218,8 @@ class PublicDecisionItem(MethodView):
     @public_decisions.response(200, PublicDecision)
     def get(self, case_id: Any) -> Any:
         """One published decision, redacted; withheld, revoked and expired ones are not found."""
-        runtime = current_app.extensions["guidance"]["runtime"]
-        with runtime.engine.connect() as conn:
-            item = runtime.projection.published_decision(conn, str(case_id), china_today())
+        with engine().connect() as conn:
+            item = queries.published_decision(conn, str(case_id), china_today())
         if item is None:
             raise NotFound("published decision", "公开的执法决定", str(case_id))
         return item

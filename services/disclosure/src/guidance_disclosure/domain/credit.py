@@ -18,6 +18,7 @@ Decisions made here, where the sources are silent or the suite's privacy rule is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -86,7 +87,7 @@ def wan(amount: str | None) -> str:
     return str((Decimal(amount) / TEN_THOUSAND).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP))
 
 
-def penalty_row(decision: dict[str, Any]) -> dict[str, str]:
+def penalty_row(decision: Mapping[str, Any]) -> dict[str, str]:
     """One published penalty decision (a row of the public projection joined with its item) in CF_* fields."""
     person = decision["counterpart_kind"] == "person"
     basis = "；".join(f"{b['instrument']}{b['article']}" for b in decision["legal_basis"])

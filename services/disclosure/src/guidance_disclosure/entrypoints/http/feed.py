@@ -8,7 +8,7 @@ already redacted projection, so it can carry no personal data the pages do not.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from guidance_shared.vocabulary import label_zh
@@ -21,13 +21,13 @@ EPOCH = "1970-01-01T00:00:00+00:00"
 ET.register_namespace("", ATOM_NS)
 
 
-def entry_title(item: dict[str, Any]) -> str:
+def entry_title(item: Mapping[str, Any]) -> str:
     """Content type, document number and matter: what a reader needs to decide whether to open it."""
     return f"{label_zh(item['content_type'])} {item['doc_no']}：{item['matter']}"
 
 
 def atom_feed(
-    items: Sequence[dict[str, Any]], *, feed_url: str, list_url: str, detail_url: Callable[[str], str]
+    items: Sequence[Mapping[str, Any]], *, feed_url: str, list_url: str, detail_url: Callable[[str], str]
 ) -> bytes:
     """A valid Atom document: feed id/title/updated/link/author, each entry id/title/updated/link/summary."""
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": "zh-CN"})

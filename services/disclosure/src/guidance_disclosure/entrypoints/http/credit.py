@@ -1,21 +1,24 @@
 """双公示 export: a department's published penalty decisions in the CF_* layout, as CSV or JSON.
 
 For the department's exchange with the credit platform (信用中国), so it needs a token of that
-department; the content is what is already public, in the platform's field names (``credit.py``).
+department; the content is what is already public, in the platform's field names (``domain/credit.py``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from guidance_disclosure.credit import CODES, LAYOUT, penalty_row
+from guidance_disclosure.adapters import queries
+from guidance_disclosure.domain.credit import CODES, LAYOUT, penalty_row
+from guidance_disclosure.entrypoints.http.context import engine
 from guidance_shared.auth import READERS, ensure_department, requires
 from guidance_shared.errors import NotFound
 from guidance_shared.spreadsheets import CSV_TYPE, to_csv
@@ -30,7 +33,7 @@ class CreditQuery(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
     @validates_schema
-    def _from_not_after_to(self, data: dict[str, Any], **_kwargs: Any) -> None:
+    def _from_not_after_to(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise ValidationError("'from' must not be after 'to'.", field_name="from")
 
@@ -52,14 +55,13 @@ class PenaltyExport(MethodView):
     @requires(*READERS)
     @blp.arguments(CreditQuery, location="query")
     @blp.response(200, description="CF_* records: JSON {records: [...]} or CSV with the codes as header")
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: Mapping[str, Any]) -> Any:
         """Published penalty decisions (行政处罚) of one department in the 双公示 CF_* layout."""
         department = str(query["department_id"])
         ensure_department(department, not_found=NotFound("department", "部门", department))
-        runtime = current_app.extensions["guidance"]["runtime"]
         date_to = query.get("date_to")
-        with runtime.engine.connect() as conn:
-            decisions = runtime.projection.penalty_records(
+        with engine().connect() as conn:
+            decisions = queries.penalty_records(
                 conn,
                 department,
                 decided_from=query["date_from"].isoformat() if query.get("date_from") else None,

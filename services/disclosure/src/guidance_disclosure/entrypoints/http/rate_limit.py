@@ -17,8 +17,6 @@ from flask import Flask, Response, request
 
 from guidance_shared.web.problems import http_error, problem_response
 
-ENV_VAR = "GUIDANCE_PUBLIC_RATE_LIMIT"
-DEFAULT_PER_MINUTE = 60
 PUBLIC_PREFIX = "/public/"
 MAX_CLIENTS = 10_000
 
@@ -72,13 +70,3 @@ def install_rate_limit(app: Flask, per_minute: int, clock: Callable[[], float] =
         return problem_response(http_error(429), {"Retry-After": str(max(1, math.ceil(wait)))})
 
     app.before_request(check)
-
-
-def limit_from_env(value: str | None) -> int:
-    """The configured limit; an empty or missing value means the default, a bad one fails at start-up."""
-    if value is None or not value.strip():
-        return DEFAULT_PER_MINUTE
-    limit = int(value)
-    if limit < 0:
-        raise ValueError(f"{ENV_VAR} must be 0 (off) or a positive number of requests per minute, not {value!r}")
-    return limit

@@ -7,24 +7,53 @@ them) but nothing here is logged or published: public pages never read these rec
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol, TypeVar
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from marshmallow import Schema, fields, post_load, validate
+from sqlalchemy import Connection
 
-from guidance_disclosure import requests_handlers as handlers
-from guidance_disclosure.adapters.requests_read_model import disclosure_requests
-from guidance_disclosure.domain.request import DisclosureRequest
-from guidance_disclosure.service import requests_of
+from guidance_disclosure.adapters import queries
+from guidance_disclosure.domain.commands import (
+    AnswerRequest,
+    EndConsultation,
+    ExtendAnswerPeriod,
+    RecordSupplement,
+    RegisterRequest,
+    RequestSupplement,
+    StartConsultation,
+)
+from guidance_disclosure.domain.request import MAX_EXTENSION_WORKING_DAYS, DisclosureRequest
+from guidance_disclosure.entrypoints.http.context import connection, deps, engine
+from guidance_disclosure.entrypoints.http.officers import officer, provisions
+from guidance_disclosure.handlers import requests as handlers
+from guidance_disclosure.handlers.requests import Requests
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, load_own, requires
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Counterpart, LegalBasis, Officer
-from guidance_shared.events.disclosure import MAX_EXTENSION_WORKING_DAYS
 from guidance_shared.vocabulary import EXEMPTIONS, REQUEST_ANSWERS, REQUEST_CHANNELS
 from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
+
+C = TypeVar("C", contravariant=True)
+
+
+class Step(Protocol[C]):
+    """A request handler as the officer API calls it: its command, the version the client saw."""
+
+    def __call__(
+        self,
+        requests: Requests,
+        conn: Connection,
+        request_id: str,
+        cmd: C,
+        /,
+        *,
+        expected_version: int | None = ...,
+        correlation_id: str | None = ...,
+    ) -> DisclosureRequest: ...
+
 
 STATUSES = ("open", "awaiting_supplement", "in_consultation", "answered", "overdue", "pending")
 
@@ -33,12 +62,22 @@ blp = Blueprint(
 )
 
 
-class RegisterRequest(Schema):
+class RegisterRequestSchema(Schema):
     department_id = fields.UUID(required=True)
     applicant = fields.Nested(Counterpart, required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     channel = fields.String(required=True, validate=validate.OneOf(REQUEST_CHANNELS))
     received_on = fields.Date(required=True, metadata={"description": "收到申请之日"})
+
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> RegisterRequest:
+        return RegisterRequest(
+            department_id=str(data["department_id"]),
+            applicant=data["applicant"],
+            description=data["description"],
+            channel=data["channel"],
+            received_on=data["received_on"],
+        )
 
 
 class RequestQuery(Schema):
@@ -95,18 +134,39 @@ class SupplementNotice(Schema):
     supplement_by = fields.Date(load_default=None, allow_none=True)
     notified_by = fields.Nested(Officer, required=True)
 
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> RequestSupplement:
+        return RequestSupplement(
+            items=data["items"],
+            notice_on=data["notice_on"],
+            notified_by=officer(data["notified_by"]),
+            supplement_by=data.get("supplement_by"),
+        )
+
 
 class SupplementReceived(Schema):
     supplemented_on = fields.Date(required=True)
+
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> RecordSupplement:
+        return RecordSupplement(supplemented_on=data["supplemented_on"])
 
 
 class ConsultationStart(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     started_on = fields.Date(required=True)
 
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> StartConsultation:
+        return StartConsultation(reason=data["reason"], started_on=data["started_on"])
+
 
 class ConsultationEnd(Schema):
     ended_on = fields.Date(required=True)
+
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> EndConsultation:
+        return EndConsultation(ended_on=data["ended_on"])
 
 
 class Extension(Schema):
@@ -116,6 +176,14 @@ class Extension(Schema):
     approved_by = fields.Nested(Officer, required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> ExtendAnswerPeriod:
+        return ExtendAnswerPeriod(
+            extension_working_days=data["extension_working_days"],
+            approved_by=officer(data["approved_by"]),
+            reason=data["reason"],
+        )
+
 
 class Answer(Schema):
     answer = fields.String(required=True, validate=validate.OneOf(REQUEST_ANSWERS))
@@ -124,12 +192,22 @@ class Answer(Schema):
     reply_doc_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
     answered_on = fields.Date(required=True)
 
+    @post_load
+    def _command(self, data: Mapping[str, Any], **_: Any) -> AnswerRequest:
+        return AnswerRequest(
+            answer=data["answer"],
+            answered_on=data["answered_on"],
+            exemption=data.get("exemption"),
+            legal_basis=provisions(data.get("legal_basis")),
+            reply_doc_no=data.get("reply_doc_no"),
+        )
 
-def _requests() -> handlers.Requests:
-    return requests_of(current_app.extensions["guidance"]["runtime"])
+
+def _requests() -> Requests:
+    return deps().requests
 
 
-def _view(req: DisclosureRequest) -> dict[str, Any]:
+def _view(req: DisclosureRequest) -> Mapping[str, object]:
     return {
         "request_id": req.request_id,
         "department_id": req.department_id,
@@ -148,10 +226,11 @@ def _view(req: DisclosureRequest) -> dict[str, Any]:
 
 
 def _own(request_id: Any, *, in_command: bool = False) -> DisclosureRequest:
-    return load_own(
-        lambda: handlers.load(_requests(), str(request_id), conn=current_tx() if in_command else None),
-        NotFound("request", "政府信息公开申请", str(request_id)),
-    )
+    def load() -> DisclosureRequest:
+        with connection(in_command=in_command) as conn:
+            return _requests().load(conn, str(request_id))
+
+    return load_own(load, NotFound("request", "政府信息公开申请", str(request_id)))
 
 
 @blp.route("")
@@ -159,34 +238,21 @@ class RequestCollection(MethodView):
     @requires(*READERS)
     @blp.arguments(RequestQuery, location="query")
     @blp.response(200, RequestList)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: Mapping[str, Any]) -> Any:
         """Requests of a department by status: the worklist of what is due and what ran late."""
         department = str(query["department_id"])
         ensure_department(department, not_found=NotFound("department", "部门", department))
-        table = disclosure_requests
-        statement = select(table).where(table.c.department_id == department)
-        status = query["status"]
-        if status == "pending":
-            statement = statement.where(table.c.status != "answered")
-        elif status == "overdue":
-            statement = statement.where(table.c.overdue.is_(True), table.c.status != "answered")
-        else:
-            statement = statement.where(table.c.status == status)
-        runtime = current_app.extensions["guidance"]["runtime"]
-        with runtime.engine.connect() as conn:
-            rows = conn.execute(statement.order_by(table.c.answer_due_on, table.c.request_id))
-            return {"requests": [dict(row._mapping) for row in rows]}
+        with engine().connect() as conn:
+            return {"requests": queries.request_rows(conn, department, status=query["status"])}
 
     @requires(OFFICER, ADMIN)
-    @blp.arguments(RegisterRequest)
+    @blp.arguments(RegisterRequestSchema)
     @idempotent
     @blp.response(201, RequestView)
-    def post(self, command: dict[str, Any]) -> Any:
+    def post(self, command: RegisterRequest) -> Any:
         """Register a request; the answer is due 20 working days after receipt (条例第三十三条)."""
-        ensure_department(str(command["department_id"]))
-        req = handlers.register(
-            _requests(), current_tx(), RegisterRequest().dump(command), correlation_id=current_request_id()
-        )
+        ensure_department(command.department_id)
+        req = handlers.register(_requests(), current_tx(), command, correlation_id=current_request_id())
         headers = {"ETag": f'"{req.version}"', "Location": f"/v1/requests/{req.request_id}"}
         return _view(req), 201, headers
 
@@ -201,18 +267,24 @@ class RequestItem(MethodView):
         return _view(req), 200, {"ETag": f'"{req.version}"'}
 
 
-def _command(name: str, schema: Any, roles: tuple[str, ...], handler: Any, summary: str) -> None:
+def _command(
+    name: str,
+    schema: type[Schema],
+    roles: tuple[str, ...],
+    handler: Step[C],
+    summary: str,
+) -> None:
     @requires(*roles)
     @blp.arguments(schema)
     @idempotent
     @blp.response(200, RequestView)
-    def post(self: Any, command: dict[str, Any], request_id: Any) -> Any:
+    def post(self: MethodView, command: C, request_id: Any) -> Any:
         _own(request_id, in_command=True)
         req = handler(
             _requests(),
             current_tx(),
             str(request_id),
-            schema().dump(command),
+            command,
             expected_version=if_match(),
             correlation_id=current_request_id(),
         )

@@ -9,22 +9,32 @@ Errors on these pages are HTML in Chinese (a citizen's browser, not an API clien
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from importlib.resources import files
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
 
-from guidance_disclosure.api import (
+from guidance_disclosure.adapters import queries
+from guidance_disclosure.adapters.queries import Window
+from guidance_disclosure.entrypoints.http.context import engine
+from guidance_disclosure.entrypoints.http.feed import FEED_SIZE, atom_feed, entry_title
+from guidance_disclosure.entrypoints.http.public import (
     DECISION_KINDS,
     MAX_PAGE_SIZE,
     PublicDecisionQuery,
     PublicGuidanceQuery,
-    china_today,
     find_decisions,
     find_published,
 )
-from guidance_disclosure.public_feed import FEED_SIZE, atom_feed, entry_title
+from guidance_shared.dates import china_today, optional_date
 from guidance_shared.vocabulary import CONTENT_TYPES, label_zh
+
+#: The package's own folders (they stay at its root, beside the code that serves them).
+PACKAGE = files("guidance_disclosure")
+TEMPLATES = str(PACKAGE / "templates")
+STATIC = str(PACKAGE / "static")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -45,13 +55,13 @@ pages = Blueprint(
     "public_pages",
     __name__,
     url_prefix="/public/guidance",
-    template_folder="templates",
-    static_folder="static",
+    template_folder=TEMPLATES,
+    static_folder=STATIC,
     static_url_path="/static",
 )
 
 
-decision_pages = Blueprint("decision_pages", __name__, url_prefix="/public/decisions", template_folder="templates")
+decision_pages = Blueprint("decision_pages", __name__, url_prefix="/public/decisions", template_folder=TEMPLATES)
 
 
 @pages.after_request
@@ -69,8 +79,10 @@ def _zh(code: str) -> str:
 
 
 @pages.app_template_filter("day")
-def _day(iso: str | None) -> str:
-    return (iso or "")[:10]
+def _calendar_day(iso: str | None) -> str:
+    """ISO text as the calendar day it names (``YYYY-MM-DD``, as written); empty when there is none."""
+    day = optional_date(iso)
+    return day.isoformat() if day else ""
 
 
 @pages.get("")
@@ -87,9 +99,8 @@ def guidance_list() -> tuple[str, int]:
 
 @pages.get("/feed.atom")
 def feed() -> Response:
-    runtime = current_app.extensions["guidance"]["runtime"]
-    with runtime.engine.connect() as conn:
-        items, _total = runtime.projection.published_page(conn, limit=FEED_SIZE)
+    with engine().connect() as conn:
+        items, _total = queries.published_page(conn, Window(limit=FEED_SIZE))
     body = atom_feed(
         items,
         feed_url=url_for(".feed", _external=True),
@@ -106,9 +117,8 @@ def guidance_detail(guidance_id: str) -> tuple[str, int]:
         canonical = str(uuid.UUID(guidance_id))
     except ValueError:
         return _not_found()
-    runtime = current_app.extensions["guidance"]["runtime"]
-    with runtime.engine.connect() as conn:
-        item = runtime.projection.published_item(conn, canonical)
+    with engine().connect() as conn:
+        item = queries.published_item(conn, canonical)
     if item is None:
         return _not_found()
     return render_template("public/detail.html", item=item, rights=RIGHTS, status_zh=STATUS_ZH), 200
@@ -131,22 +141,19 @@ def decision_detail(case_id: str) -> tuple[str, int]:
         canonical = str(uuid.UUID(case_id))
     except ValueError:
         return _not_found()
-    runtime = current_app.extensions["guidance"]["runtime"]
-    with runtime.engine.connect() as conn:
-        item = runtime.projection.published_decision(conn, canonical, china_today())
+    with engine().connect() as conn:
+        item = queries.published_decision(conn, canonical, china_today())
     if item is None:
         return _not_found()
     return render_template("public/decision_detail.html", item=item), 200
 
 
 def _departments() -> list[dict[str, str]]:
-    runtime = current_app.extensions["guidance"]["runtime"]
-    with runtime.engine.connect() as conn:
-        departments: list[dict[str, str]] = runtime.projection.departments(conn)
-    return departments
+    with engine().connect() as conn:
+        return queries.departments(conn)
 
 
-def _render_decisions(result: dict[str, Any] | None, errors: list[str], status: int) -> tuple[str, int]:
+def _render_decisions(result: Mapping[str, object] | None, errors: list[str], status: int) -> tuple[str, int]:
     query = {k: v for k, v in request.args.items() if k in FIELD_ZH and k != "page" and v}
     return (
         render_template(
@@ -162,7 +169,7 @@ def _render_decisions(result: dict[str, Any] | None, errors: list[str], status: 
     )
 
 
-def _render_list(result: dict[str, Any] | None, errors: list[str], status: int) -> tuple[str, int]:
+def _render_list(result: Mapping[str, object] | None, errors: list[str], status: int) -> tuple[str, int]:
     query = {k: v for k, v in request.args.items() if k in FIELD_ZH and k != "page" and v}
     return (
         render_template(

@@ -1,10 +1,10 @@
 """Command handlers of disclosure items: one function per command, inside the caller's transaction.
 
-New items are opened by the consumer's projection (``publisher.py``), in the transaction that also
-records the upstream event as applied, so each act gets its item exactly once: the item id is
-derived from the act, and a redelivered or replayed event finds the item already there. Reviewers
-publish or withhold through the officer API; a periodic check flags items whose deadline passed
-while they waited.
+New items are opened by the consumer's projection (``handlers/publications.py`` through
+``entrypoints/consumer.py``), in the transaction that also records the upstream event as applied, so
+each act gets its item exactly once: the item id is derived from the act, and a redelivered or
+replayed event finds the item already there. Reviewers publish or withhold through the officer API;
+a periodic check flags items whose deadline passed while they waited.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine
 
-from guidance_disclosure.adapters import items_read_model as read_model
+from guidance_disclosure.adapters import read_model
 from guidance_disclosure.domain import item as i
+from guidance_disclosure.domain.commands import PublishItem, WithholdItem
 from guidance_disclosure.domain.item import DisclosureItem
 from guidance_disclosure.domain.publication import (
     Outcome,
@@ -29,11 +30,11 @@ from guidance_disclosure.domain.publication import (
     Withhold,
     withdrawal_deadline,
 )
-from guidance_shared.commands import check_version, each_in_own_transaction, save, valid_event_data
-from guidance_shared.errors import ConcurrencyError, NotFound
-from guidance_shared.events.common import CHINA_TZ
+from guidance_shared.commands import each_in_own_transaction, valid_event_data
+from guidance_shared.dates import CHINA_TZ, china_today, now_utc
+from guidance_shared.errors import ConcurrencyError
 from guidance_shared.events.registry import EventRegistry
-from guidance_shared.eventstore import EventStore
+from guidance_shared.repository import Repository
 from guidance_shared.workdays import WorkingCalendar
 
 log = structlog.get_logger(__name__)
@@ -45,21 +46,35 @@ SYSTEM = {"name": "公开规则（自动）", "badge_no": None, "officer_id": No
 
 @dataclass
 class Items:
-    store: EventStore
+    """What the item handlers depend on, built once by ``bootstrap.wire``; ``now`` is the clock."""
+
+    repository: Repository[DisclosureItem]
     registry: EventRegistry
     rules: PublicationRules
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     public_base_url: str = "http://127.0.0.1:8003"
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    now: Callable[[], datetime] = field(default=now_utc)
 
     def stamp(self) -> str:
         return self.now().astimezone(CHINA_TZ).isoformat()
 
     def today(self) -> date:
-        return self.now().astimezone(CHINA_TZ).date()
+        return china_today(self.now())
 
     def url(self, path: str) -> str:
         return self.public_base_url.rstrip("/") + path
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """One field a publication removes or masks, and the exemption that requires it."""
+
+    field: str
+    method: str
+    exemption: str
+
+    def as_data(self) -> Mapping[str, str]:
+        return {"field": self.field, "method": self.method, "exemption": self.exemption}
 
 
 @dataclass(frozen=True)
@@ -73,7 +88,7 @@ class Publication:
     title: str
     path: str
     deadline: date
-    redactions: list[dict[str, Any]]
+    redactions: tuple[Redaction, ...] = ()
     display_until: date | None = None
 
 
@@ -87,7 +102,7 @@ def open_item(
 ) -> DisclosureItem | None:
     """The act's item with its first outcome; None when the act already has one (redelivery, replay)."""
     item_id = item_id_for(publication.kind, publication.key)
-    if read_model.exists(conn, item_id):
+    if read_model.item_exists(conn, item_id):
         return None
     base = {
         "item_id": item_id,
@@ -124,7 +139,7 @@ def open_item(
         item.open(i.REVIEW_REQUESTED, valid_event_data(items.registry, i.REVIEW_REQUESTED, data))
     try:
         with conn.begin_nested():
-            _save(items, conn, item, causation_id=source_event_id, deadline=publication.deadline)
+            items.repository.save(conn, item, causation_id=source_event_id)
     except ConcurrencyError:
         return None
     return item
@@ -145,8 +160,8 @@ def withdraw_subject(
     """
     deadline = withdrawal_deadline(items.calendar, revoked_on, items.rules).isoformat()
     count = 0
-    for item_id in read_model.for_subject(conn, subject_id):
-        item = load(items, item_id, conn=conn)
+    for item_id in read_model.items_for_subject(conn, subject_id):
+        item = items.repository.load(conn, item_id)
         data = {
             "item_id": item_id,
             "department_id": item.department_id,
@@ -156,7 +171,7 @@ def withdraw_subject(
             "at": items.stamp(),
         }
         if item.withdraw(valid_event_data(items.registry, i.WITHDRAWN, data)):
-            _save(items, conn, item, causation_id=source_event_id)
+            items.repository.save(conn, item, causation_id=source_event_id)
             count += 1
     return count
 
@@ -166,58 +181,64 @@ def publish(
     conn: Connection,
     item_id: str,
     publication: Publication,
-    command: Mapping[str, Any],
+    cmd: PublishItem,
     *,
     expected_version: int | None = None,
     correlation_id: str | None = None,
 ) -> DisclosureItem:
     """A reviewer publishes an item from the queue (or one withheld on a relative exemption)."""
-    item = load(items, item_id, conn=conn, expected_version=expected_version)
-    base = {
-        "item_id": item_id,
-        "department_id": item.department_id,
-        "source_event_id": item.source_event_id,
-        "subject_id": item.subject_id,
-        "kind": item.kind,
-    }
-    data = {
-        **_disclosed(items, publication, base),
-        "reviewed_by": command["reviewed_by"],
-        "review_note": command.get("note"),
-    }
-    if item.deadline is not None:
-        data["deadline"] = item.deadline.isoformat()
-    item.publish(valid_event_data(items.registry, i.DISCLOSED, data))
-    _save(items, conn, item, correlation_id=correlation_id)
-    return item
+
+    def decide(item: DisclosureItem) -> None:
+        base = {
+            "item_id": item_id,
+            "department_id": item.department_id,
+            "source_event_id": item.source_event_id,
+            "subject_id": item.subject_id,
+            "kind": item.kind,
+        }
+        data = {
+            **_disclosed(items, publication, base),
+            "reviewed_by": cmd.reviewed_by.as_data(),
+            "review_note": cmd.note,
+        }
+        if item.deadline is not None:
+            data["deadline"] = item.deadline.isoformat()
+        item.publish(valid_event_data(items.registry, i.DISCLOSED, data))
+
+    return items.repository.change(
+        conn, item_id, decide, expected_version=expected_version, correlation_id=correlation_id
+    )
 
 
 def withhold(
     items: Items,
     conn: Connection,
     item_id: str,
-    command: Mapping[str, Any],
+    cmd: WithholdItem,
     *,
     expected_version: int | None = None,
     correlation_id: str | None = None,
 ) -> DisclosureItem:
     """A reviewer withholds an item, in review or already public, naming the exemption and its legal basis."""
-    item = load(items, item_id, conn=conn, expected_version=expected_version)
-    data = {
-        "item_id": item_id,
-        "department_id": item.department_id,
-        "source_event_id": item.source_event_id,
-        "subject_id": item.subject_id,
-        "kind": item.kind,
-        "exemption": command["exemption"],
-        "legal_basis": command.get("legal_basis") or items.rules.legal_basis(command["exemption"]),
-        "reason": command.get("reason"),
-        "decided_by": command["decided_by"],
-        "decided_at": items.stamp(),
-    }
-    item.withhold(valid_event_data(items.registry, i.WITHHELD, data))
-    _save(items, conn, item, correlation_id=correlation_id)
-    return item
+
+    def decide(item: DisclosureItem) -> None:
+        data = {
+            "item_id": item_id,
+            "department_id": item.department_id,
+            "source_event_id": item.source_event_id,
+            "subject_id": item.subject_id,
+            "kind": item.kind,
+            "exemption": cmd.exemption,
+            "legal_basis": [b.as_data() for b in cmd.legal_basis] or items.rules.legal_basis(cmd.exemption),
+            "reason": cmd.reason,
+            "decided_by": cmd.decided_by.as_data(),
+            "decided_at": items.stamp(),
+        }
+        item.withhold(valid_event_data(items.registry, i.WITHHELD, data))
+
+    return items.repository.change(
+        conn, item_id, decide, expected_version=expected_version, correlation_id=correlation_id
+    )
 
 
 def flag_overdue(items: Items, engine: Engine, today: date) -> int:
@@ -227,10 +248,10 @@ def flag_overdue(items: Items, engine: Engine, today: date) -> int:
     loser skips it, so the flag is recorded exactly once.
     """
     with engine.connect() as conn:
-        due = read_model.past_due(conn, today)
+        due = read_model.items_past_due(conn, today)
 
     def flag(conn: Connection, item_id: str) -> bool:
-        item = load(items, item_id, conn=conn)
+        item = items.repository.load(conn, item_id)
         data = {
             "item_id": item_id,
             "department_id": item.department_id,
@@ -241,51 +262,19 @@ def flag_overdue(items: Items, engine: Engine, today: date) -> int:
         }
         if not item.flag_overdue(valid_event_data(items.registry, i.OVERDUE, data), today):
             return False
-        _save(items, conn, item)
+        items.repository.save(conn, item)
         return True
 
     return each_in_own_transaction(engine, due, flag)
 
 
-def load(
-    items: Items, item_id: str, *, conn: Connection | None = None, expected_version: int | None = None
-) -> DisclosureItem:
-    history = items.store.load(item_id, conn=conn)
-    if not history or history[0].stream_type != STREAM:
-        raise NotFound("disclosure item", "公开事项", item_id)
-    item = DisclosureItem.from_history(item_id, history)
-    check_version(item_id, item.version, expected_version)
-    return item
-
-
-def _disclosed(items: Items, publication: Publication, base: dict[str, Any]) -> dict[str, Any]:
+def _disclosed(items: Items, publication: Publication, base: Mapping[str, Any]) -> Mapping[str, object]:
     return {
         **base,
         "title": publication.title,
         "deadline": publication.deadline.isoformat(),
         "disclosed_at": items.stamp(),
         "url": items.url(publication.path),
-        "redactions": publication.redactions,
+        "redactions": [r.as_data() for r in publication.redactions],
         "display_until": publication.display_until.isoformat() if publication.display_until else None,
     }
-
-
-def _save(
-    items: Items,
-    conn: Connection,
-    item: DisclosureItem,
-    *,
-    correlation_id: str | None = None,
-    causation_id: str | None = None,
-    deadline: date | None = None,
-) -> None:
-    save(
-        items.store,
-        conn,
-        item,
-        item.item_id,
-        STREAM,
-        project=lambda c, stored: read_model.apply(c, stored, deadline=deadline),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-    )

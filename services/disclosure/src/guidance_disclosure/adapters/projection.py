@@ -1,0 +1,434 @@
+"""disclosure's read model of intake's and revisit's events: what the public may see, already redacted.
+
+Personal data never enters the public tables, so no page, feed or JSON response can leak it:
+natural persons' names (and an enterprise's legal representative's) are masked, their ID numbers,
+phones and addresses are not copied, and free text is scrubbed of ID and phone numbers. Whether a
+case's counterpart was a minor is kept as a flag, not a birth date.
+
+One thing is kept aside: a natural person's full name, ID number, address and contact, in
+``case_person_names``, because a decision comes later than its case and its summary (or a revisit's
+notes) may repeat them; without them they could not be removed there. No public query reads it.
+
+A revisit result (回访结果) keeps only the findings, the method and the date, its notes scrubbed
+like every other free text; officers' names are not shown.
+
+The guidance statements are built once, with ``bindparam``, and executed with each event's values
+as parameters: ``insert(table).values(**row)`` per event built a new statement whose cache key
+covers every value, and SQLAlchemy spent more time building and keying statements than the database
+spent running them. A ``GuidanceIssued`` replaces its row with one upsert; ``apply_many`` (the
+kernel's optional batch interface) turns each run of them into one ``executemany``.
+
+``WRITES`` says which table update each consumed event type makes; the consumer's projection
+(``entrypoints/consumer.py``) runs it before the reactions that open disclosure items.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypedDict
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from guidance_disclosure.domain.publication import is_minor
+from guidance_shared import catalogue
+from guidance_shared.consumer import ConsumedEvent
+from guidance_shared.dates import china_day
+from guidance_shared.db import Upsert
+from guidance_shared.dispatch import EventHandlers
+from guidance_shared.envelope import compact_json
+from guidance_shared.privacy import mask_name, redact_own, scrub_text
+
+NATURAL_PERSON_KINDS = ("person",)
+
+#: Statuses the public surface shows. A withdrawn act is no longer the administration's position, so it
+#: leaves the list, the feed and the detail pages; a suspended act still exists and may resume, so it
+#: stays visible, labelled 已中止, which is what openness (公开) asks for.
+PUBLISHED_STATUSES = ("issued", "suspended")
+
+PUBLIC_MODEL = MetaData()
+
+public_guidance = Table(
+    "public_guidance",
+    PUBLIC_MODEL,
+    Column("guidance_id", String(36), primary_key=True),
+    Column("doc_no", String(64), nullable=False),
+    Column("department_id", String(36), nullable=False, index=True),
+    Column("department_name", String(200), nullable=True),
+    Column("content_type", String(40), nullable=False),
+    Column("domain", String(20), nullable=False),
+    Column("form", String(20), nullable=False),
+    Column("initiated", String(20), nullable=False),
+    Column("methods", Text, nullable=False),
+    Column("counterpart_kind", String(30), nullable=False),
+    Column("counterpart_name", String(200), nullable=False),
+    Column("counterpart_uscc", String(18), nullable=True),
+    Column("matter", Text, nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("rights_notice", Text, nullable=False),
+    Column("correction_deadline", String(10), nullable=True),
+    Column("issued_at", String(40), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("withheld", String(1), nullable=False),
+)
+
+public_cases = Table(
+    "public_cases",
+    PUBLIC_MODEL,
+    Column("case_id", String(36), primary_key=True),
+    Column("case_no", String(64), nullable=False),
+    Column("department_id", String(36), nullable=False, index=True),
+    Column("department_name", String(200), nullable=True),
+    Column("department_uscc", String(18), nullable=True),
+    Column("domain", String(20), nullable=False),
+    Column("counterpart_kind", String(30), nullable=False),
+    Column("counterpart_name", String(200), nullable=False),
+    Column("counterpart_uscc", String(18), nullable=True),
+    Column("counterpart_id_type", String(40), nullable=True),
+    Column("legal_representative", String(100), nullable=True),
+    Column("minor", Boolean, nullable=False),
+    Column("violation_code", String(64), nullable=False),
+    Column("violation_category", String(100), nullable=False),
+    Column("violation_description", Text, nullable=False),
+    Column("opened_at", String(40), nullable=False),
+    Column("decision_no", String(64), nullable=True),
+    Column("decision", String(30), nullable=True),
+    Column("penalty_kind", String(40), nullable=True),
+    Column("amount_yuan", String(24), nullable=True),
+    Column("confiscated_yuan", String(24), nullable=True),
+    Column("penalty_description", Text, nullable=True),
+    Column("legal_basis", Text, nullable=True),
+    Column("summary", Text, nullable=True),
+    Column("decided_at", String(40), nullable=True, index=True),
+    Column("status", String(20), nullable=False),
+)
+
+case_person_names = Table(
+    "case_person_names",
+    PUBLIC_MODEL,
+    Column("case_id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("secrets", Text, nullable=False),  # JSON: the person's ID number, address, contact
+)
+
+public_revisits = Table(
+    "public_revisits",
+    PUBLIC_MODEL,
+    Column("revisit_id", String(36), primary_key=True),
+    Column("department_id", String(36), nullable=False),
+    Column("case_id", String(36), nullable=True, index=True),
+    Column("guidance_id", String(36), nullable=True, index=True),
+    Column("kind", String(30), nullable=True),
+    Column("completed_on", String(10), nullable=True),
+    Column("method", String(20), nullable=True),
+    Column("findings", Text, nullable=True),
+    Column("notes", Text, nullable=True),
+    Column("completed", Boolean, nullable=False),
+)
+
+_UPSERTS: Mapping[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+class CasePerson(TypedDict, total=False):
+    """A case's natural person as ``public_text`` needs them to clean later text (empty for an organisation)."""
+
+    kind: str
+    name: str
+    secrets: tuple[str, ...]
+
+
+# -- guidance acts -----------------------------------------------------------------------------------
+_replace_guidance = Upsert(public_guidance, "guidance_id")
+_set_guidance_status = (
+    update(public_guidance)
+    .where(public_guidance.c.guidance_id == bindparam("gid"))
+    .values(status=bindparam("new_status"))
+)
+
+
+class PublicGuidanceProjection:
+    """The guidance acts' table on its own, as a kernel projection: the part of disclosure's projection
+    that the replay benchmark runs (``bench/kernel_bench.py``), with the batch path ``apply_many``."""
+
+    def __init__(self) -> None:
+        self.metadata = PUBLIC_MODEL
+        self.items = public_guidance
+
+    def apply(self, conn: Connection, event: ConsumedEvent) -> None:
+        write = self.writes.get(event.type)
+        if write is not None:
+            write(self, conn, event.data)
+
+    def apply_many(self, conn: Connection, events: Sequence[ConsumedEvent]) -> None:
+        """Same effect as ``apply`` on each event in order: each run of ``GuidanceIssued`` is one
+        ``executemany`` of the upsert (rows replaced in order, so a repeated id ends as its last);
+        any other event type ends the run first."""
+        run: list[Mapping[str, Any]] = []
+        for event in events:
+            if event.type == catalogue.GUIDANCE_ISSUED:
+                run.append(self.issued_row(event.data))
+                continue
+            _replace_guidance.executemany(conn, run)
+            run.clear()
+            self.apply(conn, event)
+        _replace_guidance.executemany(conn, run)
+
+    def issued(self, conn: Connection, data: Mapping[str, Any]) -> None:
+        _replace_guidance.executemany(conn, [self.issued_row(data)])
+
+    def withdrawn(self, conn: Connection, data: Mapping[str, Any]) -> None:
+        conn.execute(_set_guidance_status, {"gid": str(data["guidance_id"]), "new_status": "withdrawn"})
+
+    def suspended(self, conn: Connection, data: Mapping[str, Any]) -> None:
+        conn.execute(_set_guidance_status, {"gid": str(data["guidance_id"]), "new_status": "suspended"})
+
+    @staticmethod
+    def issued_row(data: Mapping[str, Any]) -> dict[str, Any]:
+        """The ``public_guidance`` row of a ``GuidanceIssued``: redacted, as the public may read it."""
+        counterpart = data["counterpart"]
+        person = counterpart["kind"] in NATURAL_PERSON_KINDS
+        withheld = data["disclosure"]["level"] != "public"
+        return {
+            "guidance_id": str(data["guidance_id"]),
+            "doc_no": data["doc_no"],
+            "department_id": str(data["department_id"]),
+            "department_name": data.get("department_name"),
+            "content_type": data["content_type"],
+            "domain": data["domain"],
+            "form": data["form"],
+            "initiated": data["initiated"],
+            "methods": compact_json(list(data["methods"])),
+            "counterpart_kind": counterpart["kind"],
+            "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
+            "counterpart_uscc": None if person else counterpart.get("uscc"),
+            "matter": _guidance_text(data["matter"], counterpart, person),
+            "legal_basis": compact_json(
+                [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]]
+            ),
+            "content": _guidance_text(data["content"], counterpart, person),
+            "rights_notice": _guidance_text(data["rights_notice"], counterpart, person),
+            "correction_deadline": data["correction_deadline"].isoformat() if data.get("correction_deadline") else None,
+            "issued_at": data["issued_at"].isoformat(),
+            "status": "issued",
+            "withheld": "Y" if withheld else "N",
+        }
+
+    writes: ClassVar[EventHandlers[Callable[[PublicGuidanceProjection, Connection, Mapping[str, Any]], None]]] = (
+        EventHandlers(
+            {
+                catalogue.GUIDANCE_ISSUED: issued,
+                catalogue.GUIDANCE_WITHDRAWN: withdrawn,
+                catalogue.GUIDANCE_SUSPENDED: suspended,
+            }
+        )
+    )
+
+
+def _guidance_text(text: str, counterpart: Mapping[str, Any], person: bool) -> str:
+    """Free text as the public may read it: numbers scrubbed; a person's own name masked and their own
+    ID number, address and contact removed wherever typed in."""
+    if not person:
+        return scrub_text(text)
+    secrets = (counterpart.get("id_no"), counterpart.get("address"), counterpart.get("contact"))
+    return redact_own(text, name=counterpart.get("name"), secrets=secrets)
+
+
+def guidance_row(conn: Connection, guidance_id: str) -> Mapping[str, Any] | None:
+    row = conn.execute(select(public_guidance).where(public_guidance.c.guidance_id == guidance_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+# -- cases and their decisions -------------------------------------------------------------------------
+def _upsert_case_row(conn: Connection, table: Table, row: Mapping[str, Any]) -> None:
+    upsert = _UPSERTS[conn.dialect.name](table).values(**row)
+    conn.execute(upsert.on_conflict_do_update(index_elements=["case_id"], set_=row))
+
+
+def _case_opened(conn: Connection, data: Mapping[str, Any]) -> None:
+    counterpart = data["counterpart"]
+    person = counterpart["kind"] in NATURAL_PERSON_KINDS
+    violation = data["violation"]
+    occurred = violation.get("occurred_on") or china_day(data["opened_at"])
+    row = {
+        "case_id": str(data["case_id"]),
+        "case_no": data["case_no"],
+        "department_id": str(data["department_id"]),
+        "department_name": data.get("department_name"),
+        "department_uscc": data.get("department_uscc"),
+        "domain": data["domain"],
+        "counterpart_kind": counterpart["kind"],
+        "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
+        "counterpart_uscc": None if person else counterpart.get("uscc"),
+        "counterpart_id_type": counterpart.get("id_type") if person else None,
+        "legal_representative": (
+            mask_name(counterpart["legal_representative"])
+            if counterpart.get("legal_representative") and not person
+            else None
+        ),
+        "minor": is_minor(counterpart, occurred),
+        "violation_code": violation["code"],
+        "violation_category": violation["category"],
+        "violation_description": public_text(violation["description"], counterpart),
+        "opened_at": data["opened_at"].isoformat(),
+        "status": "open",
+    }
+    _upsert_case_row(conn, public_cases, row)
+    if person:
+        secrets = [counterpart.get(key) for key in ("id_no", "address", "contact") if counterpart.get(key)]
+        _upsert_case_row(
+            conn,
+            case_person_names,
+            {"case_id": row["case_id"], "name": counterpart["name"], "secrets": json.dumps(secrets)},
+        )
+
+
+def _case_decided(conn: Connection, data: Mapping[str, Any]) -> None:
+    penalty = data.get("penalty") or {}
+    person = person_of(conn, str(data["case_id"]))
+    conn.execute(
+        update(public_cases)
+        .where(public_cases.c.case_id == str(data["case_id"]))
+        .values(
+            decision_no=data["decision_no"],
+            decision=data["decision"],
+            penalty_kind=penalty.get("kind"),
+            amount_yuan=_money(penalty.get("amount_yuan")),
+            confiscated_yuan=_money(penalty.get("confiscated_yuan")),
+            penalty_description=public_text(penalty["description"], person) if penalty.get("description") else None,
+            legal_basis=json.dumps(
+                [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]],
+                ensure_ascii=False,
+            ),
+            summary=public_text(data["summary"], person) if data.get("summary") else None,
+            decided_at=data["decided_at"].isoformat(),
+            status="decided",
+        )
+    )
+
+
+def _case_decision_revoked(conn: Connection, data: Mapping[str, Any]) -> None:
+    conn.execute(update(public_cases).where(public_cases.c.case_id == str(data["case_id"])).values(status="revoked"))
+
+
+def person_of(conn: Connection, case_id: str) -> CasePerson:
+    """The case's natural person as ``public_text`` needs them to clean later text; {} for an organisation."""
+    known = conn.execute(select(case_person_names).where(case_person_names.c.case_id == case_id)).first()
+    if known is None:
+        return {}
+    return {"kind": "person", "name": known.name, "secrets": tuple(json.loads(known.secrets))}
+
+
+def case_row(conn: Connection, case_id: str) -> Mapping[str, Any] | None:
+    row = conn.execute(select(public_cases).where(public_cases.c.case_id == case_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def public_text(text: str, counterpart: Mapping[str, Any]) -> str:
+    """Free text as the public may read it: numbers scrubbed; a person's own name masked and their own
+    ID number, address and contact removed wherever typed in."""
+    if counterpart.get("kind") not in NATURAL_PERSON_KINDS:
+        return scrub_text(text)
+    secrets = counterpart.get("secrets") or (
+        counterpart.get("id_no"),
+        counterpart.get("address"),
+        counterpart.get("contact"),
+    )
+    return redact_own(text, name=counterpart.get("name"), secrets=tuple(secrets))
+
+
+def _money(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+# -- revisits ------------------------------------------------------------------------------------------
+def _optional_id(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def _revisit_scheduled(conn: Connection, data: Mapping[str, Any]) -> None:
+    row = {
+        "revisit_id": str(data["revisit_id"]),
+        "department_id": str(data["department_id"]),
+        "case_id": _optional_id(data.get("case_id")),
+        "guidance_id": _optional_id(data.get("guidance_id")),
+        "kind": data["kind"],
+        "completed": False,
+    }
+    upsert = _UPSERTS[conn.dialect.name](public_revisits).values(**row)
+    conn.execute(upsert.on_conflict_do_nothing(index_elements=["revisit_id"]))
+
+
+def _revisit_completed(conn: Connection, data: Mapping[str, Any]) -> None:
+    """The result, its notes cleaned of the case's person; a revisit scheduled before disclosure's
+    history began keeps what the result itself says."""
+    person: CasePerson = person_of(conn, str(data["case_id"])) if data.get("case_id") else {}
+    values = {
+        "completed_on": data["completed_on"].isoformat(),
+        "method": data["method"],
+        "findings": json.dumps(dict(data["findings"]), ensure_ascii=False),
+        "notes": public_text(data["notes"], person) if data.get("notes") else None,
+        "completed": True,
+    }
+    found = conn.execute(
+        update(public_revisits).where(public_revisits.c.revisit_id == str(data["revisit_id"])).values(**values)
+    ).rowcount
+    if not found:
+        conn.execute(
+            public_revisits.insert().values(
+                revisit_id=str(data["revisit_id"]),
+                department_id=str(data["department_id"]),
+                case_id=_optional_id(data.get("case_id")),
+                guidance_id=_optional_id(data.get("guidance_id")),
+                kind=None,
+                **values,
+            )
+        )
+
+
+def revisit_row(conn: Connection, revisit_id: str) -> Mapping[str, Any] | None:
+    row = conn.execute(select(public_revisits).where(public_revisits.c.revisit_id == revisit_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+TableWrite = Callable[[Connection, Mapping[str, Any]], None]
+_GUIDANCE = PublicGuidanceProjection()
+
+#: The public tables' update for each consumed event type (its validated data).
+WRITES: EventHandlers[TableWrite] = EventHandlers(
+    {
+        catalogue.GUIDANCE_ISSUED: _GUIDANCE.issued,
+        catalogue.GUIDANCE_WITHDRAWN: _GUIDANCE.withdrawn,
+        catalogue.GUIDANCE_SUSPENDED: _GUIDANCE.suspended,
+        catalogue.CASE_OPENED: _case_opened,
+        catalogue.CASE_DECIDED: _case_decided,
+        catalogue.CASE_DECISION_REVOKED: _case_decision_revoked,
+        catalogue.REVISIT_SCHEDULED: _revisit_scheduled,
+        catalogue.REVISIT_COMPLETED: _revisit_completed,
+    },
+    ignored=(
+        catalogue.GUIDANCE_RESPONDED,
+        catalogue.CORRECTION_VERIFIED,
+        catalogue.CASE_LEGAL_REVIEWED,
+        catalogue.CASE_CLOSED,
+        catalogue.REVISIT_OVERDUE,
+        catalogue.REVISIT_CANCELLED,
+        catalogue.REVISIT_RESCHEDULED,
+        catalogue.REMINDER_PLANNED,
+        catalogue.REMINDER_PLAN_ACCEPTED,
+        catalogue.REMINDER_PLAN_ADJUSTED,
+        catalogue.REMINDER_PLAN_DISMISSED,
+    ),
+)

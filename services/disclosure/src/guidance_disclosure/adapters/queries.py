@@ -1,0 +1,259 @@
+"""The read side: the SELECTs the public surface and the officers' lists need.
+
+An act is shown while its item is ``disclosed``, its own status allows it and, for a penalty, its
+display period has not ended; so every public query joins the redacted projection
+(``adapters/projection.py``) to ``disclosure_items`` (``adapters/read_model.py``). The officers' lists
+read disclosure's own tables only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, FromClause, RowMapping, Select, and_, func, or_, select
+
+from guidance_disclosure.adapters.projection import (
+    PUBLISHED_STATUSES,
+    public_cases,
+    public_guidance,
+    public_revisits,
+)
+from guidance_disclosure.adapters.read_model import disclosure_items, disclosure_requests
+from guidance_disclosure.domain import item as i
+
+#: A public document as the JSON API, the pages and the feed show it (its schema is the wire's).
+Document = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which rows of a public list: its filters' dates as ISO text (``before`` excluded) and the page."""
+
+    department_id: str | None = None
+    since: str | None = None
+    before: str | None = None
+    offset: int = 0
+    limit: int = 20
+
+
+# -- guidance acts ---------------------------------------------------------------------------------------
+def published_item(conn: Connection, guidance_id: str) -> Document | None:
+    table = public_guidance
+    row = conn.execute(
+        select(table).select_from(_guidance_join()).where(table.c.guidance_id == guidance_id, *_shown())
+    ).first()
+    if row is None:
+        return None
+    return {**_public_guidance(row._mapping), "revisits": published_revisits(conn, guidance_id=guidance_id)}
+
+
+def published_page(
+    conn: Connection, window: Window = Window(), *, content_type: str | None = None
+) -> tuple[list[Document], int]:
+    """A page of published guidance acts, newest first, and how many match in all."""
+    table = public_guidance
+    where = _shown()
+    if window.department_id:
+        where.append(table.c.department_id == window.department_id)
+    if content_type:
+        where.append(table.c.content_type == content_type)
+    if window.since:
+        where.append(table.c.issued_at >= window.since)
+    if window.before:
+        where.append(table.c.issued_at < window.before)
+    joined = _guidance_join()
+    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(table)
+        .select_from(joined)
+        .where(*where)
+        .order_by(table.c.issued_at.desc(), table.c.guidance_id)
+        .offset(window.offset)
+        .limit(window.limit)
+    )
+    return [_public_guidance(row._mapping) for row in rows], int(total)
+
+
+# -- decisions -------------------------------------------------------------------------------------------
+def published_decision(conn: Connection, case_id: str, today: date) -> Document | None:
+    row = conn.execute(_decision_select().where(public_cases.c.case_id == case_id, *_decision_shown(today))).first()
+    if row is None:
+        return None
+    return {**_public_decision(row._mapping), "revisits": published_revisits(conn, case_id=case_id)}
+
+
+def published_decisions(
+    conn: Connection, today: date, window: Window = Window(), *, kind: str | None = None
+) -> tuple[list[Document], int]:
+    """A page of published decisions, newest first; a penalty leaves the list when its display period ends."""
+    cases = public_cases
+    where = _decision_shown(today)
+    if window.department_id:
+        where.append(cases.c.department_id == window.department_id)
+    if kind:
+        where.append(disclosure_items.c.kind == kind)
+    if window.since:
+        where.append(cases.c.decided_at >= window.since)
+    if window.before:
+        where.append(cases.c.decided_at < window.before)
+    total = conn.execute(select(func.count()).select_from(_decision_join()).where(*where)).scalar_one()
+    rows = conn.execute(
+        _decision_select()
+        .where(*where)
+        .order_by(cases.c.decided_at.desc(), cases.c.case_id)
+        .offset(window.offset)
+        .limit(window.limit)
+    )
+    return [_public_decision(row._mapping) for row in rows], int(total)
+
+
+def penalty_records(
+    conn: Connection, department_id: str, *, decided_from: str | None = None, decided_before: str | None = None
+) -> list[Document]:
+    """Published penalty decisions of a department, oldest first, for 双公示 (display period included)."""
+    cases = public_cases
+    where = [
+        disclosure_items.c.state == i.DISCLOSED_STATE,
+        disclosure_items.c.kind == "penalty_decision",
+        cases.c.status == "decided",
+        cases.c.department_id == department_id,
+    ]
+    if decided_from:
+        where.append(cases.c.decided_at >= decided_from)
+    if decided_before:
+        where.append(cases.c.decided_at < decided_before)
+    rows = conn.execute(_decision_select().where(*where).order_by(cases.c.decided_at, cases.c.case_id))
+    return [_public_decision(row._mapping) for row in rows]
+
+
+# -- revisit results and departments ---------------------------------------------------------------------
+def published_revisits(
+    conn: Connection, *, case_id: str | None = None, guidance_id: str | None = None
+) -> list[Document]:
+    """The disclosed results of the revisits of one case or one guidance act, oldest first."""
+    table = public_revisits
+    which = table.c.case_id == case_id if case_id else table.c.guidance_id == guidance_id
+    items = disclosure_items
+    rows = conn.execute(
+        select(table.c.kind, table.c.completed_on, table.c.method, table.c.findings, table.c.notes)
+        .select_from(
+            table.join(items, and_(items.c.subject_id == table.c.revisit_id, items.c.kind == "revisit_result"))
+        )
+        .where(which, items.c.state == i.DISCLOSED_STATE)
+        .order_by(table.c.completed_on, table.c.revisit_id)
+    )
+    return [dict(row._mapping) | {"findings": json.loads(row.findings)} for row in rows]
+
+
+def departments(conn: Connection) -> list[dict[str, str]]:
+    """Departments with something published, for the list's filter: id and name as of their latest act."""
+    named: dict[str, str] = {}
+    for source in (public_guidance, public_cases):
+        rows = conn.execute(
+            select(source.c.department_id, source.c.department_name).where(source.c.department_name.is_not(None))
+        )
+        for department_id, name in rows:
+            named[department_id] = name
+    return [{"department_id": k, "name": v} for k, v in sorted(named.items(), key=lambda kv: kv[1])]
+
+
+def _guidance_join() -> FromClause:
+    return public_guidance.join(
+        disclosure_items,
+        and_(disclosure_items.c.subject_id == public_guidance.c.guidance_id, disclosure_items.c.kind == "guidance"),
+    )
+
+
+def _shown() -> list[ColumnElement[bool]]:
+    return [
+        disclosure_items.c.state == i.DISCLOSED_STATE,
+        public_guidance.c.withheld == "N",
+        public_guidance.c.status.in_(PUBLISHED_STATUSES),
+    ]
+
+
+def _decision_join() -> FromClause:
+    return public_cases.join(
+        disclosure_items,
+        and_(disclosure_items.c.subject_id == public_cases.c.case_id, disclosure_items.c.kind != "guidance"),
+    )
+
+
+def _decision_select() -> Select[Any]:
+    return select(
+        public_cases,
+        disclosure_items.c.kind,
+        disclosure_items.c.display_until,
+        disclosure_items.c.disclosed_at,
+    ).select_from(_decision_join())
+
+
+def _decision_shown(today: date) -> list[ColumnElement[bool]]:
+    return [
+        disclosure_items.c.state == i.DISCLOSED_STATE,
+        public_cases.c.status == "decided",
+        or_(disclosure_items.c.display_until.is_(None), disclosure_items.c.display_until >= today),
+    ]
+
+
+def _public_guidance(mapping: RowMapping) -> Document:
+    item = dict(mapping)
+    item.pop("withheld")
+    item["methods"] = json.loads(item["methods"])
+    item["legal_basis"] = json.loads(item["legal_basis"])
+    return item
+
+
+def _public_decision(mapping: RowMapping) -> Document:
+    item = dict(mapping)
+    item["legal_basis"] = json.loads(item["legal_basis"] or "[]")
+    item.pop("minor", None)
+    item.pop("status", None)
+    item["display_until"] = item["display_until"].isoformat() if item.get("display_until") else None
+    return item
+
+
+# -- the officers' lists ---------------------------------------------------------------------------------
+def item_rows(
+    conn: Connection, department_id: str, *, state: str, kind: str | None = None, limit: int = 100
+) -> list[Document]:
+    """A department's items by state (``overdue``: flagged and still in review; ``all``), earliest deadline first."""
+    table = disclosure_items
+    statement = select(table).where(table.c.department_id == department_id)
+    if state == "overdue":
+        statement = statement.where(table.c.overdue.is_(True), table.c.state == "in_review")
+    elif state != "all":
+        statement = statement.where(table.c.state == state)
+    if kind:
+        statement = statement.where(table.c.kind == kind)
+    statement = statement.order_by(table.c.deadline, table.c.item_id).limit(limit)
+    return [_item_row(row._mapping) for row in conn.execute(statement)]
+
+
+def item_row(conn: Connection, item_id: str) -> Document | None:
+    row = conn.execute(select(disclosure_items).where(disclosure_items.c.item_id == item_id)).first()
+    return None if row is None else _item_row(row._mapping)
+
+
+def _item_row(mapping: RowMapping) -> Document:
+    row = dict(mapping)
+    row["flags"] = json.loads(row["flags"]) if row.get("flags") else []
+    return row
+
+
+def request_rows(conn: Connection, department_id: str, *, status: str) -> list[Document]:
+    """A department's requests by status (``pending``: not yet answered; ``overdue``: flagged and unanswered)."""
+    table = disclosure_requests
+    statement = select(table).where(table.c.department_id == department_id)
+    if status == "pending":
+        statement = statement.where(table.c.status != "answered")
+    elif status == "overdue":
+        statement = statement.where(table.c.overdue.is_(True), table.c.status != "answered")
+    else:
+        statement = statement.where(table.c.status == status)
+    rows = conn.execute(statement.order_by(table.c.answer_due_on, table.c.request_id))
+    return [dict(row._mapping) for row in rows]

@@ -1,0 +1,215 @@
+"""disclosure's own tables, folded from its own events in the transaction that appends them.
+
+``disclosure_items`` says where each disclosure item stands. The public queries join it to the
+redacted projection: an act is shown only while its item is ``disclosed`` (and, for a penalty,
+within its display period). Officers' review queue and the overdue check read it too. It holds
+nothing personal: titles are built from redacted text.
+
+``disclosure_requests`` is the officers' worklist of requests for disclosure (依申请公开). It holds
+the applicant's name (officers need it to reply); public pages never read it. It also tells the
+overdue check which requests to look at.
+
+Each table has its folding table (``ITEM_FOLDS``, ``REQUEST_FOLDS``): the column values one event
+type sets, so a rebuild from the event store alone gives the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, insert, select, update
+
+from guidance_disclosure.domain import item as i
+from guidance_shared import catalogue
+from guidance_shared.dates import as_date, optional_date
+from guidance_shared.dispatch import EventHandlers
+from guidance_shared.messages import StoredEvent
+
+ITEMS_MODEL = MetaData()
+REQUESTS_MODEL = MetaData()
+
+disclosure_items = Table(
+    "disclosure_items",
+    ITEMS_MODEL,
+    Column("item_id", String(36), primary_key=True),
+    Column("subject_id", String(36), nullable=False, index=True),
+    Column("department_id", String(36), nullable=False, index=True),
+    Column("kind", String(30), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("state", String(20), nullable=False, index=True),
+    Column("deadline", Date, nullable=True, index=True),
+    Column("overdue", Boolean, nullable=False, default=False),
+    Column("flags", Text, nullable=True),
+    Column("exemption", String(30), nullable=True),
+    Column("disclosed_at", String(40), nullable=True),
+    Column("display_until", Date, nullable=True),
+    Column("withdrawal_deadline", Date, nullable=True),
+    Column("withdrawn_at", String(40), nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+disclosure_requests = Table(
+    "disclosure_requests",
+    REQUESTS_MODEL,
+    Column("request_id", String(36), primary_key=True),
+    Column("department_id", String(36), nullable=False, index=True),
+    Column("applicant_kind", String(20), nullable=False),
+    Column("applicant_name", String(200), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("answer_due_on", Date, nullable=False, index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("overdue", Boolean, nullable=False, default=False),
+    Column("extended", Boolean, nullable=False, default=False),
+    Column("answer", String(40), nullable=True),
+    Column("answered_on", Date, nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+Fold = Callable[[Mapping[str, Any]], Mapping[str, object]]
+"""The columns one event sets, from its data."""
+
+
+# -- disclosure items ----------------------------------------------------------------------------------
+ITEM_FOLDS: EventHandlers[Fold] = EventHandlers(
+    {
+        catalogue.ITEM_DISCLOSED: lambda d: {
+            "state": i.DISCLOSED_STATE,
+            "disclosed_at": str(d["disclosed_at"]),
+            "display_until": optional_date(d.get("display_until")),
+            "exemption": None,
+        },
+        catalogue.DISCLOSURE_REVIEW_REQUESTED: lambda d: {
+            "state": i.IN_REVIEW,
+            "flags": json.dumps(d["flags"], ensure_ascii=False),
+        },
+        catalogue.DISCLOSURE_WITHHELD: lambda d: {"state": i.WITHHELD_STATE, "exemption": d["exemption"]},
+        catalogue.DISCLOSURE_WITHDRAWN: lambda d: {
+            "state": i.WITHDRAWN_STATE,
+            "withdrawal_deadline": optional_date(d.get("deadline")),
+            "withdrawn_at": str(d["at"]),
+        },
+        catalogue.DISCLOSURE_OVERDUE: lambda d: {"overdue": True},
+    }
+)
+
+
+def apply_items(conn: Connection, events: Iterable[StoredEvent], *, deadline: date | None = None) -> None:
+    """Fold stored item events into the table; ``deadline`` is the item's, for a first event that lacks it."""
+    for event in events:
+        d = event.data
+        values = {"version": event.version, **ITEM_FOLDS[event.type](d)}
+        if event.version == 1:
+            conn.execute(
+                insert(disclosure_items).values(
+                    item_id=event.stream_id,
+                    subject_id=str(d["subject_id"]),
+                    department_id=str(d["department_id"]),
+                    kind=d["kind"],
+                    title=str(d.get("title") or ""),
+                    deadline=optional_date(d.get("deadline")) or deadline,
+                    overdue=False,
+                    **values,
+                )
+            )
+        else:
+            conn.execute(update(disclosure_items).where(disclosure_items.c.item_id == event.stream_id).values(**values))
+
+
+def item_exists(conn: Connection, item_id: str) -> bool:
+    return (
+        conn.execute(select(disclosure_items.c.item_id).where(disclosure_items.c.item_id == item_id)).first()
+        is not None
+    )
+
+
+def items_for_subject(conn: Connection, subject_id: str) -> list[str]:
+    rows = conn.execute(
+        select(disclosure_items.c.item_id)
+        .where(disclosure_items.c.subject_id == subject_id)
+        .order_by(disclosure_items.c.item_id)
+    )
+    return [row[0] for row in rows]
+
+
+def withheld_exemption(conn: Connection, subject_id: str) -> str | None:
+    """The exemption an act's withheld item names; None when none of its items is withheld."""
+    row = conn.execute(
+        select(disclosure_items.c.exemption).where(
+            disclosure_items.c.subject_id == subject_id, disclosure_items.c.state == i.WITHHELD_STATE
+        )
+    ).first()
+    return None if row is None else str(row.exemption)
+
+
+def items_past_due(conn: Connection, today: date, limit: int = 500) -> list[str]:
+    """Items still in review, not yet flagged, whose publication deadline has passed."""
+    table = disclosure_items
+    query = (
+        select(table.c.item_id)
+        .where(table.c.state == i.IN_REVIEW, table.c.overdue.is_(False), table.c.deadline < today)
+        .order_by(table.c.deadline)
+        .limit(limit)
+    )
+    return [row[0] for row in conn.execute(query)]
+
+
+# -- requests for disclosure -----------------------------------------------------------------------------
+def _due(d: Mapping[str, Any]) -> Mapping[str, object]:
+    return {"answer_due_on": as_date(d["answer_due_on"])} if "answer_due_on" in d else {}
+
+
+REQUEST_FOLDS: EventHandlers[Fold] = EventHandlers(
+    {
+        catalogue.DISCLOSURE_REQUEST_RECEIVED: lambda d: {
+            "request_id": d["request_id"],
+            "department_id": d["department_id"],
+            "applicant_kind": d["applicant"]["kind"],
+            "applicant_name": d["applicant"]["name"],
+            "channel": d["channel"],
+            "received_on": as_date(d["received_on"]),
+            "answer_due_on": as_date(d["answer_due_on"]),
+            "status": "open",
+            "overdue": False,
+            "extended": False,
+        },
+        catalogue.DISCLOSURE_REQUEST_SUPPLEMENT_REQUESTED: lambda d: {**_due(d), "status": "awaiting_supplement"},
+        catalogue.DISCLOSURE_REQUEST_SUPPLEMENTED: lambda d: {**_due(d), "status": "open"},
+        catalogue.DISCLOSURE_REQUEST_CONSULTATION_STARTED: lambda d: {**_due(d), "status": "in_consultation"},
+        catalogue.DISCLOSURE_REQUEST_CONSULTATION_ENDED: lambda d: {**_due(d), "status": "open"},
+        catalogue.DISCLOSURE_REQUEST_EXTENDED: lambda d: {**_due(d), "extended": True},
+        catalogue.DISCLOSURE_REQUEST_OVERDUE: lambda d: {"overdue": True},
+        catalogue.DISCLOSURE_REQUEST_ANSWERED: lambda d: {
+            **_due(d),
+            "status": "answered",
+            "answer": d["answer"],
+            "answered_on": as_date(d["answered_on"]),
+        },
+    }
+)
+
+
+def apply_requests(conn: Connection, events: Iterable[StoredEvent]) -> None:
+    for event in events:
+        values = {"version": event.version, **REQUEST_FOLDS[event.type](event.data)}
+        if event.type == catalogue.DISCLOSURE_REQUEST_RECEIVED:
+            conn.execute(insert(disclosure_requests).values(**values))
+        else:
+            conn.execute(
+                update(disclosure_requests).where(disclosure_requests.c.request_id == event.stream_id).values(**values)
+            )
+
+
+def requests_past_due(conn: Connection, today: date, limit: int = 500) -> list[str]:
+    """Open, not yet flagged requests whose due date has passed: candidates for DisclosureRequestOverdue."""
+    table = disclosure_requests
+    query = (
+        select(table.c.request_id)
+        .where(table.c.status == "open", table.c.overdue.is_(False), table.c.answer_due_on < today)
+        .order_by(table.c.answer_due_on)
+        .limit(limit)
+    )
+    return [row[0] for row in conn.execute(query)]

@@ -1,0 +1,89 @@
+"""What disclosure is to the kernel, and everything it is built from: ``SPEC``, ``wire`` and ``create_app``.
+
+disclosure consumes intake's and revisit's events and publishes on disclosure.events. Each guidance
+act, case decision and revisit result becomes a disclosure item (``entrypoints/consumer.py``);
+requests for disclosure (依申请公开) live in the same store. Two periodic checks flag what ran late
+(``entrypoints/worker.py``).
+
+``wire`` builds the handlers' dependencies once per runtime, from the kernel's parts and disclosure's
+own settings (``settings.py``); everything below takes them by parameter.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from guidance_disclosure.adapters import read_model
+from guidance_disclosure.adapters.files import load_publication_rules
+from guidance_disclosure.adapters.read_model import ITEMS_MODEL, REQUESTS_MODEL
+from guidance_disclosure.domain.item import DisclosureItem
+from guidance_disclosure.domain.request import DisclosureRequest
+from guidance_disclosure.entrypoints.app import build_app
+from guidance_disclosure.entrypoints.consumer import DisclosureProjection
+from guidance_disclosure.entrypoints.worker import item_overdue_check, request_overdue_check
+from guidance_disclosure.handlers import DisclosureDeps
+from guidance_disclosure.handlers.items import STREAM as ITEM_STREAM
+from guidance_disclosure.handlers.items import Items
+from guidance_disclosure.handlers.requests import STREAM as REQUEST_STREAM
+from guidance_disclosure.handlers.requests import Requests
+from guidance_disclosure.settings import DisclosureSettings
+from guidance_shared.auth import AuthSettings
+from guidance_shared.calendar_file import load_calendar
+from guidance_shared.repository import Repository
+from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
+
+
+def wire(runtime: Runtime[DisclosureDeps]) -> DisclosureDeps:
+    """The store's repositories, the publication rules, the holiday calendar and the public address."""
+    assert runtime.store is not None, "disclosure publishes, so its runtime has an event store"
+    settings = DisclosureSettings.from_env(runtime.settings.env)
+    calendar = load_calendar(runtime.settings.calendar_overrides)
+    items = Items(
+        repository=Repository(
+            runtime.store, DisclosureItem, ITEM_STREAM, "disclosure item", "公开事项", project=read_model.apply_items
+        ),
+        registry=runtime.registry,
+        rules=load_publication_rules(settings.publication_rules),
+        calendar=calendar,
+        public_base_url=settings.public_base_url,
+    )
+    requests = Requests(
+        repository=Repository(
+            runtime.store,
+            DisclosureRequest,
+            REQUEST_STREAM,
+            "request",
+            "政府信息公开申请",
+            project=read_model.apply_requests,
+        ),
+        registry=runtime.registry,
+        calendar=calendar,
+    )
+    return DisclosureDeps(items=items, requests=requests, settings=settings)
+
+
+SPEC: ServiceSpec[DisclosureDeps] = ServiceSpec(
+    name="disclosure",
+    publishes="disclosure.events",
+    consumes=("intake.events", "revisit.events"),
+    wire=wire,
+    projection=DisclosureProjection,
+    extra_metadata=(REQUESTS_MODEL, ITEMS_MODEL),
+    read_models=(
+        ReadModel(ITEMS_MODEL, read_model.apply_items, (ITEM_STREAM,)),
+        ReadModel(REQUESTS_MODEL, read_model.apply_requests, (REQUEST_STREAM,)),
+    ),
+    tasks=(item_overdue_check, request_overdue_check),
+)
+
+
+def create_app(
+    runtime: Runtime[DisclosureDeps],
+    *,
+    testing: bool = False,
+    auth: AuthSettings | None = None,
+    public_rate_limit: int | None = None,
+) -> Flask:
+    """disclosure's Flask app on ``runtime``; ``public_rate_limit``: requests per minute per client on
+    ``/public/`` (0 = off; default: GUIDANCE_PUBLIC_RATE_LIMIT)."""
+    return build_app(runtime, testing=testing, auth=auth, public_rate_limit=public_rate_limit)

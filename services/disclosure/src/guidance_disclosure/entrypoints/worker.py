@@ -1,0 +1,49 @@
+"""disclosure's periodic tasks: flag what ran late, as of China's calendar day.
+
+Items still in review past their publication deadline, and requests for disclosure past their answer
+date; every ``GUIDANCE_OVERDUE_INTERVAL_S`` (60 s) each, in the worker process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date
+
+import structlog
+
+from guidance_disclosure.handlers import DisclosureDeps, items, requests
+from guidance_shared.dates import china_today
+from guidance_shared.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+Task = Callable[[Runtime[DisclosureDeps], threading.Event], None]
+
+
+def _every_interval(name: str, flag: Callable[[Runtime[DisclosureDeps], date], int]) -> Task:
+    """A worker task: every interval, flag what ran late as of China's calendar day."""
+
+    def task(runtime: Runtime[DisclosureDeps], stop: threading.Event) -> None:
+        interval = runtime.deps.settings.overdue_interval_s
+        while not stop.is_set():
+            try:
+                flagged = flag(runtime, china_today())
+                if flagged:
+                    log.info(f"disclosure.{name}_overdue_flagged", count=flagged)
+            except Exception:
+                log.exception(f"disclosure.{name}_overdue_check_failed")
+            stop.wait(interval)
+
+    task.__name__ = f"{name}_overdue_check"
+    return task
+
+
+#: Items still in review past their publication deadline.
+item_overdue_check = _every_interval(
+    "items", lambda runtime, today: items.flag_overdue(runtime.deps.items, runtime.engine, today)
+)
+#: Requests for disclosure past their answer date.
+request_overdue_check = _every_interval(
+    "requests", lambda runtime, today: requests.flag_overdue(runtime.deps.requests, runtime.engine, today)
+)

@@ -1,0 +1,21 @@
+"""disclosure's handlers: the officers' commands on items and requests, and the reactions to consumed events.
+
+``items`` and ``requests`` hold one function per command; ``publications`` the reactions that open
+and withdraw items. Each takes its dependencies by parameter; ``DisclosureDeps`` is all of them,
+built once per runtime by ``bootstrap.wire``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from guidance_disclosure.handlers.items import Items
+from guidance_disclosure.handlers.requests import Requests
+from guidance_disclosure.settings import DisclosureSettings
+
+
+@dataclass(frozen=True)
+class DisclosureDeps:
+    items: Items
+    requests: Requests
+    settings: DisclosureSettings

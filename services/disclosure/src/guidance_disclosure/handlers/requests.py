@@ -1,0 +1,249 @@
+"""Command handlers of requests for disclosure (依申请公开): one function per command, in the caller's transaction.
+
+The aggregate computes every due date from the working-day calendar; a handler adds the ids and
+times, validates the event against the shared catalogue and appends it. The applicant's personal
+data stays in the events and the read model of disclosure's own store: nothing here logs it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy import Connection, Engine
+
+from guidance_disclosure.adapters import read_model
+from guidance_disclosure.domain import request as r
+from guidance_disclosure.domain.commands import (
+    AnswerRequest,
+    EndConsultation,
+    ExtendAnswerPeriod,
+    RecordSupplement,
+    RegisterRequest,
+    RequestSupplement,
+    StartConsultation,
+)
+from guidance_disclosure.domain.request import DisclosureRequest
+from guidance_shared.commands import each_in_own_transaction, jsonable
+from guidance_shared.dates import CHINA_TZ, china_today, now_utc
+from guidance_shared.errors import GuidanceError
+from guidance_shared.events.registry import EventRegistry, InvalidEventData
+from guidance_shared.repository import Repository
+from guidance_shared.web.messages import field_problems
+from guidance_shared.workdays import WorkingCalendar
+
+STREAM = "DisclosureRequest"
+
+
+class At(TypedDict, total=False):
+    """Where a command meets its request: the version the client saw (If-Match) and the request's id for tracing."""
+
+    expected_version: int | None
+    correlation_id: str | None
+
+
+@dataclass
+class Requests:
+    """What the request handlers depend on, built once by ``bootstrap.wire``; ``now`` is the clock."""
+
+    repository: Repository[DisclosureRequest]
+    registry: EventRegistry
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    now: Callable[[], datetime] = field(default=now_utc)
+
+    def today(self) -> date:
+        """Deadlines are China's calendar days, whatever the server's zone."""
+        return china_today(self.now())
+
+    def stamp(self) -> str:
+        return self.now().astimezone(CHINA_TZ).isoformat()
+
+    def load(self, conn: Connection, request_id: str, *, expected_version: int | None = None) -> DisclosureRequest:
+        """The request at its latest version, its deadlines counted on this calendar."""
+        return self.repository.load(conn, request_id, expected_version=expected_version, calendar=self.calendar)
+
+
+def register(
+    requests: Requests, conn: Connection, cmd: RegisterRequest, *, correlation_id: str | None = None
+) -> DisclosureRequest:
+    request_id = str(uuid.uuid4())
+    request = DisclosureRequest(request_id, requests.calendar)
+    due = request.receive(cmd.department_id, cmd.received_on)
+    data = {
+        "department_id": cmd.department_id,
+        "applicant": cmd.applicant,
+        "description": cmd.description,
+        "channel": cmd.channel,
+        "received_on": cmd.received_on,
+        "request_id": request_id,
+        "received_at": requests.stamp(),
+        **due,
+    }
+    request.record(r.RECEIVED, _valid(requests.registry, r.RECEIVED, data))
+    requests.repository.save(conn, request, correlation_id=correlation_id)
+    return request
+
+
+def _step(
+    requests: Requests,
+    conn: Connection,
+    request_id: str,
+    fields: Mapping[str, object],
+    event_type: str,
+    stamp: str,
+    decide: Callable[[DisclosureRequest], Mapping[str, Any]],
+    **at: Unpack[At],
+) -> DisclosureRequest:
+    """One step of a request: load it at the version the client saw, let the aggregate decide (and compute
+    its dates), record the event with the command's fields, the computed dates and the moment, and save."""
+    request = requests.load(conn, request_id, expected_version=at.get("expected_version"))
+    data = {**_ids(request), **fields, **decide(request), stamp: requests.stamp()}
+    request.record(event_type, _valid(requests.registry, event_type, data))
+    requests.repository.save(conn, request, correlation_id=at.get("correlation_id"))
+    return request
+
+
+def request_supplement(
+    requests: Requests, conn: Connection, request_id: str, cmd: RequestSupplement, **at: Unpack[At]
+) -> DisclosureRequest:
+    fields = {
+        "items": cmd.items,
+        "notice_on": cmd.notice_on,
+        "supplement_by": cmd.supplement_by,
+        "notified_by": cmd.notified_by.as_data(),
+    }
+    return _step(
+        requests,
+        conn,
+        request_id,
+        fields,
+        r.SUPPLEMENT_REQUESTED,
+        "requested_at",
+        lambda request: request.request_supplement(cmd.notice_on),
+        **at,
+    )
+
+
+def record_supplement(
+    requests: Requests, conn: Connection, request_id: str, cmd: RecordSupplement, **at: Unpack[At]
+) -> DisclosureRequest:
+    return _step(
+        requests,
+        conn,
+        request_id,
+        {"supplemented_on": cmd.supplemented_on},
+        r.SUPPLEMENTED,
+        "recorded_at",
+        lambda request: request.supplemented(cmd.supplemented_on),
+        **at,
+    )
+
+
+def start_consultation(
+    requests: Requests, conn: Connection, request_id: str, cmd: StartConsultation, **at: Unpack[At]
+) -> DisclosureRequest:
+    return _step(
+        requests,
+        conn,
+        request_id,
+        {"reason": cmd.reason, "started_on": cmd.started_on},
+        r.CONSULTATION_STARTED,
+        "started_at",
+        lambda request: request.start_consultation(cmd.started_on),
+        **at,
+    )
+
+
+def end_consultation(
+    requests: Requests, conn: Connection, request_id: str, cmd: EndConsultation, **at: Unpack[At]
+) -> DisclosureRequest:
+    return _step(
+        requests,
+        conn,
+        request_id,
+        {"ended_on": cmd.ended_on},
+        r.CONSULTATION_ENDED,
+        "ended_at",
+        lambda request: request.end_consultation(cmd.ended_on),
+        **at,
+    )
+
+
+def extend(
+    requests: Requests, conn: Connection, request_id: str, cmd: ExtendAnswerPeriod, **at: Unpack[At]
+) -> DisclosureRequest:
+    fields = {
+        "extension_working_days": cmd.extension_working_days,
+        "approved_by": cmd.approved_by.as_data(),
+        "reason": cmd.reason,
+    }
+    return _step(
+        requests,
+        conn,
+        request_id,
+        fields,
+        r.EXTENDED,
+        "extended_at",
+        lambda request: request.extend(cmd.extension_working_days, requests.today()),
+        **at,
+    )
+
+
+def answer(
+    requests: Requests, conn: Connection, request_id: str, cmd: AnswerRequest, **at: Unpack[At]
+) -> DisclosureRequest:
+    def decide(request: DisclosureRequest) -> Mapping[str, Any]:
+        request.answer_with()  # refuses an answered request; an answer computes no dates
+        return {}
+
+    fields = {
+        "answer": cmd.answer,
+        "exemption": cmd.exemption,
+        "legal_basis": [b.as_data() for b in cmd.legal_basis],
+        "reply_doc_no": cmd.reply_doc_no,
+        "answered_on": cmd.answered_on,
+    }
+    return _step(requests, conn, request_id, fields, r.ANSWERED, "answered_at", decide, **at)
+
+
+def flag_overdue(requests: Requests, engine: Engine, today: date) -> int:
+    """Emit DisclosureRequestOverdue once per request past its due date; safe with several workers.
+
+    Each request is flagged in its own transaction at the version it was loaded at; a worker that
+    loses the race gets a conflict and moves on, and the aggregate never flags a request twice.
+    """
+    with engine.connect() as conn:
+        candidates = read_model.requests_past_due(conn, today)
+
+    def flag(conn: Connection, request_id: str) -> bool:
+        request = requests.load(conn, request_id)
+        data = {**_ids(request), "answer_due_on": request.answer_due_on().isoformat(), "detected_at": requests.stamp()}
+        if not request.mark_overdue(_valid(requests.registry, r.OVERDUE, data), today):
+            return False
+        requests.repository.save(conn, request)
+        return True
+
+    return each_in_own_transaction(engine, candidates, flag)
+
+
+def _ids(request: DisclosureRequest) -> Mapping[str, str]:
+    return {"request_id": request.request_id, "department_id": request.department_id}
+
+
+def _valid(registry: EventRegistry, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's data, normalised by its schema; a 422 in the words of a request for disclosure."""
+    try:
+        return registry.validate(ce_type, jsonable(data))
+    except InvalidEventData as exc:
+        raise GuidanceError(
+            code="validation-failed",
+            title_en="Validation failed",
+            title_zh="校验未通过",
+            status=422,
+            detail_en="The request breaks the rules of a request for disclosure; see errors.",
+            detail_zh="请求不符合政府信息公开申请的规则，详见 errors。",
+            fields=field_problems(exc.messages),
+        ) from exc
