@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, insert, text
 
-from guidance_shared.db import WalCheckpointer, make_engine
+from guidance_shared.db import make_engine
+from guidance_shared.fast.wal import WalCheckpointer
 
 METADATA = MetaData()
 NOTES = Table("notes", METADATA, Column("id", Integer, primary_key=True), Column("body", Text, nullable=False))
