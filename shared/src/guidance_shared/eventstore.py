@@ -11,12 +11,15 @@ new event below N (the outbox relay relies on this).
 
 The outbox relay remembers how far it has published in a one-row cursor
 (``es_relay_cursor``): an outbox row is published exactly when its position is
-at most the cursor. Outbox rows are kept after publishing, as the record of
-exactly what was sent (key, headers and bytes); nothing deletes them, as
-before. ``published_at`` is no longer written (marking every row rewrote it
-and its index entry, which made the relay slower than the broker); databases
-from before the cursor keep their timestamps, and ``create_schema`` starts
-their cursor after the last row they marked.
+at most the cursor. One number, because marking each row published would
+rewrite the row and its index entry, which keeps a relay slower than the
+broker. Outbox rows are kept after publishing, as the record of exactly what
+was sent (key, headers and bytes); nothing deletes them.
+
+The outbox's ``published_at`` column is always NULL for rows this store
+writes; a database whose rows carry timestamps there has its cursor created
+(``create_schema``) just after the last row so marked, so those rows are not
+published again.
 """
 
 from __future__ import annotations
@@ -93,9 +96,9 @@ outbox_table = Table(
     Column("key", Text, nullable=False),
     Column("headers", Text, nullable=False),
     Column("value", Text, nullable=False),
-    Column("published_at", String(40), nullable=True),  # legacy: set by relays before the cursor, now always NULL
+    Column("published_at", String(40), nullable=True),  # NULL; set only in databases older than the cursor
 )
-_LEGACY_OUTBOX_INDEX = "ix_es_outbox_pending"  # partial index on published_at IS NULL; useless with the cursor
+_PENDING_OUTBOX_INDEX = "ix_es_outbox_pending"  # on published_at IS NULL: dropped, the cursor needs no index
 
 relay_cursor_table = Table(
     "es_relay_cursor",
@@ -168,7 +171,7 @@ class EventStore:
             exists = conn.execute(select(counter_table.c.id).where(counter_table.c.id == 1)).first()
             if exists is None:
                 conn.execute(insert(counter_table).values(id=1, last_position=0))
-            conn.execute(text(f"DROP INDEX IF EXISTS {_LEGACY_OUTBOX_INDEX}"))
+            conn.execute(text(f"DROP INDEX IF EXISTS {_PENDING_OUTBOX_INDEX}"))
             _init_relay_cursor(conn)
 
     @contextmanager
@@ -349,8 +352,8 @@ class EventStore:
 
 
 def _init_relay_cursor(conn: Connection) -> None:
-    """Create the relay cursor once: just before the first row a pre-cursor relay left unmarked
-    (or after the last row, if it marked them all; 0 on a new store)."""
+    """Create the relay cursor once: just before the first outbox row without ``published_at``
+    (after the last row if every row has one; 0 on a new store), so marked rows are not sent again."""
     if conn.execute(select(relay_cursor_table.c.id).where(relay_cursor_table.c.id == 1)).first() is not None:
         return
     first_unmarked = conn.execute(

@@ -118,7 +118,7 @@ class EventRegistry:
 
         The deep copy is what protects the caller from an upcaster that edits its argument in
         place, so it is made only when there is an upcaster to run: for a current type the result
-        is a shallow copy (the common case on a replay, where the copy cost ~24 µs an event and
+        is a shallow copy (the common case on a replay, where a deep copy would cost ~24 µs an event and
         ``load`` builds new objects anyway).
         """
         if ce_type not in self._upcasters:
