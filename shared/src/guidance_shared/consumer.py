@@ -32,7 +32,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
 import structlog
 from sqlalchemy import (
@@ -128,6 +128,16 @@ skipped_table = Table(
     Column("reason", Text, nullable=False),
     Column("at", String(40), nullable=False),
 )
+
+
+class ParkedAggregate(TypedDict):
+    """One row of ``cr_parked``: an aggregate kept aside behind the event that could not be applied."""
+
+    group_id: str
+    aggregate_id: str
+    event_id: str
+    reason: str
+    parked_at: str
 
 
 class _Rewound(Exception):
@@ -469,10 +479,19 @@ class ConsumerRunner:
         self.metrics.parked_aggregates.labels(self.group).set(count)
 
     # -- operator actions --------------------------------------------------------
-    def parked_aggregates(self) -> list[dict[str, Any]]:
+    def parked_aggregates(self) -> list[ParkedAggregate]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(parked_table).where(parked_table.c.group_id == self.group))
-            return [dict(r._mapping) for r in rows]
+            return [
+                {
+                    "group_id": r.group_id,
+                    "aggregate_id": r.aggregate_id,
+                    "event_id": r.event_id,
+                    "reason": r.reason,
+                    "parked_at": r.parked_at,
+                }
+                for r in rows
+            ]
 
     def redrive(self, aggregate_id: str, *, skip_poison: bool = False) -> int:
         """Unpark an aggregate and apply its kept events in order; re-parks if it fails again."""

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     BigInteger,
@@ -109,6 +109,33 @@ relay_cursor_table = Table(
 )
 
 
+class EventRow(TypedDict):
+    """One row of ``es_events``, as ``append`` writes it."""
+
+    position: int
+    event_id: str
+    stream_id: str
+    stream_type: str
+    version: int
+    event_type: str
+    data: str
+    meta: str
+    occurred_at: str
+    prev_hash: str
+    hash: str
+
+
+class OutboxRow(TypedDict):
+    """One row of ``es_outbox``: exactly the record the relay sends (headers as a JSON object)."""
+
+    position: int
+    topic: str
+    key: str
+    headers: str
+    value: str
+    published_at: None
+
+
 @dataclass(frozen=True)
 class Metadata:
     """Who and what caused an event; travels as CloudEvents extensions."""
@@ -118,8 +145,8 @@ class Metadata:
     traceparent: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = dict(self.extra)
+    def as_dict(self) -> dict[str, str]:
+        out: dict[str, str] = dict(self.extra)
         for key in ("correlation_id", "causation_id", "traceparent"):
             value = getattr(self, key)
             if value:
@@ -225,8 +252,8 @@ class EventStore:
             raise ConcurrencyError(stream_id, expected_version, current_version)
 
         stored: list[StoredEvent] = []
-        event_rows: list[dict[str, Any]] = []
-        outbox_rows: list[dict[str, Any]] = []
+        event_rows: list[EventRow] = []
+        outbox_rows: list[OutboxRow] = []
         meta_json = dump_json(meta)
         for offset, new in enumerate(events, start=1):
             version = expected_version + offset
@@ -273,7 +300,7 @@ class EventStore:
         conn.execute(insert(outbox_table), outbox_rows)
         return stored
 
-    def _outbox_row(self, event: StoredEvent) -> dict[str, Any]:
+    def _outbox_row(self, event: StoredEvent) -> OutboxRow:
         envelope = self.envelope(event)
         record = envelope.to_record(self.topic)
         headers = {name: value.decode("utf-8") for name, value in record.headers}

@@ -12,7 +12,7 @@ errors, the same fallbacks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -72,7 +72,7 @@ def upsert(table: Table, key: Sequence[str], dialect_name: str) -> Any:
     """
     from sqlalchemy.dialects import postgresql, sqlite
 
-    dialects: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    dialects: dict[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
     if dialect_name not in dialects:
         raise ValueError(f"no upsert for {dialect_name}")
     statement = dialects[dialect_name](table)
