@@ -14,7 +14,9 @@ and statements of the careful path, and the collector's scans of a batch's ~1000
 fifth of a replay's time), leaving ~5 µs an event for the loop itself
 (``bench/results/kernel-2026-11-25-session3.json``). Held equal to the careful path by
 ``tests/kernel/test_consumer_runner.py``: the same records through either path leave the same
-projection, bookkeeping and dead letters, and projections are handed what ``load_typed`` gives.
+projection, bookkeeping and dead letters, for a clean batch (committed here, with ``apply`` or
+``apply_many``) and for a mixed one (handed back); projections are handed what ``load_typed``
+gives; the collector is left as it was found.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 What it buys: without it, nearly every consumer batch's commit also checkpoints the log and syncs
 the database file, ~10 µs an event on ``bench/run``'s replay phase (README, "Benchmarks";
-``bench/results/kernel-2026-11-25-session3.json``). Held to SQLite's own behaviour by
-``tests/kernel/test_wal_checkpointer.py``: the log reaches the database file without a writer
-checkpointing, the same writes stay in the log without it (the control), the writers' threshold is
-SQLite's default again once it stops, and it does nothing for anything but a SQLite file.
+``bench/results/kernel-2026-11-25-session3.json``). Held equal to SQLite's own checkpoints by
+``tests/kernel/test_wal_checkpointer.py``: the same commits leave the same rows (and a sound file)
+with or without it; the log reaches the database file without a writer checkpointing, while the
+same writes stay in the log without it (the control); the writers' threshold is SQLite's default
+again once it stops; it does nothing for anything but a SQLite file.
 """
 
 from __future__ import annotations
