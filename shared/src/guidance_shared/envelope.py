@@ -68,7 +68,7 @@ class Envelope:
     traceparent: str | None = None
 
     def to_record(self, topic: str) -> Record:
-        attributes: dict[str, Any] = {
+        attributes: dict[str, str | datetime] = {
             "id": self.id,
             "source": self.source,
             "type": self.type,

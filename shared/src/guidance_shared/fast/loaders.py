@@ -88,7 +88,8 @@ def _compile_schema(schema: Schema, name: str) -> tuple[Any, Finisher]:
     hooks = schema._hooks
     if any(hooks.get(tag) for tag in ("pre_load", "post_load", "validates")):
         raise NotCompilable(f"{type(schema).__name__}: load hooks or @validates")
-    from guidance_shared.events.common import Payload  # here: common is a catalogue module
+    # Imported on first use: importing the catalogue package imports the registry, which imports this module.
+    from guidance_shared.events.common import Payload
 
     schema_hooks: list[Callable[..., Any]] = []
     rule_tests: list[Any] = []  # Payload's declared rules, tested in the generated code
@@ -208,7 +209,7 @@ def _one_of_when(rule: Any, name: str, namespace: dict[str, Any]) -> str:
 
 @functools.cache
 def _rule_tests() -> dict[type, Callable[[Any, str, dict[str, Any]], str]]:
-    from guidance_shared.events.common import NullUnless, OneOfWhen, RequiredWhen  # a catalogue module
+    from guidance_shared.events.common import NullUnless, OneOfWhen, RequiredWhen  # on first use, as above
 
     return {RequiredWhen: _required_when, NullUnless: _null_unless, OneOfWhen: _one_of_when}
 
