@@ -21,5 +21,6 @@ What they buy is measured by ``bench/run`` (README, "Benchmarks"): on its projec
 100,000 ``GuidanceIssued`` events the consumer runner applies 2,632 events/s without them
 (``bench/results/kernel-2026-11-25-perf-before.json``) and 7,729/s with them and a cheaper
 redaction (``bench/results/kernel-2026-11-25-session3.json``), on the same 2-core machine. Each
-module's docstring gives its own share, per event.
+module's docstring gives its own share, per event; ``python -m bench.consumer_paths`` runs the
+consumer runner's careful path and its plain path on the same records, no broker needed.
 """

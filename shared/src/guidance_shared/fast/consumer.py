@@ -9,10 +9,11 @@ runner rolls the transaction back and gives the same records to its careful path
 per event, retries, dead-lettering, parking). Nothing here has an effect outside the transaction,
 so a poison event costs one wasted plain pass and nothing else.
 
-What it buys, on ``bench/run``'s replay phase (README, "Benchmarks"): the per-event savepoints
-and statements of the careful path, and the collector's scans of a batch's ~1000 live events (a
-fifth of a replay's time), leaving ~5 µs an event for the loop itself
-(``bench/results/kernel-2026-11-25-session3.json``). Held equal to the careful path by
+What it buys: the careful path alone spends ~333 CPU-µs on each of the bench's events, the plain
+path with the compiled loaders ~69, a fifth (``python -m bench.consumer_paths``, no broker;
+``bench/results/consumer-paths-2026-12-02.json``). Of that, pausing the collector saves its scans
+of a batch's ~1000 live events, a fifth of a replay's time on ``bench/run`` (README,
+"Benchmarks"), where the loop itself costs ~5 µs an event. Held equal to the careful path by
 ``tests/kernel/test_consumer_runner.py``: the same records through either path leave the same
 projection, bookkeeping and dead letters, for a clean batch (committed here, with ``apply`` or
 ``apply_many``) and for a mixed one (handed back); projections are handed what ``load_typed``
