@@ -320,7 +320,7 @@ def _dumps(document: Mapping[str, Any]) -> str:
 # --- AsyncAPI --------------------------------------------------------------------
 
 _KAFKA_BINDING = "0.5.0"
-_CE_HEADERS: dict[str, tuple[str, dict[str, Any]]] = {
+_CE_HEADERS: dict[str, tuple[str, dict[str, str]]] = {
     "ce_id": ("event id; consumers deduplicate on it", {"format": "uuid"}),
     "ce_source": ("/guidance/<service>", {}),
     "ce_type": ("guidance.<EventName>.v<major>", {}),
