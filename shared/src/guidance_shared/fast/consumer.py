@@ -17,7 +17,8 @@ of a batch's ~1000 live events, a fifth of a replay's time on ``bench/run`` (REA
 ``tests/kernel/test_consumer_runner.py``: the same records through either path leave the same
 projection, bookkeeping and dead letters, for a clean batch (committed here, with ``apply`` or
 ``apply_many``) and for a mixed one (handed back); projections are handed what ``load_typed``
-gives; the collector is left as it was found.
+gives; the collector is left as it was found. ``read_plain_record`` is held to ``from_record`` and
+``load_typed`` by ``tests/shared/test_fastload.py``.
 """
 
 from __future__ import annotations
