@@ -46,7 +46,7 @@ def trusted_registry(registry: EventRegistry) -> EventRegistry:
         return event_type, data
 
     registry.load_typed = load_typed  # type: ignore[method-assign]
-    # The kernel's compiled loaders (events/fastload.py) validate as strictly as marshmallow; the
+    # The kernel's compiled loaders (guidance_shared/fast/loaders.py) validate as strictly as marshmallow; the
     # prototype measures skipping validation, so it declines them and the runner calls load_typed.
     registry.load_value = lambda _ce_type, _value: None  # type: ignore[method-assign]
     return registry

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Column, Date, Engine, Integer, MetaData, String, Table, Text, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from guidance_shared.db import BulkStatement, Upsert, make_engine
+from guidance_shared.db import make_engine
+from guidance_shared.fast.bulk import BulkStatement, Upsert
 
 METADATA = MetaData()
 ITEMS = Table(

@@ -230,6 +230,28 @@ class ConsumerRunnerContract:
         assert plain["parked"] == [sick] and len(plain["dead_letters"]) == 2  # the poison and the malformed record
         assert plain["rows"][healthy][1:3] == (2, 2) and plain["rows"][sick][1] == 1
 
+    @pytest.mark.parametrize("apply_many", [False, True], ids=["apply", "apply_many"])
+    def test_a_clean_batch_ends_exactly_as_on_the_careful_path(self, transport, group, tmp_path, apply_many) -> None:
+        """Valid events and duplicates only: the plain path commits every batch, and what it leaves
+        (projection, applied ids, offsets, nothing parked or skipped) is what the careful path leaves."""
+        story = guidance_story(4, responses=2)
+        transport.producer().publish([*story, *story[:3]])
+        outcomes = []
+        for plain_path in (True, False):
+            run_group = f"{group}{'p' if plain_path else 'c'}"
+            run_engine = make_engine(f"sqlite:///{tmp_path}/{run_group}.sqlite")
+            runner = self.runner(transport, run_engine, run_group, projection=BatchTally() if apply_many else Tally())
+            runner.plain_path = plain_path
+            plain_calls, careful_calls = _count_calls(runner, "_run_plain"), _count_calls(runner, "_handle")
+            assert runner.drain() == len(story) + 3
+            assert (plain_calls() > 0, careful_calls() > 0) == (plain_path, not plain_path)
+            outcomes.append(_state(run_engine, runner, transport, dead_letters=0))
+            runner.close()
+            run_engine.dispose()
+        plain, careful = outcomes
+        assert plain == careful
+        assert len(plain["applied"]) == len(story) and not plain["parked"] and not plain["skipped"]
+
     def test_duplicates_within_one_batch_are_skipped_on_the_plain_path(self, transport, engine, group) -> None:
         story = guidance_story(3, responses=1)
         transport.producer().publish([*story, *story[:3], story[4]])  # republished records, same batch
@@ -365,7 +387,7 @@ def _count_calls(runner: ConsumerRunner, name: str) -> Callable[[], int]:
     return lambda: calls
 
 
-def _state(engine: Engine, runner: ConsumerRunner, transport: Transport) -> dict[str, Any]:
+def _state(engine: Engine, runner: ConsumerRunner, transport: Transport, dead_letters: int = 2) -> dict[str, Any]:
     """Everything a batch leaves behind, minus the group name, row ids and timestamps."""
     from tests.kernel.test_transport_contract import poll_until
 
@@ -387,8 +409,9 @@ def _state(engine: Engine, runner: ConsumerRunner, transport: Transport) -> dict
     state["parked"] = [p["aggregate_id"] for p in runner.parked_aggregates()]
     dlq = transport.consumer(f"inspect-{uuid.uuid4().hex[:6]}")
     dlq.subscribe([f"{group}.dlq"], lambda _tp: None)
+    letters = poll_until(dlq, dead_letters, 10.0)
     state["dead_letters"] = sorted(
-        (r.key, r.value, tuple((k, v) for k, v in r.headers if k != "dlq_group")) for r in poll_until(dlq, 2, 10.0)
+        (r.key, r.value, tuple((k, v) for k, v in r.headers if k != "dlq_group")) for r in letters
     )
     dlq.close()
     return state

@@ -1,4 +1,4 @@
-"""The envelope's direct decoder agrees with the CloudEvents SDK and leaves every unusual record to it."""
+"""The direct decoder (``fast.envelopes``) agrees with the CloudEvents SDK and leaves every unusual record to it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from guidance_shared.envelope import Envelope, MalformedEvent, _decode_plain
+from guidance_shared.envelope import Envelope, MalformedEvent
+from guidance_shared.fast.envelopes import decode_plain
 from guidance_shared.transport.base import Record
 from tests.support.events import ISSUED, issued_data
 
@@ -34,9 +35,10 @@ def _full() -> Envelope:
 )
 def test_the_suites_records_decode_directly_and_exactly_as_the_sdk_decodes_them(envelope: Envelope) -> None:
     record = envelope.to_record("intake.events")
-    direct = _decode_plain(record)
-    assert direct is not None
-    assert direct == Envelope._from_record_sdk(record) == envelope
+    plain = decode_plain(record)
+    assert plain is not None
+    attributes, data = plain
+    assert Envelope(data=data, **attributes) == Envelope._from_record_sdk(record) == envelope
     assert Envelope.from_record(record) == envelope
 
 
@@ -62,7 +64,7 @@ def _with_headers(record: Record, **changes: bytes | None) -> Record:
 )
 def test_anything_unusual_is_left_to_the_sdk(changes: dict[str, bytes | None]) -> None:
     record = _with_headers(_full().to_record("intake.events"), **changes)
-    assert _decode_plain(record) is None
+    assert decode_plain(record) is None
     try:
         expected: Envelope | type[MalformedEvent] = Envelope._from_record_sdk(record)
     except MalformedEvent:
@@ -85,7 +87,7 @@ def test_anything_unusual_is_left_to_the_sdk(changes: dict[str, bytes | None]) -
     ids=["bad json", "not an object", "missing attributes", "bad sequence"],
 )
 def test_malformed_records_are_still_malformed(record: Record) -> None:
-    assert _decode_plain(record) is None
+    assert decode_plain(record) is None
     with pytest.raises(MalformedEvent):
         Envelope.from_record(record)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, insert, text
 
-from guidance_shared.db import WalCheckpointer, make_engine
+from guidance_shared.db import make_engine
+from guidance_shared.fast.wal import WalCheckpointer
 
 METADATA = MetaData()
 NOTES = Table("notes", METADATA, Column("id", Integer, primary_key=True), Column("body", Text, nullable=False))
@@ -61,6 +62,40 @@ def test_without_it_the_same_writes_stay_in_the_log(tmp_path: Path) -> None:
     time.sleep(0.3)
     assert os.path.getsize(database) < before + 200_000
     engine.dispose()
+
+
+def _contents(database: Path) -> tuple[str, list[tuple[int, str]]]:
+    """What a fresh connection reads from the file: SQLite's integrity verdict and every row."""
+    engine = make_engine(f"sqlite:///{database}")
+    with engine.connect() as conn:
+        verdict = str(conn.execute(text("PRAGMA integrity_check")).scalar_one())
+        rows = [(int(r[0]), str(r[1])) for r in conn.execute(text("SELECT id, body FROM notes ORDER BY id"))]
+    engine.dispose()
+    return verdict, rows
+
+
+def test_the_same_writes_leave_the_same_database_with_or_without_it(tmp_path: Path) -> None:
+    """It changes when the log is copied back, never what the database holds: many small commits
+    while the thread checkpoints under them read back exactly as with SQLite's own checkpoints."""
+    contents = []
+    for with_thread in (True, False):
+        database = tmp_path / f"projection-{with_thread}.sqlite"
+        engine = make_engine(f"sqlite:///{database}")
+        METADATA.create_all(engine)
+        checkpointer = WalCheckpointer(engine, interval_s=0.01)
+        if with_thread:
+            checkpointer.start()
+        try:
+            for batch in range(40):
+                with engine.begin() as conn:
+                    conn.execute(insert(NOTES), [{"body": f"第{batch}批" * 200} for _ in range(10)])
+        finally:
+            checkpointer.stop()
+        engine.dispose()
+        contents.append(_contents(database))
+    with_it, without_it = contents
+    assert with_it == without_it
+    assert with_it[0] == "ok" and len(with_it[1]) == 400
 
 
 def test_it_does_nothing_for_databases_that_are_not_sqlite_files(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The compiled loaders (``events/fastload.py``) against marshmallow, the judge they stand in for.
+"""The compiled loaders (``guidance_shared/fast/loaders.py``) against marshmallow, the judge they stand in for.
 
 The property: whenever a compiled loader returns a result for a record's value, marshmallow's
 ``schema.load(json.loads(value))`` succeeds and gives the same result (same keys in the same order,
@@ -24,11 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError, fields
 
-from guidance_shared.envelope import Envelope, dump_json, read_plain_record
+from guidance_shared.envelope import Envelope, dump_json
 from guidance_shared.events import examples
 from guidance_shared.events.common import Payload
-from guidance_shared.events.fastload import compile_loader
 from guidance_shared.events.registry import EventRegistry, EventType, InvalidEventData, default_registry
+from guidance_shared.fast.consumer import read_plain_record
+from guidance_shared.fast.loaders import compile_loader
 from guidance_shared.transport.base import ConsumedRecord
 
 REGISTRY = default_registry()
@@ -419,7 +420,7 @@ RULES = _catalogue_rules()
 @given(st.data())
 def test_each_inlined_rule_is_violated_exactly_when_the_rule_says_so(data: st.DataObject) -> None:
     """The finisher's expression for a rule and the rule's own ``violations`` agree on any data."""
-    from guidance_shared.events.fastload import _rule_tests
+    from guidance_shared.fast.loaders import _rule_tests
 
     rule = data.draw(st.sampled_from(RULES))
     names = {rule.on, *getattr(rule, "fields", ()), getattr(rule, "field", None)}

@@ -13,31 +13,26 @@ aggregate are kept aside, in order, instead of being applied out of order.
 Other aggregates keep flowing. ``redrive`` replays a parked aggregate once an
 operator has fixed the cause.
 
-Two paths apply a batch, with the same outcome. The *plain* path is tried
-first: one transaction, no savepoint per event, the projection's
-``apply_many`` if it has one, the applied ids inserted with one statement.
-It handles only the common case, a batch of readable, known, valid events of
-unparked aggregates that apply without error (duplicates are skipped); the
-first record that is anything else aborts it, its transaction rolls back, and
-the same records go through the *careful* path: a savepoint per event,
-retries, dead-lettering, parking. The plain path has no effect outside its
-transaction (no dead-letter publish, no metric) until it commits, so a poison
-event costs one wasted plain pass and nothing else changes. On a replay the
-per-event savepoints and statements were most of the cost.
+Two paths apply a batch, with the same outcome. This module is the
+*careful* path, which handles everything: a savepoint per event, retries,
+dead-lettering, parking (``_handle``). Each batch is first tried on the
+*plain* path (``guidance_shared.fast.consumer``): one transaction for the
+common case, a batch of readable, known, valid events of unparked aggregates
+that apply without error. The first record that is anything else aborts it,
+its transaction rolls back, and the same records come here. The plain path
+has no effect outside its transaction until it commits, so a poison event
+costs one wasted plain pass and nothing else changes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TypedDict
 
 import structlog
 from sqlalchemy import (
@@ -58,11 +53,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from guidance_shared.db import BulkStatement, WalCheckpointer, create_tables, save_offsets
-from guidance_shared.envelope import Envelope, MalformedEvent, read_plain_record
+from guidance_shared.db import create_tables, save_offsets
+from guidance_shared.envelope import Envelope, MalformedEvent
 from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
+from guidance_shared.fast.bulk import BulkStatement
+from guidance_shared.fast.consumer import NotPlain, apply_plain, cyclic_gc_paused, read_plain
+from guidance_shared.fast.wal import WalCheckpointer
 from guidance_shared.logging import log_context
 from guidance_shared.metrics import KernelMetrics
+from guidance_shared.projection import ConsumedEvent, Projection
 from guidance_shared.transport.base import ConsumedRecord, Consumer, Producer, Record, TopicPartition
 
 log = structlog.get_logger(__name__)
@@ -82,7 +81,7 @@ applied_table = Table(
     Column("group_id", String(200), primary_key=True),
     Column("event_id", String(64), primary_key=True),
     # SQLite: rows kept in the primary key's own tree, not in a rowid table beside an index on
-    # the key (one tree to write per applied event, not two). A file created before keeps its form.
+    # the key (one tree to write per applied event, not two). An existing table keeps the form it has.
     sqlite_with_rowid=False,
 )
 parked_table = Table(
@@ -131,50 +130,18 @@ skipped_table = Table(
 )
 
 
-@dataclass(frozen=True)
-class ConsumedEvent:
-    """An event ready for a projection: envelope, validated data, and where it came from."""
+class ParkedAggregate(TypedDict):
+    """One row of ``cr_parked``: an aggregate kept aside behind the event that could not be applied."""
 
-    envelope: Envelope
-    data: dict[str, Any]
-    topic: str
-    partition: int
-    offset: int
-    type: str  # the type the data was upcast to, which may be newer than envelope.type
-
-    @property
-    def name(self) -> str:
-        """``GuidanceIssued`` from ``guidance.GuidanceIssued.v1``."""
-        return self.type.split(".")[1]
-
-
-class Projection(Protocol):
-    """A read model: its tables and how an event changes them (inside the given transaction)."""
-
-    metadata: MetaData
-
-    def apply(self, conn: Connection, event: ConsumedEvent) -> None: ...
-
-
-@runtime_checkable
-class BatchApplying(Protocol):
-    """Optional for a projection: apply a run of events at once (e.g. with ``executemany``).
-
-    ``apply_many(conn, events)`` must leave the tables exactly as ``apply`` on each event in
-    order would. The runner calls it only on the plain path, with the batch's new events in log
-    order; if it raises, the batch is rolled back and redone event by event with ``apply``, so it
-    needs no error handling of its own.
-    """
-
-    def apply_many(self, conn: Connection, events: Sequence[ConsumedEvent]) -> None: ...
+    group_id: str
+    aggregate_id: str
+    event_id: str
+    reason: str
+    parked_at: str
 
 
 class _Rewound(Exception):
     """The projection was swapped under this runner: nothing of the batch is kept, read again."""
-
-
-class _NotPlain(Exception):
-    """The batch holds something the plain path does not handle: redo it on the careful path."""
 
 
 class ConsumerRunner:
@@ -312,78 +279,22 @@ class ConsumerRunner:
         Errors outside the events themselves (the database is away, storing offsets fails)
         propagate as they would from the careful path: the batch is read again.
         """
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             try:
-                events = self._read_plain(records)
+                events = read_plain(records, self.registry)
                 with self.engine.begin() as conn:
                     self._check_generation(conn)
-                    applied, duplicates = self._apply_plain(conn, events)
+                    applied_ids = self._applied_among(conn, [event.envelope.id for event in events])
+                    new_ids = apply_plain(conn, self.projection, events, applied_ids, self._parked(conn))
+                    self._mark_all_applied(conn, new_ids)
                     self._store_offsets(conn, next_offsets)
-            except _NotPlain:
+            except NotPlain:
                 return False
         if self.metrics:
-            self.metrics.consumer_applied.labels(self.group).inc(applied)
-            if duplicates:
+            self.metrics.consumer_applied.labels(self.group).inc(len(new_ids))
+            if duplicates := len(events) - len(new_ids):
                 self.metrics.consumer_skipped.labels(self.group, "duplicate").inc(duplicates)
         return True
-
-    def _read_plain(self, records: Sequence[ConsumedRecord]) -> list[ConsumedEvent]:
-        """Every record as a valid, known event; raises ``_NotPlain`` at the first that is not."""
-        events: list[ConsumedEvent] = []
-        load_value = self.registry.load_value
-        for record in records:
-            # The registry's compiled loader reads the data from the value's bytes; whatever it
-            # does not vouch for is decoded and loaded as before (same envelope, same data).
-            fast = read_plain_record(record, load_value)
-            if fast is not None:
-                envelope, (event_type, data) = fast
-            else:
-                try:
-                    envelope = Envelope.from_record(record)
-                    event_type, data = self.registry.load_typed(envelope.type, envelope.data)
-                except (MalformedEvent, UnknownEventType, InvalidEventData) as exc:
-                    raise _NotPlain from exc
-            events.append(
-                ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, event_type.ce_type)
-            )
-        return events
-
-    def _apply_plain(self, conn: Connection, events: Sequence[ConsumedEvent]) -> tuple[int, int]:
-        """(events applied, duplicates skipped); raises ``_NotPlain`` at the first event needing care."""
-        applied_ids = self._applied_among(conn, [event.envelope.id for event in events])
-        parked = self._parked(conn)
-        batch_apply = self.projection.apply_many if isinstance(self.projection, BatchApplying) else None
-        new_events: list[ConsumedEvent] = []
-        new_ids: list[str] = []
-        for event in events:
-            envelope = event.envelope
-            if envelope.id in applied_ids:
-                continue
-            if envelope.subject in parked:
-                raise _NotPlain
-            if batch_apply is not None:
-                new_events.append(event)
-            else:
-                with log_context(
-                    event_id=envelope.id,
-                    topic=event.topic,
-                    partition=event.partition,
-                    offset=event.offset,
-                    correlation_id=envelope.correlationid,
-                ):
-                    try:
-                        self.projection.apply(conn, event)
-                    except Exception as exc:
-                        raise _NotPlain from exc
-            applied_ids.add(envelope.id)
-            new_ids.append(envelope.id)
-        if batch_apply is not None and new_events:
-            try:
-                batch_apply(conn, new_events)
-            except Exception as exc:
-                raise _NotPlain from exc
-        self._mark_all_applied(conn, new_ids)
-        return len(new_ids), len(events) - len(new_ids)
 
     # -- one record (the careful path) -----------------------------------------
     def _handle(self, conn: Connection, record: ConsumedRecord, applied_ids: set[str], parked: set[str]) -> None:
@@ -568,10 +479,19 @@ class ConsumerRunner:
         self.metrics.parked_aggregates.labels(self.group).set(count)
 
     # -- operator actions --------------------------------------------------------
-    def parked_aggregates(self) -> list[dict[str, Any]]:
+    def parked_aggregates(self) -> list[ParkedAggregate]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(parked_table).where(parked_table.c.group_id == self.group))
-            return [dict(r._mapping) for r in rows]
+            return [
+                {
+                    "group_id": r.group_id,
+                    "aggregate_id": r.aggregate_id,
+                    "event_id": r.event_id,
+                    "reason": r.reason,
+                    "parked_at": r.parked_at,
+                }
+                for r in rows
+            ]
 
     def redrive(self, aggregate_id: str, *, skip_poison: bool = False) -> int:
         """Unpark an aggregate and apply its kept events in order; re-parks if it fails again."""
@@ -661,26 +581,6 @@ def bump_generation(conn: Connection, group: str) -> int:
     ).rowcount:
         conn.execute(insert(generations_table).values(group_id=group, generation=generation))
     return generation
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a plain batch is applied, back on (if it was) after.
-
-    A batch holds its ~1000 decoded events until it commits, so the collector kept running, and
-    promoting them, and every so often scanning the whole heap, for objects that are all alive;
-    that was a fifth of a replay's time. Nothing is lost: reference counting frees as before,
-    allocations keep being counted, and the first allocation after the batch (the next poll)
-    runs whatever collection is due. Restored on any exit; left off if it was off.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _now() -> str:

@@ -6,6 +6,7 @@ place, so no handler formats an error response by hand.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ class GuidanceError(Exception):
     detail_en: str = ""
     detail_zh: str = ""
     fields: list[FieldProblem] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(self.detail_en or self.title_en)

@@ -11,12 +11,15 @@ new event below N (the outbox relay relies on this).
 
 The outbox relay remembers how far it has published in a one-row cursor
 (``es_relay_cursor``): an outbox row is published exactly when its position is
-at most the cursor. Outbox rows are kept after publishing, as the record of
-exactly what was sent (key, headers and bytes); nothing deletes them, as
-before. ``published_at`` is no longer written (marking every row rewrote it
-and its index entry, which made the relay slower than the broker); databases
-from before the cursor keep their timestamps, and ``create_schema`` starts
-their cursor after the last row they marked.
+at most the cursor. One number, because marking each row published would
+rewrite the row and its index entry, which keeps a relay slower than the
+broker. Outbox rows are kept after publishing, as the record of exactly what
+was sent (key, headers and bytes); nothing deletes them.
+
+The outbox's ``published_at`` column is always NULL for rows this store
+writes; a database whose rows carry timestamps there has its cursor created
+(``create_schema``) just after the last row so marked, so those rows are not
+published again.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     BigInteger,
@@ -93,9 +96,9 @@ outbox_table = Table(
     Column("key", Text, nullable=False),
     Column("headers", Text, nullable=False),
     Column("value", Text, nullable=False),
-    Column("published_at", String(40), nullable=True),  # legacy: set by relays before the cursor, now always NULL
+    Column("published_at", String(40), nullable=True),  # NULL; set only in databases older than the cursor
 )
-_LEGACY_OUTBOX_INDEX = "ix_es_outbox_pending"  # partial index on published_at IS NULL; useless with the cursor
+_PENDING_OUTBOX_INDEX = "ix_es_outbox_pending"  # on published_at IS NULL: dropped, the cursor needs no index
 
 relay_cursor_table = Table(
     "es_relay_cursor",
@@ -104,6 +107,33 @@ relay_cursor_table = Table(
     Column("last_position", _BigInt, nullable=False),  # every outbox row at or below it was acknowledged
     Column("updated_at", String(40), nullable=False),
 )
+
+
+class EventRow(TypedDict):
+    """One row of ``es_events``, as ``append`` writes it."""
+
+    position: int
+    event_id: str
+    stream_id: str
+    stream_type: str
+    version: int
+    event_type: str
+    data: str
+    meta: str
+    occurred_at: str
+    prev_hash: str
+    hash: str
+
+
+class OutboxRow(TypedDict):
+    """One row of ``es_outbox``: exactly the record the relay sends (headers as a JSON object)."""
+
+    position: int
+    topic: str
+    key: str
+    headers: str
+    value: str
+    published_at: None
 
 
 @dataclass(frozen=True)
@@ -115,8 +145,8 @@ class Metadata:
     traceparent: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = dict(self.extra)
+    def as_dict(self) -> dict[str, str]:
+        out: dict[str, str] = dict(self.extra)
         for key in ("correlation_id", "causation_id", "traceparent"):
             value = getattr(self, key)
             if value:
@@ -168,7 +198,7 @@ class EventStore:
             exists = conn.execute(select(counter_table.c.id).where(counter_table.c.id == 1)).first()
             if exists is None:
                 conn.execute(insert(counter_table).values(id=1, last_position=0))
-            conn.execute(text(f"DROP INDEX IF EXISTS {_LEGACY_OUTBOX_INDEX}"))
+            conn.execute(text(f"DROP INDEX IF EXISTS {_PENDING_OUTBOX_INDEX}"))
             _init_relay_cursor(conn)
 
     @contextmanager
@@ -222,8 +252,8 @@ class EventStore:
             raise ConcurrencyError(stream_id, expected_version, current_version)
 
         stored: list[StoredEvent] = []
-        event_rows: list[dict[str, Any]] = []
-        outbox_rows: list[dict[str, Any]] = []
+        event_rows: list[EventRow] = []
+        outbox_rows: list[OutboxRow] = []
         meta_json = dump_json(meta)
         for offset, new in enumerate(events, start=1):
             version = expected_version + offset
@@ -270,7 +300,7 @@ class EventStore:
         conn.execute(insert(outbox_table), outbox_rows)
         return stored
 
-    def _outbox_row(self, event: StoredEvent) -> dict[str, Any]:
+    def _outbox_row(self, event: StoredEvent) -> OutboxRow:
         envelope = self.envelope(event)
         record = envelope.to_record(self.topic)
         headers = {name: value.decode("utf-8") for name, value in record.headers}
@@ -349,8 +379,8 @@ class EventStore:
 
 
 def _init_relay_cursor(conn: Connection) -> None:
-    """Create the relay cursor once: just before the first row a pre-cursor relay left unmarked
-    (or after the last row, if it marked them all; 0 on a new store)."""
+    """Create the relay cursor once: just before the first outbox row without ``published_at``
+    (after the last row if every row has one; 0 on a new store), so marked rows are not sent again."""
     if conn.execute(select(relay_cursor_table.c.id).where(relay_cursor_table.c.id == 1)).first() is not None:
         return
     first_unmarked = conn.execute(

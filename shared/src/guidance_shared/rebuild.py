@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import structlog
 from sqlalchemy import Connection, Engine, Table, delete, func, select, text
@@ -53,6 +53,21 @@ GROUP_TABLES = (offsets_table, applied_table, parked_table, parked_events_table,
 _NUMBERED = {"id"}
 
 
+class ReadModelsReport(TypedDict):
+    """What a rebuild did: the service, the events it replayed, the rows in each table afterwards."""
+
+    rebuilt: str
+    events: int
+    tables: dict[str, int]
+
+
+class ShadowRebuildReport(ReadModelsReport):
+    """``RebuildResult`` as the operator's command prints it."""
+
+    generation: int
+    parked: list[str]
+
+
 @dataclass(frozen=True)
 class RebuildResult:
     service: str
@@ -62,7 +77,7 @@ class RebuildResult:
     generation: int  # the consumer group's generation after the swap
     parked: tuple[str, ...] = ()  # aggregates parked behind a poison event, live after the swap
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ShadowRebuildReport:
         return {
             "rebuilt": self.service,
             "events": self.replayed,
@@ -208,7 +223,7 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def rebuild_read_models(runtime: Runtime, *, page: int = 1000) -> dict[str, Any]:
+def rebuild_read_models(runtime: Runtime, *, page: int = 1000) -> ReadModelsReport:
     """Refold the service's own read models (``ServiceSpec.read_models``) from its event store.
 
     One transaction: the tables are dropped, recreated from their current definitions and refolded

@@ -10,10 +10,10 @@ republishes the batch; consumers drop the duplicates by event id.
 
 A cursor is enough because the event store hands out positions in commit
 order (see ``eventstore``): once the relay has read position N, no row below N
-can appear later. It replaced setting ``published_at`` on every row, which
-rewrote each ~2 KB row and its index entry and kept the relay well below the
-broker's rate; now a batch costs one range read and a one-row update. The
-outbox rows stay (the record of what was sent); see ``eventstore``.
+can appear later. A batch costs one range read and a one-row update; marking
+each row published would rewrite each ~2 KB row and its index entry and keep
+the relay well below the broker's rate. The outbox rows stay (the record of
+what was sent); see ``eventstore``.
 
 Only one relay per service publishes at a time (a lease row), so two worker
 processes cannot interleave the same events out of order.

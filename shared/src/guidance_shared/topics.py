@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
@@ -117,7 +117,7 @@ def _check_event_log_configs(admin: KafkaAdminClient, names: Sequence[str]) -> N
         )
 
 
-def _config_value(configs: dict[str, Any], key: str) -> str | None:
+def _config_value(configs: Mapping[str, Mapping[str, Any]], key: str) -> str | None:
     entry = configs.get(key)
     return None if entry is None else entry.get("value")
 

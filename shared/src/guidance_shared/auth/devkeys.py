@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, Required, TypedDict
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -30,6 +30,41 @@ from guidance_shared.settings import SettingsError
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 _THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
+
+
+class PublicJwk(TypedDict, total=False):
+    """A public signing key as RFC 7517 writes it (EC: crv, x, y; RSA: n, e), with kid, alg and use."""
+
+    kty: Required[str]
+    crv: str
+    x: str
+    y: str
+    key_ops: list[str]  # RSA keys, as PyJWT writes them
+    n: str
+    e: str
+    kid: Required[str]
+    alg: Required[str]
+    use: Required[str]
+
+
+class JwksDocument(TypedDict):
+    """A JWK Set (RFC 7517 §5), as the development key set is written to disk."""
+
+    keys: list[PublicJwk]
+
+
+class Claims(TypedDict):
+    """The claims ``TokenVerifier`` requires of a token, and the two it reads when present."""
+
+    iss: str
+    aud: str
+    sub: str
+    department_id: str
+    roles: list[str]
+    iat: int
+    exp: int
+    departments: NotRequired[list[str]]
+    name: NotRequired[str]
 
 
 @dataclass(frozen=True)
@@ -66,14 +101,32 @@ class SigningKey:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    def jwk(self) -> dict[str, Any]:
+    def jwk(self) -> PublicJwk:
         """The public half as a JWK, with kid, alg and use."""
         public = self.private_key.public_key()
         if isinstance(public, ec.EllipticCurvePublicKey):
-            jwk = ECAlgorithm.to_jwk(public, as_dict=True)
-        else:
-            jwk = RSAAlgorithm.to_jwk(public, as_dict=True)
-        return {**jwk, "kid": thumbprint(jwk), "alg": self.algorithm, "use": "sig"}
+            members = ECAlgorithm.to_jwk(public, as_dict=True)
+            kid = thumbprint(members)
+            return {
+                "kty": members["kty"],
+                "crv": members["crv"],
+                "x": members["x"],
+                "y": members["y"],
+                "kid": kid,
+                "alg": self.algorithm,
+                "use": "sig",
+            }
+        members = RSAAlgorithm.to_jwk(public, as_dict=True)
+        kid = thumbprint(members)
+        return {
+            "kty": members["kty"],
+            "key_ops": members["key_ops"],
+            "n": members["n"],
+            "e": members["e"],
+            "kid": kid,
+            "alg": self.algorithm,
+            "use": "sig",
+        }
 
     @property
     def kid(self) -> str:
@@ -92,7 +145,7 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
 
 
-def jwks_document(*keys: SigningKey) -> dict[str, Any]:
+def jwks_document(*keys: SigningKey) -> JwksDocument:
     return {"keys": [key.jwk() for key in keys]}
 
 
@@ -106,10 +159,10 @@ def claims_for(
     name: str | None = None,
     ttl: timedelta = timedelta(hours=8),
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> Claims:
     """The claims a service expects, for the configured issuer and audience."""
     issued = now or datetime.now(UTC)
-    claims: dict[str, Any] = {
+    claims: Claims = {
         "iss": settings.issuer,
         "aud": settings.audience,
         "sub": sub,

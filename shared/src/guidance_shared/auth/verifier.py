@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jwt
@@ -71,7 +72,7 @@ class TokenVerifier:
             raise Unauthenticated(errors.UNKNOWN_KEY)
         return key
 
-    def _decode(self, token: str, key: PyJWK, algorithm: str) -> dict[str, Any]:
+    def _decode(self, token: str, key: PyJWK, algorithm: str) -> Mapping[str, Any]:
         try:
             return jwt.decode(
                 token,
@@ -96,7 +97,7 @@ class TokenVerifier:
         )
 
 
-def _header(token: str) -> dict[str, Any]:
+def _header(token: str) -> Mapping[str, Any]:
     if len(token) > MAX_TOKEN_LENGTH:
         raise Unauthenticated(errors.MALFORMED_TOKEN)
     try:

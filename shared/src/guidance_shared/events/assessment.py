@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -33,7 +34,7 @@ class AssessmentPeriodOpened(Payload):
     opened_at = moment("开启时间", required=True)
 
     @validates_schema
-    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+    def _ordered(self, data: Mapping[str, Any], **_: Any) -> None:
         if errors := not_before(data, "ends_on", "starts_on", "Must not be before starts_on. 统计区间有误。"):
             raise ValidationError(errors)
 
@@ -49,7 +50,7 @@ class CountedSources(Payload):
     )
 
     @validates_schema
-    def _eight_bytes_each(self, data: dict[str, Any], **_: Any) -> None:
+    def _eight_bytes_each(self, data: Mapping[str, Any], **_: Any) -> None:
         if len(data.get("fingerprints", "")) != 4 * -(-8 * data.get("count", 0) // 3):
             raise ValidationError({"fingerprints": ["Must hold 8 bytes per counted event. 指纹长度与计入数不符。"]})
 

@@ -140,7 +140,7 @@ class Payload(Schema):
     rules: ClassVar[tuple[Rule, ...]] = ()
 
     @validates_schema
-    def _check_rules(self, data: dict[str, Any], **_: Any) -> None:
+    def _check_rules(self, data: Mapping[str, Any], **_: Any) -> None:
         errors: Messages = {}
         for rule in self.rules:
             if found := rule.violations(data):
@@ -282,7 +282,7 @@ class Counterpart(Payload):
     )
 
     @validates_schema
-    def _resident_id_shape(self, data: dict[str, Any], **_: Any) -> None:
+    def _resident_id_shape(self, data: Mapping[str, Any], **_: Any) -> None:
         id_no = data.get("id_no")
         if data.get("id_type") == "resident_id" and id_no and not re.fullmatch(_RESIDENT_ID_PATTERN, id_no):
             raise ValidationError(
@@ -418,7 +418,7 @@ class PeakPeriod(Payload.from_dict({"from": fields.Date(required=True), "to": fi
     """A violation-prone period; keys are ``from``/``to`` on the wire and in Python alike."""
 
     @validates_schema
-    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+    def _ordered(self, data: Mapping[str, Any], **_: Any) -> None:
         if data["to"] < data["from"]:
             raise ValidationError("Must not be before from. 结束日期不得早于开始日期。", field_name="to")
 
@@ -461,7 +461,7 @@ class ReminderBasis(Payload):
     )
 
     @validates_schema
-    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+    def _consistent(self, data: Mapping[str, Any], **_: Any) -> None:
         errors = not_before(data, "lookback_to", "lookback_from", "Must not be before lookback_from. 统计区间有误。")
         if data["peak_case_count"] > data["case_count"]:
             errors["peak_case_count"] = ["Must not exceed case_count. 高发期案件数不得超过案件总数。"]
@@ -491,7 +491,7 @@ class Rubric(Payload):
     )
 
     @validates_schema
-    def _sum_to_hundred(self, data: dict[str, Any], **_: Any) -> None:
+    def _sum_to_hundred(self, data: Mapping[str, Any], **_: Any) -> None:
         if abs(sum(data["weights"].values()) - 100) > 1e-6:
             raise ValidationError("Weights must sum to 100. 权重合计须为100。", field_name="weights")
 

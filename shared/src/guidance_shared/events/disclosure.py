@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -68,7 +69,7 @@ class ItemDisclosed(Payload):
     review_note = optional_text(1000, "审核意见")
 
     @validates_schema
-    def _display_period(self, data: dict[str, Any], **_: Any) -> None:
+    def _display_period(self, data: Mapping[str, Any], **_: Any) -> None:
         if errors := not_before(
             data, "display_until", "disclosed_at", "Must not end before it was disclosed. 公示期限有误。"
         ):
@@ -152,7 +153,7 @@ class DisclosureRequestReceived(Payload):
     received_at = moment("登记时间", required=True)
 
     @validates_schema
-    def _due_after_receipt(self, data: dict[str, Any], **_: Any) -> None:
+    def _due_after_receipt(self, data: Mapping[str, Any], **_: Any) -> None:
         if errors := not_before(data, "answer_due_on", "received_on", "Must not be before received_on. 答复期限有误。"):
             raise ValidationError(errors)
 
@@ -212,7 +213,7 @@ class DisclosureRequestSupplementRequested(Payload):
     requested_at = moment("登记时间", required=True)
 
     @validates_schema
-    def _within_seven_days(self, data: dict[str, Any], **_: Any) -> None:
+    def _within_seven_days(self, data: Mapping[str, Any], **_: Any) -> None:
         errors = not_before(
             data, "notice_due_on", "notice_on", "Must be within 7 working days of receipt. 补正通知已超过期限。"
         ) or not_before(data, "supplement_by", "notice_on", "Must not be before notice_on. 补正期限有误。")
@@ -230,7 +231,7 @@ class DisclosureRequestSupplemented(Payload):
     recorded_at = moment("登记时间", required=True)
 
     @validates_schema
-    def _due_after_supplement(self, data: dict[str, Any], **_: Any) -> None:
+    def _due_after_supplement(self, data: Mapping[str, Any], **_: Any) -> None:
         if errors := not_before(
             data, "answer_due_on", "supplemented_on", "Must not be before supplemented_on. 答复期限有误。"
         ):

@@ -9,6 +9,7 @@ copy you may change. The people, companies and numbers are fictional.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 DEPARTMENT_ID = "3898b87c-d9e4-5a37-8351-e465fdfcaae6"  # 某县市场监督管理局
@@ -63,7 +64,7 @@ PENALTY_LAW_ART_33 = {"instrument": "《中华人民共和国行政处罚法》"
 FOOD_SAFETY_LAW_ART_124 = {"instrument": "《中华人民共和国食品安全法》", "article": "第一百二十四条第一款第（五）项"}
 DISCLOSURE_REGULATION_ART_15 = {"instrument": "《中华人民共和国政府信息公开条例》", "article": "第十五条"}
 
-_intake: dict[str, dict[str, Any]] = {
+_intake: Mapping[str, Mapping[str, Any]] = {
     "guidance.GuidanceIssued.v1": {
         "guidance_id": GUIDANCE_ID,
         "doc_no": "某市监指〔2025〕第001号",
@@ -206,7 +207,7 @@ _intake: dict[str, dict[str, Any]] = {
     },
 }
 
-_revisit: dict[str, dict[str, Any]] = {
+_revisit: Mapping[str, Mapping[str, Any]] = {
     "guidance.RevisitScheduled.v1": {
         "revisit_id": REVISIT_ID,
         "department_id": DEPARTMENT_ID,
@@ -297,7 +298,7 @@ _revisit: dict[str, dict[str, Any]] = {
     },
 }
 
-_disclosure: dict[str, dict[str, Any]] = {
+_disclosure: Mapping[str, Mapping[str, Any]] = {
     "guidance.ItemDisclosed.v1": {
         "item_id": ITEM_ID,
         "department_id": DEPARTMENT_ID,
@@ -441,7 +442,7 @@ _WEIGHTS = {
     "external_evaluation": 10.0,
 }
 
-_assessment: dict[str, dict[str, Any]] = {
+_assessment: Mapping[str, Mapping[str, Any]] = {
     "guidance.AssessmentPeriodOpened.v1": {
         "period_id": PERIOD_ID,
         "year": 2025,
@@ -518,12 +519,12 @@ _assessment: dict[str, dict[str, Any]] = {
     },
 }
 
-# Copied one by one so no two examples share a nested dict a caller might change.
-EXAMPLES: dict[str, dict[str, Any]] = {
+# Copied one by one so no two examples share a nested dict; read-only: ``example`` gives a copy to change.
+EXAMPLES: Mapping[str, Mapping[str, Any]] = {
     ce_type: copy.deepcopy(data) for ce_type, data in {**_intake, **_revisit, **_disclosure, **_assessment}.items()
 }
 
 
 def example(ce_type: str) -> dict[str, Any]:
     """A deep copy of the example of ``ce_type``, safe to modify."""
-    return copy.deepcopy(EXAMPLES[ce_type])
+    return dict(copy.deepcopy(EXAMPLES[ce_type]))

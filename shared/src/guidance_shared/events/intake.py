@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -142,7 +143,7 @@ class GuidanceIssued(Payload):
     )
 
     @validates_schema
-    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+    def _dates(self, data: Mapping[str, Any], **_: Any) -> None:
         errors = not_before(
             data, "correction_deadline", "issued_at", "Must not be before the issue date. 改正期限不得早于作出日期。"
         )
@@ -253,7 +254,7 @@ class CaseDecided(Payload):
     )
 
     @validates_schema
-    def _exemption_override(self, data: dict[str, Any], **_: Any) -> None:
+    def _exemption_override(self, data: Mapping[str, Any], **_: Any) -> None:
         if data["decision"] == "penalty" and data.get("exemption_list_entry") and not data.get("override_reason"):
             raise ValidationError(
                 "A penalty despite an exemption-list entry needs a reason. 符合免罚清单仍予处罚的，须说明理由。",

@@ -22,7 +22,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, ValidationError, fields
 
 from guidance_shared.events.common import Messages, merge_messages
-from guidance_shared.events.fastload import CompiledLoader, compile_loader
+from guidance_shared.fast.loaders import CompiledLoader, compile_loader
 
 Upcaster = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
 
@@ -118,7 +118,7 @@ class EventRegistry:
 
         The deep copy is what protects the caller from an upcaster that edits its argument in
         place, so it is made only when there is an upcaster to run: for a current type the result
-        is a shallow copy (the common case on a replay, where the copy cost ~24 µs an event and
+        is a shallow copy (the common case on a replay, where a deep copy would cost ~24 µs an event and
         ``load`` builds new objects anyway).
         """
         if ce_type not in self._upcasters:
@@ -169,11 +169,11 @@ class EventRegistry:
     def load_value(self, ce_type: str, value: bytes) -> tuple[EventType, dict[str, Any]] | None:
         """``load_typed(ce_type, json.loads(value))`` straight from a record's bytes, or None.
 
-        The compiled fast path (``fastload``): for a registered type with no upcaster whose schema
+        The compiled fast path (``guidance_shared.fast.loaders``): for a registered type with no upcaster whose schema
         compiles, the same result as ``load_typed`` at a fraction of the cost. None whenever the
         compiled loader does not vouch for the event (unknown type, an upcaster, invalid or unusual
         data, a schema outside the compiled subset): the caller then decodes and calls
-        ``load_typed``, so what is unknown or invalid, and why, is decided there as before.
+        ``load_typed``, so what is unknown or invalid, and why, is decided there.
         """
         event_type = self._types.get(ce_type)
         if event_type is None or ce_type in self._upcasters:
@@ -320,7 +320,7 @@ def _dumps(document: Mapping[str, Any]) -> str:
 # --- AsyncAPI --------------------------------------------------------------------
 
 _KAFKA_BINDING = "0.5.0"
-_CE_HEADERS: dict[str, tuple[str, dict[str, Any]]] = {
+_CE_HEADERS: dict[str, tuple[str, dict[str, str]]] = {
     "ce_id": ("event id; consumers deduplicate on it", {"format": "uuid"}),
     "ce_source": ("/guidance/<service>", {}),
     "ce_type": ("guidance.<EventName>.v<major>", {}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -101,7 +102,7 @@ class RevisitRescheduled(Payload):
     at = moment("调整时间", required=True)
 
     @validates_schema
-    def _moved(self, data: dict[str, Any], **_: Any) -> None:
+    def _moved(self, data: Mapping[str, Any], **_: Any) -> None:
         if data["due_on"] == data["previous_due_on"]:
             raise ValidationError("Must differ from previous_due_on. 新日期与原定日期相同。", field_name="due_on")
 
@@ -119,7 +120,7 @@ class ReminderPlanned(Payload):
     planned_at = moment("制定时间", required=True)
 
     @validates_schema
-    def _before_peak(self, data: dict[str, Any], **_: Any) -> None:
+    def _before_peak(self, data: Mapping[str, Any], **_: Any) -> None:
         if data["notify_on"] > data["peak_period"]["from"]:
             raise ValidationError(
                 "Must not be after the start of the peak period. 提示日期不得晚于高发期开始。", field_name="notify_on"
@@ -147,7 +148,7 @@ class ReminderPlanAdjusted(Payload):
     at = moment("调整时间", required=True)
 
     @validates_schema
-    def _before_peak(self, data: dict[str, Any], **_: Any) -> None:
+    def _before_peak(self, data: Mapping[str, Any], **_: Any) -> None:
         if data["notify_on"] > data["peak_period"]["from"]:
             raise ValidationError(
                 "Must not be after the start of the peak period. 提示日期不得晚于高发期开始。", field_name="notify_on"

@@ -252,7 +252,7 @@ class KafkaRecordConsumer(Consumer):
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         """Asynchronous: the committed offsets are a courtesy for lag tooling and for groups without
         stored positions, the caller's database holds the authoritative ones. A synchronous commit
-        per batch was a broker round trip (~10 ms) that a replay waited for; ``close`` commits the
+        per batch would be a broker round trip (~10 ms) for a replay to wait for; ``close`` commits the
         latest offsets of the partitions still assigned synchronously, so a clean stop leaves the
         group exactly where a synchronous commit per batch would have."""
         payload = {

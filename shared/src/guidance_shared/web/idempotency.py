@@ -19,7 +19,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -245,7 +245,7 @@ def _canonical(body: bytes) -> bytes:
     return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _call_view(view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Response:
+def _call_view(view: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Response:
     result = current_app.ensure_sync(view)(*args, **kwargs)
     if not isinstance(result, Response):
         raise TypeError(

@@ -1,8 +1,13 @@
-"""Compiled consumer-side loading: ``EventRegistry.load`` for one event type, several times cheaper.
+"""Compiled consumer-side loading: ``EventRegistry.load_typed`` for one event type, ~7x cheaper.
 
-A consumer's ``load`` of a ``GuidanceIssued`` through marshmallow costs ~140 µs (plus ~18 µs for
-``json.loads`` of the value); on a projection replay that was most of the time. This module
-compiles, once per event type, a loader that gives the *same* result from the record's raw bytes:
+What it buys: loading a ``GuidanceIssued`` through marshmallow costs ~140 µs (plus ~18 µs for
+``json.loads`` of the value), most of a projection replay's time; the compiled loader reads and
+validates it in ~20 µs. Measured by ``bench/run``'s replay phase (README, "Benchmarks";
+``bench/results/kernel-2026-11-25-session3.json``). Held equal to marshmallow by
+``tests/shared/test_fastload.py``: on every canonical example, on generated mutations of them, and
+rule by rule, a result from the compiled loader equals ``schema.load(json.loads(value))``.
+
+Once per event type, it compiles a loader that gives the *same* result from the record's raw bytes:
 
 - msgspec decodes the JSON straight into ``TypedDict`` shapes generated from the marshmallow
   schema, checking in C what maps one to one: JSON types, required keys, null where allowed,
@@ -18,11 +23,9 @@ compiles, once per event type, a loader that gives the *same* result from the re
 
 It is a fast path, never a judge: whenever anything fails (invalid or unusual JSON, a failed
 check, a hook raising), ``load`` returns None and the caller uses ``EventRegistry.load_typed``, so
-what is rejected, and with which messages, is still marshmallow's decision. The rule the tests
-check on the canonical examples and on generated payloads: when the compiled loader returns a
-result, it equals ``schema.load(json.loads(value))``. A schema using anything outside the modelled
-subset (load hooks, ``pass_original``, ``@validates``, ``only``/``exclude``, ``many``, another
-``unknown`` policy, unmodelled field classes) is not compiled at all.
+what is rejected, and with which messages, is marshmallow's decision. A schema using anything
+outside the modelled subset (load hooks, ``pass_original``, ``@validates``, ``only``/``exclude``,
+``many``, another ``unknown`` policy, unmodelled field classes) is not compiled at all.
 """
 
 from __future__ import annotations
@@ -85,7 +88,8 @@ def _compile_schema(schema: Schema, name: str) -> tuple[Any, Finisher]:
     hooks = schema._hooks
     if any(hooks.get(tag) for tag in ("pre_load", "post_load", "validates")):
         raise NotCompilable(f"{type(schema).__name__}: load hooks or @validates")
-    from guidance_shared.events.common import Payload  # here: common is a catalogue module
+    # Imported on first use: importing the catalogue package imports the registry, which imports this module.
+    from guidance_shared.events.common import Payload
 
     schema_hooks: list[Callable[..., Any]] = []
     rule_tests: list[Any] = []  # Payload's declared rules, tested in the generated code
@@ -128,7 +132,7 @@ def _generate_finisher(
     partial: Any,
     unknown: Any,
 ) -> Finisher:
-    """Straight-line Python for one schema's pass (a generic loop over the fields cost twice as much).
+    """Straight-line Python for one schema's pass (a generic loop over the fields costs twice as much).
 
     Per field, in ``load_fields`` order (the order marshmallow builds its result in): present →
     converted and checked unless null (a raw field deserializes even null, as marshmallow's field
@@ -178,8 +182,8 @@ _ABSENT = object()
 # --- Payload's conditional rules, as expressions --------------------------------------------------
 # Each gives a Python expression over the finished dict ``out`` that is true exactly when the
 # rule's ``violations(out)`` is not empty; a true one rejects (marshmallow then judges and words
-# the message). Ten rules checked through ``_check_rules`` and each rule's method cost a
-# GuidanceIssued ~8 µs; inlined, under one.
+# the message). Ten rules checked through ``_check_rules`` and each rule's method would cost a
+# GuidanceIssued ~8 µs; inlined, they cost under one.
 
 
 def _required_when(rule: Any, name: str, namespace: dict[str, Any]) -> str:
@@ -205,7 +209,7 @@ def _one_of_when(rule: Any, name: str, namespace: dict[str, Any]) -> str:
 
 @functools.cache
 def _rule_tests() -> dict[type, Callable[[Any, str, dict[str, Any]], str]]:
-    from guidance_shared.events.common import NullUnless, OneOfWhen, RequiredWhen  # a catalogue module
+    from guidance_shared.events.common import NullUnless, OneOfWhen, RequiredWhen  # on first use, as above
 
     return {RequiredWhen: _required_when, NullUnless: _null_unless, OneOfWhen: _one_of_when}
 

@@ -1,0 +1,54 @@
+"""What a read model is handed and what it implements: ``ConsumedEvent``, ``Projection``, ``BatchApplying``.
+
+Both of the consumer runner's paths (``guidance_shared.consumer`` and its plain path,
+``guidance_shared.fast.consumer``) build the same ``ConsumedEvent`` and call the same projection,
+so these live apart from either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy import Connection, MetaData
+
+from guidance_shared.envelope import Envelope
+
+
+@dataclass(frozen=True)
+class ConsumedEvent:
+    """An event ready for a projection: envelope, validated data, and where it came from."""
+
+    envelope: Envelope
+    data: dict[str, Any]
+    topic: str
+    partition: int
+    offset: int
+    type: str  # the type the data was upcast to, which may be newer than envelope.type
+
+    @property
+    def name(self) -> str:
+        """``GuidanceIssued`` from ``guidance.GuidanceIssued.v1``."""
+        return self.type.split(".")[1]
+
+
+class Projection(Protocol):
+    """A read model: its tables and how an event changes them (inside the given transaction)."""
+
+    metadata: MetaData
+
+    def apply(self, conn: Connection, event: ConsumedEvent) -> None: ...
+
+
+@runtime_checkable
+class BatchApplying(Protocol):
+    """Optional for a projection: apply a run of events at once (e.g. with ``executemany``).
+
+    ``apply_many(conn, events)`` must leave the tables exactly as ``apply`` on each event in
+    order would. The runner calls it only on the plain path, with the batch's new events in log
+    order; if it raises, the batch is rolled back and redone event by event with ``apply``, so it
+    needs no error handling of its own.
+    """
+
+    def apply_many(self, conn: Connection, events: Sequence[ConsumedEvent]) -> None: ...
