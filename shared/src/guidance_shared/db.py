@@ -15,8 +15,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, insert, text, update
 from sqlalchemy.engine import make_url
 
-from guidance_shared.fast.bulk import Upsert as Upsert  # re-exported: services/disclosure imports it from here
-
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url``, tuned for the embedded or the server case."""

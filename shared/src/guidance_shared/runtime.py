@@ -19,12 +19,13 @@ import structlog
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine, MetaData, select, text
 
-from guidance_shared.consumer import TRACKING, ConsumerRunner, Projection, offsets_table
+from guidance_shared.consumer import TRACKING, ConsumerRunner, offsets_table
 from guidance_shared.db import create_tables, make_engine
 from guidance_shared.events.registry import EventRegistry, default_registry
 from guidance_shared.eventstore import EventStore, StoredEvent
 from guidance_shared.kernel import make_transport, provision
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector
+from guidance_shared.projection import Projection
 from guidance_shared.relay import OutboxRelay, pending_count
 from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Producer, Transport

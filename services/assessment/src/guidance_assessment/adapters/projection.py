@@ -21,8 +21,8 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Tex
 from sqlalchemy.dialects import postgresql, sqlite
 
 from guidance_assessment.domain.facts import FOLDS, fold
-from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.dates import CHINA_TZ
+from guidance_shared.projection import ConsumedEvent
 
 PROJECTION = MetaData()
 

@@ -44,12 +44,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from guidance_disclosure.domain.publication import is_minor
 from guidance_shared import catalogue
-from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.dates import china_day
-from guidance_shared.db import Upsert
 from guidance_shared.dispatch import EventHandlers
 from guidance_shared.envelope import compact_json
+from guidance_shared.fast.bulk import Upsert
 from guidance_shared.privacy import mask_name, redact_own, scrub_text
+from guidance_shared.projection import ConsumedEvent
 
 NATURAL_PERSON_KINDS = ("person",)
 

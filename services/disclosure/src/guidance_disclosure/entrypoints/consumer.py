@@ -17,8 +17,8 @@ from guidance_disclosure.adapters.projection import PUBLIC_MODEL, WRITES
 from guidance_disclosure.handlers import DisclosureDeps, publications
 from guidance_disclosure.handlers.items import Items
 from guidance_shared import catalogue
-from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.dispatch import EventHandlers
+from guidance_shared.projection import ConsumedEvent
 from guidance_shared.runtime import Runtime
 
 Reaction = Callable[[Items, Connection, ConsumedEvent], None]

@@ -22,8 +22,8 @@ from guidance_disclosure.adapters import projection, read_model
 from guidance_disclosure.domain.item import DisclosureItem
 from guidance_disclosure.domain.publication import Outcome, Subject, Withhold, decide, is_minor, publication_deadline
 from guidance_disclosure.handlers.items import Items, Publication, Redaction, open_item, withdraw_subject
-from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.dates import as_date, china_day
+from guidance_shared.projection import ConsumedEvent
 from guidance_shared.vocabulary import label_zh
 
 PERSON_REDACTIONS = (

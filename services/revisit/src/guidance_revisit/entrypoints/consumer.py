@@ -14,8 +14,8 @@ from sqlalchemy import Connection
 from guidance_revisit.adapters import projection
 from guidance_revisit.handlers import RevisitDeps, reactions
 from guidance_shared import catalogue
-from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.dispatch import EventHandlers
+from guidance_shared.projection import ConsumedEvent
 from guidance_shared.runtime import Runtime
 
 Reaction = Callable[[RevisitDeps, Connection, ConsumedEvent], None]

@@ -16,8 +16,8 @@ from guidance_revisit.adapters import projection
 from guidance_revisit.domain.commands import Officer
 from guidance_revisit.domain.policy import plan_case_closed, plan_correction_check
 from guidance_revisit.handlers import RevisitDeps, revisits
-from guidance_shared.consumer import ConsumedEvent
 from guidance_shared.dates import china_day
+from guidance_shared.projection import ConsumedEvent
 
 
 def case_closed(deps: RevisitDeps, conn: Connection, event: ConsumedEvent) -> None:
