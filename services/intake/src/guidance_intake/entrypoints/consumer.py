@@ -1,0 +1,52 @@
+"""What intake does with revisit.events: a completed correction check becomes CorrectionVerified.
+
+The reaction runs in the same transaction as the consumer's offsets, so it happens exactly once.
+intake keeps no tables of other services' events: its own event store is the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, MetaData
+
+from guidance_intake import handlers
+from guidance_shared import catalogue
+from guidance_shared.consumer import ConsumedEvent
+from guidance_shared.dispatch import EventHandlers
+from guidance_shared.runtime import Runtime
+
+Reaction = Callable[[handlers.IntakeDeps, Connection, ConsumedEvent], object]
+
+
+def _revisit_completed(deps: handlers.IntakeDeps, conn: Connection, event: ConsumedEvent) -> object:
+    return handlers.correction_checked(deps, conn, event.data, event_id=event.envelope.id)
+
+
+REACTIONS: EventHandlers[Reaction] = EventHandlers(
+    {catalogue.REVISIT_COMPLETED: _revisit_completed},
+    ignored=(
+        catalogue.REVISIT_SCHEDULED,
+        catalogue.REVISIT_OVERDUE,
+        catalogue.REVISIT_CANCELLED,
+        catalogue.REVISIT_RESCHEDULED,
+        catalogue.REMINDER_PLANNED,
+        catalogue.REMINDER_PLAN_ACCEPTED,
+        catalogue.REMINDER_PLAN_ADJUSTED,
+        catalogue.REMINDER_PLAN_DISMISSED,
+    ),
+)
+
+
+class IntakeProjection:
+    """The consumer runner's projection for revisit.events; its only table is none (it reacts, it keeps nothing)."""
+
+    metadata = MetaData()
+
+    def __init__(self, runtime: Runtime[handlers.IntakeDeps]) -> None:
+        self.deps = runtime.deps
+
+    def apply(self, conn: Connection, event: ConsumedEvent) -> None:
+        reaction = REACTIONS.get(event.type)
+        if reaction is not None:
+            reaction(self.deps, conn, event)
