@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -39,6 +39,7 @@ from guidance_intake.domain.exemptions import CaseFacts, ExemptionList, assess, 
 from guidance_intake.domain.exemptions import correction_deadline as entry_deadline
 from guidance_intake.domain.guidance import Guidance
 from guidance_intake.domain.identifiers import require_valid_resident_id, require_valid_uscc
+from guidance_shared.aggregate import Aggregate
 from guidance_shared.catalogue import (
     CASE_CLOSED,
     CASE_DECIDED,
@@ -56,6 +57,8 @@ from guidance_shared.dates import china_day, iso, now_utc, optional_date, option
 from guidance_shared.errors import NotFound
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.repository import Repository
+
+A = TypeVar("A", bound=Aggregate)
 
 
 @dataclass(frozen=True)
@@ -320,29 +323,13 @@ def close_case(
 
 
 # -- what revisit tells us ------------------------------------------------------------------------
-def correction_checked(deps: IntakeDeps, conn: Connection, revisit: Mapping[str, Any], *, event_id: str) -> bool:
-    """A completed correction check (RevisitCompleted) becomes CorrectionVerified; False if there is nothing to do."""
-    guidance_id = revisit.get("guidance_id")
-    corrected = (revisit.get("findings") or {}).get("corrected")
-    if guidance_id is None or corrected is None:
-        return False
-    guidance = deps.guidance.load(conn, str(guidance_id))
+def correction_checked(deps: IntakeDeps, conn: Connection, cmd: VerifyCorrection, *, event_id: str) -> bool:
+    """A completed correction check (RevisitCompleted ``event_id``) is recorded as CorrectionVerified,
+    unless the act is past that point (verified, suspended, withdrawn); False then."""
+    guidance = deps.guidance.load(conn, cmd.guidance_id)
     if guidance.status not in ("issued", "responded"):
         return False  # already verified, suspended or withdrawn: the revisit changes nothing here
-    officer = revisit["officers"][0]
-    verify_correction(
-        deps,
-        conn,
-        VerifyCorrection(
-            guidance_id=str(guidance_id),
-            corrected=bool(corrected),
-            verified_on=iso(revisit["completed_on"]),
-            evidence=revisit.get("notes"),
-            verified_by={k: (str(v) if v is not None else None) for k, v in officer.items()},
-            revisit_id=str(revisit["revisit_id"]),
-        ),
-        causation_id=event_id,
-    )
+    verify_correction(deps, conn, cmd, causation_id=event_id)
     return True
 
 
@@ -357,7 +344,7 @@ def _checked_counterpart(counterpart: Mapping[str, Any], override_reason: str | 
     return checked
 
 
-def _found(repository: Repository[Any], conn: Connection, stream_id: str) -> Any:
+def _found(repository: Repository[A], conn: Connection, stream_id: str) -> A | None:
     """The aggregate, or None when there is no such stream of the repository's type."""
     try:
         return repository.load(conn, stream_id)
@@ -369,7 +356,7 @@ def _check_related_case(deps: IntakeDeps, conn: Connection, cmd: IssueGuidance) 
     case_id = cmd.related_case_id
     if not case_id:
         return
-    case: Case | None = _found(deps.cases, conn, case_id)
+    case = _found(deps.cases, conn, case_id)
     if case is None or case.department_id != cmd.department_id:
         raise rule_broken(
             "related-case-unknown",
@@ -392,7 +379,7 @@ def _cited_guidance(deps: IntakeDeps, conn: Connection, case: Case, cmd: DecideC
         wanted.append(cmd.education_guidance_id)
     cited: dict[str, CitedGuidance] = {}
     for guidance_id in wanted:
-        guidance: Guidance | None = _found(deps.guidance, conn, guidance_id)
+        guidance = _found(deps.guidance, conn, guidance_id)
         if guidance is not None and guidance.department_id == case.department_id:
             cited[guidance_id] = CitedGuidance(
                 guidance_id,
@@ -445,7 +432,7 @@ def _exemption_verdict(
 def _education_deadline(deps: IntakeDeps, conn: Connection, cmd: DecideCase) -> date | None:
     if not cmd.education_guidance_id:
         return None
-    guidance: Guidance | None = _found(deps.guidance, conn, cmd.education_guidance_id)
+    guidance = _found(deps.guidance, conn, cmd.education_guidance_id)
     return optional_date(guidance.details.get("correction_deadline")) if guidance is not None else None
 
 

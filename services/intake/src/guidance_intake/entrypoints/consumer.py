@@ -6,21 +6,43 @@ intake keeps no tables of other services' events: its own event store is the sta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import Connection, MetaData
 
 from guidance_intake import handlers
+from guidance_intake.domain.commands import VerifyCorrection
 from guidance_shared import catalogue
 from guidance_shared.consumer import ConsumedEvent
+from guidance_shared.dates import iso
 from guidance_shared.dispatch import EventHandlers
 from guidance_shared.runtime import Runtime
 
 Reaction = Callable[[handlers.IntakeDeps, Connection, ConsumedEvent], object]
 
 
+def correction_check(revisit: Mapping[str, Any]) -> VerifyCorrection | None:
+    """What a RevisitCompleted amounts to here: a correction verified, when it checked a guidance act's
+    correction (it names the act and says whether the counterpart corrected); else None."""
+    guidance_id = revisit.get("guidance_id")
+    corrected = (revisit.get("findings") or {}).get("corrected")
+    if guidance_id is None or corrected is None:
+        return None
+    officer = revisit["officers"][0]
+    return VerifyCorrection(
+        guidance_id=str(guidance_id),
+        corrected=bool(corrected),
+        verified_on=iso(revisit["completed_on"]),
+        evidence=revisit.get("notes"),
+        verified_by={k: (str(v) if v is not None else None) for k, v in officer.items()},
+        revisit_id=str(revisit["revisit_id"]),
+    )
+
+
 def _revisit_completed(deps: handlers.IntakeDeps, conn: Connection, event: ConsumedEvent) -> object:
-    return handlers.correction_checked(deps, conn, event.data, event_id=event.envelope.id)
+    cmd = correction_check(event.data)
+    return cmd is not None and handlers.correction_checked(deps, conn, cmd, event_id=event.envelope.id)
 
 
 REACTIONS: EventHandlers[Reaction] = EventHandlers(
