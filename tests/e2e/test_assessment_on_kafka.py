@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,12 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
-from guidance_assessment.app import create_app as create_assessment
-from guidance_assessment.service import SPEC as ASSESSMENT
-from guidance_assessment.service import assessments_of
+from guidance_assessment.bootstrap import SPEC as ASSESSMENT
+from guidance_assessment.bootstrap import create_app as create_assessment
 from guidance_intake.bootstrap import SPEC as INTAKE
 from guidance_intake.bootstrap import create_app as create_intake
-from guidance_revisit.app import create_app as create_revisit
-from guidance_revisit.service import SPEC as REVISIT
+from guidance_revisit.bootstrap import SPEC as REVISIT
+from guidance_revisit.bootstrap import create_app as create_revisit
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
 from guidance_shared.runtime import Runtime
@@ -67,7 +67,7 @@ def test_intake_and_revisit_events_change_a_departments_live_indicators(
     intake_api = create_intake(intake, testing=True, auth=auth_keys.settings()).test_client()
     revisit_api = create_revisit(revisit, testing=True, auth=auth_keys.settings()).test_client()
     assessment_api = create_assessment(assessment, testing=True, auth=auth_keys.settings()).test_client()
-    assessments_of(assessment).now = lambda: datetime(2026, 1, 10, 2, 0, tzinfo=UTC)
+    assessment.deps = replace(assessment.deps, now=lambda: datetime(2026, 1, 10, 2, 0, tzinfo=UTC))
     _ok(assessment_api.post("/v1/assessment/periods", json={"year": 2025}, headers=headers), 201)
 
     def live() -> dict[str, Any]:

@@ -13,8 +13,8 @@ from kafka import KafkaConsumer
 
 from guidance_intake.bootstrap import SPEC as INTAKE
 from guidance_intake.bootstrap import create_app as create_intake
-from guidance_revisit.app import create_app as create_revisit
-from guidance_revisit.service import SPEC as REVISIT
+from guidance_revisit.bootstrap import SPEC as REVISIT
+from guidance_revisit.bootstrap import create_app as create_revisit
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
 from guidance_shared.runtime import Runtime

@@ -8,7 +8,8 @@ uuid5 of a readable label, so a test can name the events an indicator must cite:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from guidance_shared.envelope import Envelope
@@ -305,17 +306,24 @@ def late_overdue_of_housing() -> Scripted:
 def prepare(runtime: Runtime) -> None:
     """The scripted year, and the 2025 period opened with its deliverables and external scores; the
     departments' short names as a registry (GUIDANCE_ASSESSMENT_DEPARTMENTS) would give them."""
-    from guidance_assessment.handlers import open_period, record_deliverable, record_external
-    from guidance_assessment.service import assessments_of
+    from guidance_assessment.domain.commands import (
+        DeliverableReport,
+        ExternalEvaluation,
+        OpenPeriod,
+        RecordDeliverable,
+        RecordExternalEvaluation,
+    )
+    from guidance_assessment.handlers.periods import open_period, record_deliverable, record_external
 
     feed(runtime)
-    assessments = assessments_of(runtime)
-    assessments.names = dict(NAMES)
+    runtime.deps = replace(runtime.deps, names=dict(NAMES))
+    deps = runtime.deps
     with runtime.engine.begin() as conn:
-        open_period(assessments, conn, {"year": 2025})
+        open_period(deps, conn, OpenPeriod(2025))
         for department, done in DELIVERABLES.items():
             for code, on in done:
-                command = {"deliverable": code, "done_on": on, "evidence": f"{code} 文件"}
-                record_deliverable(assessments, conn, 2025, department, command)
+                report = DeliverableReport(code, date.fromisoformat(on), f"{code} 文件")
+                record_deliverable(deps, conn, RecordDeliverable(2025, department, report))
         for department, score in EXTERNAL.items():
-            record_external(assessments, conn, 2025, department, {"score": score, "method": "测评卡", "note": None})
+            evaluation = ExternalEvaluation(score, "测评卡", None)
+            record_external(deps, conn, RecordExternalEvaluation(2025, department, evaluation))

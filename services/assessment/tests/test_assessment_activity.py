@@ -12,8 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from tests.support.auth import AuthKeys
 
-from guidance_assessment.app import create_app
-from guidance_assessment.service import SPEC
+from guidance_assessment.bootstrap import SPEC, create_app
 from guidance_shared.db import make_engine
 from guidance_shared.envelope import Envelope
 from guidance_shared.events import default_registry

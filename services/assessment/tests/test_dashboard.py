@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,8 @@ from flask.testing import FlaskClient
 from tests.support.assessment_year import ECOLOGY, HOUSING, MARKET, prepare
 from tests.support.auth import AuthKeys
 
-from guidance_assessment.app import create_app
-from guidance_assessment.service import SPEC, assessments_of
+from guidance_assessment.adapters.files import department_names
+from guidance_assessment.bootstrap import SPEC, create_app
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -90,8 +91,6 @@ def test_a_department_exports_only_itself_and_gets_its_annual_report(client: tup
 
 
 def test_department_names_come_from_a_registry_in_intakes_format(tmp_path: Path) -> None:
-    from guidance_assessment.service import department_names
-
     registry = tmp_path / "departments.yaml"
     registry.write_text(
         f"departments:\n  - department_id: {MARKET.upper()}\n    name: 某县市场监督管理局\n"
@@ -107,6 +106,7 @@ def test_without_a_registry_departments_are_named_as_intakes_events_name_them(
     client: tuple[FlaskClient, AuthKeys],
 ) -> None:
     api, keys = client
-    assessments_of(api.application.extensions["guidance"]["runtime"]).names = {}
+    runtime = api.application.extensions["guidance"]["runtime"]
+    runtime.deps = replace(runtime.deps, names={})
     rows = list(csv.reader(io.StringIO(get(api, keys, f"{BASE}/tables/scores?format=csv").data.decode("utf-8-sig"))))
     assert [row[1] for row in rows[1:]] == ["某县住房和城乡建设局", "某县市场监督管理局", "某市生态环境局某县分局"]

@@ -20,8 +20,7 @@ from tests.support.browser import chromium
 from tests.support.services import free_port
 from werkzeug.serving import make_server
 
-from guidance_assessment.app import create_app
-from guidance_assessment.service import SPEC
+from guidance_assessment.bootstrap import SPEC, create_app
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport

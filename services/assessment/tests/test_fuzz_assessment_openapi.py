@@ -9,6 +9,7 @@ at random, department ids from the script's departments and at random.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,9 @@ from tests.support.assessment_year import ECOLOGY, HOUSING, MARKET, feed
 from tests.support.auth import AuthKeys
 from tests.support.fuzz import RUNS, fuzz_every_operation
 
-from guidance_assessment.app import create_app
-from guidance_assessment.handlers import open_period
-from guidance_assessment.service import SPEC, assessments_of
+from guidance_assessment.bootstrap import SPEC, create_app
+from guidance_assessment.domain.commands import OpenPeriod
+from guidance_assessment.handlers.periods import open_period
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -35,10 +36,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, AuthKey
     runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     runtime.provision()
     feed(runtime)
-    assessments = assessments_of(runtime)
-    assessments.now = lambda: datetime(2026, 1, 20, 2, 0, tzinfo=UTC)
+    runtime.deps = replace(runtime.deps, now=lambda: datetime(2026, 1, 20, 2, 0, tzinfo=UTC))
     with runtime.engine.begin() as conn:
-        open_period(assessments, conn, {"year": 2025})
+        open_period(runtime.deps, conn, OpenPeriod(2025))
     known = {"year": [2025], "department_id": [MARKET, HOUSING, ECOLOGY]}
     yield create_app(runtime, testing=True, auth=keys.settings()), keys, known
     runtime.close()

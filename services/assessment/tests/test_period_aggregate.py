@@ -9,23 +9,19 @@ from typing import Any
 
 import pytest
 
+from guidance_assessment.adapters.files import load_rubric
 from guidance_assessment.domain.facts import fold, subject_of
 from guidance_assessment.domain.indicators import Window, compute
-from guidance_assessment.domain.period import (
-    EXTERNAL,
-    OPENED,
-    PUBLISHED,
-    REVISED,
-    AssessmentPeriod,
-    Scorecard,
-    period_id_of,
-)
-from guidance_assessment.domain.rubric import load_rubric
+from guidance_assessment.domain.period import AssessmentPeriod, Scorecard, period_id_of
 from guidance_assessment.domain.sources import counted_sources
+from guidance_shared.catalogue import ASSESSMENT_PERIOD_OPENED as OPENED
+from guidance_shared.catalogue import EXTERNAL_EVALUATION_RECORDED as EXTERNAL
+from guidance_shared.catalogue import SCORECARD_PUBLISHED as PUBLISHED
+from guidance_shared.catalogue import SCORECARD_REVISED as REVISED
 from guidance_shared.errors import GuidanceError
 from guidance_shared.events import default_registry
 from guidance_shared.events.examples import example
-from guidance_shared.eventstore import StoredEvent
+from guidance_shared.messages import StoredEvent
 
 RUBRIC = load_rubric()
 
@@ -106,9 +102,9 @@ def ids(count: int) -> list[str]:
 def fact_of(*events: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
     fact = None
     for name, event_id, data in events:
-        found = subject_of(name, data)
+        found = subject_of(f"guidance.{name}.v1", data)
         assert found is not None
-        fact = fold(found[0], fact, name, event_id, data)
+        fact = fold(found[0], fact, f"guidance.{name}.v1", event_id, data)
     assert fact is not None
     return fact
 

@@ -7,6 +7,7 @@ The figures are those of test_scripted_year.py (worked out by hand there): B 96,
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,8 @@ from tests.support.assessment_year import (
 from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
 
-from guidance_assessment.app import create_app
-from guidance_assessment.service import SPEC, assessments_of, revise_published
+from guidance_assessment.bootstrap import SPEC, create_app
+from guidance_assessment.entrypoints.worker import revise_published
 from guidance_shared.db import make_engine
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
@@ -41,7 +42,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
     runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     runtime.provision()
-    assessments_of(runtime).now = lambda: PUBLISHED_ON
+    runtime.deps = replace(runtime.deps, now=lambda: PUBLISHED_ON)
     yield runtime
     assert_read_models_refold(runtime, allow_empty=True)  # periods, scorecards, revisions, refolded
     runtime.close()
@@ -308,7 +309,7 @@ def test_on_postgresql_the_standing_publication_and_revision_are_the_same(
     )
     try:
         runtime.provision()
-        assessments_of(runtime).now = lambda: PUBLISHED_ON
+        runtime.deps = replace(runtime.deps, now=lambda: PUBLISHED_ON)
         client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
         feed(runtime)
         open_and_fill(client, auth_keys)

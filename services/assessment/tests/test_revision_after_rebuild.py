@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,12 @@ import pytest
 from sqlalchemy import delete
 from tests.support.assessment_year import HOUSING, feed, late_overdue_of_housing, prepare
 
-from guidance_assessment import handlers
 from guidance_assessment.adapters import read_model
-from guidance_assessment.domain.period import REVISED
-from guidance_assessment.service import SPEC, assessments_of, revise_published
+from guidance_assessment.bootstrap import SPEC
+from guidance_assessment.domain.commands import PublishScorecards
+from guidance_assessment.entrypoints.worker import revise_published
+from guidance_assessment.handlers import periods
+from guidance_shared.catalogue import SCORECARD_REVISED as REVISED
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -30,7 +33,7 @@ def fresh(var_dir: Path) -> Runtime:
     """assessment in a new process, on the database and embedded log under ``var_dir``."""
     settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(var_dir)})
     runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
-    assessments_of(runtime).now = lambda: PUBLISHED_ON
+    runtime.deps = replace(runtime.deps, now=lambda: PUBLISHED_ON)
     return runtime
 
 
@@ -42,7 +45,7 @@ def published(tmp_path: Path) -> Path:
         runtime.provision()
         prepare(runtime)
         with runtime.engine.begin() as conn:
-            assert handlers.publish(assessments_of(runtime), conn, 2025) == 3
+            assert periods.publish(runtime.deps, conn, PublishScorecards(2025)) == 3
     finally:
         runtime.close()
     return tmp_path / "published"

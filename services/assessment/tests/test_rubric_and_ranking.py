@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from guidance_assessment.adapters.files import load_rubric
 from guidance_assessment.domain.indicators import Figure
-from guidance_assessment.domain.rubric import Rubric, RubricError, load_rubric
+from guidance_assessment.domain.rubric import Rubric, RubricError
 from guidance_assessment.domain.scoring import Scorecard, rank, rounded, score
 
 SHIPPED = load_rubric()

@@ -47,10 +47,11 @@ from tests.support.assessment_year import (
     year_2025,
 )
 
+from guidance_assessment.adapters import queries
+from guidance_assessment.adapters.files import load_rubric
+from guidance_assessment.bootstrap import SPEC
 from guidance_assessment.domain.indicators import Deliverable, External, Window
-from guidance_assessment.domain.rubric import load_rubric
 from guidance_assessment.domain.scoring import Scorecard, score_departments
-from guidance_assessment.service import SPEC
 from guidance_shared.events.examples import PERSON
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
@@ -81,7 +82,7 @@ def scorecards(runtime: Runtime) -> dict[str, tuple[int, Scorecard]]:
     }
     externals = {d: External(F(s), event_id(f"{d}:external")) for d, s in EXTERNAL.items()}
     with runtime.engine.connect() as conn:
-        facts = runtime.projection.facts.of_departments(conn)  # type: ignore[union-attr]
+        facts = queries.facts_of(conn)
     ranked = score_departments(
         facts, [MARKET, HOUSING, ECOLOGY], WINDOW, RUBRIC, deliverables=deliverables, externals=externals
     )
@@ -186,7 +187,7 @@ def test_a_replay_from_zero_gives_the_same_facts_and_scores(runtime: Runtime) ->
     feed(runtime)
     live = scorecards(runtime)
     with runtime.engine.connect() as conn:
-        live_facts = runtime.projection.facts.dump(conn)  # type: ignore[union-attr]
+        live_facts = queries.facts_dump(conn)
 
     # ``guidance-assessment rebuild``, as the operator runs it in a process of its own: drop the projection,
     # then replay every topic from offset zero.
@@ -195,10 +196,10 @@ def test_a_replay_from_zero_gives_the_same_facts_and_scores(runtime: Runtime) ->
     rebuilt = fresh(runtime.settings)
     try:
         with rebuilt.engine.connect() as conn:
-            assert rebuilt.projection.facts.dump(conn) == []  # type: ignore[union-attr]
+            assert queries.facts_dump(conn) == []
         assert rebuilt.runner().drain(timeout_s=60) == len(year_2025())
         with rebuilt.engine.connect() as conn:
-            assert rebuilt.projection.facts.dump(conn) == live_facts  # type: ignore[union-attr]
+            assert queries.facts_dump(conn) == live_facts
         again = scorecards(rebuilt)
         assert {d: (r, c.total, c.indicators()) for d, (r, c) in again.items()} == {
             d: (r, c.total, c.indicators()) for d, (r, c) in live.items()
@@ -210,6 +211,6 @@ def test_a_replay_from_zero_gives_the_same_facts_and_scores(runtime: Runtime) ->
 def test_no_personal_data_reaches_the_facts(runtime: Runtime) -> None:
     feed(runtime)
     with runtime.engine.connect() as conn:
-        stored = repr(runtime.projection.facts.dump(conn))  # type: ignore[union-attr]
+        stored = repr(queries.facts_dump(conn))
     for secret in (PERSON["id_no"], PERSON["contact"], PERSON["address"], PERSON["name"]):
         assert secret not in stored

@@ -22,6 +22,7 @@ from typing import Any
 from flask import Flask
 
 from guidance_shared.logging import configure_logging
+from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
 from guidance_shared.runtime import Runtime, ServiceSpec
 from guidance_shared.settings import Settings, SettingsError
 
@@ -108,13 +109,9 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
         _print({"redriven": args.aggregate_id, "events": count})
         return 0
     if command == "rebuild":
-        from guidance_shared.rebuild import ShadowRebuild
-
         _print(ShadowRebuild(runtime).run(timeout_s=args.timeout).as_dict())
         return 0
     if command == "rebuild-read-models":
-        from guidance_shared.rebuild import rebuild_read_models
-
         _print(rebuild_read_models(runtime))
         return 0
     raise AssertionError(command)

@@ -1,16 +1,15 @@
-"""``guidance-assessment`` / ``python -m guidance_assessment``: web, worker and operator commands."""
+"""``guidance-assessment`` / ``python -m guidance_assessment``: the service's command line (``entrypoints/cli.py``)."""
 
 from __future__ import annotations
 
 import sys
 
-from guidance_assessment.app import create_app
-from guidance_assessment.service import SPEC
-from guidance_shared.service_cli import run
+from guidance_assessment import bootstrap
+from guidance_assessment.entrypoints import cli
 
 
 def main() -> int:
-    return run(SPEC, create_app, sys.argv[1:])
+    return cli.main(bootstrap.SPEC, bootstrap.create_app, sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -1,16 +1,15 @@
-"""``guidance-revisit`` / ``python -m guidance_revisit``: web, worker and operator commands."""
+"""``guidance-revisit`` / ``python -m guidance_revisit``: the service's command line (``entrypoints.cli``)."""
 
 from __future__ import annotations
 
 import sys
 
-from guidance_revisit.app import create_app
-from guidance_revisit.service import SPEC
-from guidance_shared.service_cli import run
+from guidance_revisit.bootstrap import SPEC, create_app
+from guidance_revisit.entrypoints import cli
 
 
 def main() -> int:
-    return run(SPEC, create_app, sys.argv[1:])
+    return cli.main(SPEC, create_app, sys.argv[1:])
 
 
 if __name__ == "__main__":

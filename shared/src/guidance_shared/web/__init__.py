@@ -1,5 +1,8 @@
 """Web kit: what every service's Flask app is built from (app factory, problems, idempotency, probes)."""
 
+from flask import request
+
+from guidance_shared.errors import GuidanceError
 from guidance_shared.web.app import DEFAULT_MAX_CONTENT_LENGTH, GuidanceApi, create_base_app
 from guidance_shared.web.health import database_check
 from guidance_shared.web.idempotency import (
@@ -47,10 +50,6 @@ __all__ = [
 
 def if_match() -> int | None:
     """The version in ``If-Match: "3"`` (the ETag a client last read), or None; malformed is a 400."""
-    from flask import request
-
-    from guidance_shared.errors import GuidanceError
-
     raw = request.headers.get("If-Match")
     if raw is None:
         return None

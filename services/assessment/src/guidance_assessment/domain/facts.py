@@ -10,26 +10,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from guidance_shared.events.common import CHINA_TZ
+from guidance_shared import catalogue
+from guidance_shared.dates import china_day
+from guidance_shared.dispatch import EventHandlers
 
 Fact = dict[str, Any]
 
 GUIDANCE, CASE, REVISIT, DISCLOSURE = "guidance", "case", "revisit", "disclosure"
-
-
-def local_day(value: Any) -> str:
-    """The China-local calendar date of a moment (or a date), as ISO text: every clock here is China's."""
-    if isinstance(value, datetime):
-        return value.astimezone(CHINA_TZ).date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    if len(text) > 10:
-        return datetime.fromisoformat(text).astimezone(CHINA_TZ).date().isoformat()
-    return text
 
 
 def counterpart_key(counterpart: Mapping[str, Any]) -> str:
@@ -62,19 +52,19 @@ def days_of(fact: Fact) -> list[str]:
     return [fact[key] for key in ANCHORS if fact.get(key)]
 
 
-def subject_of(name: str, data: Mapping[str, Any]) -> tuple[str, str] | None:
+def subject_of(ce_type: str, data: Mapping[str, Any]) -> tuple[str, str] | None:
     """Which fact an event changes: (kind, subject id), or None when it is not one the assessment folds."""
-    for kind, field in ((GUIDANCE, "guidance_id"), (CASE, "case_id"), (REVISIT, "revisit_id"), (DISCLOSURE, "item_id")):
-        if name in FOLDS[kind] and data.get(field) is not None:
-            return kind, str(data[field])
-    return None
+    how = FOLDS.get(ce_type)
+    if how is None or data.get(how.subject_field) is None:
+        return None
+    return how.kind, str(data[how.subject_field])
 
 
-def fold(kind: str, fact: Fact | None, name: str, event_id: str, data: Mapping[str, Any]) -> Fact:
+def fold(kind: str, fact: Fact | None, ce_type: str, event_id: str, data: Mapping[str, Any]) -> Fact:
     """The fact after one more event of its subject (a new fact when ``fact`` is None)."""
     current: Fact = dict(fact) if fact else {"kind": kind, "department_id": str(data["department_id"]), "events": {}}
     current["events"] = dict(current["events"])
-    FOLDS[kind][name](current, event_id, data)
+    FOLDS[ce_type].apply(current, event_id, data)
     return current
 
 
@@ -82,7 +72,7 @@ def fold(kind: str, fact: Fact | None, name: str, event_id: str, data: Mapping[s
 def _guidance_issued(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
     fact.update(
         guidance_id=str(d["guidance_id"]),
-        issued_on=local_day(d["issued_at"]),
+        issued_on=china_day(d["issued_at"]).isoformat(),
         content_type=d["content_type"],
         methods=list(d["methods"]),
         form=d["form"],
@@ -92,7 +82,7 @@ def _guidance_issued(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
         has_rights_notice=bool(str(d.get("rights_notice") or "").strip()),
         needs_case=d["content_type"] in ("violation_correction", "major_case_revisit"),
         has_case=d.get("related_case_id") is not None,
-        correction_deadline=local_day(d["correction_deadline"]) if d.get("correction_deadline") else None,
+        correction_deadline=china_day(d["correction_deadline"]).isoformat() if d.get("correction_deadline") else None,
         withdrawn=False,
     )
     fact.setdefault("response", None)
@@ -111,7 +101,7 @@ def _correction_verified(fact: Fact, event_id: str, d: Mapping[str, Any]) -> Non
     if fact.get("corrected"):
         return
     fact["corrected"] = bool(d["corrected"])
-    fact["verified_on"] = local_day(d["verified_on"])
+    fact["verified_on"] = china_day(d["verified_on"]).isoformat()
     fact["events"]["verified"] = event_id
 
 
@@ -124,7 +114,7 @@ def _guidance_withdrawn(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None
 def _case_opened(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
     fact.update(
         case_id=str(d["case_id"]),
-        opened_on=local_day(d["opened_at"]),
+        opened_on=china_day(d["opened_at"]).isoformat(),
         procedure=d["procedure"],
         major=bool(d["major"]),
         violation_category=d["violation"]["category"],
@@ -136,17 +126,17 @@ def _case_opened(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
 
 
 def _case_decided(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
-    fact.update(decision=d["decision"], decided_on=local_day(d["decided_at"]), revoked_on=None)
+    fact.update(decision=d["decision"], decided_on=china_day(d["decided_at"]).isoformat(), revoked_on=None)
     fact["events"]["decided"] = event_id
 
 
 def _case_revoked(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
-    fact["revoked_on"] = local_day(d["at"])
+    fact["revoked_on"] = china_day(d["at"]).isoformat()
     fact["events"]["revoked"] = event_id
 
 
 def _case_closed(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
-    fact.update(closed_on=local_day(d["closed_at"]), major=bool(d["major"]))
+    fact.update(closed_on=china_day(d["closed_at"]).isoformat(), major=bool(d["major"]))
     fact["events"]["closed"] = event_id
 
 
@@ -157,7 +147,7 @@ def _revisit_scheduled(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
         case_id=str(d["case_id"]) if d.get("case_id") else None,
         guidance_id=str(d["guidance_id"]) if d.get("guidance_id") else None,
         revisit_kind=d["kind"],
-        due_on=local_day(d["due_on"]),
+        due_on=china_day(d["due_on"]).isoformat(),
         status="scheduled",
     )
     fact.setdefault("completed_on", None)
@@ -165,7 +155,7 @@ def _revisit_scheduled(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
 
 
 def _revisit_completed(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
-    fact.update(status="completed", completed_on=local_day(d["completed_on"]))
+    fact.update(status="completed", completed_on=china_day(d["completed_on"]).isoformat())
     if d.get("case_id") and not fact.get("case_id"):
         fact["case_id"] = str(d["case_id"])
     fact["events"]["completed"] = event_id
@@ -176,7 +166,7 @@ def _revisit_status(status: str, key: str) -> Callable[[Fact, str, Mapping[str, 
         if fact.get("status") != "completed":
             fact["status"] = status
         if "due_on" in d and key == "rescheduled":
-            fact["due_on"] = local_day(d["due_on"])
+            fact["due_on"] = china_day(d["due_on"]).isoformat()
         fact["events"][key] = event_id
 
     return apply
@@ -187,8 +177,8 @@ def _item_disclosed(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
     fact.update(
         item_id=str(d["item_id"]),
         disclosure_kind=d["kind"],
-        deadline=local_day(d["deadline"]),
-        disclosed_on=local_day(d["disclosed_at"]),
+        deadline=china_day(d["deadline"]).isoformat(),
+        disclosed_on=china_day(d["disclosed_at"]).isoformat(),
         withheld=False,
     )
     fact["events"]["disclosed"] = event_id
@@ -196,7 +186,7 @@ def _item_disclosed(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
 
 def _review_requested(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
     """An item waiting for a reviewer: its deadline runs, so it counts as late once that has passed."""
-    fact.update(item_id=str(d["item_id"]), disclosure_kind=d["kind"], deadline=local_day(d["deadline"]))
+    fact.update(item_id=str(d["item_id"]), disclosure_kind=d["kind"], deadline=china_day(d["deadline"]).isoformat())
     fact.setdefault("disclosed_on", None)
     fact["events"]["review_requested"] = event_id
 
@@ -207,7 +197,7 @@ def _disclosure_withheld(fact: Fact, event_id: str, d: Mapping[str, Any]) -> Non
 
 
 def _disclosure_overdue(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
-    fact.update(item_id=str(d["item_id"]), disclosure_kind=d["kind"], deadline=local_day(d["deadline"]))
+    fact.update(item_id=str(d["item_id"]), disclosure_kind=d["kind"], deadline=china_day(d["deadline"]).isoformat())
     fact.setdefault("disclosed_on", None)
     fact["overdue"] = True
     fact["events"]["overdue"] = event_id
@@ -216,38 +206,74 @@ def _disclosure_overdue(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None
 def _disclosure_withdrawn(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
     fact.update(
         item_id=str(d["item_id"]),
-        withdrawal_deadline=local_day(d["deadline"]) if d.get("deadline") else None,
-        withdrawn_on=local_day(d["at"]),
+        withdrawal_deadline=china_day(d["deadline"]).isoformat() if d.get("deadline") else None,
+        withdrawn_on=china_day(d["at"]).isoformat(),
     )
     fact["events"]["withdrawn"] = event_id
 
 
-Fold = Callable[[Fact, str, Mapping[str, Any]], None]
-FOLDS: dict[str, dict[str, Fold]] = {
-    GUIDANCE: {
-        "GuidanceIssued": _guidance_issued,
-        "GuidanceResponded": _guidance_responded,
-        "CorrectionVerified": _correction_verified,
-        "GuidanceWithdrawn": _guidance_withdrawn,
+@dataclass(frozen=True)
+class Fold:
+    """How one event type changes a fact: which kind of fact, the data field naming its subject, the change."""
+
+    kind: str
+    subject_field: str
+    apply: Callable[[Fact, str, Mapping[str, Any]], None]
+
+
+def _guidance(apply: Callable[[Fact, str, Mapping[str, Any]], None]) -> Fold:
+    return Fold(GUIDANCE, "guidance_id", apply)
+
+
+def _case(apply: Callable[[Fact, str, Mapping[str, Any]], None]) -> Fold:
+    return Fold(CASE, "case_id", apply)
+
+
+def _revisit(apply: Callable[[Fact, str, Mapping[str, Any]], None]) -> Fold:
+    return Fold(REVISIT, "revisit_id", apply)
+
+
+def _disclosure(apply: Callable[[Fact, str, Mapping[str, Any]], None]) -> Fold:
+    return Fold(DISCLOSURE, "item_id", apply)
+
+
+#: Every type on the four topics the assessment reads: folded into a fact, or of no figure's concern.
+FOLDS: EventHandlers[Fold] = EventHandlers(
+    {
+        catalogue.GUIDANCE_ISSUED: _guidance(_guidance_issued),
+        catalogue.GUIDANCE_RESPONDED: _guidance(_guidance_responded),
+        catalogue.CORRECTION_VERIFIED: _guidance(_correction_verified),
+        catalogue.GUIDANCE_WITHDRAWN: _guidance(_guidance_withdrawn),
+        catalogue.CASE_OPENED: _case(_case_opened),
+        catalogue.CASE_DECIDED: _case(_case_decided),
+        catalogue.CASE_DECISION_REVOKED: _case(_case_revoked),
+        catalogue.CASE_CLOSED: _case(_case_closed),
+        catalogue.REVISIT_SCHEDULED: _revisit(_revisit_scheduled),
+        catalogue.REVISIT_COMPLETED: _revisit(_revisit_completed),
+        catalogue.REVISIT_CANCELLED: _revisit(_revisit_status("cancelled", "cancelled")),
+        catalogue.REVISIT_OVERDUE: _revisit(_revisit_status("overdue", "overdue")),
+        catalogue.REVISIT_RESCHEDULED: _revisit(_revisit_status("scheduled", "rescheduled")),
+        catalogue.ITEM_DISCLOSED: _disclosure(_item_disclosed),
+        catalogue.DISCLOSURE_REVIEW_REQUESTED: _disclosure(_review_requested),
+        catalogue.DISCLOSURE_WITHHELD: _disclosure(_disclosure_withheld),
+        catalogue.DISCLOSURE_OVERDUE: _disclosure(_disclosure_overdue),
+        catalogue.DISCLOSURE_WITHDRAWN: _disclosure(_disclosure_withdrawn),
     },
-    CASE: {
-        "CaseOpened": _case_opened,
-        "CaseDecided": _case_decided,
-        "CaseDecisionRevoked": _case_revoked,
-        "CaseClosed": _case_closed,
-    },
-    REVISIT: {
-        "RevisitScheduled": _revisit_scheduled,
-        "RevisitCompleted": _revisit_completed,
-        "RevisitCancelled": _revisit_status("cancelled", "cancelled"),
-        "RevisitOverdue": _revisit_status("overdue", "overdue"),
-        "RevisitRescheduled": _revisit_status("scheduled", "rescheduled"),
-    },
-    DISCLOSURE: {
-        "ItemDisclosed": _item_disclosed,
-        "DisclosureReviewRequested": _review_requested,
-        "DisclosureWithheld": _disclosure_withheld,
-        "DisclosureOverdue": _disclosure_overdue,
-        "DisclosureWithdrawn": _disclosure_withdrawn,
-    },
-}
+    ignored=(
+        catalogue.GUIDANCE_SUSPENDED,
+        catalogue.CASE_LEGAL_REVIEWED,
+        catalogue.REMINDER_PLANNED,
+        catalogue.REMINDER_PLAN_ACCEPTED,
+        catalogue.REMINDER_PLAN_ADJUSTED,
+        catalogue.REMINDER_PLAN_DISMISSED,
+        catalogue.DISCLOSURE_REQUEST_RECEIVED,
+        catalogue.DISCLOSURE_REQUEST_ANSWERED,
+        catalogue.DISCLOSURE_REQUEST_EXTENDED,
+        catalogue.DISCLOSURE_REQUEST_SUPPLEMENT_REQUESTED,
+        catalogue.DISCLOSURE_REQUEST_SUPPLEMENTED,
+        catalogue.DISCLOSURE_REQUEST_CONSULTATION_STARTED,
+        catalogue.DISCLOSURE_REQUEST_CONSULTATION_ENDED,
+        catalogue.DISCLOSURE_REQUEST_OVERDUE,
+        *catalogue.types_on(catalogue.ASSESSMENT_EVENTS),
+    ),
+)

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypedDict
 
 from guidance_assessment.domain.facts import CASE, DISCLOSURE, GUIDANCE, REVISIT, Fact
 from guidance_assessment.domain.rubric import Rubric
@@ -72,7 +72,7 @@ class Figure:
     numerator: int | None = None
     denominator: int | None = None
     sources: tuple[Source, ...] = ()
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any] = field(default_factory=dict)  # free-form, e.g. {"days": [...]}; shown as is
 
 
 @dataclass(frozen=True)
@@ -141,17 +141,27 @@ def compute(
     return {rule.code: figures[rule.code] for rule in rubric.indicators}
 
 
-def activity(facts: Iterable[Fact], window: Window) -> dict[str, Any]:
+class Activity(TypedDict):
+    """A department's guidance acts in a window, counted by kind (shown, not scored)."""
+
+    guidance_acts: int  # issued and not withdrawn
+    withdrawn: int
+    by_content_type: dict[str, int]
+    by_method: dict[str, int]
+    by_form: dict[str, int]
+
+
+def activity(facts: Iterable[Fact], window: Window) -> Activity:
     """Guidance acts by content type and by method (informational: counted, not scored)."""
     acts = [f for f in facts if f["kind"] == GUIDANCE and "issued_on" in f and window.holds(f["issued_on"])]
     kept = [f for f in acts if not f["withdrawn"]]
-    return {
-        "guidance_acts": len(kept),
-        "withdrawn": len(acts) - len(kept),
-        "by_content_type": dict(sorted(Counter(f["content_type"] for f in kept).items())),
-        "by_method": dict(sorted(Counter(m for f in kept for m in f["methods"]).items())),
-        "by_form": dict(sorted(Counter(f["form"] for f in kept).items())),
-    }
+    return Activity(
+        guidance_acts=len(kept),
+        withdrawn=len(acts) - len(kept),
+        by_content_type=dict(sorted(Counter(f["content_type"] for f in kept).items())),
+        by_method=dict(sorted(Counter(m for f in kept for m in f["methods"]).items())),
+        by_form=dict(sorted(Counter(f["form"] for f in kept).items())),
+    )
 
 
 # -- guidance acts ----------------------------------------------------------------------------

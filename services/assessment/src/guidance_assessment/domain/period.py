@@ -10,21 +10,19 @@ figure later — an event arriving late, a corrected deliverable — produces th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar, TypedDict
 
 from guidance_assessment.domain.rubric import Rubric
-from guidance_assessment.domain.sources import not_counted
-from guidance_shared.aggregate import Aggregate
+from guidance_assessment.domain.scoring import IndicatorResult
+from guidance_assessment.domain.sources import CountedSources, not_counted
+from guidance_shared import catalogue
+from guidance_shared.aggregate import Aggregate, Applier
+from guidance_shared.dates import as_date
+from guidance_shared.dispatch import EventHandlers
 from guidance_shared.errors import FieldProblem, GuidanceError
-
-OPENED = "guidance.AssessmentPeriodOpened.v1"
-EXTERNAL = "guidance.ExternalEvaluationRecorded.v1"
-DELIVERABLE = "guidance.RolloutDeliverableRecorded.v1"
-PUBLISHED = "guidance.ScorecardPublished.v1"
-REVISED = "guidance.ScorecardRevised.v1"
 
 IDS = uuid.UUID("5b0e9d2c-7f14-4a63-8c3e-1d2f4a6b8c90")  # namespace of period and scorecard ids
 
@@ -56,14 +54,15 @@ class AssessmentPeriod(Aggregate):
     year: int = 0
     starts_on: date | None = None
     ends_on: date | None = None
-    rubric_config: dict[str, Any] = field(default_factory=dict)
+    rubric_config: Mapping[str, Any] = field(default_factory=dict)  # the rubric document the period keeps
     department_ids: list[str] = field(default_factory=list)
 
     @property
     def opened(self) -> bool:
         return self.year != 0
 
-    def open(self, data: dict[str, Any]) -> None:
+    def open(self, data: Mapping[str, Any]) -> None:
+        """``data``: the ``AssessmentPeriodOpened`` the handler built and the contract accepted."""
         if self.opened:
             raise _conflict(
                 "period-exists",
@@ -71,13 +70,13 @@ class AssessmentPeriod(Aggregate):
                 f"{self.year}年度考核期间已开启。",
                 "year",
             )
-        self.record(OPENED, data)
+        self.record(catalogue.ASSESSMENT_PERIOD_OPENED, dict(data))
 
-    def record_external(self, data: dict[str, Any]) -> None:
+    def record_external(self, data: Mapping[str, Any]) -> None:
         self._check_department(str(data["department_id"]))
-        self.record(EXTERNAL, data)
+        self.record(catalogue.EXTERNAL_EVALUATION_RECORDED, dict(data))
 
-    def record_deliverable(self, data: dict[str, Any], rubric: Rubric) -> None:
+    def record_deliverable(self, data: Mapping[str, Any], rubric: Rubric) -> None:
         self._check_department(str(data["department_id"]))
         if data["deliverable"] not in rubric.deliverables:
             known = ", ".join(rubric.deliverables)
@@ -94,7 +93,7 @@ class AssessmentPeriod(Aggregate):
                     )
                 ],
             )
-        self.record(DELIVERABLE, data)
+        self.record(catalogue.ROLLOUT_DELIVERABLE_RECORDED, dict(data))
 
     def takes_part(self, department_id: str) -> bool:
         return not self.department_ids or department_id in self.department_ids
@@ -108,13 +107,28 @@ class AssessmentPeriod(Aggregate):
                 "department_id",
             )
 
-    def _apply(self, event_type: str, data: dict[str, Any]) -> None:
-        if event_type == OPENED:
-            self.year = int(data["year"])
-            self.starts_on = _date(data["starts_on"])
-            self.ends_on = _date(data["ends_on"])
-            self.rubric_config = dict(data.get("rubric_config") or {})
-            self.department_ids = [str(d) for d in data.get("department_ids") or []]
+    def _opened(self, data: Mapping[str, Any]) -> None:
+        self.year = int(data["year"])
+        self.starts_on = as_date(data["starts_on"])
+        self.ends_on = as_date(data["ends_on"])
+        self.rubric_config = dict(data.get("rubric_config") or {})
+        self.department_ids = [str(d) for d in data.get("department_ids") or []]
+
+    # Deliverables and external scores live in the read model; the period's state does not change.
+    appliers: ClassVar[EventHandlers[Applier]] = EventHandlers(
+        {catalogue.ASSESSMENT_PERIOD_OPENED: _opened},
+        ignored=(catalogue.EXTERNAL_EVALUATION_RECORDED, catalogue.ROLLOUT_DELIVERABLE_RECORDED),
+    )
+
+
+class PublishedVersion(TypedDict):
+    """What a scorecard's latest version says (``ScorecardPublished``/``ScorecardRevised`` data)."""
+
+    indicators: dict[str, IndicatorResult]
+    score: float
+    rank: int
+    version: int
+    counted_sources: CountedSources | None  # None: published before versions carried their sources
 
 
 @dataclass
@@ -123,36 +137,36 @@ class Scorecard(Aggregate):
 
     scorecard_id: str
     # The latest version: indicators, score, rank, version and what it counted (domain/sources.py).
-    published: dict[str, Any] = field(default_factory=dict)
+    published: PublishedVersion | None = None
 
-    def publish(self, data: dict[str, Any]) -> None:
-        if self.published:
+    def publish(self, data: Mapping[str, Any]) -> None:
+        if self.published is not None:
             raise _conflict(
                 "already-published",
                 "The scorecard is already published; changes become a new version.",
                 "记分卡已发布，变化只能形成新版本。",
                 "period",
             )
-        self.record(PUBLISHED, data)
+        self.record(catalogue.SCORECARD_PUBLISHED, dict(data))
 
-    def revise(self, data: dict[str, Any]) -> None:
-        if not self.published:
+    def revise(self, data: Mapping[str, Any]) -> None:
+        if self.published is None:
             raise _conflict("not-published", "The scorecard is not published.", "记分卡尚未发布。", "period")
-        self.record(REVISED, data)
+        self.record(catalogue.SCORECARD_REVISED, dict(data))
 
     def newly_counted(self, event_ids: Iterable[str]) -> list[str]:
         """The source events, sorted, that the latest version did not count."""
-        return not_counted(self.published.get("counted_sources"), event_ids)
+        return not_counted(self.published["counted_sources"] if self.published else None, event_ids)
 
-    def _apply(self, event_type: str, data: dict[str, Any]) -> None:
-        self.published = {
-            "indicators": data["indicators"],
-            "score": data["score"],
-            "rank": data["rank"],
-            "version": int(data.get("version", 1)),
-            "counted_sources": data.get("counted_sources"),
-        }
+    def _versioned(self, data: Mapping[str, Any]) -> None:
+        self.published = PublishedVersion(
+            indicators=data["indicators"],
+            score=data["score"],
+            rank=data["rank"],
+            version=int(data.get("version", 1)),
+            counted_sources=data.get("counted_sources"),
+        )
 
-
-def _date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    appliers: ClassVar[EventHandlers[Applier]] = EventHandlers(
+        {catalogue.SCORECARD_PUBLISHED: _versioned, catalogue.SCORECARD_REVISED: _versioned}
+    )

@@ -1,8 +1,9 @@
 """The assessment scheme (考核评分方案) as data: indicators, their weights, groups and normalisation.
 
 The scheme is a versioned YAML file shipped in the package (``data/rubric.yaml``) and replaceable
-with ``GUIDANCE_ASSESSMENT_RUBRIC``. A period is opened under one rubric and keeps it, because the
-whole rubric travels in ``AssessmentPeriodOpened`` (``rubric.config``) and is read back from there.
+with ``GUIDANCE_ASSESSMENT_RUBRIC`` (both read by ``adapters/files.py``). A period is opened under one
+rubric and keeps it, because the whole rubric travels in ``AssessmentPeriodOpened`` (``rubric.config``)
+and is read back from there.
 """
 
 from __future__ import annotations
@@ -11,11 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from importlib import resources
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 NORMALISATIONS = ("share", "inverse_share", "days", "score100")
 INDICATORS = (
@@ -93,7 +90,7 @@ class Rubric:
     doc_no_pattern: str = r"^\S{2,}〔(?P<year>\d{4})〕第?\d{1,6}号$"
     deliverables: dict[str, str] = field(default_factory=dict)
     programme: tuple[dict[str, str], ...] = ()
-    source: dict[str, Any] = field(default_factory=dict, compare=False)
+    source: Mapping[str, Any] = field(default_factory=dict, compare=False)  # the document it was read from
 
     def rule(self, code: str) -> IndicatorRule:
         return next(rule for rule in self.indicators if rule.code == code)
@@ -152,7 +149,7 @@ class Rubric:
                 raise RubricError(f"programme phase {phase['phase']}: from and to must be MM-DD, from ≤ to")
 
 
-def _rule(code: str, spec: dict[str, Any]) -> IndicatorRule:
+def _rule(code: str, spec: Mapping[str, Any]) -> IndicatorRule:
     normalise = str(spec["normalise"])
     if normalise not in NORMALISATIONS:
         raise RubricError(f"{code}: normalise must be one of {', '.join(NORMALISATIONS)}")
@@ -177,12 +174,3 @@ def _rule(code: str, spec: dict[str, Any]) -> IndicatorRule:
 
 def _clamp(value: Fraction) -> Fraction:
     return min(max(value, Fraction(0)), Fraction(1))
-
-
-def load_rubric(path: str | None = None) -> Rubric:
-    """The rubric at ``path`` (``GUIDANCE_ASSESSMENT_RUBRIC``), else the one shipped with the package."""
-    if path:
-        text = Path(path).read_text(encoding="utf-8")
-    else:
-        text = resources.files("guidance_assessment").joinpath("data/rubric.yaml").read_text(encoding="utf-8")
-    return Rubric.from_mapping(yaml.safe_load(text) or {})

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypedDict
 
 from guidance_assessment.domain.facts import Fact
 from guidance_assessment.domain.indicators import Deliverable, External, Figure, Window, compute
@@ -27,6 +27,31 @@ def rounded(value: Fraction, places: int) -> float:
         context.prec = 60
         exact = Decimal(value.numerator) / Decimal(value.denominator)
         return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+class IndicatorResult(TypedDict):
+    """One indicator as a published scorecard carries it (the contract's ``IndicatorResult``)."""
+
+    value: float
+    score: float
+    numerator: int | None
+    denominator: int | None
+
+
+class Difference(TypedDict):
+    """One thing a new version changed: ``indicators.<code>``, ``score`` or ``rank``, before and after."""
+
+    field: str
+    before: Any
+    after: Any
+
+
+class Published(TypedDict):
+    """What two versions of a scorecard are compared on."""
+
+    indicators: Mapping[str, IndicatorResult]
+    score: float
+    rank: int
 
 
 @dataclass(frozen=True)
@@ -44,15 +69,15 @@ class Line:
     def points(self) -> Fraction:
         return self.weight * self.normalised
 
-    def published(self) -> dict[str, Any]:
+    def published(self) -> IndicatorResult:
         """As ``IndicatorResult`` carries it: with nothing to measure, the value is the normalised one."""
         value = self.figure.value if self.figure.value is not None else self.normalised
-        return {
-            "value": rounded(value, 4),
-            "score": rounded(self.points, 2),
-            "numerator": self.figure.numerator,
-            "denominator": self.figure.denominator,
-        }
+        return IndicatorResult(
+            value=rounded(value, 4),
+            score=rounded(self.points, 2),
+            numerator=self.figure.numerator,
+            denominator=self.figure.denominator,
+        )
 
 
 @dataclass(frozen=True)
@@ -70,7 +95,7 @@ class Scorecard:
             groups[line.group] = groups.get(line.group, Fraction(0)) + line.points
         return groups
 
-    def indicators(self) -> dict[str, dict[str, Any]]:
+    def indicators(self) -> dict[str, IndicatorResult]:
         return {line.code: line.published() for line in self.lines}
 
 
@@ -100,17 +125,18 @@ def rank(cards: Sequence[Scorecard], rubric: Rubric) -> list[tuple[int, Scorecar
     return ranked
 
 
-def differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
+def differences(before: Published, after: Published) -> list[Difference]:
     """What changed between two published versions: each indicator whose figure or points moved,
-    then the total and the rank. ``before``/``after`` are {indicators, score, rank}."""
-    changes: list[dict[str, Any]] = []
+    then the total and the rank."""
+    changes: list[Difference] = []
     old, new = before["indicators"], after["indicators"]
     for code in sorted(set(old) | set(new)):
         if old.get(code) != new.get(code):
-            changes.append({"field": f"indicators.{code}", "before": old.get(code), "after": new.get(code)})
-    for field in ("score", "rank"):
-        if before[field] != after[field]:
-            changes.append({"field": field, "before": before[field], "after": after[field]})
+            changes.append(Difference(field=f"indicators.{code}", before=old.get(code), after=new.get(code)))
+    if before["score"] != after["score"]:
+        changes.append(Difference(field="score", before=before["score"], after=after["score"]))
+    if before["rank"] != after["rank"]:
+        changes.append(Difference(field="rank", before=before["rank"], after=after["rank"]))
     return changes
 
 

@@ -14,23 +14,30 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import TypedDict
 
 SIZE = 8  # bytes of SHA-256 kept per event id
+
+
+class CountedSources(TypedDict):
+    """A version's ``counted_sources``: how many events it counted, and their fingerprints (base64)."""
+
+    count: int
+    fingerprints: str
 
 
 def fingerprint(event_id: str) -> bytes:
     return hashlib.sha256(event_id.lower().encode("utf-8")).digest()[:SIZE]
 
 
-def counted_sources(event_ids: Iterable[str]) -> dict[str, Any]:
+def counted_sources(event_ids: Iterable[str]) -> CountedSources:
     """The ``counted_sources`` of a version that counted ``event_ids``."""
     prints = sorted({fingerprint(event_id) for event_id in event_ids})
-    return {"count": len(prints), "fingerprints": base64.b64encode(b"".join(prints)).decode("ascii")}
+    return CountedSources(count=len(prints), fingerprints=base64.b64encode(b"".join(prints)).decode("ascii"))
 
 
-def not_counted(sources: Mapping[str, Any] | None, event_ids: Iterable[str]) -> list[str]:
+def not_counted(sources: CountedSources | None, event_ids: Iterable[str]) -> list[str]:
     """The ids, sorted, that the version carrying ``sources`` did not count; all of them when it does not
     say (published before versions carried their sources)."""
     if sources is None:

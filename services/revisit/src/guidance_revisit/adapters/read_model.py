@@ -1,21 +1,28 @@
-"""revisit's read model of its own revisits, updated in the transaction that appends their events.
+"""revisit's read models of its own events, updated in the transaction that appends them.
 
-It answers the worklists (due, overdue, completed by department, officer and date) and the
-calendar feeds, and tells the overdue check which revisits to look at.
+``revisits`` answers the worklists (due, overdue, completed by department, officer and date) and
+the calendar feeds, and tells the overdue check which revisits to look at. ``reminder_plans``
+answers the forecast (plans by department and status, with their statistics) and the task list
+(accepted plans whose notice date has come or is near); detection reads it to skip plans it has
+already made without loading their streams. Both are refolded from the event store alone
+(``rebuild-read-models``), one event type at a time through ``UPDATES``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Column, Connection, Date, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, insert, select, update
 
-from guidance_shared.eventstore import StoredEvent
+from guidance_shared import catalogue
+from guidance_shared.dates import as_date
+from guidance_shared.dispatch import EventHandlers
+from guidance_shared.messages import StoredEvent
 
-READ_MODEL = MetaData()
+READ_MODEL = MetaData()  # the revisits (stream type Revisit)
+REMINDER_MODEL = MetaData()  # the reminder plans (stream type ReminderPlan)
 
 revisits = Table(
     "revisits",
@@ -35,49 +42,155 @@ revisits = Table(
     Column("version", Integer, nullable=False),
 )
 
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+reminder_plans = Table(
+    "reminder_plans",
+    REMINDER_MODEL,
+    Column("plan_id", String(36), primary_key=True),
+    Column("department_id", String(36), nullable=False, index=True),
+    Column("violation_category", String(100), nullable=False),
+    Column("domain", String(20), nullable=True),
+    Column("period_from", Date, nullable=False),
+    Column("period_to", Date, nullable=False),
+    Column("notify_on", Date, nullable=False, index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("adjusted", Boolean, nullable=False),
+    Column("basis", Text, nullable=False),  # JSON ReminderBasis
+    Column("planned_at", String(40), nullable=False),
+    Column("decided_by", String(50), nullable=True),
+    Column("decided_at", String(40), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+)
 
 
 def apply(conn: Connection, events: Iterable[StoredEvent]) -> None:
+    """Fold stored events of revisits and reminder plans into their tables (``Repository.project``)."""
     for event in events:
-        d = event.data
-        name = event.type.split(".")[1]
-        if name == "RevisitScheduled":
-            officer = d.get("officer") or {}
-            conn.execute(
-                insert(revisits).values(
-                    revisit_id=d["revisit_id"],
-                    department_id=d["department_id"],
-                    kind=d["kind"],
-                    case_id=d.get("case_id"),
-                    guidance_id=d.get("guidance_id"),
-                    due_on=_day(d["due_on"]),
-                    reason=d["reason"],
-                    officer_id=officer.get("officer_id"),
-                    officer_name=officer.get("name"),
-                    status="scheduled",
-                    version=event.version,
-                )
-            )
-            continue
-        values: dict[str, Any] = {"version": event.version}
-        if name == "RevisitRescheduled":
-            values.update(due_on=_day(d["due_on"]), status="scheduled")
-        elif name == "RevisitOverdue":
-            values.update(status="overdue")
-        elif name == "RevisitCompleted":
-            values.update(
-                status="completed",
-                completed_on=_day(d["completed_on"]),
-                findings=json.dumps(d["findings"], ensure_ascii=False),
-            )
-        elif name == "RevisitCancelled":
-            values.update(status="cancelled")
-        conn.execute(update(revisits).where(revisits.c.revisit_id == event.stream_id).values(**values))
+        UPDATES[event.type](conn, event)
 
 
+# -- revisits ----------------------------------------------------------------------------------------
+def _revisit_scheduled(conn: Connection, event: StoredEvent) -> None:
+    d = event.data
+    officer = d.get("officer") or {}
+    conn.execute(
+        insert(revisits).values(
+            revisit_id=d["revisit_id"],
+            department_id=d["department_id"],
+            kind=d["kind"],
+            case_id=d.get("case_id"),
+            guidance_id=d.get("guidance_id"),
+            due_on=as_date(d["due_on"]),
+            reason=d["reason"],
+            officer_id=officer.get("officer_id"),
+            officer_name=officer.get("name"),
+            status="scheduled",
+            version=event.version,
+        )
+    )
+
+
+def _revisit(conn: Connection, event: StoredEvent, **values: object) -> None:
+    conn.execute(
+        update(revisits).where(revisits.c.revisit_id == event.stream_id).values(version=event.version, **values)
+    )
+
+
+def _revisit_rescheduled(conn: Connection, event: StoredEvent) -> None:
+    _revisit(conn, event, due_on=as_date(event.data["due_on"]), status="scheduled")
+
+
+def _revisit_overdue(conn: Connection, event: StoredEvent) -> None:
+    _revisit(conn, event, status="overdue")
+
+
+def _revisit_completed(conn: Connection, event: StoredEvent) -> None:
+    d = event.data
+    _revisit(
+        conn,
+        event,
+        status="completed",
+        completed_on=as_date(d["completed_on"]),
+        findings=json.dumps(d["findings"], ensure_ascii=False),
+    )
+
+
+def _revisit_cancelled(conn: Connection, event: StoredEvent) -> None:
+    _revisit(conn, event, status="cancelled")
+
+
+# -- reminder plans ------------------------------------------------------------------------------------
+def _reminder_planned(conn: Connection, event: StoredEvent) -> None:
+    d = event.data
+    conn.execute(
+        insert(reminder_plans).values(
+            plan_id=d["plan_id"],
+            department_id=d["department_id"],
+            violation_category=d["violation_category"],
+            domain=d.get("domain"),
+            period_from=as_date(d["peak_period"]["from"]),
+            period_to=as_date(d["peak_period"]["to"]),
+            notify_on=as_date(d["notify_on"]),
+            status="planned",
+            adjusted=False,
+            basis=json.dumps(d["basis"], ensure_ascii=False),
+            planned_at=str(d["planned_at"]),
+            version=event.version,
+        )
+    )
+
+
+def _plan(conn: Connection, event: StoredEvent, **values: object) -> None:
+    conn.execute(
+        update(reminder_plans)
+        .where(reminder_plans.c.plan_id == event.stream_id)
+        .values(version=event.version, **values)
+    )
+
+
+def _plan_accepted(conn: Connection, event: StoredEvent) -> None:
+    d = event.data
+    _plan(conn, event, status="accepted", decided_by=d["accepted_by"]["name"], decided_at=str(d["at"]))
+
+
+def _plan_adjusted(conn: Connection, event: StoredEvent) -> None:
+    d = event.data
+    _plan(
+        conn,
+        event,
+        status="accepted",
+        adjusted=True,
+        period_from=as_date(d["peak_period"]["from"]),
+        period_to=as_date(d["peak_period"]["to"]),
+        notify_on=as_date(d["notify_on"]),
+        decided_by=d["by"]["name"],
+        decided_at=str(d["at"]),
+        reason=d["reason"],
+    )
+
+
+def _plan_dismissed(conn: Connection, event: StoredEvent) -> None:
+    d = event.data
+    _plan(conn, event, status="dismissed", decided_by=d["by"]["name"], decided_at=str(d["at"]), reason=d["reason"])
+
+
+UPDATES: EventHandlers[Callable[[Connection, StoredEvent], None]] = EventHandlers(
+    {
+        catalogue.REVISIT_SCHEDULED: _revisit_scheduled,
+        catalogue.REVISIT_RESCHEDULED: _revisit_rescheduled,
+        catalogue.REVISIT_OVERDUE: _revisit_overdue,
+        catalogue.REVISIT_COMPLETED: _revisit_completed,
+        catalogue.REVISIT_CANCELLED: _revisit_cancelled,
+        catalogue.REMINDER_PLANNED: _reminder_planned,
+        catalogue.REMINDER_PLAN_ACCEPTED: _plan_accepted,
+        catalogue.REMINDER_PLAN_ADJUSTED: _plan_adjusted,
+        catalogue.REMINDER_PLAN_DISMISSED: _plan_dismissed,
+    }
+)
+"""How each of revisit's own event types changes its read models (every type on revisit.events)."""
+
+
+# -- what the handlers look up ---------------------------------------------------------------------------
 def past_due(conn: Connection, today: date, limit: int = 500) -> list[str]:
     """Scheduled revisits whose due date has passed: candidates for RevisitOverdue."""
     query = (
@@ -97,3 +210,7 @@ def open_for(conn: Connection, *, case_id: str | None = None, guidance_id: str |
     if guidance_id is not None:
         query = query.where(revisits.c.guidance_id == guidance_id)
     return [row[0] for row in conn.execute(query)]
+
+
+def plan_exists(conn: Connection, plan_id: str) -> bool:
+    return conn.execute(select(reminder_plans.c.plan_id).where(reminder_plans.c.plan_id == plan_id)).first() is not None

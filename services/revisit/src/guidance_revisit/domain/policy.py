@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from guidance_shared.dates import as_date
 from guidance_shared.workdays import WorkingCalendar
 
 
@@ -105,10 +106,9 @@ def plan_correction_check(guidance: Mapping[str, Any], policy: Policy) -> Planne
     deadline = guidance.get("correction_deadline")
     if not deadline:
         return None
-    day = deadline if isinstance(deadline, date) else date.fromisoformat(str(deadline))
     return PlannedRevisit(
         "correction_check",
-        day + timedelta(days=policy.correction_check_offset_days),
+        as_date(deadline) + timedelta(days=policy.correction_check_offset_days),
         "改正期限届满核查 (correction deadline reached)",
         guidance_id=str(guidance["guidance_id"]),
     )

@@ -9,17 +9,16 @@ since its id is derived from department, category and period, detection never pl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from guidance_shared import catalogue
 from guidance_shared.aggregate import Aggregate
+from guidance_shared.dates import as_date
+from guidance_shared.dispatch import EventHandlers
 from guidance_shared.errors import FieldProblem, GuidanceError
-
-PLANNED = "guidance.ReminderPlanned.v1"
-ACCEPTED = "guidance.ReminderPlanAccepted.v1"
-ADJUSTED = "guidance.ReminderPlanAdjusted.v1"
-DISMISSED = "guidance.ReminderPlanDismissed.v1"
 
 DECIDABLE = ("planned", "accepted")
 
@@ -44,12 +43,12 @@ def _not_allowed(plan_id: str, status: str) -> GuidanceError:
 class ReminderPlan(Aggregate):
     plan_id: str
     status: str = "new"
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)  # the ReminderPlanned data
     period_from: date | None = None
     period_to: date | None = None
     notify_on: date | None = None
     adjusted: bool = False
-    decision: dict[str, Any] = field(default_factory=dict)
+    decision: Mapping[str, Any] = field(default_factory=dict)  # the latest decision's data
 
     @property
     def department_id(self) -> str:
@@ -59,22 +58,22 @@ class ReminderPlan(Aggregate):
     def violation_category(self) -> str:
         return str(self.details.get("violation_category", ""))
 
-    def plan(self, data: dict[str, Any]) -> None:
+    def plan(self, data: Mapping[str, Any]) -> None:
         if self.status != "new":
             raise _not_allowed(self.plan_id, self.status)
-        self.record(PLANNED, data)
+        self.record(catalogue.REMINDER_PLANNED, dict(data))
 
-    def accept(self, data: dict[str, Any]) -> None:
+    def accept(self, data: Mapping[str, Any]) -> None:
         """Only a plan still awaiting a decision is accepted; accepting twice is a conflict, not a no-op."""
         if self.status != "planned":
             raise _not_allowed(self.plan_id, self.status)
-        self.record(ACCEPTED, data)
+        self.record(catalogue.REMINDER_PLAN_ACCEPTED, dict(data))
 
-    def adjust(self, data: dict[str, Any]) -> None:
+    def adjust(self, data: Mapping[str, Any]) -> None:
         if self.status not in DECIDABLE:
             raise _not_allowed(self.plan_id, self.status)
         period = data["peak_period"]
-        if (_date(period["from"]), _date(period["to"]), _date(data["notify_on"])) == (
+        if (as_date(period["from"]), as_date(period["to"]), as_date(data["notify_on"])) == (
             self.period_from,
             self.period_to,
             self.notify_on,
@@ -94,30 +93,38 @@ class ReminderPlan(Aggregate):
                     )
                 ],
             )
-        self.record(ADJUSTED, data)
+        self.record(catalogue.REMINDER_PLAN_ADJUSTED, dict(data))
 
-    def dismiss(self, data: dict[str, Any]) -> None:
+    def dismiss(self, data: Mapping[str, Any]) -> None:
         if self.status not in DECIDABLE:
             raise _not_allowed(self.plan_id, self.status)
-        self.record(DISMISSED, data)
+        self.record(catalogue.REMINDER_PLAN_DISMISSED, dict(data))
 
-    def _apply(self, event_type: str, data: dict[str, Any]) -> None:
-        if event_type == PLANNED:
-            self.status, self.details = "planned", dict(data)
-            self._dates(data)
-        elif event_type == ACCEPTED:
-            self.status, self.decision = "accepted", dict(data)
-        elif event_type == ADJUSTED:
-            self.status, self.adjusted, self.decision = "accepted", True, dict(data)
-            self._dates(data)
-        elif event_type == DISMISSED:
-            self.status, self.decision = "dismissed", dict(data)
+    # -- how each event changes the plan ------------------------------------------------------------
+    def _planned(self, data: Mapping[str, Any]) -> None:
+        self.status, self.details = "planned", dict(data)
+        self._dates(data)
 
-    def _dates(self, data: dict[str, Any]) -> None:
+    def _accepted(self, data: Mapping[str, Any]) -> None:
+        self.status, self.decision = "accepted", dict(data)
+
+    def _adjusted(self, data: Mapping[str, Any]) -> None:
+        self.status, self.adjusted, self.decision = "accepted", True, dict(data)
+        self._dates(data)
+
+    def _dismissed(self, data: Mapping[str, Any]) -> None:
+        self.status, self.decision = "dismissed", dict(data)
+
+    def _dates(self, data: Mapping[str, Any]) -> None:
         period = data["peak_period"]
-        self.period_from, self.period_to = _date(period["from"]), _date(period["to"])
-        self.notify_on = _date(data["notify_on"])
+        self.period_from, self.period_to = as_date(period["from"]), as_date(period["to"])
+        self.notify_on = as_date(data["notify_on"])
 
-
-def _date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    appliers = EventHandlers(
+        {
+            catalogue.REMINDER_PLANNED: _planned,
+            catalogue.REMINDER_PLAN_ACCEPTED: _accepted,
+            catalogue.REMINDER_PLAN_ADJUSTED: _adjusted,
+            catalogue.REMINDER_PLAN_DISMISSED: _dismissed,
+        }
+    )

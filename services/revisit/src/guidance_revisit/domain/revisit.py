@@ -7,18 +7,16 @@ check makes two workers racing to flag it agree on one event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from guidance_shared import catalogue
 from guidance_shared.aggregate import Aggregate
+from guidance_shared.dates import as_date
+from guidance_shared.dispatch import EventHandlers
 from guidance_shared.errors import FieldProblem, GuidanceError
-
-SCHEDULED = "guidance.RevisitScheduled.v1"
-COMPLETED = "guidance.RevisitCompleted.v1"
-OVERDUE = "guidance.RevisitOverdue.v1"
-CANCELLED = "guidance.RevisitCancelled.v1"
-RESCHEDULED = "guidance.RevisitRescheduled.v1"
 
 OPEN = ("scheduled", "overdue")
 
@@ -41,60 +39,70 @@ def _not_open(revisit_id: str, status: str) -> GuidanceError:
 class Revisit(Aggregate):
     revisit_id: str
     status: str = "new"
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)  # the RevisitScheduled data
     due_on: date | None = None
     overdue_flagged: bool = False
-    outcome: dict[str, Any] = field(default_factory=dict)
+    outcome: Mapping[str, Any] = field(default_factory=dict)  # the RevisitCompleted or RevisitCancelled data
 
     @property
     def department_id(self) -> str:
         return str(self.details.get("department_id", ""))
 
-    def schedule(self, data: dict[str, Any]) -> None:
+    def schedule(self, data: Mapping[str, Any]) -> None:
         if self.status != "new":
             raise _not_open(self.revisit_id, self.status)
-        self.record(SCHEDULED, data)
+        self.record(catalogue.REVISIT_SCHEDULED, dict(data))
 
-    def complete(self, data: dict[str, Any]) -> None:
+    def complete(self, data: Mapping[str, Any]) -> None:
         if self.status not in OPEN:
             raise _not_open(self.revisit_id, self.status)
-        self.record(COMPLETED, data)
+        self.record(catalogue.REVISIT_COMPLETED, dict(data))
 
-    def reschedule(self, data: dict[str, Any]) -> None:
+    def reschedule(self, data: Mapping[str, Any]) -> None:
         if self.status not in OPEN:
             raise _not_open(self.revisit_id, self.status)
-        self.record(RESCHEDULED, data)
+        self.record(catalogue.REVISIT_RESCHEDULED, dict(data))
 
-    def cancel(self, data: dict[str, Any]) -> None:
+    def cancel(self, data: Mapping[str, Any]) -> None:
         if self.status not in OPEN:
             raise _not_open(self.revisit_id, self.status)
-        self.record(CANCELLED, data)
+        self.record(catalogue.REVISIT_CANCELLED, dict(data))
 
     def is_overdue(self, today: date) -> bool:
         return (
             self.status == "scheduled" and not self.overdue_flagged and self.due_on is not None and self.due_on < today
         )
 
-    def mark_overdue(self, data: dict[str, Any], today: date) -> bool:
+    def mark_overdue(self, data: Mapping[str, Any], today: date) -> bool:
         """Flag the revisit once when its due date has passed undone; False when there is nothing to flag."""
         if not self.is_overdue(today):
             return False
-        self.record(OVERDUE, data)
+        self.record(catalogue.REVISIT_OVERDUE, dict(data))
         return True
 
-    def _apply(self, event_type: str, data: dict[str, Any]) -> None:
-        if event_type == SCHEDULED:
-            self.status, self.details, self.due_on = "scheduled", dict(data), _date(data["due_on"])
-        elif event_type == RESCHEDULED:
-            # A new date gives the revisit a fresh chance: it may become overdue again, once.
-            self.status, self.due_on, self.overdue_flagged = "scheduled", _date(data["due_on"]), False
-        elif event_type == OVERDUE:
-            self.status, self.overdue_flagged = "overdue", True
-        elif event_type == COMPLETED:
-            self.status, self.outcome = "completed", dict(data)
-        elif event_type == CANCELLED:
-            self.status, self.outcome = "cancelled", dict(data)
+    # -- how each event changes the revisit ------------------------------------------------------
+    def _scheduled(self, data: Mapping[str, Any]) -> None:
+        self.status, self.details, self.due_on = "scheduled", dict(data), as_date(data["due_on"])
 
+    def _rescheduled(self, data: Mapping[str, Any]) -> None:
+        # A new date gives the revisit a fresh chance: it may become overdue again, once.
+        self.status, self.due_on, self.overdue_flagged = "scheduled", as_date(data["due_on"]), False
 
-def _date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    def _overdue(self, data: Mapping[str, Any]) -> None:
+        self.status, self.overdue_flagged = "overdue", True
+
+    def _completed(self, data: Mapping[str, Any]) -> None:
+        self.status, self.outcome = "completed", dict(data)
+
+    def _cancelled(self, data: Mapping[str, Any]) -> None:
+        self.status, self.outcome = "cancelled", dict(data)
+
+    appliers = EventHandlers(
+        {
+            catalogue.REVISIT_SCHEDULED: _scheduled,
+            catalogue.REVISIT_RESCHEDULED: _rescheduled,
+            catalogue.REVISIT_OVERDUE: _overdue,
+            catalogue.REVISIT_COMPLETED: _completed,
+            catalogue.REVISIT_CANCELLED: _cancelled,
+        }
+    )

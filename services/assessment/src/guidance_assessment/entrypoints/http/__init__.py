@@ -1,0 +1,1 @@
+"""assessment's Flask blueprints, one module per resource, with their request and response schemas."""

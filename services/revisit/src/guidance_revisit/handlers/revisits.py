@@ -1,0 +1,186 @@
+"""Commands on revisits (回访): schedule, cancel what is open, complete, reschedule, cancel, flag overdue.
+
+Each runs inside the caller's transaction. Scheduling reacts to intake's events inside the
+consumer's projection transaction, so a revisit is scheduled exactly once per closing, however
+often the event is delivered: the revisit id is derived from the source event, and a second
+delivery finds the stream already there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import structlog
+from sqlalchemy import Connection
+
+from guidance_revisit.adapters import read_model
+from guidance_revisit.domain.commands import CancelRevisit, CompleteRevisit, Officer, RescheduleRevisit
+from guidance_revisit.domain.policy import PlannedRevisit
+from guidance_revisit.domain.revisit import Revisit
+from guidance_revisit.handlers import RevisitDeps
+from guidance_shared import catalogue
+from guidance_shared.commands import each_in_own_transaction, valid_event_data
+from guidance_shared.dates import optional_iso
+from guidance_shared.errors import ConcurrencyError
+
+log = structlog.get_logger(__name__)
+REVISIT_IDS = uuid.UUID("8d7c3f52-6a0e-4b8e-9a55-3c1d2b7e9f10")  # namespace: revisit id from source event
+
+
+def schedule(
+    deps: RevisitDeps,
+    conn: Connection,
+    department_id: str,
+    planned: PlannedRevisit,
+    *,
+    source_event_id: str,
+    index: int = 0,
+    officer: Officer | None = None,
+) -> str | None:
+    """Schedule one planned revisit; None when this source event already scheduled it (redelivery)."""
+    revisit_id = str(uuid.uuid5(REVISIT_IDS, f"{source_event_id}:{index}"))
+    data = {
+        "revisit_id": revisit_id,
+        "department_id": department_id,
+        "case_id": planned.case_id,
+        "guidance_id": planned.guidance_id,
+        "kind": planned.kind,
+        "due_on": planned.due_on.isoformat(),
+        "reason": planned.reason,
+        "officer": officer.as_data() if officer else None,
+        "draw": dict(planned.draw) if planned.draw else None,
+        "scheduled_at": deps.now().isoformat(),
+    }
+    revisit = Revisit(revisit_id)
+    revisit.schedule(valid_event_data(deps.registry, catalogue.REVISIT_SCHEDULED, data))
+    try:
+        with conn.begin_nested():
+            deps.revisits.save(conn, revisit, causation_id=source_event_id)
+    except ConcurrencyError:
+        return None
+    return revisit_id
+
+
+def cancel_open(
+    deps: RevisitDeps,
+    conn: Connection,
+    reason: str,
+    *,
+    source_event_id: str,
+    case_id: str | None = None,
+    guidance_id: str | None = None,
+) -> int:
+    """Cancel what is still to be done for a withdrawn guidance act or a revoked decision."""
+
+    def cancel_it(revisit: Revisit) -> None:
+        data = {
+            "revisit_id": revisit.revisit_id,
+            "department_id": revisit.department_id,
+            "reason": reason,
+            "at": deps.now().isoformat(),
+        }
+        revisit.cancel(valid_event_data(deps.registry, catalogue.REVISIT_CANCELLED, data))
+
+    open_ones = read_model.open_for(conn, case_id=case_id, guidance_id=guidance_id)
+    for revisit_id in open_ones:
+        deps.revisits.change(conn, revisit_id, cancel_it, causation_id=source_event_id)
+    return len(open_ones)
+
+
+def complete(
+    deps: RevisitDeps,
+    conn: Connection,
+    cmd: CompleteRevisit,
+    *,
+    expected_version: int | None = None,
+    correlation_id: str | None = None,
+) -> Revisit:
+    def decide(revisit: Revisit) -> None:
+        data = {
+            "completed_on": cmd.completed_on.isoformat(),
+            "officers": [officer.as_data() for officer in cmd.officers],
+            "method": cmd.method,
+            "findings": cmd.findings.as_data(),
+            "notes": cmd.notes,
+            "revisit_id": cmd.revisit_id,
+            "department_id": revisit.department_id,
+            "case_id": revisit.details.get("case_id"),
+            "guidance_id": revisit.details.get("guidance_id"),
+        }
+        revisit.complete(valid_event_data(deps.registry, catalogue.REVISIT_COMPLETED, data))
+
+    return deps.revisits.change(
+        conn, cmd.revisit_id, decide, expected_version=expected_version, correlation_id=correlation_id
+    )
+
+
+def reschedule(
+    deps: RevisitDeps,
+    conn: Connection,
+    cmd: RescheduleRevisit,
+    *,
+    expected_version: int | None = None,
+    correlation_id: str | None = None,
+) -> Revisit:
+    def decide(revisit: Revisit) -> None:
+        data = {
+            "revisit_id": cmd.revisit_id,
+            "department_id": revisit.department_id,
+            "previous_due_on": optional_iso(revisit.due_on),
+            "due_on": cmd.due_on.isoformat(),
+            "reason": cmd.reason,
+            "at": deps.now().isoformat(),
+        }
+        revisit.reschedule(valid_event_data(deps.registry, catalogue.REVISIT_RESCHEDULED, data))
+
+    return deps.revisits.change(
+        conn, cmd.revisit_id, decide, expected_version=expected_version, correlation_id=correlation_id
+    )
+
+
+def cancel(
+    deps: RevisitDeps,
+    conn: Connection,
+    cmd: CancelRevisit,
+    *,
+    expected_version: int | None = None,
+    correlation_id: str | None = None,
+) -> Revisit:
+    def decide(revisit: Revisit) -> None:
+        data = {
+            "revisit_id": cmd.revisit_id,
+            "department_id": revisit.department_id,
+            "reason": cmd.reason,
+            "at": deps.now().isoformat(),
+        }
+        revisit.cancel(valid_event_data(deps.registry, catalogue.REVISIT_CANCELLED, data))
+
+    return deps.revisits.change(
+        conn, cmd.revisit_id, decide, expected_version=expected_version, correlation_id=correlation_id
+    )
+
+
+def flag_overdue(deps: RevisitDeps, today: date) -> int:
+    """Emit RevisitOverdue once per revisit past its due date; safe with several workers and restarts.
+
+    Each revisit is flagged in its own transaction with the version it was loaded at; a worker that
+    loses the race gets a conflict and moves on, and a flagged revisit is never flagged again.
+    """
+    with deps.engine.connect() as conn:
+        candidates = read_model.past_due(conn, today)
+
+    def flag(conn: Connection, revisit_id: str) -> bool:
+        revisit = deps.revisits.load(conn, revisit_id)
+        data = {
+            "revisit_id": revisit_id,
+            "department_id": revisit.department_id,
+            "due_on": optional_iso(revisit.due_on),
+            "detected_at": deps.now().isoformat(),
+        }
+        if not revisit.mark_overdue(valid_event_data(deps.registry, catalogue.REVISIT_OVERDUE, data), today):
+            return False
+        deps.revisits.save(conn, revisit)
+        return True
+
+    return each_in_own_transaction(deps.engine, candidates, flag)
