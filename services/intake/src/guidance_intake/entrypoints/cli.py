@@ -1,4 +1,8 @@
-"""``guidance-intake`` / ``python -m guidance_intake``: web, worker and operator commands (the kernel's CLI)."""
+"""``guidance-intake``: web, worker and operator commands, on the kernel's command line.
+
+The spec and the app factory come from ``bootstrap`` by parameter (``__main__`` passes them), so
+this layer stays below the one that builds the service.
+"""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ REACTIONS: EventHandlers[Reaction] = EventHandlers(
 
 
 class IntakeProjection:
-    """The consumer runner's projection for revisit.events; its only table is none (it reacts, it keeps nothing)."""
+    """The consumer runner's projection of revisit.events: it reacts through the handlers and keeps no tables."""
 
     metadata = MetaData()
 
