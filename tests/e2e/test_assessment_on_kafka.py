@@ -20,8 +20,8 @@ from kafka import KafkaConsumer
 
 from guidance_assessment.bootstrap import SPEC as ASSESSMENT
 from guidance_assessment.bootstrap import create_app as create_assessment
-from guidance_intake.app import create_app as create_intake
-from guidance_intake.service import SPEC as INTAKE
+from guidance_intake.bootstrap import SPEC as INTAKE
+from guidance_intake.bootstrap import create_app as create_intake
 from guidance_revisit.bootstrap import SPEC as REVISIT
 from guidance_revisit.bootstrap import create_app as create_revisit
 from guidance_shared.envelope import Envelope

@@ -14,8 +14,8 @@ from kafka import KafkaConsumer
 
 from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
 from guidance_disclosure.bootstrap import create_app as create_disclosure
-from guidance_intake.app import create_app as create_intake
-from guidance_intake.service import SPEC as INTAKE
+from guidance_intake.bootstrap import SPEC as INTAKE
+from guidance_intake.bootstrap import create_app as create_intake
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.common import CHINA_TZ
 from guidance_shared.events.examples import DEPARTMENT_ID, PERSON, example

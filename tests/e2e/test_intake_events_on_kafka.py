@@ -15,8 +15,7 @@ from cloudevents.core.formats.json import JSONFormat
 from jsonschema import Draft202012Validator
 from kafka import KafkaConsumer
 
-from guidance_intake.app import create_app
-from guidance_intake.service import SPEC
+from guidance_intake.bootstrap import SPEC, create_app
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
 from guidance_shared.runtime import Runtime

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from guidance_intake.app import create_app
-from guidance_intake.service import SPEC
+from guidance_intake.bootstrap import SPEC, create_app
 from guidance_shared.events.examples import DEPARTMENT_ID
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings

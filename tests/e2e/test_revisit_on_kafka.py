@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
-from guidance_intake.app import create_app as create_intake
-from guidance_intake.service import SPEC as INTAKE
+from guidance_intake.bootstrap import SPEC as INTAKE
+from guidance_intake.bootstrap import create_app as create_intake
 from guidance_revisit.bootstrap import SPEC as REVISIT
 from guidance_revisit.bootstrap import create_app as create_revisit
 from guidance_shared.envelope import Envelope

@@ -8,8 +8,8 @@ import pytest
 
 from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
 from guidance_disclosure.bootstrap import create_app as create_disclosure
-from guidance_intake.app import create_app as create_intake
-from guidance_intake.service import SPEC as INTAKE
+from guidance_intake.bootstrap import SPEC as INTAKE
+from guidance_intake.bootstrap import create_app as create_intake
 from guidance_shared.events.examples import DEPARTMENT_ID
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings

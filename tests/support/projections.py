@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, Text, insert, select, update
 
-from guidance_shared.consumer import ConsumedEvent
+from guidance_shared.projection import ConsumedEvent
 
 
 class Tally:

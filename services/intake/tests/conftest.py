@@ -22,8 +22,7 @@ from tests.support.projections import assert_read_models_refold
 from tests.support.services import guidance_command
 from werkzeug.test import TestResponse
 
-from guidance_intake.app import create_app
-from guidance_intake.service import SPEC
+from guidance_intake.bootstrap import SPEC, create_app
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, OFFICER_LIU, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings

@@ -79,7 +79,6 @@ class Runtime(Generic[D]):
         self.engine = engine or make_engine(settings.database_url)
         self.transport = transport or make_transport(settings)
         self.registry = registry or default_registry(settings.schema_base_uri)
-        self.extensions: dict[str, Any] = {}  # service-specific parts built once per runtime
         self.metrics_registry = CollectorRegistry()
         self.metrics = KernelMetrics(self.metrics_registry)
         self.store: EventStore | None = None

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from guidance_intake.app import create_app
-from guidance_intake.service import SPEC
-from guidance_shared.service_cli import run
+from guidance_intake.bootstrap import SPEC, create_app
+from guidance_intake.entrypoints import cli
 
 
 def main() -> int:
-    return run(SPEC, create_app, sys.argv[1:])
+    return cli.main(SPEC, create_app)
 
 
 if __name__ == "__main__":

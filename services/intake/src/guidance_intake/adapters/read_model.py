@@ -1,9 +1,9 @@
 """intake's own read model, updated in the transaction that appends the events.
 
-The aggregates answer "may this happen?"; this answers "what is there?": the ledger (台账) of a
-department, a counterpart's history, and the look-back count an exemption list needs ("no
-similar violation within two years"). Being inline, it is never behind the event store, and it
-can be rebuilt from the store at any time (``rebuild``).
+The aggregates answer "may this happen?"; these tables answer "what is there?" (read through
+``queries``): the ledger (台账) of a department, a counterpart's history, and the look-back count an
+exemption list needs ("no similar violation within two years"). Being inline, they are never behind
+the event store, and they can be refolded from the store at any time (``rebuild-read-models``).
 
 Counterparts are indexed by a hash of their identifier, so the index itself holds no ID number.
 """
@@ -12,28 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Connection,
-    Date,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, insert, update
 
-from guidance_shared.eventstore import StoredEvent, events_table
+from guidance_shared import catalogue
+from guidance_shared.dates import china_day, optional_date
+from guidance_shared.dispatch import EventHandlers
+from guidance_shared.messages import StoredEvent
 
 READ_MODEL = MetaData()
 
@@ -98,28 +85,10 @@ def counterpart_key(counterpart: Mapping[str, Any]) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def _day(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value)
-    return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text)
-
-
-def _local_day(moment: Any) -> date:
-    """The calendar day in China of an ISO time (ledgers and deadlines count Beijing days)."""
-    from zoneinfo import ZoneInfo
-
-    value = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
-    return value.astimezone(ZoneInfo("Asia/Shanghai")).date()
-
-
 def apply(conn: Connection, events: Iterable[StoredEvent]) -> None:
+    """Fold intake's own events into the tables, in the transaction that appends them."""
     for event in events:
-        handler = _HANDLERS.get(event.type)
+        handler = FOLDS.get(event.type)
         if handler is not None:
             handler(conn, event)
 
@@ -141,8 +110,8 @@ def _guidance_issued(conn: Connection, event: StoredEvent) -> None:
             matter=d["matter"],
             legal_basis=json.dumps(d["legal_basis"], ensure_ascii=False),
             officers=json.dumps(d["officers"], ensure_ascii=False),
-            issued_on=_local_day(d["issued_at"]),
-            correction_deadline=_day(d.get("correction_deadline")),
+            issued_on=china_day(d["issued_at"]),
+            correction_deadline=optional_date(d.get("correction_deadline")),
             related_case_id=d.get("related_case_id"),
             status="issued",
             version=event.version,
@@ -163,19 +132,18 @@ def _guidance_responded(conn: Connection, event: StoredEvent) -> None:
         conn,
         event,
         response=event.data["response"],
-        responded_on=_local_day(event.data["responded_at"]),
+        responded_on=china_day(event.data["responded_at"]),
         status="responded",
     )
 
 
 def _correction_verified(conn: Connection, event: StoredEvent) -> None:
-    values: dict[str, Any] = {
-        "corrected": bool(event.data["corrected"]),
-        "verified_on": _day(event.data["verified_on"]),
-    }
-    if event.data["corrected"]:
-        values["status"] = "correction_verified"
-    _guidance_update(conn, event, **values)
+    corrected = bool(event.data["corrected"])
+    verified_on = optional_date(event.data["verified_on"])
+    if corrected:
+        _guidance_update(conn, event, corrected=corrected, verified_on=verified_on, status="correction_verified")
+    else:
+        _guidance_update(conn, event, corrected=corrected, verified_on=verified_on)
 
 
 def _case_opened(conn: Connection, event: StoredEvent) -> None:
@@ -192,7 +160,7 @@ def _case_opened(conn: Connection, event: StoredEvent) -> None:
             procedure=d["procedure"],
             violation_code=violation["code"],
             violation_category=violation["category"],
-            occurred_on=_day(violation.get("occurred_on")) or _local_day(d["opened_at"]),
+            occurred_on=optional_date(violation.get("occurred_on")) or china_day(d["opened_at"]),
             major=bool(d["major"]),
             status="open",
             version=event.version,
@@ -206,95 +174,28 @@ def _case_update(conn: Connection, event: StoredEvent, **values: Any) -> None:
     )
 
 
-_HANDLERS = {
-    "guidance.GuidanceIssued.v1": _guidance_issued,
-    "guidance.GuidanceResponded.v1": _guidance_responded,
-    "guidance.CorrectionVerified.v1": _correction_verified,
-    "guidance.GuidanceSuspended.v1": lambda c, e: _guidance_update(c, e, status="suspended"),
-    "guidance.GuidanceWithdrawn.v1": lambda c, e: _guidance_update(c, e, status="withdrawn"),
-    "guidance.CaseOpened.v1": _case_opened,
-    "guidance.CaseLegalReviewed.v1": lambda c, e: _case_update(c, e),
-    "guidance.CaseDecided.v1": lambda c, e: _case_update(
-        c,
-        e,
-        status="decided",
-        decision=e.data["decision"],
-        decision_no=e.data["decision_no"],
-        decided_on=_local_day(e.data["decided_at"]),
-    ),
-    "guidance.CaseDecisionRevoked.v1": lambda c, e: _case_update(c, e, status="decision_revoked"),
-    "guidance.CaseClosed.v1": lambda c, e: _case_update(
-        c, e, status="closed", closed_on=_local_day(e.data["closed_at"])
-    ),
-}
+Fold = Callable[[Connection, StoredEvent], None]
 
-
-# -- queries --------------------------------------------------------------------------
-def prior_violation_dates(conn: Connection, key: str, violation_code: str, *, excluding_case: str) -> list[date]:
-    """When this counterpart committed the same violation in other cases (revoked decisions don't count)."""
-    query = select(case_records.c.occurred_on).where(
-        case_records.c.counterpart_key == key,
-        case_records.c.violation_code == violation_code,
-        case_records.c.case_id != excluding_case,
-        case_records.c.status != "decision_revoked",
-    )
-    return [row[0] for row in conn.execute(query)]
-
-
-def history(conn: Connection, key: str, departments: frozenset[str] | None) -> list[dict[str, Any]]:
-    """A counterpart's guidance acts and cases, newest first; ``departments=None`` means all (admin)."""
-    guidance = select(guidance_records).where(guidance_records.c.counterpart_key == key)
-    cases = select(case_records).where(case_records.c.counterpart_key == key)
-    if departments is not None:
-        guidance = guidance.where(guidance_records.c.department_id.in_(sorted(departments)))
-        cases = cases.where(case_records.c.department_id.in_(sorted(departments)))
-    entries = [
-        {
-            "record": "guidance",
-            "id": r.guidance_id,
-            "department_id": r.department_id,
-            "number": r.doc_no,
-            "kind": r.content_type,
-            "date": r.issued_on,
-            "status": r.status,
-        }
-        for r in conn.execute(guidance)
-    ] + [
-        {
-            "record": "case",
-            "id": r.case_id,
-            "department_id": r.department_id,
-            "number": r.case_no,
-            "kind": r.violation_category,
-            "date": r.occurred_on,
-            "status": r.status,
-        }
-        for r in conn.execute(cases)
-    ]
-    return sorted(entries, key=lambda e: (e["date"], e["number"]), reverse=True)
-
-
-def rebuild(engine: Engine) -> int:
-    """Recompute the read model from the event store (after a schema change or a repair)."""
-    READ_MODEL.create_all(engine)
-    count = 0
-    with engine.begin() as conn:
-        conn.execute(delete(guidance_records))
-        conn.execute(delete(case_records))
-        for row in conn.execute(select(events_table).order_by(events_table.c.position)):
-            event = StoredEvent(
-                row.position,
-                row.event_id,
-                row.stream_id,
-                row.stream_type,
-                row.version,
-                row.event_type,
-                json.loads(row.data),
-                json.loads(row.meta),
-                datetime.fromisoformat(row.occurred_at),
-                row.prev_hash,
-                row.hash,
-            )
-            apply(conn, [event])
-            count += 1
-    return count
+FOLDS: EventHandlers[Fold] = EventHandlers(
+    {
+        catalogue.GUIDANCE_ISSUED: _guidance_issued,
+        catalogue.GUIDANCE_RESPONDED: _guidance_responded,
+        catalogue.CORRECTION_VERIFIED: _correction_verified,
+        catalogue.GUIDANCE_SUSPENDED: lambda c, e: _guidance_update(c, e, status="suspended"),
+        catalogue.GUIDANCE_WITHDRAWN: lambda c, e: _guidance_update(c, e, status="withdrawn"),
+        catalogue.CASE_OPENED: _case_opened,
+        catalogue.CASE_LEGAL_REVIEWED: lambda c, e: _case_update(c, e),
+        catalogue.CASE_DECIDED: lambda c, e: _case_update(
+            c,
+            e,
+            status="decided",
+            decision=e.data["decision"],
+            decision_no=e.data["decision_no"],
+            decided_on=china_day(e.data["decided_at"]),
+        ),
+        catalogue.CASE_DECISION_REVOKED: lambda c, e: _case_update(c, e, status="decision_revoked"),
+        catalogue.CASE_CLOSED: lambda c, e: _case_update(
+            c, e, status="closed", closed_on=china_day(e.data["closed_at"])
+        ),
+    }
+)

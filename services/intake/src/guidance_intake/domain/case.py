@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from guidance_intake.domain.errors import rule_broken, wrong_state
-from guidance_shared.aggregate import Aggregate
-
-CASE_OPENED = "guidance.CaseOpened.v1"
-CASE_LEGAL_REVIEWED = "guidance.CaseLegalReviewed.v1"
-CASE_DECIDED = "guidance.CaseDecided.v1"
-CASE_DECISION_REVOKED = "guidance.CaseDecisionRevoked.v1"
-CASE_CLOSED = "guidance.CaseClosed.v1"
+from guidance_shared.aggregate import Aggregate, Applier
+from guidance_shared.catalogue import CASE_CLOSED, CASE_DECIDED, CASE_DECISION_REVOKED, CASE_LEGAL_REVIEWED, CASE_OPENED
+from guidance_shared.dispatch import EventHandlers
 
 NO_PENALTY_UNDER_LIST = ("no_penalty_minor", "no_penalty_first")
 APPROVING = ("approved", "approved_with_changes")
@@ -52,11 +48,12 @@ class ExemptionVerdict:
 class Case(Aggregate):
     case_id: str
     status: str = "new"  # new → open → decided → (decision_revoked → decided) → closed
-    details: dict[str, Any] = field(default_factory=dict)
-    legal_review: dict[str, Any] = field(default_factory=dict)
-    decision: dict[str, Any] = field(default_factory=dict)
-    revocations: list[dict[str, Any]] = field(default_factory=list)
-    closing: dict[str, Any] = field(default_factory=dict)
+    # Event data as recorded: read-only JSON documents, shown as they are in the API's views.
+    details: Mapping[str, Any] = field(default_factory=dict)
+    legal_review: Mapping[str, Any] = field(default_factory=dict)
+    decision: Mapping[str, Any] = field(default_factory=dict)
+    revocations: list[Mapping[str, Any]] = field(default_factory=list)
+    closing: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def major(self) -> bool:
@@ -67,24 +64,24 @@ class Case(Aggregate):
         return str(self.details.get("department_id", ""))
 
     # -- commands ------------------------------------------------------------------
-    def open(self, details: dict[str, Any]) -> None:
+    def open(self, details: Mapping[str, Any]) -> None:
         if self.status != "new":
             raise wrong_state(
                 "case-already-open", f"Case {self.case_id} is already open.", f"案件 {self.case_id} 已经立案。"
             )
-        self.record(CASE_OPENED, details)
+        self.record(CASE_OPENED, dict(details))
 
-    def record_legal_review(self, data: dict[str, Any]) -> None:
+    def record_legal_review(self, data: Mapping[str, Any]) -> None:
         if self.status not in ("open", "decision_revoked"):
             raise wrong_state(
                 "review-not-allowed",
                 f"Case {self.case_id} is {self.status}; review comes before a decision.",
                 f"案件 {self.case_id} 当前状态为 {self.status}；法制审核应在决定之前。",
             )
-        self.record(CASE_LEGAL_REVIEWED, data)
+        self.record(CASE_LEGAL_REVIEWED, dict(data))
 
     def decide(
-        self, decision: dict[str, Any], *, cited: Mapping[str, CitedGuidance], exemption: ExemptionVerdict | None
+        self, decision: Mapping[str, Any], *, cited: Mapping[str, CitedGuidance], exemption: ExemptionVerdict | None
     ) -> None:
         """Decide; ``cited`` holds every guidance act the decision cites or links, looked up by the handler."""
         if self.status not in ("open", "decision_revoked"):
@@ -96,18 +93,18 @@ class Case(Aggregate):
         self._check_legal_review()
         self._check_cited_guidance(decision, cited)
         self._check_exemption(decision, cited, exemption)
-        self.record(CASE_DECIDED, decision)
+        self.record(CASE_DECIDED, dict(decision))
 
-    def revoke_decision(self, data: dict[str, Any]) -> None:
+    def revoke_decision(self, data: Mapping[str, Any]) -> None:
         if self.status != "decided":
             raise wrong_state(
                 "nothing-to-revoke",
                 f"Case {self.case_id} has no standing decision.",
                 f"案件 {self.case_id} 没有可撤销的决定。",
             )
-        self.record(CASE_DECISION_REVOKED, data)
+        self.record(CASE_DECISION_REVOKED, dict(data))
 
-    def close(self, data: dict[str, Any]) -> None:
+    def close(self, data: Mapping[str, Any]) -> None:
         if self.status not in ("decided", "decision_revoked", "open"):
             raise wrong_state(
                 "close-not-allowed",
@@ -121,7 +118,7 @@ class Case(Aggregate):
                 "A case without a decision can only be closed as terminated or transferred.",
                 "未作出决定的案件只能以终结或移送方式结案。",
             )
-        self.record(CASE_CLOSED, data)
+        self.record(CASE_CLOSED, dict(data))
 
     # -- rules ---------------------------------------------------------------------
     def _check_legal_review(self) -> None:
@@ -184,17 +181,29 @@ class Case(Aggregate):
                 )
 
     # -- events ------------------------------------------------------------------------
+    def _opened(self, data: Mapping[str, Any]) -> None:
+        self.status, self.details = "open", dict(data)
 
-    def _apply(self, event_type: str, data: dict[str, Any]) -> None:
-        if event_type == CASE_OPENED:
-            self.status, self.details = "open", dict(data)
-        elif event_type == CASE_LEGAL_REVIEWED:
-            self.legal_review = dict(data["legal_review"])
-        elif event_type == CASE_DECIDED:
-            self.status, self.decision = "decided", dict(data)
-        elif event_type == CASE_DECISION_REVOKED:
-            self.status = "decision_revoked"
-            self.revocations.append(dict(data))
-            self.legal_review = {}  # a new decision needs a new review
-        elif event_type == CASE_CLOSED:
-            self.status, self.closing = "closed", dict(data)
+    def _legal_reviewed(self, data: Mapping[str, Any]) -> None:
+        self.legal_review = dict(data["legal_review"])
+
+    def _decided(self, data: Mapping[str, Any]) -> None:
+        self.status, self.decision = "decided", dict(data)
+
+    def _decision_revoked(self, data: Mapping[str, Any]) -> None:
+        self.status = "decision_revoked"
+        self.revocations.append(dict(data))
+        self.legal_review = {}  # a new decision needs a new review
+
+    def _closed(self, data: Mapping[str, Any]) -> None:
+        self.status, self.closing = "closed", dict(data)
+
+    appliers: ClassVar[EventHandlers[Applier]] = EventHandlers(
+        {
+            CASE_OPENED: _opened,
+            CASE_LEGAL_REVIEWED: _legal_reviewed,
+            CASE_DECIDED: _decided,
+            CASE_DECISION_REVOKED: _decision_revoked,
+            CASE_CLOSED: _closed,
+        }
+    )

@@ -1,30 +1,25 @@
 """The registry of departments and their competence (合法原则: an agency acts only within its powers).
 
 Which departments exist, what they may act on and how they number their
-documents is configuration, not code: a county edits one YAML file. A bad
-file fails at start-up with the file and the entry named, never at the first
-request that happens to touch it.
+documents is configuration, not code: a county edits one YAML file, which
+``adapters.files`` reads and hands here as a mapping. A bad file fails at
+start-up with the file and the entry named, never at the first request that
+happens to touch it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import string
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from importlib.resources import files
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
+from guidance_intake.domain.identifiers import uscc_well_formed
 from guidance_shared.errors import FieldProblem, GuidanceError
-from guidance_shared.events.common import USCC_PATTERN
 from guidance_shared.vocabulary import CONTENT_TYPES, DOMAINS, label_zh
 
 CASE_DECISION = "case_decision"  # 行政处罚决定书, numbered like a guidance document
@@ -118,16 +113,6 @@ class DepartmentRegistry:
         _refuse_shared_numbers(self._by_id.values())
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str] | Traversable) -> DepartmentRegistry:
-        source = str(path)
-        try:
-            text = path.read_text(encoding="utf-8") if isinstance(path, Traversable) else Path(path).read_text("utf-8")
-            data = yaml.safe_load(text)
-        except (OSError, yaml.YAMLError) as exc:
-            raise DepartmentConfigError(f"{source}: cannot read the department configuration: {exc}") from exc
-        return cls.from_mapping(data, source=source)
-
-    @classmethod
     def from_mapping(cls, data: Any, *, source: str = "<mapping>") -> DepartmentRegistry:
         """Build from ``{defaults: {...}, departments: [{...}, ...]}``; every bad entry is reported at once."""
         if not isinstance(data, Mapping) or not isinstance(data.get("departments"), list):
@@ -156,11 +141,6 @@ class DepartmentRegistry:
         if problems:
             raise DepartmentConfigError("\n".join(problems))
         return cls(departments)
-
-    @classmethod
-    def default(cls) -> DepartmentRegistry:
-        """The county configuration shipped with the package (某县)."""
-        return cls.from_yaml(files("guidance_intake") / "config" / "departments.yaml")
 
     def __iter__(self) -> Iterator[Department]:
         return iter(self._by_id.values())
@@ -273,7 +253,7 @@ def _department_problems(department: Department) -> list[str]:
     for name in ("name", "short_name", "region_abbr", "agency_abbr"):
         if not getattr(department, name).strip():
             problems.append(f"{name} must not be blank")
-    if department.uscc is not None and not re.fullmatch(USCC_PATTERN, department.uscc):
+    if department.uscc is not None and not uscc_well_formed(department.uscc):
         problems.append(f"uscc {department.uscc!r} is not a 统一社会信用代码 (18 characters, GB 32100-2015)")
     if not department.competent_domains:
         problems.append(f"competent_domains must list at least one of {', '.join(DOMAINS)}")

@@ -3,8 +3,9 @@
 行政处罚法 art. 33: a minor violation, promptly corrected, without harmful
 consequence is not penalised, and a first one may not be (首违不罚); either way
 the counterpart must be educated. Sectors publish lists of such violations
-with their conditions; the suite loads them as files so a new list is an edit,
-not a release. When an entry applies and its outcome spares the penalty, a
+with their conditions; the suite loads them as files (``adapters.files``) so a
+new list is an edit, not a release, and reads them here from rows and entries
+already parsed. When an entry applies and its outcome spares the penalty, a
 penalty decision needs an explicit override and a ``minor_issue_warning``
 guidance act is required (DOMAIN.md §5). Bad rows are reported with their row
 number, never dropped in silence.
@@ -12,19 +13,11 @@ number, never dropped in silence.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib.resources import files
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-
-import yaml
 
 # 处理结果.
 OUTCOMES: Mapping[str, str] = MappingProxyType(
@@ -164,11 +157,8 @@ class ExemptionList:
         return next((entry for entry in self.entries if entry.entry_id == entry_id), None)
 
     @classmethod
-    def from_csv(cls, path_or_text: str | os.PathLike[str] | Traversable) -> ExemptionList:
-        """Read a list with Chinese headers; a ``str`` holding a line break is the CSV itself, else a path."""
-        text, source = _read(path_or_text)
-        reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-        header = next(reader, None)
+    def from_table(cls, header: Sequence[str] | None, rows: Iterable[Sequence[str]], source: str) -> ExemptionList:
+        """A list with Chinese headers (a CSV's rows, the header being row 1); blank rows are skipped."""
         if header is None:
             return cls(problems=(RowProblem(1, "-", "The file is empty.", "文件为空。"),), source=source)
         index = {_header(name): i for i, name in enumerate(header)}
@@ -181,23 +171,16 @@ class ExemptionList:
                 ),
                 source=source,
             )
-        rows: list[_Row] = []
-        for number, cells in enumerate(reader, start=2):
+        parsed: list[_Row] = []
+        for number, cells in enumerate(rows, start=2):
             if any(cell.strip() for cell in cells):
                 values = {field: _cell(cells, index.get(column)) for field, column in CSV_COLUMNS.items()}
-                rows.append((number, values, []))
-        return cls._build(rows, CSV_COLUMNS, source)
+                parsed.append((number, values, []))
+        return cls._build(parsed, CSV_COLUMNS, source)
 
     @classmethod
-    def from_yaml(cls, path_or_text: str | os.PathLike[str] | Traversable) -> ExemptionList:
-        """Read ``entries:`` (or a bare list) with English keys; rows are numbered by position from 1."""
-        text, source = _read(path_or_text)
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            return cls(
-                problems=(RowProblem(0, "-", f"Not valid YAML: {exc}", f"不是有效的YAML：{exc}"),), source=source
-            )
+    def from_entries(cls, data: Any, source: str) -> ExemptionList:
+        """``entries:`` (or a bare list) with English keys, as parsed from YAML; rows are numbered from 1."""
         items = data.get("entries") if isinstance(data, Mapping) else data
         if not isinstance(items, list):
             return cls(
@@ -221,9 +204,9 @@ class ExemptionList:
         return cls._build(rows, YAML_KEYS, source)
 
     @classmethod
-    def sample(cls) -> ExemptionList:
-        """The sample 市场监管 list shipped with the package."""
-        return cls.from_csv(files("guidance_intake") / "config" / "exemptions-sample.csv")
+    def unreadable(cls, en: str, zh: str, source: str) -> ExemptionList:
+        """A list whose file could not be parsed at all: no entries, one problem."""
+        return cls(problems=(RowProblem(0, "-", en, zh),), source=source)
 
     @classmethod
     def _build(cls, rows: Iterable[_Row], columns: Mapping[str, str], source: str) -> ExemptionList:
@@ -473,7 +456,7 @@ def _days(value: Any, report: Report) -> int | None:
     return days
 
 
-def _cell(cells: list[str], position: int | None) -> str | None:
+def _cell(cells: Sequence[str], position: int | None) -> str | None:
     return cells[position] if position is not None and position < len(cells) else None
 
 
@@ -483,11 +466,3 @@ def _text(value: Any) -> str:
 
 def _header(name: str) -> str:
     return name.strip().lstrip("\ufeff").replace("(", "（").replace(")", "）")
-
-
-def _read(source: str | os.PathLike[str] | Traversable) -> tuple[str, str]:
-    if isinstance(source, Traversable):
-        return source.read_text(encoding="utf-8-sig"), str(source)
-    if isinstance(source, str) and "\n" in source:
-        return source, "<text>"
-    return Path(source).read_text(encoding="utf-8-sig"), str(source)

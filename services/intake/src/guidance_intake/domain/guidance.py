@@ -7,18 +7,21 @@ withdrawn act keeps its document number: numbers are never reused.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from guidance_intake.domain.errors import rule_broken, wrong_state
-from guidance_shared.aggregate import Aggregate
+from guidance_shared.aggregate import Aggregate, Applier
+from guidance_shared.catalogue import (
+    CORRECTION_VERIFIED,
+    GUIDANCE_ISSUED,
+    GUIDANCE_RESPONDED,
+    GUIDANCE_SUSPENDED,
+    GUIDANCE_WITHDRAWN,
+)
+from guidance_shared.dispatch import EventHandlers
 from guidance_shared.vocabulary import CORRECTION_CONTENT_TYPES
-
-GUIDANCE_ISSUED = "guidance.GuidanceIssued.v1"
-GUIDANCE_RESPONDED = "guidance.GuidanceResponded.v1"
-CORRECTION_VERIFIED = "guidance.CorrectionVerified.v1"
-GUIDANCE_SUSPENDED = "guidance.GuidanceSuspended.v1"
-GUIDANCE_WITHDRAWN = "guidance.GuidanceWithdrawn.v1"
 
 OPEN_STATES = ("issued", "responded", "correction_verified")
 
@@ -27,10 +30,11 @@ OPEN_STATES = ("issued", "responded", "correction_verified")
 class Guidance(Aggregate):
     guidance_id: str
     status: str = "new"
-    details: dict[str, Any] = field(default_factory=dict)
-    response: dict[str, Any] = field(default_factory=dict)
-    corrections: list[dict[str, Any]] = field(default_factory=list)
-    ended: dict[str, Any] = field(default_factory=dict)
+    # Event data as recorded: read-only JSON documents, shown as they are in the API's views.
+    details: Mapping[str, Any] = field(default_factory=dict)
+    response: Mapping[str, Any] = field(default_factory=dict)
+    corrections: list[Mapping[str, Any]] = field(default_factory=list)
+    ended: Mapping[str, Any] = field(default_factory=dict)
 
     # -- facts other aggregates ask about ----------------------------------------
     @property
@@ -47,7 +51,7 @@ class Guidance(Aggregate):
         return str(self.details.get("department_id", ""))
 
     # -- commands ------------------------------------------------------------------
-    def issue(self, details: dict[str, Any]) -> None:
+    def issue(self, details: Mapping[str, Any]) -> None:
         """Issue the act; ``details`` is the complete GuidanceIssued data, validated against the contract."""
         if self.status != "new":
             raise wrong_state(
@@ -69,9 +73,9 @@ class Guidance(Aggregate):
                 "The counterpart asked for written guidance; form must be written.",
                 "相对人要求书面指导的，应当以书面形式作出。",
             )
-        self.record(GUIDANCE_ISSUED, details)
+        self.record(GUIDANCE_ISSUED, dict(details))
 
-    def respond(self, response: dict[str, Any]) -> None:
+    def respond(self, response: Mapping[str, Any]) -> None:
         """Record the counterpart's answer (自愿原则): accepted, declined or no response, once."""
         if self.status != "issued":
             raise wrong_state(
@@ -79,9 +83,9 @@ class Guidance(Aggregate):
                 f"Guidance {self.guidance_id} is {self.status}; a response is recorded once, after issue.",
                 f"行政指导 {self.guidance_id} 当前状态为 {self.status}；回应只能在作出后记录一次。",
             )
-        self.record(GUIDANCE_RESPONDED, response)
+        self.record(GUIDANCE_RESPONDED, dict(response))
 
-    def verify_correction(self, verification: dict[str, Any]) -> None:
+    def verify_correction(self, verification: Mapping[str, Any]) -> None:
         """Record whether the counterpart corrected; only for warnings and correction orders, until corrected."""
         if self.content_type not in CORRECTION_CONTENT_TYPES:
             raise rule_broken(
@@ -96,38 +100,50 @@ class Guidance(Aggregate):
                 f"Guidance {self.guidance_id} is {self.status}; its correction can no longer be verified.",
                 f"行政指导 {self.guidance_id} 当前状态为 {self.status}，不能再核查改正情况。",
             )
-        self.record(CORRECTION_VERIFIED, verification)
+        self.record(CORRECTION_VERIFIED, dict(verification))
 
-    def suspend(self, data: dict[str, Any]) -> None:
+    def suspend(self, data: Mapping[str, Any]) -> None:
         if self.status not in OPEN_STATES:
             raise wrong_state(
                 "suspend-not-allowed",
                 f"Guidance {self.guidance_id} is {self.status}.",
                 f"行政指导 {self.guidance_id} 当前状态为 {self.status}，不能中止。",
             )
-        self.record(GUIDANCE_SUSPENDED, data)
+        self.record(GUIDANCE_SUSPENDED, dict(data))
 
-    def withdraw(self, data: dict[str, Any]) -> None:
+    def withdraw(self, data: Mapping[str, Any]) -> None:
         if self.status in ("new", "withdrawn"):
             raise wrong_state(
                 "withdraw-not-allowed",
                 f"Guidance {self.guidance_id} is {self.status}.",
                 f"行政指导 {self.guidance_id} 当前状态为 {self.status}，不能撤回。",
             )
-        self.record(GUIDANCE_WITHDRAWN, data)
+        self.record(GUIDANCE_WITHDRAWN, dict(data))
 
     # -- events ------------------------------------------------------------------------
+    def _issued(self, data: Mapping[str, Any]) -> None:
+        self.status, self.details = "issued", dict(data)
 
-    def _apply(self, event_type: str, data: dict[str, Any]) -> None:
-        if event_type == GUIDANCE_ISSUED:
-            self.status, self.details = "issued", dict(data)
-        elif event_type == GUIDANCE_RESPONDED:
-            self.status, self.response = "responded", dict(data)
-        elif event_type == CORRECTION_VERIFIED:
-            self.corrections.append(dict(data))
-            if data.get("corrected"):
-                self.status = "correction_verified"
-        elif event_type == GUIDANCE_SUSPENDED:
-            self.status, self.ended = "suspended", dict(data)
-        elif event_type == GUIDANCE_WITHDRAWN:
-            self.status, self.ended = "withdrawn", dict(data)
+    def _responded(self, data: Mapping[str, Any]) -> None:
+        self.status, self.response = "responded", dict(data)
+
+    def _correction_verified(self, data: Mapping[str, Any]) -> None:
+        self.corrections.append(dict(data))
+        if data.get("corrected"):
+            self.status = "correction_verified"
+
+    def _suspended(self, data: Mapping[str, Any]) -> None:
+        self.status, self.ended = "suspended", dict(data)
+
+    def _withdrawn(self, data: Mapping[str, Any]) -> None:
+        self.status, self.ended = "withdrawn", dict(data)
+
+    appliers: ClassVar[EventHandlers[Applier]] = EventHandlers(
+        {
+            GUIDANCE_ISSUED: _issued,
+            GUIDANCE_RESPONDED: _responded,
+            CORRECTION_VERIFIED: _correction_verified,
+            GUIDANCE_SUSPENDED: _suspended,
+            GUIDANCE_WITHDRAWN: _withdrawn,
+        }
+    )

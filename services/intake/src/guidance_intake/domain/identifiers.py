@@ -13,10 +13,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
+from guidance_shared.dates import china_today
 from guidance_shared.errors import FieldProblem, GuidanceError
-from guidance_shared.events.common import CHINA_TZ
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
@@ -77,6 +77,11 @@ def check_uscc(code: str, field: str = "uscc") -> UsccCheck:
         f"如确为未通过校验的早期真实代码，请在 {USCC_OVERRIDE_FIELD} 中说明理由后提交。",
     )
     return UsccCheck(normalised, True, False, expected, problem)
+
+
+def uscc_well_formed(code: str) -> bool:
+    """The code as written has the shape GB 32100 gives (length, alphabet, digits 3-8); the check digit is not asked."""
+    return _uscc_shape_problem(code, "uscc") is None
 
 
 def require_valid_uscc(code: str, field: str = "uscc", override_reason: str | None = None) -> str:
@@ -175,7 +180,7 @@ def check_resident_id(id_no: str, today: date | None = None, field: str = "id_no
             ),
         )
     check_ok = normalised[17] == resident_id_check_char(normalised[:17])
-    birth_ok = _birth_date_ok(normalised[6:14], today or datetime.now(CHINA_TZ).date())
+    birth_ok = _birth_date_ok(normalised[6:14], today or china_today())
     problem = None
     if not birth_ok:
         problem = FieldProblem(

@@ -8,6 +8,20 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from guidance_intake.domain.commands import (
+    Circumstances,
+    CloseCase,
+    DecideCase,
+    IssueGuidance,
+    OpenCase,
+    RecordLegalReview,
+    RecordResponse,
+    RevokeDecision,
+    SuspendGuidance,
+    VerifyCorrection,
+    WithdrawGuidance,
+)
+from guidance_shared.dates import optional_date, optional_moment
 from guidance_shared.events.common import LegalReview, Officer
 from guidance_shared.events.intake import CaseClosed, CaseDecided, CaseOpened, GuidanceIssued
 from guidance_shared.vocabulary import RESPONSES
@@ -22,13 +36,13 @@ OUT_OF_RANGE_ZH = f"日期须在 {EARLIEST.isoformat()} 至 {LATEST.isoformat()}
 register_translation(OUT_OF_RANGE_EN, OUT_OF_RANGE_ZH)
 
 
-def _dates_out_of_range(value: Any) -> dict[str, Any] | list[str] | None:
+def _dates_out_of_range(value: Any) -> dict[str | int, object] | list[str] | None:
     """Marshmallow-shaped errors for every date or time, however deeply nested, outside EARLIEST..LATEST."""
     if isinstance(value, date):  # a datetime too: its own calendar day
         day = value.date() if isinstance(value, datetime) else value
         return None if EARLIEST <= day <= LATEST else [OUT_OF_RANGE_EN]
     items: Any = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
-    errors = {key: problem for key, item in items if (problem := _dates_out_of_range(item))}
+    errors: dict[str | int, object] = {key: problem for key, item in items if (problem := _dates_out_of_range(item))}
     return errors or None
 
 
@@ -36,7 +50,7 @@ class DatesInRange(Schema):
     """Refuses a date outside EARLIEST..LATEST with a 422 naming the field, instead of failing on it later."""
 
     @validates_schema(skip_on_field_errors=True)
-    def _dates_in_range(self, data: dict[str, Any], **_: Any) -> None:
+    def _dates_in_range(self, data: Mapping[str, Any], **_: Any) -> None:
         errors = _dates_out_of_range(data)
         if errors:
             raise ValidationError(errors)
@@ -156,3 +170,89 @@ class HistoryEntry(Schema):
 
 class CounterpartHistory(Schema):
     entries = fields.List(fields.Nested(HistoryEntry))
+
+
+# -- commands from validated requests ---------------------------------------------------------------
+# Each takes the request as the contract reads it (the schema's dump of what it loaded: JSON values).
+def issue_guidance_command(body: Mapping[str, Any]) -> IssueGuidance:
+    return IssueGuidance(
+        department_id=str(body["department_id"]),
+        domain=body["domain"],
+        content_type=body["content_type"],
+        counterpart=body["counterpart"],
+        act=body,
+        related_case_id=optional_text(body.get("related_case_id")),
+        issued_at=optional_moment(body.get("issued_at")),
+        identifier_override_reason=body.get("identifier_override_reason"),
+    )
+
+
+def record_response_command(guidance_id: str, body: Mapping[str, Any]) -> RecordResponse:
+    return RecordResponse(
+        guidance_id, body["response"], body.get("statement"), optional_moment(body.get("responded_at"))
+    )
+
+
+def verify_correction_command(guidance_id: str, body: Mapping[str, Any]) -> VerifyCorrection:
+    return VerifyCorrection(
+        guidance_id=guidance_id,
+        corrected=body["corrected"],
+        verified_on=body["verified_on"],
+        verified_by=body["verified_by"],
+        evidence=body.get("evidence"),
+        revisit_id=body.get("revisit_id"),
+    )
+
+
+def suspend_guidance_command(guidance_id: str, body: Mapping[str, Any]) -> SuspendGuidance:
+    return SuspendGuidance(guidance_id, body["reason"], optional_moment(body.get("at")))
+
+
+def withdraw_guidance_command(guidance_id: str, body: Mapping[str, Any]) -> WithdrawGuidance:
+    return WithdrawGuidance(guidance_id, body["reason"], optional_moment(body.get("at")))
+
+
+def open_case_command(body: Mapping[str, Any]) -> OpenCase:
+    return OpenCase(
+        department_id=str(body["department_id"]),
+        domain=body["domain"],
+        violation_category=body["violation"]["category"],
+        counterpart=body["counterpart"],
+        case=body,
+        case_no=body.get("case_no"),
+        opened_at=optional_moment(body.get("opened_at")),
+        identifier_override_reason=body.get("identifier_override_reason"),
+    )
+
+
+def record_legal_review_command(case_id: str, body: Mapping[str, Any]) -> RecordLegalReview:
+    return RecordLegalReview(case_id, body["legal_review"])
+
+
+def decide_case_command(case_id: str, body: Mapping[str, Any]) -> DecideCase:
+    circumstances = body.get("circumstances") or {}
+    return DecideCase(
+        case_id=case_id,
+        decision=body,
+        circumstances=Circumstances(
+            minor=bool(circumstances.get("minor", False)),
+            corrected_on=optional_date(circumstances.get("corrected_on")),
+            harmful_consequence=bool(circumstances.get("harmful_consequence", True)),
+        ),
+        cited_guidance_ids=tuple(str(g) for g in body.get("cited_guidance_ids") or []),
+        education_guidance_id=optional_text(body.get("education_guidance_id")),
+        decided_at=optional_moment(body.get("decided_at")),
+    )
+
+
+def revoke_decision_command(case_id: str, body: Mapping[str, Any]) -> RevokeDecision:
+    return RevokeDecision(case_id, body["reason"], optional_moment(body.get("at")))
+
+
+def close_case_command(case_id: str, body: Mapping[str, Any]) -> CloseCase:
+    return CloseCase(case_id, body, optional_moment(body.get("closed_at")))
+
+
+def optional_text(value: Any) -> str | None:
+    """An optional id as text ("" counts as none)."""
+    return str(value) if value else None

@@ -17,16 +17,18 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from guidance_intake import handlers, import_cells
-from guidance_intake.adapters.read_model import case_records
+from guidance_intake import handlers
+from guidance_intake.adapters import queries
 from guidance_intake.adapters.spreadsheets import ReadCell, Sheet, file_problem
+from guidance_intake.domain.commands import IssueGuidance
 from guidance_intake.domain.identifiers import USCC_OVERRIDE_FIELD
-from guidance_intake.schemas import IssueGuidanceRequest
+from guidance_intake.entrypoints import import_cells
+from guidance_intake.entrypoints.http.schemas import IssueGuidanceRequest, issue_guidance_command
 from guidance_shared.errors import FieldProblem, GuidanceError
 from guidance_shared.web.messages import FALLBACK_ZH, field_problems
 
@@ -163,6 +165,26 @@ _CONTRACT_ZH: Mapping[str, str] = {
 }
 
 
+class RowReport(TypedDict):
+    """One row's fate in the report (``ImportRow``): only the keys that apply are present."""
+
+    row: int
+    status: str  # issued, valid (dry run) or rejected
+    guidance_id: NotRequired[str]
+    doc_no: NotRequired[str]
+    code: NotRequired[str]
+    errors: NotRequired[list[dict[str, str]]]
+
+
+class ImportResult(TypedDict):
+    """The report of one import (``ImportReport``)."""
+
+    accepted: int
+    rejected: int
+    dry_run: bool
+    rows: list[RowReport]
+
+
 @dataclass
 class Draft:
     """A row read into a command, with what was wrong in which column."""
@@ -183,13 +205,13 @@ class Draft:
 class Importer:
     """One import run: whose it is, and the transaction its rows take savepoints in."""
 
-    intake: handlers.Intake
+    deps: handlers.IntakeDeps
     conn: Connection
     may_access: Callable[[str], bool]
     dry_run: bool = False
     correlation_id: str | None = None
 
-    def run(self, sheet: Sheet) -> dict[str, Any]:
+    def run(self, sheet: Sheet) -> ImportResult:
         """The report: counts, and one entry per non-blank row in file order."""
         columns = check_headers(sheet.headers)
         if not sheet.rows:
@@ -198,24 +220,24 @@ class Importer:
         accepted = sum(1 for r in rows if r["status"] != "rejected")
         return {"accepted": accepted, "rejected": len(rows) - accepted, "dry_run": self.dry_run, "rows": rows}
 
-    def row(self, number: int, cells: Mapping[str, ReadCell] | import_cells.CellError) -> dict[str, Any]:
+    def row(self, number: int, cells: Mapping[str, ReadCell] | import_cells.CellError) -> RowReport:
         """One row's fate: rejected with every problem found, or issued (checked, in a dry run) in a savepoint."""
         draft = Draft(number)
         if isinstance(cells, import_cells.CellError):
             draft.problem(WHOLE_ROW, cells.en, cells.zh)
             return _rejected(draft)
-        read_row(draft, cells, self.intake)
+        read_row(draft, cells, self.deps)
         department_id = draft.command.get("department_id")
         if department_id and not self.may_access(department_id):
             return _forbidden(number)
         if department_id and draft.related_case is not None:
             self._resolve_case(draft, department_id)
         checked = _checked(draft)
-        if draft.problems:
+        if checked is None or draft.problems:
             return _rejected(draft)
         try:
             with self.conn.begin_nested() as savepoint:
-                guidance = handlers.issue_guidance(self.intake, self.conn, checked, correlation_id=self.correlation_id)
+                guidance = handlers.issue_guidance(self.deps, self.conn, checked, correlation_id=self.correlation_id)
                 if self.dry_run:
                     savepoint.rollback()
         except GuidanceError as error:
@@ -238,10 +260,9 @@ class Importer:
             return
         except ValueError:
             pass
-        c = case_records.c
-        found = self.conn.execute(select(c.case_id).where(c.department_id == department_id, c.case_no == text)).all()
+        found = queries.case_ids_numbered(self.conn, department_id, text)
         if len(found) == 1:
-            draft.command["related_case_id"] = found[0].case_id
+            draft.command["related_case_id"] = found[0]
         elif not found:
             draft.problem(
                 RELATED_CASE,
@@ -308,7 +329,7 @@ def cells_by_column(columns: Sequence[str], cells: Sequence[ReadCell]) -> dict[s
 
 
 # -- reading a row ------------------------------------------------------------------------------
-def read_row(draft: Draft, cells: Mapping[str, ReadCell], intake: handlers.Intake) -> None:
+def read_row(draft: Draft, cells: Mapping[str, ReadCell], deps: handlers.IntakeDeps) -> None:
     """Fill ``draft.command``; a blank cell leaves its field out, so the contract says what is missing."""
 
     def put(target: dict[str, Any], key: str, column: str, parse: Callable[[ReadCell], Any]) -> None:
@@ -321,7 +342,7 @@ def read_row(draft: Draft, cells: Mapping[str, ReadCell], intake: handlers.Intak
             draft.problem(column, error.en, error.zh)
 
     command = draft.command
-    put(command, "department_id", DEPARTMENT, lambda c: import_cells.department(c, intake.departments))
+    put(command, "department_id", DEPARTMENT, lambda c: import_cells.department(c, deps.departments))
     counterpart: dict[str, Any] = {}
     put(counterpart, "kind", KIND, import_cells.choice("counterpart_kinds"))
     put(counterpart, "name", NAME, import_cells.text)
@@ -384,17 +405,17 @@ def _details(draft: Draft, cells: Mapping[str, ReadCell], put: Callable[..., Non
         draft.command["reminder"] = reminder
 
 
-def _checked(draft: Draft) -> dict[str, Any]:
-    """The command as ``POST /v1/guidance`` would pass it on; contract problems join the draft's."""
+def _checked(draft: Draft) -> IssueGuidance | None:
+    """The command as ``POST /v1/guidance`` builds it; contract problems join the draft's (and give None)."""
     schema = IssueGuidanceRequest()
     try:
-        return dict(schema.dump(schema.load(draft.command)))
+        return issue_guidance_command(schema.dump(schema.load(draft.command)))
     except ValidationError as error:
         already = draft.columns_with_problems()
         for problem in _in_columns(field_problems(error.messages)):
             if problem.field not in already:
                 draft.problems.append(problem)
-        return {}
+        return None
 
 
 def _add_error(draft: Draft, error: GuidanceError) -> None:
@@ -433,7 +454,7 @@ def _split_bilingual(en: str, zh: str) -> tuple[str, str]:
     return en, zh
 
 
-def _rejected(draft: Draft, code: str = "validation-failed") -> dict[str, Any]:
+def _rejected(draft: Draft, code: str = "validation-failed") -> RowReport:
     return {
         "row": draft.number,
         "status": "rejected",
@@ -442,7 +463,7 @@ def _rejected(draft: Draft, code: str = "validation-failed") -> dict[str, Any]:
     }
 
 
-def _forbidden(number: int) -> dict[str, Any]:
+def _forbidden(number: int) -> RowReport:
     """As ``POST /v1/guidance`` answers 403: the caller may not act for that department (which is not named)."""
     problem = FieldProblem(
         DEPARTMENT,

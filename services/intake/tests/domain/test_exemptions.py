@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from guidance_intake.adapters.files import exemptions_from_csv, exemptions_from_yaml, sample_exemptions
 from guidance_intake.domain.exemptions import (
     CSV_COLUMNS,
     CaseFacts,
     Conditions,
     ExemptionEntry,
-    ExemptionList,
     ExemptionListError,
     assess,
     correction_deadline,
@@ -182,7 +182,7 @@ HEADER = ",".join(CSV_COLUMNS.values())
 
 
 def test_the_shipped_sample_list_loads_cleanly() -> None:
-    sample = ExemptionList.sample().require_ok()
+    sample = sample_exemptions().require_ok()
     entry = sample.get("SJ-SW-001")
     assert entry is not None
     assert (entry.outcome, entry.correction_period_days, entry.lookback_days) == ("first_violation_no_penalty", 7, 730)
@@ -199,7 +199,7 @@ def test_given_csv_text_then_chinese_words_and_separators_are_understood() -> No
         ",,,,,,,,,\n"
         ",市场监管,X-2,另一违法行为,某条例第三条,某条例第四条,minor;no_harmful_consequence,轻微免罚,,\n"
     )
-    listing = ExemptionList.from_csv(text)
+    listing = exemptions_from_csv(text)
     assert listing.ok, listing.problems
     first, second = listing.entries
     assert first.conditions == Conditions(first_violation=True, minor=True, corrected_by_deadline=True)
@@ -224,7 +224,7 @@ def test_given_bad_rows_then_each_is_reported_with_its_row_and_column_and_the_go
             "A7,市场监管,X-7,违法行为七,依据一,依据二,,减轻,,-1",  # row 8: no condition, negative days
         ]
     )
-    listing = ExemptionList.from_csv(text)
+    listing = exemptions_from_csv(text)
     assert [entry.entry_id for entry in listing.entries] == ["A1"]
     assert [(p.row, p.column) for p in listing.problems] == [
         (3, "处理结果"),
@@ -247,7 +247,7 @@ def test_given_bad_rows_then_each_is_reported_with_its_row_and_column_and_the_go
 
 
 def test_given_a_header_without_a_required_column_then_it_is_reported_on_row_one() -> None:
-    listing = ExemptionList.from_csv("监管领域,违法行为\n市场监管,某行为\n")
+    listing = exemptions_from_csv("监管领域,违法行为\n市场监管,某行为\n")
     assert listing.entries == ()
     assert {p.column for p in listing.problems} == {"违法行为代码", "违法依据", "处罚依据", "适用条件", "处理结果"}
     assert {p.row for p in listing.problems} == {1}
@@ -257,7 +257,7 @@ def test_given_a_csv_file_then_it_is_read_by_path(tmp_path: Path) -> None:
     path = tmp_path / "list.csv"
     path.write_text(HEADER + "\nA1,市场监管,X-1,违法行为,依据一,依据二,情节轻微,不予处罚,5,\n", encoding="utf-8-sig")
     for source in (path, str(path)):
-        listing = ExemptionList.from_csv(source)
+        listing = exemptions_from_csv(source)
         assert (listing.ok, listing.source, len(listing.entries)) == (True, str(path), 1)
 
 
@@ -285,7 +285,7 @@ entries:
     correction_period_day: 7
   - just text
 """
-    listing = ExemptionList.from_yaml(text)
+    listing = exemptions_from_yaml(text)
     assert [entry.entry_id for entry in listing.entries] == ["Y1"]
     assert listing.entries[0] == dataclasses.replace(
         LICENCE_NOT_DISPLAYED, entry_id="Y1", violation="未按规定公示营业执照"
@@ -294,5 +294,5 @@ entries:
 
 
 def test_given_yaml_that_is_not_a_list_then_the_problem_is_reported() -> None:
-    assert not ExemptionList.from_yaml("entries: {a: 1}\n").ok
-    assert not ExemptionList.from_yaml("entries: [\n").ok
+    assert not exemptions_from_yaml("entries: {a: 1}\n").ok
+    assert not exemptions_from_yaml("entries: [\n").ok

@@ -9,14 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from guidance_intake.adapters.spreadsheets import ReadCell
 from guidance_intake.domain.departments import DepartmentRegistry
+from guidance_shared.dates import as_moment
 from guidance_shared.vocabulary import VOCABULARIES
-
-CHINA = ZoneInfo("Asia/Shanghai")  # a spreadsheet has no time zones: its times are Beijing time
 
 # Words county offices write for a code besides its vocabulary label.
 EXTRA_WORDS: Mapping[str, Mapping[str, str]] = {
@@ -109,9 +106,9 @@ def legal_basis(cell: ReadCell) -> list[dict[str, str]]:
     return bases
 
 
-def officers(cell: ReadCell) -> list[dict[str, Any]]:
+def officers(cell: ReadCell) -> list[dict[str, str | None]]:
     """姓名:执法证号；姓名:执法证号 (the badge may be left out)."""
-    named = []
+    named: list[dict[str, str | None]] = []
     for item in _OFFICER_SEPARATORS.split(text(cell)):
         name, badge = _pair(item)
         if name:
@@ -167,7 +164,7 @@ def moment(cell: ReadCell) -> str:
         when = datetime.combine(cell, time())
     else:
         when = _parsed_moment(cell.strip())
-    return (when if when.tzinfo else when.replace(tzinfo=CHINA)).isoformat()
+    return as_moment(when).isoformat()  # a spreadsheet has no time zones: its times are Beijing time
 
 
 def _parsed_moment(written: str) -> datetime:

@@ -18,7 +18,7 @@ from tests.support.services import case_command
 
 from guidance_intake.adapters.read_model import guidance_records
 from guidance_intake.adapters.spreadsheets import read_table
-from guidance_intake.batch_import import COLUMNS, MAX_ROWS
+from guidance_intake.entrypoints.batch_import import COLUMNS, MAX_ROWS
 from guidance_shared.errors import GuidanceError
 from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
 from guidance_shared.runtime import Runtime

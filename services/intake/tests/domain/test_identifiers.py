@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -19,8 +20,10 @@ from guidance_intake.domain.identifiers import (
     require_valid_uscc,
     resident_id_check_char,
     uscc_check_char,
+    uscc_well_formed,
 )
 from guidance_shared.errors import GuidanceError
+from guidance_shared.events.common import USCC_PATTERN
 
 TODAY = date(2025, 3, 5)
 
@@ -225,3 +228,14 @@ def test_changing_any_one_digit_of_a_valid_number_makes_it_invalid(
     alphabet = "0123456789X" if position == 17 else "0123456789"
     replacement = data.draw(st.sampled_from([ch for ch in alphabet if ch != id_no[position]]))
     assert not check_resident_id(id_no[:position] + replacement + id_no[position + 1 :], TODAY).valid
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabc \n", min_size=16, max_size=20))
+def test_the_domains_credit_code_shape_is_the_contracts(code: str) -> None:
+    """The department registry checks a code's shape without the event contract; both must agree."""
+    assert uscc_well_formed(code) == bool(re.fullmatch(USCC_PATTERN, code))
+
+
+def test_published_credit_codes_are_well_formed() -> None:
+    assert all(uscc_well_formed(code) for code in PUBLISHED_USCC)
+    assert not uscc_well_formed(PUBLISHED_USCC[0].lower())

@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from tests.support.auth import AuthKeys
 
-from guidance_intake.documents import TITLES, chinese_date, chinese_moment, guidance_document
-from guidance_intake.domain.departments import DepartmentRegistry
+from guidance_intake.adapters.files import default_departments
+from guidance_intake.domain.documents import TITLES, chinese_date, chinese_moment, guidance_document
 from guidance_intake.domain.guidance import Guidance
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, INDIVIDUAL_BUSINESS, PERSON, example
 
@@ -170,7 +170,7 @@ def test_pdf_is_not_rendered_here(client: FlaskClient, officer: Any, issue: Any)
 def test_each_content_type_has_its_title(content_type: str) -> None:
     details = {**example("guidance.GuidanceIssued.v1"), "content_type": content_type}
     guidance = Guidance("g-1", status="issued", details=details)
-    department = DepartmentRegistry.default().get(DEPARTMENT_ID)
+    department = default_departments().get(DEPARTMENT_ID)
     document = guidance_document(guidance, department)
     assert document.title == TITLES[content_type]
     assert document.department_name == "某县市场监督管理局"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from guidance_intake.adapters.files import default_departments
 from guidance_intake.domain.departments import Department
 from guidance_intake.domain.doc_numbers import DocKey, format_doc_no
 from guidance_shared.events.examples import DEPARTMENT_ID
@@ -38,9 +39,7 @@ def test_a_department_pattern_reproduces_the_henan_style() -> None:
 
 
 def test_the_shipped_market_department_numbers_like_the_shared_examples() -> None:
-    from guidance_intake.domain.departments import DepartmentRegistry
-
-    market = DepartmentRegistry.default().require(DEPARTMENT_ID)
+    market = default_departments().require(DEPARTMENT_ID)
     assert format_doc_no(market, "minor_issue_warning", 2025, 1) == "某市监警示〔2025〕第001号"
 
 

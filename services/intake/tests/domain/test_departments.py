@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from guidance_intake.adapters.files import default_departments, departments_from_yaml
 from guidance_intake.domain.departments import (
     DEFAULT_DOC_KIND_ABBR,
     DOC_KINDS,
@@ -158,10 +159,10 @@ def test_given_a_file_that_is_not_yaml_then_the_error_names_the_file(tmp_path: P
     path = tmp_path / "departments.yaml"
     path.write_text("departments: [\n", encoding="utf-8")
     with pytest.raises(DepartmentConfigError, match=str(path)):
-        DepartmentRegistry.from_yaml(path)
+        departments_from_yaml(path)
     path.write_text("- just a list\n", encoding="utf-8")
     with pytest.raises(DepartmentConfigError, match="a 'departments' list"):
-        DepartmentRegistry.from_yaml(path)
+        departments_from_yaml(path)
 
 
 def test_a_department_built_in_code_is_checked_like_one_from_a_file() -> None:
@@ -185,7 +186,7 @@ def test_the_default_pattern_and_abbreviations_are_usable() -> None:
 
 
 def test_the_shipped_configuration_loads_and_holds_the_department_of_the_shared_examples() -> None:
-    registry = DepartmentRegistry.default()
+    registry = default_departments()
     names = {department.name for department in registry}
     assert names == {
         "某县市场监督管理局",

@@ -12,15 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from guidance_intake.domain.departments import Department
 from guidance_intake.domain.guidance import Guidance
-from guidance_intake.ledger import legal_basis_text
+from guidance_intake.domain.ledger import legal_basis_text
+from guidance_shared.dates import CHINA_TZ, as_moment, china_day
 from guidance_shared.privacy import ID_NUMBER, REDACTED
 from guidance_shared.vocabulary import CORRECTION_CONTENT_TYPES, label_zh
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 TITLES: Mapping[str, str] = {
     "development_advice": "服务发展建议书",
@@ -114,15 +112,15 @@ def guidance_document(guidance: Guidance, department: Department | None) -> Guid
     )
 
 
-def chinese_date(value: Any) -> str:
+def chinese_date(value: date | datetime | str) -> str:
     """2025年3月5日, the Beijing day of a date, datetime or ISO text."""
-    day = _china_day(value)
+    day = china_day(value)
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def chinese_moment(value: Any) -> str:
+def chinese_moment(value: datetime | str) -> str:
     """2025年3月10日9时30分, in Beijing time."""
-    moment = _moment(value).astimezone(CHINA)
+    moment = as_moment(value).astimezone(CHINA_TZ)
     return f"{chinese_date(moment)}{moment.hour}时{moment.minute:02d}分"
 
 
@@ -182,17 +180,3 @@ def _reminder(reminder: Mapping[str, Any] | None) -> ReminderBlock | None:
 def _officer(officer: Mapping[str, Any]) -> str:
     badge = officer.get("badge_no")
     return f"{officer['name']}（执法证号：{badge}）" if badge else officer["name"]
-
-
-def _moment(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
-
-
-def _china_day(value: Any) -> date:
-    if isinstance(value, datetime):
-        return _moment(value).astimezone(CHINA).date()
-    if isinstance(value, date):
-        return value
-    text = str(value)
-    return _moment(text).astimezone(CHINA).date() if "T" in text else date.fromisoformat(text)

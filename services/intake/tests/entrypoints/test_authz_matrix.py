@@ -22,7 +22,9 @@ from typing import Any
 
 import pytest
 
-from guidance_intake import api as intake_api
+from guidance_intake.entrypoints.http.cases import cases_blp
+from guidance_intake.entrypoints.http.counterparts import counterparts_blp
+from guidance_intake.entrypoints.http.guidance import guidance_blp
 from guidance_shared.auth import SigningKey
 from guidance_shared.events.examples import ENTERPRISE
 
@@ -163,7 +165,7 @@ def test_the_role_and_the_records_department_decide_the_answer(module_api, row: 
 
 
 def test_the_matrix_has_a_row_for_every_endpoint_of_the_api(module_api) -> None:
-    blueprints = {intake_api.guidance_blp.name, intake_api.cases_blp.name, intake_api.counterparts_blp.name}
+    blueprints = {guidance_blp.name, cases_blp.name, counterparts_blp.name}
     served = {
         (method, rule.rule)
         for rule in module_api.client.application.url_map.iter_rules()

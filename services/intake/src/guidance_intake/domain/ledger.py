@@ -1,9 +1,9 @@
 """The ledger (台账) of a department: one line per guidance act, in the columns a county keeps on paper.
 
-The ledger is read from intake's read model alone, so it is as current as the event store and never
-loads an aggregate. It is an internal record, yet it still names a natural person only by name: the read
-model holds no identity number, phone or address, and free text of acts about a person or an individual
-business is scrubbed of ID and phone numbers before it is written.
+A line is made from one row of intake's read model (``adapters.queries.ledger_records``), so the ledger
+is as current as the event store and never loads an aggregate. It is an internal record, yet it still
+names a natural person only by name: the read model holds no identity number, phone or address, and free
+text of acts about a person or an individual business is scrubbed of ID and phone numbers here.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
-
-from guidance_intake.adapters.read_model import guidance_records
 from guidance_shared.privacy import scrub_text
-from guidance_shared.spreadsheets import Cell
 from guidance_shared.vocabulary import label_zh
+
+#: What a ledger cell holds: text, a day, or nothing (an empty cell).
+LedgerCell = str | date | None
 
 HEADERS = (
     "文号",
@@ -51,18 +50,7 @@ STATUS_ZH: Mapping[str, str] = {
 PERSONAL_KINDS = ("person", "individual_business")
 
 
-def ledger_lines(conn: Connection, department_id: str, first: date, last: date) -> list[tuple[Cell, ...]]:
-    """The department's acts issued from ``first`` to ``last`` (both included, Beijing days), oldest first."""
-    c = guidance_records.c
-    query = (
-        select(guidance_records)
-        .where(c.department_id == department_id, c.issued_on >= first, c.issued_on <= last)
-        .order_by(c.issued_on, c.doc_no)
-    )
-    return [ledger_line(row._asdict()) for row in conn.execute(query)]
-
-
-def ledger_line(record: Mapping[str, Any]) -> tuple[Cell, ...]:
+def ledger_line(record: Mapping[str, Any]) -> tuple[LedgerCell, ...]:
     """One read-model row as ledger cells, in the order of ``HEADERS``."""
     personal = record["counterpart_kind"] in PERSONAL_KINDS
     return (

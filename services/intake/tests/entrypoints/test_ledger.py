@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from tests.support.auth import AuthKeys
 
-from guidance_intake.ledger import ledger_line
+from guidance_intake.domain.ledger import ledger_line
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, PERSON
 
 OTHER_DEPARTMENT = "8fc7b039-732d-5de9-a917-32ef0e4ec0ae"  # 某市生态环境局某县分局

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from guidance_intake.adapters.files import default_departments
 from guidance_intake.adapters.serials import SERIALS_METADATA, allocate_serial, doc_serials, issue_doc_no
-from guidance_intake.domain.departments import DepartmentRegistry
 from guidance_intake.domain.doc_numbers import DocKey
 from guidance_shared.db import create_tables, make_engine
 from guidance_shared.events.examples import DEPARTMENT_ID
@@ -89,7 +89,7 @@ def test_a_serial_is_taken_only_inside_the_callers_transaction(engine: Engine) -
 
 
 def test_issue_doc_no_formats_the_allocated_serial(engine: Engine) -> None:
-    market = DepartmentRegistry.default().require(DEPARTMENT_ID)
+    market = default_departments().require(DEPARTMENT_ID)
     with engine.begin() as conn:
         first = issue_doc_no(conn, market, "minor_issue_warning", 2025)
         second = issue_doc_no(conn, market, "minor_issue_warning", 2025)

@@ -1,0 +1,62 @@
+"""What intake is to the kernel, and everything it runs on, built once per runtime from its settings.
+
+intake publishes intake.events and consumes revisit.events (a completed correction check becomes
+CorrectionVerified, see ``entrypoints.consumer``). ``wire`` builds the handlers' dependencies from the
+runtime and ``IntakeSettings``; the projection, the views and the handlers receive them, never look them up.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from guidance_intake.adapters import files, read_model
+from guidance_intake.adapters.read_model import READ_MODEL
+from guidance_intake.adapters.serials import SERIALS_METADATA
+from guidance_intake.domain.case import Case
+from guidance_intake.domain.guidance import Guidance
+from guidance_intake.entrypoints.app import BLUEPRINTS
+from guidance_intake.entrypoints.consumer import IntakeProjection
+from guidance_intake.handlers import IntakeDeps
+from guidance_intake.settings import IntakeSettings
+from guidance_shared.auth import AuthSettings, install_auth
+from guidance_shared.repository import Repository
+from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
+from guidance_shared.web.service import create_service_app
+
+VERSION = "0.2.0"
+
+
+def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
+    """The handlers' dependencies: repositories on the event store, the registry, departments and exemption lists."""
+    if runtime.store is None:
+        raise RuntimeError("intake publishes intake.events: its runtime has an event store")
+    settings = IntakeSettings.from_env(runtime.settings.env)
+    return IntakeDeps(
+        guidance=Repository(runtime.store, Guidance, "Guidance", "guidance act", "行政指导", project=read_model.apply),
+        cases=Repository(runtime.store, Case, "Case", "enforcement case", "执法案件", project=read_model.apply),
+        registry=runtime.registry,
+        departments=files.load_departments(settings.departments),
+        exemptions=files.load_exemptions(settings.exemption_lists),
+    )
+
+
+def create_app(runtime: Runtime[IntakeDeps], *, testing: bool = False, auth: AuthSettings | None = None) -> Flask:
+    """intake's Flask app: the shared web kit, authentication, and intake's blueprints."""
+    app = create_service_app(runtime, version=VERSION, blueprints=[], testing=testing)
+    smorest = app.extensions["guidance"]["api"]
+    install_auth(app, auth or AuthSettings.from_env("intake"), smorest)
+    for blueprint in BLUEPRINTS:
+        smorest.register_blueprint(blueprint)
+    return app
+
+
+SPEC: ServiceSpec[IntakeDeps] = ServiceSpec(
+    name="intake",
+    publishes="intake.events",
+    consumes=("revisit.events",),
+    wire=wire,
+    projection=IntakeProjection,
+    extra_metadata=(READ_MODEL, SERIALS_METADATA),
+    # Document-number serials are not a read model: they must never be recounted, only continued.
+    read_models=(ReadModel(READ_MODEL, read_model.apply),),
+)

@@ -1,0 +1,1 @@
+"""intake's HTTP API: one blueprint module per resource, their schemas, and the one way views reach the runtime."""

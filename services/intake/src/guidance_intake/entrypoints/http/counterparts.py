@@ -1,0 +1,43 @@
+"""A counterpart's history (行政管理相对人) over HTTP: its guidance acts and cases in the caller's departments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from guidance_intake.adapters import queries, read_model
+from guidance_intake.entrypoints.http import context
+from guidance_intake.entrypoints.http.schemas import CounterpartHistory, CounterpartQuery
+from guidance_shared.auth import READERS, current_principal, requires
+from guidance_shared.errors import GuidanceError
+
+counterparts_blp = Blueprint(
+    "counterparts", __name__, url_prefix="/v1/counterparts", description="行政管理相对人 counterparts"
+)
+
+
+@counterparts_blp.route("/history")
+class CounterpartHistoryView(MethodView):
+    @requires(*READERS)
+    @counterparts_blp.arguments(CounterpartQuery)
+    @counterparts_blp.response(200, CounterpartHistory)
+    def post(self, query: Mapping[str, Any]) -> Any:
+        """A counterpart's guidance acts and cases in the caller's departments (identifiers in the body, not a URL)."""
+        if not query.get("uscc") and not (query.get("id_type") and query.get("id_no")):
+            raise GuidanceError(
+                code="counterpart-identifier-required",
+                title_en="Identifier required",
+                title_zh="缺少相对人标识",
+                status=422,
+                detail_en="Give uscc, or id_type and id_no.",
+                detail_zh="请提供统一社会信用代码，或证件类型和证件号码。",
+            )
+        key = read_model.counterpart_key(
+            {"uscc": query.get("uscc"), "id_type": query.get("id_type"), "id_no": query.get("id_no")}
+        )
+        with context.reading() as conn:
+            entries = queries.history(conn, key, current_principal().visible_departments())
+        return {"entries": entries}
