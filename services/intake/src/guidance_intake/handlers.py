@@ -52,10 +52,10 @@ from guidance_shared.catalogue import (
     GUIDANCE_SUSPENDED,
     GUIDANCE_WITHDRAWN,
 )
-from guidance_shared.commands import jsonable, valid_event_data
 from guidance_shared.dates import china_day, iso, now_utc, optional_date, optional_iso, optional_moment
 from guidance_shared.errors import NotFound
 from guidance_shared.events.registry import EventRegistry
+from guidance_shared.handling import jsonable, valid_event_data
 from guidance_shared.repository import Repository
 
 A = TypeVar("A", bound=Aggregate)

@@ -31,8 +31,8 @@ from guidance_assessment.handlers.deps import AssessmentDeps
 from guidance_assessment.handlers.standing import YEARS, Standing, rubric_of, standings
 from guidance_shared import catalogue
 from guidance_shared.aggregate import Aggregate
-from guidance_shared.commands import valid_event_data
 from guidance_shared.errors import NotFound
+from guidance_shared.handling import valid_event_data
 from guidance_shared.repository import Repository
 
 A = TypeVar("A", bound=Aggregate)

@@ -30,10 +30,10 @@ from guidance_disclosure.domain.publication import (
     Withhold,
     withdrawal_deadline,
 )
-from guidance_shared.commands import each_in_own_transaction, valid_event_data
 from guidance_shared.dates import CHINA_TZ, china_today, now_utc
 from guidance_shared.errors import ConcurrencyError
 from guidance_shared.events.registry import EventRegistry
+from guidance_shared.handling import each_in_own_transaction, valid_event_data
 from guidance_shared.repository import Repository
 from guidance_shared.workdays import WorkingCalendar
 

@@ -27,10 +27,10 @@ from guidance_disclosure.domain.commands import (
     StartConsultation,
 )
 from guidance_disclosure.domain.request import DisclosureRequest
-from guidance_shared.commands import each_in_own_transaction, jsonable
 from guidance_shared.dates import CHINA_TZ, china_today, now_utc
 from guidance_shared.errors import GuidanceError
 from guidance_shared.events.registry import EventRegistry, InvalidEventData
+from guidance_shared.handling import each_in_own_transaction, jsonable
 from guidance_shared.repository import Repository
 from guidance_shared.web.messages import field_problems
 from guidance_shared.workdays import WorkingCalendar

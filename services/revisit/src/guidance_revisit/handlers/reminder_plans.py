@@ -21,8 +21,8 @@ from guidance_revisit.domain.commands import AcceptReminderPlan, AdjustReminderP
 from guidance_revisit.domain.reminder_plan import ReminderPlan
 from guidance_revisit.handlers import RevisitDeps
 from guidance_shared import catalogue
-from guidance_shared.commands import valid_event_data
 from guidance_shared.errors import ConcurrencyError
+from guidance_shared.handling import valid_event_data
 
 log = structlog.get_logger(__name__)
 PLAN_IDS = uuid.UUID("0f3c6a1e-5d2b-4f7a-8c9e-2b1d4e6f8a03")  # namespace: plan id from department, category, period

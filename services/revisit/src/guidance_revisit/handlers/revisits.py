@@ -20,9 +20,9 @@ from guidance_revisit.domain.policy import PlannedRevisit
 from guidance_revisit.domain.revisit import Revisit
 from guidance_revisit.handlers import RevisitDeps
 from guidance_shared import catalogue
-from guidance_shared.commands import each_in_own_transaction, valid_event_data
 from guidance_shared.dates import optional_iso
 from guidance_shared.errors import ConcurrencyError
+from guidance_shared.handling import each_in_own_transaction, valid_event_data
 
 log = structlog.get_logger(__name__)
 REVISIT_IDS = uuid.UUID("8d7c3f52-6a0e-4b8e-9a55-3c1d2b7e9f10")  # namespace: revisit id from source event

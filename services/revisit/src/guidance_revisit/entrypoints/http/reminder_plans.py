@@ -122,18 +122,13 @@ class AdjustRequest(Schema):
             raise MarshmallowValidationError(
                 "Must not be after the start of the peak period. 提示日期不得晚于高发期开始。", field_name="notify_on"
             )
-        if data["notify_on"] < _today():
+        if data["notify_on"] < china_today(deps().now()):
             raise MarshmallowValidationError("Must not be in the past. 提示日期不得早于今天。", field_name="notify_on")
 
 
 class DismissRequest(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     by = fields.Nested(OfficerSchema, load_default=None, metadata={"description": "defaults to the caller"})
-
-
-def _today() -> date:
-    """China's calendar day, from the service's clock (injectable in tests)."""
-    return china_today(deps().now())
 
 
 def _caller() -> Officer:
@@ -175,7 +170,7 @@ class TaskCollection(MethodView):
     def get(self, query: Mapping[str, Any]) -> Any:
         """Accepted plans to act on: notice date come or within 30 days, peak not over; with intake drafts."""
         department_id = _department(query["department_id"])
-        today = _today()
+        today = china_today(deps().now())
         rows = _forecast(department_id, ("accepted",), notify_by=today + timedelta(days=TASK_WINDOW_DAYS))
         return {
             "tasks": [

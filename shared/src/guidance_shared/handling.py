@@ -1,5 +1,5 @@
-"""What every command handler does the same way: hold event data to the published contract,
-check the version a client last saw, and save an aggregate with its read model."""
+"""What every command handler does the same way besides load → decide → save (``repository``): hold
+event data to the published contract, and run a periodic check one aggregate per transaction."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from guidance_shared.aggregate import Aggregate
 from guidance_shared.errors import ConcurrencyError, GuidanceError
 from guidance_shared.events.registry import EventRegistry, InvalidEventData
-from guidance_shared.eventstore import EventStore, Metadata, StoredEvent
 from guidance_shared.web.messages import field_problems
 
 
@@ -33,12 +31,6 @@ def valid_event_data(registry: EventRegistry, ce_type: str, data: Mapping[str, A
         ) from exc
 
 
-def check_version(stream_id: str, current: int, expected: int | None) -> None:
-    """``If-Match`` semantics: a stale version is a 409 with the current one, never an overwrite."""
-    if expected is not None and expected != current:
-        raise ConcurrencyError(stream_id, expected, current)
-
-
 def jsonable(value: Any) -> Any:
     """Marshmallow-loaded values (dates, UUIDs) back to the JSON the contracts validate."""
     if isinstance(value, Mapping):
@@ -50,32 +42,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     return value
-
-
-def save(
-    store: EventStore,
-    conn: Connection,
-    aggregate: Aggregate,
-    stream_id: str,
-    stream_type: str,
-    *,
-    project: Callable[[Connection, list[StoredEvent]], None],
-    correlation_id: str | None = None,
-    causation_id: str | None = None,
-) -> list[StoredEvent]:
-    """Append the aggregate's pending events at its version and update the service's inline read model,
-    in the caller's transaction; then the aggregate counts them as committed."""
-    stored = store.append(
-        stream_id,
-        stream_type,
-        aggregate.version,
-        aggregate.pending,
-        metadata=Metadata(correlation_id=correlation_id, causation_id=causation_id),
-        conn=conn,
-    )
-    project(conn, stored)
-    aggregate.committed()
-    return stored
 
 
 def each_in_own_transaction(engine: Engine, ids: Iterable[str], command: Callable[[Connection, str], bool]) -> int:
