@@ -1,4 +1,4 @@
-"""Service boundaries, checked by tools rather than by memory (ARCHITECTURE.md §2, STYLE.md 9).
+"""Service boundaries, checked by tools rather than by memory (docs/architecture.md §2; docs/decisions/0006).
 
 No service imports another service's code, the shared kernel imports no
 service, and no service reaches for another service's database. Two checks:

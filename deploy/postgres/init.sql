@@ -1,5 +1,5 @@
 -- One database and one login role per service: a service's role owns its database and can connect to no
--- other, so "services never read each other's databases" (ARCHITECTURE.md §2) holds in the server too.
+-- other, so "services never read each other's databases" (docs/architecture.md §2) holds in the server too.
 -- The postgres image runs this once, when its data volume is first initialised. The passwords are for a
 -- local stack only; production databases and credentials are provisioned by the operator.
 

@@ -1,4 +1,4 @@
-"""The suite's delivery guarantees (ARCHITECTURE §4), proven on a real Kafka broker.
+"""The suite's delivery guarantees (docs/architecture.md §4), proven on a real Kafka broker.
 
 a. a consumer killed after its projection commit and before its offset commit applies nothing twice
 b. commands accepted while the broker is down arrive exactly once, in per-aggregate order, after it returns
@@ -155,7 +155,7 @@ def test_commands_accepted_while_the_broker_is_down_arrive_exactly_once_in_order
 
 
 def test_a_rebuilt_projection_equals_the_live_one(tmp_path: Path, kafka_bootstrap: str) -> None:
-    """Rebuilt beside the live one while everything keeps running (ARCHITECTURE §4.7): the public API
+    """Rebuilt beside the live one while everything keeps running (docs/architecture.md §4.7): the public API
     answers throughout, commands keep flowing, and after the swap the projection holds every act
     once, as the live one did; the replay's own actions (disclosure items) never reach the broker."""
     prefix = f"rebuild{uuid.uuid4().hex[:6]}"

@@ -1,4 +1,4 @@
-"""A projection rebuilt beside the live one and swapped in (ARCHITECTURE §4.7), on SQLite and PostgreSQL.
+"""A projection rebuilt beside the live one and swapped in (docs/architecture.md §4.7), on SQLite and PostgreSQL.
 
 The live runner keeps its place throughout; whatever it applied that the rebuilt projection had
 not seen is applied again to the new tables, once, and whatever arrived after the swap simply

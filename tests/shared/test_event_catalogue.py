@@ -33,7 +33,7 @@ from guidance_shared.events.examples import EXAMPLES, example
 REGISTRY = default_registry()
 CE_TYPES = sorted(EXAMPLES)
 
-# ARCHITECTURE §3, plus the additions documented in docs/events.md (CaseLegalReviewed).
+# docs/architecture.md §3, plus the additions documented in docs/events.md (CaseLegalReviewed).
 CATALOGUE = {
     "intake.events": [
         "GuidanceIssued",

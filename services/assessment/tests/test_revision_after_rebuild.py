@@ -1,6 +1,6 @@
 """A revision after assessment lost every table: what a published version counted comes from its own
 events, so a late event's revision lists the same differences and the same newly counted events as
-it would have without the loss (ARCHITECTURE §4 "Replay").
+it would have without the loss (docs/architecture.md §4 "Replay").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""双公示 export validated field by field against the 行政处罚 layout (research/domain-sources.md §5.1).
+"""双公示 export validated field by field against the 行政处罚 layout (docs/domain.md §7.1).
 
 The layout below is written out again here, from the research notes, rather than read from the code:
 the export must match the notes, not itself.

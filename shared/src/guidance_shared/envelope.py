@@ -1,4 +1,4 @@
-"""The event envelope: CloudEvents 1.0 in Kafka binary content mode (ARCHITECTURE §3).
+"""The event envelope: CloudEvents 1.0 in Kafka binary content mode (docs/architecture.md §3).
 
 Attributes travel as ``ce_*`` headers, the data as plain UTF-8 JSON in the
 value, the aggregate id as the key. The ``cloudevents`` SDK does the binding

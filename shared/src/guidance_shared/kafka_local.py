@@ -3,7 +3,7 @@
 Build and test machines have Java 17 and Maven but no Docker engine, so the
 project fetches the broker's classpath itself (once per version, cached) and
 runs ``kafka.Kafka`` in KRaft combined mode on loopback ports. Facts behind
-the choices: ``design/KAFKA-LOCAL.md``.
+the choices: docs/architecture.md §5.3.
 
 CLI: ``python -m guidance_shared.kafka_local {start,stop,status,fetch} [--dir DIR]``.
 """

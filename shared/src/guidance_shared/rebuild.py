@@ -1,4 +1,4 @@
-"""Rebuilding a service's projection beside the live one, then swapping it in (ARCHITECTURE §4.7).
+"""Rebuilding a service's projection beside the live one, then swapping it in (docs/architecture.md §4.7).
 
 The live projection keeps serving reads, and its worker keeps applying events, while a second
 runner replays the service's topics from offset zero into a *sandbox*: a database of its own (a

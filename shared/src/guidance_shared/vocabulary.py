@@ -1,4 +1,4 @@
-"""The domain's closed vocabularies (DOMAIN.md): one English code per concept, its Chinese term once.
+"""The domain's closed vocabularies (docs/domain.md): one English code per concept, its Chinese term once.
 
 Every service, event schema, page and error message takes its codes from here,
 so one concept never gets two names and a code never means two things. Each
@@ -19,7 +19,7 @@ _COUNTERPART_KINDS = {
     "other_org": "其他组织",
 }
 
-# 指导内容 (DOMAIN.md §3).
+# 指导内容 (docs/domain.md §3).
 _CONTENT_TYPES = {
     "development_advice": "服务发展建议",
     "supervisory_admonition": "行政监管劝勉",
@@ -29,7 +29,7 @@ _CONTENT_TYPES = {
     "major_case_revisit": "重大案件回访",
 }
 
-# 指导方式 (DOMAIN.md §4).
+# 指导方式 (docs/domain.md §4).
 _METHODS = {
     "policy_counselling": "政策辅导",
     "visit_interview": "走访约见",
@@ -178,7 +178,7 @@ _REVISIT_METHODS = {
     "meeting": "座谈",
 }
 
-# 公开事项类别: decides the deadline (7 or 20 working days, DOMAIN.md §6).
+# 公开事项类别: decides the deadline (7 or 20 working days, docs/domain.md §6).
 _DISCLOSURE_KINDS = {
     "guidance": "行政指导",
     "penalty_decision": "行政处罚决定",
@@ -187,7 +187,7 @@ _DISCLOSURE_KINDS = {
     "revisit_result": "回访结果",
 }
 
-# 脱敏方式 (DOMAIN.md §7: names masked 张*, ID numbers and contacts removed).
+# 脱敏方式 (docs/domain.md §7: names masked 张*, ID numbers and contacts removed).
 _REDACTION_METHODS = {
     "removed": "删除",
     "masked": "遮蔽",

@@ -27,7 +27,7 @@ from guidance_shared.events.common import USCC_PATTERN
 
 TODAY = date(2025, 3, 5)
 
-# Published codes that pass the check (GB 32100 examples quoted by validators, research/domain-sources.md §6.1).
+# Published codes that pass the check (GB 32100 examples quoted by validators, docs/domain.md §8.1).
 PUBLISHED_USCC = ["91350100M000100Y43", "91310110666007217T", "91310115591693856A", "91350200MA2YJ1XR9G"]
 # Real early pilot codes that fail the check: they must be acceptable with a reason.
 EARLY_REAL_USCC = ["91350211M00013FA1N", "91350203M0001QAY9B"]

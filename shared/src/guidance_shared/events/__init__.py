@@ -1,4 +1,4 @@
-"""The event contract (ARCHITECTURE.md §3): the v1 catalogue, its registry and its published schemas."""
+"""The event contract (docs/architecture.md §3): the v1 catalogue, its registry and its published schemas."""
 
 from guidance_shared.events import assessment, disclosure, intake, revisit
 from guidance_shared.events.registry import (

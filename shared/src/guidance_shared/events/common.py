@@ -236,7 +236,7 @@ class Counterpart(Payload):
     """行政管理相对人: whom an act concerns; identified by 统一社会信用代码 or by an identity document.
 
     The check digit of a credit code is verified at intake (with an override for
-    early codes, DOMAIN.md §8); the event only carries what intake accepted.
+    early codes, docs/domain.md §8); the event only carries what intake accepted.
     """
 
     kind = code(v.COUNTERPART_KINDS, "相对人类型", required=True)
@@ -470,7 +470,7 @@ class ReminderBasis(Payload):
 
 
 class Redaction(Payload):
-    """One thing removed or masked before publication (DOMAIN.md §7)."""
+    """One thing removed or masked before publication (docs/domain.md §7)."""
 
     field = text(100, "被处理的字段，如 counterpart.id_no", required=True)
     method = code(v.REDACTION_METHODS, "处理方式", required=True)

@@ -1,6 +1,6 @@
 """双公示: penalty decisions in the national field layout (行政处罚 CF_*) for the credit platform.
 
-The layout is the one of ``research/domain-sources.md`` §5.1 (the "双公示数据标准 2.0" field set as
+The layout is the one of docs/domain.md §7.1 (the "双公示数据标准 2.0" field set as
 implementations use it): code, Chinese name, type, maximum length, and whether a row needs it. It is
 data, so the export and its field-by-field test read the same table.
 

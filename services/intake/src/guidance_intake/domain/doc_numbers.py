@@ -2,7 +2,7 @@
 
 The serial comes from the serials adapter when the document is issued, inside
 the transaction that records it, so numbers are never reused and leave no gaps
-(DOMAIN.md §8). Here is only the formatting, which needs no database.
+(docs/domain.md §8). Here is only the formatting, which needs no database.
 """
 
 from __future__ import annotations

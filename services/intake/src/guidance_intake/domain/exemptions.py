@@ -7,7 +7,7 @@ with their conditions; the suite loads them as files (``adapters.files``) so a
 new list is an edit, not a release, and reads them here from rows and entries
 already parsed. When an entry applies and its outcome spares the penalty, a
 penalty decision needs an explicit override and a ``minor_issue_warning``
-guidance act is required (DOMAIN.md §5). Bad rows are reported with their row
+guidance act is required (docs/domain.md §5). Bad rows are reported with their row
 number, never dropped in silence.
 """
 

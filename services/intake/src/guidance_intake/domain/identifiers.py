@@ -1,4 +1,4 @@
-"""Check digits of the two identifiers a counterpart is known by (DOMAIN.md §8).
+"""Check digits of the two identifiers a counterpart is known by (docs/domain.md §8).
 
 统一社会信用代码 (unified social credit code, GB 32100-2015) names an
 enterprise or organisation; 居民身份证号码 (resident identity number,

@@ -1,6 +1,6 @@
 """When follow-ups are due: the scheduling policy, as configuration per department.
 
-Defaults follow the local rules DOMAIN.md §6 cites: a closed major case is revisited within 30
+Defaults follow the local rules docs/domain.md §6 cites: a closed major case is revisited within 30
 days and again at 3 months; an ordinary-procedure penalty case within 30 days; a guidance act with
 a correction deadline gets a correction check on that deadline; other closed cases are drawn for
 a spot revisit at a configured rate. The spot draw is reproducible: the value for a case is a hash

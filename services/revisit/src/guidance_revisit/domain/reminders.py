@@ -1,7 +1,7 @@
 """Violation-prone periods from case history, and when to remind before them (执法事项提示).
 
 An enforcement reminder is given *before* a period in which a kind of violation keeps recurring
-(DOMAIN.md §3), so the question is which calendar months are reliably busy for one department and
+(docs/domain.md §3), so the question is which calendar months are reliably busy for one department and
 violation category, not which single month happened to be busy once. Pure functions, no I/O.
 
 Method (every parameter in ``ReminderSettings``):
