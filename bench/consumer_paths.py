@@ -89,7 +89,7 @@ def replay(held: Sequence[Any], *, plain_path: bool, directory: Path) -> dict[st
     from sqlalchemy import func, select
 
     from guidance_shared.db import make_engine
-    from guidance_shared.events.registry import default_registry
+    from guidance_shared.events import default_registry
 
     runner_cls, projection_cls, _relay_cls, _adapt_registry = kernel_parts("stock")  # what bench/run replays
     engine = make_engine(f"sqlite:///{directory}/{'plain' if plain_path else 'careful'}.sqlite")

@@ -412,7 +412,7 @@ def replay_runner(
     """A replay's ConsumerRunner, built alike for the one-process phase, each of N processes and the checks."""
     from prometheus_client import CollectorRegistry
 
-    from guidance_shared.events.registry import default_registry
+    from guidance_shared.events import default_registry
     from guidance_shared.metrics import KernelMetrics
 
     return runner_cls(
@@ -892,7 +892,7 @@ def run(args: argparse.Namespace) -> Results:
     from prometheus_client import CollectorRegistry
 
     from guidance_shared.db import make_engine
-    from guidance_shared.events.registry import default_registry
+    from guidance_shared.events import default_registry
     from guidance_shared.eventstore import EventStore
     from guidance_shared.metrics import KernelMetrics
     from guidance_shared.topics import EVENT_LOG_CONFIGS, create_topics

@@ -72,7 +72,7 @@ def test_the_trusted_prototype_projects_the_bench_events_as_the_kernel_does(tmp_
     from guidance_disclosure.adapters.projection import PublicGuidanceProjection
     from guidance_shared.db import make_engine
     from guidance_shared.envelope import Envelope
-    from guidance_shared.events.registry import default_registry
+    from guidance_shared.events import default_registry
     from guidance_shared.projection import ConsumedEvent
 
     _runner, tolerant_cls, _relay, adapt = PROPOSED

@@ -21,7 +21,7 @@ from guidance_shared.consumer import (
     skipped_table,
 )
 from guidance_shared.db import make_engine
-from guidance_shared.events.registry import default_registry
+from guidance_shared.events import default_registry
 from guidance_shared.metrics import KernelMetrics
 from guidance_shared.transport.base import Record, Transport
 from guidance_shared.transport.embedded import EmbeddedTransport

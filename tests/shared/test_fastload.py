@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError, fields
 
 from guidance_shared.envelope import Envelope, dump_json
-from guidance_shared.events import examples
+from guidance_shared.events import default_registry, examples
 from guidance_shared.events.common import Payload
-from guidance_shared.events.registry import EventRegistry, EventType, InvalidEventData, default_registry
+from guidance_shared.events.registry import EventRegistry, EventType, InvalidEventData
 from guidance_shared.fast.consumer import read_plain_record
 from guidance_shared.fast.loaders import compile_loader
 from guidance_shared.transport.base import ConsumedRecord

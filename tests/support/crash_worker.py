@@ -14,7 +14,7 @@ from pathlib import Path
 
 from guidance_shared.consumer import ConsumerRunner
 from guidance_shared.db import make_engine
-from guidance_shared.events.registry import default_registry
+from guidance_shared.events import default_registry
 from guidance_shared.transport.kafka_transport import KafkaTransport
 from tests.support.projections import Tally
 

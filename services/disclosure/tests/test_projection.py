@@ -11,8 +11,7 @@ from sqlalchemy import select
 from guidance_disclosure.adapters.projection import PublicGuidanceProjection
 from guidance_shared.db import make_engine
 from guidance_shared.envelope import Envelope
-from guidance_shared.events import examples
-from guidance_shared.events.registry import default_registry
+from guidance_shared.events import default_registry, examples
 from guidance_shared.projection import ConsumedEvent
 
 ISSUED, WITHDRAWN, SUSPENDED = (

@@ -10,7 +10,7 @@ from guidance_intake.domain.guidance import Guidance
 from guidance_intake.entrypoints.consumer import REACTIONS
 from guidance_shared import catalogue
 from guidance_shared.aggregate import Aggregate
-from guidance_shared.events.registry import default_registry
+from guidance_shared.events import default_registry
 
 
 def test_the_consumer_answers_every_type_on_revisit_events() -> None:

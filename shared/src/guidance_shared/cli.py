@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _export_schemas(out_dir: Path) -> int:
-    from guidance_shared.events.registry import asyncapi_document, default_registry, export_json_schemas
+    from guidance_shared.events import default_registry
+    from guidance_shared.events.registry import asyncapi_document, export_json_schemas
 
     registry = default_registry()
     written = export_json_schemas(registry, out_dir)

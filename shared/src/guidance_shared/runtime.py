@@ -21,7 +21,8 @@ from sqlalchemy import Connection, Engine, MetaData, select, text
 
 from guidance_shared.consumer import TRACKING, ConsumerRunner, offsets_table
 from guidance_shared.db import create_tables, make_engine
-from guidance_shared.events.registry import EventRegistry, default_registry
+from guidance_shared.events import default_registry
+from guidance_shared.events.registry import EventRegistry
 from guidance_shared.eventstore import EventStore, StoredEvent
 from guidance_shared.kernel import make_transport, provision
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector

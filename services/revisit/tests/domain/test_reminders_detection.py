@@ -15,8 +15,8 @@ from guidance_revisit.domain.reminders import (
     periods,
     plan,
 )
+from guidance_shared.events import default_registry
 from guidance_shared.events.examples import DEPARTMENT_ID, PLAN_ID
-from guidance_shared.events.registry import default_registry
 
 FOOD = "食品安全"
 REGISTRATION = "市场主体登记"

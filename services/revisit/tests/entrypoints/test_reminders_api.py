@@ -23,8 +23,8 @@ from guidance_revisit.entrypoints.worker import reminder_planning
 from guidance_revisit.handlers import reminder_plans as reminders_handlers
 from guidance_revisit.settings import RevisitSettings
 from guidance_shared.envelope import Envelope
+from guidance_shared.events import default_registry
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, OFFICER_WANG, example
-from guidance_shared.events.registry import default_registry
 from guidance_shared.handling import jsonable
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings

@@ -7,9 +7,18 @@ from guidance_shared.events.registry import (
     InvalidEventData,
     UnknownEventType,
     asyncapi_document,
-    default_registry,
     export_json_schemas,
 )
+
+
+def default_registry(schema_base_uri: str = "urn:guidance:schema:") -> EventRegistry:
+    """A new registry holding the whole v1 catalogue; callers may add versions and upcasters to it."""
+    registry = EventRegistry(schema_base_uri)
+    for module in (intake, revisit, disclosure, assessment):
+        for event_type in module.EVENT_TYPES:
+            registry.register(event_type)
+    return registry
+
 
 #: The four logical topics; a deployment may prefix them (``<prefix>.intake.events``).
 TOPICS = (intake.TOPIC, revisit.TOPIC, disclosure.TOPIC, assessment.TOPIC)

@@ -22,7 +22,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, ValidationError, fields
 
 from guidance_shared.events.common import Messages, merge_messages
-from guidance_shared.fast.loaders import CompiledLoader, compile_loader
+from guidance_shared.fast import loaders
 
 Upcaster = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
 
@@ -73,7 +73,7 @@ class EventRegistry:
         self._upcasters: dict[str, Upcaster] = {}
         self._schemas: dict[str, Schema] = {}
         self._json_schemas: dict[str, dict[str, Any]] = {}
-        self._loaders: dict[str, CompiledLoader | None] = {}
+        self._loaders: dict[str, loaders.CompiledLoader | None] = {}
 
     def register(self, event_type: EventType) -> None:
         ce_type = event_type.ce_type
@@ -181,7 +181,7 @@ class EventRegistry:
         if ce_type in self._loaders:
             loader = self._loaders[ce_type]
         else:
-            loader = self._loaders[ce_type] = compile_loader(self._schema(ce_type))
+            loader = self._loaders[ce_type] = loaders.compile_loader(self._schema(ce_type))
         if loader is None:
             return None
         data = loader.load(value)
@@ -423,18 +423,3 @@ def _message(registry: EventRegistry, event_type: EventType) -> dict[str, Any]:
         "x-aggregate": event_type.aggregate,
         "x-ce-type": event_type.ce_type,
     }
-
-
-# --- the v1 catalogue -------------------------------------------------------------
-
-
-def default_registry(schema_base_uri: str = "urn:guidance:schema:") -> EventRegistry:
-    """A new registry holding the whole v1 catalogue; callers may add versions and upcasters to it."""
-    # Imported here: the catalogue modules import EventType from this module.
-    from guidance_shared.events import assessment, disclosure, intake, revisit
-
-    registry = EventRegistry(schema_base_uri)
-    for module in (intake, revisit, disclosure, assessment):
-        for event_type in module.EVENT_TYPES:
-            registry.register(event_type)
-    return registry

@@ -42,6 +42,8 @@ import msgspec
 from marshmallow import EXCLUDE, Schema, fields, validate
 from marshmallow.utils import missing
 
+from guidance_shared.events.common import NullUnless, OneOfWhen, Payload, RequiredWhen
+
 VALIDATES_SCHEMA = "validates_schema"
 
 Finisher = Callable[[Any], Any]
@@ -88,9 +90,6 @@ def _compile_schema(schema: Schema, name: str) -> tuple[Any, Finisher]:
     hooks = schema._hooks
     if any(hooks.get(tag) for tag in ("pre_load", "post_load", "validates")):
         raise NotCompilable(f"{type(schema).__name__}: load hooks or @validates")
-    # Imported on first use: importing the catalogue package imports the registry, which imports this module.
-    from guidance_shared.events.common import Payload
-
     schema_hooks: list[Callable[..., Any]] = []
     rule_tests: list[Any] = []  # Payload's declared rules, tested in the generated code
     # marshmallow runs the pass_collection hooks first, then the others, each in declaration order
@@ -209,8 +208,6 @@ def _one_of_when(rule: Any, name: str, namespace: dict[str, Any]) -> str:
 
 @functools.cache
 def _rule_tests() -> dict[type, Callable[[Any, str, dict[str, Any]], str]]:
-    from guidance_shared.events.common import NullUnless, OneOfWhen, RequiredWhen  # on first use, as above
-
     return {RequiredWhen: _required_when, NullUnless: _null_unless, OneOfWhen: _one_of_when}
 
 
