@@ -13,6 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from guidance_shared.auth import main as auth_main
+from guidance_shared.events import asyncapi_document, default_registry, export_json_schemas
+from guidance_shared.kafka_local import main as kafka_main
+from guidance_shared.topics import main as topics_main
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
@@ -23,25 +28,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if group == "schemas" and rest[:1] == ["export"] and len(rest) == 2:
         return _export_schemas(Path(rest[1]))
     if group == "topics":
-        from guidance_shared.topics import main as topics_main
-
         return topics_main(rest)
     if group == "kafka":
-        from guidance_shared.kafka_local import main as kafka_main
-
         return kafka_main(rest)
     if group == "auth":
-        from guidance_shared.auth import main as auth_main
-
         return auth_main(rest)
     print(__doc__, file=sys.stderr)
     return 2
 
 
 def _export_schemas(out_dir: Path) -> int:
-    from guidance_shared.events import default_registry
-    from guidance_shared.events.registry import asyncapi_document, export_json_schemas
-
     registry = default_registry()
     written = export_json_schemas(registry, out_dir)
     (out_dir / "asyncapi.json").write_text(

@@ -5,19 +5,17 @@ from __future__ import annotations
 from guidance_shared.settings import Settings
 from guidance_shared.topics import project_topics
 from guidance_shared.transport.base import Transport
+from guidance_shared.transport.embedded import EmbeddedTransport
+from guidance_shared.transport.kafka_transport import KafkaTransport
 
 
 def make_transport(settings: Settings) -> Transport:
     if settings.transport == "kafka":
-        from guidance_shared.transport.kafka_transport import KafkaTransport
-
         return KafkaTransport(
             settings.kafka_bootstrap_servers,
             prefix=settings.topic_prefix,
             replication_factor=settings.topic_replication_factor,
         )
-    from guidance_shared.transport.embedded import EmbeddedTransport
-
     return EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)
 
 

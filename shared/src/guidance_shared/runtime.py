@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 import structlog
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, start_http_server
 from sqlalchemy import Connection, Engine, MetaData, select, text
 
 from guidance_shared.consumer import TRACKING, ConsumerRunner, offsets_table
@@ -187,8 +187,6 @@ class Runtime(Generic[D]):
             runner = self.runner()
             threads.append(threading.Thread(target=runner.run_forever, args=(stop,), name="consumer", daemon=True))
         if self.settings.worker_metrics_port:
-            from prometheus_client import start_http_server
-
             start_http_server(
                 self.settings.worker_metrics_port, addr=self.settings.http_host, registry=self.metrics_registry
             )

@@ -126,6 +126,7 @@ def _print(value: Any) -> None:
 
 
 def serve_with_gunicorn(app: Flask, settings: Settings) -> None:
+    # Imported here: gunicorn is the "server" extra, and the other commands run without it.
     from gunicorn.app.base import BaseApplication
 
     class _App(BaseApplication):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
 
 
 class BulkStatement:
@@ -70,8 +71,6 @@ def upsert(table: Table, key: Sequence[str], dialect_name: str) -> Any:
     Delete-then-insert would take two statements and two index searches per row. SQLite and
     PostgreSQL spell it alike; SQLAlchemy has it per dialect.
     """
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialects: dict[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
     if dialect_name not in dialects:
         raise ValueError(f"no upsert for {dialect_name}")

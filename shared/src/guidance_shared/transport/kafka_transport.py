@@ -22,6 +22,8 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from guidance_shared.topics import EVENT_LOG_CONFIGS
+from guidance_shared.topics import create_topics as provision
 from guidance_shared.transport.base import (
     ConsumedRecord,
     Consumer,
@@ -67,9 +69,6 @@ class KafkaTransport(Transport):
 
     def create_topics(self, topics: Sequence[str], partitions: int) -> None:
         """Through the provisioning module, so topics get the same retention and leader wait either way."""
-        from guidance_shared.topics import EVENT_LOG_CONFIGS
-        from guidance_shared.topics import create_topics as provision
-
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, **self.client_options)
         try:
             provision(admin, [self.physical(t) for t in topics], partitions, self.replication_factor, EVENT_LOG_CONFIGS)
