@@ -38,7 +38,7 @@ D = TypeVar("D")
 @dataclass(frozen=True)
 class ReadModel:
     """Tables a service writes with its own events, in the transaction that appends them
-    (``commands.save(..., project=apply)``): so they can be refolded from its event store alone."""
+    (``Repository(..., project=apply)``): so they can be refolded from its event store alone."""
 
     metadata: MetaData
     apply: Callable[[Connection, list[StoredEvent]], None]
