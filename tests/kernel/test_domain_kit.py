@@ -26,10 +26,13 @@ from guidance_shared.dates import (
 )
 from guidance_shared.db import make_engine
 from guidance_shared.dispatch import EventHandlers
-from guidance_shared.errors import ConcurrencyError, NotFound
+from guidance_shared.errors import ConcurrencyError, GuidanceError, NotFound
 from guidance_shared.events import default_registry
+from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.eventstore import EventStore
+from guidance_shared.handling import valid_event_data
 from guidance_shared.messages import StoredEvent
+from guidance_shared.officers import Officer
 from guidance_shared.repository import Repository
 
 OPENED, RENAMED = "test.Opened.v1", "test.Renamed.v1"
@@ -195,3 +198,23 @@ def test_loose_values_become_dates_moments_and_text() -> None:
     assert optional_moment("") is None
     assert iso(date(2025, 3, 1)) == "2025-03-01" and iso("2025-03-01") == "2025-03-01"
     assert optional_iso(None) is None and optional_iso(datetime(2025, 3, 1, tzinfo=UTC)) == "2025-03-01T00:00:00+00:00"
+
+
+# -- handler support -------------------------------------------------------------------------
+
+
+def test_event_data_the_contract_refuses_is_a_422_naming_the_field_and_whose_rules_it_broke() -> None:
+    registry = default_registry()
+    with pytest.raises(GuidanceError) as default:
+        valid_event_data(registry, catalogue.REVISIT_CANCELLED, {"revisit_id": "not-a-uuid"})
+    assert default.value.status == 422 and "revisit_id" in [p.field for p in default.value.fields]
+    assert "rules of the record" in default.value.detail_en and "不符合记录的规则" in default.value.detail_zh
+    with pytest.raises(GuidanceError) as named:
+        valid_event_data(registry, catalogue.REVISIT_CANCELLED, {}, record_en="a revisit", record_zh="回访")
+    assert "rules of a revisit" in named.value.detail_en and "不符合回访的规则" in named.value.detail_zh
+
+
+def test_an_officer_is_carried_as_the_contract_spells_it() -> None:
+    officer = Officer("张三", badge_no="32010012345")
+    assert officer.as_data() == {"name": "张三", "badge_no": "32010012345", "officer_id": None}
+    assert OfficerSchema().load(officer.as_data()) == {"name": "张三", "badge_no": "32010012345", "officer_id": None}

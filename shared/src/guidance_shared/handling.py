@@ -15,8 +15,16 @@ from guidance_shared.events.registry import EventRegistry, InvalidEventData
 from guidance_shared.web.messages import field_problems
 
 
-def valid_event_data(registry: EventRegistry, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The event's data, normalised by its schema; a 422 naming each field the contract refuses."""
+def valid_event_data(
+    registry: EventRegistry,
+    ce_type: str,
+    data: Mapping[str, Any],
+    *,
+    record_en: str = "the record",
+    record_zh: str = "记录",
+) -> dict[str, Any]:
+    """The event's data, normalised by its schema; a 422 naming each field the contract refuses
+    (``record_en``/``record_zh`` say, in the problem's detail, whose rules were broken)."""
     try:
         return registry.validate(ce_type, jsonable(data))
     except InvalidEventData as exc:
@@ -25,8 +33,8 @@ def valid_event_data(registry: EventRegistry, ce_type: str, data: Mapping[str, A
             title_en="Validation failed",
             title_zh="校验未通过",
             status=422,
-            detail_en="The request breaks the rules of the record; see errors.",
-            detail_zh="请求不符合记录的规则，详见 errors。",
+            detail_en=f"The request breaks the rules of {record_en}; see errors.",
+            detail_zh=f"请求不符合{record_zh}的规则，详见 errors。",
             fields=field_problems(exc.messages),
         ) from exc
 

@@ -11,17 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Officer:
-    """An officer who acted; the badge is the 执法证号 that makes the act attributable."""
-
-    name: str
-    badge_no: str | None = None
-    officer_id: str | None = None
-
-    def as_data(self) -> Mapping[str, str | None]:
-        return {"name": self.name, "badge_no": self.badge_no, "officer_id": self.officer_id}
+from guidance_shared.officers import Officer
 
 
 @dataclass(frozen=True)

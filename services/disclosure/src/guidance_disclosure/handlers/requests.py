@@ -28,11 +28,9 @@ from guidance_disclosure.domain.commands import (
 )
 from guidance_disclosure.domain.request import DisclosureRequest
 from guidance_shared.dates import CHINA_TZ, china_today, now_utc
-from guidance_shared.errors import GuidanceError
-from guidance_shared.events.registry import EventRegistry, InvalidEventData
-from guidance_shared.handling import each_in_own_transaction, jsonable
+from guidance_shared.events.registry import EventRegistry
+from guidance_shared.handling import each_in_own_transaction, valid_event_data
 from guidance_shared.repository import Repository
-from guidance_shared.web.messages import field_problems
 from guidance_shared.workdays import WorkingCalendar
 
 STREAM = "DisclosureRequest"
@@ -235,15 +233,4 @@ def _ids(request: DisclosureRequest) -> Mapping[str, str]:
 
 def _valid(registry: EventRegistry, ce_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """The event's data, normalised by its schema; a 422 in the words of a request for disclosure."""
-    try:
-        return registry.validate(ce_type, jsonable(data))
-    except InvalidEventData as exc:
-        raise GuidanceError(
-            code="validation-failed",
-            title_en="Validation failed",
-            title_zh="校验未通过",
-            status=422,
-            detail_en="The request breaks the rules of a request for disclosure; see errors.",
-            detail_zh="请求不符合政府信息公开申请的规则，详见 errors。",
-            fields=field_problems(exc.messages),
-        ) from exc
+    return valid_event_data(registry, ce_type, data, record_en="a request for disclosure", record_zh="政府信息公开申请")

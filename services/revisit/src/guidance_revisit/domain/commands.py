@@ -10,17 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-
-@dataclass(frozen=True)
-class Officer:
-    """An official who acts: 姓名, 执法证件号, 人员编号 (the event contract's ``Officer``)."""
-
-    name: str
-    badge_no: str | None = None
-    officer_id: str | None = None
-
-    def as_data(self) -> dict[str, str | None]:
-        return {"name": self.name, "badge_no": self.badge_no, "officer_id": self.officer_id}
+from guidance_shared.officers import Officer
 
 
 @dataclass(frozen=True)
