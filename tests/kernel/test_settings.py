@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from guidance_shared.settings import Settings, SettingsError
+from guidance_shared.settings import LauncherSettings, Settings, SettingsError, TopicDefaults
 
 
 def test_defaults_are_the_embedded_suite_on_loopback() -> None:
@@ -35,3 +37,22 @@ def test_kafka_settings() -> None:
         {"GUIDANCE_TRANSPORT": "kafka", "KAFKA_BOOTSTRAP_SERVERS": "k:9092", "GUIDANCE_TOPIC_PREFIX": "county-a"},
     )
     assert (settings.kafka_bootstrap_servers, settings.topic_prefix) == ("k:9092", "county-a")
+
+
+def test_the_tools_read_their_defaults_through_settings_and_name_a_malformed_variable() -> None:
+    defaults = TopicDefaults.from_env({"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "GUIDANCE_TOPIC_PARTITIONS": "6"})
+    assert (defaults.bootstrap, defaults.partitions, defaults.replication_factor, defaults.prefix) == (
+        "k:9092",
+        6,
+        1,
+        "",
+    )
+    with pytest.raises(SettingsError, match="GUIDANCE_TOPIC_REPLICATION_FACTOR"):
+        TopicDefaults.from_env({"GUIDANCE_TOPIC_REPLICATION_FACTOR": "three"})
+    launcher = LauncherSettings.from_env({"GUIDANCE_CACHE_DIR": "/srv/cache", "JAVA_HOME": "/opt/jdk"})
+    assert (launcher.kafka_version, launcher.cache_dir, launcher.java_home) == (
+        None,
+        Path("/srv/cache"),
+        Path("/opt/jdk"),
+    )
+    assert LauncherSettings.from_env({}).cache_dir == Path.home() / ".cache" / "guidance-suite"

@@ -34,6 +34,8 @@ from typing import Self
 
 from kafka.admin import KafkaAdminClient
 
+from guidance_shared.settings import LauncherSettings
+
 KAFKA_VERSION = "4.1.1"
 READY_LINE = "Kafka Server started"
 START_TIMEOUT_S = 90.0
@@ -93,13 +95,12 @@ class KafkaLocalError(RuntimeError):
 
 def kafka_version() -> str:
     """The broker version to run, read at call time so tests and shells can override it."""
-    return os.environ.get("GUIDANCE_KAFKA_VERSION") or KAFKA_VERSION
+    return LauncherSettings.from_env().kafka_version or KAFKA_VERSION
 
 
 def cache_root() -> Path:
     """Where fetched jars live, shared by every checkout of the project on this machine."""
-    configured = os.environ.get("GUIDANCE_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "guidance-suite"
+    return LauncherSettings.from_env().cache_dir
 
 
 # --- jars ---------------------------------------------------------------------------------------
@@ -171,8 +172,8 @@ def _require_tool(name: str) -> str:
 
 def _java() -> str:
     """The java binary (JAVA_HOME first, like Kafka's scripts), checked once to be Java 17 or newer."""
-    home = os.environ.get("JAVA_HOME")
-    candidate = Path(home) / "bin" / "java" if home else None
+    home = LauncherSettings.from_env().java_home
+    candidate = home / "bin" / "java" if home else None
     java = str(candidate) if candidate and candidate.exists() else _require_tool("java")
     _check_java_version(java)
     return java

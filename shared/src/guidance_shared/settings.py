@@ -77,6 +77,47 @@ class Settings:
         )
 
 
+@dataclass(frozen=True)
+class TopicDefaults:
+    """The defaults ``guidance topics create`` takes from the environment, as a service would read them."""
+
+    bootstrap: str | None
+    partitions: int
+    replication_factor: int
+    prefix: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TopicDefaults:
+        env = os.environ if env is None else env
+        return cls(
+            bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            partitions=_int(env, "GUIDANCE_TOPIC_PARTITIONS", 3, minimum=1),
+            replication_factor=_int(env, "GUIDANCE_TOPIC_REPLICATION_FACTOR", 1, minimum=1),
+            prefix=env.get("GUIDANCE_TOPIC_PREFIX", ""),
+        )
+
+
+@dataclass(frozen=True)
+class LauncherSettings:
+    """What the project's own Kafka launcher (``kafka_local``) reads: read at each call, so tests and shells
+    can change them between calls."""
+
+    kafka_version: str | None  # GUIDANCE_KAFKA_VERSION: another broker release than the pinned one
+    cache_dir: Path  # GUIDANCE_CACHE_DIR: where fetched jars live (~/.cache/guidance-suite)
+    java_home: Path | None  # JAVA_HOME: the Java to run the broker with, as Kafka's own scripts do
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LauncherSettings:
+        env = os.environ if env is None else env
+        cache = env.get("GUIDANCE_CACHE_DIR")
+        java_home = env.get("JAVA_HOME")
+        return cls(
+            kafka_version=env.get("GUIDANCE_KAFKA_VERSION") or None,
+            cache_dir=Path(cache) if cache else Path.home() / ".cache" / "guidance-suite",
+            java_home=Path(java_home) if java_home else None,
+        )
+
+
 def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
     """An integer setting, or a SettingsError naming the variable."""
     return _int(env, name, default, minimum=minimum)

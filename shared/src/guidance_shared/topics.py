@@ -13,13 +13,14 @@ CLI: ``python -m guidance_shared.topics create --bootstrap HOST:PORT [--partitio
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+
+from guidance_shared.settings import TopicDefaults
 
 EVENT_TOPICS = ("intake.events", "revisit.events", "disclosure.events", "assessment.events")
 SERVICE_GROUPS = ("intake", "revisit", "disclosure", "assessment")
@@ -126,16 +127,14 @@ def _config_value(configs: Mapping[str, Mapping[str, Any]], key: str) -> str | N
 
 
 def _parser() -> argparse.ArgumentParser:
-    env = os.environ
+    defaults = TopicDefaults.from_env()
     parser = argparse.ArgumentParser(prog="python -m guidance_shared.topics", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="create the event and dead-letter topics")
-    create.add_argument("--bootstrap", default=env.get("KAFKA_BOOTSTRAP_SERVERS"), help="host:port[,…]")
-    create.add_argument("--partitions", type=int, default=int(env.get("GUIDANCE_TOPIC_PARTITIONS", "3")))
-    create.add_argument(
-        "--replication-factor", type=int, default=int(env.get("GUIDANCE_TOPIC_REPLICATION_FACTOR", "1"))
-    )
-    create.add_argument("--prefix", default=env.get("GUIDANCE_TOPIC_PREFIX", ""))
+    create.add_argument("--bootstrap", default=defaults.bootstrap, help="host:port[,…]")
+    create.add_argument("--partitions", type=int, default=defaults.partitions)
+    create.add_argument("--replication-factor", type=int, default=defaults.replication_factor)
+    create.add_argument("--prefix", default=defaults.prefix)
     return parser
 
 

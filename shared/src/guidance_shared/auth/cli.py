@@ -9,7 +9,6 @@ guidance auth mint --sub SUB --department UUID --roles officer,reviewer
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import uuid
@@ -27,11 +26,8 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    env = dict(os.environ)
-    if args.var_dir:
-        env["GUIDANCE_VAR_DIR"] = args.var_dir
     try:
-        settings = AuthSettings.from_env("auth", env)
+        settings = AuthSettings.from_env("auth", var_dir=args.var_dir)
         if settings.jwks_is_url:
             raise SettingsError(
                 f"GUIDANCE_AUTH_JWKS is {settings.jwks}: services trust that key set, not the development key"

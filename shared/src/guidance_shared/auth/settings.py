@@ -33,10 +33,13 @@ class AuthSettings:
     jwks_refresh_cooldown_s: float = 10.0
 
     @classmethod
-    def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> AuthSettings:
+    def from_env(
+        cls, service: str, env: Mapping[str, str] | None = None, *, var_dir: str | None = None
+    ) -> AuthSettings:
+        """From ``env`` (the process environment if None); ``var_dir`` overrides ``GUIDANCE_VAR_DIR``."""
         env = os.environ if env is None else env
-        var_dir = Path(env.get("GUIDANCE_VAR_DIR", "var"))
-        jwks = env.get("GUIDANCE_AUTH_JWKS") or str(var_dir / "auth" / JWKS_FILE)
+        var_dir_path = Path(var_dir or env.get("GUIDANCE_VAR_DIR", "var"))
+        jwks = env.get("GUIDANCE_AUTH_JWKS") or str(var_dir_path / "auth" / JWKS_FILE)
         return cls(
             service=service,
             issuer=env.get("GUIDANCE_AUTH_ISSUER") or DEFAULT_ISSUER,
@@ -45,7 +48,7 @@ class AuthSettings:
             algorithms=_algorithms(env.get("GUIDANCE_AUTH_ALGORITHMS") or "RS256,ES256"),
             leeway_s=_leeway(env.get("GUIDANCE_AUTH_LEEWAY_S") or "30"),
             dev_keys=_dev_keys(env, jwks),
-            var_dir=var_dir,
+            var_dir=var_dir_path,
         )
 
     @property
