@@ -6,6 +6,7 @@ PostgreSQL; a purge SIGKILLed at random points loses nothing the relay has still
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
@@ -37,7 +38,7 @@ from guidance_shared.settings import Settings, SettingsError
 from guidance_shared.transport.embedded import EmbeddedTransport
 from guidance_shared.web.idempotency import create_idempotency_table, idempotency_keys, purge_expired
 from tests.support.events import ISSUED, issued_data
-from tests.support.services import ROOT
+from tests.support.services import ROOT, run_cli
 
 TOPIC = "intake.events"
 NOW = datetime.now(UTC)
@@ -289,6 +290,27 @@ def test_housekeeping_is_an_operator_command(
     runtime.close()
     assert run(SPEC, lambda _runtime: None, ["housekeeping"]) == 0
     assert '"outbox_deleted": 3' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("service", ["intake", "revisit", "disclosure", "assessment"])
+def test_every_service_has_the_housekeeping_command(service: str, tmp_path: Path) -> None:
+    env = _env(tmp_path, GUIDANCE_DATABASE_URL=f"sqlite:///{tmp_path}/{service}.sqlite")
+    engine = make_engine(env["GUIDANCE_DATABASE_URL"])
+    store = EventStore(engine, source=f"/guidance/{service}", topic=f"{service}.events")
+    store.create_schema()
+    append(store, 3, occurred_at=OLD)
+    _publish_all(engine)
+    append(store, 1, occurred_at=OLD, prefix="pending")
+    create_idempotency_table(engine)
+    idempotency_record(engine, "old", NOW - timedelta(days=8))
+    idempotency_record(engine, "fresh", NOW)
+
+    result = run_cli(service, "housekeeping", env)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"outbox_deleted": 3, "idempotency_deleted": 1}
+    assert outbox_positions(engine) == {4} and idempotency_keys_left(engine) == {"fresh"}
+    engine.dispose()
 
 
 def test_housekeeping_settings_and_their_defaults() -> None:
