@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import Engine, delete, inspect, select
+from sqlalchemy import Engine, delete, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from guidance_shared.eventstore import events_table, outbox_table, relay_cursor_table
@@ -46,18 +46,27 @@ class HousekeepingReport:
 def purge_outbox_batch(engine: Engine, cutoff: datetime, batch_size: int) -> int:
     """Delete at most ``batch_size`` published outbox rows whose event occurred before ``cutoff``."""
     cursor = select(relay_cursor_table.c.last_position).where(relay_cursor_table.c.id == 1).scalar_subquery()
-    victims = (
-        select(outbox_table.c.position)
-        .join(events_table, events_table.c.position == outbox_table.c.position)
-        .where(outbox_table.c.position <= cursor, events_table.c.occurred_at < cutoff.astimezone(UTC).isoformat())
-        .order_by(outbox_table.c.position)
-        .limit(batch_size)
-    )
-    # The cursor is named again outside the subquery: whatever a planner does, only published rows go.
-    statement = delete(outbox_table).where(
-        outbox_table.c.position.in_(victims.scalar_subquery()), outbox_table.c.position <= cursor
-    )
     with engine.begin() as conn:
+        lowest = conn.execute(select(func.min(outbox_table.c.position))).scalar()
+        if lowest is None:
+            return 0
+        # Both tables start at the outbox's lowest row, so a batch never walks the events purged before it.
+        victims = (
+            select(outbox_table.c.position)
+            .join(events_table, events_table.c.position == outbox_table.c.position)
+            .where(
+                outbox_table.c.position >= lowest,
+                events_table.c.position >= lowest,
+                outbox_table.c.position <= cursor,
+                events_table.c.occurred_at < cutoff.astimezone(UTC).isoformat(),
+            )
+            .order_by(outbox_table.c.position)
+            .limit(batch_size)
+        )
+        # The cursor is named again outside the subquery: whatever a planner does, only published rows go.
+        statement = delete(outbox_table).where(
+            outbox_table.c.position.in_(victims.scalar_subquery()), outbox_table.c.position <= cursor
+        )
         return int(conn.execute(statement).rowcount)
 
 
