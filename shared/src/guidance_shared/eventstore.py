@@ -14,7 +14,9 @@ The outbox relay remembers how far it has published in a one-row cursor
 at most the cursor. One number, because marking each row published would
 rewrite the row and its index entry, which keeps a relay slower than the
 broker. Outbox rows are kept after publishing, as the record of exactly what
-was sent (key, headers and bytes); nothing deletes them.
+was sent (key, headers and bytes), until the worker's housekeeping deletes
+those older than ``GUIDANCE_OUTBOX_RETENTION_DAYS`` (``housekeeping``): only
+rows at or below the cursor, so never one still to be sent.
 
 The outbox's ``published_at`` column is always NULL for rows this store
 writes; a database whose rows carry timestamps there has its cursor created

@@ -13,7 +13,8 @@ order (see ``eventstore``): once the relay has read position N, no row below N
 can appear later. A batch costs one range read and a one-row update; marking
 each row published would rewrite each ~2 KB row and its index entry and keep
 the relay well below the broker's rate. The outbox rows stay (the record of
-what was sent); see ``eventstore``.
+what was sent) until housekeeping deletes the published ones past their
+retention; see ``eventstore`` and ``housekeeping``.
 
 Only one relay per service publishes at a time (a lease row), so two worker
 processes cannot interleave the same events out of order.

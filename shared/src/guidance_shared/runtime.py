@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Generic, TypeVar, cast
 
 import structlog
@@ -24,6 +25,7 @@ from guidance_shared.db import create_tables, make_engine
 from guidance_shared.events import default_registry
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.eventstore import EventStore, StoredEvent
+from guidance_shared.housekeeping import Housekeeping
 from guidance_shared.kernel import make_transport, provision
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector
 from guidance_shared.projection import Projection
@@ -112,6 +114,16 @@ class Runtime(Generic[D]):
             self.engine, self.transport.producer(), batch_size=self.settings.relay_batch, metrics=self.metrics
         )
 
+    def housekeeping(self) -> Housekeeping:
+        """Purges published outbox rows past their retention and expired idempotency records."""
+        return Housekeeping(
+            self.engine,
+            outbox=self.store is not None,
+            outbox_retention=timedelta(days=self.settings.outbox_retention_days),
+            idempotency_ttl=timedelta(hours=self.settings.idempotency_ttl_hours),
+            batch_size=self.settings.housekeeping_batch,
+        )
+
     def runner(self, *, consumer_group: str | None = None, dlq_producer: Producer | None = None) -> ConsumerRunner:
         """The service's consumer runner (one per runtime). ``consumer_group`` names its group on the
         broker when that must differ from the service's (a rebuild reading beside the live worker);
@@ -177,7 +189,7 @@ class Runtime(Generic[D]):
 
     # -- the worker process ------------------------------------------------------------
     def run_worker(self, stop: threading.Event | None = None) -> None:
-        """Relay and consumer loops until SIGTERM/SIGINT; each loop survives broker outages."""
+        """Relay, consumer and housekeeping loops until SIGTERM/SIGINT; each loop survives broker outages."""
         stop = stop or _stop_on_signals()
         threads: list[threading.Thread] = []
         if self.store is not None:
@@ -189,6 +201,14 @@ class Runtime(Generic[D]):
         if self.settings.worker_metrics_port:
             start_http_server(
                 self.settings.worker_metrics_port, addr=self.settings.http_host, registry=self.metrics_registry
+            )
+        if self.settings.housekeeping_interval_s > 0:
+            housekeeping = self.housekeeping()
+            interval = self.settings.housekeeping_interval_s
+            threads.append(
+                threading.Thread(
+                    target=housekeeping.run_forever, args=(stop, interval), name="housekeeping", daemon=True
+                )
             )
         for task in self.spec.tasks:
             threads.append(threading.Thread(target=task, args=(self, stop), name=task.__name__, daemon=True))

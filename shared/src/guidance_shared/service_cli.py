@@ -1,7 +1,7 @@
 """The operator's command line, the same for every service: ``guidance-<service> <command>``.
 
 web       serve the HTTP API (gunicorn; ``--dev`` for Flask's reloader-free dev server)
-worker    run the outbox relay and the consumer loop
+worker    run the outbox relay, the consumer loop and housekeeping
 provision create the topics (event topics and dead-letter topics)
 verify    check the hash chain of every stream (or one with --stream)
 lag       show consumer lag per partition
@@ -9,6 +9,7 @@ parked    list aggregates parked behind a poison event
 redrive   re-apply a parked aggregate's events (``--skip-poison`` drops the first)
 rebuild   replay the projection beside the live one (which keeps serving), then swap it in
 rebuild-read-models   refold the service's own read models from its event store
+housekeeping          one purge now: published outbox rows past retention, expired idempotency records
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     )
     rebuild.add_argument("--timeout", type=float, default=3600.0, help="seconds the replay may take (3600)")
     sub.add_parser("rebuild-read-models", help="refold the service's own read models from its event store")
+    sub.add_parser("housekeeping", help="purge old published outbox rows and expired idempotency records, once")
     args = parser.parse_args(argv)
 
     try:
@@ -117,6 +119,9 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
         return 0
     if command == "rebuild-read-models":
         _print(rebuild_read_models(runtime))
+        return 0
+    if command == "housekeeping":
+        _print(runtime.housekeeping().run_once().as_dict())
         return 0
     raise AssertionError(command)
 

@@ -36,6 +36,10 @@ class Settings:
     worker_metrics_port: int
     var_dir: Path = field(default=Path("var"))
     calendar_overrides: Path | None = None  # GUIDANCE_CALENDAR_OVERRIDES: a year's holidays chinesecalendar lacks
+    outbox_retention_days: int = 30  # GUIDANCE_OUTBOX_RETENTION_DAYS: published outbox rows kept this long
+    idempotency_ttl_hours: int = 168  # GUIDANCE_IDEMPOTENCY_TTL_HOURS: an Idempotency-Key is remembered this long
+    housekeeping_interval_s: float = 3600.0  # GUIDANCE_HOUSEKEEPING_INTERVAL_S: 0 turns the worker's purge off
+    housekeeping_batch: int = 1000  # GUIDANCE_HOUSEKEEPING_BATCH: rows deleted per transaction
     # The mapping these were read from: a service reads its own variables from it (its settings module),
     # so a test that passes ``env`` configures the whole service with it.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -73,6 +77,10 @@ class Settings:
             calendar_overrides=Path(env["GUIDANCE_CALENDAR_OVERRIDES"])
             if env.get("GUIDANCE_CALENDAR_OVERRIDES")
             else None,
+            outbox_retention_days=_int(env, "GUIDANCE_OUTBOX_RETENTION_DAYS", 30, minimum=0),
+            idempotency_ttl_hours=_int(env, "GUIDANCE_IDEMPOTENCY_TTL_HOURS", 168, minimum=1),
+            housekeeping_interval_s=env_float(env, "GUIDANCE_HOUSEKEEPING_INTERVAL_S", 3600.0, minimum=0.0),
+            housekeeping_batch=_int(env, "GUIDANCE_HOUSEKEEPING_BATCH", 1000, minimum=1),
             env=env,
         )
 

@@ -19,6 +19,7 @@ import functools
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -184,12 +186,29 @@ def create_idempotency_table(engine: Engine) -> None:
         IDEMPOTENCY_METADATA.create_all(engine)
 
 
-def purge_expired(engine: Engine, older_than: timedelta) -> int:
-    """Forget keys older than ``older_than``; a later retry with such a key runs the view again."""
-    cutoff = datetime.now(UTC) - older_than
-    with engine.begin() as conn:
-        result = conn.execute(delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff))
-    return int(result.rowcount)
+def purge_expired(
+    engine: Engine,
+    older_than: timedelta,
+    *,
+    batch_size: int = 1000,
+    now: datetime | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Forget keys older than ``older_than``; a later retry with such a key runs the view again.
+
+    Deletes in transactions of at most ``batch_size`` rows, so a large backlog never holds a long lock."""
+    cutoff = (now or datetime.now(UTC)) - older_than
+    t = idempotency_keys.c
+    victims = select(t.scope, t.key).where(t.created_at < cutoff).order_by(t.created_at).limit(batch_size)
+    statement = delete(idempotency_keys).where(tuple_(t.scope, t.key).in_(victims), t.created_at < cutoff)
+    total = 0
+    while stop is None or not stop.is_set():
+        with engine.begin() as conn:
+            deleted = int(conn.execute(statement).rowcount)
+        total += deleted
+        if deleted < batch_size:
+            break
+    return total
 
 
 def _idempotency_key() -> str | None:
