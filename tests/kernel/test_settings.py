@@ -35,3 +35,24 @@ def test_kafka_settings() -> None:
         {"GUIDANCE_TRANSPORT": "kafka", "KAFKA_BOOTSTRAP_SERVERS": "k:9092", "GUIDANCE_TOPIC_PREFIX": "county-a"},
     )
     assert (settings.kafka_bootstrap_servers, settings.topic_prefix) == ("k:9092", "county-a")
+
+
+def test_the_worker_serves_no_http_unless_a_port_is_set() -> None:
+    assert Settings.from_env("intake", {}).worker_http_port == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GUIDANCE_WORKER_HTTP_PORT": "x"}, "GUIDANCE_WORKER_HTTP_PORT"),
+    ],
+)
+def test_a_bad_operations_setting_names_its_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env("intake", env)
+
+
+def test_the_worker_http_port_falls_back_to_its_former_name() -> None:
+    assert Settings.from_env("intake", {"GUIDANCE_WORKER_METRICS_PORT": "9101"}).worker_http_port == 9101
+    both = {"GUIDANCE_WORKER_METRICS_PORT": "9101", "GUIDANCE_WORKER_HTTP_PORT": "9201"}
+    assert Settings.from_env("intake", both).worker_http_port == 9201

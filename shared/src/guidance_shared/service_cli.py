@@ -23,8 +23,9 @@ from flask import Flask
 
 from guidance_shared.logging import configure_logging
 from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
-from guidance_shared.runtime import Runtime, ServiceSpec
+from guidance_shared.runtime import Runtime, ServiceSpec, stop_on_signals
 from guidance_shared.settings import Settings, SettingsError
+from guidance_shared.web.worker_http import WorkerHttpServer
 
 AppFactory = Callable[[Runtime], Flask]
 
@@ -82,7 +83,14 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
             serve_with_gunicorn(app, runtime.settings)
         return 0
     if command == "worker":
-        runtime.run_worker()
+        stop = stop_on_signals()
+        port = runtime.settings.worker_http_port
+        server = WorkerHttpServer(runtime, runtime.settings.http_host, port).start() if port else None
+        try:
+            runtime.run_worker(stop)
+        finally:
+            if server is not None:
+                server.stop()
         return 0
     if command == "provision":
         runtime.provision()

@@ -33,7 +33,7 @@ class Settings:
     consumer_max_retries: int
     relay_batch: int
     ready_max_lag: int
-    worker_metrics_port: int
+    worker_http_port: int  # the worker's /healthz, /readyz, /metrics; 0: none
     var_dir: Path = field(default=Path("var"))
     calendar_overrides: Path | None = None  # GUIDANCE_CALENDAR_OVERRIDES: a year's holidays chinesecalendar lacks
     # The mapping these were read from: a service reads its own variables from it (its settings module),
@@ -68,7 +68,7 @@ class Settings:
             consumer_max_retries=_int(env, "GUIDANCE_CONSUMER_MAX_RETRIES", 3, minimum=1),
             relay_batch=_int(env, "GUIDANCE_RELAY_BATCH", 1000, minimum=1),
             ready_max_lag=_int(env, "GUIDANCE_READY_MAX_LAG", 10000, minimum=0),
-            worker_metrics_port=_int(env, "GUIDANCE_WORKER_METRICS_PORT", 0, minimum=0),
+            worker_http_port=_worker_http_port(env),
             var_dir=var_dir,
             calendar_overrides=Path(env["GUIDANCE_CALENDAR_OVERRIDES"])
             if env.get("GUIDANCE_CALENDAR_OVERRIDES")
@@ -94,6 +94,13 @@ def env_float(env: Mapping[str, str], name: str, default: float, *, minimum: flo
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _worker_http_port(env: Mapping[str, str]) -> int:
+    """GUIDANCE_WORKER_HTTP_PORT; GUIDANCE_WORKER_METRICS_PORT, its former name, still counts when it is unset."""
+    if env.get("GUIDANCE_WORKER_HTTP_PORT"):
+        return _int(env, "GUIDANCE_WORKER_HTTP_PORT", 0, minimum=0)
+    return _int(env, "GUIDANCE_WORKER_METRICS_PORT", 0, minimum=0)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
