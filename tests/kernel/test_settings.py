@@ -37,13 +37,19 @@ def test_kafka_settings() -> None:
     assert (settings.kafka_bootstrap_servers, settings.topic_prefix) == ("k:9092", "county-a")
 
 
-def test_the_worker_serves_no_http_unless_a_port_is_set() -> None:
-    assert Settings.from_env("intake", {}).worker_http_port == 0
+def test_operations_settings_default_to_one_gunicorn_worker_with_eight_threads_and_no_trusted_proxy() -> None:
+    settings = Settings.from_env("intake", {})
+    assert (settings.web_workers, settings.web_threads, settings.web_timeout_s) == (1, 8, 30)
+    assert (settings.trusted_proxies, settings.worker_http_port) == (0, 0)
 
 
 @pytest.mark.parametrize(
     ("env", "named"),
     [
+        ({"GUIDANCE_WEB_WORKERS": "0"}, "GUIDANCE_WEB_WORKERS"),
+        ({"GUIDANCE_WEB_THREADS": "many"}, "GUIDANCE_WEB_THREADS"),
+        ({"GUIDANCE_WEB_TIMEOUT_S": "0"}, "GUIDANCE_WEB_TIMEOUT_S"),
+        ({"GUIDANCE_TRUSTED_PROXIES": "-1"}, "GUIDANCE_TRUSTED_PROXIES"),
         ({"GUIDANCE_WORKER_HTTP_PORT": "x"}, "GUIDANCE_WORKER_HTTP_PORT"),
     ],
 )

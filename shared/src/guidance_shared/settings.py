@@ -39,6 +39,10 @@ class Settings:
     # The mapping these were read from: a service reads its own variables from it (its settings module),
     # so a test that passes ``env`` configures the whole service with it.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    trusted_proxies: int = 0  # GUIDANCE_TRUSTED_PROXIES: proxy hops whose X-Forwarded-For is believed
+    web_workers: int = 1  # GUIDANCE_WEB_WORKERS: gunicorn worker processes
+    web_threads: int = 8  # GUIDANCE_WEB_THREADS: threads per gunicorn worker
+    web_timeout_s: int = 30  # GUIDANCE_WEB_TIMEOUT_S: gunicorn's worker timeout
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +78,10 @@ class Settings:
             if env.get("GUIDANCE_CALENDAR_OVERRIDES")
             else None,
             env=env,
+            trusted_proxies=_int(env, "GUIDANCE_TRUSTED_PROXIES", 0, minimum=0),
+            web_workers=_int(env, "GUIDANCE_WEB_WORKERS", 1, minimum=1),
+            web_threads=_int(env, "GUIDANCE_WEB_THREADS", 8, minimum=1),
+            web_timeout_s=_int(env, "GUIDANCE_WEB_TIMEOUT_S", 30, minimum=1),
         )
 
 

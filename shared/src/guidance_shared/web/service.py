@@ -21,6 +21,7 @@ def create_service_app(runtime: Runtime, *, version: str, blueprints: Sequence[A
         engine=runtime.engine,  # web is ready when its database answers; the broker is the worker's concern
         registry=runtime.metrics_registry,
         testing=testing,
+        trusted_proxies=runtime.settings.trusted_proxies,
     )
     app.extensions["guidance"]["runtime"] = runtime
     app.extensions["guidance"]["api"] = smorest
