@@ -56,3 +56,30 @@ def test_the_tools_read_their_defaults_through_settings_and_name_a_malformed_var
         Path("/opt/jdk"),
     )
     assert LauncherSettings.from_env({}).cache_dir == Path.home() / ".cache" / "guidance-suite"
+
+
+def test_operations_settings_default_to_one_gunicorn_worker_with_eight_threads_and_no_trusted_proxy() -> None:
+    settings = Settings.from_env("intake", {})
+    assert (settings.web_workers, settings.web_threads, settings.web_timeout_s) == (1, 8, 30)
+    assert (settings.trusted_proxies, settings.worker_http_port) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GUIDANCE_WEB_WORKERS": "0"}, "GUIDANCE_WEB_WORKERS"),
+        ({"GUIDANCE_WEB_THREADS": "many"}, "GUIDANCE_WEB_THREADS"),
+        ({"GUIDANCE_WEB_TIMEOUT_S": "0"}, "GUIDANCE_WEB_TIMEOUT_S"),
+        ({"GUIDANCE_TRUSTED_PROXIES": "-1"}, "GUIDANCE_TRUSTED_PROXIES"),
+        ({"GUIDANCE_WORKER_HTTP_PORT": "x"}, "GUIDANCE_WORKER_HTTP_PORT"),
+    ],
+)
+def test_a_bad_operations_setting_names_its_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env("intake", env)
+
+
+def test_the_worker_http_port_falls_back_to_its_former_name() -> None:
+    assert Settings.from_env("intake", {"GUIDANCE_WORKER_METRICS_PORT": "9101"}).worker_http_port == 9101
+    both = {"GUIDANCE_WORKER_METRICS_PORT": "9101", "GUIDANCE_WORKER_HTTP_PORT": "9201"}
+    assert Settings.from_env("intake", both).worker_http_port == 9201

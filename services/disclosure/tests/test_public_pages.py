@@ -220,6 +220,42 @@ def test_public_endpoints_are_rate_limited_per_client_with_a_problem_and_retry_a
     assert client.get("/openapi.json").status_code == 200  # only /public/ is limited
 
 
+@pytest.fixture
+def behind_one_proxy(tmp_path: Path) -> Iterator[Runtime]:
+    """disclosure as deployed behind one trusted reverse proxy (an ingress), with no acts published."""
+    transport = EmbeddedTransport(str(tmp_path / "proxied-log.sqlite"))
+    env = {"GUIDANCE_VAR_DIR": str(tmp_path / "proxied"), "GUIDANCE_TRUSTED_PROXIES": "1"}
+    (tmp_path / "proxied").mkdir()
+    runtime = Runtime(SPEC, Settings.from_env("disclosure", env), transport=transport)
+    yield runtime
+    runtime.engine.dispose()
+    transport.close()
+
+
+def _via(proxy: str, forwarded_for: str) -> dict[str, Any]:
+    return {"environ_overrides": {"REMOTE_ADDR": proxy}, "headers": {"X-Forwarded-For": forwarded_for}}
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(behind_one_proxy: Runtime) -> None:
+    client = _app(behind_one_proxy, limit=2).test_client()
+    proxy = "10.1.0.2"
+    assert [client.get("/public/v1/guidance", **_via(proxy, "203.0.113.7")).status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    assert client.get("/public/v1/guidance", **_via(proxy, "198.51.100.4")).status_code == 200  # another citizen
+    # The proxy appends the address it saw: what the client wrote before it does not choose the bucket.
+    assert client.get("/public/v1/guidance", **_via(proxy, "198.51.100.99, 203.0.113.7")).status_code == 429
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(disclosure, story) -> None:
+    client = _app(disclosure[1], limit=2).test_client()
+    peer = "10.1.0.3"
+    spoofed = [client.get("/public/v1/guidance", **_via(peer, f"203.0.113.{n}")).status_code for n in range(3)]
+    assert spoofed == [200, 200, 429]  # one peer, one bucket, whatever the header claims
+
+
 def test_a_limit_of_zero_turns_the_limiter_off(disclosure, story) -> None:
     client = _app(disclosure[1], limit=0).test_client()
     assert all(client.get("/public/v1/guidance").status_code == 200 for _ in range(100))

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any, Generic, TypeVar, cast
 
 import structlog
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine, MetaData, select, text
 
 from guidance_shared.consumer import TRACKING, ConsumerRunner, offsets_table
@@ -104,7 +104,7 @@ class Runtime(Generic[D]):
             StoredStateCollector(
                 spec.name,
                 pending=(lambda: pending_count(self.engine)) if self.store else None,
-                lag=self.lag if spec.consumes else None,
+                lag=self._lag_if_broker_answers if spec.consumes else None,
             )
         )
 
@@ -152,7 +152,10 @@ class Runtime(Generic[D]):
         provision(self.transport, self.settings)
 
     # -- readiness -----------------------------------------------------------------
-    def checks(self) -> dict[str, Callable[[], None]]:
+    def worker_checks(self) -> dict[str, Callable[[], None]]:
+        """The worker's readiness: it needs the database, the broker and (if it consumes) a bounded lag.
+        ``web`` checks only its database (``create_base_app``): it accepts commands into the outbox while
+        the broker is down, which is what the outbox is for (docs/operations.md, "Probes")."""
         checks: dict[str, Callable[[], None]] = {"database": self.check_database, "broker": self.check_broker}
         if self.spec.consumes:
             checks["consumer_lag"] = self.check_lag
@@ -167,7 +170,10 @@ class Runtime(Generic[D]):
             self.transport.end_offsets(self.spec.consumes[0] if self.spec.consumes else "intake.events")
             return
         host, _, port = self.settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
-        socket.create_connection((host or "127.0.0.1", int(port)), timeout=2).close()
+        try:
+            socket.create_connection((host or "127.0.0.1", int(port)), timeout=2).close()
+        except OSError as exc:
+            raise ConnectionError(f"Kafka broker {host}:{port} unreachable ({exc.strerror or exc})") from exc
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Unapplied records per partition, from the offsets the projection stored (works from any process)."""
@@ -182,15 +188,22 @@ class Runtime(Generic[D]):
                 out[(topic, partition)] = max(end - stored.get((topic, partition), 0), 0)
         return out
 
+    def _lag_if_broker_answers(self) -> dict[tuple[str, int], int]:
+        """For /metrics: a scrape while the broker is away fails at once instead of hanging in end_offsets."""
+        self.check_broker()
+        return self.lag()
+
     def check_lag(self) -> None:
+        self.check_broker()  # fail fast: reading end offsets from a broker that is away can block for long
         total = sum(self.lag().values())
         if total > self.settings.ready_max_lag:
             raise RuntimeError(f"consumer lag {total} exceeds GUIDANCE_READY_MAX_LAG={self.settings.ready_max_lag}")
 
     # -- the worker process ------------------------------------------------------------
     def run_worker(self, stop: threading.Event | None = None) -> None:
-        """Relay, consumer and housekeeping loops until SIGTERM/SIGINT; each loop survives broker outages."""
-        stop = stop or _stop_on_signals()
+        """Relay, consumer and housekeeping loops until SIGTERM/SIGINT; each loop survives broker outages. Its
+        probes and metrics are served beside it by ``guidance_shared.web.worker_http`` (the ``worker`` command)."""
+        stop = stop or stop_on_signals()
         threads: list[threading.Thread] = []
         if self.store is not None:
             relay = self.relay()
@@ -198,10 +211,6 @@ class Runtime(Generic[D]):
         if self.projection is not None:
             runner = self.runner()
             threads.append(threading.Thread(target=runner.run_forever, args=(stop,), name="consumer", daemon=True))
-        if self.settings.worker_metrics_port:
-            start_http_server(
-                self.settings.worker_metrics_port, addr=self.settings.http_host, registry=self.metrics_registry
-            )
         if self.settings.housekeeping_interval_s > 0:
             housekeeping = self.housekeeping()
             interval = self.settings.housekeeping_interval_s
@@ -233,7 +242,7 @@ class Runtime(Generic[D]):
         self.engine.dispose()
 
 
-def _stop_on_signals() -> threading.Event:
+def stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
     def handler(_signum: int, _frame: Any) -> None:

@@ -21,11 +21,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import Engine
 
 from guidance_shared.logging import configure_logging
 from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
-from guidance_shared.runtime import Runtime, ServiceSpec
+from guidance_shared.runtime import Runtime, ServiceSpec, stop_on_signals
 from guidance_shared.settings import Settings, SettingsError
+from guidance_shared.web.worker_http import WorkerHttpServer
 
 AppFactory = Callable[[Runtime], Flask]
 
@@ -81,10 +83,17 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
         if args.dev:
             app.run(host=runtime.settings.http_host, port=runtime.settings.http_port, threaded=True)
         else:
-            serve_with_gunicorn(app, runtime.settings)
+            serve_with_gunicorn(app, runtime.settings, runtime.engine)
         return 0
     if command == "worker":
-        runtime.run_worker()
+        stop = stop_on_signals()
+        port = runtime.settings.worker_http_port
+        server = WorkerHttpServer(runtime, runtime.settings.http_host, port).start() if port else None
+        try:
+            runtime.run_worker(stop)
+        finally:
+            if server is not None:
+                server.stop()
         return 0
     if command == "provision":
         runtime.provision()
@@ -130,20 +139,30 @@ def _print(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
-def serve_with_gunicorn(app: Flask, settings: Settings) -> None:
+def serve_with_gunicorn(app: Flask, settings: Settings, engine: Engine | None = None) -> None:
+    gunicorn_application(app, settings, engine).run()
+
+
+def gunicorn_application(app: Flask, settings: Settings, engine: Engine | None = None) -> Any:
+    """gunicorn's application for ``app``, configured from ``settings`` (GUIDANCE_WEB_WORKERS, _THREADS,
+    _TIMEOUT_S); ``.cfg`` shows what it will run with. ``engine``: the app's, whose pooled connections
+    each forked worker drops (a connection must not be shared between processes)."""
     # Imported here: gunicorn is the "server" extra, and the other commands run without it.
     from gunicorn.app.base import BaseApplication
 
     class _App(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.http_host}:{settings.http_port}")
-            self.cfg.set("workers", 1)
+            self.cfg.set("workers", settings.web_workers)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 8)
+            self.cfg.set("threads", settings.web_threads)
+            self.cfg.set("timeout", settings.web_timeout_s)
             self.cfg.set("accesslog", None)  # the app logs each request itself, as JSON
             self.cfg.set("graceful_timeout", 20)
+            if engine is not None:
+                self.cfg.set("post_fork", lambda _server, _worker: engine.dispose(close=False))
 
         def load(self) -> Flask:
             return app
 
-    _App().run()
+    return _App()

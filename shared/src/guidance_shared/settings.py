@@ -33,7 +33,7 @@ class Settings:
     consumer_max_retries: int
     relay_batch: int
     ready_max_lag: int
-    worker_metrics_port: int
+    worker_http_port: int  # the worker's /healthz, /readyz, /metrics; 0: none
     var_dir: Path = field(default=Path("var"))
     calendar_overrides: Path | None = None  # GUIDANCE_CALENDAR_OVERRIDES: a year's holidays chinesecalendar lacks
     outbox_retention_days: int = 30  # GUIDANCE_OUTBOX_RETENTION_DAYS: published outbox rows kept this long
@@ -43,6 +43,10 @@ class Settings:
     # The mapping these were read from: a service reads its own variables from it (its settings module),
     # so a test that passes ``env`` configures the whole service with it.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    trusted_proxies: int = 0  # GUIDANCE_TRUSTED_PROXIES: proxy hops whose X-Forwarded-For is believed
+    web_workers: int = 1  # GUIDANCE_WEB_WORKERS: gunicorn worker processes
+    web_threads: int = 8  # GUIDANCE_WEB_THREADS: threads per gunicorn worker
+    web_timeout_s: int = 30  # GUIDANCE_WEB_TIMEOUT_S: gunicorn's worker timeout
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
@@ -72,7 +76,7 @@ class Settings:
             consumer_max_retries=_int(env, "GUIDANCE_CONSUMER_MAX_RETRIES", 3, minimum=1),
             relay_batch=_int(env, "GUIDANCE_RELAY_BATCH", 1000, minimum=1),
             ready_max_lag=_int(env, "GUIDANCE_READY_MAX_LAG", 10000, minimum=0),
-            worker_metrics_port=_int(env, "GUIDANCE_WORKER_METRICS_PORT", 0, minimum=0),
+            worker_http_port=_worker_http_port(env),
             var_dir=var_dir,
             calendar_overrides=Path(env["GUIDANCE_CALENDAR_OVERRIDES"])
             if env.get("GUIDANCE_CALENDAR_OVERRIDES")
@@ -82,6 +86,10 @@ class Settings:
             housekeeping_interval_s=env_float(env, "GUIDANCE_HOUSEKEEPING_INTERVAL_S", 3600.0, minimum=0.0),
             housekeeping_batch=_int(env, "GUIDANCE_HOUSEKEEPING_BATCH", 1000, minimum=1),
             env=env,
+            trusted_proxies=_int(env, "GUIDANCE_TRUSTED_PROXIES", 0, minimum=0),
+            web_workers=_int(env, "GUIDANCE_WEB_WORKERS", 1, minimum=1),
+            web_threads=_int(env, "GUIDANCE_WEB_THREADS", 8, minimum=1),
+            web_timeout_s=_int(env, "GUIDANCE_WEB_TIMEOUT_S", 30, minimum=1),
         )
 
 
@@ -143,6 +151,13 @@ def env_float(env: Mapping[str, str], name: str, default: float, *, minimum: flo
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _worker_http_port(env: Mapping[str, str]) -> int:
+    """GUIDANCE_WORKER_HTTP_PORT; GUIDANCE_WORKER_METRICS_PORT, its former name, still counts when it is unset."""
+    if env.get("GUIDANCE_WORKER_HTTP_PORT"):
+        return _int(env, "GUIDANCE_WORKER_HTTP_PORT", 0, minimum=0)
+    return _int(env, "GUIDANCE_WORKER_METRICS_PORT", 0, minimum=0)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:

@@ -122,7 +122,7 @@ def test_a_case_and_its_correction_order_are_followed_to_closure_and_revocation(
     assert body["issued_at"] == "2025-03-05T10:30:00+08:00"
     assert body["related_case"]["case_no"] == "某市监立〔2025〕12号"
     assert body["related_case"]["closed_on"] == "2025-04-15"
-    assert client.get("/readyz").status_code == 200  # the consumer has caught up
+    assert client.get("/readyz").status_code == 200  # web is ready when its database answers
 
 
 @pytest.mark.parametrize(

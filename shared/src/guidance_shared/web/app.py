@@ -17,6 +17,7 @@ from flask_smorest.utils import prepare_response
 from prometheus_client import CollectorRegistry, Gauge, GCCollector, PlatformCollector, ProcessCollector
 from sqlalchemy import Engine
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from guidance_shared.web.health import database_check, ops_blueprint
 from guidance_shared.web.idempotency import create_idempotency_table
@@ -59,6 +60,7 @@ def create_base_app(
     engine: Engine | None = None,
     registry: CollectorRegistry | None = None,
     testing: bool = False,
+    trusted_proxies: int = 0,
 ) -> tuple[Flask, Api]:
     """A Flask app and its Api with the suite's conventions; the service adds blueprints.
 
@@ -76,6 +78,8 @@ def create_base_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
     )
+    if trusted_proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     registry = registry if registry is not None else _process_registry()
     Gauge("guidance_build_info", "Service and version.", ["service", "version"], registry=registry).labels(

@@ -18,10 +18,10 @@ def create_service_app(runtime: Runtime, *, version: str, blueprints: Sequence[A
     app, smorest = create_base_app(
         runtime.spec.name,
         version=version,
-        checks=runtime.checks(),
-        engine=runtime.engine,
+        engine=runtime.engine,  # web is ready when its database answers; the broker is the worker's concern
         registry=runtime.metrics_registry,
         testing=testing,
+        trusted_proxies=runtime.settings.trusted_proxies,
     )
     app.extensions["guidance"]["runtime"] = runtime
     app.extensions["guidance"]["api"] = smorest

@@ -2,8 +2,11 @@
 
 In process and in memory on purpose: Flask-Limiter is not installed in the suite, and a bucket per
 client IP is enough to keep one client from starving the others on one web process. Several web
-processes each keep their own buckets, so the effective limit is per process. The client is
-``request.remote_addr``; behind a reverse proxy, the deployment must set it (e.g. werkzeug's ProxyFix).
+processes (gunicorn workers, replicas) each keep their own buckets, so the effective limit is per
+process: a deployment with several rate-limits at its ingress (docs/operations.md, "Behind a proxy").
+The client is ``request.remote_addr``: the real client's address when GUIDANCE_TRUSTED_PROXIES names
+the proxy hops in front (werkzeug's ProxyFix, applied by ``create_base_app``), the peer's otherwise,
+so a client cannot pick its own bucket with a forged X-Forwarded-For.
 """
 
 from __future__ import annotations
