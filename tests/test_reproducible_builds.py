@@ -1,0 +1,116 @@
+"""Reproducible builds: the licence the packages declare, and the lock every install is made from.
+
+Offline checks, so they hold on a clean clone: the LICENSE file is the unmodified Apache License 2.0 and every
+pyproject declares it; requirements/lock.txt was compiled from the dependency declarations as they are now
+(tools/lock records their digest), pins every requirement of the kernel, its extras, the services and the dev
+tools at a version their specifiers allow, with hashes; the runtime lock is the same pins; every declared
+requirement has an upper bound the locked version stays under; the installers use the lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from tools import lockfile
+
+ROOT = Path(__file__).resolve().parents[1]
+#: sha256 of the Apache License 2.0 as the ASF publishes it (apache.org/licenses/LICENSE-2.0.txt), first blank
+#: line dropped: the text most packages ship, and GitHub's licence detection matches.
+APACHE_2_SHA256 = "c71d239df91726fc519c6eb72d318ec65820627232b2f796219e87dcf35d0ab4"
+COPYRIGHT = "   Copyright 2026 the guidance suite authors"
+TEMPLATE = "   Copyright [yyyy] [name of copyright owner]"
+
+
+def test_license_is_the_unmodified_apache_2_text_with_our_copyright_line() -> None:
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.count(COPYRIGHT + "\n") == 1
+    original = text.replace(COPYRIGHT + "\n", TEMPLATE + "\n")
+    assert hashlib.sha256(original.encode()).hexdigest() == APACHE_2_SHA256
+
+
+@pytest.mark.parametrize("pyproject", lockfile.PYPROJECTS, ids=lambda p: p.parent.name)
+def test_each_package_declares_the_license_of_the_file(pyproject: Path) -> None:
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "Apache-2.0"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").lstrip().startswith("Apache License\n")
+
+
+def pins(lock: Path) -> dict[str, tuple[str, list[str]]]:
+    """name -> (version, hashes) of a lock file."""
+    text = re.sub(r"\\\n", " ", lock.read_text(encoding="utf-8"))
+    found = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9._-]+)==(\S+)((?:\s+--hash=sha256:[0-9a-f]{64})*)\s*", line)
+        assert match, f"{lock.name}: not a hashed pin: {line!r}"
+        found[canonicalize_name(match[1])] = (match[2], re.findall(r"sha256:([0-9a-f]{64})", match[3]))
+    return found
+
+
+def declared_requirements() -> list[Requirement]:
+    """Every requirement of the kernel (with its extras), the services, dev.txt and lock.in, local ones aside."""
+    local: set[str] = set()
+    found = []
+    for pyproject in lockfile.PYPROJECTS:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        local.add(canonicalize_name(project["name"]))
+        found += project["dependencies"]
+        for extra in project.get("optional-dependencies", {}).values():
+            found += extra
+    for path in (lockfile.DEV, lockfile.LOCK_IN):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.split(" #", 1)[0].strip()
+            if line and not line.startswith(("#", "-")):
+                found.append(line)
+    requirements = [Requirement(spec) for spec in found]
+    return [r for r in requirements if canonicalize_name(r.name) not in local]
+
+
+def test_the_lock_was_compiled_from_the_declarations_as_they_are() -> None:
+    for lock in (lockfile.LOCK, lockfile.RUNTIME_LOCK):
+        assert lockfile.recorded_digest(lock) == lockfile.inputs_digest(), (
+            f"{lock.relative_to(ROOT)} is older than a pyproject, requirements/dev.txt or lock.in: run tools/lock"
+        )
+
+
+def test_every_requirement_is_pinned_with_hashes_at_an_allowed_version() -> None:
+    locked = pins(lockfile.LOCK)
+    assert all(hashes for _, hashes in locked.values())
+    for requirement in declared_requirements():
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{requirement} is not in requirements/lock.txt: run tools/lock"
+        assert requirement.specifier.contains(locked[name][0], prereleases=True), (requirement, locked[name][0])
+
+
+def test_the_runtime_lock_is_the_same_pins_without_the_dev_tools() -> None:
+    locked, runtime = pins(lockfile.LOCK), pins(lockfile.RUNTIME_LOCK)
+    for name, pin in runtime.items():
+        assert locked.get(name) == pin, name
+    assert {"flask", "sqlalchemy", "kafka-python", "psycopg", "gunicorn", "icalendar"} <= runtime.keys()
+    assert not {"pytest", "mypy", "ruff", "uv", "pip-audit", "hatchling"} & runtime.keys()
+
+
+def test_every_declared_requirement_has_an_upper_bound() -> None:
+    for requirement in declared_requirements():
+        assert any(spec.operator in ("<", "<=", "==", "~=") for spec in requirement.specifier), (
+            f"{requirement}: cap it below the next major of the locked version"
+        )
+
+
+def test_the_installers_use_the_lock() -> None:
+    bootstrap = (ROOT / "tools" / "bootstrap").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements/lock.txt" in bootstrap
+    assert "--no-deps" in bootstrap
+    # the stamp that decides whether to reinstall covers the lock files
+    stamp_inputs = next(line for line in bootstrap.splitlines() if line.startswith("inputs="))
+    assert "requirements/*.txt" in stamp_inputs and "requirements/lock.in" in stamp_inputs
+    dockerfile = (ROOT / "deploy" / "docker" / "Dockerfile").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements/lock-runtime.txt" in dockerfile
+    assert "COPY requirements/lock-runtime.txt" in dockerfile
