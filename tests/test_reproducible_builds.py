@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from tools import lockfile
+from tools import audit, lockfile
 
 ROOT = Path(__file__).resolve().parents[1]
 #: sha256 of the Apache License 2.0 as the ASF publishes it (apache.org/licenses/LICENSE-2.0.txt), first blank
@@ -114,3 +116,55 @@ def test_the_installers_use_the_lock() -> None:
     dockerfile = (ROOT / "deploy" / "docker" / "Dockerfile").read_text(encoding="utf-8")
     assert "--require-hashes -r requirements/lock-runtime.txt" in dockerfile
     assert "COPY requirements/lock-runtime.txt" in dockerfile
+
+
+# -- the dependency audit ---------------------------------------------------------------------------
+
+
+def test_a_known_vulnerability_fails_the_audit_naming_the_advisory_and_the_fix() -> None:
+    report = {
+        "dependencies": [
+            {"name": "flask", "version": "3.1.3", "vulns": []},
+            {
+                "name": "jinja2",
+                "version": "3.1.4",
+                "vulns": [{"id": "GHSA-q2x7-8rv6-6q7h", "fix_versions": ["3.1.5"], "aliases": ["CVE-2024-56201"]}],
+            },
+        ],
+        "fixes": [],
+    }
+    code, lines = audit.verdict(report)
+    assert code == 1
+    assert lines == ["dependency audit: jinja2 3.1.4 has GHSA-q2x7-8rv6-6q7h (CVE-2024-56201); fixed in: 3.1.5"]
+
+
+def test_no_known_vulnerability_passes_and_says_what_was_not_audited() -> None:
+    report = {
+        "dependencies": [
+            {"name": "flask", "version": "3.1.3", "vulns": []},
+            {"name": "uv", "skip_reason": "Dependency not found on PyPI and could not be audited: uv (0.13.9)"},
+        ],
+        "fixes": [],
+    }
+    code, lines = audit.verdict(report)
+    assert code == 0
+    assert "1 of 2 pinned distributions not audited" in lines[0]
+    assert lines[-1] == "dependency audit: no known vulnerability in the 1 audited pinned distributions"
+    assert audit.verdict(report, strict=True)[0] == 1
+
+
+def test_the_audit_runs_pip_audit_on_a_hashed_lock(tmp_path: Path) -> None:
+    """The real pip-audit on one pin of the lock: its report is one the verdict reads."""
+    version, hashes = pins(lockfile.LOCK)["flask"]
+    one = tmp_path / "one.txt"
+    one.write_text(f"flask=={version} " + " ".join(f"--hash=sha256:{h}" for h in hashes) + "\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "audit.py"), str(one)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith("dependency audit: no known vulnerability in the ")
+
+
+def test_run_tests_fails_when_the_audit_fails() -> None:
+    script = (ROOT / "run-tests").read_text(encoding="utf-8")
+    assert "tools/audit.py" in script
+    assert 'wait "$audit_pid" || audit_rc=$?' in script
+    assert '[ "$audit_rc" -eq 0 ] || {' in script
