@@ -161,11 +161,7 @@ def test_no_known_vulnerability_passes_and_says_what_was_not_audited() -> None:
     assert audit.verdict(report, strict=True)[0] == 1
 
 
-def skipped(name: str, version: str) -> dict[str, str]:
-    return {"name": name, "skip_reason": f"Dependency not found on PyPI and could not be audited: {name} ({version})"}
-
-
-def test_a_skipped_pin_that_is_the_latest_release_is_audited_from_the_project_json() -> None:
+def test_a_pin_at_its_latest_release_is_audited_from_the_project_json() -> None:
     projects = {
         "jinja2": {
             "info": {"version": "3.1.4"},
@@ -175,45 +171,39 @@ def test_a_skipped_pin_that_is_the_latest_release_is_audited_from_the_project_js
             ],
         },
         "flask": {"info": {"version": "3.1.3"}, "vulnerabilities": []},
-        "selenium": {"info": {"version": "4.52.0"}, "vulnerabilities": []},  # the pin is older: not answerable
+        "selenium": {"info": {"version": "4.52.0"}, "vulnerabilities": []},  # the pin is older: for pip-audit
     }
-    report = {
-        "dependencies": [
-            skipped("jinja2", "3.1.4"),
-            skipped("flask", "3.1.3"),
-            skipped("selenium", "4.51.0"),
-            skipped("gone", "1.0"),  # no project document at all
-            {"name": "ruff", "version": "0.17.6", "vulns": []},
-        ],
-        "fixes": [],
-    }
-    filled = audit.fill_from_project_json(report, projects.get)
-    assert filled["dependencies"] == [
+    pins = {"jinja2": "3.1.4", "flask": "3.1.3", "selenium": "4.51.0", "gone": "1.0"}  # gone: no document at all
+    audited, left = audit.audit_from_project_json(pins, projects.get)
+    assert audited == [
         {
             "name": "jinja2",
             "version": "3.1.4",
             "vulns": [{"id": "GHSA-q2x7-8rv6-6q7h", "aliases": ["CVE-2024-56201"], "fix_versions": ["3.1.5"]}],
         },
         {"name": "flask", "version": "3.1.3", "vulns": []},
-        skipped("selenium", "4.51.0"),
-        skipped("gone", "1.0"),
-        {"name": "ruff", "version": "0.17.6", "vulns": []},
     ]
-    code, lines = audit.verdict(filled)
+    assert left == {"selenium": "4.51.0", "gone": "1.0"}
+    code, lines = audit.verdict({"dependencies": audited})
     assert code == 1 and lines[0].startswith("dependency audit: jinja2 3.1.4 has GHSA-q2x7-8rv6-6q7h")
-    assert "2 of 5 pinned distributions not audited" in lines[1]
 
 
-def test_the_audit_runs_pip_audit_on_a_hashed_lock(tmp_path: Path) -> None:
-    """The real pip-audit on one pin of the lock: its report is one the verdict reads."""
-    version, hashes = pins(lockfile.LOCK)["flask"]
-    one = tmp_path / "one.txt"
-    one.write_text(f"flask=={version} " + " ".join(f"--hash=sha256:{h}" for h in hashes) + "\n", encoding="utf-8")
-    run = subprocess.run([sys.executable, str(ROOT / "tools" / "audit.py"), str(one)], capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert (
-        run.stdout.splitlines()[-1] == "dependency audit: no known vulnerability in the 1 audited pinned distributions"
+def test_the_audit_reads_the_pins_of_a_hashed_lock() -> None:
+    locked = pins(lockfile.LOCK)
+    assert audit.read_pins(lockfile.LOCK) == {name: version for name, (version, _) in locked.items()}
+
+
+def test_the_audit_runs_on_a_hashed_lock(tmp_path: Path) -> None:
+    """The real audit on two pins of the lock (selenium is pinned below its latest release: pip-audit's part)."""
+    locked = pins(lockfile.LOCK)
+    two = tmp_path / "two.txt"
+    two.write_text(
+        "".join(f"{name}=={locked[name][0]} --hash=sha256:{locked[name][1][0]}\n" for name in ("flask", "selenium")),
+        encoding="utf-8",
     )
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "audit.py"), str(two)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith("dependency audit: no known vulnerability in the ")
 
 
 def test_run_tests_fails_when_the_audit_fails() -> None:
