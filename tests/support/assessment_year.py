@@ -1,5 +1,5 @@
 """A scripted year (2025) of three departments' events, for assessment tests; the figures are worked out
-by hand in services/assessment/tests/test_scripted_year.py.
+by hand in services/assessment/tests/handlers/test_scripted_year.py.
 
 Every event is a catalogue example with a few fields changed, and every id (aggregate and event) is a
 uuid5 of a readable label, so a test can name the events an indicator must cite: ``event_id("a1:issued")``.

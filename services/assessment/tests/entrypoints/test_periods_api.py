@@ -1,7 +1,7 @@
 """Periods over HTTP: open a year, record deliverables and external scores, see the live standing and its
 explanation, publish (frozen), and a late event after publication becomes a new version with its differences.
 
-The figures are those of test_scripted_year.py (worked out by hand there): B 96, A 67.02, C 38.
+The figures are those of handlers/test_scripted_year.py (worked out by hand there): B 96, A 67.02, C 38.
 """
 
 from __future__ import annotations
