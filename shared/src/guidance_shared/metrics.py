@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -74,3 +74,51 @@ class StoredStateCollector:
             return read()
         except Exception:  # a scrape must not fail because the broker is away; /readyz reports that
             return fallback
+
+
+class OverdueCollector:
+    """What ran past its legal deadline, read from the read models at scrape time (web and worker alike).
+
+    ``read`` gives, per kind (``disclosure_item``, ``disclosure_request``, ``revisit``), how many are past
+    due and still open, and how many of those the worker's overdue check has not flagged yet (a count
+    that stays above zero means that check is not running)."""
+
+    def __init__(self, read: Callable[[], Mapping[str, tuple[int, int]]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Metric]:
+        counts = StoredStateCollector._safe(self.read, {})
+        overdue = GaugeMetricFamily("guidance_overdue", "Items past their deadline and still open", labels=["kind"])
+        unflagged = GaugeMetricFamily(
+            "guidance_overdue_unflagged", "Items past their deadline the overdue check has not flagged", labels=["kind"]
+        )
+        for kind, (past_due, not_flagged) in sorted(counts.items()):
+            overdue.add_metric([kind], past_due)
+            unflagged.add_metric([kind], not_flagged)
+        yield overdue
+        yield unflagged
+
+
+class ReadinessCollector:
+    """The worker's readiness checks, run at scrape time: ``guidance_worker_ready{service, check}`` is 1 or 0.
+    Its absence means the worker is not scraped at all (down); alerts use both (deploy/prometheus/alerts.yaml)."""
+
+    def __init__(self, service: str, checks: Mapping[str, Callable[[], None]]) -> None:
+        self.service = service
+        self.checks = checks
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "guidance_worker_ready", "1 when the worker's readiness check passes", labels=["service", "check"]
+        )
+        for name, check in sorted(self.checks.items()):
+            family.add_metric([self.service, name], self._passes(check))
+        yield family
+
+    @staticmethod
+    def _passes(check: Callable[[], None]) -> int:
+        try:
+            check()
+        except Exception:  # the reason is on /readyz and in the log
+            return 0
+        return 1

@@ -73,3 +73,18 @@ def test_a_missing_or_odd_request_id_is_replaced(client: Any) -> None:
     for headers in ({}, {"X-Request-Id": "bad id <script>"}, {"X-Request-Id": "x" * 500}):
         echoed = client.get("/healthz", headers=headers).headers["X-Request-Id"]
         assert uuid.UUID(echoed)
+
+
+def test_the_worker_ready_gauge_is_one_per_passing_check_and_zero_per_failing_one() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from guidance_shared.metrics import ReadinessCollector
+
+    def broker() -> None:
+        raise ConnectionError("Kafka broker kafka:9092 unreachable")
+
+    registry = CollectorRegistry()
+    registry.register(ReadinessCollector("revisit", {"database": lambda: None, "broker": broker}))
+    text = generate_latest(registry).decode()
+    assert 'guidance_worker_ready{check="database",service="revisit"} 1.0' in text
+    assert 'guidance_worker_ready{check="broker",service="revisit"} 0.0' in text

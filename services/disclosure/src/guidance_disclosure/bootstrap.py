@@ -29,6 +29,8 @@ from guidance_disclosure.handlers.requests import Requests
 from guidance_disclosure.settings import DisclosureSettings
 from guidance_shared.auth import AuthSettings
 from guidance_shared.calendar_file import load_calendar
+from guidance_shared.dates import china_today
+from guidance_shared.metrics import OverdueCollector
 from guidance_shared.repository import Repository
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 
@@ -59,7 +61,18 @@ def wire(runtime: Runtime[DisclosureDeps]) -> DisclosureDeps:
         registry=runtime.registry,
         calendar=calendar,
     )
+    register_overdue_gauges(runtime)
     return DisclosureDeps(items=items, requests=requests, settings=settings)
+
+
+def register_overdue_gauges(runtime: Runtime[DisclosureDeps]) -> None:
+    """``guidance_overdue`` and ``guidance_overdue_unflagged`` on the runtime's /metrics (web and worker)."""
+
+    def read() -> dict[str, tuple[int, int]]:
+        with runtime.engine.connect() as conn:
+            return read_model.overdue_counts(conn, china_today())
+
+    runtime.metrics_registry.register(OverdueCollector(read))
 
 
 SPEC: ServiceSpec[DisclosureDeps] = ServiceSpec(

@@ -14,6 +14,7 @@ from tests.support.projections import assert_read_models_refold
 
 from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_disclosure.handlers import requests as requests_handlers
+from guidance_shared.dates import china_today
 from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
@@ -109,6 +110,38 @@ def test_overdue_requests_are_flagged_once(api) -> None:
     assert listing(client, keys, "overdue") == [late]
     view = client.get(f"/v1/requests/{late}", headers=headers(keys, "auditor")).get_json()
     assert view["overdue"] is True and view["version"] == 2
+
+
+def overdue_gauges(client: Any, kind: str) -> tuple[str, str]:
+    """The two lines of /metrics for ``kind``: past due and open, and not yet flagged."""
+    lines = client.get("/metrics").get_data(as_text=True).splitlines()
+    return (
+        next(line for line in lines if line.startswith(f'guidance_overdue{{kind="{kind}"}}')),
+        next(line for line in lines if line.startswith(f'guidance_overdue_unflagged{{kind="{kind}"}}')),
+    )
+
+
+def test_metrics_count_overdue_requests_until_flagged_and_answered(api) -> None:
+    client, keys, runtime = api
+    runtime.deps.requests.now = lambda: datetime.now(CHINA)
+    assert overdue_gauges(client, "disclosure_request") == (
+        'guidance_overdue{kind="disclosure_request"} 0.0',
+        'guidance_overdue_unflagged{kind="disclosure_request"} 0.0',
+    )
+    late = register(client, keys, "2026-01-05")["request_id"]  # due in February 2026: past due from then on
+    register(client, keys, china_today().isoformat())  # due weeks from today
+    assert overdue_gauges(client, "disclosure_request") == (
+        'guidance_overdue{kind="disclosure_request"} 1.0',
+        'guidance_overdue_unflagged{kind="disclosure_request"} 1.0',
+    )
+    assert requests_handlers.flag_overdue(runtime.deps.requests, runtime.engine, china_today()) == 1
+    assert overdue_gauges(client, "disclosure_request") == (
+        'guidance_overdue{kind="disclosure_request"} 1.0',
+        'guidance_overdue_unflagged{kind="disclosure_request"} 0.0',
+    )
+    answer = {"answer": "disclosed", "answered_on": china_today().isoformat(), "reply_doc_no": "某市监依复〔2026〕9号"}
+    assert post(client, keys, late, "answer", answer).status_code == 200
+    assert overdue_gauges(client, "disclosure_request")[0] == 'guidance_overdue{kind="disclosure_request"} 0.0'
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ from guidance_revisit.handlers import RevisitDeps
 from guidance_revisit.settings import RevisitSettings
 from guidance_shared.auth import AuthSettings
 from guidance_shared.calendar_file import load_calendar
+from guidance_shared.dates import china_today
+from guidance_shared.metrics import OverdueCollector
 from guidance_shared.repository import Repository
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 
@@ -42,6 +44,7 @@ def wire(runtime: Runtime[RevisitDeps]) -> RevisitDeps:
     """revisit's deps for ``runtime``: its repositories, the registry, policies, calendar and settings."""
     assert runtime.store is not None  # revisit publishes, so its runtime has an event store
     settings = RevisitSettings.from_env(runtime.settings.env)
+    register_overdue_gauges(runtime)
     return RevisitDeps(
         engine=runtime.engine,
         registry=runtime.registry,
@@ -54,6 +57,16 @@ def wire(runtime: Runtime[RevisitDeps]) -> RevisitDeps:
         calendar=load_calendar(runtime.settings.calendar_overrides),
         reminders=reminder_settings(settings),
     )
+
+
+def register_overdue_gauges(runtime: Runtime[RevisitDeps]) -> None:
+    """``guidance_overdue`` and ``guidance_overdue_unflagged`` on the runtime's /metrics (web and worker)."""
+
+    def read() -> dict[str, tuple[int, int]]:
+        with runtime.engine.connect() as conn:
+            return read_model.overdue_counts(conn, china_today())
+
+    runtime.metrics_registry.register(OverdueCollector(read))
 
 
 SPEC: ServiceSpec[RevisitDeps] = ServiceSpec(

@@ -124,3 +124,24 @@ def test_scheduled_revisits_are_published_on_revisit_events(setup) -> None:
     consumer.subscribe(["revisit.events"], lambda _tp: 0)
     records = consumer.poll(100, 1.0)
     assert [Envelope.from_record(r).type for r in records] == ["guidance.RevisitScheduled.v1"] * 2
+
+
+def test_metrics_count_past_due_revisits_and_those_not_flagged_yet(setup) -> None:
+    from guidance_shared.dates import china_today
+    from guidance_shared.web.worker_http import worker_app
+
+    runtime, transport, _ = setup
+    metrics = worker_app(runtime).test_client()
+
+    def gauges() -> list[str]:
+        text = metrics.get("/metrics").get_data(as_text=True)
+        return [
+            line for line in text.splitlines() if line.startswith(("guidance_overdue{", "guidance_overdue_unflagged{"))
+        ]
+
+    assert gauges() == ['guidance_overdue{kind="revisit"} 0.0', 'guidance_overdue_unflagged{kind="revisit"} 0.0']
+    close_major_case(transport)  # closed in March 2025: both revisits are due in 2025, past due since
+    runtime.runner().drain()
+    assert gauges() == ['guidance_overdue{kind="revisit"} 2.0', 'guidance_overdue_unflagged{kind="revisit"} 2.0']
+    assert handlers.flag_overdue(runtime.deps, china_today()) == 2
+    assert gauges() == ['guidance_overdue{kind="revisit"} 2.0', 'guidance_overdue_unflagged{kind="revisit"} 0.0']

@@ -12,13 +12,16 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from guidance_shared.metrics import ReadinessCollector
 from guidance_shared.runtime import Runtime
 from guidance_shared.web.health import ops_blueprint
 
 
 def worker_app(runtime: Runtime[Any]) -> Flask:
     app = Flask(f"{runtime.spec.name}-worker", static_folder=None)
-    app.register_blueprint(ops_blueprint(runtime.worker_checks(), runtime.metrics_registry))
+    checks = runtime.worker_checks()
+    runtime.metrics_registry.register(ReadinessCollector(runtime.spec.name, checks))
+    app.register_blueprint(ops_blueprint(checks, runtime.metrics_registry))
     return app
 
 

@@ -20,7 +20,21 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from guidance_disclosure.domain import item as i
 from guidance_shared import catalogue
@@ -213,3 +227,29 @@ def requests_past_due(conn: Connection, today: date, limit: int = 500) -> list[s
         .limit(limit)
     )
     return [row[0] for row in conn.execute(query)]
+
+
+# -- monitoring ------------------------------------------------------------------------------------------
+def overdue_counts(conn: Connection, today: date) -> dict[str, tuple[int, int]]:
+    """For ``guidance_overdue``: per kind, how many are past due and open, and how many of them are not flagged yet
+    (the same conditions as ``items_past_due`` and ``requests_past_due``)."""
+    items, requests = disclosure_items, disclosure_requests
+    item_rows = conn.execute(
+        select(items.c.overdue, func.count())
+        .where(items.c.state == i.IN_REVIEW, items.c.deadline < today)
+        .group_by(items.c.overdue)
+    )
+    request_rows = conn.execute(
+        select(requests.c.overdue, func.count())
+        .where(requests.c.status == "open", requests.c.answer_due_on < today)
+        .group_by(requests.c.overdue)
+    )
+    return {
+        "disclosure_item": _past_due_and_unflagged(item_rows),
+        "disclosure_request": _past_due_and_unflagged(request_rows),
+    }
+
+
+def _past_due_and_unflagged(rows: Iterable[Any]) -> tuple[int, int]:
+    by_flag = {bool(flagged): int(count) for flagged, count in rows}
+    return sum(by_flag.values()), by_flag.get(False, 0)

@@ -14,7 +14,21 @@ import json
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from sqlalchemy import Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from guidance_shared import catalogue
 from guidance_shared.dates import as_date
@@ -214,3 +228,16 @@ def open_for(conn: Connection, *, case_id: str | None = None, guidance_id: str |
 
 def plan_exists(conn: Connection, plan_id: str) -> bool:
     return conn.execute(select(reminder_plans.c.plan_id).where(reminder_plans.c.plan_id == plan_id)).first() is not None
+
+
+# -- monitoring ------------------------------------------------------------------------------------------
+def overdue_counts(conn: Connection, today: date) -> dict[str, tuple[int, int]]:
+    """For ``guidance_overdue``: revisits past their due date and still open, and those of them not flagged yet."""
+    rows: dict[str, int] = dict(
+        conn.execute(
+            select(revisits.c.status, func.count())
+            .where(revisits.c.status.in_(("scheduled", "overdue")), revisits.c.due_on < today)
+            .group_by(revisits.c.status)
+        ).all()
+    )
+    return {"revisit": (int(sum(rows.values())), int(rows.get("scheduled", 0)))}
