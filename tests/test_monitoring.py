@@ -10,10 +10,11 @@ promtool comes from Debian's ``prometheus`` package (``./run-tests`` installs it
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,111 @@ def test_every_alert_has_a_severity_and_a_runbook_section() -> None:
         page, _, anchor = url.partition("#")
         assert page == "docs/operations.md" and anchor == rule["alert"].lower(), url
         assert anchor in sections, f"docs/operations.md has no section {rule['alert']}"
+
+
+# -- the dashboard ---------------------------------------------------------------------------------------------
+def dashboard() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    return loaded
+
+
+def panels(board: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    for panel in board["panels"]:
+        yield panel
+        yield from panel.get("panels", [])  # a collapsed row keeps its panels inside
+
+
+def queries(board: dict[str, Any]) -> list[str]:
+    exprs = [target["expr"] for panel in panels(board) for target in panel.get("targets", [])]
+    for variable in board["templating"]["list"]:
+        if variable["type"] == "query":
+            exprs.append(re.sub(r"^label_values\((\w+),.*\)$", r"\1", variable["definition"]))
+    return exprs
+
+
+def as_promql(expr: str) -> str:
+    """A dashboard query as Prometheus would receive it from Grafana."""
+    return expr.replace("$__rate_interval", "5m").replace("$service", ".*")
+
+
+def test_the_dashboard_is_grafana_json_with_the_operators_panels() -> None:
+    board = dashboard()
+    assert board["uid"] == "guidance-suite" and board["title"] and isinstance(board["schemaVersion"], int)
+    titles = {panel["title"] for panel in panels(board) if panel["type"] != "row"}
+    wanted = {"Outbox backlog", "Relay rate", "Consumer lag", "Parked aggregates", "Dead letters", "Overdue"}
+    wanted |= {"Request rate", "Latency (p50, p95)", "5xx ratio", "Worker readiness"}
+    assert wanted <= titles
+    ids = [panel["id"] for panel in panels(board)]
+    assert len(ids) == len(set(ids)), "panel ids are unique"
+    for panel in panels(board):
+        if panel["type"] != "row":
+            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
+            assert panel["targets"], panel["title"]
+
+
+def test_every_metric_in_the_dashboard_is_exported(exported_names: set[str]) -> None:
+    used = {name for expr in queries(dashboard()) for name in metric_names(expr)}
+    assert {"guidance_outbox_unpublished", "guidance_relay_published_total", "http_requests_total"} <= used
+    assert used - exported_names == set()
+
+
+def requests(instance: str, method: str, endpoint: str, values: str) -> dict[str, str]:
+    labels = f'instance="{instance}",method="{method}",endpoint="{endpoint}",status="200"'
+    return {"series": f"http_requests_total{{{labels}}}", "values": values}
+
+
+def test_every_dashboard_query_is_valid_promql_and_splits_requests_by_service(tmp_path: Path) -> None:
+    """promtool parses each query (as a recording rule), and evaluates the per-service request rate on two pods."""
+    exprs = [as_promql(target["expr"]) for panel in panels(dashboard()) for target in panel.get("targets", [])]
+    rule_file = tmp_path / "dashboard-rules.yaml"
+    records = [{"record": f"dashboard:query_{i}", "expr": expr} for i, expr in enumerate(exprs)]
+    rule_file.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": records}]}), encoding="utf-8")
+    checked = subprocess.run(
+        [promtool(), "check", "rules", str(rule_file)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    rate = next(
+        as_promql(target["expr"])
+        for panel in panels(dashboard())
+        if panel["title"] == "Request rate"
+        for target in panel["targets"]
+    )
+    unit_test = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {
+                        "series": 'guidance_build_info{instance="a:8000",service="intake",version="0.1.0"}',
+                        "values": "1x10",
+                    },
+                    {
+                        "series": 'guidance_build_info{instance="b:8000",service="disclosure",version="0.1.0"}',
+                        "values": "1x10",
+                    },
+                    requests("a:8000", "POST", "/v1/guidance", "0+60x10"),  # 1/s
+                    requests("a:8000", "GET", "/readyz", "0+600x10"),  # probes: left out
+                    requests("b:8000", "GET", "/public/v1/guidance/<guidance_id>", "0+120x10"),  # 2/s
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": rate,
+                        "eval_time": "10m",
+                        "exp_samples": [
+                            {"labels": '{service="intake"}', "value": 1},
+                            {"labels": '{service="disclosure"}', "value": 2},
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    test_file = tmp_path / "dashboard-test.yaml"
+    test_file.write_text(yaml.safe_dump(unit_test), encoding="utf-8")
+    result = subprocess.run(
+        [promtool(), "test", "rules", test_file.name], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
