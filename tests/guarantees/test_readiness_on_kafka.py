@@ -43,6 +43,10 @@ def test_web_stays_ready_and_accepts_commands_while_the_worker_reports_the_broke
         wait_for(lambda: _status(f"{worker_url}/readyz") == 200, timeout_s=60)
         assert requests.get(f"{worker_url}/healthz", timeout=10).status_code == 200
         assert "guidance_outbox_pending" in requests.get(f"{worker_url}/metrics", timeout=10).text
+        assert (
+            'guidance_worker_ready{check="broker",service="intake"} 1.0'
+            in requests.get(f"{worker_url}/metrics", timeout=10).text
+        )
         assert requests.get(f"{web.url}/readyz", timeout=10).status_code == 200
         officer = officer_headers(env)
 
@@ -58,7 +62,11 @@ def test_web_stays_ready_and_accepts_commands_while_the_worker_reports_the_broke
         assert body["type"].endswith("not-ready") and "broker" in body["detail"]
         assert "unreachable" in body["checks"]["broker"] and body["checks"]["database"] == "ok"
         assert "unreachable" in body["checks"].get("consumer_lag", "unreachable")  # fails fast, never hangs
-        assert "guidance_outbox_unpublished 1.0" in requests.get(f"{worker_url}/metrics", timeout=10).text
+        scraped = requests.get(f"{worker_url}/metrics", timeout=10).text
+        assert "guidance_outbox_unpublished 1.0" in scraped
+        # what GuidanceWorkerNotReady watches (deploy/prometheus/alerts.yaml)
+        assert 'guidance_worker_ready{check="broker",service="intake"} 0.0' in scraped
+        assert 'guidance_worker_ready{check="database",service="intake"} 1.0' in scraped
         assert requests.get(f"{worker_url}/healthz", timeout=10).status_code == 200  # alive: no restart
 
         restartable_kafka.start()
