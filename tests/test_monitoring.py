@@ -32,7 +32,7 @@ from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from guidance_shared.web.worker_http import worker_app
 from tests.support.auth import AuthKeys
-from tests.support.services import guidance_command
+from tests.support.services import guidance_command, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "deploy" / "prometheus" / "alerts.yaml"
@@ -314,3 +314,25 @@ def test_every_dashboard_query_is_valid_promql_and_splits_requests_by_service(tm
         [promtool(), "test", "rules", test_file.name], capture_output=True, text=True, check=False, cwd=tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- the runbook's periodic verify ----------------------------------------------------------------------------
+def runbook_yaml(section: str) -> list[Any]:
+    """The YAML code blocks of one ``## section`` of docs/operations.md."""
+    text = RUNBOOK.read_text(encoding="utf-8")
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", body, flags=re.DOTALL)]
+
+
+def test_the_runbooks_verify_cronjob_runs_verify_with_the_workers_configuration(tmp_path: Path) -> None:
+    (cronjob,) = runbook_yaml("Verifying the hash chain periodically")
+    assert cronjob["kind"] == "CronJob" and cronjob["apiVersion"] == "batch/v1"
+    (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    worker = yaml.safe_load((ROOT / "deploy" / "k8s" / "intake" / "deployment-worker.yaml").read_text(encoding="utf-8"))
+    (worker_container,) = worker["spec"]["template"]["spec"]["containers"]
+    assert container["envFrom"] == worker_container["envFrom"]
+    assert container["image"] == worker_container["image"]
+    # The command it runs: exit 0 and a JSON report on a sound store.
+    result = run_cli("intake", " ".join(container["args"]), {"GUIDANCE_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ok"] is True
