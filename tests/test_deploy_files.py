@@ -1,8 +1,9 @@
 """The deployment files, checked without Docker: they parse, they wire each service, they say only true things.
 
 No Docker engine runs where these tests run, so images are not built here.
-What can be checked is: compose.yaml and the Kubernetes manifests are valid
-YAML of the right shape; every service has a web and a worker; probes point at
+What can be checked is: compose.yaml is valid YAML of the right shape; the Kubernetes manifests, rendered
+by kubectl kustomize, are valid for Kubernetes 1.35 in strict mode;
+every service has a web and a worker; probes point at
 the kit's /healthz and /readyz; every environment variable they set is one the
 services actually read (a misspelt name would be silently ignored); the image
 runs as a non-root user; the health check script works against a live HTTP
