@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import http.server
+import importlib
 import re
 import shutil
 import socket
@@ -384,6 +385,12 @@ def test_the_services_start_from_exactly_this_configuration(manifests: list[dict
         auth = auth_settings_module.AuthSettings.from_env(service, env)
         assert auth.dev_keys is False and not auth.jwks_is_url
         assert auth.jwks_path == Path(JWKS_MOUNT) / "jwks.json"
+        own = importlib.import_module(f"guidance_{service}.settings")
+        getattr(own, f"{service.capitalize()}Settings").from_env(env)  # the service's own variables load too
+    disclosure = importlib.import_module("guidance_disclosure.settings").DisclosureSettings.from_env(
+        config_of(manifests, "disclosure")
+    )
+    assert disclosure.public_base_url == config_of(manifests, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"]
 
 
 def test_the_service_pdbs_and_policies_select_their_own_pods(manifests: list[dict[str, Any]]) -> None:
