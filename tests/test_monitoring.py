@@ -327,11 +327,14 @@ def runbook_yaml(section: str) -> list[Any]:
 def test_the_runbooks_verify_cronjob_runs_verify_with_the_workers_configuration(tmp_path: Path) -> None:
     (cronjob,) = runbook_yaml("Verifying the hash chain periodically")
     assert cronjob["kind"] == "CronJob" and cronjob["apiVersion"] == "batch/v1"
-    (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    worker = yaml.safe_load((ROOT / "deploy" / "k8s" / "intake" / "deployment-worker.yaml").read_text(encoding="utf-8"))
-    (worker_container,) = worker["spec"]["template"]["spec"]["containers"]
-    assert container["envFrom"] == worker_container["envFrom"]
-    assert container["image"] == worker_container["image"]
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    manifest = ROOT / "deploy" / "k8s" / "base" / "intake" / "deployment-worker.yaml"
+    worker_pod = yaml.safe_load(manifest.read_text(encoding="utf-8"))["spec"]["template"]["spec"]
+    (worker,) = worker_pod["containers"]
+    for key in ("image", "envFrom", "env", "volumeMounts"):
+        assert container[key] == worker[key], key
+    assert pod["volumes"] == worker_pod["volumes"]
     # The command it runs: exit 0 and a JSON report on a sound store.
     result = run_cli("intake", " ".join(container["args"]), {"GUIDANCE_VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
