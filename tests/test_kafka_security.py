@@ -1,0 +1,120 @@
+"""Issue 12, point 6: the kernel's Kafka clients over SASL_SSL (SCRAM-SHA-512, a CA made at test time).
+
+The broker is the project's own ``LocalKafka`` with its ``sasl_ssl`` listener: keytool makes a CA and the
+broker's PKCS12 keystore, the SCRAM user is written at storage-format time. The clients are configured
+only through the ``GUIDANCE_KAFKA_*`` variables, as a deployment would configure them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from guidance_shared.kafka_local import KafkaLocalError, LocalKafka
+from guidance_shared.kernel import make_transport
+from guidance_shared.settings import Settings
+from guidance_shared.topics import provision_kafka
+from guidance_shared.transport.base import PublishError, Record, Transport, TransportError
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def secured_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    broker = LocalKafka(tmp_path_factory.mktemp("kafka-sasl-ssl"), sasl_ssl=True)
+    try:
+        broker.start()
+    except KafkaLocalError as error:
+        pytest.fail(f"the SASL_SSL broker needs Java 17+ with keytool and Maven: {error}")
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def secured_env(broker: LocalKafka, **overrides: str) -> dict[str, str]:
+    prefix = f"sec{uuid.uuid4().hex[:6]}"
+    return {"GUIDANCE_TRANSPORT": "kafka", "GUIDANCE_TOPIC_PREFIX": prefix, **broker.sasl_ssl_client(), **overrides}
+
+
+def transport_for(env: dict[str, str]) -> Transport:
+    return make_transport(Settings.from_env("intake", env))
+
+
+def test_the_listener_refuses_a_plaintext_client(secured_broker: LocalKafka) -> None:
+    """The SASL_SSL port really is secured: a client without TLS and credentials gets nowhere."""
+    env = {"GUIDANCE_TRANSPORT": "kafka", "KAFKA_BOOTSTRAP_SERVERS": secured_broker.sasl_ssl_bootstrap_servers}
+    transport = transport_for(env)
+    try:
+        with pytest.raises(TransportError, match=r"Kafka at 127\.0\.0\.1"):
+            transport.check(timeout_s=3)
+    finally:
+        transport.close()
+
+
+def test_an_event_is_produced_and_consumed_over_sasl_ssl(secured_broker: LocalKafka) -> None:
+    env = secured_env(secured_broker)
+    transport = transport_for(env)
+    producer = transport.producer()
+    consumer = transport.consumer("sec-intake", client_id="sec-test")
+    try:
+        transport.check()
+        transport.create_topics(["intake.events"], 1)
+        producer.publish([Record("intake.events", b"case-1", b'{"type": "guidance.recorded"}', (("h", b"1"),))])
+        consumer.subscribe(["intake.events"], lambda _tp: None)
+        got = []
+        for _ in range(60):  # bounded by count: each poll waits at most 1 s for the group to form
+            got += consumer.poll(10, 1.0)
+            if got:
+                break
+        assert [(r.topic, r.key, r.value) for r in got] == [
+            ("intake.events", b"case-1", b'{"type": "guidance.recorded"}')
+        ]
+        assert transport.end_offsets("intake.events") == {0: 1}
+    finally:
+        consumer.close()
+        producer.close()
+        transport.close()
+
+
+def test_provisioning_uses_the_same_security(secured_broker: LocalKafka) -> None:
+    env = secured_env(secured_broker)
+    settings = Settings.from_env("intake", env)
+    created = provision_kafka(
+        settings.kafka_bootstrap_servers,
+        partitions=1,
+        replication_factor=1,
+        prefix=settings.topic_prefix,
+        client_options=settings.kafka_security.client_options(),
+    )
+    assert f"{settings.topic_prefix}.intake.events" in created
+
+
+def test_a_wrong_password_fails_with_an_error_naming_authentication(secured_broker: LocalKafka) -> None:
+    env = secured_env(secured_broker, GUIDANCE_KAFKA_SASL_PASSWORD="not-the-password")
+    transport = transport_for(env)
+    producer = transport.producer()
+    try:
+        with pytest.raises(TransportError, match="authentication failed") as checked:
+            transport.check(timeout_s=5)
+        assert "GUIDANCE_KAFKA_SASL_PASSWORD" in str(checked.value)
+        with pytest.raises(PublishError, match="authentication failed"):
+            producer.publish([Record("intake.events", b"k", b"v", ())])
+    finally:
+        producer.close()
+        transport.close()
+
+
+def test_an_untrusted_certificate_fails_with_an_error_naming_tls(secured_broker: LocalKafka, tmp_path: Path) -> None:
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_text(Path("/etc/ssl/certs/ca-certificates.crt").read_text())
+    env = secured_env(secured_broker, GUIDANCE_KAFKA_SSL_CAFILE=str(other_ca))
+    transport = transport_for(env)
+    try:
+        with pytest.raises(TransportError, match="TLS failed"):
+            transport.check(timeout_s=3)
+    finally:
+        transport.close()
