@@ -128,7 +128,14 @@ class KafkaTransport(Transport):
             admin = KafkaAdminClient(
                 bootstrap_servers=self.bootstrap_servers,
                 client_id="guidance-check",
-                **{"bootstrap_timeout_ms": int(timeout_s * 1000), **self.client_options},
+                # Retry often within the bound: a refused login sometimes shows only as a dropped socket,
+                # and the attempts that show the broker's reason are what makes the error clear.
+                **{
+                    "bootstrap_timeout_ms": int(timeout_s * 1000),
+                    "reconnect_backoff_ms": 50,
+                    "reconnect_backoff_max_ms": 250,
+                    **self.client_options,
+                },
             )
             admin.close()
 
