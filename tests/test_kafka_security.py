@@ -101,9 +101,12 @@ def test_a_wrong_password_fails_with_an_error_naming_authentication(secured_brok
     transport = transport_for(env)
     producer = transport.producer()
     try:
-        with pytest.raises(TransportError, match="authentication failed") as checked:
+        # As a rule "authentication failed" with the broker's SaslAuthenticationFailedError; when kafka-python
+        # sees the refused login only as a closed socket, a handshake refused "…or authentication". Either way
+        # the message names the settings to check, within the bound.
+        with pytest.raises(TransportError, match="authentication") as checked:
             transport.check(timeout_s=5)
-        assert "GUIDANCE_KAFKA_SASL_PASSWORD" in str(checked.value)
+        assert "GUIDANCE_KAFKA_SASL_" in str(checked.value)
         # The relay's publish fails too, bounded by the producer's max_block_ms, naming the broker (and, as a
         # rule, the refused login: kafka-python sometimes sees only the dropped socket within that bound).
         with pytest.raises(PublishError, match=r"Kafka at 127\.0\.0\.1"):
@@ -161,7 +164,30 @@ def test_the_worker_is_not_ready_when_the_broker_refuses_its_password(
     env = secured_env(secured_broker, GUIDANCE_KAFKA_SASL_PASSWORD="not-the-password")
     runtime = runtime_for(env, tmp_path)
     try:
-        with pytest.raises(TransportError, match="authentication failed"):
+        with pytest.raises(TransportError, match="authentication"):
             runtime.worker_checks()["broker"]()
     finally:
         runtime.close()
+
+
+def test_a_restarted_secured_broker_keeps_its_listener_certificate_and_user(secured_broker: LocalKafka) -> None:
+    """Last in the module: it restarts the shared broker. Ports, keystore and SCRAM user outlive a restart."""
+    before = secured_broker.sasl_ssl_client()
+    secured_broker.stop()
+    secured_broker.start()
+    assert secured_broker.sasl_ssl_client() == before
+    transport = transport_for(secured_env(secured_broker))
+    try:
+        transport.check()
+    finally:
+        transport.close()
+
+
+def test_sasl_ssl_needs_a_fresh_work_dir(tmp_path: Path) -> None:
+    """A broker formatted without SASL_SSL has no SCRAM user: adding the listener later is refused, not half-done."""
+    work = tmp_path / "plain"
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "meta.properties").write_text("version=1\n")
+    (work / "local-kafka.json").write_text('{"broker_port": 1, "controller_port": 2}\n')
+    with pytest.raises(KafkaLocalError, match="fresh work dir"):
+        LocalKafka(work, sasl_ssl=True).start()

@@ -5,7 +5,7 @@ project fetches the broker's classpath itself (once per version, cached) and
 runs ``kafka.Kafka`` in KRaft combined mode on loopback ports. Facts behind
 the choices: docs/architecture.md §5.3.
 
-CLI: ``python -m guidance_shared.kafka_local {start,stop,status,fetch} [--dir DIR]``.
+CLI: ``python -m guidance_shared.kafka_local {start,stop,status,fetch} [--dir DIR] [--sasl-ssl]``.
 """
 
 from __future__ import annotations
@@ -332,6 +332,10 @@ class LocalKafka:
     def _ensure_sasl_ssl(self, java: str, taken: tuple[int, int]) -> dict[str, str]:
         """A port, a password and the TLS files for the SASL_SSL listener, made once and kept across restarts."""
         state = self._state()
+        if "sasl_ssl_port" not in state and (self.work_dir / "data" / "meta.properties").exists():
+            raise KafkaLocalError(
+                f"the broker in {self.work_dir} was formatted without its SCRAM user; give sasl_ssl a fresh work dir"
+            )
         if "sasl_ssl_port" not in state:
             state["sasl_ssl_port"] = next(p for p in _free_ports(3) if p not in taken)
             state["sasl_password"] = secrets.token_urlsafe(18)
@@ -612,6 +616,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--dir", default="var/kafka", help="work directory (default: var/kafka)")
         command.add_argument("--version", default=None, help=f"Kafka version (default: {KAFKA_VERSION})")
         command.add_argument("--partitions", type=int, default=3, help="num.partitions (default: 3)")
+        command.add_argument(
+            "--sasl-ssl",
+            action="store_true",
+            help="also a SASL_SSL listener (SCRAM-SHA-512); start prints the GUIDANCE_KAFKA_* variables for it",
+        )
     fetch = commands.add_parser("fetch", help="only download and cache the broker's jars")
     fetch.add_argument("--version", default=None, help=f"Kafka version (default: {KAFKA_VERSION})")
     return parser
@@ -630,10 +639,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "fetch":
         print(ensure_jars(args.version))
         return 0
-    broker = LocalKafka(Path(args.dir), version=args.version, partitions=args.partitions)
+    broker = LocalKafka(Path(args.dir), version=args.version, partitions=args.partitions, sasl_ssl=args.sasl_ssl)
     if args.command == "start":
         broker.start(detach=True)
         print(broker.bootstrap_servers)
+        if args.sasl_ssl:
+            print("".join(f"{name}={value}\n" for name, value in broker.sasl_ssl_client().items()), end="")
         return 0
     if args.command == "stop":
         broker.stop()

@@ -88,6 +88,13 @@ def explain(bootstrap_servers: str, doing: str, error: BaseException) -> str:
         )
     elif rank == 2:
         hint = "TLS failed: check GUIDANCE_KAFKA_SECURITY_PROTOCOL and GUIDANCE_KAFKA_SSL_CAFILE"
+    elif "disconnected" in text.lower():
+        # kafka-python sometimes sees a refused login only as the broker closing the socket.
+        hint = (
+            "the broker closed the connection during the handshake, so it refuses our protocol, certificate "
+            "or authentication: check GUIDANCE_KAFKA_SECURITY_PROTOCOL, GUIDANCE_KAFKA_SASL_* and "
+            "GUIDANCE_KAFKA_SSL_CAFILE"
+        )
     else:
         hint = "unreachable or not answering"
     return f"Kafka at {bootstrap_servers}: {doing}: {hint} ({text})"
