@@ -83,3 +83,62 @@ def test_the_worker_http_port_falls_back_to_its_former_name() -> None:
     assert Settings.from_env("intake", {"GUIDANCE_WORKER_METRICS_PORT": "9101"}).worker_http_port == 9101
     both = {"GUIDANCE_WORKER_METRICS_PORT": "9101", "GUIDANCE_WORKER_HTTP_PORT": "9201"}
     assert Settings.from_env("intake", both).worker_http_port == 9201
+
+
+# --- Kafka security (issue 12, point 6) ---------------------------------------------------------
+
+SASL = {
+    "GUIDANCE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "GUIDANCE_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+    "GUIDANCE_KAFKA_SASL_USERNAME": "guidance",
+    "GUIDANCE_KAFKA_SASL_PASSWORD": "s3cret",
+}
+
+
+def test_kafka_security_defaults_to_plaintext_with_no_extra_client_options() -> None:
+    assert Settings.from_env("intake", {}).kafka_security.client_options() == {"security_protocol": "PLAINTEXT"}
+
+
+def test_sasl_ssl_settings_become_the_options_of_every_kafka_client(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    security = Settings.from_env("intake", {**SASL, "GUIDANCE_KAFKA_SSL_CAFILE": str(ca)}).kafka_security
+    assert security.client_options() == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "guidance",
+        "sasl_plain_password": "s3cret",
+        "ssl_cafile": str(ca),
+    }
+    assert "s3cret" not in repr(security)
+    assert TopicDefaults.from_env({**SASL}).security.client_options()["sasl_plain_password"] == "s3cret"
+
+
+def test_the_password_can_come_from_a_mounted_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("from-file\n")
+    env = {**SASL, "GUIDANCE_KAFKA_SASL_PASSWORD": "", "GUIDANCE_KAFKA_SASL_PASSWORD_FILE": str(secret)}
+    assert Settings.from_env("intake", env).kafka_security.sasl_password == "from-file"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GUIDANCE_KAFKA_SECURITY_PROTOCOL": "TLS"}, "GUIDANCE_KAFKA_SECURITY_PROTOCOL"),
+        ({**SASL, "GUIDANCE_KAFKA_SASL_MECHANISM": ""}, "GUIDANCE_KAFKA_SASL_MECHANISM"),
+        ({**SASL, "GUIDANCE_KAFKA_SASL_MECHANISM": "GSSAPI"}, "GUIDANCE_KAFKA_SASL_MECHANISM"),
+        ({**SASL, "GUIDANCE_KAFKA_SASL_USERNAME": ""}, "GUIDANCE_KAFKA_SASL_USERNAME"),
+        ({**SASL, "GUIDANCE_KAFKA_SASL_PASSWORD": ""}, "GUIDANCE_KAFKA_SASL_PASSWORD"),
+        ({**SASL, "GUIDANCE_KAFKA_SASL_PASSWORD_FILE": "/nonexistent"}, "GUIDANCE_KAFKA_SASL_PASSWORD_FILE"),
+        (
+            {**SASL, "GUIDANCE_KAFKA_SASL_PASSWORD": "", "GUIDANCE_KAFKA_SASL_PASSWORD_FILE": "/nonexistent"},
+            "GUIDANCE_KAFKA_SASL_PASSWORD_FILE",
+        ),
+        ({"GUIDANCE_KAFKA_SASL_USERNAME": "guidance"}, "GUIDANCE_KAFKA_SASL_USERNAME"),
+        ({"GUIDANCE_KAFKA_SSL_CAFILE": "/etc/hostname"}, "GUIDANCE_KAFKA_SSL_CAFILE"),
+        ({**SASL, "GUIDANCE_KAFKA_SSL_CAFILE": "/nonexistent/ca.pem"}, "GUIDANCE_KAFKA_SSL_CAFILE"),
+    ],
+)
+def test_a_bad_kafka_security_setting_names_its_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env("intake", env)

@@ -5,7 +5,7 @@ project fetches the broker's classpath itself (once per version, cached) and
 runs ``kafka.Kafka`` in KRaft combined mode on loopback ports. Facts behind
 the choices: docs/architecture.md §5.3.
 
-CLI: ``python -m guidance_shared.kafka_local {start,stop,status,fetch} [--dir DIR]``.
+CLI: ``python -m guidance_shared.kafka_local {start,stop,status,fetch} [--dir DIR] [--sasl-ssl]``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -38,6 +39,7 @@ from guidance_shared.settings import LauncherSettings
 
 KAFKA_VERSION = "4.1.1"
 READY_LINE = "Kafka Server started"
+SASL_USER = "guidance"  # the SCRAM-SHA-512 user of a broker started with ``sasl_ssl=True``
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 30.0
 
@@ -196,10 +198,15 @@ def _check_java_version(java: str) -> None:
 class LocalKafka:
     """One KRaft broker+controller whose ports, data and log live in ``work_dir`` across restarts."""
 
-    def __init__(self, work_dir: Path, version: str | None = None, partitions: int = 3) -> None:
+    def __init__(
+        self, work_dir: Path, version: str | None = None, partitions: int = 3, *, sasl_ssl: bool = False
+    ) -> None:
+        """``sasl_ssl``: a second listener, SASL_SSL with SCRAM-SHA-512, beside the PLAINTEXT one; its CA,
+        keystore and user (``SASL_USER``, a random password) are made on the first start (``sasl_ssl_client``)."""
         self.work_dir = Path(work_dir).absolute()
         self.version = version or kafka_version()
         self.partitions = partitions
+        self.sasl_ssl = sasl_ssl
         self._proc: subprocess.Popen[bytes] | None = None
 
     # paths
@@ -226,6 +233,29 @@ class LocalKafka:
             raise KafkaLocalError(f"the broker in {self.work_dir} has never been started")
         return f"127.0.0.1:{ports[0]}"
 
+    @property
+    def sasl_ssl_bootstrap_servers(self) -> str:
+        port = self._state().get("sasl_ssl_port")
+        if port is None:
+            raise KafkaLocalError(f"the broker in {self.work_dir} has no SASL_SSL listener")
+        return f"127.0.0.1:{port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM CA that signed the SASL_SSL listener's certificate, for ``ssl_cafile``."""
+        return self.work_dir / "tls" / "ca.pem"
+
+    def sasl_ssl_client(self) -> dict[str, str]:
+        """What a client needs for the SASL_SSL listener, as ``GUIDANCE_KAFKA_*`` variables."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.sasl_ssl_bootstrap_servers,
+            "GUIDANCE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "GUIDANCE_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "GUIDANCE_KAFKA_SASL_USERNAME": SASL_USER,
+            "GUIDANCE_KAFKA_SASL_PASSWORD": str(self._state()["sasl_password"]),
+            "GUIDANCE_KAFKA_SSL_CAFILE": str(self.ca_file),
+        }
+
     def pid(self) -> int | None:
         """The broker's pid if it is running (started by this object or an earlier process)."""
         try:
@@ -250,7 +280,8 @@ class LocalKafka:
         lib = ensure_jars(self.version)
         java = _java()
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        self._write_config(*self._ports_or_pick())
+        ports = self._ports_or_pick()
+        self._write_config(*ports, sasl_ssl=self._ensure_sasl_ssl(java, ports) if self.sasl_ssl else {})
         if not (self.work_dir / "data" / "meta.properties").exists():
             self._format(java, lib)
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
@@ -285,12 +316,36 @@ class LocalKafka:
         return _tail(self.log_file.read_text(errors="replace"), lines) if self.log_file.exists() else ""
 
     # internals
-    def _ports(self) -> tuple[int, int] | None:
+    def _state(self) -> dict[str, object]:
         try:
-            state = json.loads(self._state_file.read_text())
+            state: dict[str, object] = json.loads(self._state_file.read_text())
         except FileNotFoundError:
+            return {}
+        return state
+
+    def _ports(self) -> tuple[int, int] | None:
+        state = self._state()
+        if not state:
             return None
-        return int(state["broker_port"]), int(state["controller_port"])
+        return int(str(state["broker_port"])), int(str(state["controller_port"]))
+
+    def _ensure_sasl_ssl(self, java: str, taken: tuple[int, int]) -> dict[str, str]:
+        """A port, a password and the TLS files for the SASL_SSL listener, made once and kept across restarts."""
+        state = self._state()
+        if "sasl_ssl_port" not in state and (self.work_dir / "data" / "meta.properties").exists():
+            raise KafkaLocalError(
+                f"the broker in {self.work_dir} was formatted without its SCRAM user; give sasl_ssl a fresh work dir"
+            )
+        if "sasl_ssl_port" not in state:
+            state["sasl_ssl_port"] = next(p for p in _free_ports(3) if p not in taken)
+            state["sasl_password"] = secrets.token_urlsafe(18)
+            state["keystore_password"] = secrets.token_urlsafe(18)
+            self._state_file.write_text(json.dumps(state) + "\n")
+        tls = self.work_dir / "tls"
+        if not (tls / "broker.p12").exists():
+            _make_tls_files(_keytool(java), tls, str(state["keystore_password"]))
+        return {"port": str(state["sasl_ssl_port"]), "keystore": str(tls / "broker.p12"),
+                "password": str(state["keystore_password"])}  # fmt: skip
 
     def _ports_or_pick(self) -> tuple[int, int]:
         """Ports are chosen on the first start only, so clients can reconnect after a restart."""
@@ -302,8 +357,8 @@ class LocalKafka:
             self._state_file.write_text(json.dumps(state) + "\n")
         return ports
 
-    def _write_config(self, broker_port: int, controller_port: int) -> None:
-        properties = _server_properties(broker_port, controller_port, self.work_dir / "data", self.partitions)
+    def _write_config(self, broker_port: int, controller_port: int, sasl_ssl: dict[str, str]) -> None:
+        properties = _server_properties(broker_port, controller_port, self.work_dir / "data", self.partitions, sasl_ssl)
         self._properties_file.write_text(properties)
         (self.work_dir / "log4j2.properties").write_text(_LOG4J2_PROPERTIES)
 
@@ -318,6 +373,9 @@ class LocalKafka:
     def _format(self, java: str, lib: Path) -> None:
         command = [java, "-Xmx256m", *self._jvm_logging(), "-cp", f"{lib}/*", "kafka.tools.StorageTool"]
         command += ["format", "-t", _cluster_id(), "-c", str(self._properties_file)]
+        if self.sasl_ssl:  # KRaft stores SCRAM credentials in the metadata log: given at format time
+            password = self._state()["sasl_password"]
+            command += ["--add-scram", f"SCRAM-SHA-512=[name={SASL_USER},password={password}]"]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise KafkaLocalError(
@@ -370,7 +428,9 @@ class LocalKafka:
         return False
 
 
-def _server_properties(broker_port: int, controller_port: int, data: Path, partitions: int) -> str:
+def _server_properties(
+    broker_port: int, controller_port: int, data: Path, partitions: int, sasl_ssl: dict[str, str] | None = None
+) -> str:
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
@@ -392,7 +452,62 @@ def _server_properties(broker_port: int, controller_port: int, data: Path, parti
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
     }
+    if sasl_ssl:
+        keystore = Path(sasl_ssl["keystore"])
+        settings.update(_sasl_ssl_properties(settings, int(sasl_ssl["port"]), keystore, sasl_ssl["password"]))
     return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def _sasl_ssl_properties(listeners: dict[str, str], port: int, keystore: Path, password: str) -> dict[str, str]:
+    """Added to the PLAINTEXT broker's ``listeners``: a SASL_SSL listener, SCRAM-SHA-512, a PKCS12 keystore."""
+    lines = {
+        "listeners": f"{listeners['listeners']},SASL_SSL://127.0.0.1:{port}",
+        "advertised.listeners": f"{listeners['advertised.listeners']},SASL_SSL://127.0.0.1:{port}",
+        "listener.security.protocol.map": f"{listeners['listener.security.protocol.map']},SASL_SSL:SASL_SSL",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        ),
+        "ssl.keystore.location": str(keystore),
+        "ssl.keystore.type": "PKCS12",
+        "ssl.keystore.password": password,
+        "ssl.key.password": password,
+    }
+    return lines
+
+
+def _keytool(java: str) -> str:
+    """The JDK's keytool beside the java that runs the broker (a JRE-only install may lack it)."""
+    beside = Path(java).resolve().parent / "keytool"
+    return str(beside) if beside.exists() else _require_tool("keytool")
+
+
+def _make_tls_files(keytool: str, tls: Path, password: str) -> None:
+    """A throwaway CA, and a broker key pair for 127.0.0.1/localhost signed by it (PKCS12 keystore); the
+    CA certificate as PEM (``ca.pem``) for Python clients."""
+    tls.mkdir(parents=True, exist_ok=True)
+    for stale in tls.iterdir():
+        stale.unlink()
+    ca, broker = str(tls / "ca.p12"), str(tls / "broker.p12")
+    store = ["-storetype", "PKCS12", "-storepass", password, "-keypass", password]
+    san = "SAN=IP:127.0.0.1,DNS:localhost"
+    steps = [
+        ["-genkeypair", "-alias", "ca", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+         "-dname", "CN=guidance-local-ca", "-ext", "bc:c", "-keystore", ca, *store],
+        ["-exportcert", "-rfc", "-alias", "ca", "-keystore", ca, "-file", str(tls / "ca.pem"), *store],
+        ["-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+         "-dname", "CN=localhost", "-ext", san, "-keystore", broker, *store],
+        ["-certreq", "-alias", "broker", "-keystore", broker, "-file", str(tls / "broker.csr"), *store],
+        ["-gencert", "-rfc", "-alias", "ca", "-keystore", ca, "-infile", str(tls / "broker.csr"),
+         "-outfile", str(tls / "broker.pem"), "-validity", "3650", "-ext", san, *store],
+        ["-importcert", "-noprompt", "-alias", "ca", "-file", str(tls / "ca.pem"), "-keystore", broker, *store],
+        ["-importcert", "-noprompt", "-alias", "broker", "-file", str(tls / "broker.pem"), "-keystore", broker,
+         *store],
+    ]  # fmt: skip
+    for step in steps:
+        result = subprocess.run([keytool, *step], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise KafkaLocalError(f"keytool {step[0]} failed:\n{_tail(result.stdout + result.stderr)}")
 
 
 def _cluster_id() -> str:
@@ -501,6 +616,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--dir", default="var/kafka", help="work directory (default: var/kafka)")
         command.add_argument("--version", default=None, help=f"Kafka version (default: {KAFKA_VERSION})")
         command.add_argument("--partitions", type=int, default=3, help="num.partitions (default: 3)")
+        command.add_argument(
+            "--sasl-ssl",
+            action="store_true",
+            help="also a SASL_SSL listener (SCRAM-SHA-512); start prints the GUIDANCE_KAFKA_* variables for it",
+        )
     fetch = commands.add_parser("fetch", help="only download and cache the broker's jars")
     fetch.add_argument("--version", default=None, help=f"Kafka version (default: {KAFKA_VERSION})")
     return parser
@@ -519,10 +639,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "fetch":
         print(ensure_jars(args.version))
         return 0
-    broker = LocalKafka(Path(args.dir), version=args.version, partitions=args.partitions)
+    broker = LocalKafka(Path(args.dir), version=args.version, partitions=args.partitions, sasl_ssl=args.sasl_ssl)
     if args.command == "start":
         broker.start(detach=True)
         print(broker.bootstrap_servers)
+        if args.sasl_ssl:
+            print("".join(f"{name}={value}\n" for name, value in broker.sasl_ssl_client().items()), end="")
         return 0
     if args.command == "stop":
         broker.stop()

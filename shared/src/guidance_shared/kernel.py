@@ -15,6 +15,7 @@ def make_transport(settings: Settings) -> Transport:
             settings.kafka_bootstrap_servers,
             prefix=settings.topic_prefix,
             replication_factor=settings.topic_replication_factor,
+            client_options=settings.kafka_security.client_options(),
         )
     return EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)
 

@@ -174,6 +174,7 @@ class Runtime(Generic[D]):
             socket.create_connection((host or "127.0.0.1", int(port)), timeout=2).close()
         except OSError as exc:
             raise ConnectionError(f"Kafka broker {host}:{port} unreachable ({exc.strerror or exc})") from exc
+        self.transport.check()  # an open port is not enough: TLS and SASL must accept us too (bounded)
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Unapplied records per partition, from the offsets the projection stored (works from any process)."""

@@ -47,6 +47,9 @@ class Settings:
     web_workers: int = 1  # GUIDANCE_WEB_WORKERS: gunicorn worker processes
     web_threads: int = 8  # GUIDANCE_WEB_THREADS: threads per gunicorn worker
     web_timeout_s: int = 30  # GUIDANCE_WEB_TIMEOUT_S: gunicorn's worker timeout
+    kafka_security: KafkaSecurity = field(
+        default_factory=lambda: KafkaSecurity()
+    )  # GUIDANCE_KAFKA_SECURITY_*, _SASL_*, _SSL_*
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,7 +93,92 @@ class Settings:
             web_workers=_int(env, "GUIDANCE_WEB_WORKERS", 1, minimum=1),
             web_threads=_int(env, "GUIDANCE_WEB_THREADS", 8, minimum=1),
             web_timeout_s=_int(env, "GUIDANCE_WEB_TIMEOUT_S", 30, minimum=1),
+            kafka_security=KafkaSecurity.from_env(env),
         )
+
+
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How every Kafka client of a process (producer, consumer, admin) authenticates and encrypts:
+    ``client_options()`` gives them the same kafka-python options (docs/operations.md, "A secured Kafka")."""
+
+    protocol: str = "PLAINTEXT"  # GUIDANCE_KAFKA_SECURITY_PROTOCOL
+    sasl_mechanism: str | None = None  # GUIDANCE_KAFKA_SASL_MECHANISM
+    sasl_username: str | None = None  # GUIDANCE_KAFKA_SASL_USERNAME
+    sasl_password: str | None = field(default=None, repr=False)  # GUIDANCE_KAFKA_SASL_PASSWORD or _PASSWORD_FILE
+    ssl_cafile: Path | None = None  # GUIDANCE_KAFKA_SSL_CAFILE: PEM CA bundle; unset: the system's CAs
+
+    @property
+    def sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+    @property
+    def tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    def client_options(self) -> dict[str, str]:
+        """kafka-python keyword arguments for KafkaProducer, KafkaConsumer and KafkaAdminClient."""
+        options = {"security_protocol": self.protocol}
+        if self.sasl:
+            options["sasl_mechanism"] = self.sasl_mechanism or ""
+            options["sasl_plain_username"] = self.sasl_username or ""
+            options["sasl_plain_password"] = self.sasl_password or ""
+        if self.tls and self.ssl_cafile is not None:
+            options["ssl_cafile"] = str(self.ssl_cafile)
+        return options
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> KafkaSecurity:
+        env = os.environ if env is None else env
+        protocol = env.get("GUIDANCE_KAFKA_SECURITY_PROTOCOL", "").strip().upper() or "PLAINTEXT"
+        if protocol not in KAFKA_SECURITY_PROTOCOLS:
+            raise SettingsError(
+                "GUIDANCE_KAFKA_SECURITY_PROTOCOL must be one of "
+                f"{', '.join(KAFKA_SECURITY_PROTOCOLS)}, not {protocol!r}"
+            )
+        mechanism = env.get("GUIDANCE_KAFKA_SASL_MECHANISM", "").strip().upper() or None
+        username = env.get("GUIDANCE_KAFKA_SASL_USERNAME") or None
+        password = _secret(env, "GUIDANCE_KAFKA_SASL_PASSWORD")
+        cafile = env.get("GUIDANCE_KAFKA_SSL_CAFILE") or None
+        sasl, tls = protocol.startswith("SASL_"), protocol in ("SSL", "SASL_SSL")
+        if not sasl:
+            given = [n for n, v in [("MECHANISM", mechanism), ("USERNAME", username), ("PASSWORD", password)] if v]
+            if given:  # credentials that would be silently ignored are a misconfiguration
+                raise SettingsError(
+                    f"GUIDANCE_KAFKA_SASL_{given[0]} is set but GUIDANCE_KAFKA_SECURITY_PROTOCOL={protocol} "
+                    "uses no SASL (SASL_SSL or SASL_PLAINTEXT do)"
+                )
+        else:
+            if mechanism is None:
+                raise SettingsError(
+                    f"GUIDANCE_KAFKA_SECURITY_PROTOCOL={protocol} needs GUIDANCE_KAFKA_SASL_MECHANISM "
+                    f"({', '.join(KAFKA_SASL_MECHANISMS)})"
+                )
+            if mechanism not in KAFKA_SASL_MECHANISMS:
+                raise SettingsError(
+                    "GUIDANCE_KAFKA_SASL_MECHANISM must be one of "
+                    f"{', '.join(KAFKA_SASL_MECHANISMS)}, not {mechanism!r}"
+                )
+            if not username:
+                raise SettingsError(f"GUIDANCE_KAFKA_SECURITY_PROTOCOL={protocol} needs GUIDANCE_KAFKA_SASL_USERNAME")
+            if not password:
+                raise SettingsError(
+                    f"GUIDANCE_KAFKA_SECURITY_PROTOCOL={protocol} needs GUIDANCE_KAFKA_SASL_PASSWORD "
+                    "or GUIDANCE_KAFKA_SASL_PASSWORD_FILE"
+                )
+        if cafile is not None:
+            if not tls:
+                raise SettingsError(
+                    f"GUIDANCE_KAFKA_SSL_CAFILE is set but GUIDANCE_KAFKA_SECURITY_PROTOCOL={protocol} uses no TLS "
+                    "(SSL or SASL_SSL do)"
+                )
+            if not Path(cafile).is_file():
+                raise SettingsError(f"GUIDANCE_KAFKA_SSL_CAFILE: no CA file at {cafile}")
+        return cls(protocol, mechanism, username, password, Path(cafile) if cafile else None)
 
 
 @dataclass(frozen=True)
@@ -101,6 +189,7 @@ class TopicDefaults:
     partitions: int
     replication_factor: int
     prefix: str
+    security: KafkaSecurity = field(default_factory=lambda: KafkaSecurity())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TopicDefaults:
@@ -110,6 +199,7 @@ class TopicDefaults:
             partitions=_int(env, "GUIDANCE_TOPIC_PARTITIONS", 3, minimum=1),
             replication_factor=_int(env, "GUIDANCE_TOPIC_REPLICATION_FACTOR", 1, minimum=1),
             prefix=env.get("GUIDANCE_TOPIC_PREFIX", ""),
+            security=KafkaSecurity.from_env(env),
         )
 
 
@@ -151,6 +241,22 @@ def env_float(env: Mapping[str, str], name: str, default: float, *, minimum: flo
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """``name`` itself, or the contents of the file ``name``_FILE names (a mounted Secret); not both."""
+    value, path = env.get(name) or None, env.get(f"{name}_FILE") or None
+    if value is not None and path is not None:
+        raise SettingsError(f"set {name} or {name}_FILE, not both")
+    if path is None:
+        return value
+    try:
+        content = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise SettingsError(f"{name}_FILE: cannot read {path} ({exc.strerror or exc})") from None
+    if not content:
+        raise SettingsError(f"{name}_FILE: {path} is empty")
+    return content
 
 
 def _worker_http_port(env: Mapping[str, str]) -> int:

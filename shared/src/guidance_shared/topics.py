@@ -20,7 +20,7 @@ from typing import Any
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
-from guidance_shared.settings import TopicDefaults
+from guidance_shared.settings import SettingsError, TopicDefaults
 
 EVENT_TOPICS = ("intake.events", "revisit.events", "disclosure.events", "assessment.events")
 SERVICE_GROUPS = ("intake", "revisit", "disclosure", "assessment")
@@ -54,14 +54,16 @@ def provision_kafka(
     replication_factor: int,
     prefix: str = "",
     dlq_groups: Iterable[str] = SERVICE_GROUPS,
+    client_options: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Create the missing project topics and return the names created; safe to run at every deploy.
 
     Topics that already exist are left alone, but provisioning fails if one of them would delete
     or compact events (wrong ``retention.ms`` or ``cleanup.policy``), rather than hiding it.
+    ``client_options``: the security options (``KafkaSecurity.client_options()``).
     """
     names = project_topics(prefix, dlq_groups)
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="guidance-topics")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="guidance-topics", **(client_options or {}))
     try:
         created = create_topics(admin, names, partitions, replication_factor, EVENT_LOG_CONFIGS)
         _check_event_log_configs(admin, [name for name in names if name not in created])
@@ -139,7 +141,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if not args.bootstrap:
         print("error: give --bootstrap HOST:PORT or set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
@@ -149,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             partitions=args.partitions,
             replication_factor=args.replication_factor,
             prefix=args.prefix,
+            client_options=TopicDefaults.from_env().security.client_options(),
         )
     except (TopicProvisioningError, KafkaError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -105,5 +105,8 @@ class Transport(ABC):
     def end_offsets(self, topic: str) -> dict[int, int]:
         """The next offset to be written, per partition of a logical topic."""
 
+    def check(self) -> None:  # noqa: B027 - optional hook: a broker adapter authenticates here
+        """Raise TransportError if the broker cannot be used now (unreachable, or refusing our credentials)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
         """Release shared resources (connections); adapters override when they hold any."""

@@ -10,8 +10,9 @@ auto-commits; it resumes where the caller's projection database says.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -37,6 +38,66 @@ from guidance_shared.transport.base import (
 )
 
 log = structlog.get_logger(__name__)
+CHECK_TIMEOUT_S = 5.0
+
+
+class _LastConnectionError(logging.Handler):
+    """kafka-python retries a refused handshake (bad credentials, untrusted certificate) until its bootstrap
+    times out and then says only "Unable to bootstrap"; the reason is in its log records' arguments."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.error: BaseException | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        for arg in args:
+            # The most telling reason wins: after a refused login the broker may just drop the next socket.
+            if isinstance(arg, BaseException) and _rank(arg) >= _rank(self.error):
+                self.error = arg
+
+
+def _rank(error: BaseException | None) -> int:
+    if error is None:
+        return 0
+    text = f"{type(error).__name__} {error}".lower()
+    return 3 if "authentication" in text else 2 if "ssl" in text or "certificate" in text else 1
+
+
+@contextlib.contextmanager
+def _diagnosed(bootstrap_servers: str, doing: str) -> Iterator[None]:
+    """Turn a failed bootstrap into a TransportError that says why: authentication, TLS, or unreachable."""
+    handler = _LastConnectionError()
+    logger = logging.getLogger("kafka")
+    logger.addHandler(handler)
+    try:
+        yield
+    except KafkaError as exc:
+        raise TransportError(explain(bootstrap_servers, doing, handler.error or exc)) from exc
+    finally:
+        logger.removeHandler(handler)
+
+
+def explain(bootstrap_servers: str, doing: str, error: BaseException) -> str:
+    """One line for an operator: what failed and which settings to look at."""
+    text, rank = f"{type(error).__name__}: {error}", _rank(error)
+    if rank == 3:
+        hint = (
+            "authentication failed: check GUIDANCE_KAFKA_SASL_USERNAME, GUIDANCE_KAFKA_SASL_PASSWORD "
+            "and GUIDANCE_KAFKA_SASL_MECHANISM"
+        )
+    elif rank == 2:
+        hint = "TLS failed: check GUIDANCE_KAFKA_SECURITY_PROTOCOL and GUIDANCE_KAFKA_SSL_CAFILE"
+    elif "disconnected" in text.lower():
+        # kafka-python sometimes sees a refused login only as the broker closing the socket.
+        hint = (
+            "the broker closed the connection during the handshake, so it refuses our protocol, certificate "
+            "or authentication: check GUIDANCE_KAFKA_SECURITY_PROTOCOL, GUIDANCE_KAFKA_SASL_* and "
+            "GUIDANCE_KAFKA_SSL_CAFILE"
+        )
+    else:
+        hint = "unreachable or not answering"
+    return f"Kafka at {bootstrap_servers}: {doing}: {hint} ({text})"
 
 
 class KafkaTransport(Transport):
@@ -67,9 +128,28 @@ class KafkaTransport(Transport):
     def consumer(self, group: str, *, client_id: str | None = None) -> Consumer:
         return KafkaRecordConsumer(self, group, client_id=client_id)
 
+    def check(self, timeout_s: float = CHECK_TIMEOUT_S) -> None:
+        """Connect, handshake and authenticate as every client of this transport does, within ``timeout_s``:
+        an open port that refuses our credentials or certificate is not a usable broker."""
+        with _diagnosed(self.bootstrap_servers, "check"):
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.bootstrap_servers,
+                client_id="guidance-check",
+                # Retry often within the bound: a refused login sometimes shows only as a dropped socket,
+                # and the attempts that show the broker's reason are what makes the error clear.
+                **{
+                    "bootstrap_timeout_ms": int(timeout_s * 1000),
+                    "reconnect_backoff_ms": 50,
+                    "reconnect_backoff_max_ms": 250,
+                    **self.client_options,
+                },
+            )
+            admin.close()
+
     def create_topics(self, topics: Sequence[str], partitions: int) -> None:
         """Through the provisioning module, so topics get the same retention and leader wait either way."""
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, **self.client_options)
+        with _diagnosed(self.bootstrap_servers, "create topics"):
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, **self.client_options)
         try:
             provision(admin, [self.physical(t) for t in topics], partitions, self.replication_factor, EVENT_LOG_CONFIGS)
         finally:
@@ -80,7 +160,10 @@ class KafkaTransport(Transport):
         name = self.physical(topic)
         with self._offsets_lock:
             if self._offsets_client is None:
-                self._offsets_client = KafkaConsumer(bootstrap_servers=self.bootstrap_servers, **self.client_options)
+                with _diagnosed(self.bootstrap_servers, "read end offsets"):
+                    self._offsets_client = KafkaConsumer(
+                        bootstrap_servers=self.bootstrap_servers, **self.client_options
+                    )
             client = self._offsets_client
             try:
                 parts = client.partitions_for_topic(name) or set()
@@ -126,7 +209,8 @@ class KafkaRecordProducer(Producer):
         if not records:
             return
         try:
-            producer = self._client()
+            with _diagnosed(self.transport.bootstrap_servers, "publish"):
+                producer = self._client()
             futures = [
                 producer.send(self.transport.physical(r.topic), key=r.key, value=r.value, headers=list(r.headers))
                 for r in records
@@ -219,10 +303,8 @@ class KafkaRecordConsumer(Consumer):
         if client_id:
             options["client_id"] = client_id
         self._uncommitted: dict[KafkaTP, OffsetAndMetadata] = {}  # the latest offsets given to commit()
-        try:
+        with _diagnosed(transport.bootstrap_servers, f"consumer group {group}"):
             self.client = KafkaConsumer(**options)
-        except KafkaError as exc:
-            raise TransportError(f"cannot reach Kafka at {transport.bootstrap_servers}: {exc}") from exc
 
     def subscribe(self, topics: Sequence[str], position_lookup: PositionLookup) -> None:
         self.position_lookup = position_lookup
