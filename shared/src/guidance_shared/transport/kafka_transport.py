@@ -61,7 +61,12 @@ def _rank(error: BaseException | None) -> int:
     if error is None:
         return 0
     text = f"{type(error).__name__} {error}".lower()
-    return 3 if "authentication" in text else 2 if "ssl" in text or "certificate" in text else 1
+    if "authentication" in text:
+        return 4
+    if "ssl" in text or "certificate" in text:
+        return 3
+    # A socket the broker closed says more than a later timeout: a refused login often shows only so.
+    return 2 if "disconnected" in text else 1
 
 
 @contextlib.contextmanager
@@ -81,14 +86,14 @@ def _diagnosed(bootstrap_servers: str, doing: str) -> Iterator[None]:
 def explain(bootstrap_servers: str, doing: str, error: BaseException) -> str:
     """One line for an operator: what failed and which settings to look at."""
     text, rank = f"{type(error).__name__}: {error}", _rank(error)
-    if rank == 3:
+    if rank == 4:
         hint = (
             "authentication failed: check GUIDANCE_KAFKA_SASL_USERNAME, GUIDANCE_KAFKA_SASL_PASSWORD "
             "and GUIDANCE_KAFKA_SASL_MECHANISM"
         )
-    elif rank == 2:
+    elif rank == 3:
         hint = "TLS failed: check GUIDANCE_KAFKA_SECURITY_PROTOCOL and GUIDANCE_KAFKA_SSL_CAFILE"
-    elif "disconnected" in text.lower():
+    elif rank == 2:
         # kafka-python sometimes sees a refused login only as the broker closing the socket.
         hint = (
             "the broker closed the connection during the handshake, so it refuses our protocol, certificate "
