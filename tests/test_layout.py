@@ -43,6 +43,19 @@ def test_a_service_package_root_holds_only_the_layout(service: str) -> None:
         assert (package / layer / "__init__.py").exists(), f"{service} lacks {layer}/"
 
 
+def sources(package: Path) -> dict[str, str]:
+    return {path.relative_to(package).as_posix(): path.read_text(encoding="utf-8") for path in package.rglob("*.py")}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_only_settings_reads_the_environment_and_one_function_reads_the_running_app(service: str) -> None:
+    found = sources(ROOT / "services" / service / "src" / f"guidance_{service}")
+    readers = [p for p, text in found.items() if p != "settings.py" and ("os.environ" in text or "getenv" in text)]
+    assert readers == []
+    assert [p for p, text in found.items() if "current_app.extensions" in text] == ["entrypoints/http/context.py"]
+    assert found["entrypoints/http/context.py"].count("current_app.extensions") == 1
+
+
 def test_the_check_finds_a_module_added_at_the_root(tmp_path: Path) -> None:
     package = tmp_path / "guidance_fake"
     for layer in ("domain", "adapters", "entrypoints", "helpers"):

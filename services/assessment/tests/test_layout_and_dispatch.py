@@ -23,14 +23,6 @@ ROOT_PACKAGES = {"domain", "adapters", "entrypoints", "handlers"}
 DATA_FOLDERS = {"data", "templates", "static", "config", "__pycache__"}
 
 
-def test_the_package_root_holds_only_the_entry_wiring_and_the_layers() -> None:
-    modules = {p.name for p in PACKAGE.glob("*.py")}
-    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir()}
-    assert modules <= ROOT_MODULES, sorted(modules - ROOT_MODULES)
-    assert folders <= ROOT_PACKAGES | DATA_FOLDERS, sorted(folders - ROOT_PACKAGES - DATA_FOLDERS)
-    assert {"bootstrap.py", "settings.py", "__main__.py"} <= modules
-
-
 def test_every_type_on_the_topics_assessment_reads_is_folded_or_ignored() -> None:
     FOLDS.check_covers(
         catalogue.types_on(

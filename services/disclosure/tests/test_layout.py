@@ -16,23 +16,6 @@ ROOT_MODULES = {"__init__", "__main__", "bootstrap", "settings", "handlers"}
 ROOT_PACKAGES = {"domain", "adapters", "entrypoints", "handlers"}
 
 
-def test_the_package_root_holds_only_the_agreed_modules() -> None:
-    modules = {p.stem for p in PACKAGE.glob("*.py")}
-    packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    assert modules <= ROOT_MODULES, f"modules at the package root beyond the layout: {sorted(modules - ROOT_MODULES)}"
-    assert packages <= ROOT_PACKAGES, f"packages beyond the layout: {sorted(packages - ROOT_PACKAGES)}"
-
-
-def test_no_module_outside_settings_reads_the_environment() -> None:
-    readers = [
-        str(path.relative_to(PACKAGE))
-        for path in PACKAGE.rglob("*.py")
-        if path.name != "settings.py"
-        and ("os.environ" in path.read_text("utf-8") or "getenv" in path.read_text("utf-8"))
-    ]
-    assert readers == []
-
-
 def test_the_settings_defaults_are_the_documented_ones() -> None:
     settings = DisclosureSettings.from_env({})
     assert settings == DisclosureSettings(

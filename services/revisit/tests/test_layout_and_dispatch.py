@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pkgutil
 from pathlib import Path
 
 import pytest
@@ -19,18 +18,6 @@ from guidance_shared.events import default_registry
 PACKAGE = Path(guidance_revisit.__file__).parent
 ROOT_MODULES = {"__init__", "__main__", "bootstrap", "settings"}
 ROOT_PACKAGES = {"domain", "adapters", "entrypoints", "handlers"}
-
-
-def test_the_package_root_holds_only_wiring_settings_and_the_four_layers() -> None:
-    found = {(m.name, m.ispkg) for m in pkgutil.iter_modules([str(PACKAGE)])}
-    assert {name for name, is_package in found if not is_package} <= ROOT_MODULES
-    assert {name for name, is_package in found if is_package} == ROOT_PACKAGES
-
-
-def test_only_settings_reads_the_environment_and_only_the_view_context_reads_the_app() -> None:
-    sources = {path.relative_to(PACKAGE).as_posix(): path.read_text(encoding="utf-8") for path in PACKAGE.rglob("*.py")}
-    assert [p for p, text in sources.items() if "os.environ" in text or "getenv" in text] == []
-    assert [p for p, text in sources.items() if "current_app.extensions" in text] == ["entrypoints/http/context.py"]
 
 
 @pytest.mark.parametrize(
