@@ -19,4 +19,5 @@ def cacheable(response: Response) -> Response:
         return response
     response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE_S}"
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns it into a 304 in place when If-None-Match holds its ETag
+    return response
