@@ -17,6 +17,7 @@ from guidance_shared.web.idempotency import (
     idempotent,
     purge_expired,
 )
+from guidance_shared.web.json_input import Blueprint, read_json, request_json
 from guidance_shared.web.messages import register_translation, translate
 from guidance_shared.web.observability import CORRELATION_ID_HEADER, REQUEST_ID_HEADER, current_request_id
 from guidance_shared.web.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, ProblemSchema, problem_response
@@ -30,6 +31,7 @@ __all__ = [
     "PROBLEM_TYPE_BASE",
     "REPLAYED_HEADER",
     "REQUEST_ID_HEADER",
+    "Blueprint",
     "GuidanceApi",
     "IdempotencyKeyInFlight",
     "IdempotencyKeyReused",
@@ -43,7 +45,9 @@ __all__ = [
     "idempotent",
     "problem_response",
     "purge_expired",
+    "read_json",
     "register_translation",
+    "request_json",
     "translate",
 ]
 

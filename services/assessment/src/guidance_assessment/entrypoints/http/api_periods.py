@@ -15,7 +15,6 @@ from dataclasses import asdict
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 from sqlalchemy import Connection
@@ -35,7 +34,7 @@ from guidance_assessment.domain.scoring import rounded
 from guidance_assessment.entrypoints.http.context import deps, engine, may_see, visible_department
 from guidance_assessment.handlers import periods, standing
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, current_principal, ensure_department, requires
-from guidance_shared.web import current_request_id, current_tx, idempotent
+from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
 
 MANAGERS = (SUPERVISOR, ADMIN)
 FIRST_YEAR, LAST_YEAR = 2000, 2100

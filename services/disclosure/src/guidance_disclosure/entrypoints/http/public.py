@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from guidance_disclosure.adapters import queries
@@ -21,6 +20,7 @@ from guidance_disclosure.entrypoints.http.context import engine
 from guidance_shared.dates import china_today
 from guidance_shared.errors import NotFound
 from guidance_shared.vocabulary import CONTENT_TYPES
+from guidance_shared.web import Blueprint
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20

@@ -12,14 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import Connection
 
 from guidance_revisit.entrypoints.http.context import deps
 from guidance_revisit.handlers import RevisitDeps
 from guidance_shared.auth import requires
-from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent, if_match
 
 C = TypeVar("C")
 C_contra = TypeVar("C_contra", contravariant=True)
