@@ -177,7 +177,7 @@ def test_a_reviewer_withholds_with_a_legal_basis_and_may_take_a_public_item_down
     body = {"exemption": "personal_privacy", "reason": "内容可识别出第三人的健康状况。", "decided_by": REVIEWER}
 
     elsewhere = disclosure.client.post(path, json=body, headers=disclosure.headers(department=OTHER))
-    assert elsewhere.status_code == 403  # another department may not decide on this one's item
+    assert elsewhere.status_code == 404  # another department's item does not exist for the caller
     bad = disclosure.client.post(path, json={**body, "exemption": "embarrassing"}, headers=disclosure.headers())
     assert bad.status_code == 422 and "exemption" in str(bad.get_json())
     done = disclosure.client.post(path, json=body, headers=disclosure.headers())
