@@ -61,6 +61,9 @@ class ServiceSpec(Generic[D]):
     read_models: Sequence[ReadModel] = ()  # those of them refolded from its own events (``rebuild-read-models``)
     # Periodic jobs the worker runs beside the relay and the consumer, each until the stop event is set.
     tasks: Sequence[Callable[[Runtime[D], threading.Event], None]] = field(default_factory=tuple)
+    # After a restore, given the events recovered from its own topic (``guidance_shared.restore``), in the
+    # transaction that re-appends them: to continue what they used up that no read model refolds (serials).
+    recovered: Callable[[Runtime[D], Connection, list[StoredEvent]], None] | None = None
 
     @property
     def source(self) -> str:

@@ -1,0 +1,291 @@
+"""The restore drill of docs/operations.md ("Backup and restore"), on a throwaway cluster.
+
+intake and disclosure, each on its own database of a real PostgreSQL server, talk over a real Kafka
+broker. Commands go through intake's HTTP API and the workers' relay and consumer run. Each database
+is dumped with pg_dump (the server's own binaries), more commands follow, and the databases are
+dropped. Then the runbook's restore block is run for each service exactly as the document has it
+(read from the document, run by bash), and the promises are checked: nothing published is lost,
+nothing is applied twice, the hash chains verify, new commands get fresh document numbers, and the
+public API serves every act.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from guidance_disclosure.adapters.projection import public_guidance
+from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
+from guidance_disclosure.bootstrap import create_app as create_disclosure
+from guidance_intake.bootstrap import SPEC as INTAKE
+from guidance_intake.bootstrap import create_app as create_intake
+from guidance_shared.consumer import applied_table
+from guidance_shared.events.examples import DEPARTMENT_ID
+from guidance_shared.eventstore import events_table
+from guidance_shared.runtime import Runtime, ServiceSpec
+from guidance_shared.settings import Settings
+from tests.support.auth import AuthKeys
+from tests.support.postgres import _admin_sql, _find_bindir
+from tests.support.services import ROOT, guidance_command
+
+pytestmark = pytest.mark.kafka
+
+RUNBOOK = ROOT / "docs" / "operations.md"
+SERVICES: dict[str, ServiceSpec[Any]] = {"intake": INTAKE, "disclosure": DISCLOSURE}
+
+
+def restore_procedure() -> str:
+    """The shell block the runbook marks as the restore procedure, as it stands in the document."""
+    text = RUNBOOK.read_text(encoding="utf-8")
+    found = re.search(r"<!-- restore-procedure[^>]*-->\s*```sh\n(.*?)```", text, re.S)
+    assert found, "docs/operations.md has no block marked <!-- restore-procedure -->"
+    return found.group(1)
+
+
+class Cluster:
+    """The two services' settings on one PostgreSQL server and one Kafka broker, and their running parts."""
+
+    def __init__(self, postgres_url: str, kafka_bootstrap: str, tmp_path: Path, auth: AuthKeys) -> None:
+        self.server = make_url(postgres_url)
+        self.tmp_path = tmp_path
+        self.auth = auth
+        self.prefix = f"restore{uuid.uuid4().hex[:6]}"
+        self.databases = {name: f"drill_{name}_{uuid.uuid4().hex[:8]}" for name in SERVICES}
+        self.env = {
+            name: {
+                **auth.env(),
+                "GUIDANCE_VAR_DIR": str(tmp_path / name),
+                "GUIDANCE_TRANSPORT": "kafka",
+                "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+                "GUIDANCE_TOPIC_PREFIX": self.prefix,
+                "GUIDANCE_DATABASE_URL": self.server.set(database=db).render_as_string(hide_password=False),
+                "GUIDANCE_HOUSEKEEPING_INTERVAL_S": "0",
+            }
+            for name, db in self.databases.items()
+        }
+        self.runtimes: dict[str, Runtime[Any]] = {}
+        self.apps: dict[str, Flask] = {}  # one app per runtime: an app registers its metrics in the runtime's registry
+
+    def libpq(self, database: str) -> str:
+        return self.server.set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+
+    def start(self) -> None:
+        for name, spec in SERVICES.items():
+            self.runtimes[name] = Runtime(spec, Settings.from_env(name, self.env[name]))
+
+    def stop(self) -> None:
+        for runtime in self.runtimes.values():
+            runtime.close()
+        self.runtimes.clear()
+        self.apps.clear()
+
+    def intake_api(self) -> FlaskClient:
+        if "intake" not in self.apps:
+            self.apps["intake"] = create_intake(self.runtimes["intake"], testing=True, auth=self.auth.settings())
+        return self.apps["intake"].test_client()
+
+    def public_api(self) -> FlaskClient:
+        if "disclosure" not in self.apps:
+            runtime = self.runtimes["disclosure"]
+            self.apps["disclosure"] = create_disclosure(runtime, testing=True, auth=self.auth.settings())
+        return self.apps["disclosure"].test_client()
+
+    def run_workers(self) -> None:
+        """What the workers do, until there is nothing left: relay intake, consume in disclosure, relay disclosure."""
+        self.runtimes["intake"].relay().drain()
+        self.runtimes["disclosure"].runner().drain(timeout_s=90)
+        self.runtimes["disclosure"].relay().drain()
+
+    def issue(self, count: int) -> dict[str, str]:
+        """``count`` guidance acts through intake's API: their ids and document numbers."""
+        client = self.intake_api()
+        officer = self.auth.headers("officer-1", DEPARTMENT_ID, ["officer"])
+        issued = {}
+        for _ in range(count):
+            created = client.post("/v1/guidance", json=guidance_command(), headers=officer)
+            assert created.status_code == 201, created.get_json()
+            body = created.get_json()
+            issued[body["guidance_id"]] = body["details"]["doc_no"]
+        return issued
+
+    def shell(self, script: str, service: str, **variables: str) -> subprocess.CompletedProcess[str]:
+        path = f"{Path(sys.executable).parent}:{_find_bindir()}:{os.environ.get('PATH', '')}"
+        return subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            env={**os.environ, **self.env[service], "PATH": path, "SERVICE": service, **variables},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+            check=False,
+        )
+
+
+@pytest.fixture
+def cluster(postgres_url: str, kafka_bootstrap: str, tmp_path: Path, auth_keys: AuthKeys) -> Iterator[Cluster]:
+    drill = Cluster(postgres_url, kafka_bootstrap, tmp_path, auth_keys)
+    for database in drill.databases.values():
+        _admin_sql(postgres_url, f'CREATE DATABASE "{database}"')
+    try:
+        yield drill
+    finally:
+        drill.stop()
+        for database in drill.databases.values():
+            _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def json_documents(text: str) -> list[Any]:
+    """The JSON documents the runbook's commands printed one after another."""
+    decoder, documents, at = json.JSONDecoder(), [], 0
+    while (at := _skip_space(text, at)) < len(text):
+        document, at = decoder.raw_decode(text, at)
+        documents.append(document)
+    return documents
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
+
+
+def read_topic(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    """Every record of a topic, read with a plain Kafka client: id, subject, sequence and type from the headers."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        records: list[dict[str, Any]] = []
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            for messages in consumer.poll(timeout_ms=1000).values():
+                for message in messages:
+                    headers = {k: v.decode() for k, v in message.headers}
+                    records.append(
+                        {
+                            "id": headers["ce_id"],
+                            "type": headers["ce_type"],
+                            "subject": headers["ce_subject"],
+                            "sequence": int(headers["ce_sequence"]),
+                        }
+                    )
+        return records
+    finally:
+        consumer.close()
+
+
+def test_a_restore_by_the_runbook_keeps_every_published_event_and_applies_nothing_twice(cluster: Cluster) -> None:
+    cluster.start()
+    cluster.runtimes["intake"].provision()
+
+    # Before the backup: three acts published and applied, one more accepted but not yet published.
+    before = cluster.issue(3)
+    cluster.run_workers()
+    before |= cluster.issue(1)
+
+    dumps = {}
+    for name, database in cluster.databases.items():
+        dumps[name] = cluster.tmp_path / f"{name}.dump"
+        dumped = cluster.shell(f'pg_dump --format=custom --file="{dumps[name]}" "{cluster.libpq(database)}"', name)
+        assert dumped.returncode == 0, dumped.stderr
+
+    # After the backup: more acts, all published, applied by disclosure, its own items published too.
+    after = cluster.issue(3)
+    cluster.run_workers()
+    # And one accepted after the backup but never published: the runbook says this one is lost.
+    lost = cluster.issue(1)
+
+    # The disaster: both databases gone.
+    cluster.stop()
+    for database in cluster.databases.values():
+        _admin_sql(cluster.server.render_as_string(hide_password=False), f'DROP DATABASE "{database}" WITH (FORCE)')
+
+    procedure = restore_procedure()
+    server = cluster.libpq("").removesuffix("/")  # postgresql://user@host:port, as the runbook's PG_SERVER
+    outputs = {}
+    for name, database in cluster.databases.items():
+        restored = cluster.shell(procedure, name, PG_SERVER=server, DATABASE=database, DUMP=str(dumps[name]))
+        assert restored.returncode == 0, f"{name}: {restored.stdout}\n{restored.stderr}"
+        outputs[name] = restored.stdout
+    # Each store lacked what its service published after the dump, and has it now; the chains verify.
+    # intake: the three acts issued after the dump. disclosure: the items it opened for those and for
+    # the act that was still in intake's outbox when intake's dump was taken.
+    published_after_dump = {"intake": 3, "disclosure": 4}
+    for name, output in outputs.items():
+        recovered, checked, verified = json_documents(output)
+        assert recovered["missing"] == recovered["recovered"] == published_after_dump[name], (name, recovered)
+        assert checked["ok"] is True and checked["missing"] == 0, (name, checked)
+        assert verified["ok"] is True and verified["breaks"] == [], (name, verified)
+
+    # The services start again, and work off what is waiting.
+    cluster.start()
+    cluster.run_workers()
+    fresh = cluster.issue(2)
+    cluster.run_workers()
+
+    kept = before | after | fresh
+    intake_api = cluster.intake_api()
+    officer = cluster.auth.headers("officer-1", DEPARTMENT_ID, ["officer"])
+    for guidance_id, doc_no in kept.items():
+        read = intake_api.get(f"/v1/guidance/{guidance_id}", headers=officer)
+        assert read.status_code == 200, guidance_id
+        assert read.get_json()["details"]["doc_no"] == doc_no
+    for guidance_id in lost:
+        assert intake_api.get(f"/v1/guidance/{guidance_id}", headers=officer).status_code == 404
+
+    # No document number issued twice: the recovered acts' numbers were not handed out again. The lost
+    # act's number was never published and is issued again, to the first act after the restore (as the
+    # runbook says).
+    numbers = list(kept.values())
+    assert len(set(numbers)) == len(numbers), Counter(numbers).most_common(3)
+    assert set(lost.values()) <= set(fresh.values())
+
+    # Nothing applied twice: disclosure applied each event of intake's topic once, one public row per act.
+    bootstrap = cluster.env["intake"]["KAFKA_BOOTSTRAP_SERVERS"]
+    intake_topic = read_topic(bootstrap, f"{cluster.prefix}.intake.events")
+    intake_ids = {r["id"] for r in intake_topic}
+    assert len(intake_topic) > len(intake_ids)  # the relay re-sent what the restored cursor had not covered
+    disclosure = cluster.runtimes["disclosure"]
+    with disclosure.engine.connect() as conn:
+        applied = conn.execute(
+            select(func.count()).select_from(applied_table).where(applied_table.c.group_id == "disclosure")
+        ).scalar_one()
+        public_rows = list(conn.execute(select(public_guidance.c.guidance_id, public_guidance.c.doc_no)))
+        disclosure_events = conn.execute(select(func.count()).select_from(events_table)).scalar_one()
+    assert applied == len(intake_ids)
+    assert dict(public_rows) == kept
+
+    # disclosure's topic: never two different events at one version of one stream, and its store holds each once.
+    disclosure_topic = read_topic(bootstrap, f"{cluster.prefix}.disclosure.events")
+    at_version: dict[tuple[str, int], set[str]] = {}
+    for record in disclosure_topic:
+        at_version.setdefault((record["subject"], record["sequence"]), set()).add(record["id"])
+    assert all(len(ids) == 1 for ids in at_version.values()), at_version
+    assert disclosure_events == len({r["id"] for r in disclosure_topic}) == len(at_version)
+    assert len({subject for subject, _ in at_version}) == len(kept)  # one disclosure item per act
+
+    # The hash chains verify, and the public API serves every act.
+    for runtime in cluster.runtimes.values():
+        assert runtime.store is not None and runtime.store.verify().ok
+    public = cluster.public_api()
+    for guidance_id, doc_no in kept.items():
+        page = public.get(f"/public/v1/guidance/{guidance_id}")
+        assert page.status_code == 200, guidance_id
+        assert page.get_json()["doc_no"] == doc_no
+    assert json.loads(cluster.shell("guidance-intake restore-check", "intake").stdout)["ok"] is True
