@@ -60,12 +60,15 @@ def restore_procedure() -> str:
 class Cluster:
     """The two services' settings on one PostgreSQL server and one Kafka broker, and their running parts."""
 
-    def __init__(self, postgres_url: str, kafka_bootstrap: str, tmp_path: Path, auth: AuthKeys) -> None:
+    def __init__(
+        self, postgres_url: str, kafka_bootstrap: str, tmp_path: Path, auth: AuthKeys, services: tuple[str, ...]
+    ) -> None:
+        self.services = {name: SERVICES[name] for name in services}
         self.server = make_url(postgres_url)
         self.tmp_path = tmp_path
         self.auth = auth
         self.prefix = f"restore{uuid.uuid4().hex[:6]}"
-        self.databases = {name: f"drill_{name}_{uuid.uuid4().hex[:8]}" for name in SERVICES}
+        self.databases = {name: f"drill_{name}_{uuid.uuid4().hex[:8]}" for name in services}
         self.env = {
             name: {
                 **auth.env(),
@@ -85,7 +88,7 @@ class Cluster:
         return self.server.set(drivername="postgresql", database=database).render_as_string(hide_password=False)
 
     def start(self) -> None:
-        for name, spec in SERVICES.items():
+        for name, spec in self.services.items():
             self.runtimes[name] = Runtime(spec, Settings.from_env(name, self.env[name]))
 
     def stop(self) -> None:
@@ -108,8 +111,9 @@ class Cluster:
     def run_workers(self) -> None:
         """What the workers do, until there is nothing left: relay intake, consume in disclosure, relay disclosure."""
         self.runtimes["intake"].relay().drain()
-        self.runtimes["disclosure"].runner().drain(timeout_s=90)
-        self.runtimes["disclosure"].relay().drain()
+        if "disclosure" in self.runtimes:
+            self.runtimes["disclosure"].runner().drain(timeout_s=90)
+            self.runtimes["disclosure"].relay().drain()
 
     def issue(self, count: int) -> dict[str, str]:
         """``count`` guidance acts through intake's API: their ids and document numbers."""
@@ -122,6 +126,22 @@ class Cluster:
             body = created.get_json()
             issued[body["guidance_id"]] = body["details"]["doc_no"]
         return issued
+
+    def dump(self, service: str) -> Path:
+        """The runbook's backup command for one service's database."""
+        path = self.tmp_path / f"{service}.dump"
+        dumped = self.shell(f'pg_dump --format=custom --file="{path}" "{self.libpq(self.databases[service])}"', service)
+        assert dumped.returncode == 0, dumped.stderr
+        return path
+
+    def drop_databases(self) -> None:
+        for database in self.databases.values():
+            _admin_sql(self.server.render_as_string(hide_password=False), f'DROP DATABASE "{database}" WITH (FORCE)')
+
+    def restore(self, service: str, dump: Path, script: str) -> subprocess.CompletedProcess[str]:
+        """Run (part of) the runbook's restore block for ``service`` with the variables it names."""
+        server = self.libpq("").removesuffix("/")  # postgresql://user@host:port, the runbook's PG_SERVER
+        return self.shell(script, service, PG_SERVER=server, DATABASE=self.databases[service], DUMP=str(dump))
 
     def shell(self, script: str, service: str, **variables: str) -> subprocess.CompletedProcess[str]:
         path = f"{Path(sys.executable).parent}:{_find_bindir()}:{os.environ.get('PATH', '')}"
@@ -137,8 +157,11 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(postgres_url: str, kafka_bootstrap: str, tmp_path: Path, auth_keys: AuthKeys) -> Iterator[Cluster]:
-    drill = Cluster(postgres_url, kafka_bootstrap, tmp_path, auth_keys)
+def cluster(
+    postgres_url: str, kafka_bootstrap: str, tmp_path: Path, auth_keys: AuthKeys, request: pytest.FixtureRequest
+) -> Iterator[Cluster]:
+    services = getattr(request, "param", ("intake", "disclosure"))
+    drill = Cluster(postgres_url, kafka_bootstrap, tmp_path, auth_keys, services)
     for database in drill.databases.values():
         _admin_sql(postgres_url, f'CREATE DATABASE "{database}"')
     try:
@@ -200,10 +223,8 @@ def test_a_restore_by_the_runbook_keeps_every_published_event_and_applies_nothin
     before |= cluster.issue(1)
 
     dumps = {}
-    for name, database in cluster.databases.items():
-        dumps[name] = cluster.tmp_path / f"{name}.dump"
-        dumped = cluster.shell(f'pg_dump --format=custom --file="{dumps[name]}" "{cluster.libpq(database)}"', name)
-        assert dumped.returncode == 0, dumped.stderr
+    for name in cluster.databases:
+        dumps[name] = cluster.dump(name)
 
     # After the backup: more acts, all published, applied by disclosure, its own items published too.
     after = cluster.issue(3)
@@ -213,14 +234,11 @@ def test_a_restore_by_the_runbook_keeps_every_published_event_and_applies_nothin
 
     # The disaster: both databases gone.
     cluster.stop()
-    for database in cluster.databases.values():
-        _admin_sql(cluster.server.render_as_string(hide_password=False), f'DROP DATABASE "{database}" WITH (FORCE)')
+    cluster.drop_databases()
 
-    procedure = restore_procedure()
-    server = cluster.libpq("").removesuffix("/")  # postgresql://user@host:port, as the runbook's PG_SERVER
     outputs = {}
-    for name, database in cluster.databases.items():
-        restored = cluster.shell(procedure, name, PG_SERVER=server, DATABASE=database, DUMP=str(dumps[name]))
+    for name in cluster.databases:
+        restored = cluster.restore(name, dumps[name], restore_procedure())
         assert restored.returncode == 0, f"{name}: {restored.stdout}\n{restored.stderr}"
         outputs[name] = restored.stdout
     # Each store lacked what its service published after the dump, and has it now; the chains verify.
@@ -289,3 +307,52 @@ def test_a_restore_by_the_runbook_keeps_every_published_event_and_applies_nothin
         assert page.status_code == 200, guidance_id
         assert page.get_json()["doc_no"] == doc_no
     assert json.loads(cluster.shell("guidance-intake restore-check", "intake").stdout)["ok"] is True
+
+
+@pytest.mark.parametrize("cluster", [("intake",)], indirect=True)
+def test_a_service_started_before_its_recovery_is_caught_by_it(cluster: Cluster) -> None:
+    """The runbook's warning, shown: commands accepted on a restored database before ``recover-from-topic``
+    make it fail (exit 2), naming what went wrong, instead of forking a stream or hiding a reused number."""
+    cluster.start()
+    cluster.runtimes["intake"].provision()
+    officer = cluster.auth.headers("officer-1", DEPARTMENT_ID, ["officer"])
+    (first,) = cluster.issue(1)
+    cluster.run_workers()
+    dump = cluster.dump("intake")
+    responded = cluster.intake_api().post(
+        f"/v1/guidance/{first}/response", json={"response": "declined", "statement": "不同意"}, headers=officer
+    )
+    assert responded.status_code == 200, responded.get_json()
+    later = cluster.issue(1)
+    cluster.run_workers()
+    cluster.stop()
+    cluster.drop_databases()
+
+    # Restored, then started at once: a second response to the first act takes its version 2 again.
+    load_dump = "\n".join(restore_procedure().splitlines()[:2])
+    assert "pg_restore" in load_dump
+    assert cluster.restore("intake", dump, load_dump).returncode == 0
+    cluster.start()
+    again = cluster.intake_api().post(f"/v1/guidance/{first}/response", json={"response": "accepted"}, headers=officer)
+    assert again.status_code == 200, again.get_json()
+    cluster.stop()
+    conflict = cluster.shell("guidance-intake recover-from-topic", "intake")
+    assert conflict.returncode == 2, conflict.stdout + conflict.stderr
+    assert f"{first}@2" in json.loads(conflict.stdout)["error"]
+    assert cluster.shell("guidance-intake restore-check", "intake").returncode == 2
+
+    # As the runbook says: restore the dump again. Started too early once more, a new act reuses the number
+    # the topic's later act has: the recovery fails naming the number, and keeps nothing.
+    cluster.drop_databases()
+    assert cluster.restore("intake", dump, load_dump).returncode == 0
+    cluster.start()
+    reused = cluster.issue(1)
+    cluster.stop()
+    assert list(reused.values()) == list(later.values())
+    caught = cluster.shell("guidance-intake recover-from-topic", "intake")
+    assert caught.returncode == 2, caught.stdout + caught.stderr
+    assert json.loads(caught.stdout)["error"] == (
+        f"document number {next(iter(later.values()))} was issued again before the recovery"
+    )
+    check = cluster.shell("guidance-intake restore-check", "intake")
+    assert check.returncode == 1 and json.loads(check.stdout)["missing"] == 2  # the response and the later act

@@ -16,7 +16,8 @@ used up (``ServiceSpec.recovered``: intake's serials), then refolds the service'
 The recovered events get no outbox rows: they are on the topic already, and the relay sends only
 outbox rows, so nothing is published twice by the recovery. An event whose version the store
 already holds under another id is a *conflict* (commands were accepted on the restored database
-before the recovery): nothing is appended and the operator is told which streams.
+before the recovery): nothing is appended and the operator is told which streams; so is a document
+number the restored service issued again before the recovery (intake's step finds those).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC
 from typing import Any, TypedDict
@@ -58,6 +60,7 @@ class RecoverReport(RestoreCheckReport):
     """What ``recover-from-topic`` prints: the check as it was, and what the recovery did."""
 
     recovered: int
+    service: Mapping[str, Any]  # what the service's own step did (intake: the serials it moved)
     read_models: dict[str, int]
 
 
@@ -95,7 +98,8 @@ def recover(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> RecoverReport
     """Append what the topic has and the store lacks, continue serials, refold the read models.
 
     Idempotent: run again, it finds nothing missing and only refolds. Raises ``RestoreConflict``
-    (and changes nothing) when the store holds another event at a version the topic has.
+    (and changes nothing) when the store holds another event at a version the topic has, or when
+    the service's own step finds a problem (intake: a document number issued twice).
     """
     store = runtime.store
     if store is None:
@@ -109,14 +113,17 @@ def recover(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> RecoverReport
         )
     stream_types = _stream_types(runtime)
     recovered: list[StoredEvent] = []
+    service: Mapping[str, Any] = {}
     with runtime.engine.begin() as conn:
         for envelope in _in_stream_order(comparison.missing):
             recovered.append(_append_as_published(conn, envelope, stream_types))
         if recovered and runtime.spec.recovered is not None:
-            runtime.spec.recovered(runtime, conn, recovered)
+            service = runtime.spec.recovered(runtime, conn, recovered)
+            if problems := service.get("problems"):
+                raise RestoreConflict("; ".join(str(p) for p in problems))  # rolls back: nothing is kept
     folded = rebuild_read_models(runtime)["tables"] if runtime.spec.read_models else {}
     log.info("restore.recovered", service=runtime.spec.name, events=len(recovered))
-    return {**before, "recovered": len(recovered), "read_models": folded}
+    return {**before, "recovered": len(recovered), "service": service, "read_models": folded}
 
 
 def read_topic(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> list[Envelope]:

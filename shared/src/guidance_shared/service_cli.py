@@ -167,10 +167,11 @@ def _restore(command: str, runtime: Runtime, timeout_s: float) -> int:
         _print(report)
         return 0 if report["ok"] else (2 if report["conflicts"] else 1)
     try:
-        _print(recover(runtime, timeout_s=timeout_s))
+        report = recover(runtime, timeout_s=timeout_s)
     except RestoreConflict as exc:
         _print({"ok": False, "error": str(exc)})
         return 2
+    _print(report)
     return 0
 
 

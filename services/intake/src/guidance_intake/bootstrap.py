@@ -7,6 +7,8 @@ runtime and ``IntakeSettings``; the projection, the views and the handlers recei
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import structlog
 from flask import Flask
 from sqlalchemy import Connection
@@ -45,10 +47,13 @@ def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
     )
 
 
-def recovered(runtime: Runtime[IntakeDeps], conn: Connection, events: list[StoredEvent]) -> None:
+def recovered(runtime: Runtime[IntakeDeps], conn: Connection, events: list[StoredEvent]) -> Mapping[str, object]:
     """After a restore: the document numbers the recovered events carry are never issued again."""
-    moved = continue_past(conn, runtime.deps.departments, events)
-    log.info("restore.serials_continued", sequences=len(moved))
+    done = continue_past(conn, runtime.deps.departments, events)
+    if done.issued_twice:
+        log.error("restore.numbers_issued_twice", count=len(done.issued_twice))
+    problems = [f"document number {n} was issued again before the recovery" for n in done.issued_twice]
+    return {"serials": done.moved, "problems": problems}
 
 
 def create_app(runtime: Runtime[IntakeDeps], *, testing: bool = False, auth: AuthSettings | None = None) -> Flask:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Update, insert, select, update
@@ -90,13 +91,22 @@ _NUMBERED = {
 }
 
 
-def continue_past(conn: Connection, departments: DepartmentRegistry, events: Sequence[StoredEvent]) -> dict[str, int]:
+@dataclass
+class Continued:
+    """What ``continue_past`` did: each moved sequence's new last serial, and any number issued twice."""
+
+    moved: dict[str, int] = field(default_factory=dict)
+    issued_twice: list[str] = field(default_factory=list)
+
+
+def continue_past(conn: Connection, departments: DepartmentRegistry, events: Sequence[StoredEvent]) -> Continued:
     """Move each sequence past the numbers ``events`` carry (events the serials never counted).
 
     Serials are gap-free, so a sequence's uncounted numbers are the next ones after its stored
     serial: each number is matched against the department's pattern filled with those, which also
     leaves alone a number the serials never issued (a case number the case-handling system brought).
-    Returns the new last serial of each sequence it moved."""
+    A number that matches a serial already counted was issued again after the restore, before the
+    recovery (the service was started too early): it is reported, it cannot be taken back here."""
     numbers: dict[tuple[DocKey, Department], list[str]] = defaultdict(list)
     for event in events:
         spec = _NUMBERED.get(event.type)
@@ -110,17 +120,17 @@ def continue_past(conn: Connection, departments: DepartmentRegistry, events: Seq
         kind = str(event.data.get(kind, "")) if kind not in (CASE_FILING, CASE_DECISION) else kind
         year = china_day(datetime.fromisoformat(at)).year
         numbers[(DocKey(department.department_id, kind, year), department)].append(number)
-    moved: dict[str, int] = {}
+    done = Continued()
     for (key, department), issued in numbers.items():
         stored = _last_serial(conn, key)
         last = stored or 0
-        window = range(last + 1, last + len(issued) + 1)
         try:
-            serial_of = {format_doc_no(department, key.kind, key.year, s): s for s in window}
+            serial_of = {format_doc_no(department, key.kind, key.year, s): s for s in range(1, last + len(issued) + 1)}
         except ValueError:
             continue  # a kind or year the department cannot number: the serials never issued these
-        top = max((serial_of[n] for n in issued if n in serial_of), default=None)
-        if top is None:
+        done.issued_twice += [n for n in issued if serial_of.get(n, last + 1) <= last]
+        top = max((serial_of[n] for n in issued if n in serial_of), default=0)
+        if top <= last:
             continue
         if stored is not None:
             conn.execute(_set_last(key, top))
@@ -130,8 +140,8 @@ def continue_past(conn: Connection, departments: DepartmentRegistry, events: Seq
                     department_id=key.department_id, kind=key.kind, year=key.year, last_serial=top
                 )
             )
-        moved[f"{key.department_id}/{key.kind}/{key.year}"] = top
-    return moved
+        done.moved[f"{key.department_id}/{key.kind}/{key.year}"] = top
+    return done
 
 
 def _last_serial(conn: Connection, key: DocKey) -> int | None:
