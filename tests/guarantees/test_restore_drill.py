@@ -1,6 +1,6 @@
 """The restore drill of docs/operations.md ("Backup and restore"), on a throwaway cluster.
 
-intake and disclosure, each on its own database of a real PostgreSQL server, talk over a real Kafka
+The four services, each on its own database of a real PostgreSQL server, talk over a real Kafka
 broker. Commands go through intake's HTTP API and the workers' relay and consumer run. Each database
 is dumped with pg_dump (the server's own binaries), more commands follow, and the databases are
 dropped. Then the runbook's restore block is run for each service exactly as the document has it
@@ -29,11 +29,13 @@ from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from guidance_assessment.bootstrap import SPEC as ASSESSMENT
 from guidance_disclosure.adapters.projection import public_guidance
 from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
 from guidance_disclosure.bootstrap import create_app as create_disclosure
 from guidance_intake.bootstrap import SPEC as INTAKE
 from guidance_intake.bootstrap import create_app as create_intake
+from guidance_revisit.bootstrap import SPEC as REVISIT
 from guidance_shared.consumer import applied_table
 from guidance_shared.events.examples import DEPARTMENT_ID
 from guidance_shared.eventstore import events_table
@@ -46,7 +48,13 @@ from tests.support.services import ROOT, guidance_command
 pytestmark = pytest.mark.kafka
 
 RUNBOOK = ROOT / "docs" / "operations.md"
-SERVICES: dict[str, ServiceSpec[Any]] = {"intake": INTAKE, "disclosure": DISCLOSURE}
+#: in the order the events flow: intake's acts, revisit's revisits for them, disclosure's items, assessment's figures
+SERVICES: dict[str, ServiceSpec[Any]] = {
+    "intake": INTAKE,
+    "revisit": REVISIT,
+    "disclosure": DISCLOSURE,
+    "assessment": ASSESSMENT,
+}
 
 
 def restore_procedure() -> str:
@@ -109,11 +117,14 @@ class Cluster:
         return self.apps["disclosure"].test_client()
 
     def run_workers(self) -> None:
-        """What the workers do, until there is nothing left: relay intake, consume in disclosure, relay disclosure."""
-        self.runtimes["intake"].relay().drain()
-        if "disclosure" in self.runtimes:
-            self.runtimes["disclosure"].runner().drain(timeout_s=90)
-            self.runtimes["disclosure"].relay().drain()
+        """What the workers do, until there is nothing left: each service consumes, then relays, in the order
+        the events flow; twice, for what flows back (revisit's events to intake, assessment's to itself)."""
+        for _ in range(2):
+            for runtime in self.runtimes.values():
+                if runtime.projection is not None:
+                    runtime.runner().drain(timeout_s=90)
+                if runtime.store is not None:
+                    runtime.relay().drain()
 
     def issue(self, count: int) -> dict[str, str]:
         """``count`` guidance acts through intake's API: their ids and document numbers."""
@@ -126,6 +137,15 @@ class Cluster:
             body = created.get_json()
             issued[body["guidance_id"]] = body["details"]["doc_no"]
         return issued
+
+    def chains(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """Each service's stored events: event id → stream and hash."""
+        out = {}
+        for name, runtime in self.runtimes.items():
+            with runtime.engine.connect() as conn:
+                rows = conn.execute(select(events_table.c.event_id, events_table.c.stream_id, events_table.c.hash))
+                out[name] = {row.event_id: (row.stream_id, row.hash) for row in rows}
+        return out
 
     def dump(self, service: str) -> Path:
         """The runbook's backup command for one service's database."""
@@ -160,7 +180,7 @@ class Cluster:
 def cluster(
     postgres_url: str, kafka_bootstrap: str, tmp_path: Path, auth_keys: AuthKeys, request: pytest.FixtureRequest
 ) -> Iterator[Cluster]:
-    services = getattr(request, "param", ("intake", "disclosure"))
+    services = getattr(request, "param", tuple(SERVICES))
     drill = Cluster(postgres_url, kafka_bootstrap, tmp_path, auth_keys, services)
     for database in drill.databases.values():
         _admin_sql(postgres_url, f'CREATE DATABASE "{database}"')
@@ -170,6 +190,12 @@ def cluster(
         drill.stop()
         for database in drill.databases.values():
             _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def types_on_topics() -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys(topic for spec in SERVICES.values() for topic in (spec.publishes, *spec.consumes) if topic)
+    )
 
 
 def json_documents(text: str) -> list[Any]:
@@ -232,7 +258,8 @@ def test_a_restore_by_the_runbook_keeps_every_published_event_and_applies_nothin
     # And one accepted after the backup but never published: the runbook says this one is lost.
     lost = cluster.issue(1)
 
-    # The disaster: both databases gone.
+    # The disaster: every database gone (what each store held is noted first, to compare with).
+    chains = cluster.chains()
     cluster.stop()
     cluster.drop_databases()
 
@@ -242,17 +269,22 @@ def test_a_restore_by_the_runbook_keeps_every_published_event_and_applies_nothin
         assert restored.returncode == 0, f"{name}: {restored.stdout}\n{restored.stderr}"
         outputs[name] = restored.stdout
     # Each store lacked what its service published after the dump, and has it now; the chains verify.
-    # intake: the three acts issued after the dump. disclosure: the items it opened for those and for
-    # the act that was still in intake's outbox when intake's dump was taken.
-    published_after_dump = {"intake": 3, "disclosure": 4}
+    # intake: the three acts issued after the dump. revisit and disclosure: the revisit each scheduled and
+    # the item each opened for those and for the act still in intake's outbox when the dumps were taken.
+    # assessment publishes nothing of its own without an officer's command.
+    published_after_dump = {"intake": 3, "revisit": 4, "disclosure": 4, "assessment": 0}
     for name, output in outputs.items():
         recovered, checked, verified = json_documents(output)
-        assert recovered["missing"] == recovered["recovered"] == published_after_dump[name], (name, recovered)
+        assert recovered["missing"] == recovered["recovered"], (name, recovered)
+        assert recovered["recovered"] == published_after_dump[name], (name, recovered)
         assert checked["ok"] is True and checked["missing"] == 0, (name, checked)
         assert verified["ok"] is True and verified["breaks"] == [], (name, verified)
 
-    # The services start again, and work off what is waiting.
+    # The services start again, and work off what is waiting. Each store holds every event it held before
+    # the disaster but the lost act's, with the same hash: the recovered events are linked exactly as they were.
     cluster.start()
+    chains["intake"] = {i: held for i, held in chains["intake"].items() if held[0] not in lost}
+    assert cluster.chains() == chains
     cluster.run_workers()
     fresh = cluster.issue(2)
     cluster.run_workers()
@@ -274,29 +306,31 @@ def test_a_restore_by_the_runbook_keeps_every_published_event_and_applies_nothin
     assert len(set(numbers)) == len(numbers), Counter(numbers).most_common(3)
     assert set(lost.values()) <= set(fresh.values())
 
-    # Nothing applied twice: disclosure applied each event of intake's topic once, one public row per act.
+    # Nothing applied twice: each consumer applied each event of the topics it reads once (the relay re-sent
+    # what the restored cursors had not covered, so intake's topic holds duplicates), one public row per act.
     bootstrap = cluster.env["intake"]["KAFKA_BOOTSTRAP_SERVERS"]
-    intake_topic = read_topic(bootstrap, f"{cluster.prefix}.intake.events")
-    intake_ids = {r["id"] for r in intake_topic}
-    assert len(intake_topic) > len(intake_ids)  # the relay re-sent what the restored cursor had not covered
-    disclosure = cluster.runtimes["disclosure"]
-    with disclosure.engine.connect() as conn:
-        applied = conn.execute(
-            select(func.count()).select_from(applied_table).where(applied_table.c.group_id == "disclosure")
-        ).scalar_one()
-        public_rows = list(conn.execute(select(public_guidance.c.guidance_id, public_guidance.c.doc_no)))
-        disclosure_events = conn.execute(select(func.count()).select_from(events_table)).scalar_one()
-    assert applied == len(intake_ids)
-    assert dict(public_rows) == kept
-
-    # disclosure's topic: never two different events at one version of one stream, and its store holds each once.
-    disclosure_topic = read_topic(bootstrap, f"{cluster.prefix}.disclosure.events")
-    at_version: dict[tuple[str, int], set[str]] = {}
-    for record in disclosure_topic:
-        at_version.setdefault((record["subject"], record["sequence"]), set()).add(record["id"])
-    assert all(len(ids) == 1 for ids in at_version.values()), at_version
-    assert disclosure_events == len({r["id"] for r in disclosure_topic}) == len(at_version)
-    assert len({subject for subject, _ in at_version}) == len(kept)  # one disclosure item per act
+    topics = {topic: read_topic(bootstrap, f"{cluster.prefix}.{topic}") for topic in types_on_topics()}
+    intake_topic = topics["intake.events"]
+    assert len(intake_topic) > len({r["id"] for r in intake_topic})
+    for name, runtime in cluster.runtimes.items():
+        consumed = {r["id"] for topic in runtime.spec.consumes for r in topics[topic]}
+        with runtime.engine.connect() as conn:
+            applied = conn.execute(
+                select(func.count()).select_from(applied_table).where(applied_table.c.group_id == name)
+            ).scalar_one()
+            stored = conn.execute(select(func.count()).select_from(events_table)).scalar_one()
+        assert applied == len(consumed), name
+        # Its own topic: never two different events at one version of one stream; its store holds each once.
+        at_version: dict[tuple[str, int], set[str]] = {}
+        for record in topics[runtime.spec.publishes]:
+            at_version.setdefault((record["subject"], record["sequence"]), set()).add(record["id"])
+        assert all(len(ids) == 1 for ids in at_version.values()), (name, at_version)
+        assert stored == len(at_version), name
+    items = {record["subject"] for record in topics["disclosure.events"]}
+    assert len(items) == len(kept)  # one disclosure item per act
+    with cluster.runtimes["disclosure"].engine.connect() as conn:
+        public_rows = dict(conn.execute(select(public_guidance.c.guidance_id, public_guidance.c.doc_no)).all())
+    assert public_rows == kept
 
     # The hash chains verify, and the public API serves every act.
     for runtime in cluster.runtimes.values():
