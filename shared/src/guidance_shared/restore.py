@@ -11,7 +11,8 @@ events at one version of one stream, on a topic nobody can rewrite.
 ``check`` reads the service's own topic from the beginning and compares it with the store, by event
 id and by stream version. ``recover`` appends what is missing, each event exactly as it was
 published (its id, type, data, time and version), linked into its stream's hash chain after the
-restored head, in one transaction; it gives the service a chance to continue what those events
+restored head, in one transaction (a hash covers nothing the topic does not carry, so each event gets
+back the hash it had); it gives the service a chance to continue what those events
 used up (``ServiceSpec.recovered``: intake's serials), then refolds the service's own read models.
 The recovered events get no outbox rows: they are on the topic already, and the relay sends only
 outbox rows, so nothing is published twice by the recovery. An event whose version the store
@@ -144,7 +145,10 @@ def read_topic(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> list[Envel
         while any(read_to.get(tp, 0) < end for tp, end in wanted.items()):
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"{topic} not read to its end within {timeout_s}s")
-            for record in consumer.poll(1000, 0.5):
+            records = consumer.poll(1000, 0.5)
+            if not records and _at_end(consumer.lag(), wanted):
+                break  # nothing more to read even if an offset was never a record (a gap in the log)
+            for record in records:
                 if record.offset >= ends.get(record.tp, 0):
                     continue  # published after the reading began: a running relay, not a lost event
                 read_to[record.tp] = record.offset + 1
@@ -155,6 +159,10 @@ def read_topic(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> list[Envel
     finally:
         consumer.close()
     return events
+
+
+def _at_end(lag: Mapping[TopicPartition, int], wanted: Mapping[TopicPartition, int]) -> bool:
+    return bool(lag) and all(tp in lag and lag[tp] == 0 for tp in wanted)
 
 
 def _compare(runtime: Runtime[Any], published: list[Envelope]) -> _Comparison:
@@ -180,11 +188,14 @@ def _compare(runtime: Runtime[Any], published: list[Envelope]) -> _Comparison:
 
 
 def _in_stream_order(missing: list[Envelope]) -> list[Envelope]:
-    """Per stream by version; streams in the order their first missing event was published."""
+    """Per stream by version; streams by the time of their first missing event (the topic's partitions
+    keep no order between them, and no reader relies on one between streams)."""
     by_stream: dict[str, list[Envelope]] = defaultdict(list)
     for envelope in missing:
         by_stream[envelope.subject].append(envelope)
-    return [e for stream in by_stream.values() for e in sorted(stream, key=lambda e: e.sequence or 0)]
+    streams = [sorted(events, key=lambda e: e.sequence or 0) for events in by_stream.values()]
+    streams.sort(key=lambda events: events[0].time)
+    return [e for events in streams for e in events]
 
 
 def _append_as_published(conn: Connection, envelope: Envelope, stream_types: dict[str, str]) -> StoredEvent:
