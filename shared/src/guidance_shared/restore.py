@@ -58,7 +58,7 @@ class RestoreCheckReport(TypedDict):
 
 
 class RecoverReport(RestoreCheckReport):
-    """What ``recover-from-topic`` prints: the check as it was, and what the recovery did."""
+    """What ``recover-from-topic`` prints: the comparison as it was before, and what the recovery did."""
 
     recovered: int
     service: Mapping[str, Any]  # what the service's own step did (intake: the serials it moved)
@@ -124,7 +124,8 @@ def recover(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> RecoverReport
                 raise RestoreConflict("; ".join(str(p) for p in problems))  # rolls back: nothing is kept
     folded = rebuild_read_models(runtime)["tables"] if runtime.spec.read_models else {}
     log.info("restore.recovered", service=runtime.spec.name, events=len(recovered))
-    return {**before, "recovered": len(recovered), "service": service, "read_models": folded}
+    # The counts are the comparison's before the recovery; ``ok``: the store lacks nothing now.
+    return {**before, "ok": True, "recovered": len(recovered), "service": service, "read_models": folded}
 
 
 def read_topic(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> list[Envelope]:
