@@ -39,6 +39,7 @@ from guidance_revisit.bootstrap import SPEC as REVISIT
 from guidance_shared.consumer import applied_table
 from guidance_shared.events.examples import DEPARTMENT_ID
 from guidance_shared.eventstore import events_table
+from guidance_shared.restore import start_refusal
 from guidance_shared.runtime import Runtime, ServiceSpec
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
@@ -95,9 +96,13 @@ class Cluster:
     def libpq(self, database: str) -> str:
         return self.server.set(drivername="postgresql", database=database).render_as_string(hide_password=False)
 
-    def start(self) -> None:
+    def start(self, *, fenced: bool = True) -> None:
+        """The services' runtimes; ``fenced``: as web and worker start, past the check that their database is not
+        a restored one still to be recovered (which also notes a new database's identity, so dumps carry it)."""
         for name, spec in self.services.items():
-            self.runtimes[name] = Runtime(spec, Settings.from_env(name, self.env[name]))
+            runtime = self.runtimes[name] = Runtime(spec, Settings.from_env(name, self.env[name]))
+            if fenced:
+                assert start_refusal(runtime.engine, name) is None, name
 
     def stop(self) -> None:
         for runtime in self.runtimes.values():
@@ -282,7 +287,7 @@ def test_a_restore_by_the_runbook_keeps_every_published_event_and_applies_nothin
 
     # The services start again, and work off what is waiting. Each store holds every event it held before
     # the disaster but the lost act's, with the same hash: the recovered events are linked exactly as they were.
-    cluster.start()
+    cluster.start()  # recovered: web and worker may start
     chains["intake"] = {i: held for i, held in chains["intake"].items() if held[0] not in lost}
     assert cluster.chains() == chains
     cluster.run_workers()
@@ -345,8 +350,9 @@ def test_a_restore_by_the_runbook_keeps_every_published_event_and_applies_nothin
 
 @pytest.mark.parametrize("cluster", [("intake",)], indirect=True)
 def test_a_service_started_before_its_recovery_is_caught_by_it(cluster: Cluster) -> None:
-    """The runbook's warning, shown: commands accepted on a restored database before ``recover-from-topic``
-    make it fail (exit 2), naming what went wrong, instead of forking a stream or hiding a reused number."""
+    """The runbook's warning, shown: web and worker refuse a restored database until ``recover-from-topic``
+    has run; and commands accepted on it all the same make the recovery fail (exit 2), naming what went
+    wrong, instead of forking a stream or hiding a reused number."""
     cluster.start()
     cluster.runtimes["intake"].provision()
     officer = cluster.auth.headers("officer-1", DEPARTMENT_ID, ["officer"])
@@ -362,11 +368,17 @@ def test_a_service_started_before_its_recovery_is_caught_by_it(cluster: Cluster)
     cluster.stop()
     cluster.drop_databases()
 
-    # Restored, then started at once: a second response to the first act takes its version 2 again.
+    # Restored: the service's processes refuse to start on it before the recovery.
     load_dump = "\n".join(restore_procedure().splitlines()[:2])
     assert "pg_restore" in load_dump
     assert cluster.restore("intake", dump, load_dump).returncode == 0
-    cluster.start()
+    refused = cluster.shell("timeout 60 guidance-intake worker", "intake")
+    assert refused.returncode == 2, refused.stderr
+    assert "run `guidance-intake recover-from-topic` before starting web or worker" in refused.stderr
+
+    # Started all the same, past that fence (a process that does not check, as older releases did): a second
+    # response to the first act takes its version 2 again.
+    cluster.start(fenced=False)
     again = cluster.intake_api().post(f"/v1/guidance/{first}/response", json={"response": "accepted"}, headers=officer)
     assert again.status_code == 200, again.get_json()
     cluster.stop()
@@ -379,7 +391,7 @@ def test_a_service_started_before_its_recovery_is_caught_by_it(cluster: Cluster)
     # the topic's later act has: the recovery fails naming the number, and keeps nothing.
     cluster.drop_databases()
     assert cluster.restore("intake", dump, load_dump).returncode == 0
-    cluster.start()
+    cluster.start(fenced=False)
     reused = cluster.issue(1)
     cluster.stop()
     assert list(reused.values()) == list(later.values())

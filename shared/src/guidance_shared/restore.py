@@ -19,6 +19,13 @@ outbox rows, so nothing is published twice by the recovery. An event whose versi
 already holds under another id is a *conflict* (commands were accepted on the restored database
 before the recovery): nothing is appended and the operator is told which streams; so is a document
 number the restored service issued again before the recovery (intake's step finds those).
+
+On PostgreSQL the recovery cannot be forgotten: the database notes which database it is (its OID,
+``es_database_identity``), and a restored dump lands in a new database with another OID. ``web``
+and ``worker`` refuse to start while the noted identity is not the database's own
+(``start_refusal``); ``recover`` notes it once the store lacks nothing. The check needs no broker,
+so web still starts while Kafka is away. SQLite has no such identity: there the runbook's block is
+the only gate.
 """
 
 from __future__ import annotations
@@ -28,12 +35,27 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 import structlog
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 
+from guidance_shared.db import create_tables
 from guidance_shared.envelope import Envelope, MalformedEvent, dump_json
 from guidance_shared.eventstore import counter_table, event_hash, events_table
 from guidance_shared.messages import StoredEvent
@@ -43,6 +65,15 @@ from guidance_shared.runtime import Runtime
 from guidance_shared.transport.base import TopicPartition
 
 log = structlog.get_logger(__name__)
+
+IDENTITY = MetaData()
+identity_table = Table(
+    "es_database_identity",
+    IDENTITY,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("database_id", String(64), nullable=False),  # PostgreSQL: the database's OID
+    Column("noted_at", String(40), nullable=False),
+)
 
 
 class RestoreCheckReport(TypedDict):
@@ -123,6 +154,7 @@ def recover(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> RecoverReport
             if problems := service.get("problems"):
                 raise RestoreConflict("; ".join(str(p) for p in problems))  # rolls back: nothing is kept
     folded = rebuild_read_models(runtime)["tables"] if runtime.spec.read_models else {}
+    note_identity(runtime.engine)  # the store lacks nothing now: web and worker may start
     log.info("restore.recovered", service=runtime.spec.name, events=len(recovered))
     # The counts are the comparison's before the recovery; ``ok``: the store lacks nothing now.
     return {**before, "ok": True, "recovered": len(recovered), "service": service, "read_models": folded}
@@ -283,3 +315,55 @@ def _repositories(value: Any, depth: int = 2) -> list[Repository[Any]]:
     if depth == 0 or not is_dataclass(value) or isinstance(value, type):
         return []
     return [r for f in fields(value) for r in _repositories(getattr(value, f.name), depth - 1)]
+
+
+# -- the start fence (PostgreSQL) --------------------------------------------------------------------------
+def start_refusal(engine: Engine, service: str) -> str | None:
+    """Why ``web`` or ``worker`` must not start on this database, or None. A database without a noted
+    identity (a new one, or one from before this check) has it noted now: it was not restored here."""
+    current = _database_id(engine)
+    if current is None:
+        return None
+    create_tables(engine, IDENTITY)
+    with engine.begin() as conn:
+        noted = conn.execute(select(identity_table.c.database_id).where(identity_table.c.id == 1)).scalar()
+        if noted is None:
+            _insert_identity(conn, current)
+            return None
+    if noted == current:
+        return None
+    return (
+        f"this database was restored or copied (it is database {current}, its data was written in database {noted}): "
+        f"run `guidance-{service} recover-from-topic` before starting web or worker "
+        "(docs/operations.md, Backup and restore)"
+    )
+
+
+def note_identity(engine: Engine) -> None:
+    """Note the database's identity: what it holds is recovered, web and worker may start on it."""
+    current = _database_id(engine)
+    if current is None:
+        return
+    create_tables(engine, IDENTITY)
+    with engine.begin() as conn:
+        conn.execute(delete(identity_table))
+        _insert_identity(conn, current)
+
+
+def _database_id(engine: Engine) -> str | None:
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar_one())
+
+
+def _insert_identity(conn: Connection, database_id: str) -> None:
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(identity_table).values(id=1, database_id=database_id, noted_at=_now()))
+    except IntegrityError:
+        pass  # another process of the service noted it first: the same database, the same identity
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from guidance_shared.logging import configure_logging
 from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
-from guidance_shared.restore import RestoreConflict, check, recover
+from guidance_shared.restore import RestoreConflict, check, recover, start_refusal
 from guidance_shared.runtime import Runtime, ServiceSpec, stop_on_signals
 from guidance_shared.settings import Settings, SettingsError
 from guidance_shared.web.worker_http import WorkerHttpServer
@@ -82,6 +82,9 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
 
 def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory) -> int:
     command = args.command
+    if command in ("web", "worker") and (refusal := start_refusal(runtime.engine, runtime.spec.name)):
+        print(f"not starting: {refusal}", file=sys.stderr)
+        return 2
     if command == "web":
         app = create_app(runtime)
         if args.dev:
