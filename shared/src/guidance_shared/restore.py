@@ -97,7 +97,8 @@ class RecoverReport(RestoreCheckReport):
 
 
 class RestoreConflict(RuntimeError):
-    """The store and the topic disagree about an event at one stream version: not recoverable by replay."""
+    """The store and the topic disagree (another event at one stream version, a document number issued twice):
+    commands were accepted on the restored database before the recovery; replaying cannot reconcile that."""
 
 
 @dataclass
@@ -133,8 +134,7 @@ def recover(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> RecoverReport
     (and changes nothing) when the store holds another event at a version the topic has, or when
     the service's own step finds a problem (intake: a document number issued twice).
     """
-    store = runtime.store
-    if store is None:
+    if runtime.store is None:
         raise ValueError(f"{runtime.spec.name} keeps no event store")
     comparison = _compare(runtime, read_topic(runtime, timeout_s=timeout_s))
     before = comparison.report()
