@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar, cast
@@ -61,6 +61,10 @@ class ServiceSpec(Generic[D]):
     read_models: Sequence[ReadModel] = ()  # those of them refolded from its own events (``rebuild-read-models``)
     # Periodic jobs the worker runs beside the relay and the consumer, each until the stop event is set.
     tasks: Sequence[Callable[[Runtime[D], threading.Event], None]] = field(default_factory=tuple)
+    # After a restore, given the events recovered from its own topic (``guidance_shared.restore``), in the
+    # transaction that re-appends them: continues what they used up that no read model refolds (serials);
+    # what it returns is reported, and a non-empty "problems" list undoes the recovery and fails it (exit 2).
+    recovered: Callable[[Runtime[D], Connection, list[StoredEvent]], Mapping[str, Any]] | None = None
 
     @property
     def source(self) -> str:

@@ -10,6 +10,8 @@ redrive   re-apply a parked aggregate's events (``--skip-poison`` drops the firs
 rebuild   replay the projection beside the live one (which keeps serving), then swap it in
 rebuild-read-models   refold the service's own read models from its event store
 housekeeping          one purge now: published outbox rows past retention, expired idempotency records
+restore-check         after a restore: does the event store lack events its own topic has? (exit 1 if so)
+recover-from-topic    after a restore: re-append those events as published, continue serials, refold read models
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import Engine
 
 from guidance_shared.logging import configure_logging
 from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
+from guidance_shared.restore import RestoreConflict, check, recover, start_refusal
 from guidance_shared.runtime import Runtime, ServiceSpec, stop_on_signals
 from guidance_shared.settings import Settings, SettingsError
 from guidance_shared.web.worker_http import WorkerHttpServer
@@ -54,6 +57,7 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     rebuild.add_argument("--timeout", type=float, default=3600.0, help="seconds the replay may take (3600)")
     sub.add_parser("rebuild-read-models", help="refold the service's own read models from its event store")
     sub.add_parser("housekeeping", help="purge old published outbox rows and expired idempotency records, once")
+    _add_restore_commands(sub)
     args = parser.parse_args(argv)
 
     try:
@@ -78,6 +82,9 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
 
 def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory) -> int:
     command = args.command
+    if command in ("web", "worker") and (refusal := start_refusal(runtime.engine, runtime.spec.name)):
+        print(f"not starting: {refusal}", file=sys.stderr)
+        return 2
     if command == "web":
         app = create_app(runtime)
         if args.dev:
@@ -132,7 +139,43 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
     if command == "housekeeping":
         _print(runtime.housekeeping().run_once().as_dict())
         return 0
+    if command in RESTORE_COMMANDS:
+        return _restore(command, runtime, args.timeout)
     raise AssertionError(command)
+
+
+RESTORE_COMMANDS = ("restore-check", "recover-from-topic")
+
+
+def _add_restore_commands(sub: Any) -> None:
+    for name, text in zip(
+        RESTORE_COMMANDS,
+        (
+            "after a restore: compare the event store with the service's own topic; exit 1 if it lacks events",
+            "after a restore: re-append the events the store lacks from the topic, continue serials, refold",
+        ),
+        strict=True,
+    ):
+        parser = sub.add_parser(name, help=text)
+        parser.add_argument("--timeout", type=float, default=300.0, help="seconds to read the topic (300)")
+
+
+def _restore(command: str, runtime: Runtime, timeout_s: float) -> int:
+    """0: the store lacks nothing (after ``recover-from-topic``: any more); 1: it lacks events; 2: a conflict."""
+    if runtime.store is None:
+        _print({"error": f"{runtime.spec.name} keeps no event store"})
+        return 2
+    if command == "restore-check":
+        report = check(runtime, timeout_s=timeout_s)
+        _print(report)
+        return 0 if report["ok"] else (2 if report["conflicts"] else 1)
+    try:
+        report = recover(runtime, timeout_s=timeout_s)
+    except RestoreConflict as exc:
+        _print({"ok": False, "error": str(exc)})
+        return 2
+    _print(report)
+    return 0
 
 
 def _print(value: Any) -> None:

@@ -7,11 +7,15 @@ runtime and ``IntakeSettings``; the projection, the views and the handlers recei
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import structlog
 from flask import Flask
+from sqlalchemy import Connection
 
 from guidance_intake.adapters import files, read_model
 from guidance_intake.adapters.read_model import READ_MODEL
-from guidance_intake.adapters.serials import SERIALS_METADATA
+from guidance_intake.adapters.serials import SERIALS_METADATA, continue_past
 from guidance_intake.domain.case import Case
 from guidance_intake.domain.guidance import Guidance
 from guidance_intake.entrypoints.app import BLUEPRINTS
@@ -19,11 +23,14 @@ from guidance_intake.entrypoints.consumer import IntakeProjection
 from guidance_intake.handlers import IntakeDeps
 from guidance_intake.settings import IntakeSettings
 from guidance_shared.auth import AuthSettings, install_auth
+from guidance_shared.messages import StoredEvent
 from guidance_shared.repository import Repository
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.web.service import create_service_app
 
 VERSION = "0.2.0"
+
+log = structlog.get_logger(__name__)
 
 
 def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
@@ -38,6 +45,15 @@ def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
         departments=files.load_departments(settings.departments),
         exemptions=files.load_exemptions(settings.exemption_lists),
     )
+
+
+def recovered(runtime: Runtime[IntakeDeps], conn: Connection, events: list[StoredEvent]) -> Mapping[str, object]:
+    """After a restore: the document numbers the recovered events carry are never issued again."""
+    done = continue_past(conn, runtime.deps.departments, events)
+    if done.issued_twice:
+        log.error("restore.numbers_issued_twice", count=len(done.issued_twice))
+    problems = [f"document number {n} was issued again before the recovery" for n in done.issued_twice]
+    return {"serials": done.moved, "problems": problems}
 
 
 def create_app(runtime: Runtime[IntakeDeps], *, testing: bool = False, auth: AuthSettings | None = None) -> Flask:
@@ -59,4 +75,5 @@ SPEC: ServiceSpec[IntakeDeps] = ServiceSpec(
     extra_metadata=(READ_MODEL, SERIALS_METADATA),
     # Document-number serials are not a read model: they must never be recounted, only continued.
     read_models=(ReadModel(READ_MODEL, read_model.apply),),
+    recovered=recovered,
 )

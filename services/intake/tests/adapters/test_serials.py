@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
 from guidance_intake.adapters.files import default_departments
-from guidance_intake.adapters.serials import SERIALS_METADATA, allocate_serial, doc_serials, issue_doc_no
+from guidance_intake.adapters.serials import (
+    SERIALS_METADATA,
+    allocate_serial,
+    continue_past,
+    doc_serials,
+    issue_doc_no,
+)
+from guidance_intake.domain.departments import CASE_FILING
 from guidance_intake.domain.doc_numbers import DocKey
+from guidance_shared import catalogue
 from guidance_shared.db import create_tables, make_engine
 from guidance_shared.events.examples import DEPARTMENT_ID
+from guidance_shared.messages import StoredEvent
 
 OTHER_DEPARTMENT = "8fc7b039-732d-5de9-a917-32ef0e4ec0ae"
 WARNING_2025 = DocKey(DEPARTMENT_ID, "minor_issue_warning", 2025)
@@ -158,3 +168,62 @@ def test_concurrent_issuers_with_rollbacks_still_leave_no_gap(engine: Engine) ->
     kept = run_concurrently(engine, threads=8, per_thread=25, roll_back_every=5)
     assert sorted(kept) == list(range(1, 8 * 20 + 1))
     assert last_serial(engine) == 160
+
+
+def recovered(event_type: str, **data: str) -> StoredEvent:
+    """An event as ``recover-from-topic`` hands it to intake: only its type and data matter here."""
+    at = datetime(2025, 3, 5, 2, tzinfo=UTC)
+    return StoredEvent(1, "e", "s", "Guidance", 1, event_type, data, {}, at, "0" * 64, "0" * 64)
+
+
+def test_after_a_restore_serials_continue_past_the_numbers_recovered_events_carry(engine: Engine) -> None:
+    departments = default_departments()
+    market = departments.require(DEPARTMENT_ID)
+    with engine.begin() as conn:
+        issue_doc_no(conn, market, "minor_issue_warning", 2025)  # the dump counted 001
+    events = [
+        recovered(
+            catalogue.GUIDANCE_ISSUED,
+            department_id=DEPARTMENT_ID,
+            content_type="minor_issue_warning",
+            issued_at="2025-03-05T10:00:00+08:00",
+            doc_no="某市监警示〔2025〕第003号",
+        ),
+        recovered(
+            catalogue.GUIDANCE_ISSUED,
+            department_id=DEPARTMENT_ID,
+            content_type="minor_issue_warning",
+            issued_at="2025-03-05T09:00:00+08:00",
+            doc_no="某市监警示〔2025〕第002号",
+        ),
+        # A case number the case-handling system brought: never a serial of ours, left alone.
+        recovered(
+            catalogue.CASE_OPENED,
+            department_id=DEPARTMENT_ID,
+            opened_at="2025-03-05T09:00:00+08:00",
+            case_no="外部系统〔2025〕7号",
+        ),
+    ]
+    with engine.begin() as conn:
+        done = continue_past(conn, departments, events)
+    assert done.issued_twice == []
+    assert last_serial(engine) == 3
+    assert last_serial(engine, DocKey(DEPARTMENT_ID, CASE_FILING, 2025)) is None
+    with engine.begin() as conn:
+        assert issue_doc_no(conn, market, "minor_issue_warning", 2025) == "某市监警示〔2025〕第004号"
+
+
+def test_a_number_issued_again_before_the_recovery_is_reported(engine: Engine) -> None:
+    departments = default_departments()
+    market = departments.require(DEPARTMENT_ID)
+    with engine.begin() as conn:
+        reissued = issue_doc_no(conn, market, "minor_issue_warning", 2025)  # 001, also on the topic
+    published = recovered(
+        catalogue.GUIDANCE_ISSUED,
+        department_id=DEPARTMENT_ID,
+        content_type="minor_issue_warning",
+        issued_at="2025-03-05T10:00:00+08:00",
+        doc_no=reissued,
+    )
+    with engine.begin() as conn:
+        assert continue_past(conn, departments, [published]).issued_twice == [reissued]
