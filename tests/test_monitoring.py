@@ -27,11 +27,11 @@ from guidance_disclosure import bootstrap as disclosure
 from guidance_intake import bootstrap as intake
 from guidance_revisit import bootstrap as revisit
 from guidance_shared.events.examples import DEPARTMENT_ID
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from guidance_shared.web.worker_http import worker_app
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 from tests.support.services import guidance_command, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +84,7 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     keys = AuthKeys.create(tmp_path / "auth")
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     runtimes = {
-        name: Runtime(
+        name: migrated_runtime(
             module.SPEC, Settings.from_env(name, {"GUIDANCE_VAR_DIR": str(tmp_path / name)}), transport=transport
         )
         for name, module in SERVICES.items()

@@ -113,6 +113,7 @@ class Migrations:
     def config(self) -> Config:
         config = Config()
         config.set_main_option("script_location", str(self.location))
+        config.set_main_option("path_separator", "os")
         config.set_main_option("version_locations", str(self.location / "versions"))
         return config
 
