@@ -37,6 +37,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import RevisionStep
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, create_engine, inspect, text
 
@@ -169,7 +170,7 @@ class Migrations:
     def _run(self, conn: Connection, destination: str) -> None:
         script = self.script()
 
-        def upgrade_revs(rev: object, _context: object) -> object:
+        def upgrade_revs(rev: str, _context: MigrationContext) -> list[RevisionStep]:
             return script._upgrade_revs(destination, rev)  # alembic's own `upgrade` does this
 
         with EnvironmentContext(self.config(), script, fn=upgrade_revs, destination_rev=destination) as env:
