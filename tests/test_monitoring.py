@@ -32,7 +32,7 @@ from guidance_shared.transport.embedded import EmbeddedTransport
 from guidance_shared.web.worker_http import worker_app
 from tests.support.auth import AuthKeys
 from tests.support.schema import migrated_runtime
-from tests.support.services import guidance_command, run_cli
+from tests.support.services import guidance_command, migrate_databases, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "deploy" / "prometheus" / "alerts.yaml"
@@ -336,6 +336,7 @@ def test_the_runbooks_verify_cronjob_runs_verify_with_the_workers_configuration(
         assert container[key] == worker[key], key
     assert pod["volumes"] == worker_pod["volumes"]
     # The command it runs: exit 0 and a JSON report on a sound store.
+    migrate_databases({"GUIDANCE_VAR_DIR": str(tmp_path)}, "intake")
     result = run_cli("intake", " ".join(container["args"]), {"GUIDANCE_VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ok"] is True
