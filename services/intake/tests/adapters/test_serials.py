@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from tests.support.schema import kernel_tables
 
 from guidance_intake.adapters.files import default_departments
 from guidance_intake.adapters.serials import SERIALS_METADATA, allocate_serial, doc_serials, issue_doc_no
 from guidance_intake.domain.doc_numbers import DocKey
-from guidance_shared.db import create_tables, make_engine
+from guidance_shared.db import make_engine
 from guidance_shared.events.examples import DEPARTMENT_ID
 
 OTHER_DEPARTMENT = "8fc7b039-732d-5de9-a917-32ef0e4ec0ae"
@@ -30,7 +31,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     else:
         url = request.getfixturevalue("postgres_db_url")
     engine = make_engine(url)
-    create_tables(engine, SERIALS_METADATA)
+    kernel_tables(engine, SERIALS_METADATA)
     yield engine
     engine.dispose()
 
