@@ -177,6 +177,8 @@ def test_a_database_of_the_last_release_is_continued_with_every_row(
             migrated = _cli(service, env, "migrate")
             assert migrated.returncode == 0, migrated.stderr
             assert json.loads(migrated.stdout)["adopted"] is True
+            # The tables that release created are the baseline's (= today's head), types and indexes too.
+            assert schema_differences(engine, _package_metadata(service)) == []
             after = _rows(engine)
             assert {name: after[name] for name in before} == before  # every row of every table it had, unchanged
             made = set(after) - set(before)  # only what that release created when first used (no web ran here)
