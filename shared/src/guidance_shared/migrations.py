@@ -160,7 +160,8 @@ class Migrations:
         tables = set(inspect(conn).get_table_names())
         if VERSION_TABLE not in tables:
             return SchemaStatus(self.service, (), head, "unversioned" if tables else "empty")
-        current = tuple(MigrationContext.configure(conn).get_current_heads())
+        # Read directly: a MigrationContext would log its dialect at every process start.
+        current = tuple(sorted(row[0] for row in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))))
         if current == (head,):
             return SchemaStatus(self.service, current, head, "at_head")
         known = {rev.revision for rev in self.script().walk_revisions()}
