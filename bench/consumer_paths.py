@@ -90,10 +90,12 @@ def replay(held: Sequence[Any], *, plain_path: bool, directory: Path) -> dict[st
 
     from guidance_shared.db import make_engine
     from guidance_shared.events import default_registry
+    from guidance_shared.migrations import KERNEL_METADATA, create_from_metadata
 
     runner_cls, projection_cls, _relay_cls, _adapt_registry = kernel_parts("stock")  # what bench/run replays
     engine = make_engine(f"sqlite:///{directory}/{'plain' if plain_path else 'careful'}.sqlite")
     projection = projection_cls()
+    create_from_metadata(engine, [*KERNEL_METADATA, projection.metadata])  # what a service's history makes
     runner = runner_cls(
         engine=engine,
         consumer=MemoryConsumer(held),

@@ -589,6 +589,7 @@ def _replay_worker(
 
         from guidance_shared.db import make_engine
         from guidance_shared.logging import configure_logging
+        from guidance_shared.migrations import KERNEL_METADATA, create_from_metadata
         from guidance_shared.transport.kafka_transport import KafkaTransport
 
         configure_logging("kernel-bench", "ERROR")
@@ -627,7 +628,7 @@ def _replay_worker(
         _worker_failed(queue, barrier, index)
         return
     try:
-        runner.create_schema()
+        create_from_metadata(runner.engine, [*KERNEL_METADATA, runner.projection.metadata])
         runner.start()  # subscribes (the group is joined on the first poll)
         # Connect and fetch metadata before the clock, after subscribing (see _raw_consume_worker).
         runner.consumer.client.topics()
@@ -895,6 +896,7 @@ def run(args: argparse.Namespace) -> Results:
     from guidance_shared.events import default_registry
     from guidance_shared.eventstore import EventStore
     from guidance_shared.metrics import KernelMetrics
+    from guidance_shared.migrations import KERNEL_METADATA, create_from_metadata
     from guidance_shared.topics import EVENT_LOG_CONFIGS, create_topics
     from guidance_shared.transport.kafka_transport import KafkaTransport
 
@@ -938,7 +940,7 @@ def run(args: argparse.Namespace) -> Results:
             _say(f"appending {n:,} events to the event store (setup, not part of any ratio) ...")
             store_engine = make_engine(f"sqlite:///{work / 'intake.db'}")
             store = EventStore(store_engine, source=SOURCE, topic=RELAY_TOPIC, dataschema=registry.dataschema)
-            store.create_schema()
+            create_from_metadata(store_engine, KERNEL_METADATA)
             results.phases["append"] = append_events(store, n, args.append_batch)
             records = outbox_records(store_engine)
 
@@ -993,7 +995,7 @@ def run(args: argparse.Namespace) -> Results:
                 args.consumer_batch,
                 not args.no_metrics,
             )
-            runner.create_schema()
+            create_from_metadata(runner.engine, [*KERNEL_METADATA, runner.projection.metadata])
             replay_profile = cProfile.Profile() if profile_dir else None
             try:
                 results.phases["replay"] = replay(runner, n, replay_profile)

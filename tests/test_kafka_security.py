@@ -21,6 +21,7 @@ from guidance_shared.topics import provision_kafka
 from guidance_shared.transport.base import PublishError, Record, Transport, TransportError
 from tests.support.events import guidance_story
 from tests.support.projections import Tally
+from tests.support.schema import migrated_runtime
 
 pytestmark = pytest.mark.kafka
 
@@ -134,7 +135,7 @@ def runtime_for(env: dict[str, str], tmp_path: Path) -> Runtime[None]:
         name="disclosure", publishes=None, consumes=("intake.events",), projection=lambda _rt: Tally()
     )
     env = {**env, "GUIDANCE_DATABASE_URL": f"sqlite:///{tmp_path / 'disclosure.sqlite'}"}
-    return Runtime(spec, Settings.from_env("disclosure", env))
+    return migrated_runtime(spec, Settings.from_env("disclosure", env))
 
 
 def test_a_worker_runtime_consumes_and_is_ready_over_sasl_ssl(secured_broker: LocalKafka, tmp_path: Path) -> None:

@@ -27,12 +27,12 @@ from guidance_disclosure import bootstrap as disclosure
 from guidance_intake import bootstrap as intake
 from guidance_revisit import bootstrap as revisit
 from guidance_shared.events.examples import DEPARTMENT_ID
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from guidance_shared.web.worker_http import worker_app
 from tests.support.auth import AuthKeys
-from tests.support.services import guidance_command, run_cli
+from tests.support.schema import migrated_runtime
+from tests.support.services import guidance_command, migrate_databases, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "deploy" / "prometheus" / "alerts.yaml"
@@ -84,7 +84,7 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     keys = AuthKeys.create(tmp_path / "auth")
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     runtimes = {
-        name: Runtime(
+        name: migrated_runtime(
             module.SPEC, Settings.from_env(name, {"GUIDANCE_VAR_DIR": str(tmp_path / name)}), transport=transport
         )
         for name, module in SERVICES.items()
@@ -336,6 +336,7 @@ def test_the_runbooks_verify_cronjob_runs_verify_with_the_workers_configuration(
         assert container[key] == worker[key], key
     assert pod["volumes"] == worker_pod["volumes"]
     # The command it runs: exit 0 and a JSON report on a sound store.
+    migrate_databases({"GUIDANCE_VAR_DIR": str(tmp_path)}, "intake")
     result = run_cli("intake", " ".join(container["args"]), {"GUIDANCE_VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ok"] is True

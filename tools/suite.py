@@ -58,6 +58,19 @@ def main(argv: list[str]) -> int:
         print(f"transport: embedded log in {var / 'embedded-log.sqlite'}")
 
     python = sys.executable
+    # Like the Kubernetes migration Job: each database to its schema head before any process starts on it.
+    for service in SERVICES:
+        migrate = subprocess.run(
+            [python, "-m", f"guidance_{service}", "migrate"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if migrate.returncode != 0:
+            print(migrate.stdout, migrate.stderr, file=sys.stderr)
+            return 1
     provision = subprocess.run(
         [python, "-m", "guidance_intake", "provision"], env=env, cwd=ROOT, capture_output=True, text=True, check=False
     )

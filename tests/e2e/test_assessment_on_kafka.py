@@ -30,6 +30,7 @@ from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Record
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 from tests.support.services import guidance_command
 
 pytestmark = pytest.mark.kafka
@@ -44,9 +45,9 @@ def suite(tmp_path: Path, kafka_bootstrap: str) -> Iterator[tuple[Runtime, Runti
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"as{uuid.uuid4().hex[:6]}",
     }
-    intake = Runtime(INTAKE, Settings.from_env("intake", env))
-    revisit = Runtime(REVISIT, Settings.from_env("revisit", env))
-    assessment = Runtime(ASSESSMENT, Settings.from_env("assessment", env))
+    intake = migrated_runtime(INTAKE, Settings.from_env("intake", env))
+    revisit = migrated_runtime(REVISIT, Settings.from_env("revisit", env))
+    assessment = migrated_runtime(ASSESSMENT, Settings.from_env("assessment", env))
     intake.provision()
     yield intake, revisit, assessment
     assessment.close()

@@ -19,10 +19,10 @@ from guidance_intake.bootstrap import create_app as create_intake
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.common import CHINA_TZ
 from guidance_shared.events.examples import DEPARTMENT_ID, PERSON, example
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Record
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 from tests.support.services import case_command, decision_command, guidance_command
 
 pytestmark = pytest.mark.kafka
@@ -38,8 +38,8 @@ def test_a_guidance_act_about_a_person_is_published_redacted(
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"dk{uuid.uuid4().hex[:6]}",
     }
-    intake = Runtime(INTAKE, Settings.from_env("intake", env))
-    disclosure = Runtime(DISCLOSURE, Settings.from_env("disclosure", env))
+    intake = migrated_runtime(INTAKE, Settings.from_env("intake", env))
+    disclosure = migrated_runtime(DISCLOSURE, Settings.from_env("disclosure", env))
     try:
         intake.provision()
         officer = auth_keys.headers("officer-1", DEPARTMENT_ID, ["officer"])
@@ -85,8 +85,8 @@ def test_a_penalty_decided_at_intake_is_disclosed_then_withdrawn_on_revocation_t
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"dp{uuid.uuid4().hex[:6]}",
     }
-    intake = Runtime(INTAKE, Settings.from_env("intake", env))
-    disclosure = Runtime(DISCLOSURE, Settings.from_env("disclosure", env))
+    intake = migrated_runtime(INTAKE, Settings.from_env("intake", env))
+    disclosure = migrated_runtime(DISCLOSURE, Settings.from_env("disclosure", env))
     try:
         intake.provision()
         headers = auth_keys.headers("e2e", DEPARTMENT_ID, ["officer", "reviewer", "supervisor"])

@@ -21,6 +21,7 @@ from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 from tests.support.services import case_command, decision_command, guidance_command
 
 pytestmark = pytest.mark.kafka
@@ -47,7 +48,7 @@ def intake(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Runtime]:
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"e2e{uuid.uuid4().hex[:6]}",
     }
-    runtime = Runtime(SPEC, Settings.from_env("intake", env))
+    runtime = migrated_runtime(SPEC, Settings.from_env("intake", env))
     runtime.provision()
     yield runtime
     runtime.close()

@@ -10,11 +10,11 @@ import pytest
 
 from guidance_intake.bootstrap import SPEC, create_app
 from guidance_shared.events.examples import DEPARTMENT_ID
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from guidance_shared.vocabulary import CONTENT_TYPES, METHODS
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api-intake.md"  # the README links to it
@@ -31,7 +31,9 @@ def load(name: str, **substitutions: str) -> dict[str, Any]:
 @pytest.fixture
 def post(tmp_path: Path, auth_keys: AuthKeys):
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    runtime = Runtime(SPEC, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
     headers = auth_keys.headers("readme", DEPARTMENT_ID, ["officer", "reviewer", "supervisor"])
 

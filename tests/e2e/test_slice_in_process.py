@@ -11,10 +11,10 @@ from guidance_disclosure.bootstrap import create_app as create_disclosure
 from guidance_intake.bootstrap import SPEC as INTAKE
 from guidance_intake.bootstrap import create_app as create_intake
 from guidance_shared.events.examples import DEPARTMENT_ID
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 from tests.support.services import guidance_command
 
 
@@ -32,8 +32,8 @@ def intake_client(suite, auth_keys: AuthKeys):
 def suite(tmp_path: Path):
     env = {"GUIDANCE_VAR_DIR": str(tmp_path)}
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    intake = Runtime(INTAKE, Settings.from_env("intake", env), transport=transport)
-    disclosure = Runtime(DISCLOSURE, Settings.from_env("disclosure", env), transport=transport)
+    intake = migrated_runtime(INTAKE, Settings.from_env("intake", env), transport=transport)
+    disclosure = migrated_runtime(DISCLOSURE, Settings.from_env("disclosure", env), transport=transport)
     intake.provision()
     yield intake, disclosure
     intake.engine.dispose()

@@ -12,10 +12,19 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.services import ServiceProcess, free_port, guidance_command, officer_headers, run_cli, wait_for
+from tests.support.services import (
+    ServiceProcess,
+    free_port,
+    guidance_command,
+    migrate_databases,
+    officer_headers,
+    run_cli,
+    wait_for,
+)
 
 
 def _start_suite(env: dict[str, str], tmp_path: Path) -> list[ServiceProcess]:
+    migrate_databases(env, "intake", "disclosure")
     provisioned = run_cli("intake", "provision", {**env, "GUIDANCE_HTTP_PORT": "1"})
     assert provisioned.returncode == 0, provisioned.stderr
     processes = []

@@ -37,6 +37,7 @@ from tests.support.services import (
     ServiceProcess,
     free_port,
     guidance_command,
+    migrate_databases,
     officer_headers,
     run_cli,
     wait_for,
@@ -105,6 +106,7 @@ def test_commands_accepted_while_the_broker_is_down_arrive_exactly_once_in_order
         "GUIDANCE_HTTP_PORT": str(free_port()),
         "GUIDANCE_AUTH_DEV_KEYS": "true",
     }
+    migrate_databases(env, "intake")
     assert run_cli("intake", "provision", env).returncode == 0
     web = ServiceProcess("intake", "web", env, tmp_path).start().wait_healthy()
     worker = ServiceProcess("intake", "worker", env, tmp_path).start()
@@ -167,6 +169,7 @@ def test_a_rebuilt_projection_equals_the_live_one(tmp_path: Path, kafka_bootstra
         "GUIDANCE_HTTP_PORT": str(free_port()),
         "GUIDANCE_AUTH_DEV_KEYS": "true",
     }
+    migrate_databases(env, "intake", "disclosure")
     assert run_cli("intake", "provision", env).returncode == 0
     intake = ServiceProcess("intake", "web", env, tmp_path).start().wait_healthy()
     relay = ServiceProcess("intake", "worker", env, tmp_path).start()

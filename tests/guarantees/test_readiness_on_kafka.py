@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.services import ServiceProcess, free_port, guidance_command, officer_headers, run_cli, wait_for
+from tests.support.services import (
+    ServiceProcess,
+    free_port,
+    guidance_command,
+    migrate_databases,
+    officer_headers,
+    run_cli,
+    wait_for,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -35,6 +43,7 @@ def test_web_stays_ready_and_accepts_commands_while_the_worker_reports_the_broke
         "GUIDANCE_WORKER_HTTP_PORT": str(worker_port),
         "GUIDANCE_AUTH_DEV_KEYS": "true",
     }
+    migrate_databases(env, "intake")
     assert run_cli("intake", "provision", env).returncode == 0
     web = ServiceProcess("intake", "web", env, tmp_path).start().wait_healthy()
     worker = ServiceProcess("intake", "worker", env, tmp_path).start()

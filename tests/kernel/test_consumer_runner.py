@@ -27,6 +27,7 @@ from guidance_shared.transport.base import Record, Transport
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.events import ISSUED, RESPONDED, guidance_story, issued_data, record, responded_data
 from tests.support.projections import Tally
+from tests.support.schema import kernel_tables
 
 
 class ConsumerRunnerContract:
@@ -51,10 +52,12 @@ class ConsumerRunnerContract:
         metrics: KernelMetrics | None = None,
     ) -> ConsumerRunner:
         transport.create_topics([f"{group}.dlq"], 1)
+        projection = projection or Tally()
+        kernel_tables(engine, projection.metadata)  # what the service's migration history makes
         return ConsumerRunner(
             engine=engine,
             consumer=transport.consumer(group),
-            projection=projection or Tally(),
+            projection=projection,
             registry=default_registry(),
             group=group,
             topics=["intake.events"],

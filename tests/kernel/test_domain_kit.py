@@ -34,6 +34,7 @@ from guidance_shared.handling import valid_event_data
 from guidance_shared.messages import StoredEvent
 from guidance_shared.officers import Officer
 from guidance_shared.repository import Repository
+from tests.support.schema import kernel_tables
 
 OPENED, RENAMED = "test.Opened.v1", "test.Renamed.v1"
 
@@ -116,7 +117,7 @@ def test_the_domain_kit_imports_no_persistence() -> None:
 @pytest.fixture
 def engine(tmp_path: Any) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'repo.sqlite'}")
-    EventStore(engine, source="/guidance/test", topic="intake.events").create_schema()
+    kernel_tables(engine)
     return engine
 
 

@@ -12,6 +12,7 @@ from guidance_shared.db import make_engine
 from guidance_shared.envelope import Envelope
 from guidance_shared.errors import ConcurrencyError
 from guidance_shared.eventstore import NEW_STREAM, EventStore, Metadata, NewEvent, events_table, outbox_table
+from tests.support.schema import kernel_tables
 
 ISSUED = "guidance.GuidanceIssued.v1"
 RESPONDED = "guidance.GuidanceResponded.v1"
@@ -29,7 +30,7 @@ class EventStoreContract:
         store = EventStore(
             engine, source="/guidance/intake", topic="intake.events", dataschema=lambda t: f"urn:guidance:schema:{t}"
         )
-        store.create_schema()
+        kernel_tables(engine)
         return store
 
     def test_append_then_load_returns_the_stream_in_order(self, store: EventStore) -> None:

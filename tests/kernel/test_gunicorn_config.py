@@ -10,7 +10,7 @@ from flask import Flask
 
 from guidance_shared.service_cli import gunicorn_application
 from guidance_shared.settings import Settings
-from tests.support.services import ServiceProcess, free_port, wait_for
+from tests.support.services import ServiceProcess, free_port, migrate_databases, wait_for
 
 
 def _cfg(env: dict[str, str]) -> Any:
@@ -39,6 +39,7 @@ def test_web_started_with_two_workers_answers_from_both_processes(tmp_path: Path
         "GUIDANCE_AUTH_DEV_KEYS": "true",
         "GUIDANCE_WEB_WORKERS": "2",
     }
+    migrate_databases(env, "intake")
     web = ServiceProcess("intake", "web", env, tmp_path).start()
     try:
         web.wait_healthy(timeout_s=60)

@@ -36,8 +36,9 @@ from guidance_shared.runtime import Runtime, ServiceSpec
 from guidance_shared.service_cli import run
 from guidance_shared.settings import Settings, SettingsError
 from guidance_shared.transport.embedded import EmbeddedTransport
-from guidance_shared.web.idempotency import create_idempotency_table, idempotency_keys, purge_expired
+from guidance_shared.web.idempotency import idempotency_keys, purge_expired
 from tests.support.events import ISSUED, issued_data
+from tests.support.schema import kernel_tables, migrated_runtime
 from tests.support.services import ROOT, run_cli
 
 TOPIC = "intake.events"
@@ -97,7 +98,7 @@ class HousekeepingContract:
     @pytest.fixture
     def store(self, engine: Engine) -> EventStore:
         store = EventStore(engine, source="/guidance/intake", topic=TOPIC)
-        store.create_schema()
+        kernel_tables(engine)
         return store
 
     @pytest.fixture
@@ -149,7 +150,7 @@ class HousekeepingContract:
         assert cursor(engine) == 5
 
     def test_expired_idempotency_records_go_fresh_ones_stay(self, engine: Engine) -> None:
-        create_idempotency_table(engine)
+        kernel_tables(engine)
         for i in range(5):
             idempotency_record(engine, f"old-{i}", NOW - timedelta(days=8, minutes=i))
         idempotency_record(engine, "fresh", NOW - timedelta(hours=1))
@@ -163,7 +164,7 @@ class HousekeepingContract:
         append(store, 3, occurred_at=OLD)
         _publish_all(engine)
         append(store, 2, occurred_at=OLD, prefix="pending")
-        create_idempotency_table(engine)
+        kernel_tables(engine)
         idempotency_record(engine, "old", NOW - timedelta(days=30))
         idempotency_record(engine, "fresh", NOW)
         housekeeping = Housekeeping(
@@ -252,12 +253,11 @@ def test_the_worker_purges_on_its_interval(tmp_path: Path) -> None:
     settings = Settings.from_env(
         "intake", _env(tmp_path, GUIDANCE_OUTBOX_RETENTION_DAYS="1", GUIDANCE_HOUSEKEEPING_INTERVAL_S="0.2")
     )
-    runtime: Runtime[None] = Runtime(SPEC, settings)
+    runtime: Runtime[None] = migrated_runtime(SPEC, settings)
     runtime.provision()
     assert runtime.store is not None
     append(runtime.store, 5, occurred_at=OLD)
     append(runtime.store, 2, occurred_at=NOW, prefix="new")
-    create_idempotency_table(runtime.engine)
     idempotency_record(runtime.engine, "old", NOW - timedelta(days=8))
     idempotency_record(runtime.engine, "fresh", NOW)
     stop = threading.Event()
@@ -283,7 +283,7 @@ def test_housekeeping_is_an_operator_command(
 ) -> None:
     for name, value in _env(tmp_path).items():
         monkeypatch.setenv(name, value)
-    runtime: Runtime[None] = Runtime(SPEC, Settings.from_env("intake"))
+    runtime: Runtime[None] = migrated_runtime(SPEC, Settings.from_env("intake"))
     assert runtime.store is not None
     append(runtime.store, 3, occurred_at=OLD)
     _publish_all(runtime.engine)
@@ -297,11 +297,10 @@ def test_every_service_has_the_housekeeping_command(service: str, tmp_path: Path
     env = _env(tmp_path, GUIDANCE_DATABASE_URL=f"sqlite:///{tmp_path}/{service}.sqlite")
     engine = make_engine(env["GUIDANCE_DATABASE_URL"])
     store = EventStore(engine, source=f"/guidance/{service}", topic=f"{service}.events")
-    store.create_schema()
+    assert run_cli(service, "migrate", env).returncode == 0
     append(store, 3, occurred_at=OLD)
     _publish_all(engine)
     append(store, 1, occurred_at=OLD, prefix="pending")
-    create_idempotency_table(engine)
     idempotency_record(engine, "old", NOW - timedelta(days=8))
     idempotency_record(engine, "fresh", NOW)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
+from guidance_intake.bootstrap import SPEC as INTAKE
 from guidance_shared.db import make_engine
 from guidance_shared.envelope import Envelope
 from guidance_shared.eventstore import NEW_STREAM, EventStore, NewEvent, outbox_table, relay_cursor_table
@@ -15,6 +16,7 @@ from guidance_shared.transport.base import Producer, PublishError, Record
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.kernel.test_transport_contract import poll_until
 from tests.support.events import ISSUED, RESPONDED, issued_data, responded_data
+from tests.support.schema import kernel_tables, migrate
 
 
 class SwitchableProducer(Producer):
@@ -38,7 +40,7 @@ class SwitchableProducer(Producer):
 def setup(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/intake.sqlite")
     store = EventStore(engine, source="/guidance/intake", topic="intake.events")
-    store.create_schema()
+    kernel_tables(engine)
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events"], 3)
     producer = SwitchableProducer(transport.producer())
@@ -115,17 +117,23 @@ def test_the_cursor_says_what_was_published_and_only_moves_forward(setup) -> Non
 
 def test_a_store_marked_by_an_older_relay_starts_its_cursor_after_the_marked_rows(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/legacy.sqlite")
+    migrate(INTAKE, engine)
     store = EventStore(engine, source="/guidance/intake", topic="intake.events")
-    store.create_schema()
     _issue(store, 3)
-    with engine.begin() as conn:  # what a pre-cursor relay left: rows 1-4 marked, no cursor yet
-        conn.execute(update(outbox_table).where(outbox_table.c.position <= 4).values(published_at="2026-01-01"))
-        conn.execute(relay_cursor_table.delete())
-    store.create_schema()  # every process runs it at start
+
+    def from_before_the_cursor(marked: int) -> None:
+        """What a pre-cursor relay left, in a database from before the migration histories."""
+        with engine.begin() as conn:
+            conn.execute(
+                update(outbox_table).where(outbox_table.c.position <= marked).values(published_at="2026-01-01")
+            )
+            conn.execute(relay_cursor_table.delete())
+            conn.execute(text("DROP TABLE alembic_version"))
+
+    from_before_the_cursor(4)
+    assert migrate(INTAKE, engine)["adopted"]  # the baseline creates the cursor after the marked rows
     assert pending_count(engine) == 2
-    with engine.begin() as conn:
-        conn.execute(update(outbox_table).values(published_at="2026-01-01"))
-        conn.execute(relay_cursor_table.delete())
-    store.create_schema()
+    from_before_the_cursor(6)
+    migrate(INTAKE, engine)
     assert pending_count(engine) == 0
     engine.dispose()

@@ -38,6 +38,7 @@ from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.settings import Settings
 from tests.support.events import ISSUED, RESPONDED, guidance_story, issued_data, record, responded_data
 from tests.support.projections import Tally
+from tests.support.schema import migrated_runtime
 
 SPEC = ServiceSpec(name="tally", publishes=None, consumes=("intake.events",), projection=lambda _runtime: Tally())
 
@@ -52,7 +53,7 @@ class ShadowRebuildContract:
     def runtime(self, tmp_path: Path, database_url: str) -> Iterator[Runtime]:
         env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_DATABASE_URL": database_url}
         settings = Settings.from_env("tally", env)
-        runtime = Runtime(SPEC, settings)
+        runtime = migrated_runtime(SPEC, settings)
         runtime.provision()
         yield runtime
         runtime.close()
@@ -119,7 +120,7 @@ class ShadowRebuildContract:
     def test_a_started_runner_has_a_generation_row_for_its_batches_to_hold(self, runtime: Runtime) -> None:
         """On PostgreSQL a batch holds its group's generation row FOR SHARE, so a swap (which updates it)
         waits for batches in flight; without a row there would be nothing to hold."""
-        other_worker = Runtime(SPEC, runtime.settings)
+        other_worker = migrated_runtime(SPEC, runtime.settings)
         first, second = runtime.runner(), other_worker.runner()
         first.start()
         second.start()  # a second worker of the group finds the row and leaves it
@@ -171,7 +172,7 @@ class TestSqliteShadowRebuild(ShadowRebuildContract):
 
     def test_in_memory_databases_cannot_be_rebuilt_beside(self, tmp_path: Path) -> None:
         settings = Settings.from_env("tally", {"GUIDANCE_VAR_DIR": str(tmp_path)})
-        runtime = Runtime(SPEC, settings, engine=make_engine("sqlite:///:memory:"))
+        runtime = migrated_runtime(SPEC, settings, engine=make_engine("sqlite:///:memory:"))
         with pytest.raises(ValueError, match="SQLite file"):
             ShadowRebuild(runtime).run()
         runtime.close()
@@ -218,7 +219,7 @@ NOTES_SPEC = ServiceSpec(
 
 
 def test_own_read_models_are_refolded_from_the_event_store_in_one_transaction(tmp_path: Path) -> None:
-    runtime = Runtime(NOTES_SPEC, Settings.from_env("notes", {"GUIDANCE_VAR_DIR": str(tmp_path)}))
+    runtime = migrated_runtime(NOTES_SPEC, Settings.from_env("notes", {"GUIDANCE_VAR_DIR": str(tmp_path)}))
     assert runtime.store is not None
     with runtime.engine.begin() as conn:
         for n in range(3):
@@ -240,7 +241,7 @@ def test_own_read_models_are_refolded_from_the_event_store_in_one_transaction(tm
 
 
 def test_a_service_without_own_read_models_says_so(tmp_path: Path) -> None:
-    runtime = Runtime(SPEC, Settings.from_env("tally", {"GUIDANCE_VAR_DIR": str(tmp_path)}))
+    runtime = migrated_runtime(SPEC, Settings.from_env("tally", {"GUIDANCE_VAR_DIR": str(tmp_path)}))
     with pytest.raises(ValueError, match="no read models"):
         rebuild_read_models(runtime)
     runtime.close()

@@ -41,6 +41,7 @@ from guidance_shared.logging import configure_logging, get_logger
 from guidance_shared.settings import SettingsError
 from guidance_shared.web import PROBLEM_MEDIA_TYPE, create_base_app, idempotent
 from tests.support.auth import AuthKeys
+from tests.support.schema import kernel_tables
 
 DEPT_A = "6f1c2a0e-0000-4000-8000-00000000000a"
 DEPT_B = "6f1c2a0e-0000-4000-8000-00000000000b"
@@ -344,7 +345,7 @@ def test_idempotency_scope_is_per_subject_and_department(client: Any, auth_keys:
 
 
 def test_idempotency_keys_of_two_departments_never_collide(auth_keys: AuthKeys, tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path}/idem.db")
+    engine = kernel_tables(make_engine(f"sqlite:///{tmp_path}/idem.db"))
     app, api = create_base_app("test-svc", version="1", engine=engine, registry=CollectorRegistry(), testing=True)
     install_auth(app, auth_keys.settings())
     blp = Blueprint("notes", __name__, url_prefix="/v1/notes")

@@ -17,14 +17,16 @@ from guidance_shared.db import make_engine
 from guidance_shared.events import default_registry
 from guidance_shared.transport.kafka_transport import KafkaTransport
 from tests.support.projections import Tally
+from tests.support.schema import kernel_tables
 
 
 def main(db: str, bootstrap: str, prefix: str, group: str) -> None:
     transport = KafkaTransport(bootstrap, prefix=prefix)
+    projection = Tally()
     runner = ConsumerRunner(
-        engine=make_engine(f"sqlite:///{db}"),
+        engine=kernel_tables(make_engine(f"sqlite:///{db}"), projection.metadata),
         consumer=transport.consumer(group),
-        projection=Tally(),
+        projection=projection,
         registry=default_registry(),
         group=group,
         topics=["intake.events"],

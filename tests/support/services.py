@@ -114,6 +114,14 @@ class ServiceProcess:
             return ""
 
 
+def migrate_databases(env: Mapping[str, str], *services: str) -> None:
+    """``guidance-<service> migrate`` for each of ``services`` with ``env``, as the migration Job runs it
+    before any other process of the service starts (they refuse a database that is not at the head)."""
+    for service in services:
+        migrated = run_cli(service, "migrate", env)
+        assert migrated.returncode == 0, migrated.stderr
+
+
 def run_cli(service: str, command: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", f"guidance_{service}", *command.split()],

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.support.schema import migrated_runtime
 
 from guidance_assessment.adapters.files import load_rubric
 from guidance_assessment.bootstrap import SPEC
 from guidance_assessment.handlers.dashboard import Names
 from guidance_assessment.settings import AssessmentSettings
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings, SettingsError
 from guidance_shared.transport.embedded import EmbeddedTransport
 
@@ -49,7 +49,7 @@ def test_wire_reads_the_rubric_and_registry_named_in_the_runtimes_settings(tmp_p
         "GUIDANCE_ASSESSMENT_REVISE_INTERVAL_S": "60",
     }
     settings = Settings.from_env("assessment", env=env)
-    runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     try:
         assert runtime.deps.rubric.version == "2099.9"
         assert runtime.deps.names == {MARKET: "县市场监管局"}

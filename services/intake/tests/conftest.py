@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
+from tests.support.schema import migrated_runtime
 from tests.support.services import guidance_command
 from werkzeug.test import TestResponse
 
@@ -65,7 +66,9 @@ CONTENT_DETAILS: dict[str, dict[str, Any]] = {
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    runtime = Runtime(SPEC, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     runtime.provision()
     yield runtime
     assert_read_models_refold(runtime, allow_empty=True)  # every test's guidance and cases, refolded
@@ -233,7 +236,9 @@ class IntakeApi:
 
 def build_app(var_dir: Path, keys: AuthKeys) -> tuple[Flask, Runtime, EmbeddedTransport]:
     transport = EmbeddedTransport(str(var_dir / "log.sqlite"))
-    runtime = Runtime(SPEC, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(var_dir)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(var_dir)}), transport=transport
+    )
     return create_app(runtime, testing=True, auth=keys.settings("intake")), runtime, transport
 
 

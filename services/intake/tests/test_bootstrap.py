@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.support.schema import migrated_runtime
 
 from guidance_intake.adapters.files import default_departments, sample_exemptions
 from guidance_intake.bootstrap import SPEC, wire
@@ -40,7 +41,7 @@ entries:
 def runtime_with(tmp_path: Path, **env: str) -> Runtime:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     settings = Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path), **env})
-    return Runtime(SPEC, settings, transport=transport)
+    return migrated_runtime(SPEC, settings, transport=transport)
 
 
 def test_the_settings_name_the_files_and_an_empty_value_is_unset() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.support.schema import migrated_runtime
 
 from guidance_revisit.adapters.policy_file import load_policies
 from guidance_revisit.adapters.read_model import revisits
@@ -74,7 +75,7 @@ def test_wire_builds_the_deps_from_the_runtime_environment_and_the_projection_us
     env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_REVISIT_POLICY": str(policy), "GUIDANCE_REMINDER_K": "2"}
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "revisit.dlq"], 3)
-    runtime: Runtime = Runtime(SPEC, Settings.from_env("revisit", env), transport=transport)
+    runtime: Runtime = migrated_runtime(SPEC, Settings.from_env("revisit", env), transport=transport)
     try:
         deps = runtime.deps
         assert deps.settings.policy_file == policy and deps.reminders.k == 2.0

@@ -53,7 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from guidance_shared.db import create_tables, save_offsets
+from guidance_shared.db import save_offsets
 from guidance_shared.envelope import Envelope, MalformedEvent
 from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
 from guidance_shared.fast.bulk import BulkStatement
@@ -181,12 +181,8 @@ class ConsumerRunner:
         self._checkpointer = WalCheckpointer(engine)  # SQLite: checkpoints off the batches' commits
 
     # -- setup -----------------------------------------------------------------
-    def create_schema(self) -> None:
-        create_tables(self.engine, TRACKING, self.projection.metadata)
-
     def start(self) -> None:
         if not self._subscribed:
-            self.create_schema()
             with self.engine.begin() as conn:
                 self._generation = ensure_generation(conn, self.group)
             self.consumer.subscribe(self.topics, self.stored_offset)

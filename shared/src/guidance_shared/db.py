@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, insert, text, update
+from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, update
 from sqlalchemy.engine import make_url
 
 
@@ -56,20 +56,6 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
-
-
-def create_tables(engine: Engine, *metadatas: MetaData) -> None:
-    """Create missing tables; safe when several processes of one service start at once.
-
-    PostgreSQL's CREATE TABLE is not race-free (two ``checkfirst`` creators can
-    both decide a table is missing), so creators queue on an advisory lock.
-    SQLite's ``BEGIN IMMEDIATE`` already serialises them.
-    """
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(7340031)"))
-        for metadata in metadatas:
-            metadata.create_all(conn)
 
 
 def save_offsets(conn: Connection, table: Table, group: str, offsets: Mapping[Any, int]) -> None:

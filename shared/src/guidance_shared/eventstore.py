@@ -20,8 +20,8 @@ rows at or below the cursor, so never one still to be sent.
 
 The outbox's ``published_at`` column is always NULL for rows this store
 writes; a database whose rows carry timestamps there has its cursor created
-(``create_schema``) just after the last row so marked, so those rows are not
-published again.
+(by the migration histories' baseline, ``guidance_shared.migrations``) just
+after the last row so marked, so those rows are not published again.
 """
 
 from __future__ import annotations
@@ -49,12 +49,9 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
-from guidance_shared.db import create_tables
 from guidance_shared.envelope import Envelope, dump_json
 from guidance_shared.errors import ConcurrencyError
 from guidance_shared.messages import NewEvent, StoredEvent
@@ -100,7 +97,6 @@ outbox_table = Table(
     Column("value", Text, nullable=False),
     Column("published_at", String(40), nullable=True),  # NULL; set only in databases older than the cursor
 )
-_PENDING_OUTBOX_INDEX = "ix_es_outbox_pending"  # on published_at IS NULL: dropped, the cursor needs no index
 
 relay_cursor_table = Table(
     "es_relay_cursor",
@@ -108,6 +104,16 @@ relay_cursor_table = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("last_position", _BigInt, nullable=False),  # every outbox row at or below it was acknowledged
     Column("updated_at", String(40), nullable=False),
+)
+
+#: Which PostgreSQL database wrote this store (its OID), so a dump restored elsewhere is recognised before
+#: web or worker start on it (``guidance_shared.restore``, the start fence). One row.
+identity_table = Table(
+    "es_database_identity",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("database_id", String(64), nullable=False),
+    Column("noted_at", String(40), nullable=False),
 )
 
 
@@ -193,15 +199,6 @@ class EventStore:
         self.source = source
         self.topic = topic
         self._dataschema = dataschema
-
-    def create_schema(self) -> None:
-        create_tables(self.engine, METADATA)
-        with self.engine.begin() as conn:
-            exists = conn.execute(select(counter_table.c.id).where(counter_table.c.id == 1)).first()
-            if exists is None:
-                conn.execute(insert(counter_table).values(id=1, last_position=0))
-            conn.execute(text(f"DROP INDEX IF EXISTS {_PENDING_OUTBOX_INDEX}"))
-            _init_relay_cursor(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -380,31 +377,10 @@ class EventStore:
         return report
 
 
-def _init_relay_cursor(conn: Connection) -> None:
-    """Create the relay cursor once: just before the first outbox row without ``published_at``
-    (after the last row if every row has one; 0 on a new store), so marked rows are not sent again."""
-    if conn.execute(select(relay_cursor_table.c.id).where(relay_cursor_table.c.id == 1)).first() is not None:
-        return
-    first_unmarked = conn.execute(
-        select(func.min(outbox_table.c.position)).where(outbox_table.c.published_at.is_(None))
-    ).scalar()
-    if first_unmarked is not None:
-        start = int(first_unmarked) - 1
-    else:
-        start = int(conn.execute(select(func.coalesce(func.max(outbox_table.c.position), 0))).scalar_one())
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(relay_cursor_table).values(id=1, last_position=start, updated_at=datetime.now(UTC).isoformat())
-            )
-    except IntegrityError:
-        pass  # another process created it first
-
-
 def published_position(conn: Connection) -> int:
     """The relay cursor: every outbox row at or below this position has been acknowledged by the log."""
     value = conn.execute(select(relay_cursor_table.c.last_position).where(relay_cursor_table.c.id == 1)).scalar()
-    return int(value) if value is not None else 0  # no cursor yet: create_schema has not run, nothing was sent
+    return int(value) if value is not None else 0  # no cursor yet: nothing was sent
 
 
 def _check_link(row: Any, prev_hash: str, expected_version: int) -> str | None:

@@ -42,6 +42,7 @@ from guidance_shared.consumer import (
 )
 from guidance_shared.db import make_engine
 from guidance_shared.kernel import make_transport
+from guidance_shared.migrations import create_from_metadata
 from guidance_shared.runtime import Runtime
 from guidance_shared.transport.base import Producer, Record
 
@@ -97,12 +98,14 @@ class ShadowRebuild:
 
     def run(self, timeout_s: float = 3600.0) -> RebuildResult:
         with self._sandbox() as (sandbox_engine, attach):
+            create_from_metadata(sandbox_engine, self.runtime.tables())
             shadow = Runtime(
                 self.runtime.spec,
                 self.runtime.settings,
                 engine=sandbox_engine,
                 transport=make_transport(self.runtime.settings),
                 registry=self.runtime.registry,
+                check_schema=False,  # made from the metadata just now, not from the history
             )
             try:
                 runner = shadow.runner(

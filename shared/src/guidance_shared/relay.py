@@ -56,7 +56,6 @@ class Lease:
         self.name = name
         self.ttl = ttl
         self.owner = str(uuid.uuid4())
-        LEASE_METADATA.create_all(engine)
 
     def acquire(self) -> bool:
         """Take or renew the lease; False while another live holder has it."""

@@ -40,13 +40,8 @@ from typing import Any, TypedDict
 
 import structlog
 from sqlalchemy import (
-    Column,
     Connection,
     Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
     delete,
     insert,
     select,
@@ -55,9 +50,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from guidance_shared.db import create_tables
 from guidance_shared.envelope import Envelope, MalformedEvent, dump_json
-from guidance_shared.eventstore import counter_table, event_hash, events_table
+from guidance_shared.eventstore import counter_table, event_hash, events_table, identity_table
 from guidance_shared.messages import StoredEvent
 from guidance_shared.rebuild import rebuild_read_models
 from guidance_shared.repository import Repository
@@ -65,15 +59,6 @@ from guidance_shared.runtime import Runtime
 from guidance_shared.transport.base import TopicPartition
 
 log = structlog.get_logger(__name__)
-
-IDENTITY = MetaData()
-identity_table = Table(
-    "es_database_identity",
-    IDENTITY,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("database_id", String(64), nullable=False),  # PostgreSQL: the database's OID
-    Column("noted_at", String(40), nullable=False),
-)
 
 
 class RestoreCheckReport(TypedDict):
@@ -324,7 +309,6 @@ def start_refusal(engine: Engine, service: str) -> str | None:
     current = _database_id(engine)
     if current is None:
         return None
-    create_tables(engine, IDENTITY)
     with engine.begin() as conn:
         noted = conn.execute(select(identity_table.c.database_id).where(identity_table.c.id == 1)).scalar()
         if noted is None:
@@ -344,7 +328,6 @@ def note_identity(engine: Engine) -> None:
     current = _database_id(engine)
     if current is None:
         return
-    create_tables(engine, IDENTITY)
     with engine.begin() as conn:
         conn.execute(delete(identity_table))
         _insert_identity(conn, current)

@@ -14,20 +14,22 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 import structlog
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine, MetaData, select, text
 
-from guidance_shared.consumer import TRACKING, ConsumerRunner, offsets_table
-from guidance_shared.db import create_tables, make_engine
+from guidance_shared.consumer import ConsumerRunner, offsets_table
+from guidance_shared.db import make_engine
 from guidance_shared.events import default_registry
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.eventstore import EventStore, StoredEvent
 from guidance_shared.housekeeping import Housekeeping
 from guidance_shared.kernel import make_transport, provision
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector
+from guidance_shared.migrations import KERNEL_METADATA, Migrations, SchemaError
 from guidance_shared.projection import Projection
 from guidance_shared.relay import OutboxRelay, pending_count
 from guidance_shared.settings import Settings
@@ -58,6 +60,9 @@ class ServiceSpec(Generic[D]):
     wire: Callable[[Runtime[D]], D] | None = None
     projection: Callable[[Runtime[D]], Projection] | None = None  # built with the runtime it will run in
     extra_metadata: Sequence[Any] = field(default_factory=tuple)  # more tables the service owns
+    # The directory of the service's migration history (``guidance_shared.migrations``), which every table
+    # above is in. None only for the kernel's tests' specs, whose tables tests/support/schema.py makes.
+    migrations: Path | None = None
     read_models: Sequence[ReadModel] = ()  # those of them refolded from its own events (``rebuild-read-models``)
     # Periodic jobs the worker runs beside the relay and the consumer, each until the stop event is set.
     tasks: Sequence[Callable[[Runtime[D], threading.Event], None]] = field(default_factory=tuple)
@@ -80,10 +85,20 @@ class Runtime(Generic[D]):
         transport: Transport | None = None,
         engine: Engine | None = None,
         registry: EventRegistry | None = None,
+        check_schema: bool = True,
     ) -> None:
         self.spec = spec
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url)
+        # Only ``migrate`` changes the schema; every other process refuses a database that is not at the
+        # head of the code it runs (``check_schema=False``: the rebuild's sandbox, made from the metadata).
+        if spec.migrations is not None and check_schema:
+            try:
+                Migrations(spec.name, spec.migrations).require_head(self.engine)
+            except SchemaError:
+                if engine is None:
+                    self.engine.dispose()
+                raise
         self.transport = transport or make_transport(settings)
         self.registry = registry or default_registry(settings.schema_base_uri)
         self.metrics_registry = CollectorRegistry()
@@ -96,13 +111,6 @@ class Runtime(Generic[D]):
         # Built before the projection, which may need them; None for a spec without ``wire`` (kernel tests).
         self.deps: D = spec.wire(self) if spec.wire else cast(D, None)
         self.projection: Projection | None = spec.projection(self) if spec.projection else None
-        # Every process of the service (web, worker, CLI) creates what it may read, so none depends on start order.
-        tables = [*spec.extra_metadata]
-        if self.projection is not None:
-            tables += [TRACKING, self.projection.metadata]
-        create_tables(self.engine, *tables)
-        if self.store:
-            self.store.create_schema()
         self._runner: ConsumerRunner | None = None
         self.metrics_registry.register(
             StoredStateCollector(
@@ -111,6 +119,11 @@ class Runtime(Generic[D]):
                 lag=self._lag_if_broker_answers if spec.consumes else None,
             )
         )
+
+    def tables(self) -> list[MetaData]:
+        """Every table this runtime reads or writes: the kernel's, the service's own and its projection's.
+        The service's migration history must end exactly here (tests/test_migrations.py)."""
+        return [*KERNEL_METADATA, *self.spec.extra_metadata, *([self.projection.metadata] if self.projection else [])]
 
     # -- parts -------------------------------------------------------------------
     def relay(self) -> OutboxRelay:
@@ -149,7 +162,6 @@ class Runtime(Generic[D]):
                 batch_size=self.settings.consumer_batch,
                 metrics=self.metrics,
             )
-            self._runner.create_schema()
         return self._runner
 
     def provision(self) -> None:

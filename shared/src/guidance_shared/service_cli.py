@@ -12,6 +12,10 @@ rebuild-read-models   refold the service's own read models from its event store
 housekeeping          one purge now: published outbox rows past retention, expired idempotency records
 restore-check         after a restore: does the event store lack events its own topic has? (exit 1 if so)
 recover-from-topic    after a restore: re-append those events as published, continue serials, refold read models
+migrate   bring the database's schema to this release's head (``--check``: exit 1 unless it is there)
+schema    print the database's schema revision and this release's head
+
+Every command but ``migrate`` and ``schema`` refuses a database that is not at the head (exit 3).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine
 
+from guidance_shared.db import make_engine
 from guidance_shared.logging import configure_logging
+from guidance_shared.migrations import Migrations, SchemaError
 from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
 from guidance_shared.restore import RestoreConflict, check, recover, start_refusal
 from guidance_shared.runtime import Runtime, ServiceSpec, stop_on_signals
@@ -58,6 +64,9 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     sub.add_parser("rebuild-read-models", help="refold the service's own read models from its event store")
     sub.add_parser("housekeeping", help="purge old published outbox rows and expired idempotency records, once")
     _add_restore_commands(sub)
+    migrate = sub.add_parser("migrate", help="bring the database schema to this release's head")
+    migrate.add_argument("--check", action="store_true", help="change nothing; exit 1 unless at the head")
+    sub.add_parser("schema", help="the database's schema revision and this release's head")
     args = parser.parse_args(argv)
 
     try:
@@ -69,15 +78,45 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     configure_logging(
         spec.name, settings.log_level, json=settings.log_json, to_stderr=args.command not in ("web", "worker")
     )
+    if args.command in ("migrate", "schema"):
+        return _schema_command(args, spec, settings)
     try:
         runtime = Runtime(spec, settings)  # a service's own settings and files are read here, by its wire()
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    except SchemaError as exc:
+        print(f"schema error: {exc}", file=sys.stderr)
+        return 3
     try:
         return _dispatch(args, runtime, create_app)
     finally:
         runtime.close()
+
+
+def _schema_command(args: argparse.Namespace, spec: ServiceSpec, settings: Settings) -> int:
+    """``migrate`` and ``schema``: the only commands that run on a database not at the head."""
+    if spec.migrations is None:
+        raise AssertionError(f"{spec.name} has no migration history")
+    migrations = Migrations(spec.name, spec.migrations)
+    engine = make_engine(settings.database_url)
+    try:
+        if args.command == "schema" or args.check:
+            status = migrations.status(engine)
+            _print(status.as_dict())
+            if args.command == "migrate" and not status.at_head:
+                print(status.refusal(), file=sys.stderr)
+                return 1
+            return 0
+        try:
+            report = migrations.upgrade(engine)
+        except SchemaError as exc:
+            print(f"schema error: {exc}", file=sys.stderr)
+            return 3
+        _print(report)
+        return 0
+    finally:
+        engine.dispose()
 
 
 def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory) -> int:

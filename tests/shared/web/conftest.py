@@ -17,6 +17,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, func, i
 from guidance_shared.db import make_engine
 from guidance_shared.errors import ConcurrencyError
 from guidance_shared.web import create_base_app, current_tx, idempotent
+from tests.support.schema import kernel_tables
 
 EFFECTS_METADATA = MetaData()
 effects = Table(
@@ -92,7 +93,7 @@ def build_app(
     )
     api.register_blueprint(_blueprint())
     if engine is not None:
-        EFFECTS_METADATA.create_all(engine)
+        kernel_tables(engine, EFFECTS_METADATA)  # the idempotency records, as a service's history makes them
     return app, registry
 
 

@@ -135,7 +135,7 @@ def test_importing_the_module_configures_nothing() -> None:
 def test_an_operator_command_logs_to_stderr_and_prints_only_its_result(tmp_path: Any) -> None:
     """``guidance-<service> rebuild`` (like verify, lag, parked): stdout is one JSON document a script can read."""
     env = {**os.environ, "GUIDANCE_VAR_DIR": str(tmp_path)}
-    for command in ("provision", "rebuild"):
+    for command in ("migrate", "provision", "rebuild"):
         result = subprocess.run(
             [sys.executable, "-m", "guidance_intake", command], capture_output=True, text=True, env=env, check=True
         )

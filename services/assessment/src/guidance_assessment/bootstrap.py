@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from guidance_assessment.adapters import read_model
+from guidance_assessment.adapters import migrations, read_model
 from guidance_assessment.adapters.files import department_names, load_rubric
 from guidance_assessment.adapters.projection import AssessmentProjection
 from guidance_assessment.adapters.read_model import READ_MODEL
@@ -51,6 +51,7 @@ SPEC: ServiceSpec[AssessmentDeps] = ServiceSpec(
     consumes=("intake.events", "revisit.events", "disclosure.events", "assessment.events"),
     wire=wire,
     projection=lambda _runtime: AssessmentProjection(),
+    migrations=migrations.LOCATION,
     extra_metadata=(READ_MODEL,),
     read_models=(ReadModel(READ_MODEL, read_model.apply),),
     tasks=(revision_check,),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 
 from guidance_assessment.bootstrap import SPEC, create_app
 from guidance_shared.db import make_engine
@@ -32,7 +33,7 @@ SECOND_GUIDANCE_ID = "6f1c2a80-3d0e-4b7c-9a55-2f3e4d5c6b7a"
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
     settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
     transport = EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)
-    runtime = Runtime(SPEC, settings, transport=transport, engine=make_engine(settings.database_url))
+    runtime = migrated_runtime(SPEC, settings, transport=transport, engine=make_engine(settings.database_url))
     runtime.provision()
     yield runtime
     runtime.close()

@@ -14,10 +14,10 @@ import pytest
 from flask.testing import FlaskClient
 from tests.support.assessment_year import ECOLOGY, HOUSING, MARKET, prepare
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 
 from guidance_assessment.adapters.files import department_names
 from guidance_assessment.bootstrap import SPEC, create_app
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 
@@ -27,7 +27,7 @@ BASE = "/v1/assessment/periods/2025"
 @pytest.fixture
 def client(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[tuple[FlaskClient, AuthKeys]]:
     settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
-    runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     runtime.provision()
     prepare(runtime)
     yield create_app(runtime, testing=True, auth=auth_keys.settings()).test_client(), auth_keys

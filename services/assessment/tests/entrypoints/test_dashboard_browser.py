@@ -17,11 +17,11 @@ from selenium.webdriver.common.by import By
 from tests.support.assessment_year import HOUSING, MARKET, prepare
 from tests.support.auth import AuthKeys
 from tests.support.browser import chromium
+from tests.support.schema import migrated_runtime
 from tests.support.services import free_port
 from werkzeug.serving import make_server
 
 from guidance_assessment.bootstrap import SPEC, create_app
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def server(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[str]:
     settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
-    runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     runtime.provision()
     prepare(runtime)
     port = free_port()

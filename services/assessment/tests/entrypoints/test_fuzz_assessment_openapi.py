@@ -19,11 +19,11 @@ from schemathesis import GenerationMode
 from tests.support.assessment_year import ECOLOGY, HOUSING, MARKET, feed
 from tests.support.auth import AuthKeys
 from tests.support.fuzz import RUNS, fuzz_every_operation
+from tests.support.schema import migrated_runtime
 
 from guidance_assessment.bootstrap import SPEC, create_app
 from guidance_assessment.domain.commands import OpenPeriod
 from guidance_assessment.handlers.periods import open_period
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 
@@ -33,7 +33,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, AuthKey
     tmp: Path = tmp_path_factory.mktemp("assessment-fuzz")
     keys = AuthKeys.create(tmp / "auth")
     settings = Settings.from_env("assessment", {"GUIDANCE_VAR_DIR": str(tmp)})
-    runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     runtime.provision()
     feed(runtime)
     runtime.deps = replace(runtime.deps, now=lambda: datetime(2026, 1, 20, 2, 0, tzinfo=UTC))

@@ -26,6 +26,7 @@ from tests.support.assessment_year import (
 )
 from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
+from tests.support.schema import migrated_runtime
 
 from guidance_assessment.bootstrap import SPEC, create_app
 from guidance_assessment.entrypoints.worker import revise_published
@@ -40,7 +41,7 @@ PUBLISHED_ON = datetime(2026, 1, 20, 2, 0, tzinfo=UTC)  # 10:00 in China, before
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
     settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
-    runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     runtime.provision()
     runtime.deps = replace(runtime.deps, now=lambda: PUBLISHED_ON)
     yield runtime
@@ -304,7 +305,7 @@ def test_on_postgresql_the_standing_publication_and_revision_are_the_same(
     tmp_path: Path, postgres_db_url: str, auth_keys: AuthKeys
 ) -> None:
     settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(tmp_path)})
-    runtime = Runtime(
+    runtime = migrated_runtime(
         SPEC, settings, transport=EmbeddedTransport(settings.embedded_log), engine=make_engine(postgres_db_url)
     )
     try:

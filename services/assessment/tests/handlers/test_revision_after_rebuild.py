@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 from tests.support.assessment_year import HOUSING, feed, late_overdue_of_housing, prepare
+from tests.support.schema import migrated_runtime
 
 from guidance_assessment.adapters import read_model
 from guidance_assessment.bootstrap import SPEC
@@ -32,7 +33,7 @@ PUBLISHED_ON = datetime(2026, 1, 20, 2, 0, tzinfo=UTC)
 def fresh(var_dir: Path) -> Runtime:
     """assessment in a new process, on the database and embedded log under ``var_dir``."""
     settings = Settings.from_env("assessment", env={"GUIDANCE_VAR_DIR": str(var_dir)})
-    runtime = Runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     runtime.deps = replace(runtime.deps, now=lambda: PUBLISHED_ON)
     return runtime
 

@@ -46,6 +46,7 @@ from tests.support.assessment_year import (
     uid,
     year_2025,
 )
+from tests.support.schema import migrated_runtime
 
 from guidance_assessment.adapters import queries
 from guidance_assessment.adapters.files import load_rubric
@@ -64,7 +65,7 @@ F = Fraction
 
 def fresh(settings: Settings) -> Runtime:
     transport = EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)
-    return Runtime(SPEC, settings, transport=transport)
+    return migrated_runtime(SPEC, settings, transport=transport)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from guidance_disclosure.adapters import read_model
+from guidance_disclosure.adapters import migrations, read_model
 from guidance_disclosure.adapters.files import load_publication_rules
 from guidance_disclosure.adapters.read_model import ITEMS_MODEL, REQUESTS_MODEL
 from guidance_disclosure.domain.item import DisclosureItem
@@ -81,6 +81,7 @@ SPEC: ServiceSpec[DisclosureDeps] = ServiceSpec(
     consumes=("intake.events", "revisit.events"),
     wire=wire,
     projection=DisclosureProjection,
+    migrations=migrations.LOCATION,
     extra_metadata=(REQUESTS_MODEL, ITEMS_MODEL),
     read_models=(
         ReadModel(ITEMS_MODEL, read_model.apply_items, (ITEM_STREAM,)),

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from tests.support.auth import AuthKeys
 from tests.support.events import record
+from tests.support.schema import migrated_runtime
 
 from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_disclosure.domain.credit import CODES, wan
@@ -102,7 +103,9 @@ def validate_row(row: dict[str, str]) -> list[str]:
 def export(tmp_path: Any, auth_keys: AuthKeys) -> Iterator[tuple[Any, AuthKeys, Runtime]]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
-    runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     runtime.deps.items.now = lambda: datetime(2025, 3, 21, 9, 0, tzinfo=CHINA)
     yield create_app(runtime, testing=True, auth=auth_keys.settings()).test_client(), auth_keys, runtime
     runtime.close()

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from tests.support.auth import AuthKeys
 from tests.support.fuzz import RUNS, fuzz_every_operation
+from tests.support.schema import migrated_runtime
 
 from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, example
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 
@@ -30,7 +30,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, AuthKey
     keys = AuthKeys.create(tmp / "auth")
     transport = EmbeddedTransport(str(tmp / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "disclosure.dlq"], 3)
-    runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp)}), transport=transport
+    )
     guidance_id = str(uuid.uuid4())
     data = example("guidance.GuidanceIssued.v1") | {"guidance_id": guidance_id}
     envelope = Envelope(

@@ -16,11 +16,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from tests.support.browser import chromium, follow
 from tests.support.events import record
+from tests.support.schema import migrated_runtime
 from tests.support.services import ServiceProcess, free_port
 
 from guidance_disclosure.bootstrap import SPEC
 from guidance_shared.events.examples import CASE_ID, PERSON, example
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ OTHER_DEPARTMENT = {"department_id": "077493a6-c269-5ad9-9cc1-26c4417acc51", "de
 
 
 def seed(env: dict[str, str]) -> None:
-    runtime = Runtime(SPEC, Settings.from_env("disclosure", env))
+    runtime = migrated_runtime(SPEC, Settings.from_env("disclosure", env))
     runtime.transport.create_topics(
         ["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], partitions=3
     )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from tests.support.events import record
+from tests.support.schema import migrated_runtime
 
 from guidance_disclosure.adapters import queries
 from guidance_disclosure.bootstrap import SPEC, create_app
@@ -60,7 +61,9 @@ class Feeder:
 @pytest.fixture
 def disclosure(tmp_path: Path) -> Iterator[tuple[Feeder, Runtime]]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], partitions=3)
     yield Feeder(transport, runtime), runtime
     runtime.engine.dispose()
@@ -281,7 +284,7 @@ def behind_one_proxy(tmp_path: Path) -> Iterator[Runtime]:
     transport = EmbeddedTransport(str(tmp_path / "proxied-log.sqlite"))
     env = {"GUIDANCE_VAR_DIR": str(tmp_path / "proxied"), "GUIDANCE_TRUSTED_PROXIES": "1"}
     (tmp_path / "proxied").mkdir()
-    runtime = Runtime(SPEC, Settings.from_env("disclosure", env), transport=transport)
+    runtime = migrated_runtime(SPEC, Settings.from_env("disclosure", env), transport=transport)
     yield runtime
     runtime.engine.dispose()
     transport.close()

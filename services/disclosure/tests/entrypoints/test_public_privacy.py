@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.support.events import record
+from tests.support.schema import migrated_runtime
 
 from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_shared.events.examples import PERSON, example
@@ -76,7 +77,9 @@ def assert_shown_without(responses: dict[str, Any], subject_id: str, secrets: tu
 def disclosure(tmp_path: Path) -> Iterator[tuple[Runtime, FlaskClient]]:
     """One runtime and one app for all examples: an app registers metrics on the runtime's registry once."""
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], partitions=3)
     yield runtime, create_app(runtime, testing=True, public_rate_limit=0).test_client()
     runtime.engine.dispose()

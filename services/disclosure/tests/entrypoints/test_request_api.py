@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
+from tests.support.schema import migrated_runtime
 
 from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_disclosure.handlers import requests as requests_handlers
@@ -29,7 +30,9 @@ OFFICER = {"name": "陈国强", "badge_no": None, "officer_id": None}
 def api(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[tuple[Any, AuthKeys, Runtime]]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
-    runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
     runtime.deps.requests.now = lambda: datetime(2026, 3, 2, 10, 0, tzinfo=CHINA)
     yield client, auth_keys, runtime

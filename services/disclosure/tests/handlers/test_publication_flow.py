@@ -16,6 +16,7 @@ import pytest
 from tests.support.auth import AuthKeys
 from tests.support.events import record
 from tests.support.projections import assert_read_models_refold
+from tests.support.schema import migrated_runtime
 
 from guidance_disclosure.adapters import queries
 from guidance_disclosure.bootstrap import SPEC, create_app
@@ -82,7 +83,9 @@ class Disclosure:
 def disclosure(tmp_path: Any, auth_keys: AuthKeys) -> Iterator[Disclosure]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
-    runtime = Runtime(SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     client = create_app(runtime, testing=True, auth=auth_keys.settings(), public_rate_limit=0).test_client()
     runtime.deps.items.now = lambda: datetime(2025, 3, 5, 10, 31, tzinfo=CHINA)
     disclosure = Disclosure(runtime, client, auth_keys, transport)

@@ -13,7 +13,7 @@ import structlog
 from flask import Flask
 from sqlalchemy import Connection
 
-from guidance_intake.adapters import files, read_model
+from guidance_intake.adapters import files, migrations, read_model
 from guidance_intake.adapters.read_model import READ_MODEL
 from guidance_intake.adapters.serials import SERIALS_METADATA, continue_past
 from guidance_intake.domain.case import Case
@@ -72,6 +72,7 @@ SPEC: ServiceSpec[IntakeDeps] = ServiceSpec(
     consumes=("revisit.events",),
     wire=wire,
     projection=IntakeProjection,
+    migrations=migrations.LOCATION,
     extra_metadata=(READ_MODEL, SERIALS_METADATA),
     # Document-number serials are not a read model: they must never be recounted, only continued.
     read_models=(ReadModel(READ_MODEL, read_model.apply),),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from tests.support.schema import kernel_tables
 
 from guidance_intake.adapters.files import default_departments
 from guidance_intake.adapters.serials import (
@@ -21,7 +22,7 @@ from guidance_intake.adapters.serials import (
 from guidance_intake.domain.departments import CASE_FILING
 from guidance_intake.domain.doc_numbers import DocKey
 from guidance_shared import catalogue
-from guidance_shared.db import create_tables, make_engine
+from guidance_shared.db import make_engine
 from guidance_shared.events.examples import DEPARTMENT_ID
 from guidance_shared.messages import StoredEvent
 
@@ -40,7 +41,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     else:
         url = request.getfixturevalue("postgres_db_url")
     engine = make_engine(url)
-    create_tables(engine, SERIALS_METADATA)
+    kernel_tables(engine, SERIALS_METADATA)
     yield engine
     engine.dispose()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from guidance_revisit.adapters import read_model
+from guidance_revisit.adapters import migrations, read_model
 from guidance_revisit.adapters.policy_file import load_policies
 from guidance_revisit.domain.reminder_plan import ReminderPlan
 from guidance_revisit.domain.reminders import ReminderSettings
@@ -75,6 +75,7 @@ SPEC: ServiceSpec[RevisitDeps] = ServiceSpec(
     consumes=("intake.events",),
     wire=wire,
     projection=RevisitProjection,
+    migrations=migrations.LOCATION,
     extra_metadata=(read_model.READ_MODEL, read_model.REMINDER_MODEL),
     read_models=(
         ReadModel(read_model.READ_MODEL, read_model.apply, ("Revisit",)),

@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 
 from guidance_revisit.bootstrap import SPEC, create_app
 from guidance_shared.db import make_engine
@@ -30,7 +31,7 @@ def build_runtime(var_dir: Path) -> Runtime:
     """revisit as one of its processes would build itself, with everything under ``var_dir``."""
     settings = Settings.from_env("revisit", env={"GUIDANCE_VAR_DIR": str(var_dir)})
     transport = EmbeddedTransport(settings.embedded_log, default_partitions=settings.topic_partitions)
-    return Runtime(SPEC, settings, transport=transport, engine=make_engine(settings.database_url))
+    return migrated_runtime(SPEC, settings, transport=transport, engine=make_engine(settings.database_url))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 
 from guidance_revisit.bootstrap import SPEC, create_app
 from guidance_revisit.domain.reminders import PlannedReminder
@@ -28,7 +29,7 @@ AT = "2025-05-20T01:00:00+00:00"
 def service(tmp_path: Path, auth_keys: AuthKeys):
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "revisit.dlq"], 3)
-    runtime: Runtime = Runtime(
+    runtime: Runtime = migrated_runtime(
         SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
     )
     runtime.deps = replace(runtime.deps, now=lambda: NOW)

@@ -17,12 +17,12 @@ from schemathesis import GenerationMode
 from sqlalchemy import select
 from tests.support.auth import AuthKeys
 from tests.support.fuzz import RUNS, fuzz_every_operation
+from tests.support.schema import migrated_runtime
 
 from guidance_revisit.adapters.read_model import revisits
 from guidance_revisit.bootstrap import SPEC, create_app
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, example
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 
@@ -33,7 +33,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, AuthKey
     keys = AuthKeys.create(tmp / "auth")
     transport = EmbeddedTransport(str(tmp / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "revisit.dlq"], 3)
-    runtime = Runtime(SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp)}), transport=transport)
+    runtime = migrated_runtime(SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp)}), transport=transport)
     for _ in range(2):
         case_id = str(uuid.uuid4())
         for seq, (name, changes) in enumerate([("CaseOpened", {}), ("CaseClosed", {"major": True})], start=1):

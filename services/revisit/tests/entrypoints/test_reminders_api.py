@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
+from tests.support.schema import migrated_runtime
 
 from guidance_revisit.adapters.read_model import reminder_plans
 from guidance_revisit.bootstrap import SPEC, create_app, reminder_settings
@@ -66,7 +67,9 @@ def opened(category: str, on: date, department_id: str = DEPARTMENT_ID) -> Envel
 def runtime(tmp_path: Path):
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "revisit.dlq"], 3)
-    runtime = Runtime(SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     records = [opened(category, on).to_record("intake.events") for category, on in synthetic_history()]
     transport.producer().publish(records)
     runtime.runner().drain()
@@ -122,7 +125,7 @@ def test_the_projected_history_plans_a_reminder_before_july_once_and_none_for_th
 def test_the_worker_task_plans_at_start_with_settings_from_the_environment(runtime) -> None:
     # A worker process of the same service, started with these variables in its environment.
     env = {**runtime.settings.env, "GUIDANCE_REMINDER_LEAD_DAYS": "21", "GUIDANCE_REMINDER_INTERVAL_S": "3600"}
-    started = Runtime(SPEC, Settings.from_env("revisit", env), transport=runtime.transport)
+    started = migrated_runtime(SPEC, Settings.from_env("revisit", env), transport=runtime.transport)
     started.deps = replace(started.deps, now=lambda: NOW)
     stop = threading.Event()
     worker = threading.Thread(target=reminder_planning, args=(started, stop))

@@ -10,11 +10,11 @@ import pytest
 from icalendar import Calendar
 from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
+from tests.support.schema import migrated_runtime
 
 from guidance_revisit.bootstrap import SPEC, create_app
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 
@@ -25,7 +25,9 @@ OTHER = "077493a6-c269-5ad9-9cc1-26c4417acc51"
 def api(tmp_path: Path, auth_keys: AuthKeys):
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "revisit.dlq"], 3)
-    runtime = Runtime(SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
     case_id = str(uuid.uuid4())
     for seq, (name, changes) in enumerate(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.support.schema import migrated_runtime
 
 from guidance_revisit.adapters.read_model import revisits as revisits_table
 from guidance_revisit.bootstrap import SPEC
@@ -25,7 +26,9 @@ from guidance_shared.transport.embedded import EmbeddedTransport
 def setup(tmp_path: Path):
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "revisit.dlq"], 3)
-    runtime = Runtime(SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    runtime = migrated_runtime(
+        SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     yield runtime, transport, tmp_path
     runtime.close()
 
@@ -92,7 +95,9 @@ def test_overdue_is_emitted_exactly_once_across_restarts_and_with_two_workers(se
     today = date(2025, 7, 1)  # both revisits are past due
 
     # Two worker processes: two runtimes, two engines, one database.
-    other = Runtime(SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    other = migrated_runtime(
+        SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     counts: list[int] = []
     barrier = threading.Barrier(2)
 
@@ -107,7 +112,9 @@ def test_overdue_is_emitted_exactly_once_across_restarts_and_with_two_workers(se
         t.join()
     assert sum(counts) == 2
     # A restart (a fresh runtime) finds nothing more to flag.
-    restarted = Runtime(SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport)
+    restarted = migrated_runtime(
+        SPEC, Settings.from_env("revisit", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
     assert handlers.flag_overdue(restarted.deps, date(2025, 8, 1)) == 0
     overdue_events = [e for e in runtime.store.read_all(limit=100) if e.type == "guidance.RevisitOverdue.v1"]  # type: ignore[union-attr]
     assert len(overdue_events) == 2 and len({e.stream_id for e in overdue_events}) == 2

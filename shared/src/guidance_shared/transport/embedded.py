@@ -104,6 +104,7 @@ class EmbeddedTransport(Transport):
         url = path_or_url if "://" in path_or_url else f"sqlite:///{path_or_url}"
         self.engine: Engine = make_engine(url)
         self.default_partitions = default_partitions
+        # The development stand-in for the broker, not a service's table: it makes its own, in no migration history.
         METADATA.create_all(self.engine)
 
     def producer(self) -> Producer:

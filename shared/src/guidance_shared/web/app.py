@@ -20,7 +20,6 @@ from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from guidance_shared.web.health import database_check, ops_blueprint
-from guidance_shared.web.idempotency import create_idempotency_table
 from guidance_shared.web.observability import HttpMetrics, install_request_hooks
 from guidance_shared.web.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -92,8 +91,6 @@ def create_base_app(
     app.before_request(_guard_body)
     api = GuidanceApi(app)
     app.register_blueprint(ops_blueprint(all_checks, registry))
-    if engine is not None:
-        create_idempotency_table(engine)
     return app, api
 
 

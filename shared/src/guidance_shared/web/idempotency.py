@@ -47,7 +47,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from guidance_shared.errors import GuidanceError
 from guidance_shared.logging import get_logger
@@ -177,14 +177,6 @@ def current_tx() -> Connection:
     if tx is None:
         raise RuntimeError("current_tx() is only available while a view decorated with @idempotent runs")
     return tx
-
-
-def create_idempotency_table(engine: Engine) -> None:
-    """Create ``idempotency_keys`` if missing; tolerant of sibling workers racing to do the same."""
-    try:
-        IDEMPOTENCY_METADATA.create_all(engine)
-    except DBAPIError:
-        IDEMPOTENCY_METADATA.create_all(engine)
 
 
 def purge_expired(

@@ -1,0 +1,11 @@
+"""Alembic's entry point for developers' commands on revisit's history (``alembic revision --autogenerate``,
+docs/operations.md "Migrate"); the service itself migrates with ``guidance-revisit migrate``, without it."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from guidance_revisit.adapters.migrations import METADATA
+from guidance_shared.migrations import run_alembic_env
+
+run_alembic_env(context, METADATA)
