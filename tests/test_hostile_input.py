@@ -20,11 +20,11 @@ import pytest
 from flask import Flask
 
 from guidance_shared.events.examples import DEPARTMENT_ID
-from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from guidance_shared.web.json_input import MAX_DEPTH, MAX_NUMBER_CHARS
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 
 SERVICES = ("intake", "revisit", "disclosure", "assessment")
 WRITES = ("post", "put", "patch", "delete")
@@ -73,7 +73,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[F
     for service in SERVICES:
         bootstrap = importlib.import_module(f"guidance_{service}.bootstrap")
         settings = Settings.from_env(service, {"GUIDANCE_VAR_DIR": str(tmp / service)})
-        runtime = Runtime(bootstrap.SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+        runtime = migrated_runtime(bootstrap.SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
         runtimes.append(runtime)
         app = bootstrap.create_app(runtime, testing=True, auth=keys.settings())
         built[service] = (app, keys.headers("hostile", DEPARTMENT_ID, ROLES))

@@ -34,6 +34,7 @@ from guidance_shared.events.examples import DEPARTMENT_ID, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 from tests.support.services import guidance_command
 
 pytestmark = pytest.mark.kafka
@@ -63,7 +64,7 @@ def suite(tmp_path: Path, kafka_bootstrap: str) -> Iterator[dict[str, Runtime]]:
         "GUIDANCE_TOPIC_PREFIX": f"rc{uuid.uuid4().hex[:6]}",
     }
     runtimes = {
-        spec.name: Runtime(spec, Settings.from_env(spec.name, env))
+        spec.name: migrated_runtime(spec, Settings.from_env(spec.name, env))
         for spec in (INTAKE, REVISIT, DISCLOSURE, ASSESSMENT)
     }
     runtimes["intake"].provision()

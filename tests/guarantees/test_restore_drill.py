@@ -44,6 +44,7 @@ from guidance_shared.runtime import Runtime, ServiceSpec
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
 from tests.support.postgres import _admin_sql, _find_bindir
+from tests.support.schema import migrated_runtime
 from tests.support.services import ROOT, guidance_command
 
 pytestmark = pytest.mark.kafka
@@ -100,7 +101,7 @@ class Cluster:
         """The services' runtimes; ``fenced``: as web and worker start, past the check that their database is not
         a restored one still to be recovered (which also notes a new database's identity, so dumps carry it)."""
         for name, spec in self.services.items():
-            runtime = self.runtimes[name] = Runtime(spec, Settings.from_env(name, self.env[name]))
+            runtime = self.runtimes[name] = migrated_runtime(spec, Settings.from_env(name, self.env[name]))
             if fenced:
                 assert start_refusal(runtime.engine, name) is None, name
 

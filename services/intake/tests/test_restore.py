@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from tests.support.auth import AuthKeys
+from tests.support.schema import migrated_runtime
 from tests.support.services import guidance_command
 
 from guidance_intake.bootstrap import SPEC as INTAKE
@@ -27,7 +28,7 @@ class Intake:
         self.runtime: Runtime[Any] | None = None
 
     def start(self) -> Runtime[Any]:
-        self.runtime = Runtime(INTAKE, Settings.from_env("intake", self.env))
+        self.runtime = migrated_runtime(INTAKE, Settings.from_env("intake", self.env))
         self.client = create_app(self.runtime, testing=True, auth=self.auth.settings()).test_client()
         return self.runtime
 
