@@ -250,6 +250,12 @@ def county() -> list[dict[str, Any]]:
     return kustomize_build(COUNTY)
 
 
+@pytest.fixture(scope="module")
+def county_sasl() -> list[dict[str, Any]]:
+    """The county with the kafka-sasl component, as an operator switches SASL_SSL on."""
+    return kustomize_build(K8S / "overlays" / "county-kafka-sasl")
+
+
 def of_kind(manifests: list[dict[str, Any]], kind: str, service: str | None = None) -> list[dict[str, Any]]:
     return [
         m
@@ -296,11 +302,12 @@ def test_each_service_has_every_kind_of_object(manifests: list[dict[str, Any]]) 
     assert not of_kind(manifests, "Secret"), "secrets are referenced, never shipped"
 
 
-@pytest.mark.parametrize("overlay", ["base", "county"])
+@pytest.mark.parametrize("overlay", ["base", "county", "county-kafka-sasl"])
 def test_every_object_is_valid_for_a_current_kubernetes_in_strict_mode(
-    overlay: str, manifests: list[dict[str, Any]], county: list[dict[str, Any]]
+    overlay: str, manifests: list[dict[str, Any]], county: list[dict[str, Any]], county_sasl: list[dict[str, Any]]
 ) -> None:
-    for document in manifests if overlay == "base" else county:
+    documents = {"base": manifests, "county": county, "county-kafka-sasl": county_sasl}[overlay]
+    for document in documents:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
 
 
@@ -527,6 +534,46 @@ def test_the_county_overlay_sets_namespace_images_replicas_and_address(county: l
     assert (
         config_of(county, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"] == f"https://{ingress['spec']['rules'][0]['host']}"
     )
+
+
+KAFKA_CA_MOUNT = "/etc/guidance/kafka"
+
+
+def test_the_kafka_sasl_component_secures_every_process_of_every_service(
+    county: list[dict[str, Any]], county_sasl: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """Listed in an overlay, the component gives every container SASL_SSL, its service's Kafka user (a Secret)
+    and the CA (a Secret, mounted); the settings load from exactly that, and nothing else changes."""
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")  # only its existence is checked at start
+    assert len(pod_specs(county_sasl)) == len(pod_specs(county))
+    for service in SERVICES:
+        secret = f"guidance-{service}-kafka"
+        for kind in ("Deployment", "Job"):
+            for workload in of_kind(county_sasl, kind, service):
+                pod = workload["spec"]["template"]["spec"]
+                [container] = pod["containers"]
+                assert {"secretRef": {"name": secret}} in container["envFrom"], workload["metadata"]["name"]
+                [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == KAFKA_CA_MOUNT]
+                assert mount["readOnly"] is True
+                volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+                assert volume["secret"] == {"secretName": "guidance-kafka-ca"}
+        config = config_of(county_sasl, service)
+        added = set(config) - set(config_of(county, service))
+        secret_keys = {"GUIDANCE_KAFKA_SASL_USERNAME", "GUIDANCE_KAFKA_SASL_PASSWORD"}  # the Secret's keys (header)
+        assert not (added | secret_keys) - service_variables(service)
+        assert config["GUIDANCE_KAFKA_SSL_CAFILE"].startswith(f"{KAFKA_CA_MOUNT}/")
+        env = {**config, "GUIDANCE_KAFKA_SASL_USERNAME": f"guidance-{service}", "GUIDANCE_KAFKA_SASL_PASSWORD": "pw"}
+        env["GUIDANCE_KAFKA_SSL_CAFILE"] = str(ca_file)  # the mounted Secret's file, here
+        security = settings_module.Settings.from_env(service, env).kafka_security
+        assert (security.protocol, security.sasl_mechanism, security.sasl_username) == (
+            "SASL_SSL",
+            "SCRAM-SHA-512",
+            f"guidance-{service}",
+        )
+        assert security.client_options()["ssl_cafile"] == str(ca_file)
+    overlay = (COUNTY / "kustomization.yaml").read_text(encoding="utf-8")
+    assert "#   - ../../components/kafka-sasl" in overlay  # the one line an operator uncomments
 
 
 # -- the image -----------------------------------------------------------------------------------
