@@ -366,6 +366,8 @@ def test_each_service_provisions_the_topics_with_its_own_command(manifests: list
         job = component(manifests, "Job", service, "provision")
         pod = job["spec"]["template"]["spec"]
         assert pod["containers"][0]["args"] == ["provision"]
+        web = component(manifests, "Deployment", service, "web")["spec"]["template"]["spec"]["containers"][0]
+        assert pod["containers"][0]["env"] == web["env"]  # it opens the (migrated) database like every command
         assert (
             pod["containers"][0]["image"].split("/")[-1].split(":")[0] == f"guidance-{service}"
         )  # guidance-<svc> provision

@@ -217,17 +217,16 @@ class Started:
             )
         return self
 
-    def run(self, timeout_s: float = 120) -> None:
-        """A Job: run to completion, exit 0."""
-        self.cwd.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            self.command(), env=process_env(self.env), cwd=self.cwd, capture_output=True, text=True,
-            timeout=timeout_s, check=False,
-        )  # fmt: skip
-        assert result.returncode == 0, (
-            f"{self.container.name} ({' '.join(self.args)}) exited {result.returncode}:\n"
-            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
-        )
+    def finish(self, timeout_s: float = 120) -> None:
+        """A Job's end: exit 0 (started with ``start``, so one phase's Jobs run side by side)."""
+        assert self.proc is not None
+        try:
+            code = self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            message = f"{self.container.name} ({' '.join(self.args)}) did not finish:\n{self.tail()}"
+            raise AssertionError(message) from None
+        assert code == 0, f"{self.container.name} ({' '.join(self.args)}) exited {code}:\n{self.tail()}"
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -331,16 +330,16 @@ def rehearse(containers: list[Container], subs: Substitutions, key_dir: Path, st
     def process(container: Container) -> Started:
         return Started(container, subs, records / container.name)
 
-    for container in sorted(
-        (c for c in containers if c.role in ONE_SHOTS), key=lambda c: (ONE_SHOTS.index(c.role), c.service)
-    ):
-        process(container).run()
+    for phase in ONE_SHOTS:  # each phase's containers side by side, as a cluster runs Jobs; the next after
+        jobs = [process(c).start() for c in containers if c.role == phase]
+        started.extend(jobs)
+        for job in jobs:
+            job.finish()
     assert any(c.role == "provision" for c in containers), "nothing provisions the topics"
 
-    for container in containers:
-        if container.role in ROLES:
-            started.append(process(container).start())
-    for one in started:
+    started.extend(process(c).start() for c in containers if c.role in ROLES)
+    servers = [one for one in started if one.container.role in ROLES]
+    for one in servers:
         wait_for(lambda one=one: one.ready(subs.port(one.container.service, one.container.role)), timeout_s=120)
 
     # The journey: a guidance act posted to intake with a token of the provisioned key reaches disclosure.
@@ -360,7 +359,7 @@ def rehearse(containers: list[Container], subs: Substitutions, key_dir: Path, st
     page = wait_for(published, timeout_s=120)
     assert page["doc_no"] == created.json()["details"]["doc_no"]
 
-    for one in started:  # by pid, each one, before the records are read
+    for one in servers:  # by pid, each one, before the records are read
         one.stop()
     check_variables(containers, records)
 
@@ -425,13 +424,13 @@ def test_an_unread_variable_or_a_missing_required_one_fails(tmp_path: Path) -> N
 def test_the_recorder_notes_what_the_settings_read(tmp_path: Path) -> None:
     """record_env.py on a real command: the settings' variables are noted, set or not; other names are not."""
     record = tmp_path / "record"
-    env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_NOT_A_SETTING": "1", "GUIDANCE_TRANSPORT": "embedded"}
+    env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_NOT_A_SETTING": "1", "GUIDANCE_AUTH_ISSUER": "rehearsal"}
     result = subprocess.run(
-        [sys.executable, str(RECORD_ENV), str(record), "guidance_intake", "provision"],
+        [sys.executable, str(RECORD_ENV), str(record), "guidance_shared.cli", "auth", "keys"],
         env=process_env(env), cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == tmp_path / "auth" / "jwks.json"
     read = set(record.read_text(encoding="utf-8").split())
-    assert {"GUIDANCE_VAR_DIR", "GUIDANCE_TRANSPORT", "GUIDANCE_DATABASE_URL", "GUIDANCE_DEPARTMENTS"} <= read
+    assert {"GUIDANCE_VAR_DIR", "GUIDANCE_AUTH_ISSUER", "GUIDANCE_AUTH_JWKS", "GUIDANCE_AUTH_DEV_KEYS"} <= read
     assert "GUIDANCE_NOT_A_SETTING" not in read
-    assert json.loads(result.stdout)["provisioned"] is True
