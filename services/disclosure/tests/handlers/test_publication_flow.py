@@ -219,8 +219,8 @@ def test_a_penalty_is_published_within_seven_working_days_for_its_display_period
     assert disclosure.public(f"/public/decisions/{CASE_ID}") == 200
 
     with disclosure.runtime.engine.connect() as conn:
-        on_last_day, _ = queries.published_decisions(conn, date(2028, 3, 20))
-        day_after, _ = queries.published_decisions(conn, date(2028, 3, 21))
+        on_last_day = queries.published_decisions(conn, date(2028, 3, 20)).items
+        day_after = queries.published_decisions(conn, date(2028, 3, 21)).items
     assert [d["case_id"] for d in on_last_day] == [CASE_ID] and day_after == []
 
 

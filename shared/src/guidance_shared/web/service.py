@@ -9,7 +9,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response
 
 from guidance_shared.errors import NotFound
-from guidance_shared.events.registry import EventRegistry, asyncapi_document
+from guidance_shared.events.asyncapi import asyncapi_document
+from guidance_shared.events.registry import EventRegistry
 from guidance_shared.runtime import Runtime
 from guidance_shared.web.app import create_base_app
 
