@@ -538,6 +538,22 @@ def test_the_county_overlay_sets_namespace_images_replicas_and_address(county: l
     )
 
 
+#: docs/operations.md, "Install", step 5: what each `kubectl apply -k … -l SELECTOR` takes, in order.
+INSTALL_STEPS = (None, "migrate", "provision", "worker", "web")
+
+
+def test_the_install_steps_apply_every_object_once(county: list[dict[str, Any]]) -> None:
+    runbook = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    for step in INSTALL_STEPS:
+        selector = "'!app.kubernetes.io/component'" if step is None else f"app.kubernetes.io/component={step}"
+        assert f"kubectl apply -k $overlay -l {selector}" in runbook
+    for document in county:
+        step = document["metadata"]["labels"].get("app.kubernetes.io/component")
+        assert step in INSTALL_STEPS, f"{document['kind']} {document['metadata']['name']}: applied by no step"
+    jobs = {m["metadata"]["labels"]["app.kubernetes.io/component"] for m in of_kind(county, "Job")}
+    assert jobs == {"migrate", "provision"}
+
+
 KAFKA_CA_MOUNT = "/etc/guidance/kafka"
 
 
