@@ -39,8 +39,6 @@ from guidance_shared.events.examples import DEPARTMENT_ID
 from tests.support.deploy import COUNTY, SERVICES, compose_config, init_sql_statements, kustomize_build
 from tests.support.services import free_port, guidance_command, wait_for
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
-
 RECORD_ENV = Path(__file__).with_name("record_env.py")
 ROLES = ("web", "worker")
 
@@ -388,6 +386,9 @@ def _recorded(record: Path) -> list[str]:
     return record.read_text(encoding="utf-8").split() if record.exists() else []
 
 
+@pytest.mark.kafka
+@pytest.mark.postgres
+@pytest.mark.slow
 def test_the_kubernetes_manifests_start_the_suite(
     kafka_bootstrap: str, service_databases: dict[str, str], tmp_path: Path, started: list[Started]
 ) -> None:
@@ -398,6 +399,9 @@ def test_the_kubernetes_manifests_start_the_suite(
     rehearse(containers, subs, key_dir, started)
 
 
+@pytest.mark.kafka
+@pytest.mark.postgres
+@pytest.mark.slow
 def test_compose_starts_the_suite(
     kafka_bootstrap: str, service_databases: dict[str, str], tmp_path: Path, started: list[Started]
 ) -> None:
