@@ -132,7 +132,13 @@ class FieldErrorSchema(ma.Schema):
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details with Chinese texts (documentation only)."""
+    """RFC 9457 problem details with Chinese texts (documentation only).
+
+    RFC 9457 §3.2 lets a problem carry extension members, so the schema admits more than it lists; those
+    a client may act on are listed."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: extension members (RFC 9457 §3.2)
 
     type = ma.fields.String(metadata={"description": f"{PROBLEM_TYPE_BASE}<code>"})
     title = ma.fields.String()
@@ -143,6 +149,14 @@ class ProblemSchema(ma.Schema):
     instance = ma.fields.String(metadata={"description": "Request path"})
     request_id = ma.fields.String()
     errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema))
+    reason = ma.fields.String(
+        metadata={"description": "401: why the token was refused (missing-token, expired, wrong-audience, …)"}
+    )
+    required_roles = ma.fields.List(ma.fields.String(), metadata={"description": "403: roles that may do this"})
+    expected_version = ma.fields.Integer(metadata={"description": "409/412: the version the request expected"})
+    current_version = ma.fields.Integer(metadata={"description": "409/412: the record's version now"})
+    stream_id = ma.fields.String(metadata={"description": "409/412: the record that changed"})
+    limit = ma.fields.Integer(metadata={"description": "400/413: the limit the request went past"})
 
 
 def problem_response(error: GuidanceError, headers: Mapping[str, str] | None = None, **members: Any) -> Response:

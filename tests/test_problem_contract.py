@@ -1,0 +1,76 @@
+"""Problem bodies match the Problem schema each service documents, and 401s carry their challenge.
+
+A schema-driven client validates error bodies against the OpenAPI document; every kind of refusal a
+client can cause is collected from a real app and checked against that schema (extension members
+such as ``reason`` included), and the documented 401 names the ``WWW-Authenticate`` header it sends."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from guidance_shared.events.examples import DEPARTMENT_ID
+from guidance_shared.runtime import Runtime
+from guidance_shared.settings import Settings
+from guidance_shared.transport.embedded import EmbeddedTransport
+from tests.support.auth import AuthKeys
+
+
+@pytest.fixture(scope="module")
+def intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, AuthKeys]]:
+    tmp: Path = tmp_path_factory.mktemp("problems")
+    keys = AuthKeys.create(tmp / "auth")
+    bootstrap = importlib.import_module("guidance_intake.bootstrap")
+    settings = Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp)})
+    runtime = Runtime(bootstrap.SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    yield bootstrap.create_app(runtime, testing=True, auth=keys.settings()).test_client(), keys
+    runtime.close()
+
+
+def test_every_refusal_matches_the_documented_problem_schema(intake) -> None:
+    client, keys = intake
+    spec = client.get("/openapi.json").get_json()
+    problem = Draft202012Validator({"$ref": "#/components/schemas/Problem", "components": spec["components"]})
+    officer = keys.headers("p", DEPARTMENT_ID, ["officer"])
+    auditor = keys.headers("p", DEPARTMENT_ID, ["auditor"])
+    refusals = {
+        "401 no token": client.post("/v1/guidance", json={}),
+        "401 malformed token": client.post("/v1/guidance", json={}, headers={"Authorization": "Bearer x"}),
+        "403 role": client.post("/v1/guidance", json={}, headers=auditor),
+        "404 record": client.get(f"/v1/guidance/{uuid.uuid4()}", headers=officer),
+        "404 path": client.get("/nowhere", headers=officer),
+        "405 method": client.delete("/v1/guidance", headers=officer),
+        "400 too deep": client.post(
+            "/v1/guidance", data=b"[" * 50 + b"]" * 50, headers={**officer, "Content-Type": "application/json"}
+        ),
+        "415 media type": client.post("/v1/guidance", data=b"x=1", headers={**officer, "Content-Type": "text/plain"}),
+        "422 fields": client.post("/v1/guidance", json={"matter": 1}, headers=officer),
+    }
+    for name, response in refusals.items():
+        assert response.status_code == int(name[:3]), (name, response.status_code)
+        assert response.mimetype == "application/problem+json", name
+        body = response.get_json()
+        assert [e.message for e in problem.iter_errors(body)] == [], (name, body)
+        assert body["status"] == response.status_code and body["type"].startswith("https://"), name
+    assert refusals["401 no token"].get_json()["reason"] == "missing-token"
+    assert refusals["403 role"].get_json()["required_roles"]
+    assert refusals["405 method"].headers["Allow"]
+
+
+def test_401_is_documented_and_sent_with_its_bearer_challenge(intake) -> None:
+    client, _ = intake
+    spec = client.get("/openapi.json").get_json()
+    assert "WWW-Authenticate" in spec["components"]["responses"]["UNAUTHORIZED"]["headers"]
+    operation = spec["paths"]["/v1/guidance"]["post"]
+    assert operation["responses"]["401"] == {"$ref": "#/components/responses/UNAUTHORIZED"}
+    no_token = client.post("/v1/guidance", json={})
+    assert no_token.headers["WWW-Authenticate"] == 'Bearer realm="guidance"'  # RFC 6750 §3.1: no error code
+    bad = client.post("/v1/guidance", json={}, headers={"Authorization": "Bearer x"})
+    challenge = bad.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="guidance", error="invalid_token", error_description="')
