@@ -20,6 +20,7 @@ from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.auth import AuthKeys
+from tests.support.services import guidance_command
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +75,33 @@ def test_401_is_documented_and_sent_with_its_bearer_challenge(intake) -> None:
     bad = client.post("/v1/guidance", json={}, headers={"Authorization": "Bearer x"})
     challenge = bad.headers["WWW-Authenticate"]
     assert challenge.startswith('Bearer realm="guidance", error="invalid_token", error_description="')
+
+
+def test_a_deployment_may_require_if_match_and_the_spec_says_so(tmp_path: Path) -> None:
+    """``GUIDANCE_REQUIRE_IF_MATCH``: a change without If-Match is a 428; with a stale one, 412; with the
+    current one, done. Every operation that takes If-Match documents it with its 409, 412 and 428."""
+    keys = AuthKeys.create(tmp_path / "auth")
+    bootstrap = importlib.import_module("guidance_intake.bootstrap")
+    settings = Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_REQUIRE_IF_MATCH": "true"})
+    runtime = Runtime(bootstrap.SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    try:
+        client = bootstrap.create_app(runtime, testing=True, auth=keys.settings()).test_client()
+        officer = keys.headers("p", DEPARTMENT_ID, ["officer"])
+        issued = client.post("/v1/guidance", json=guidance_command(), headers=officer)
+        assert issued.status_code == 201, issued.get_json()
+        path = f"/v1/guidance/{issued.get_json()['guidance_id']}/response"
+        body = {"response": "accepted"}
+
+        missing = client.post(path, json=body, headers=officer)
+        assert (missing.status_code, missing.get_json()["type"].rsplit("/", 1)[1]) == (428, "precondition-required")
+        stale = client.post(path, json=body, headers={**officer, "If-Match": '"5"'})
+        assert (stale.status_code, stale.get_json()["current_version"]) == (412, 1)
+        done = client.post(path, json=body, headers={**officer, "If-Match": issued.headers["ETag"]})
+        assert done.status_code == 200 and done.headers["ETag"] == '"2"'
+
+        spec = client.get("/openapi.json").get_json()
+        operation = spec["paths"]["/v1/guidance/{guidance_id}/response"]["post"]
+        assert any(p["name"] == "If-Match" and p["in"] == "header" for p in operation["parameters"])
+        assert {"409", "412", "428"} <= set(operation["responses"])
+    finally:
+        runtime.close()

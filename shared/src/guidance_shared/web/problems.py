@@ -17,7 +17,7 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from guidance_shared.errors import FieldProblem, GuidanceError
+from guidance_shared.errors import ConcurrencyError, FieldProblem, GuidanceError
 from guidance_shared.logging import get_logger
 from guidance_shared.web.messages import field_problems
 from guidance_shared.web.observability import current_request_id
@@ -196,6 +196,11 @@ def register_problem_handlers(app: Flask) -> None:
 
 
 def handle_guidance_error(error: GuidanceError) -> Response:
+    if isinstance(error, ConcurrencyError) and request.headers.get("If-Match") is not None:
+        # The version the caller named is not the record's (RFC 9110 §13.1.1): a failed precondition.
+        text = HTTP_TEXTS[412]
+        stale = GuidanceError(text.code, text.title_en, text.title_zh, 412, error.detail_en, error.detail_zh)
+        return problem_response(stale, **dict(error.extra))
     return problem_response(error)
 
 

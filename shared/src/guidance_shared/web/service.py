@@ -24,6 +24,7 @@ def create_service_app(runtime: Runtime, *, version: str, blueprints: Sequence[A
         testing=testing,
         trusted_proxies=runtime.settings.trusted_proxies,
     )
+    app.config["GUIDANCE_REQUIRE_IF_MATCH"] = runtime.settings.require_if_match
     app.extensions["guidance"]["runtime"] = runtime
     app.extensions["guidance"]["api"] = smorest
     app.register_blueprint(schemas_blueprint(runtime.registry))
