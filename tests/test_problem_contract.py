@@ -7,6 +7,7 @@ such as ``reason`` included), and the documented 401 names the ``WWW-Authenticat
 from __future__ import annotations
 
 import importlib
+import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +20,11 @@ from guidance_shared.events.examples import DEPARTMENT_ID
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
+from guidance_shared.version import suite_version
 from tests.support.auth import AuthKeys
 from tests.support.services import guidance_command
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +109,25 @@ def test_a_deployment_may_require_if_match_and_the_spec_says_so(tmp_path: Path) 
         assert {"409", "412", "428"} <= set(operation["responses"])
     finally:
         runtime.close()
+
+
+def test_every_contract_says_the_one_version_of_the_suite(tmp_path: Path) -> None:
+    """Each service's OpenAPI and the AsyncAPI carry the packages' version, and the packages agree."""
+    declared = {
+        path.parent.name: tomllib.loads(path.read_text(encoding="utf-8"))["project"]["version"]
+        for path in (ROOT / "services").glob("*/pyproject.toml")
+    } | {
+        "shared": tomllib.loads((ROOT / "shared" / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    }
+    [suite] = set(declared.values())
+    assert suite_version() == suite
+    for service in ("intake", "revisit", "disclosure", "assessment"):
+        bootstrap = importlib.import_module(f"guidance_{service}.bootstrap")
+        settings = Settings.from_env(service, {"GUIDANCE_VAR_DIR": str(tmp_path / service)})
+        runtime = Runtime(bootstrap.SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+        try:
+            client = bootstrap.create_app(runtime, testing=True).test_client()
+            assert client.get("/openapi.json").get_json()["info"]["version"] == suite, service
+            assert client.get("/asyncapi.json").get_json()["info"]["version"] == suite, service
+        finally:
+            runtime.close()
