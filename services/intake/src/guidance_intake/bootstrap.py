@@ -28,8 +28,6 @@ from guidance_shared.repository import Repository
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.web.service import create_service_app
 
-VERSION = "0.2.0"
-
 log = structlog.get_logger(__name__)
 
 
@@ -58,7 +56,7 @@ def recovered(runtime: Runtime[IntakeDeps], conn: Connection, events: list[Store
 
 def create_app(runtime: Runtime[IntakeDeps], *, testing: bool = False, auth: AuthSettings | None = None) -> Flask:
     """intake's Flask app: the shared web kit, authentication, and intake's blueprints."""
-    app = create_service_app(runtime, version=VERSION, blueprints=[], testing=testing)
+    app = create_service_app(runtime, blueprints=[], testing=testing)
     smorest = app.extensions["guidance"]["api"]
     install_auth(app, auth or AuthSettings.from_env("intake"), smorest)
     for blueprint in BLUEPRINTS:

@@ -238,7 +238,7 @@ def test_adjust_then_dismiss(api, runtime) -> None:
     stale = client.post(
         f"{url}/dismissal", headers={**headers(keys, "supervisor"), "If-Match": '"1"'}, json={"reason": "x"}
     )
-    assert stale.status_code == 409
+    assert stale.status_code == 412
     dismissed = client.post(
         f"{url}/dismissal",
         headers={**headers(keys, "supervisor"), "If-Match": '"2"'},

@@ -16,13 +16,13 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator, Mapping
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import yaml
 
 from guidance_shared.events.examples import example
 from guidance_shared.events.registry import EventRegistry, EventType
+from guidance_shared.version import suite_version
 
 ASYNCAPI_VERSION = "3.0.0"
 _KAFKA_BINDING = "0.5.0"
@@ -77,14 +77,6 @@ _SECURITY_SCHEMES: dict[str, Any] = {
         "description": "SASL SCRAM-SHA-512 over TLS; each consumer gets its own user and ACLs from the operators.",
     }
 }
-
-
-def suite_version() -> str:
-    """The suite's version, as its packages declare it (one number for every contract it publishes)."""
-    try:
-        return version("guidance-shared")
-    except PackageNotFoundError:  # run from a source tree without installing: the contract still renders
-        return "0.0.0"
 
 
 def asyncapi_document(registry: EventRegistry) -> dict[str, Any]:

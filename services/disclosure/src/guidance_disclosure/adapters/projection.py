@@ -32,6 +32,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Index,
     MetaData,
     String,
     Table,
@@ -65,7 +66,7 @@ public_guidance = Table(
     PUBLIC_MODEL,
     Column("guidance_id", String(36), primary_key=True),
     Column("doc_no", String(64), nullable=False),
-    Column("department_id", String(36), nullable=False, index=True),
+    Column("department_id", String(36), nullable=False),
     Column("department_name", String(200), nullable=True),
     Column("content_type", String(40), nullable=False),
     Column("domain", String(20), nullable=False),
@@ -80,9 +81,13 @@ public_guidance = Table(
     Column("content", Text, nullable=False),
     Column("rights_notice", Text, nullable=False),
     Column("correction_deadline", String(10), nullable=True),
-    Column("issued_at", String(40), nullable=False, index=True),
+    Column("issued_at", String(40), nullable=False),
     Column("status", String(20), nullable=False),
     Column("withheld", String(1), nullable=False),
+    # The public list's keyset, newest first, for each filter it offers (queries.py reads by them, never by OFFSET).
+    Index("ix_public_guidance_listing", "issued_at", "guidance_id"),
+    Index("ix_public_guidance_department_listing", "department_id", "issued_at", "guidance_id"),
+    Index("ix_public_guidance_content_listing", "content_type", "issued_at", "guidance_id"),
 )
 
 public_cases = Table(
@@ -90,7 +95,7 @@ public_cases = Table(
     PUBLIC_MODEL,
     Column("case_id", String(36), primary_key=True),
     Column("case_no", String(64), nullable=False),
-    Column("department_id", String(36), nullable=False, index=True),
+    Column("department_id", String(36), nullable=False),
     Column("department_name", String(200), nullable=True),
     Column("department_uscc", String(18), nullable=True),
     Column("domain", String(20), nullable=False),
@@ -112,8 +117,10 @@ public_cases = Table(
     Column("penalty_description", Text, nullable=True),
     Column("legal_basis", Text, nullable=True),
     Column("summary", Text, nullable=True),
-    Column("decided_at", String(40), nullable=True, index=True),
+    Column("decided_at", String(40), nullable=True),
     Column("status", String(20), nullable=False),
+    Index("ix_public_cases_listing", "decided_at", "case_id"),
+    Index("ix_public_cases_department_listing", "department_id", "decided_at", "case_id"),
 )
 
 case_person_names = Table(

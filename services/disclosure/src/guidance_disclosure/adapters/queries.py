@@ -14,7 +14,7 @@ and page 40,000. How many rows match is counted up to ``COUNT_CAP`` and no furth
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     FromClause,
+    Row,
     RowMapping,
     Select,
     and_,
@@ -80,9 +81,7 @@ class Page:
 # -- guidance acts ---------------------------------------------------------------------------------------
 def published_item(conn: Connection, guidance_id: str) -> Document | None:
     table = public_guidance
-    row = conn.execute(
-        select(table).select_from(_guidance_join()).where(table.c.guidance_id == guidance_id, *_shown())
-    ).first()
+    row = conn.execute(select(table).where(table.c.guidance_id == guidance_id, *_shown())).first()
     if row is None:
         return None
     return {**_public_guidance(row._mapping), "revisits": published_revisits(conn, guidance_id=guidance_id)}
@@ -100,10 +99,9 @@ def published_page(conn: Connection, window: Window = Window(), *, content_type:
         where.append(table.c.issued_at >= window.since)
     if window.before:
         where.append(table.c.issued_at < window.before)
-    joined = _guidance_join()
-    total, exact = _capped_count(conn, joined, where)
+    total, exact = _capped_count(conn, table, where)
     sort = (table.c.issued_at, table.c.guidance_id)
-    rows = conn.execute(_keyset(select(table).select_from(joined).where(*where), sort, window)).all()
+    rows = conn.execute(_keyset(select(table).where(*where), sort, window)).all()
     items = [_public_guidance(row._mapping) for row in rows[: window.limit]]
     more = len(rows) > window.limit
     return Page(items, total, exact, (items[-1]["issued_at"], items[-1]["guidance_id"]) if more else None)
@@ -128,29 +126,46 @@ def _capped_count(conn: Connection, joined: FromClause, where: list[ColumnElemen
 
 # -- decisions -------------------------------------------------------------------------------------------
 def published_decision(conn: Connection, case_id: str, today: date) -> Document | None:
-    row = conn.execute(_decision_select().where(public_cases.c.case_id == case_id, *_decision_shown(today))).first()
-    if row is None:
+    rows = conn.execute(select(public_cases).where(public_cases.c.case_id == case_id, *_decision_shown(today))).all()
+    found = _with_items(conn, rows, today)
+    if not found:
         return None
-    return {**_public_decision(row._mapping), "revisits": published_revisits(conn, case_id=case_id)}
+    return {**found[0], "revisits": published_revisits(conn, case_id=case_id)}
 
 
 def published_decisions(conn: Connection, today: date, window: Window = Window(), *, kind: str | None = None) -> Page:
     """A page of published decisions, newest first; a penalty leaves the list when its display period ends."""
     cases = public_cases
-    where = _decision_shown(today)
+    where = _decision_shown(today, kind)
     if window.department_id:
         where.append(cases.c.department_id == window.department_id)
-    if kind:
-        where.append(disclosure_items.c.kind == kind)
     if window.since:
         where.append(cases.c.decided_at >= window.since)
     if window.before:
         where.append(cases.c.decided_at < window.before)
-    total, exact = _capped_count(conn, _decision_join(), where)
-    rows = conn.execute(_keyset(_decision_select().where(*where), (cases.c.decided_at, cases.c.case_id), window)).all()
-    items = [_public_decision(row._mapping) for row in rows[: window.limit]]
+    total, exact = _capped_count(conn, cases, where)
+    rows = conn.execute(_keyset(select(cases).where(*where), (cases.c.decided_at, cases.c.case_id), window)).all()
+    items = _with_items(conn, rows[: window.limit], today, kind)
     more = len(rows) > window.limit
     return Page(items, total, exact, (items[-1]["decided_at"], items[-1]["case_id"]) if more else None)
+
+
+def _with_items(conn: Connection, rows: Sequence[Row[Any]], today: date, kind: str | None = None) -> list[Document]:
+    """The page's cases with what their disclosed item adds (kind, display period, when disclosed): one lookup
+    for the whole page, by the cases' ids."""
+    if not rows:
+        return []
+    items = disclosure_items
+    shown = conn.execute(
+        select(items.c.subject_id, items.c.kind, items.c.display_until, items.c.disclosed_at).where(
+            items.c.subject_id.in_([row.case_id for row in rows]), *_decision_item_shown(today, kind)
+        )
+    )
+    by_case = {item.subject_id: item._mapping for item in shown}
+    return [
+        _public_decision({**row._mapping, **{k: v for k, v in by_case[row.case_id].items() if k != "subject_id"}})
+        for row in rows
+    ]
 
 
 def penalty_records(
@@ -169,7 +184,7 @@ def penalty_records(
     if decided_before:
         where.append(cases.c.decided_at < decided_before)
     rows = conn.execute(_decision_select().where(*where).order_by(cases.c.decided_at, cases.c.case_id))
-    return [_public_decision(row._mapping) for row in rows]
+    return [_public_decision(dict(row._mapping)) for row in rows]
 
 
 # -- revisit results and departments ---------------------------------------------------------------------
@@ -203,19 +218,21 @@ def departments(conn: Connection) -> list[dict[str, str]]:
     return [{"department_id": k, "name": v} for k, v in sorted(named.items(), key=lambda kv: kv[1])]
 
 
-def _guidance_join() -> FromClause:
-    return public_guidance.join(
-        disclosure_items,
-        and_(disclosure_items.c.subject_id == public_guidance.c.guidance_id, disclosure_items.c.kind == "guidance"),
-    )
-
-
 def _shown() -> list[ColumnElement[bool]]:
-    return [
-        disclosure_items.c.state == i.DISCLOSED_STATE,
-        public_guidance.c.withheld == "N",
-        public_guidance.c.status.in_(PUBLISHED_STATUSES),
-    ]
+    """A guidance act is listed while its item is disclosed. Written as EXISTS on the act's own row, not as a
+    join, so a list is read down its keyset index and each candidate's item looked up by its subject: a join
+    lets the planner start from every disclosed item and sort them all, which grows with the years."""
+    items = disclosure_items
+    disclosed = (
+        select(items.c.item_id)
+        .where(
+            items.c.subject_id == public_guidance.c.guidance_id,
+            items.c.kind == "guidance",
+            items.c.state == i.DISCLOSED_STATE,
+        )
+        .exists()
+    )
+    return [public_guidance.c.withheld == "N", public_guidance.c.status.in_(PUBLISHED_STATUSES), disclosed]
 
 
 def _decision_join() -> FromClause:
@@ -234,12 +251,23 @@ def _decision_select() -> Select[Any]:
     ).select_from(_decision_join())
 
 
-def _decision_shown(today: date) -> list[ColumnElement[bool]]:
-    return [
-        disclosure_items.c.state == i.DISCLOSED_STATE,
-        public_cases.c.status == "decided",
-        or_(disclosure_items.c.display_until.is_(None), disclosure_items.c.display_until >= today),
+def _decision_item_shown(today: date, kind: str | None = None) -> list[ColumnElement[bool]]:
+    items = disclosure_items
+    shown = [
+        items.c.kind != "guidance",
+        items.c.state == i.DISCLOSED_STATE,
+        or_(items.c.display_until.is_(None), items.c.display_until >= today),
     ]
+    return [*shown, items.c.kind == kind] if kind else shown
+
+
+def _decision_shown(today: date, kind: str | None = None) -> list[ColumnElement[bool]]:
+    """A decision is listed while its item is disclosed and, for a penalty, its display period lasts: EXISTS on
+    the case's own row, for the reason ``_shown`` gives."""
+    visible = select(disclosure_items.c.item_id).where(
+        disclosure_items.c.subject_id == public_cases.c.case_id, *_decision_item_shown(today, kind)
+    )
+    return [public_cases.c.status == "decided", visible.exists()]
 
 
 def _public_guidance(mapping: RowMapping) -> Document:
@@ -250,7 +278,7 @@ def _public_guidance(mapping: RowMapping) -> Document:
     return item
 
 
-def _public_decision(mapping: RowMapping) -> Document:
+def _public_decision(mapping: Mapping[str, Any]) -> Document:
     item = dict(mapping)
     item["legal_basis"] = json.loads(item["legal_basis"] or "[]")
     item.pop("minor", None)

@@ -33,7 +33,7 @@ from guidance_intake.entrypoints.http.schemas import (
 )
 from guidance_shared.auth import ADMIN, OFFICER, READERS, REVIEWER, SUPERVISOR, ensure_department, load_own, requires
 from guidance_shared.errors import NotFound
-from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
 
 cases_blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="行政执法案件 enforcement cases")
 
@@ -84,6 +84,7 @@ def _case_command(
     @requires(*roles)
     @cases_blp.arguments(schema)
     @idempotent
+    @cases_blp.doc(**CONDITIONAL)
     @cases_blp.response(200, CaseView)
     def post(self: MethodView, loaded: Mapping[str, Any], case_id: object) -> Any:
         own_case(case_id)
