@@ -43,6 +43,8 @@ class Guidance(Aggregate):
     @event("Amended")
     def amend(self, data: dict[str, Any]) -> None:
         self.data = data
+
+
 TARGET = ratio_at_least(1.0, ">= 1.0x eventsourcing")
 
 
@@ -64,8 +66,12 @@ def run(*, aggregates: int, work: Path, postgres_server: str | None) -> Section:
             project_rate, rows = _project(url_of("project"), n, per, section, label)
             library_rate = _eventsourcing(database, url_of("library"), n, per, section, label)
             raw_rate = _raw(database, url_of("raw"), rows, section, label)
-            section.add(Figure(f"project append, {label}", project_rate, "events/s", "eventsourcing", library_rate, TARGET))
-            section.add(Figure(f"project append, {label}", project_rate, "events/s", f"raw {_driver(database)}", raw_rate))
+            section.add(
+                Figure(f"project append, {label}", project_rate, "events/s", "eventsourcing", library_rate, TARGET)
+            )
+            section.add(
+                Figure(f"project append, {label}", project_rate, "events/s", f"raw {_driver(database)}", raw_rate)
+            )
     return section
 
 
@@ -94,7 +100,9 @@ def _streams(n: int, per: int) -> list[tuple[str, list[dict[str, Any]]]]:
     return out
 
 
-def _project(url: str, n: int, per: int, section: Section, label: str) -> tuple[float, dict[str, list[tuple[Any, ...]]]]:
+def _project(
+    url: str, n: int, per: int, section: Section, label: str
+) -> tuple[float, dict[str, list[tuple[Any, ...]]]]:
     from sqlalchemy import func, select
 
     from guidance_shared.db import make_engine
@@ -138,7 +146,7 @@ def _eventsourcing(database: str, url: str, n: int, per: int, section: Section, 
             "POSTGRES_USER": str(parsed.username),
             "POSTGRES_PASSWORD": parsed.password or "",
         }
-    app = Application(env=env)
+    app: Application[Any] = Application(env=env)
     aggregates = []
     for _stream, datas in _streams(n, per):
         aggregate = Guidance(datas[0])
@@ -148,7 +156,7 @@ def _eventsourcing(database: str, url: str, n: int, per: int, section: Section, 
     with timed() as clock:
         for aggregate in aggregates:
             app.save(aggregate)
-    stored = sum(1 for _ in app.recorder.select_notifications(start=None, limit=n * per + 1))  # type: ignore[attr-defined]
+    stored = sum(1 for _ in app.recorder.select_notifications(start=None, limit=n * per + 1))
     app.close()
     section.expect(f"eventsourcing events, {label}", stored, n * per)
     return n * per / clock.seconds
@@ -173,22 +181,22 @@ def _raw(database: str, url: str, rows: dict[str, list[tuple[Any, ...]]], sectio
     total = len(rows["es_events"])
     ev_cols, ob_cols = len(rows["es_events"][0]), len(rows["es_outbox"][0])
     if database == "sqlite":
-        conn = sqlite3.connect(str(make_url(url).database), isolation_level=None)
+        lite = sqlite3.connect(str(make_url(url).database), isolation_level=None)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
-            conn.execute(f"PRAGMA {pragma}")
+            lite.execute(f"PRAGMA {pragma}")
         insert_events = f"INSERT INTO es_events VALUES ({','.join('?' * ev_cols)})"
         insert_outbox = f"INSERT INTO es_outbox VALUES ({','.join('?' * ob_cols)})"
         with timed() as clock:
             for events, outbox_rows in batches:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(
+                lite.execute("BEGIN IMMEDIATE")
+                lite.execute(
                     "UPDATE es_counter SET last_position = last_position + ? WHERE id = 1 RETURNING last_position",
                     (len(events),),
                 ).fetchone()
-                conn.executemany(insert_events, events)
-                conn.executemany(insert_outbox, outbox_rows)
-                conn.execute("COMMIT")
-        conn.close()
+                lite.executemany(insert_events, events)
+                lite.executemany(insert_outbox, outbox_rows)
+                lite.execute("COMMIT")
+        lite.close()
     else:
         import psycopg
 
@@ -213,4 +221,3 @@ def _raw(database: str, url: str, rows: dict[str, list[tuple[Any, ...]]], sectio
     engine.dispose()
     section.expect(f"raw {_driver(database)} events, {label}", stored, total)
     return total / clock.seconds
-

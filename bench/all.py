@@ -1,0 +1,136 @@
+"""``bench/run --all``: every benchmark of issue 13 that runs on today's code, in one run, each figure
+beside a baseline measured in the same run, the ratio, and the issue's target where it sets one.
+
+    .venv/bin/python -m bench.all [--quick] [--only NAME ...] [--postgres URL] [--json out.json]
+        [--aggregates N] [--acts N] [--list-postgres-acts N]
+
+``--quick`` runs every benchmark at a tiny size (seconds each; what tests/bench/ smoke-tests). Without
+it the sizes are the issue's, except where an option says otherwise. Output: the table on stdout,
+one JSON under bench/results/ (``all-<UTC time>.json``, or ``--json``). Exit status 1 when a
+correctness check failed (never for a missed target).
+
+PostgreSQL: ``--postgres URL`` (a superuser URL; databases are created on it), else
+``GUIDANCE_TEST_POSTGRES_URL``, else a throwaway cluster started as the tests start one; without
+PostgreSQL binaries the PostgreSQL parts are reported as not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Report, Section, fresh_postgres_database, postgres, say
+
+BENCHMARKS = ("append", "public_list", "commands")
+NOT_YET = {
+    "replay_floor": "b. replay against the floor pipeline (point 5): not written yet",
+    "propagation": "e. propagation at 20 commands/s and the idle suite's CPU (point 4): not written yet",
+    "replay_processes": "f. replay on PostgreSQL with 1, 2 and 4 consumer processes (point 5): not written yet",
+}
+
+
+def sizes(args: argparse.Namespace) -> dict[str, Any]:
+    quick = args.quick
+    return {
+        "append_aggregates": args.aggregates or (200 if quick else 20_000),
+        "public_acts": args.acts or (300 if quick else 1_000_000),
+        "public_acts_postgresql": args.list_postgres_acts or (300 if quick else args.acts or 1_000_000),
+        "public_requests_1_client": 5 if quick else 50,
+        "public_requests_per_client_16": 2 if quick else 10,
+        "command_requests_per_client": 5 if quick else 100,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run --all", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: seconds per benchmark")
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these benchmarks")
+    parser.add_argument("--postgres", help="a PostgreSQL superuser URL to create the databases on")
+    parser.add_argument("--json", help="where to write the results (default: bench/results/all-<time>.json)")
+    parser.add_argument("--aggregates", type=int, help="append: aggregates per workload (20000; quick 200)")
+    parser.add_argument("--acts", type=int, help="public list: published acts on SQLite (1000000; quick 300)")
+    parser.add_argument("--list-postgres-acts", type=int, help="public list: acts on PostgreSQL (as --acts)")
+    args = parser.parse_args(argv)
+
+    from guidance_shared.logging import configure_logging
+
+    configure_logging("bench", "ERROR")
+    chosen = args.only or BENCHMARKS
+    report = Report(quick=args.quick, sizes=sizes(args))
+    with tempfile.TemporaryDirectory(prefix="bench-all-") as tmp, postgres(args.postgres) as server:
+        work = Path(tmp)
+        for name in chosen:
+            report.sections += _guarded(name, RUNNERS[name], report.sizes, work, server)
+        for name, why in NOT_YET.items():
+            report.sections.append(Section(name, why.split(":")[0], skipped=why.split(": ", 1)[1]))
+    print(report.render(), flush=True)
+    out = report.write(Path(args.json) if args.json else None)
+    say(f"results written to {out}")
+    return 1 if report.problems else 0
+
+
+def _guarded(name: str, run: Callable[[dict[str, Any], Path, str | None], list[Section]], *args: Any) -> list[Section]:
+    """A benchmark that raises is a failed section (a problem), not a lost run."""
+    try:
+        return run(*args)
+    except Exception as error:  # reported in the JSON and the exit status
+        import traceback
+
+        traceback.print_exc()
+        section = Section(name, name)
+        section.problems.append(f"{name}: {error.__class__.__name__}: {error}")
+        return [section]
+
+
+def _append(sizes: dict[str, Any], work: Path, server: str | None) -> list[Section]:
+    from bench import append_bench
+
+    return [append_bench.run(aggregates=sizes["append_aggregates"], work=work, postgres_server=server)]
+
+
+def _public_list(sizes: dict[str, Any], work: Path, server: str | None) -> list[Section]:
+    from bench import public_list
+
+    sections = [
+        public_list.run(
+            acts_n=sizes["public_acts"],
+            database_url=f"sqlite:///{work / 'disclosure-list.sqlite'}",
+            database_label="sqlite",
+            work=work,
+            requests_one=sizes["public_requests_1_client"],
+            requests_sixteen=sizes["public_requests_per_client_16"],
+        )
+    ]
+    if server:
+        sections.append(
+            public_list.run(
+                acts_n=sizes["public_acts_postgresql"],
+                database_url=fresh_postgres_database(server, "bench_public_list"),
+                database_label="postgresql",
+                work=work,
+                requests_one=sizes["public_requests_1_client"],
+                requests_sixteen=sizes["public_requests_per_client_16"],
+            )
+        )
+    return sections
+
+
+def _commands(sizes: dict[str, Any], work: Path, server: str | None) -> list[Section]:
+    from bench import commands
+
+    return commands.run(requests_per_client=sizes["command_requests_per_client"], work=work, postgres_server=server)
+
+
+RUNNERS: dict[str, Callable[[dict[str, Any], Path, str | None], list[Section]]] = {
+    "append": _append,
+    "public_list": _public_list,
+    "commands": _commands,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
