@@ -25,11 +25,9 @@ from typing import Any
 
 from bench.harness import Report, Section, fresh_postgres_database, postgres, say
 
-BENCHMARKS = ("append", "public_list", "commands")
+BENCHMARKS = ("append", "public_list", "commands", "replay")
 NOT_YET = {
-    "replay_floor": "b. replay against the floor pipeline (point 5): not written yet",
     "propagation": "e. propagation at 20 commands/s and the idle suite's CPU (point 4): not written yet",
-    "replay_processes": "f. replay on PostgreSQL with 1, 2 and 4 consumer processes (point 5): not written yet",
 }
 
 
@@ -42,6 +40,8 @@ def sizes(args: argparse.Namespace) -> dict[str, Any]:
         "public_requests_1_client": 5 if quick else 50,
         "public_requests_per_client_16": 2 if quick else 10,
         "command_requests_per_client": 5 if quick else 100,
+        "replay_events": args.events or (200 if quick else 100_000),
+        "bootstrap": args.bootstrap,
     }
 
 
@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aggregates", type=int, help="append: aggregates per workload (20000; quick 200)")
     parser.add_argument("--acts", type=int, help="public list: published acts on SQLite (1000000; quick 300)")
     parser.add_argument("--list-postgres-acts", type=int, help="public list: acts on PostgreSQL (as --acts)")
+    parser.add_argument("--events", type=int, help="replay: events on the topic (100000; quick 200)")
+    parser.add_argument(
+        "--bootstrap", help="replay: host:port of a broker (default: KAFKA_BOOTSTRAP_SERVERS, else local)"
+    )
     args = parser.parse_args(argv)
 
     from guidance_shared.logging import configure_logging
@@ -125,10 +129,19 @@ def _commands(sizes: dict[str, Any], work: Path, server: str | None) -> list[Sec
     return commands.run(requests_per_client=sizes["command_requests_per_client"], work=work, postgres_server=server)
 
 
+def _replay(sizes: dict[str, Any], work: Path, server: str | None) -> list[Section]:
+    from bench import replay_floor
+
+    return replay_floor.run(
+        events=sizes["replay_events"], work=work, bootstrap=sizes["bootstrap"], postgres_server=server
+    )
+
+
 RUNNERS: dict[str, Callable[[dict[str, Any], Path, str | None], list[Section]]] = {
     "append": _append,
     "public_list": _public_list,
     "commands": _commands,
+    "replay": _replay,
 }
 
 
