@@ -1,8 +1,9 @@
 """``bench/run --all``: every benchmark of issue 13 that runs on today's code, in one run, each figure
 beside a baseline measured in the same run, the ratio, and the issue's target where it sets one.
 
-    .venv/bin/python -m bench.all [--quick] [--only NAME ...] [--postgres URL] [--json out.json]
-        [--aggregates N] [--acts N] [--list-postgres-acts N]
+    .venv/bin/python -m bench.all [--quick] [--only NAME ...] [--postgres URL] [--bootstrap host:port]
+        [--json out.json] [--aggregates N] [--acts N] [--list-postgres-acts N] [--events N]
+    .venv/bin/python -m bench.all --table bench/results/all-<time>.json    # its figures as a Markdown table
 
 ``--quick`` runs every benchmark at a tiny size (seconds each; what tests/bench/ smoke-tests). Without
 it the sizes are the issue's, except where an option says otherwise. Output: the table on stdout,
@@ -45,7 +46,39 @@ def sizes(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def markdown(result: dict[str, Any]) -> str:
+    """The figures of a run's JSON as the table in docs/performance.md."""
+    out = [
+        "| benchmark | figure | value | baseline (same run) | ratio | target | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, section in result["sections"].items():
+        if section["skipped"]:
+            out.append(f"| {name} | not run: {section['skipped']} | | | | | |")
+            continue
+        for figure in section["figures"]:
+            value, base = figure["value"], figure["baseline"]
+            ratio = "" if figure["ratio"] is None else f"{figure['ratio']:.3f}"
+            met = {True: "yes", False: "**no**", None: ""}[figure["met"]]
+            out.append(
+                f"| {name} | {figure['name']} | {_cell(value)} {figure['unit']} | {figure['baseline_name']}: "
+                f"{_cell(base)} | {ratio} | {figure['target'] or ''} | {met} |"
+            )
+    return "\n".join(out)
+
+
+def _cell(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--table"]:  # bench/run --all --table results.json: the docs' table of a run
+        import json
+
+        print(markdown(json.loads(Path(argv[1]).read_text(encoding="utf-8"))))
+        return 0
     parser = argparse.ArgumentParser(prog="bench/run --all", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: seconds per benchmark")
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these benchmarks")
