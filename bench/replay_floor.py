@@ -85,6 +85,7 @@ def run(*, events: int, work: Path, bootstrap: str | None, postgres_server: str 
             else:
                 multi.skipped = "no PostgreSQL server"
         finally:
+            transport.close()  # its end-offsets client would keep asking a stopped broker for metadata
             admin.delete_topics([topic])
             admin.close()
     return [floor, multi]
