@@ -11,9 +11,10 @@ import pytest
 
 from bench import all as bench_all
 
-pytestmark = [pytest.mark.postgres, pytest.mark.kafka, pytest.mark.slow]
 
-
+@pytest.mark.postgres
+@pytest.mark.kafka
+@pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_the_quick_run_completes_checks_itself_and_records_every_figure(
     postgres_url: str, kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -79,3 +80,34 @@ def test_the_quick_run_completes_checks_itself_and_records_every_figure(
         sections["propagation_kafka"]["checks"]["commands shown on the public API"]
         == result["sizes"]["propagation_commands"]
     )
+
+
+def test_the_docs_table_shows_each_figure_beside_its_baseline_and_verdict() -> None:
+    result = {
+        "sections": {
+            "append": {
+                "skipped": None,
+                "figures": [
+                    {
+                        "name": "project append, sqlite, 1 event/aggregate",
+                        "value": 450.0,
+                        "unit": "events/s",
+                        "baseline_name": "eventsourcing",
+                        "baseline": 859.0,
+                        "ratio": 0.5239,
+                        "target": ">= 1.0x eventsourcing",
+                        "met": False,
+                    }
+                ],
+            },
+            "later": {"skipped": "not possible today", "figures": []},
+        }
+    }
+
+    rows = bench_all.markdown(result).splitlines()
+
+    assert rows[2] == (
+        "| append | project append, sqlite, 1 event/aggregate | 450 events/s | eventsourcing: 859 | 0.524 "
+        "| >= 1.0x eventsourcing | **no** |"
+    )
+    assert rows[3] == "| later | not run: not possible today | | | | | |"
