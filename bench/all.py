@@ -2,7 +2,7 @@
 beside a baseline measured in the same run, the ratio, and the issue's target where it sets one.
 
     .venv/bin/python -m bench.all [--quick] [--only NAME ...] [--postgres URL] [--bootstrap host:port]
-        [--json out.json] [--aggregates N] [--acts N] [--list-postgres-acts N] [--events N]
+        [--json out.json] [--aggregates N] [--acts N] [--list-postgres-acts N] [--events N] [--keep DIR]
     .venv/bin/python -m bench.all --table bench/results/all-<time>.json    # its figures as a Markdown table
 
 ``--quick`` runs every benchmark at a tiny size (seconds each; what tests/bench/ smoke-tests). Without
@@ -18,9 +18,10 @@ PostgreSQL binaries the PostgreSQL parts are reported as not run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--bootstrap", help="replay: host:port of a broker (default: KAFKA_BOOTSTRAP_SERVERS, else local)"
     )
+    parser.add_argument(
+        "--keep", metavar="DIR", help="work in DIR (must not exist) and keep it: databases and the servers' logs"
+    )
     args = parser.parse_args(argv)
 
     from guidance_shared.logging import configure_logging
@@ -98,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("bench", "ERROR")
     chosen = args.only or BENCHMARKS
     report = Report(quick=args.quick, sizes=sizes(args))
-    with tempfile.TemporaryDirectory(prefix="bench-all-") as tmp, postgres(args.postgres) as server:
-        work = Path(tmp)
+    with _work_dir(args.keep) as work, postgres(args.postgres) as server:
         for name in chosen:
             report.sections += _guarded(name, RUNNERS[name], report.sizes, work, server)
         for name, why in NOT_YET.items():
@@ -108,6 +111,18 @@ def main(argv: list[str] | None = None) -> int:
     out = report.write(Path(args.json) if args.json else None)
     say(f"results written to {out}")
     return 1 if report.problems else 0
+
+
+@contextlib.contextmanager
+def _work_dir(keep: str | None) -> Iterator[Path]:
+    """Where the run's databases and server logs go: a temporary directory, or ``--keep``'s, kept."""
+    if keep:
+        path = Path(keep).resolve()
+        path.mkdir(parents=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-all-") as tmp:
+        yield Path(tmp)
 
 
 def _guarded(name: str, run: Callable[[dict[str, Any], Path, str | None], list[Section]], *args: Any) -> list[Section]:
