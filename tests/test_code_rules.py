@@ -52,3 +52,18 @@ def test_untyped_dicts_stay_under_a_third_of_what_they_were() -> None:
     """356 before the renovation; the issue asks for at most a third."""
     count = sum(path.read_text(encoding="utf-8").count("dict[str, Any]") for s in SOURCES for path in s.rglob("*.py"))
     assert count <= 118
+
+
+def test_every_api_blueprint_reads_json_through_the_strict_parser() -> None:
+    """flask-smorest's own Blueprint parses bodies with plain ``json.loads`` (no depth, number or text limits):
+    services take ``guidance_shared.web.Blueprint``, whose parser is ``read_json``."""
+    found = []
+    for name, tree in _modules():
+        if name == "guidance_shared/web/json_input.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "flask_smorest":
+                found += [f"{name}:{node.lineno}" for alias in node.names if alias.name == "Blueprint"]
+            if isinstance(node, ast.Attribute) and ast.unparse(node) == "flask_smorest.Blueprint":
+                found.append(f"{name}:{node.lineno}")
+    assert found == []

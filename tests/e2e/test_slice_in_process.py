@@ -110,7 +110,7 @@ def test_a_response_is_recorded_once_and_a_stale_version_is_a_conflict(suite, in
     stale = client.post(
         f"/v1/guidance/{guidance_id}/response", json={"response": "declined"}, headers={**officer, "If-Match": '"0"'}
     )
-    assert stale.status_code == 409 and stale.get_json()["current_version"] == 1
+    assert stale.status_code == 412 and stale.get_json()["current_version"] == 1
     ok = client.post(
         f"/v1/guidance/{guidance_id}/response",
         json={"response": "declined", "statement": "不同意"},

@@ -311,11 +311,12 @@ def test_another_departments_record_reads_as_not_found(client: Any, auth_keys: A
     assert hidden["detail"] == "No case with id case-b." and DEPT_B not in json.dumps(hidden)
 
 
-def test_changing_another_departments_record_is_403(client: Any, auth_keys: AuthKeys) -> None:
-    response = client.put("/v1/cases/case-b", headers=auth_keys.headers("officer-1", DEPT_A, ["officer"]))
-    body = refused(response, 403)
-    assert body["type"].endswith("/forbidden-department") and DEPT_B not in json.dumps(body)
-    assert "WWW-Authenticate" not in response.headers
+def test_changing_another_departments_record_answers_as_if_it_did_not_exist(client: Any, auth_keys: AuthKeys) -> None:
+    headers = auth_keys.headers("officer-1", DEPT_A, ["officer"])
+    hidden = refused(client.put("/v1/cases/case-b", headers=headers), 404)
+    missing = refused(client.put("/v1/cases/case-zz", headers=headers), 404)
+    assert hidden["type"] == missing["type"] and DEPT_B not in json.dumps(hidden)
+    assert "WWW-Authenticate" not in client.put("/v1/cases/case-b", headers=headers).headers
 
 
 def test_department_ids_compare_case_insensitively(client: Any, auth_keys: AuthKeys) -> None:

@@ -586,7 +586,8 @@ def test_asyncapi_document_lists_every_topic_and_event_type() -> None:
             assert {"ce_dataschema", "ce_sequence", "ce_correlationid", "ce_causationid", "content-type"} <= set(
                 headers["properties"]
             )
-            assert message["payload"]["schema"]["$id"] == REGISTRY.dataschema(message["x-ce-type"])
+            assert message["x-dataschema"] == REGISTRY.dataschema(message["x-ce-type"])
+            assert message["payload"] == {"$ref": f"#/components/schemas/{ref['$ref'].rsplit('/', 1)[1]}"}
     for operation in document["operations"].values():
         channel_id = operation["channel"]["$ref"].removeprefix("#/channels/")
         for ref in operation["messages"]:

@@ -44,6 +44,7 @@ class Settings:
     # so a test that passes ``env`` configures the whole service with it.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     trusted_proxies: int = 0  # GUIDANCE_TRUSTED_PROXIES: proxy hops whose X-Forwarded-For is believed
+    require_if_match: bool = False  # GUIDANCE_REQUIRE_IF_MATCH: a change to a record without If-Match is a 428
     web_workers: int = 1  # GUIDANCE_WEB_WORKERS: gunicorn worker processes
     web_threads: int = 8  # GUIDANCE_WEB_THREADS: threads per gunicorn worker
     web_timeout_s: int = 30  # GUIDANCE_WEB_TIMEOUT_S: gunicorn's worker timeout
@@ -90,6 +91,7 @@ class Settings:
             housekeeping_batch=_int(env, "GUIDANCE_HOUSEKEEPING_BATCH", 1000, minimum=1),
             env=env,
             trusted_proxies=_int(env, "GUIDANCE_TRUSTED_PROXIES", 0, minimum=0),
+            require_if_match=_flag(env, "GUIDANCE_REQUIRE_IF_MATCH"),
             web_workers=_int(env, "GUIDANCE_WEB_WORKERS", 1, minimum=1),
             web_threads=_int(env, "GUIDANCE_WEB_THREADS", 8, minimum=1),
             web_timeout_s=_int(env, "GUIDANCE_WEB_TIMEOUT_S", 30, minimum=1),
@@ -277,3 +279,13 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """A true/false setting (unset: false), or a SettingsError naming the variable."""
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")

@@ -173,7 +173,7 @@ def test_a_department_sees_only_its_own_scorecard_auditors_and_supervisors_see_a
         json={"deliverable": "plan_filed", "done_on": "2025-06-01", "evidence": "x"},
         headers=as_role(auth_keys, "officer", ECOLOGY),
     )
-    assert foreign.status_code == 403
+    assert foreign.status_code == 404  # another department's deliverables do not exist for the caller
 
 
 def test_publication_freezes_and_a_late_event_yields_a_new_version_with_its_difference(

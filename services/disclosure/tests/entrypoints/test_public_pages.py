@@ -12,9 +12,10 @@ import pytest
 from flask import Flask
 from tests.support.events import record
 
+from guidance_disclosure.adapters import queries
 from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_disclosure.entrypoints.http.rate_limit import TokenBucketLimiter
-from guidance_shared.events.examples import example
+from guidance_shared.events.examples import DEPARTMENT_ID, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -95,7 +96,7 @@ def test_the_json_list_is_newest_first_and_shows_only_published_acts(disclosure,
     body = client.get("/public/v1/guidance").get_json()
     ids = [item["guidance_id"] for item in body["items"]]
     assert ids == [story[k] for k in ("newest", "suspended", "other_dept", "advice", "old")]
-    assert body["pagination"] == {"page": 1, "size": 20, "total": 5, "pages": 1}
+    assert body["pagination"] == {"page": 1, "size": 20, "total": 5, "total_exact": True, "pages": 1, "next": None}
     assert client.get(f"/public/v1/guidance/{story['withdrawn']}").status_code == 404
     assert client.get(f"/public/v1/guidance/{story['suspended']}").get_json()["status"] == "suspended"
 
@@ -113,10 +114,15 @@ def test_the_json_list_filters_and_pages(disclosure, story) -> None:
     assert ids("from=2025-03-05&to=2025-03-10") == [story["other_dept"], story["advice"]]
     assert ids("size=2&page=2") == [story["other_dept"], story["advice"]]
     page3 = client.get("/public/v1/guidance?size=2&page=3").get_json()
-    assert page3["pagination"] == {"page": 3, "size": 2, "total": 5, "pages": 3}
+    assert page3["pagination"] == {"page": 3, "size": 2, "total": 5, "total_exact": True, "pages": 3, "next": None}
     for bad in (
         "size=101",
         "page=0",
+        "page=501",  # past the first 10,000 rows at the default size: follow the cursor
+        "size=100&page=101",
+        "cursor=not-a-cursor",
+        "cursor=WyJhIl0",  # base64 of ["a"]: a list, but not a sort key
+        "page=2&cursor=WyIyMDI1LTAzLTEwIiwgIngiXQ",
         "from=2025-13-01",
         "content_type=nope",
         "department_id=x",
@@ -125,6 +131,51 @@ def test_the_json_list_filters_and_pages(disclosure, story) -> None:
         response = client.get(f"/public/v1/guidance?{bad}")
         assert response.status_code == 422, bad
         assert response.content_type == "application/problem+json"
+
+
+def test_following_next_walks_the_whole_list_once_in_order_with_its_filters(disclosure, story) -> None:
+    """The keyset: each page's ``next`` (and its ``Link: rel=next``) starts after the previous page's last row,
+    so the walk yields every listed act exactly once, newest first, under the same filters."""
+    client = _app(disclosure[1]).test_client()
+    everything = [item["guidance_id"] for item in client.get("/public/v1/guidance").get_json()["items"]]
+
+    walked, url, pages = [], "/public/v1/guidance?size=2", 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        walked += [item["guidance_id"] for item in body["items"]]
+        pages += 1
+        following = body["pagination"]["next"]
+        if following:
+            link = response.headers["Link"]
+            assert link.startswith("</public/v1/guidance?") and link.endswith('>; rel="next"') and "size=2" in link
+            url = link[1 : link.index(">")]
+            assert f"cursor={following}" in url
+            assert client.get(url).get_json()["pagination"]["page"] is None
+        else:
+            assert "Link" not in response.headers
+            url = ""
+    assert walked == everything and pages == 3
+
+    filtered = client.get(f"/public/v1/guidance?size=1&department_id={DEPARTMENT_ID}").get_json()
+    second = client.get(
+        f"/public/v1/guidance?size=1&department_id={DEPARTMENT_ID}&cursor={filtered['pagination']['next']}"
+    ).get_json()
+    assert [i["guidance_id"] for i in filtered["items"] + second["items"]] == [story["newest"], story["suspended"]]
+
+
+def test_a_count_past_its_cap_says_more_than(disclosure, story, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count stops at ``COUNT_CAP`` so it costs the same after years of acts; the list says "more than"."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    client = _app(disclosure[1]).test_client()
+    body = client.get("/public/v1/guidance?size=2").get_json()
+    assert body["pagination"]["total"] == 3 and body["pagination"]["total_exact"] is False
+    assert body["pagination"]["pages"] is None and body["pagination"]["next"]
+    assert "超过 3 条" in client.get("/public/guidance?size=2").get_data(as_text=True)
+    monkeypatch.setattr(queries, "COUNT_CAP", 5)
+    exact = client.get("/public/v1/guidance?size=2").get_json()["pagination"]
+    assert (exact["total"], exact["total_exact"], exact["pages"]) == (5, True, 3)
 
 
 def test_the_html_list_filters_pages_and_explains_bad_input_in_chinese(disclosure, story) -> None:
@@ -147,6 +198,10 @@ def test_the_html_list_filters_pages_and_explains_bad_input_in_chinese(disclosur
     assert "第005号" in filtered and "第025号" not in filtered
     paged = client.get("/public/guidance?size=2&page=2").get_data(as_text=True)
     assert "第010号" in paged and "第025号" not in paged and "上一页" in paged and "下一页" in paged
+    following = paged[paged.index('rel="next" href="') + len('rel="next" href="') :].split('"', 1)[0]
+    assert "cursor=" in following and "size=2" in following and "page=" not in following
+    last = client.get(following.replace("&amp;", "&")).get_data(as_text=True)
+    assert "第001号" in last and "第010号" not in last and "下一页" not in last and "首页" in last
 
     bad = client.get("/public/guidance?size=500&from=2025-02-30")
     assert bad.status_code == 400 and bad.mimetype == "text/html"
@@ -269,3 +324,32 @@ def test_the_token_bucket_refills_over_time() -> None:
     now[0] += 1.0
     assert limiter.acquire("a") == 0.0
     assert limiter.acquire("b") == 0.0
+
+
+@pytest.mark.parametrize(
+    "path", ["/public/v1/guidance", "/public/v1/decisions", "/public/guidance", "/public/guidance/feed.atom"]
+)
+def test_public_reads_carry_an_etag_a_proxy_can_revalidate(disclosure, story, path: str) -> None:
+    """A repeat visitor (or a CDN) that sends back the ETag gets 304 without the body, until the content changes."""
+    feeder, runtime = disclosure
+    client = _app(runtime).test_client()
+    first = client.get(path)
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "public, max-age=60"
+    etag = first.headers["ETag"]
+
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
+
+    feeder.issue(27)
+    assert feeder.drain() == 1
+    changed = client.get(path, headers={"If-None-Match": etag})
+    if path.startswith("/public/v1/decisions"):  # a guidance act does not change the decisions list
+        assert changed.status_code == 304
+    else:
+        assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_errors_are_not_marked_cacheable(disclosure, story) -> None:
+    client = _app(disclosure[1]).test_client()
+    assert "Cache-Control" not in client.get("/public/v1/guidance?size=0").headers
+    assert "ETag" not in client.get(f"/public/v1/guidance/{story['withdrawn']}").headers

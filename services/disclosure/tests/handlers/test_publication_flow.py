@@ -158,7 +158,7 @@ def test_a_flagged_act_waits_for_review_is_flagged_overdue_once_then_a_reviewer_
     body = {"reviewed_by": REVIEWER, "note": "配方未写入公开内容，可以公开。"}
     assert disclosure.client.post(path, json=body, headers=disclosure.headers("officer")).status_code == 403
     stale = disclosure.client.post(path, json=body, headers={**disclosure.headers(), "If-Match": '"1"'})
-    assert stale.status_code == 409
+    assert stale.status_code == 412  # the version named is not the item's: a failed precondition
     published = disclosure.client.post(path, json=body, headers={**disclosure.headers(), "If-Match": '"2"'})
     assert published.status_code == 200, published.get_json()
     assert published.get_json()["state"] == "disclosed" and published.headers["ETag"] == '"3"'
@@ -177,7 +177,7 @@ def test_a_reviewer_withholds_with_a_legal_basis_and_may_take_a_public_item_down
     body = {"exemption": "personal_privacy", "reason": "内容可识别出第三人的健康状况。", "decided_by": REVIEWER}
 
     elsewhere = disclosure.client.post(path, json=body, headers=disclosure.headers(department=OTHER))
-    assert elsewhere.status_code == 403  # another department may not decide on this one's item
+    assert elsewhere.status_code == 404  # another department's item does not exist for the caller
     bad = disclosure.client.post(path, json={**body, "exemption": "embarrassing"}, headers=disclosure.headers())
     assert bad.status_code == 422 and "exemption" in str(bad.get_json())
     done = disclosure.client.post(path, json=body, headers=disclosure.headers())
@@ -219,8 +219,8 @@ def test_a_penalty_is_published_within_seven_working_days_for_its_display_period
     assert disclosure.public(f"/public/decisions/{CASE_ID}") == 200
 
     with disclosure.runtime.engine.connect() as conn:
-        on_last_day, _ = queries.published_decisions(conn, date(2028, 3, 20))
-        day_after, _ = queries.published_decisions(conn, date(2028, 3, 21))
+        on_last_day = queries.published_decisions(conn, date(2028, 3, 20)).items
+        day_after = queries.published_decisions(conn, date(2028, 3, 21)).items
     assert [d["case_id"] for d in on_last_day] == [CASE_ID] and day_after == []
 
 

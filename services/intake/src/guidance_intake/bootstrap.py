@@ -23,8 +23,6 @@ from guidance_shared.repository import Repository
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.web.service import create_service_app
 
-VERSION = "0.2.0"
-
 
 def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
     """The handlers' dependencies: repositories on the event store, the registry, departments and exemption lists."""
@@ -42,7 +40,7 @@ def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
 
 def create_app(runtime: Runtime[IntakeDeps], *, testing: bool = False, auth: AuthSettings | None = None) -> Flask:
     """intake's Flask app: the shared web kit, authentication, and intake's blueprints."""
-    app = create_service_app(runtime, version=VERSION, blueprints=[], testing=testing)
+    app = create_service_app(runtime, blueprints=[], testing=testing)
     smorest = app.extensions["guidance"]["api"]
     install_auth(app, auth or AuthSettings.from_env("intake"), smorest)
     for blueprint in BLUEPRINTS:

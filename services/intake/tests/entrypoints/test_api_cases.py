@@ -376,7 +376,7 @@ def test_case_commands_honour_if_match(api, command: str, body: dict | None) -> 
     case_id = api.open_case()["case_id"]
     body = body or api.decision_body()
     stale = api.post(case_path(case_id, command), body, **{"If-Match": '"3"'})
-    assert api.problem(stale, 409, "version-conflict")["current_version"] == 1
+    assert api.problem(stale, 412, "precondition-failed")["current_version"] == 1
     api.problem(api.post(case_path(case_id, command), body, **{"If-Match": "v1"}), 400, "bad-if-match")
     done = api.post(case_path(case_id, command), body, **{"If-Match": '"1"'})
     assert done.status_code == 200 and done.headers["ETag"] == '"2"'

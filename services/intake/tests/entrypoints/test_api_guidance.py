@@ -411,11 +411,11 @@ def test_an_invalid_response_is_refused(api, body: dict, field: str) -> None:
 
 @pytest.mark.parametrize("command", COMMAND_BODIES.items(), ids=list(COMMAND_BODIES))
 class TestVersionPreconditions:
-    def test_a_stale_if_match_is_a_conflict_naming_the_current_version(self, api, command) -> None:
+    def test_a_stale_if_match_is_a_failed_precondition_naming_the_current_version(self, api, command) -> None:
         name, body = command
         guidance_id = api.issue()["guidance_id"]
         response = api.post(f"/v1/guidance/{guidance_id}/{name}", body, **{"If-Match": '"7"'})
-        problem = api.problem(response, 409, "version-conflict")
+        problem = api.problem(response, 412, "precondition-failed")
         assert problem["current_version"] == 1 and problem["expected_version"] == 7
 
     @pytest.mark.parametrize("if_match", ['"1"', "1", 'W/"1"'])

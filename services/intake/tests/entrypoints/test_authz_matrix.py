@@ -5,8 +5,8 @@ A cell reads "<own>/<other>":
 
     A  allowed: the row's success status
     R  403 forbidden-role, with a WWW-Authenticate insufficient_scope challenge
-    D  403 forbidden-department: a write to (or a create in) another department
-    N  404 not-found: another department's record reads exactly as a missing one
+    D  403 forbidden-department: a create in another department (there is no record to hide)
+    N  404 not-found: another department's record, read or written, answers exactly as a missing one
     F  200, but only the caller's departments' records are listed
 
 Admins act for every department; no other role implies another (separation of duties).
@@ -104,16 +104,16 @@ MATRIX = [
     #    officer reviewer supervisor auditor admin
     Row("A/D  R/R  R/R  R/R  A/A", "POST", "/v1/guidance", None, 201, new_guidance),
     Row("A/N  A/N  A/N  A/N  A/A", "GET", G, "guidance", 200),
-    Row("A/D  R/R  R/R  R/R  A/A", "POST", f"{G}/response", "guidance", 200, response),
-    Row("A/D  R/R  R/R  R/R  A/A", "POST", f"{G}/correction-verification", "guidance", 200, verification),
-    Row("R/R  R/R  A/D  R/R  A/A", "POST", f"{G}/suspension", "guidance", 200, reason),
-    Row("R/R  R/R  A/D  R/R  A/A", "POST", f"{G}/withdrawal", "guidance", 200, reason),
+    Row("A/N  R/R  R/R  R/R  A/A", "POST", f"{G}/response", "guidance", 200, response),
+    Row("A/N  R/R  R/R  R/R  A/A", "POST", f"{G}/correction-verification", "guidance", 200, verification),
+    Row("R/R  R/R  A/N  R/R  A/A", "POST", f"{G}/suspension", "guidance", 200, reason),
+    Row("R/R  R/R  A/N  R/R  A/A", "POST", f"{G}/withdrawal", "guidance", 200, reason),
     Row("A/D  R/R  R/R  R/R  A/A", "POST", "/v1/cases", None, 201, new_case),
     Row("A/N  A/N  A/N  A/N  A/A", "GET", C, "open_case", 200),
-    Row("R/R  A/D  R/R  R/R  A/A", "POST", f"{C}/legal-review", "open_case", 200, review),
-    Row("R/R  R/R  A/D  R/R  A/A", "POST", f"{C}/decision", "open_case", 200, decision),
-    Row("R/R  R/R  A/D  R/R  A/A", "POST", f"{C}/revocation", "decided_case", 200, reason),
-    Row("A/D  R/R  A/D  R/R  A/A", "POST", f"{C}/closure", "decided_case", 200, closure),
+    Row("R/R  A/N  R/R  R/R  A/A", "POST", f"{C}/legal-review", "open_case", 200, review),
+    Row("R/R  R/R  A/N  R/R  A/A", "POST", f"{C}/decision", "open_case", 200, decision),
+    Row("R/R  R/R  A/N  R/R  A/A", "POST", f"{C}/revocation", "decided_case", 200, reason),
+    Row("A/N  R/R  A/N  R/R  A/A", "POST", f"{C}/closure", "decided_case", 200, closure),
     Row("A/F  A/F  A/F  A/F  A/A", "POST", "/v1/counterparts/history", "counterpart", 200, history_query),
 ]
 

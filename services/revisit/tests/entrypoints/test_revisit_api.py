@@ -95,7 +95,7 @@ def test_complete_reschedule_and_cancel(api) -> None:
         headers={**headers(keys, "supervisor"), "If-Match": '"1"'},
         json={"reason": "已注销"},
     )
-    assert stale.status_code == 409
+    assert stale.status_code == 412
     cancelled = client.post(
         f"/v1/revisits/{second['revisit_id']}/cancellation",
         headers=headers(keys, "supervisor"),

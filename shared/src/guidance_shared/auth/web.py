@@ -100,9 +100,8 @@ Owned = TypeVar("Owned")
 def load_own(load: Callable[[], Owned], missing: NotFound) -> Owned:
     """``load()`` (an aggregate with a ``department_id``) if the caller may see its department.
 
-    One that does not exist and one of another department both answer ``missing`` on a read, so
-    the two cannot be told apart; a write to another department's record answers 403 (see
-    ``ensure_department``)."""
+    One that does not exist and one of another department both answer ``missing``, on a read as on
+    a write, so the two cannot be told apart (see ``ensure_department``)."""
     try:
         found = load()
     except NotFound:
@@ -114,21 +113,21 @@ def load_own(load: Callable[[], Owned], missing: NotFound) -> Owned:
 def ensure_department(department_id: str | uuid.UUID, *, not_found: GuidanceError | None = None) -> None:
     """Refuse a record of a department the caller may not access.
 
-    Reads (GET, HEAD) answer exactly as if the record did not exist: pass
-    the view's own ``NotFound`` as ``not_found`` and the two cases cannot be
-    told apart, so a leaked or guessed id does not confirm that another
-    county holds a case about someone. Writes answer 403
-    ``forbidden-department``: to change a record the caller already acts on
-    its id, and a county system misrouting a write needs to hear "not your
-    department" rather than chase a record that is plainly there. The
-    problem never names the other department.
+    A record of another department does not exist for the caller, whatever the verb: pass the view's
+    own ``NotFound`` as ``not_found`` and a read, a change or a delete of it answers exactly as a
+    missing one would, so a leaked or guessed id does not confirm that another county holds a case
+    about someone. Without ``not_found`` the department was named by the caller for something new
+    (a create in the body): there is no record to hide, and the answer is 403
+    ``forbidden-department``, which never names the other department.
     """
     principal = current_principal()
     if principal.may_access(department_id):
         return
     log.info("department_refused", method=request.method)
+    if not_found is not None:
+        raise not_found
     if request.method in SAFE_METHODS:
-        raise not_found if not_found is not None else http_error(404)
+        raise http_error(404)
     raise ForbiddenDepartment()
 
 

@@ -1,12 +1,12 @@
 """The event contract (docs/architecture.md §3): the v1 catalogue, its registry and its published schemas."""
 
 from guidance_shared.events import assessment, disclosure, intake, revisit
+from guidance_shared.events.asyncapi import asyncapi_document
 from guidance_shared.events.registry import (
     EventRegistry,
     EventType,
     InvalidEventData,
     UnknownEventType,
-    asyncapi_document,
     export_json_schemas,
 )
 

@@ -31,6 +31,21 @@ from guidance_shared.web.problems import (
 DEFAULT_MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
 
+#: Headers an error response carries, as the standards ask: a challenge with every 401 (RFC 6750 §3), when to
+#: retry with a 429 or 503 (RFC 9110 §10.2.3), what is allowed with a 405.
+RESPONSE_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": 'Bearer realm="guidance", with error and error_description when a token was sent',
+            "schema": {"type": "string"},
+        }
+    },
+    405: {"Allow": {"description": "The methods the path allows", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}},
+}
+
+
 class GuidanceApi(Api):
     """flask-smorest Api whose errors, served and documented, are problem+json."""
 
@@ -45,6 +60,8 @@ class GuidanceApi(Api):
             response: dict[str, Any] = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
+            if status in RESPONSE_HEADERS:
+                response["headers"] = RESPONSE_HEADERS[status]
             prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}

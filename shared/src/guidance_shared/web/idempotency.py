@@ -51,6 +51,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from guidance_shared.errors import GuidanceError
 from guidance_shared.logging import get_logger
+from guidance_shared.web.json_input import request_json
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -257,11 +258,10 @@ def _fingerprint() -> str:
 
 
 def _canonical(body: bytes) -> bytes:
-    try:
-        parsed = json.loads(body)
-    except ValueError:  # includes UnicodeDecodeError; not JSON, so compare bytes
+    if not request.is_json:
         return body
-    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # Read as the request schemas read it (strict and bounded; a hostile body is its 400 or 422 here).
+    return json.dumps(request_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _call_view(view: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Response:

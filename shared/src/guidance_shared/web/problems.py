@@ -17,7 +17,7 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from guidance_shared.errors import FieldProblem, GuidanceError
+from guidance_shared.errors import ConcurrencyError, FieldProblem, GuidanceError
 from guidance_shared.logging import get_logger
 from guidance_shared.web.messages import field_problems
 from guidance_shared.web.observability import current_request_id
@@ -132,7 +132,13 @@ class FieldErrorSchema(ma.Schema):
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details with Chinese texts (documentation only)."""
+    """RFC 9457 problem details with Chinese texts (documentation only).
+
+    RFC 9457 §3.2 lets a problem carry extension members, so the schema admits more than it lists; those
+    a client may act on are listed."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: extension members (RFC 9457 §3.2)
 
     type = ma.fields.String(metadata={"description": f"{PROBLEM_TYPE_BASE}<code>"})
     title = ma.fields.String()
@@ -143,6 +149,14 @@ class ProblemSchema(ma.Schema):
     instance = ma.fields.String(metadata={"description": "Request path"})
     request_id = ma.fields.String()
     errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema))
+    reason = ma.fields.String(
+        metadata={"description": "401: why the token was refused (missing-token, expired, wrong-audience, …)"}
+    )
+    required_roles = ma.fields.List(ma.fields.String(), metadata={"description": "403: roles that may do this"})
+    expected_version = ma.fields.Integer(metadata={"description": "409/412: the version the request expected"})
+    current_version = ma.fields.Integer(metadata={"description": "409/412: the record's version now"})
+    stream_id = ma.fields.String(metadata={"description": "409/412: the record that changed"})
+    limit = ma.fields.Integer(metadata={"description": "400/413: the limit the request went past"})
 
 
 def problem_response(error: GuidanceError, headers: Mapping[str, str] | None = None, **members: Any) -> Response:
@@ -182,6 +196,11 @@ def register_problem_handlers(app: Flask) -> None:
 
 
 def handle_guidance_error(error: GuidanceError) -> Response:
+    if isinstance(error, ConcurrencyError) and request.headers.get("If-Match") is not None:
+        # The version the caller named is not the record's (RFC 9110 §13.1.1): a failed precondition.
+        text = HTTP_TEXTS[412]
+        stale = GuidanceError(text.code, text.title_en, text.title_zh, 412, error.detail_en, error.detail_zh)
+        return problem_response(stale, **dict(error.extra))
     return problem_response(error)
 
 

@@ -9,20 +9,23 @@ from typing import Any
 from flask import Blueprint, Flask, Response
 
 from guidance_shared.errors import NotFound
-from guidance_shared.events.registry import EventRegistry, asyncapi_document
+from guidance_shared.events.asyncapi import asyncapi_document
+from guidance_shared.events.registry import EventRegistry
 from guidance_shared.runtime import Runtime
+from guidance_shared.version import suite_version
 from guidance_shared.web.app import create_base_app
 
 
-def create_service_app(runtime: Runtime, *, version: str, blueprints: Sequence[Any], testing: bool = False) -> Flask:
+def create_service_app(runtime: Runtime, *, blueprints: Sequence[Any], testing: bool = False) -> Flask:
     app, smorest = create_base_app(
         runtime.spec.name,
-        version=version,
+        version=suite_version(),  # one version for every service's OpenAPI and the AsyncAPI
         engine=runtime.engine,  # web is ready when its database answers; the broker is the worker's concern
         registry=runtime.metrics_registry,
         testing=testing,
         trusted_proxies=runtime.settings.trusted_proxies,
     )
+    app.config["GUIDANCE_REQUIRE_IF_MATCH"] = runtime.settings.require_if_match
     app.extensions["guidance"]["runtime"] = runtime
     app.extensions["guidance"]["api"] = smorest
     app.register_blueprint(schemas_blueprint(runtime.registry))

@@ -10,11 +10,9 @@ from guidance_shared.auth import AuthSettings, install_auth
 from guidance_shared.runtime import Runtime
 from guidance_shared.web.service import create_service_app
 
-VERSION = "0.2.0"
-
 
 def create_app(runtime: Runtime[AssessmentDeps], *, testing: bool = False, auth: AuthSettings | None = None) -> Flask:
-    app = create_service_app(runtime, version=VERSION, blueprints=[], testing=testing)
+    app = create_service_app(runtime, blueprints=[], testing=testing)
     smorest = app.extensions["guidance"]["api"]
     install_auth(app, auth or AuthSettings.from_env("assessment"), smorest)
     for blueprint in (api_activity.activity, api_periods.blp, api_dashboard.blp):

@@ -4,6 +4,11 @@ An act is shown while its item is ``disclosed``, its own status allows it and, f
 display period has not ended; so every public query joins the redacted projection
 (``adapters/projection.py``) to ``disclosure_items`` (``adapters/read_model.py``). The officers' lists
 read disclosure's own tables only.
+
+The public lists are read by keyset, never by ``OFFSET``: a page is "the next ``limit`` rows after
+this sort key" (``Window.after``), which an index on the sort key answers in the same time on page 1
+and page 40,000. How many rows match is counted up to ``COUNT_CAP`` and no further ("more than
+1,000"), so the count costs the same after ten years as after one.
 """
 
 from __future__ import annotations
@@ -14,7 +19,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, RowMapping, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    RowMapping,
+    Select,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 
 from guidance_disclosure.adapters.projection import (
     PUBLISHED_STATUSES,
@@ -29,15 +46,35 @@ from guidance_disclosure.domain import item as i
 Document = Mapping[str, Any]
 
 
+#: How far a public list's count goes; beyond it the lists say "more than" this many.
+COUNT_CAP = 1000
+
+#: A row's place in a public list, newest first: its date as ISO text and its id (the tie-breaker).
+SortKey = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class Window:
-    """Which rows of a public list: its filters' dates as ISO text (``before`` excluded) and the page."""
+    """Which rows of a public list: its filters' dates as ISO text (``before`` excluded), then either the rows
+    after a sort key (``after``, the keyset: what every "next" link carries) or, for the first pages that
+    page numbers still reach, an ``offset``."""
 
     department_id: str | None = None
     since: str | None = None
     before: str | None = None
     offset: int = 0
     limit: int = 20
+    after: SortKey | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a public list: its rows, the count (exact up to ``COUNT_CAP``) and where the next page starts."""
+
+    items: list[Document]
+    total: int
+    total_exact: bool
+    next_after: SortKey | None  # the last row's sort key, if more rows follow
 
 
 # -- guidance acts ---------------------------------------------------------------------------------------
@@ -51,10 +88,8 @@ def published_item(conn: Connection, guidance_id: str) -> Document | None:
     return {**_public_guidance(row._mapping), "revisits": published_revisits(conn, guidance_id=guidance_id)}
 
 
-def published_page(
-    conn: Connection, window: Window = Window(), *, content_type: str | None = None
-) -> tuple[list[Document], int]:
-    """A page of published guidance acts, newest first, and how many match in all."""
+def published_page(conn: Connection, window: Window = Window(), *, content_type: str | None = None) -> Page:
+    """A page of published guidance acts, newest first, and how many match (up to ``COUNT_CAP``)."""
     table = public_guidance
     where = _shown()
     if window.department_id:
@@ -66,16 +101,29 @@ def published_page(
     if window.before:
         where.append(table.c.issued_at < window.before)
     joined = _guidance_join()
-    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-    rows = conn.execute(
-        select(table)
-        .select_from(joined)
-        .where(*where)
-        .order_by(table.c.issued_at.desc(), table.c.guidance_id)
-        .offset(window.offset)
-        .limit(window.limit)
-    )
-    return [_public_guidance(row._mapping) for row in rows], int(total)
+    total, exact = _capped_count(conn, joined, where)
+    sort = (table.c.issued_at, table.c.guidance_id)
+    rows = conn.execute(_keyset(select(table).select_from(joined).where(*where), sort, window)).all()
+    items = [_public_guidance(row._mapping) for row in rows[: window.limit]]
+    more = len(rows) > window.limit
+    return Page(items, total, exact, (items[-1]["issued_at"], items[-1]["guidance_id"]) if more else None)
+
+
+def _keyset(statement: Select[Any], sort: tuple[Any, Any], window: Window) -> Select[Any]:
+    """Newest first by (date, id), both descending so one index serves the order; one row more than the page,
+    which says whether a next page exists."""
+    if window.after is not None:
+        statement = statement.where(tuple_(*sort) < tuple_(*window.after))
+    elif window.offset:
+        statement = statement.offset(window.offset)
+    return statement.order_by(sort[0].desc(), sort[1].desc()).limit(window.limit + 1)
+
+
+def _capped_count(conn: Connection, joined: FromClause, where: list[ColumnElement[bool]]) -> tuple[int, bool]:
+    """How many rows match, counting no further than ``COUNT_CAP`` + 1: (count, whether it is exact)."""
+    matching = select(literal(1)).select_from(joined).where(*where).limit(COUNT_CAP + 1).subquery()
+    counted = int(conn.execute(select(func.count()).select_from(matching)).scalar_one())
+    return min(counted, COUNT_CAP), counted <= COUNT_CAP
 
 
 # -- decisions -------------------------------------------------------------------------------------------
@@ -86,9 +134,7 @@ def published_decision(conn: Connection, case_id: str, today: date) -> Document 
     return {**_public_decision(row._mapping), "revisits": published_revisits(conn, case_id=case_id)}
 
 
-def published_decisions(
-    conn: Connection, today: date, window: Window = Window(), *, kind: str | None = None
-) -> tuple[list[Document], int]:
+def published_decisions(conn: Connection, today: date, window: Window = Window(), *, kind: str | None = None) -> Page:
     """A page of published decisions, newest first; a penalty leaves the list when its display period ends."""
     cases = public_cases
     where = _decision_shown(today)
@@ -100,15 +146,11 @@ def published_decisions(
         where.append(cases.c.decided_at >= window.since)
     if window.before:
         where.append(cases.c.decided_at < window.before)
-    total = conn.execute(select(func.count()).select_from(_decision_join()).where(*where)).scalar_one()
-    rows = conn.execute(
-        _decision_select()
-        .where(*where)
-        .order_by(cases.c.decided_at.desc(), cases.c.case_id)
-        .offset(window.offset)
-        .limit(window.limit)
-    )
-    return [_public_decision(row._mapping) for row in rows], int(total)
+    total, exact = _capped_count(conn, _decision_join(), where)
+    rows = conn.execute(_keyset(_decision_select().where(*where), (cases.c.decided_at, cases.c.case_id), window)).all()
+    items = [_public_decision(row._mapping) for row in rows[: window.limit]]
+    more = len(rows) > window.limit
+    return Page(items, total, exact, (items[-1]["decided_at"], items[-1]["case_id"]) if more else None)
 
 
 def penalty_records(

@@ -12,8 +12,6 @@ from guidance_shared.auth import AuthSettings, install_auth
 from guidance_shared.runtime import Runtime
 from guidance_shared.web.service import create_service_app
 
-VERSION = "0.1.0"
-
 
 def build_app(
     runtime: Runtime[DisclosureDeps],
@@ -23,9 +21,7 @@ def build_app(
     public_rate_limit: int | None = None,
 ) -> Flask:
     """``public_rate_limit``: requests per minute per client on ``/public/`` (0 = off; default from settings)."""
-    app = create_service_app(
-        runtime, version=VERSION, blueprints=[public.public, public.public_decisions], testing=testing
-    )
+    app = create_service_app(runtime, blueprints=[public.public, public.public_decisions], testing=testing)
     smorest = app.extensions["guidance"]["api"]
     install_auth(app, auth or AuthSettings.from_env("disclosure"), smorest)
     smorest.register_blueprint(requests.blp)

@@ -56,8 +56,28 @@ def read_table(data: bytes, *, max_rows: int) -> Sheet:
                 f"The file has more than {max_rows} rows; split it.",
                 f"文件超过 {max_rows} 行，请拆分后分批导入。",
             )
+        _storable(number, headers, cells)
         rows.append((number, cells))
     return Sheet(headers, tuple(rows))
+
+
+def _storable(number: int, headers: tuple[str, ...], cells: tuple[ReadCell, ...]) -> None:
+    """Refuse a cell holding NUL or a lone surrogate (an XLSX can spell them ``_x0000_``, ``_xD800_``): the
+    event store could not hash it, nor PostgreSQL store it. The file is refused, naming the cell."""
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, str):
+            continue
+        try:
+            cell.encode("utf-8")
+            clean = "\x00" not in cell
+        except UnicodeEncodeError:
+            clean = False
+        if not clean:
+            column = headers[index] if index < len(headers) else str(index + 1)
+            raise file_problem(
+                f"Row {number}, column {column}: the cell holds a NUL or a lone surrogate, which is not text.",
+                f"第 {number} 行“{column}”列含有空字符或孤立代理码位，不是合法文本。",
+            )
 
 
 def file_problem(en: str, zh: str, *, status: int = 422) -> GuidanceError:

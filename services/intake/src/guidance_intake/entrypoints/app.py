@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from guidance_intake.entrypoints.http.cases import cases_blp
 from guidance_intake.entrypoints.http.counterparts import counterparts_blp
 from guidance_intake.entrypoints.http.guidance import guidance_blp
 from guidance_intake.entrypoints.http.ledger import ledger_blp
 from guidance_intake.entrypoints.http.records import records_blp
+from guidance_shared.web import Blueprint
 
 BLUEPRINTS: tuple[Blueprint, ...] = (guidance_blp, cases_blp, counterparts_blp, ledger_blp, records_blp)

@@ -9,11 +9,9 @@ from guidance_shared.auth import AuthSettings, install_auth
 from guidance_shared.runtime import Runtime
 from guidance_shared.web.service import create_service_app
 
-VERSION = "0.2.0"
-
 
 def create_app(runtime: Runtime, *, testing: bool = False, auth: AuthSettings | None = None) -> Flask:
-    app = create_service_app(runtime, version=VERSION, blueprints=[], testing=testing)
+    app = create_service_app(runtime, blueprints=[], testing=testing)
     smorest = app.extensions["guidance"]["api"]
     install_auth(app, auth or AuthSettings.from_env("revisit"), smorest)
     for blueprint in (history.history, revisits.blp, calendars.feeds, reminder_plans.blp):

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate
 
 from guidance_assessment.adapters import queries
 from guidance_assessment.entrypoints.http.context import engine
 from guidance_shared.auth import AUDITOR, READERS, SUPERVISOR, current_principal, ensure_department, requires
 from guidance_shared.errors import NotFound
+from guidance_shared.web import Blueprint
 
 activity = Blueprint(
     "activity", __name__, url_prefix="/v1/activity", description="部门年度工作量 events per department and year"

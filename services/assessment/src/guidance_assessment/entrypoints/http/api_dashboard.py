@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import Response, render_template
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate
 
 from guidance_assessment.adapters import queries
@@ -26,6 +25,7 @@ from guidance_assessment.handlers.dashboard import LABELS, MONTHLY, TABLES, Tabl
 from guidance_assessment.handlers.standing import standings
 from guidance_shared.auth import READERS, requires
 from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
+from guidance_shared.web import Blueprint
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'"

@@ -15,7 +15,6 @@ from dataclasses import asdict
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 from sqlalchemy import Connection
@@ -35,7 +34,8 @@ from guidance_assessment.domain.scoring import rounded
 from guidance_assessment.entrypoints.http.context import deps, engine, may_see, visible_department
 from guidance_assessment.handlers import periods, standing
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, current_principal, ensure_department, requires
-from guidance_shared.web import current_request_id, current_tx, idempotent
+from guidance_shared.errors import NotFound
+from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
 
 MANAGERS = (SUPERVISOR, ADMIN)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -372,7 +372,7 @@ class Deliverables(MethodView):
         """Record a deliverable of the rollout programme (plan filed, working group, rules, training)."""
         command = RecordDeliverable(year, str(department_id), report)
         if not current_principal().has_role(*MANAGERS):
-            ensure_department(command.department_id)
+            ensure_department(command.department_id, not_found=NotFound("department", "部门", command.department_id))
         conn = current_tx()
         periods.record_deliverable(deps(), conn, command, correlation_id=current_request_id())
         return _deliverables(conn, year, command.department_id)

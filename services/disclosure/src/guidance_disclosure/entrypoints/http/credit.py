@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from guidance_disclosure.adapters import queries
@@ -22,6 +21,7 @@ from guidance_disclosure.entrypoints.http.context import engine
 from guidance_shared.auth import READERS, ensure_department, requires
 from guidance_shared.errors import NotFound
 from guidance_shared.spreadsheets import CSV_TYPE, to_csv
+from guidance_shared.web import Blueprint
 
 blp = Blueprint("credit", __name__, url_prefix="/v1/credit", description="双公示 export for the credit platform")
 

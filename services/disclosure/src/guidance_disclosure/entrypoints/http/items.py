@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate
 
 from guidance_disclosure.adapters import queries
@@ -25,7 +24,7 @@ from guidance_shared.auth import ADMIN, READERS, REVIEWER, ensure_department, lo
 from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.events.common import LegalBasis, Officer
 from guidance_shared.vocabulary import DISCLOSURE_KINDS, EXEMPTIONS
-from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
 
 blp = Blueprint(
     "items", __name__, url_prefix="/v1/items", description="公开事项 disclosure items: review queue and decisions"
@@ -152,6 +151,7 @@ class ItemPublish(MethodView):
     @requires(REVIEWER, ADMIN)
     @blp.arguments(PublishCommand)
     @idempotent
+    @blp.doc(**CONDITIONAL)
     @blp.response(200, ItemRow)
     def post(self, command: PublishItem, item_id: Any) -> Any:
         """Publish an item from the review queue, or one withheld on a relative exemption (consent, public interest)."""
@@ -184,6 +184,7 @@ class ItemWithhold(MethodView):
     @requires(REVIEWER, ADMIN)
     @blp.arguments(WithholdCommand)
     @idempotent
+    @blp.doc(**CONDITIONAL)
     @blp.response(200, ItemRow)
     def post(self, command: WithholdItem, item_id: Any) -> Any:
         """Withhold an item, in review or already public, with its exemption and legal basis (条例第十四至十六条)."""

@@ -18,10 +18,12 @@ from marshmallow import EXCLUDE, ValidationError
 
 from guidance_disclosure.adapters import queries
 from guidance_disclosure.adapters.queries import Window
+from guidance_disclosure.entrypoints.http.caching import cacheable
 from guidance_disclosure.entrypoints.http.context import engine
 from guidance_disclosure.entrypoints.http.feed import FEED_SIZE, atom_feed, entry_title
 from guidance_disclosure.entrypoints.http.public import (
     DECISION_KINDS,
+    MAX_OFFSET,
     MAX_PAGE_SIZE,
     PublicDecisionQuery,
     PublicGuidanceQuery,
@@ -49,6 +51,7 @@ FIELD_ZH = {
     "to": "截止日期",
     "page": "页码",
     "size": "每页条数",
+    "cursor": "翻页位置",
 }
 
 pages = Blueprint(
@@ -62,6 +65,10 @@ pages = Blueprint(
 
 
 decision_pages = Blueprint("decision_pages", __name__, url_prefix="/public/decisions", template_folder=TEMPLATES)
+
+
+pages.after_request(cacheable)
+decision_pages.after_request(cacheable)
 
 
 @pages.after_request
@@ -100,7 +107,7 @@ def guidance_list() -> tuple[str, int]:
 @pages.get("/feed.atom")
 def feed() -> Response:
     with engine().connect() as conn:
-        items, _total = queries.published_page(conn, Window(limit=FEED_SIZE))
+        items = queries.published_page(conn, Window(limit=FEED_SIZE)).items
     body = atom_feed(
         items,
         feed_url=url_for(".feed", _external=True),
@@ -154,7 +161,7 @@ def _departments() -> list[dict[str, str]]:
 
 
 def _render_decisions(result: Mapping[str, object] | None, errors: list[str], status: int) -> tuple[str, int]:
-    query = {k: v for k, v in request.args.items() if k in FIELD_ZH and k != "page" and v}
+    query = {k: v for k, v in request.args.items() if k in FIELD_ZH and k not in ("page", "cursor") and v}
     return (
         render_template(
             "public/decisions_list.html",
@@ -170,7 +177,7 @@ def _render_decisions(result: Mapping[str, object] | None, errors: list[str], st
 
 
 def _render_list(result: Mapping[str, object] | None, errors: list[str], status: int) -> tuple[str, int]:
-    query = {k: v for k, v in request.args.items() if k in FIELD_ZH and k != "page" and v}
+    query = {k: v for k, v in request.args.items() if k in FIELD_ZH and k not in ("page", "cursor") and v}
     return (
         render_template(
             "public/list.html",
@@ -203,7 +210,9 @@ def _messages_zh(messages: Any) -> list[str]:
         elif name == "size":
             out.append(f"{label}应为 1 至 {MAX_PAGE_SIZE} 之间的整数。")
         elif name == "page":
-            out.append(f"{label}应为不小于 1 的整数。")
+            out.append(f"{label}应为不小于 1 的整数；页码只能翻到前 {MAX_OFFSET} 条，更多请点“下一页”。")
+        elif name == "cursor":
+            out.append(f"{label}无效，请从第一页重新浏览。")
         elif name in ("content_type", "kind"):
             out.append(f"{label}不在可选范围内。")
         elif name == "department_id":

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from guidance_disclosure.adapters import queries
-from guidance_disclosure.adapters.queries import Document, Window
+from guidance_disclosure.adapters.queries import COUNT_CAP, Page, SortKey, Window
+from guidance_disclosure.entrypoints.http.caching import cacheable
 from guidance_disclosure.entrypoints.http.context import engine
 from guidance_shared.dates import china_today
 from guidance_shared.errors import NotFound
 from guidance_shared.vocabulary import CONTENT_TYPES
+from guidance_shared.web import Blueprint
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+#: Page numbers reach this many rows into a list (page × size); beyond, the "next" cursor walks on, which
+#: costs the same on every page. A citizen's browser and most clients only ever follow "next".
+MAX_OFFSET = 10_000
 
 public = Blueprint(
     "public_guidance", __name__, url_prefix="/public/v1/guidance", description="公开的行政指导 published guidance acts"
@@ -37,6 +45,8 @@ public_decisions = Blueprint(
     description="公开的执法决定 published case decisions (penalty decisions within their display period)",
 )
 DECISION_KINDS = ("penalty_decision", "licensing_decision", "other_decision")
+public.after_request(cacheable)
+public_decisions.after_request(cacheable)
 
 
 class FindingsOut(Schema):
@@ -82,13 +92,32 @@ class PagedDates(Schema):
 
     date_from = fields.Date(data_key="from", metadata={"description": "on or after (YYYY-MM-DD)"})
     date_to = fields.Date(data_key="to", metadata={"description": "on or before (YYYY-MM-DD)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": f"page number, while page × size ≤ {MAX_OFFSET:,}; further on, follow `next`"},
+    )
     size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    cursor = fields.String(
+        validate=validate.Length(max=300),
+        metadata={"description": "where the page starts: the `next` of the previous page (opaque)"},
+    )
 
     @validates_schema
     def _from_not_after_to(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise ValidationError("'from' must not be after 'to'.", field_name="from")
+
+    @validates_schema
+    def _one_way_to_page(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
+        if data.get("cursor") and data.get("page"):
+            raise ValidationError("Give either 'page' or 'cursor', not both.", field_name="cursor")
+        if data.get("page") and (data["page"] - 1) * data["size"] >= MAX_OFFSET:
+            raise ValidationError(
+                f"Page numbers reach the first {MAX_OFFSET:,} rows; follow the 'next' cursor further.",
+                field_name="page",
+            )
+        if data.get("cursor"):
+            decode_cursor(data["cursor"])
 
 
 class PublicGuidanceQuery(PagedDates):
@@ -98,31 +127,70 @@ class PublicGuidanceQuery(PagedDates):
     content_type = fields.String(validate=validate.OneOf(CONTENT_TYPES), metadata={"description": "指导内容"})
 
 
+def encode_cursor(key: SortKey) -> str:
+    """The sort key of a page's last row as an opaque, URL-safe token (so its form may change)."""
+    return base64.urlsafe_b64encode(json.dumps(list(key), ensure_ascii=False).encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> SortKey:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        key = None
+    if not (isinstance(key, list) and len(key) == 2 and all(isinstance(part, str) and part for part in key)):
+        raise ValidationError("Not a cursor this list gave out; start again from the first page.", field_name="cursor")
+    return key[0], key[1]
+
+
 def window(args: Mapping[str, Any]) -> Window:
     """The validated dates and page as the queries take them (``to`` includes that whole day)."""
-    page, size = args["page"], args["size"]
+    size = args["size"]
     date_from: date | None = args.get("date_from")
     date_to: date | None = args.get("date_to")
     return Window(
         department_id=str(args["department_id"]) if args.get("department_id") else None,
         since=date_from.isoformat() if date_from else None,
         before=(date_to + timedelta(days=1)).isoformat() if date_to else None,
-        offset=(page - 1) * size,
+        offset=(args.get("page", 1) - 1) * size,
         limit=size,
+        after=decode_cursor(args["cursor"]) if args.get("cursor") else None,
     )
 
 
-def paged(items: list[Document], total: int, args: Mapping[str, Any]) -> Mapping[str, object]:
-    """The page and its metadata, so a client can walk the list without guessing."""
-    page, size = args["page"], args["size"]
-    return {"items": items, "pagination": {"page": page, "size": size, "total": total, "pages": -(-total // size)}}
+def paged(page: Page, args: Mapping[str, Any]) -> Mapping[str, object]:
+    """The page and how to walk on: ``next`` is the cursor of the following page (null on the last one)."""
+    size = args["size"]
+    numbered = not args.get("cursor")
+    return {
+        "items": page.items,
+        "pagination": {
+            "page": args.get("page", 1) if numbered else None,
+            "size": size,
+            "total": page.total,
+            "total_exact": page.total_exact,
+            "pages": -(-page.total // size) if numbered and page.total_exact else None,
+            "next": encode_cursor(page.next_after) if page.next_after else None,
+        },
+    }
+
+
+def next_link(result: Mapping[str, Any]) -> dict[str, str]:
+    """``Link: <…>; rel="next"`` (RFC 8288) with the same filters, for clients that follow links."""
+    following = result["pagination"]["next"]
+    if not following:
+        return {}
+    values: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "cursor")}
+    url = url_for(str(request.endpoint), **{**(request.view_args or {}), **values, "cursor": following})
+    return {"Link": f'<{url}>; rel="next"'}
 
 
 class PaginationOut(Schema):
-    page = fields.Integer()
+    page = fields.Integer(allow_none=True, metadata={"description": "the page number asked for; null on a cursor"})
     size = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
+    total = fields.Integer(metadata={"description": f"rows that match, counted up to {COUNT_CAP:,}"})
+    total_exact = fields.Boolean(metadata={"description": f"false: more than {COUNT_CAP:,} rows match"})
+    pages = fields.Integer(allow_none=True, metadata={"description": "null when the count is not exact"})
+    next = fields.String(allow_none=True, metadata={"description": "the cursor of the next page; null on the last"})
 
 
 class PublicGuidancePage(Schema):
@@ -132,8 +200,8 @@ class PublicGuidancePage(Schema):
 
 def find_published(args: Mapping[str, Any]) -> Mapping[str, object]:
     with engine().connect() as conn:
-        items, total = queries.published_page(conn, window(args), content_type=args.get("content_type"))
-    return paged(items, total, args)
+        page = queries.published_page(conn, window(args), content_type=args.get("content_type"))
+    return paged(page, args)
 
 
 @public.route("")
@@ -142,7 +210,8 @@ class PublicGuidanceList(MethodView):
     @public.response(200, PublicGuidancePage)
     def get(self, args: Mapping[str, Any]) -> Any:
         """Published guidance acts, newest first; withheld and withdrawn acts are never listed."""
-        return find_published(args)
+        result = find_published(args)
+        return result, 200, next_link(result)
 
 
 @public.route("/<uuid:guidance_id>")
@@ -200,8 +269,8 @@ class PublicDecisionPage(Schema):
 def find_decisions(args: Mapping[str, Any]) -> Mapping[str, object]:
     """Display periods end on China's calendar day, whatever the server's zone."""
     with engine().connect() as conn:
-        items, total = queries.published_decisions(conn, china_today(), window(args), kind=args.get("kind"))
-    return paged(items, total, args)
+        page = queries.published_decisions(conn, china_today(), window(args), kind=args.get("kind"))
+    return paged(page, args)
 
 
 @public_decisions.route("")
@@ -210,7 +279,8 @@ class PublicDecisionList(MethodView):
     @public_decisions.response(200, PublicDecisionPage)
     def get(self, args: Mapping[str, Any]) -> Any:
         """Published decisions, newest first; penalties leave the list when their display period ends."""
-        return find_decisions(args)
+        result = find_decisions(args)
+        return result, 200, next_link(result)
 
 
 @public_decisions.route("/<uuid:case_id>")

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate
 from sqlalchemy import Connection
 
@@ -34,7 +33,7 @@ from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_dep
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Counterpart, LegalBasis, Officer
 from guidance_shared.vocabulary import EXEMPTIONS, REQUEST_ANSWERS, REQUEST_CHANNELS
-from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
 
 C = TypeVar("C", contravariant=True)
 
@@ -277,6 +276,7 @@ def _command(
     @requires(*roles)
     @blp.arguments(schema)
     @idempotent
+    @blp.doc(**CONDITIONAL)
     @blp.response(200, RequestView)
     def post(self: MethodView, command: C, request_id: Any) -> Any:
         _own(request_id, in_command=True)

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from guidance_intake import handlers
@@ -34,7 +33,7 @@ from guidance_intake.entrypoints.http.schemas import (
 )
 from guidance_shared.auth import ADMIN, OFFICER, READERS, REVIEWER, SUPERVISOR, ensure_department, load_own, requires
 from guidance_shared.errors import NotFound
-from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
 
 cases_blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="行政执法案件 enforcement cases")
 
@@ -85,6 +84,7 @@ def _case_command(
     @requires(*roles)
     @cases_blp.arguments(schema)
     @idempotent
+    @cases_blp.doc(**CONDITIONAL)
     @cases_blp.response(200, CaseView)
     def post(self: MethodView, loaded: Mapping[str, Any], case_id: object) -> Any:
         own_case(case_id)

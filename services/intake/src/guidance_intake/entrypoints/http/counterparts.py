@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from guidance_intake.adapters import queries, read_model
 from guidance_intake.entrypoints.http import context
 from guidance_intake.entrypoints.http.schemas import CounterpartHistory, CounterpartQuery
 from guidance_shared.auth import READERS, current_principal, requires
 from guidance_shared.errors import GuidanceError
+from guidance_shared.web import Blueprint
 
 counterparts_blp = Blueprint(
     "counterparts", __name__, url_prefix="/v1/counterparts", description="行政管理相对人 counterparts"

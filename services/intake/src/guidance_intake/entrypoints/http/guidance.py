@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from guidance_intake import handlers
@@ -33,7 +32,7 @@ from guidance_intake.entrypoints.http.schemas import (
 )
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, load_own, requires
 from guidance_shared.errors import NotFound
-from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
 
 guidance_blp = Blueprint("guidance", __name__, url_prefix="/v1/guidance", description="行政指导 guidance acts")
 
@@ -90,6 +89,7 @@ def _guidance_command(
     @requires(*roles)
     @guidance_blp.arguments(schema)
     @idempotent
+    @guidance_blp.doc(**CONDITIONAL)
     @guidance_blp.response(200, GuidanceView)
     def post(self: MethodView, loaded: Mapping[str, Any], guidance_id: object) -> Any:
         own_guidance(guidance_id)

@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from guidance_intake.adapters import queries
 from guidance_intake.domain import ledger
@@ -22,6 +21,7 @@ from guidance_intake.entrypoints.http.record_schemas import LedgerQuery
 from guidance_shared.auth import ADMIN, AUDITOR, OFFICER, SUPERVISOR, ensure_department, requires
 from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
+from guidance_shared.web import Blueprint
 
 LEDGER_READERS = (OFFICER, SUPERVISOR, AUDITOR, ADMIN)
 

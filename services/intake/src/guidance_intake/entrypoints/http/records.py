@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Response, render_template, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from guidance_intake.adapters.spreadsheets import file_problem, read_table
 from guidance_intake.domain.documents import guidance_document
@@ -24,7 +23,7 @@ from guidance_intake.entrypoints.http.record_schemas import DocumentQuery, Impor
 from guidance_shared.auth import ADMIN, OFFICER, READERS, current_principal, requires
 from guidance_shared.errors import GuidanceError
 from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE
-from guidance_shared.web import current_request_id, current_tx, idempotent
+from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
 from guidance_shared.web.app import DEFAULT_MAX_CONTENT_LENGTH
 
 HTML_TYPE = "text/html"

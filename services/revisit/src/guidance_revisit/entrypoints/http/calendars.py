@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from icalendar import Calendar, Event
 
 from guidance_revisit.adapters import queries
@@ -21,6 +20,7 @@ from guidance_revisit.entrypoints.http.revisits import worklist
 from guidance_shared.auth import READERS, current_principal, ensure_department, requires
 from guidance_shared.dates import CHINA_TZ
 from guidance_shared.errors import NotFound
+from guidance_shared.web import Blueprint
 
 feeds = Blueprint("calendars", __name__, url_prefix="/v1/calendars", description="iCalendar feeds of revisits")
 

@@ -12,14 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import Connection
 
 from guidance_revisit.entrypoints.http.context import deps
 from guidance_revisit.handlers import RevisitDeps
 from guidance_shared.auth import requires
-from guidance_shared.web import current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
 
 C = TypeVar("C")
 C_contra = TypeVar("C_contra", contravariant=True)
@@ -64,6 +63,7 @@ def command_route(
     @requires(*roles)
     @blp.arguments(schema)
     @idempotent
+    @blp.doc(**CONDITIONAL)
     @blp.response(200, response)
     def post(self: Any, body: Mapping[str, Any], **path_args: Any) -> Any:
         [record_id] = [str(value) for value in path_args.values()]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from guidance_revisit.adapters import queries
 from guidance_revisit.entrypoints.http.context import deps
 from guidance_shared.auth import ADMIN, AUDITOR, OFFICER, REVIEWER, SUPERVISOR, ensure_department, requires
 from guidance_shared.errors import NotFound
+from guidance_shared.web import Blueprint
 
 history = Blueprint(
     "history", __name__, url_prefix="/v1/history", description="指导历史 what revisit knows of guidance acts and cases"

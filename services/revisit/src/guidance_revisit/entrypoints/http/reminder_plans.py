@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 from sqlalchemy import Connection
@@ -36,6 +35,7 @@ from guidance_shared.dates import china_today
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.events.common import PeakPeriod
+from guidance_shared.web import Blueprint
 
 STATUSES = ("planned", "accepted", "dismissed", "all")
 DECIDERS = (SUPERVISOR, ADMIN)

@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 from sqlalchemy import Connection
@@ -22,6 +21,7 @@ from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Findings as FindingsSchema
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.vocabulary import REVISIT_METHODS
+from guidance_shared.web import Blueprint
 
 STATUSES = ("due", "overdue", "completed", "cancelled", "open")
 
