@@ -600,7 +600,8 @@ def _replay_worker(
         group_transport = KafkaTransport(
             bootstrap, prefix=prefix, client_options={"heartbeat_interval_ms": GROUP_HEARTBEAT_MS}
         )
-        engine = make_engine(f"sqlite:///{database}")
+        # A URL (bench/replay_floor.py: PostgreSQL) or a SQLite file path (--processes here).
+        engine = make_engine(database if "://" in database else f"sqlite:///{database}")
         lock_wait = {"seconds": 0.0, "transactions": 0, "began": 0.0}
 
         def connected(_conn: Any) -> None:
@@ -770,9 +771,9 @@ def raw_consume_processes(
 
 
 def replay_processes(
-    args: argparse.Namespace, bootstrap: str, prefix: str, database: Path, n: int, timeout_s: float = 900
+    args: argparse.Namespace, bootstrap: str, prefix: str, database: Path | str, n: int, timeout_s: float = 900
 ) -> tuple[Phase, list[dict[str, Any]], str]:
-    """Projection replay ×N on one SQLite file: (phase, per-process figures, the group)."""
+    """Projection replay ×N on one database (a SQLite file, or a URL): (phase, per-process figures, the group)."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")

@@ -234,6 +234,8 @@ def create_from_metadata(engine: Engine, metadatas: Iterable[MetaData]) -> None:
     """Tables made from their definitions rather than the history: only for the rebuild's sandbox, a
     throwaway copy (tests/test_migrations.py holds the definitions equal to every history's head)."""
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # several processes making one throwaway database queue here
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         for metadata in metadatas:
             metadata.create_all(conn)
         _seed_event_store(conn)
