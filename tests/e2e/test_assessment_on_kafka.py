@@ -25,13 +25,13 @@ from guidance_intake.bootstrap import create_app as create_intake
 from guidance_revisit.bootstrap import SPEC as REVISIT
 from guidance_revisit.bootstrap import create_app as create_revisit
 from guidance_shared.envelope import Envelope
-from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
+from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Record
 from tests.support.auth import AuthKeys
 from tests.support.schema import migrated_runtime
-from tests.support.services import guidance_command
+from tests.support.services import close_a_penalty_case, guidance_command
 
 pytestmark = pytest.mark.kafka
 FINDINGS = {"corrected": True, "conduct_ok": True, "rights_explained": True, "needs_guidance": False}
@@ -80,17 +80,7 @@ def test_intake_and_revisit_events_change_a_departments_live_indicators(
 
     # intake: a written warning with a correction deadline, and a major penalty case closed in April.
     guidance_id = _ok(intake_api.post("/v1/guidance", json=guidance_command(), headers=headers), 201)["guidance_id"]
-    case = example("guidance.CaseOpened.v1")
-    case.pop("case_id")
-    case_id = _ok(intake_api.post("/v1/cases", json=case, headers=headers), 201)["case_id"]
-    review = {"legal_review": example("guidance.CaseLegalReviewed.v1")["legal_review"]}
-    _ok(intake_api.post(f"/v1/cases/{case_id}/legal-review", json=review, headers=headers))
-    decision = example("guidance.CaseDecided.v1")
-    for server_field in ("case_id", "department_id", "decision_no", "major", "legal_review", "exemption_list_entry"):
-        decision.pop(server_field)
-    _ok(intake_api.post(f"/v1/cases/{case_id}/decision", json=decision, headers=headers))
-    closure = {"outcome": "executed", "closed_at": "2025-04-15T16:00:00+08:00"}
-    _ok(intake_api.post(f"/v1/cases/{case_id}/closure", json=closure, headers=headers))
+    case_id = close_a_penalty_case(intake_api, headers)
     intake.relay().drain()
 
     before = live()

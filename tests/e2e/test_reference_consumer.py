@@ -30,12 +30,12 @@ from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
 from guidance_intake.bootstrap import SPEC as INTAKE
 from guidance_intake.bootstrap import create_app as create_intake
 from guidance_revisit.bootstrap import SPEC as REVISIT
-from guidance_shared.events.examples import DEPARTMENT_ID, example
+from guidance_shared.events.examples import DEPARTMENT_ID
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
 from tests.support.schema import migrated_runtime
-from tests.support.services import guidance_command
+from tests.support.services import close_a_penalty_case, guidance_command
 
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,17 +120,7 @@ def test_the_java_consumer_reads_every_topic_and_agrees_with_the_suite(
     # schedules from them, disclosure publishes them, assessment opens a period and publishes a scorecard.
     for summary in ("提醒一", "提醒二", "提醒三"):
         _ok(intake_api.post("/v1/guidance", json=guidance_command(summary=summary), headers=headers), 201)
-    case = example("guidance.CaseOpened.v1")
-    case.pop("case_id")
-    case_id = _ok(intake_api.post("/v1/cases", json=case, headers=headers), 201)["case_id"]
-    review = {"legal_review": example("guidance.CaseLegalReviewed.v1")["legal_review"]}
-    _ok(intake_api.post(f"/v1/cases/{case_id}/legal-review", json=review, headers=headers))
-    decision = example("guidance.CaseDecided.v1")
-    for server_field in ("case_id", "department_id", "decision_no", "major", "legal_review", "exemption_list_entry"):
-        decision.pop(server_field)
-    _ok(intake_api.post(f"/v1/cases/{case_id}/decision", json=decision, headers=headers))
-    closure = {"outcome": "executed", "closed_at": "2025-04-15T16:00:00+08:00"}
-    _ok(intake_api.post(f"/v1/cases/{case_id}/closure", json=closure, headers=headers))
+    close_a_penalty_case(intake_api, headers)
     intake.relay().drain()
     for service in (revisit, disclosure):
         service.runner().drain(timeout_s=60)

@@ -169,3 +169,20 @@ def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.2) -
             return value
         time.sleep(interval_s)
     raise TimeoutError("condition not met in time")
+
+
+def close_a_penalty_case(client: Any, headers: Mapping[str, str]) -> str:
+    """Through intake's API (a Flask test client): open the example case, review, decide and close it
+    in April 2025; its id. A major penalty case in ordinary procedure, closed: revisit plans a revisit."""
+
+    def ok(response: Any, status: int = 200) -> Any:
+        assert response.status_code == status, response.get_data(as_text=True)
+        return response.get_json()
+
+    case_id = str(ok(client.post("/v1/cases", json=case_command(), headers=headers), 201)["case_id"])
+    review = {"legal_review": example("guidance.CaseLegalReviewed.v1")["legal_review"]}
+    ok(client.post(f"/v1/cases/{case_id}/legal-review", json=review, headers=headers))
+    ok(client.post(f"/v1/cases/{case_id}/decision", json=decision_command(), headers=headers))
+    closure = {"outcome": "executed", "closed_at": "2025-04-15T16:00:00+08:00"}
+    ok(client.post(f"/v1/cases/{case_id}/closure", json=closure, headers=headers))
+    return case_id

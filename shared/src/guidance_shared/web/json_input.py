@@ -89,15 +89,17 @@ def request_json(req: Request | None = None) -> Any:
 
 
 def _integer(literal: str) -> int:
-    if len(literal) > MAX_NUMBER_CHARS:
-        _number_too_long(literal)
-    return int(literal)
+    return int(_bounded(literal))
 
 
 def _decimal(literal: str) -> float:
+    return float(_bounded(literal))
+
+
+def _bounded(literal: str) -> str:
     if len(literal) > MAX_NUMBER_CHARS:
         _number_too_long(literal)
-    return float(literal)
+    return literal
 
 
 def _number_too_long(literal: str) -> NoReturn:
