@@ -34,6 +34,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("timeout", 30)
     connect_args.setdefault("check_same_thread", False)
+    busy_ms = int(float(connect_args["timeout"]) * 1000)  # the driver's timeout and SQLite's busy handler agree
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -43,15 +44,28 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock when it begins, so two writers queue instead of failing on upgrade;
+        # a reader (``reading``) begins deferred and reads its WAL snapshot without waiting for any writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+_READ_ONLY = "guidance_read_only"
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only. On SQLite its transactions begin deferred: a reader never queues on the
+    write lock (the public pages under load did, behind ``BEGIN IMMEDIATE``), and sees the snapshot of its
+    first read. Writing through it is a mistake: SQLite would then have to upgrade its lock mid-transaction.
+    On PostgreSQL it is an ordinary connection (MVCC readers never wait for writers)."""
+    return engine.connect().execution_options(**{_READ_ONLY: True})
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import Connection, Engine
 
 from guidance_disclosure.handlers import DisclosureDeps
+from guidance_shared.db import reading
 from guidance_shared.runtime import Runtime
 from guidance_shared.web import current_tx
 
@@ -28,6 +29,11 @@ def engine() -> Engine:
     return runtime().engine
 
 
+def reader() -> Connection:
+    """A connection for a view's reads: on SQLite it never queues behind a command's write lock."""
+    return reading(engine())
+
+
 @contextmanager
 def connection(*, in_command: bool) -> Iterator[Connection]:
     """The command's own transaction inside a command (so a load sees what it will append to), else a
@@ -35,5 +41,5 @@ def connection(*, in_command: bool) -> Iterator[Connection]:
     if in_command:
         yield current_tx()
         return
-    with engine().connect() as conn:
+    with reader() as conn:
         yield conn

@@ -19,7 +19,7 @@ from marshmallow import EXCLUDE, ValidationError
 from guidance_disclosure.adapters import queries
 from guidance_disclosure.adapters.queries import Window
 from guidance_disclosure.entrypoints.http.caching import cacheable
-from guidance_disclosure.entrypoints.http.context import engine
+from guidance_disclosure.entrypoints.http.context import reader
 from guidance_disclosure.entrypoints.http.feed import FEED_SIZE, atom_feed, entry_title
 from guidance_disclosure.entrypoints.http.public import (
     DECISION_KINDS,
@@ -106,7 +106,7 @@ def guidance_list() -> tuple[str, int]:
 
 @pages.get("/feed.atom")
 def feed() -> Response:
-    with engine().connect() as conn:
+    with reader() as conn:
         items = queries.published_page(conn, Window(limit=FEED_SIZE)).items
     body = atom_feed(
         items,
@@ -124,7 +124,7 @@ def guidance_detail(guidance_id: str) -> tuple[str, int]:
         canonical = str(uuid.UUID(guidance_id))
     except ValueError:
         return _not_found()
-    with engine().connect() as conn:
+    with reader() as conn:
         item = queries.published_item(conn, canonical)
     if item is None:
         return _not_found()
@@ -148,7 +148,7 @@ def decision_detail(case_id: str) -> tuple[str, int]:
         canonical = str(uuid.UUID(case_id))
     except ValueError:
         return _not_found()
-    with engine().connect() as conn:
+    with reader() as conn:
         item = queries.published_decision(conn, canonical, china_today())
     if item is None:
         return _not_found()
@@ -156,7 +156,7 @@ def decision_detail(case_id: str) -> tuple[str, int]:
 
 
 def _departments() -> list[dict[str, str]]:
-    with engine().connect() as conn:
+    with reader() as conn:
         return queries.departments(conn)
 
 

@@ -16,7 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from guidance_disclosure.adapters import queries
 from guidance_disclosure.adapters.queries import COUNT_CAP, Page, SortKey, Window
 from guidance_disclosure.entrypoints.http.caching import cacheable
-from guidance_disclosure.entrypoints.http.context import engine
+from guidance_disclosure.entrypoints.http.context import reader
 from guidance_shared.dates import china_today
 from guidance_shared.errors import NotFound
 from guidance_shared.vocabulary import CONTENT_TYPES
@@ -199,7 +199,7 @@ class PublicGuidancePage(Schema):
 
 
 def find_published(args: Mapping[str, Any]) -> Mapping[str, object]:
-    with engine().connect() as conn:
+    with reader() as conn:
         page = queries.published_page(conn, window(args), content_type=args.get("content_type"))
     return paged(page, args)
 
@@ -219,7 +219,7 @@ class PublicGuidanceItem(MethodView):
     @public.response(200, PublicGuidance)
     def get(self, guidance_id: Any) -> Any:
         """One published guidance act, redacted; withheld and withdrawn acts are not found."""
-        with engine().connect() as conn:
+        with reader() as conn:
             item = queries.published_item(conn, str(guidance_id))
         if item is None:
             raise NotFound("published guidance act", "公开的行政指导", str(guidance_id))
@@ -268,7 +268,7 @@ class PublicDecisionPage(Schema):
 
 def find_decisions(args: Mapping[str, Any]) -> Mapping[str, object]:
     """Display periods end on China's calendar day, whatever the server's zone."""
-    with engine().connect() as conn:
+    with reader() as conn:
         page = queries.published_decisions(conn, china_today(), window(args), kind=args.get("kind"))
     return paged(page, args)
 
@@ -288,7 +288,7 @@ class PublicDecisionItem(MethodView):
     @public_decisions.response(200, PublicDecision)
     def get(self, case_id: Any) -> Any:
         """One published decision, redacted; withheld, revoked and expired ones are not found."""
-        with engine().connect() as conn:
+        with reader() as conn:
             item = queries.published_decision(conn, str(case_id), china_today())
         if item is None:
             raise NotFound("published decision", "公开的执法决定", str(case_id))
