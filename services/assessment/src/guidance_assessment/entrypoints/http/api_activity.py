@@ -13,6 +13,7 @@ from marshmallow import Schema, fields, post_load, validate
 from guidance_assessment.adapters import queries
 from guidance_assessment.entrypoints.http.context import engine
 from guidance_shared.auth import AUDITOR, READERS, SUPERVISOR, current_principal, ensure_department, requires
+from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint
 
@@ -65,6 +66,6 @@ class DepartmentActivity(MethodView):
         department_id = str(query.department_id)
         if not current_principal().has_role(AUDITOR, SUPERVISOR):
             ensure_department(department_id, not_found=NotFound("department", "部门", department_id))
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             events = queries.activity_counts(conn, department_id, query.year)
         return {"department_id": department_id, "year": query.year, "total": sum(events.values()), "events": events}

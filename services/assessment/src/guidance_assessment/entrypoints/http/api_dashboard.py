@@ -24,6 +24,7 @@ from guidance_assessment.entrypoints.http.context import deps, engine, may_see, 
 from guidance_assessment.handlers.dashboard import LABELS, MONTHLY, TABLES, Table, annual_report, names, tables
 from guidance_assessment.handlers.standing import standings
 from guidance_shared.auth import READERS, requires
+from guidance_shared.db import reading
 from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from guidance_shared.web import Blueprint
 
@@ -101,7 +102,7 @@ class Dashboard(MethodView):
     def get(self, query: Selection, year: int) -> Response:
         """Department scores, indicators over the months, revisit and disclosure timeliness, with exports."""
         department = _visible_department(query.department_id)
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             found = tables(deps(), conn, year, may_see, department)
             standing = standings(deps(), conn, year)
             published = bool(queries.latest(conn, standing.period.period_id))
@@ -150,7 +151,7 @@ class Export(MethodView):
         """Any table of the dashboard as CSV or XLSX: scores, indicators, timeliness, monthly."""
         assert name in TABLES
         department = _visible_department(query.department_id)
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             table = tables(deps(), conn, year, may_see, department)[name]
         return _download(table, query.format, f"assessment-{year}-{name}")
 
@@ -163,7 +164,7 @@ class Report(MethodView):
     def get(self, query: Selection, year: int, department_id: uuid.UUID) -> Any:
         """The department's annual statistics report (due 31 January): JSON, CSV or XLSX."""
         department = visible_department(department_id)
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             table = annual_report(deps(), conn, year, department)
         if query.format != "json":
             return _download(table, query.format, f"report-{year}-{department}")

@@ -34,6 +34,7 @@ from guidance_assessment.domain.scoring import rounded
 from guidance_assessment.entrypoints.http.context import deps, engine, may_see, visible_department
 from guidance_assessment.handlers import periods, standing
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, current_principal, ensure_department, requires
+from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
 
@@ -248,7 +249,7 @@ class PeriodItem(MethodView):
     @blp.response(200, PeriodView)
     def get(self, year: int) -> Any:
         """A period: its window, rubric, departments, and whether it is published."""
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             return _period_view(conn, standing.period_row(conn, year))
 
 
@@ -258,7 +259,7 @@ class Standings(MethodView):
     @blp.response(200, StandingView)
     def get(self, year: int) -> Any:
         """Live scorecards, ranked (a published period: what its latest versions say, and the live figures)."""
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             live = standing.standings(deps(), conn, year)
             latest = queries.latest(conn, live.period.period_id)
         rows = [
@@ -288,7 +289,7 @@ class Programme(MethodView):
     @blp.response(200, ProgrammeView)
     def get(self, year: int) -> Any:
         """The rollout programme (plan, rules, embedding, review, assessment, with dates) and who delivered what."""
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             body = standing.programme(deps(), conn, year)
         body["departments"] = [d for d in body["departments"] if may_see(d["department_id"])]
         return body
@@ -324,7 +325,7 @@ class Explain(MethodView):
     def get(self, year: int, department_id: uuid.UUID) -> Any:
         """Every indicator of one department: raw figure, the events it came from, normalised value, weight, points."""
         department = visible_department(department_id)
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             return standing.explain(deps(), conn, year, department)
 
 
@@ -335,7 +336,7 @@ class Versions(MethodView):
     def get(self, year: int, department_id: uuid.UUID) -> Any:
         """The published versions of one department's scorecard, each with its differences from the last."""
         department = visible_department(department_id)
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             period = standing.period_row(conn, year)
             return {"versions": queries.versions(conn, period.period_id, department)}
 
@@ -361,7 +362,7 @@ class Deliverables(MethodView):
     def get(self, year: int, department_id: uuid.UUID) -> Any:
         """The rollout deliverables a department recorded, with their due dates."""
         department = visible_department(department_id)
-        with engine().connect() as conn:
+        with reading(engine()) as conn:
             return _deliverables(conn, year, department)
 
     @requires(OFFICER, *MANAGERS)

@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from guidance_disclosure.adapters import queries
 from guidance_disclosure.domain.credit import CODES, LAYOUT, penalty_row
-from guidance_disclosure.entrypoints.http.context import engine
+from guidance_disclosure.entrypoints.http.context import reader
 from guidance_shared.auth import READERS, ensure_department, requires
 from guidance_shared.errors import NotFound
 from guidance_shared.spreadsheets import CSV_TYPE, to_csv
@@ -60,7 +60,7 @@ class PenaltyExport(MethodView):
         department = str(query["department_id"])
         ensure_department(department, not_found=NotFound("department", "部门", department))
         date_to = query.get("date_to")
-        with engine().connect() as conn:
+        with reader() as conn:
             decisions = queries.penalty_records(
                 conn,
                 department,

@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, post_load, validate
 from guidance_disclosure.adapters import queries
 from guidance_disclosure.domain.commands import PublishItem, WithholdItem
 from guidance_disclosure.domain.item import STATES, DisclosureItem
-from guidance_disclosure.entrypoints.http.context import connection, deps, engine
+from guidance_disclosure.entrypoints.http.context import connection, deps, reader
 from guidance_disclosure.entrypoints.http.officers import officer, provisions
 from guidance_disclosure.handlers import items as handlers
 from guidance_disclosure.handlers.publications import publication_of
@@ -105,7 +105,7 @@ class WithholdCommand(Schema):
 
 
 def _read(item_id: str) -> Mapping[str, Any]:
-    with engine().connect() as conn:
+    with reader() as conn:
         row = queries.item_row(conn, item_id)
     if row is None:
         raise NotFound("disclosure item", "公开事项", item_id)
@@ -129,7 +129,7 @@ class ItemCollection(MethodView):
         """A department's items by state; the default is the review queue, earliest deadline first."""
         department = str(query["department_id"])
         ensure_department(department, not_found=NotFound("department", "部门", department))
-        with engine().connect() as conn:
+        with reader() as conn:
             rows = queries.item_rows(
                 conn, department, state=query["state"], kind=query.get("kind"), limit=query["limit"]
             )

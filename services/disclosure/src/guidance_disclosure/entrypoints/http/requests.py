@@ -25,7 +25,7 @@ from guidance_disclosure.domain.commands import (
     StartConsultation,
 )
 from guidance_disclosure.domain.request import MAX_EXTENSION_WORKING_DAYS, DisclosureRequest
-from guidance_disclosure.entrypoints.http.context import connection, deps, engine
+from guidance_disclosure.entrypoints.http.context import connection, deps, reader
 from guidance_disclosure.entrypoints.http.officers import officer, provisions
 from guidance_disclosure.handlers import requests as handlers
 from guidance_disclosure.handlers.requests import Requests
@@ -241,7 +241,7 @@ class RequestCollection(MethodView):
         """Requests of a department by status: the worklist of what is due and what ran late."""
         department = str(query["department_id"])
         ensure_department(department, not_found=NotFound("department", "部门", department))
-        with engine().connect() as conn:
+        with reader() as conn:
             return {"requests": queries.request_rows(conn, department, status=query["status"])}
 
     @requires(OFFICER, ADMIN)

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import Connection
 
 from guidance_intake.handlers import IntakeDeps
+from guidance_shared.db import reading as read_only
 from guidance_shared.runtime import Runtime
 from guidance_shared.web import current_tx
 
@@ -33,5 +34,5 @@ def reading() -> Iterator[Connection]:
     if tx is not None:
         yield tx
     else:
-        with _runtime().engine.connect() as conn:
+        with read_only(_runtime().engine) as conn:
             yield conn

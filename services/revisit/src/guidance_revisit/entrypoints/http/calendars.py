@@ -19,6 +19,7 @@ from guidance_revisit.entrypoints.http.context import deps
 from guidance_revisit.entrypoints.http.revisits import worklist
 from guidance_shared.auth import READERS, current_principal, ensure_department, requires
 from guidance_shared.dates import CHINA_TZ
+from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint
 
@@ -71,6 +72,6 @@ class OfficerFeed(MethodView):
     def get(self, officer_id: Any) -> Response:
         """One officer's open revisits across the caller's departments as an iCalendar feed."""
         departments = current_principal().visible_departments()
-        with deps().engine.connect() as conn:
+        with reading(deps().engine) as conn:
             rows = queries.officer_feed(conn, str(officer_id), departments)
         return _calendar("我的回访", rows)

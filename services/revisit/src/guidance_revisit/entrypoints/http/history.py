@@ -10,6 +10,7 @@ from marshmallow import Schema, fields
 from guidance_revisit.adapters import queries
 from guidance_revisit.entrypoints.http.context import deps
 from guidance_shared.auth import ADMIN, AUDITOR, OFFICER, REVIEWER, SUPERVISOR, ensure_department, requires
+from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint
 
@@ -53,7 +54,7 @@ class GuidanceHistoryItem(MethodView):
     @history.response(200, GuidanceHistoryView)
     def get(self, guidance_id: Any) -> Any:
         """One guidance act as revisit last heard of it, with its related case."""
-        with deps().engine.connect() as conn:
+        with reading(deps().engine) as conn:
             item = queries.guidance_item(conn, str(guidance_id))
         missing = NotFound("guidance act", "行政指导", str(guidance_id))
         if item is None:

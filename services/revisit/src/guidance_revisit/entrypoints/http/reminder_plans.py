@@ -32,6 +32,7 @@ from guidance_revisit.entrypoints.http.context import deps, officer
 from guidance_revisit.handlers import reminder_plans as handlers
 from guidance_shared.auth import ADMIN, READERS, SUPERVISOR, current_principal, ensure_department, requires
 from guidance_shared.dates import china_today
+from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.events.common import PeakPeriod
@@ -146,7 +147,7 @@ def _forecast(
     department_id: str, statuses: tuple[str, ...] | None, notify_by: date | None = None
 ) -> list[queries.ForecastRecord]:
     """Plans with the reminders intake has already issued for them (same category, overlapping period)."""
-    with deps().engine.connect() as conn:
+    with reading(deps().engine) as conn:
         return queries.plans(conn, department_id, statuses=statuses, notify_by=notify_by)
 
 
@@ -221,7 +222,7 @@ class PlanItem(MethodView):
     @blp.response(200, PlanRow)
     def get(self, plan_id: Any) -> Any:
         """One reminder plan with its statistics and version (send the version back in If-Match)."""
-        with deps().engine.connect() as conn:
+        with reading(deps().engine) as conn:
             return _owned(_own(str(plan_id), conn))
 
 

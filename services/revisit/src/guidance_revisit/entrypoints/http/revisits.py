@@ -17,6 +17,7 @@ from guidance_revisit.entrypoints.http.commands import Handler, command_route
 from guidance_revisit.entrypoints.http.context import deps, officer
 from guidance_revisit.handlers import revisits as handlers
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, load_own, requires
+from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Findings as FindingsSchema
 from guidance_shared.events.common import Officer as OfficerSchema
@@ -92,7 +93,7 @@ class RevisitView(Schema):
 
 
 def worklist(department_id: str, status: str, query: Mapping[str, Any]) -> list[queries.RevisitRecord]:
-    with deps().engine.connect() as conn:
+    with reading(deps().engine) as conn:
         return queries.worklist(
             conn,
             department_id,
@@ -137,7 +138,7 @@ class RevisitItem(MethodView):
     @blp.response(200, RevisitView)
     def get(self, revisit_id: Any) -> Any:
         """One revisit with its status and version."""
-        with deps().engine.connect() as conn:
+        with reading(deps().engine) as conn:
             return _view(_own(str(revisit_id), conn))
 
 
