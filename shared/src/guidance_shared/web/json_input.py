@@ -13,6 +13,7 @@ what the request schemas load (``Blueprint`` below), so the limits cannot be byp
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import flask_smorest
@@ -193,6 +194,34 @@ class GuidanceParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint whose ``arguments`` read JSON bodies strictly; every service's API uses it."""
+    """flask-smorest's Blueprint whose ``arguments`` read JSON bodies strictly and whose operations each carry
+    an ``operationId``; every service's API uses it."""
 
     ARGUMENTS_PARSER = GuidanceParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(_prepare_operation_id)
+
+    def _store_endpoint_docs(self, endpoint: str, obj: Any, parameters: Any, tags: Any, **options: Any) -> None:
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, info in self._docs[endpoint].items():
+            if method != "parameters":
+                info["operation_id"] = operation_id(method, endpoint)
+
+
+def operation_id(method: str, endpoint: str) -> str:
+    """The operation's default ``operationId``: the HTTP method and the view's name in lower camel case,
+    ``post`` + ``GuidanceCollection`` → ``postGuidanceCollection``, ``get`` + ``public_item`` → ``getPublicItem``.
+
+    Code generators name their methods after it, so it follows the view, which changes only with the route's
+    meaning; a route can still set its own with ``blp.doc(operationId=…)``, which wins.
+    """
+    words = [word for word in endpoint.replace("-", "_").split("_") if word]
+    return method.lower() + "".join(word[0].upper() + word[1:] for word in words)
+
+
+def _prepare_operation_id(doc: dict[str, Any], doc_info: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+    if "operation_id" in doc_info:
+        doc["operationId"] = doc_info["operation_id"]
+    return doc

@@ -1,0 +1,50 @@
+"""Every operation of every service has an ``operationId`` a code generator can name a method after.
+
+Generators (openapi-generator, openapi-python-client) turn each ``operationId`` into a function name, so
+the ids must exist, be unique within a service's document, be identifiers, and not change while the route
+keeps its meaning: they follow the view's name (``guidance_shared.web.json_input.operation_id``)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+from guidance_shared.settings import Settings
+from guidance_shared.transport.embedded import EmbeddedTransport
+from guidance_shared.web.json_input import operation_id
+from tests.support.schema import migrated_runtime
+
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+IDENTIFIER = re.compile(r"^[a-z][A-Za-z0-9]*$")
+
+
+def test_the_default_id_is_the_method_and_the_view_in_lower_camel_case() -> None:
+    assert operation_id("POST", "GuidanceCollection") == "postGuidanceCollection"
+    assert operation_id("get", "public_item") == "getPublicItem"
+    assert operation_id("get", "calendar-feed") == "getCalendarFeed"
+
+
+@pytest.mark.parametrize("service", ["intake", "revisit", "disclosure", "assessment"])
+def test_every_operation_has_a_unique_identifier_id(service: str, tmp_path: Path) -> None:
+    bootstrap = importlib.import_module(f"guidance_{service}.bootstrap")
+    settings = Settings.from_env(service, {"GUIDANCE_VAR_DIR": str(tmp_path)})
+    runtime = migrated_runtime(bootstrap.SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    try:
+        spec = bootstrap.create_app(runtime, testing=True).test_client().get("/openapi.json").get_json()
+    finally:
+        runtime.close()
+    operations = [
+        (path, method, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+    assert operations, service
+    missing = [f"{method.upper()} {path}" for path, method, operation in operations if "operationId" not in operation]
+    assert missing == [], missing
+    ids = [operation["operationId"] for _, _, operation in operations]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert all(IDENTIFIER.match(i) for i in ids), [i for i in ids if not IDENTIFIER.match(i)]
