@@ -65,8 +65,10 @@ def generate(service: str, app: Any, into: Path) -> ModuleType:
     config = into / f"{service}-config.json"
     config.write_text(json.dumps({"package_name_override": package}), encoding="utf-8")
     result = subprocess.run(
-        [str(GENERATOR), "generate", "--path", str(spec), "--config", str(config), "--meta", "none"]
-        + ["--output-path", str(into / package)],
+        [
+            *(str(GENERATOR), "generate", "--path", str(spec), "--config", str(config)),
+            *("--meta", "none", "--output-path", str(into / package)),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -98,7 +100,7 @@ def call(package: ModuleType, operation: str, **kwargs: Any) -> Any:
     module = _operation_module(package, operation)
     response = module.sync_detailed(**kwargs)
     assert 200 <= response.status_code < 300, (operation, response.status_code, response.content[:500])
-    assert response.parsed is not None and not type(response.parsed).__name__ == "Problem", operation
+    assert response.parsed is not None and type(response.parsed).__name__ != "Problem", operation
     return response
 
 
