@@ -17,17 +17,33 @@ DISCLOSURE = os.environ.get("GUIDANCE_DISCLOSURE_URL", "http://127.0.0.1:8003")
 VAR = Path(os.environ.get("GUIDANCE_VAR_DIR", str(ROOT / "var")))
 
 
-def _token() -> str:
+def _token(var: Path) -> str:
     """An officer's token for the example's department, signed with the suite's development key."""
     from guidance_shared.auth import AuthSettings, claims_for, ensure_dev_keys
     from guidance_shared.events.examples import DEPARTMENT_ID
 
-    settings = AuthSettings.from_env("demo", {**os.environ, "GUIDANCE_VAR_DIR": str(VAR)})
+    settings = AuthSettings.from_env("demo", {**os.environ, "GUIDANCE_VAR_DIR": str(var)})
     claims = claims_for(settings=settings, sub="demo-officer", department_id=DEPARTMENT_ID, roles=["officer"])
     return ensure_dev_keys(settings).sign(claims)
 
 
-def main() -> int:
+def _problem(error: urllib.error.HTTPError) -> str:
+    """The problem's title and detail, or the raw start of the body if it is not a problem."""
+    body = error.read()
+    try:
+        problem = json.loads(body)
+        return f"{problem.get('title', '')}: {problem.get('detail', '')}"
+    except ValueError:
+        return body[:200].decode("utf-8", "replace")
+
+
+def main(argv: list[str]) -> int:
+    var = VAR
+    if argv[:1] == ["--var-dir"] and len(argv) == 2:
+        var = Path(argv[1])
+    elif argv:
+        print("usage: tools/demo [--var-dir DIR]   (default: $GUIDANCE_VAR_DIR, else var/)", file=sys.stderr)
+        return 2
     body = (ROOT / "examples" / "guidance" / "minor_issue_warning.json").read_bytes()
     request = urllib.request.Request(
         f"{INTAKE}/v1/guidance",
@@ -36,11 +52,24 @@ def main() -> int:
         headers={
             "Content-Type": "application/json",
             "Idempotency-Key": str(uuid.uuid4()),
-            "Authorization": f"Bearer {_token()}",
+            "Authorization": f"Bearer {_token(var)}",
         },
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        created = json.load(response)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            created = json.load(response)
+    except urllib.error.HTTPError as error:
+        print(f"intake refused the act: {error.code} {_problem(error)}", file=sys.stderr)
+        if error.code == 401:
+            print(
+                f"  The token was signed with the development key under {var / 'auth'}; the suite at {INTAKE} "
+                "uses another. Run the demo with the suite's GUIDANCE_VAR_DIR (or --var-dir).",
+                file=sys.stderr,
+            )
+        return 1
+    except OSError as error:
+        print(f"intake does not answer at {INTAKE} ({error}): is ./run-suite running?", file=sys.stderr)
+        return 1
     guidance_id = created["guidance_id"]
     print(f"intake accepted guidance {guidance_id} ({created['details']['doc_no']})")
     started = time.monotonic()
@@ -53,11 +82,15 @@ def main() -> int:
             return 0
         except urllib.error.HTTPError as error:
             if error.code != 404:
-                raise
+                print(f"disclosure answered {error.code} {_problem(error)}", file=sys.stderr)
+                return 1
+        except OSError as error:
+            print(f"disclosure does not answer at {DISCLOSURE} ({error}): is ./run-suite running?", file=sys.stderr)
+            return 1
         time.sleep(0.2)
-    print("not published within 30s; see var/log/", file=sys.stderr)
+    print(f"not published within 30s; see {var / 'log'}", file=sys.stderr)
     return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

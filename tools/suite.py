@@ -30,11 +30,20 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--kafka", action="store_true", help="start a local Kafka broker and use it")
     parser.add_argument("--bootstrap", help="use this Kafka broker (host:port) instead of the embedded log")
-    parser.add_argument("--var-dir", default=str(ROOT / "var"), help="where databases and logs go (default: var/)")
+    parser.add_argument(
+        "--var-dir",
+        default=os.environ.get("GUIDANCE_VAR_DIR") or str(ROOT / "var"),
+        help="where databases, logs and development keys go (default: $GUIDANCE_VAR_DIR, else var/)",
+    )
     args = parser.parse_args(argv)
 
     var = Path(args.var_dir).resolve()
     (var / "log").mkdir(parents=True, exist_ok=True)
+    transport = "embedded" if not (args.kafka or args.bootstrap) else f"kafka {args.bootstrap or 'local'}"
+    refusal = check_transport(var, transport)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     # A local run signs tokens with a development key kept under var/auth (guidance auth mint ...).
     env = {
         **os.environ,
@@ -128,6 +137,43 @@ def main(argv: list[str]) -> int:
         if broker is not None:
             broker.stop()
     return 0
+
+
+TRANSPORT_MARK = "transport"
+
+
+def check_transport(var: Path, transport: str) -> str | None:
+    """Why the suite must not start on ``var`` with ``transport``, or None (and the choice is recorded).
+
+    The services' databases remember how far they read each topic. Those positions belong to one log: on
+    another (the embedded log after Kafka, a fresh broker after the embedded log) they point at other
+    records or at nothing, and the services would skip or re-read history without a word. So a var
+    directory stays with the transport it was first started on.
+    """
+    mark = var / TRANSPORT_MARK
+    if not mark.exists():
+        # A directory from before the mark was kept: its files say which log it used.
+        if (var / "embedded-log.sqlite").exists():
+            earlier: str | None = "embedded"
+        elif (var / "kafka").exists():
+            earlier = "kafka local"
+        else:
+            earlier = None
+        if earlier is not None and earlier != transport:
+            return _refusal(var, earlier, transport)
+        mark.write_text(transport + "\n", encoding="utf-8")
+        return None
+    recorded = mark.read_text(encoding="utf-8").strip()
+    return None if recorded == transport else _refusal(var, recorded, transport)
+
+
+def _refusal(var: Path, recorded: str, wanted: str) -> str:
+    return (
+        f"run-suite: {var} holds a suite that ran on the {recorded} log; this run asks for {wanted}.\n"
+        "  Its databases remember positions in that log only, so starting on another would skip or repeat events.\n"
+        f"  Start on the {recorded} log again, use another directory (--var-dir or GUIDANCE_VAR_DIR), "
+        f"or remove {var} to start from nothing."
+    )
 
 
 def _wait_healthy(processes: list[tuple[str, subprocess.Popen[bytes]]], timeout_s: float = 60.0) -> None:

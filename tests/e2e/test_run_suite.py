@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -13,11 +14,16 @@ from tests.support.services import ROOT, free_port, wait_for
 
 def test_run_suite_starts_four_services_and_the_demo_sees_an_act_published(tmp_path: Path) -> None:
     ports = {service: free_port() for service in ("intake", "revisit", "disclosure", "assessment")}
-    env = {**os.environ, **{f"GUIDANCE_{s.upper()}_PORT": str(p) for s, p in ports.items()}}
+    # GUIDANCE_VAR_DIR, not --var-dir: the suite and the demo must agree on it (the demo signs with its keys).
+    env = {
+        **os.environ,
+        **{f"GUIDANCE_{s.upper()}_PORT": str(p) for s, p in ports.items()},
+        "GUIDANCE_VAR_DIR": str(tmp_path / "var"),
+    }
     log = tmp_path / "suite.log"
     with open(log, "wb") as out:
         suite = subprocess.Popen(
-            [sys.executable, str(ROOT / "tools" / "suite.py"), "--var-dir", str(tmp_path / "var")],
+            [sys.executable, str(ROOT / "tools" / "suite.py")],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -33,7 +39,6 @@ def test_run_suite_starts_four_services_and_the_demo_sees_an_act_published(tmp_p
             timeout=60,
             env={
                 **env,
-                "GUIDANCE_VAR_DIR": str(tmp_path / "var"),
                 "GUIDANCE_INTAKE_URL": f"http://127.0.0.1:{ports['intake']}",
                 "GUIDANCE_DISCLOSURE_URL": f"http://127.0.0.1:{ports['disclosure']}",
             },
@@ -43,3 +48,53 @@ def test_run_suite_starts_four_services_and_the_demo_sees_an_act_published(tmp_p
     finally:
         suite.send_signal(signal.SIGINT)
         suite.wait(60)
+
+
+def test_a_var_directory_stays_with_the_log_it_was_started_on(tmp_path: Path) -> None:
+    """Offsets in a var directory belong to one log: run-suite refuses another, naming the ways out."""
+    var = tmp_path / "var"
+    var.mkdir()
+    spec = importlib.util.spec_from_file_location("suite_tool", ROOT / "tools" / "suite.py")
+    assert spec is not None and spec.loader is not None
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    assert suite.check_transport(var, "kafka 127.0.0.1:1") is None  # the first start marks the directory
+    assert suite.check_transport(var, "kafka 127.0.0.1:1") is None
+    assert (var / "transport").read_text(encoding="utf-8").strip() == "kafka 127.0.0.1:1"
+    embedded = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "suite.py"), "--var-dir", str(var)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert embedded.returncode == 2
+    assert "ran on the kafka 127.0.0.1:1 log" in embedded.stderr and "--var-dir" in embedded.stderr
+    assert "Traceback" not in embedded.stderr
+
+
+def test_a_directory_from_before_the_mark_is_judged_by_its_files(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    var.mkdir()
+    (var / "embedded-log.sqlite").write_bytes(b"")
+    kafka = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "suite.py"), "--var-dir", str(var), "--kafka"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert kafka.returncode == 2 and "ran on the embedded log" in kafka.stderr
+    assert not (var / "kafka").exists()  # refused before any broker was started
+
+
+def test_the_demo_without_a_suite_says_so_without_a_traceback(tmp_path: Path) -> None:
+    demo = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "demo.py"), "--var-dir", str(tmp_path / "var")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "GUIDANCE_INTAKE_URL": f"http://127.0.0.1:{free_port()}"},
+    )
+    assert demo.returncode == 1
+    assert "is ./run-suite running?" in demo.stderr and "Traceback" not in demo.stderr
