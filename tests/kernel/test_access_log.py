@@ -94,7 +94,7 @@ class AccessLogContract:
             try:
                 for _ in range(15):
                     append(engine, [read(actor=f"officer-{n}")])
-            except BaseException as error:  # noqa: BLE001 - reported below
+            except BaseException as error:
                 failures.append(error)
 
         threads = [threading.Thread(target=reader, args=(n,)) for n in range(4)]
