@@ -31,6 +31,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, select, text
 
@@ -209,3 +210,33 @@ def drop_append_only_statements(dialect: str) -> list[str]:
             "DROP FUNCTION IF EXISTS pd_access_log_append_only()",
         ]
     return ["DROP TRIGGER IF EXISTS pd_access_log_no_update", "DROP TRIGGER IF EXISTS pd_access_log_no_delete"]
+
+
+def upgrade(op: Any) -> None:
+    """The revision that adds the log to a service's database: the table, then its triggers."""
+    import sqlalchemy as sa
+
+    op.create_table(
+        "pd_access_log",
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.String(length=40), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("actor_department", sa.String(length=64), nullable=True),
+        sa.Column("roles", sa.String(length=200), nullable=False),
+        sa.Column("purpose", sa.String(length=200), nullable=False),
+        sa.Column("subject_ref", sa.String(length=64), nullable=True),
+        sa.Column("record_id", sa.String(length=64), nullable=True),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("seq"),
+    )
+    for statement in append_only_statements(op.get_bind().dialect.name):
+        op.execute(statement)
+
+
+def downgrade(op: Any) -> None:
+    for statement in drop_append_only_statements(op.get_bind().dialect.name):
+        op.execute(statement)
+    op.drop_table("pd_access_log")

@@ -27,6 +27,7 @@ from guidance_disclosure.handlers.items import Items
 from guidance_disclosure.handlers.requests import STREAM as REQUEST_STREAM
 from guidance_disclosure.handlers.requests import Requests
 from guidance_disclosure.settings import DisclosureSettings
+from guidance_shared.access_log import ACCESS_LOG_METADATA
 from guidance_shared.auth import AuthSettings
 from guidance_shared.calendar_file import load_calendar
 from guidance_shared.dates import china_today
@@ -82,7 +83,7 @@ SPEC: ServiceSpec[DisclosureDeps] = ServiceSpec(
     wire=wire,
     projection=DisclosureProjection,
     migrations=migrations.LOCATION,
-    extra_metadata=(REQUESTS_MODEL, ITEMS_MODEL),
+    extra_metadata=(REQUESTS_MODEL, ITEMS_MODEL, ACCESS_LOG_METADATA),
     read_models=(
         ReadModel(ITEMS_MODEL, read_model.apply_items, (ITEM_STREAM,)),
         ReadModel(REQUESTS_MODEL, read_model.apply_requests, (REQUEST_STREAM,)),

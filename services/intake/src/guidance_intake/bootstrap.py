@@ -22,6 +22,7 @@ from guidance_intake.entrypoints.app import BLUEPRINTS
 from guidance_intake.entrypoints.consumer import IntakeProjection
 from guidance_intake.handlers import IntakeDeps
 from guidance_intake.settings import IntakeSettings
+from guidance_shared.access_log import ACCESS_LOG_METADATA
 from guidance_shared.auth import AuthSettings, install_auth
 from guidance_shared.messages import StoredEvent
 from guidance_shared.repository import Repository
@@ -71,7 +72,7 @@ SPEC: ServiceSpec[IntakeDeps] = ServiceSpec(
     wire=wire,
     projection=IntakeProjection,
     migrations=migrations.LOCATION,
-    extra_metadata=(READ_MODEL, SERIALS_METADATA),
+    extra_metadata=(READ_MODEL, SERIALS_METADATA, ACCESS_LOG_METADATA),
     # Document-number serials are not a read model: they must never be recounted, only continued.
     read_models=(ReadModel(READ_MODEL, read_model.apply),),
     recovered=recovered,

@@ -10,6 +10,7 @@ from guidance_disclosure.entrypoints.http.rate_limit import install_rate_limit
 from guidance_disclosure.handlers import DisclosureDeps
 from guidance_shared.auth import AuthSettings, install_auth
 from guidance_shared.runtime import Runtime
+from guidance_shared.web.access_log import access_log_blp
 from guidance_shared.web.service import create_service_app
 
 
@@ -27,6 +28,7 @@ def build_app(
     smorest.register_blueprint(requests.blp)
     smorest.register_blueprint(items.blp)
     smorest.register_blueprint(credit.blp)
+    smorest.register_blueprint(access_log_blp)
     app.register_blueprint(pages)
     app.register_blueprint(decision_pages)
     limit = public_rate_limit if public_rate_limit is not None else runtime.deps.settings.public_rate_limit

@@ -8,5 +8,6 @@ from guidance_intake.entrypoints.http.guidance import guidance_blp
 from guidance_intake.entrypoints.http.ledger import ledger_blp
 from guidance_intake.entrypoints.http.records import records_blp
 from guidance_shared.web import Blueprint
+from guidance_shared.web.access_log import access_log_blp
 
-BLUEPRINTS: tuple[Blueprint, ...] = (guidance_blp, cases_blp, counterparts_blp, ledger_blp, records_blp)
+BLUEPRINTS: tuple[Blueprint, ...] = (guidance_blp, cases_blp, counterparts_blp, ledger_blp, records_blp, access_log_blp)

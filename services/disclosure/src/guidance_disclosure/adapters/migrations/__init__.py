@@ -13,9 +13,10 @@ from sqlalchemy import MetaData
 
 from guidance_disclosure.adapters.projection import PUBLIC_MODEL
 from guidance_disclosure.adapters.read_model import ITEMS_MODEL, REQUESTS_MODEL
+from guidance_shared.access_log import ACCESS_LOG_METADATA
 from guidance_shared.migrations import KERNEL_METADATA
 
 #: the directory of the history (``versions/`` holds the revisions); the service's ``ServiceSpec`` names it
 LOCATION = Path(__file__).parent
 #: the tables the head must equal: the kernel's and the service's (read models, projection, serials)
-METADATA: tuple[MetaData, ...] = (*KERNEL_METADATA, REQUESTS_MODEL, ITEMS_MODEL, PUBLIC_MODEL)
+METADATA: tuple[MetaData, ...] = (*KERNEL_METADATA, REQUESTS_MODEL, ITEMS_MODEL, PUBLIC_MODEL, ACCESS_LOG_METADATA)
