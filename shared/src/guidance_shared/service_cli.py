@@ -3,7 +3,7 @@
 web       serve the HTTP API (gunicorn; ``--dev`` for Flask's reloader-free dev server)
 worker    run the outbox relay, the consumer loop and housekeeping
 provision create the topics (event topics and dead-letter topics)
-verify    check the hash chain of every stream (or one with --stream)
+verify    check the hash chain of every stream (or one with --stream), and the access log's where kept
 lag       show consumer lag per partition
 parked    list aggregates parked behind a poison event
 redrive   re-apply a parked aggregate's events (``--skip-poison`` drops the first)
@@ -29,7 +29,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine
 
-from guidance_shared.db import make_engine
+from guidance_shared import access_log
+from guidance_shared.access_log import ACCESS_LOG_METADATA
+from guidance_shared.db import make_engine, reading
 from guidance_shared.logging import configure_logging
 from guidance_shared.migrations import Migrations, SchemaError
 from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
@@ -150,15 +152,19 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
             _print({"error": f"{runtime.spec.name} keeps no event store"})
             return 2
         report = runtime.store.verify(args.stream)
-        _print(
-            {
-                "ok": report.ok,
-                "streams": report.streams,
-                "events": report.events,
-                "breaks": [b.__dict__ for b in report.breaks],
-            }
-        )
-        return 0 if report.ok else 1
+        result: dict[str, Any] = {
+            "ok": report.ok,
+            "streams": report.streams,
+            "events": report.events,
+            "breaks": [b.__dict__ for b in report.breaks],
+        }
+        if ACCESS_LOG_METADATA in runtime.tables():  # the other chain the service keeps
+            with reading(runtime.engine) as conn:
+                access_breaks = access_log.verify(conn)
+            result["access_log_breaks"] = [b.__dict__ for b in access_breaks]
+            result["ok"] = report.ok and not access_breaks
+        _print(result)
+        return 0 if result["ok"] else 1
     if command == "lag":
         _print({f"{t}[{p}]": lag for (t, p), lag in sorted(runtime.lag().items())})
         return 0

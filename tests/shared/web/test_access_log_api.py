@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,3 +86,26 @@ def test_the_export_is_every_matching_entry_as_csv(service) -> None:
     rows = list(csv.DictReader(io.StringIO(export.get_data().decode("utf-8-sig"))))
     assert [row["record_id"] for row in rows] == ["record-1", "record-3"]
     assert list(rows[0]) == [column.name for column in access_log.access_log.columns]
+
+
+def test_verify_checks_the_access_log_beside_the_event_store(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from guidance_shared.db import make_engine
+    from tests.support.services import migrate_databases, run_cli
+
+    env = {"GUIDANCE_VAR_DIR": str(tmp_path)}
+    migrate_databases(env, "intake")
+    engine = make_engine(Settings.from_env("intake", env).database_url)
+    access_log.append(engine, reads(3))
+    whole = run_cli("intake", "verify", env)
+    assert whole.returncode == 0 and json.loads(whole.stdout)["access_log_breaks"] == [], whole.stdout
+    with engine.begin() as conn:  # someone with DDL rights removes the triggers and an entry
+        for statement in access_log.drop_append_only_statements("sqlite"):
+            conn.execute(text(statement))
+        conn.execute(text("DELETE FROM pd_access_log WHERE seq = 2"))
+    engine.dispose()
+    broken = run_cli("intake", "verify", env)
+    assert broken.returncode == 1
+    report = json.loads(broken.stdout)
+    assert report["ok"] is False and report["access_log_breaks"][0]["seq"] == 3
