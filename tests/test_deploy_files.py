@@ -88,8 +88,10 @@ def test_every_service_has_a_web_and_a_worker_built_for_it(compose: dict[str, An
 
 def test_our_containers_set_only_variables_the_services_read(compose: dict[str, Any]) -> None:
     for name, spec in ours(compose).items():
-        unknown = set(spec.get("environment", {})) - SETTINGS_VARIABLES
-        assert not unknown, f"{name} sets {sorted(unknown)}, which guidance_shared.settings never reads"
+        service = name.split("-")[0]
+        reads = service_variables(service) if service in SERVICES else SETTINGS_VARIABLES
+        unknown = set(spec.get("environment", {})) - reads
+        assert not unknown, f"{name} sets {sorted(unknown)}, which {service} never reads"
 
 
 def test_services_talk_to_kafka_and_each_to_its_own_database(compose: dict[str, Any]) -> None:
@@ -118,6 +120,17 @@ def test_each_web_serves_on_its_port(compose: dict[str, Any]) -> None:
         assert web["ports"] == [f"{port}:{port}"]
         assert int(web["environment"]["GUIDANCE_HTTP_PORT"]) == port
     assert sorted(PORTS.values()) == [8001, 8002, 8003, 8004]
+
+
+def test_events_name_schema_addresses_the_host_reaches(compose: dict[str, Any]) -> None:
+    """ce_dataschema and an item's url are written forever: each names where this stack serves them."""
+    for service in SERVICES:
+        for role in ("web", "worker"):
+            env = compose["services"][f"{service}-{role}"]["environment"]
+            assert env["GUIDANCE_SCHEMA_BASE_URI"] == f"http://localhost:{PORTS[service]}/schemas/events/"
+    assert compose["services"]["disclosure-worker"]["environment"]["GUIDANCE_PUBLIC_BASE_URL"] == (
+        f"http://localhost:{PORTS['disclosure']}"
+    )
 
 
 def test_workers_are_checked_on_their_own_port(compose: dict[str, Any]) -> None:
@@ -427,6 +440,20 @@ def test_configuration_sets_only_what_the_service_reads_and_all_it_requires(mani
     assert config_of(manifests, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"].startswith("https://")
 
 
+@pytest.mark.parametrize("rendered", ["manifests", "county"])
+def test_events_name_schema_addresses_the_public_ingress_serves(rendered: str, request: pytest.FixtureRequest) -> None:
+    """Every service writes ce_dataschema under the public host, where the ingress sends /schemas to disclosure
+    (which serves every event type's schema); disclosure's item urls start at the same host."""
+    objects = request.getfixturevalue(rendered)
+    [ingress] = of_kind(objects, "Ingress", "disclosure")
+    [rule] = ingress["spec"]["rules"]
+    routes = {path["path"]: path["backend"]["service"]["name"] for path in rule["http"]["paths"]}
+    assert routes["/schemas"] == "guidance-disclosure"
+    for service in SERVICES:
+        assert config_of(objects, service)["GUIDANCE_SCHEMA_BASE_URI"] == f"https://{rule['host']}/schemas/events/"
+    assert config_of(objects, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"] == f"https://{rule['host']}"
+
+
 def test_the_secrets_are_referenced_never_given(manifests: list[dict[str, Any]]) -> None:
     for service in SERVICES:
         for role in ("web", "worker"):
@@ -513,9 +540,11 @@ def test_disclosure_public_pages_are_behind_a_rate_limited_ingress(manifests: li
     assert ingress["metadata"]["labels"]["app.kubernetes.io/name"] == "guidance-disclosure"
     assert int(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/limit-rps"]) > 0
     [rule] = ingress["spec"]["rules"]
-    [path] = rule["http"]["paths"]
-    assert (path["path"], path["pathType"]) == ("/public", "Prefix")  # the officer API (/v1) stays inside
-    assert path["backend"]["service"] == {"name": "guidance-disclosure", "port": {"name": "http"}}
+    paths = rule["http"]["paths"]
+    # the public pages and the event contracts; the officer API (/v1) stays inside
+    assert [(path["path"], path["pathType"]) for path in paths] == [("/public", "Prefix"), ("/schemas", "Prefix")]
+    for path in paths:
+        assert path["backend"]["service"] == {"name": "guidance-disclosure", "port": {"name": "http"}}
     base_url = config_of(manifests, "disclosure")["GUIDANCE_PUBLIC_BASE_URL"]
     assert base_url == f"https://{rule['host']}"
 

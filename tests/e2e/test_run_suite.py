@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+from typing import Any
 
+from jsonschema import Draft202012Validator
+
+from guidance_shared.topics import EVENT_TOPICS
+from guidance_shared.transport.base import ConsumedRecord
+from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.services import ROOT, free_port, wait_for
 
 
@@ -45,6 +53,9 @@ def test_run_suite_starts_four_services_and_the_demo_sees_an_act_published(tmp_p
         )
         assert demo.returncode == 0, demo.stderr + log.read_text(errors="replace")
         assert "disclosure publishes it" in demo.stdout
+        records = every_record(tmp_path / "var" / "embedded-log.sqlite")
+        assert {record.topic for record in records} >= {"intake.events", "disclosure.events"}
+        assert_data_matches_the_schema_its_dataschema_serves(records)
     finally:
         suite.send_signal(signal.SIGINT)
         suite.wait(60)
@@ -98,3 +109,34 @@ def test_the_demo_without_a_suite_says_so_without_a_traceback(tmp_path: Path) ->
     )
     assert demo.returncode == 1
     assert "is ./run-suite running?" in demo.stderr and "Traceback" not in demo.stderr
+
+
+def every_record(log: Path) -> list[ConsumedRecord]:
+    """Every record of the event topics in the embedded log, read from the start by a group of its own."""
+    transport = EmbeddedTransport(str(log))
+    consumer = transport.consumer("schema-check")
+    try:
+        consumer.subscribe(list(EVENT_TOPICS), lambda _tp: 0)
+        records: list[ConsumedRecord] = []
+        while batch := consumer.poll(1000, 1.0):
+            records += batch
+        return records
+    finally:
+        consumer.close()
+        transport.close()
+
+
+def assert_data_matches_the_schema_its_dataschema_serves(records: list[ConsumedRecord]) -> None:
+    """Each record's ce_dataschema answers over HTTP with a JSON Schema its data satisfies: the URI
+    written into the log forever is one a consumer can fetch."""
+    schemas: dict[str, Any] = {}
+    for record in records:
+        headers = {key: value.decode("utf-8") for key, value in record.headers}
+        uri = headers["ce_dataschema"]
+        if uri not in schemas:
+            with urllib.request.urlopen(uri, timeout=10) as response:
+                assert response.headers.get_content_type() == "application/schema+json", uri
+                schemas[uri] = json.load(response)
+            assert schemas[uri]["$id"] == uri
+        Draft202012Validator(schemas[uri]).validate(json.loads(record.value))
+    assert schemas

@@ -128,7 +128,9 @@ def test_every_service_publishes_the_event_contracts(suite, intake_client, offic
     client = intake_client
     schema = client.get("/schemas/events/guidance.GuidanceIssued.v1.json")
     assert schema.status_code == 200 and schema.mimetype == "application/schema+json"
-    assert schema.get_json()["$id"] == "urn:guidance:schema:guidance.GuidanceIssued.v1"
+    # the URI written into ce_dataschema, by default this process's own address (intake's port)
+    assert schema.get_json()["$id"] == "http://127.0.0.1:8001/schemas/events/guidance.GuidanceIssued.v1"
+    assert client.get("/schemas/events/guidance.GuidanceIssued.v1").get_json() == schema.get_json()
     assert client.get("/schemas/events/guidance.Nope.v1.json").status_code == 404
     asyncapi = client.get("/asyncapi.json").get_json()
     assert asyncapi["asyncapi"].startswith("3.")

@@ -14,6 +14,10 @@ def test_defaults_are_the_embedded_suite_on_loopback() -> None:
     assert settings.transport == "embedded"
     assert settings.database_url == "sqlite:///var/disclosure.sqlite"
     assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8003)
+    # ce_dataschema points where this very process serves the schemas, so it answers on a developer's machine
+    assert settings.schema_base_uri == "http://127.0.0.1:8003/schemas/events/"
+    moved = Settings.from_env("intake", {"GUIDANCE_HTTP_PORT": "9001"})
+    assert moved.schema_base_uri == "http://127.0.0.1:9001/schemas/events/"
 
 
 @pytest.mark.parametrize(
@@ -24,6 +28,9 @@ def test_defaults_are_the_embedded_suite_on_loopback() -> None:
         ({"GUIDANCE_TOPIC_PARTITIONS": "three"}, "GUIDANCE_TOPIC_PARTITIONS"),
         ({"GUIDANCE_TOPIC_PARTITIONS": "0"}, "GUIDANCE_TOPIC_PARTITIONS"),
         ({"GUIDANCE_HTTP_PORT": "-1"}, "GUIDANCE_HTTP_PORT"),
+        ({"GUIDANCE_SCHEMA_BASE_URI": "urn:guidance:schema:"}, "GUIDANCE_SCHEMA_BASE_URI"),  # not fetchable
+        ({"GUIDANCE_SCHEMA_BASE_URI": "/schemas/events/"}, "GUIDANCE_SCHEMA_BASE_URI"),  # relative
+        ({"GUIDANCE_SCHEMA_BASE_URI": "https://guidance.example.gov.cn/schemas"}, "GUIDANCE_SCHEMA_BASE_URI"),
     ],
 )
 def test_a_bad_setting_names_its_variable(env: dict[str, str], named: str) -> None:

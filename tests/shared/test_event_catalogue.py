@@ -18,6 +18,7 @@ from marshmallow import fields, validate
 
 from guidance_shared import topics, vocabulary
 from guidance_shared.events import (
+    EXAMPLE_SCHEMA_BASE_URI,
     TOPICS,
     EventRegistry,
     EventType,
@@ -160,7 +161,7 @@ def test_every_type_names_its_aggregate_id_field(ce_type: str) -> None:
 def test_ce_type_and_dataschema_follow_the_envelope_rules() -> None:
     event_type = REGISTRY.latest("GuidanceIssued")
     assert event_type.ce_type == "guidance.GuidanceIssued.v1"
-    assert REGISTRY.dataschema(event_type.ce_type) == "urn:guidance:schema:guidance.GuidanceIssued.v1"
+    assert REGISTRY.dataschema(event_type.ce_type) == EXAMPLE_SCHEMA_BASE_URI + "guidance.GuidanceIssued.v1"
     other = default_registry("https://schemas.example.gov.cn/guidance/")
     assert (
         other.dataschema("guidance.CaseClosed.v1") == "https://schemas.example.gov.cn/guidance/guidance.CaseClosed.v1"

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PORTS = {"intake": 8001, "revisit": 8002, "disclosure": 8003, "assessment": 8004}
 
@@ -75,7 +76,7 @@ class Settings:
             http_port=_int(env, "GUIDANCE_HTTP_PORT", PORTS.get(service, 8000), minimum=1),
             log_level=env.get("GUIDANCE_LOG_LEVEL", "INFO").upper(),
             log_json=env.get("GUIDANCE_LOG_JSON", "true").lower() not in ("0", "false", "no"),
-            schema_base_uri=env.get("GUIDANCE_SCHEMA_BASE_URI", "urn:guidance:schema:"),
+            schema_base_uri=_schema_base_uri(env, service),
             consumer_batch=_int(env, "GUIDANCE_CONSUMER_BATCH", 1000, minimum=1),
             consumer_max_retries=_int(env, "GUIDANCE_CONSUMER_MAX_RETRIES", 3, minimum=1),
             relay_batch=_int(env, "GUIDANCE_RELAY_BATCH", 1000, minimum=1),
@@ -259,6 +260,29 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     if not content:
         raise SettingsError(f"{name}_FILE: {path} is empty")
     return content
+
+
+SCHEMAS_PATH = "/schemas/events/"
+
+
+def _schema_base_uri(env: Mapping[str, str], service: str) -> str:
+    """Where ``ce_dataschema`` points: an http(s) URL under which ``<ce_type>`` is the type's JSON Schema.
+
+    Every service serves the whole catalogue at ``/schemas/events/<ce_type>``, so the default is this
+    process's own address, fetchable on a development machine; a deployment sets the address consumers
+    reach (the deployment files do). Written into every event and kept forever, so it must be a URL that
+    answers, not a name: anything but an absolute http(s) URL ending in ``/`` is refused.
+    """
+    host = env.get("GUIDANCE_HTTP_HOST", "127.0.0.1")
+    port = env.get("GUIDANCE_HTTP_PORT") or str(PORTS.get(service, 8000))
+    value = env.get("GUIDANCE_SCHEMA_BASE_URI") or f"http://{host}:{port}{SCHEMAS_PATH}"
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or not value.endswith("/"):
+        raise SettingsError(
+            f"GUIDANCE_SCHEMA_BASE_URI must be an absolute http(s) URL ending in '/', under which each event "
+            f"type's JSON Schema is served (e.g. https://guidance.example.gov.cn{SCHEMAS_PATH}), not {value!r}"
+        )
+    return value
 
 
 def _worker_http_port(env: Mapping[str, str]) -> int:

@@ -3,6 +3,7 @@
 from guidance_shared.events import assessment, disclosure, intake, revisit
 from guidance_shared.events.asyncapi import asyncapi_document
 from guidance_shared.events.registry import (
+    EXAMPLE_SCHEMA_BASE_URI,
     EventRegistry,
     EventType,
     InvalidEventData,
@@ -11,7 +12,7 @@ from guidance_shared.events.registry import (
 )
 
 
-def default_registry(schema_base_uri: str = "urn:guidance:schema:") -> EventRegistry:
+def default_registry(schema_base_uri: str = EXAMPLE_SCHEMA_BASE_URI) -> EventRegistry:
     """A new registry holding the whole v1 catalogue; callers may add versions and upcasters to it."""
     registry = EventRegistry(schema_base_uri)
     for module in (intake, revisit, disclosure, assessment):
@@ -24,6 +25,7 @@ def default_registry(schema_base_uri: str = "urn:guidance:schema:") -> EventRegi
 TOPICS = (intake.TOPIC, revisit.TOPIC, disclosure.TOPIC, assessment.TOPIC)
 
 __all__ = [
+    "EXAMPLE_SCHEMA_BASE_URI",
     "TOPICS",
     "EventRegistry",
     "EventType",

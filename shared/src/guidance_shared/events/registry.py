@@ -64,10 +64,15 @@ class InvalidEventData(ValueError):
         self.messages = dict(messages)
 
 
+#: the base of ``ce_dataschema`` in documents made without a deployment's (docs/asyncapi.yaml): the example
+#: public host of the deployment files, so the shape is the one a county's events carry
+EXAMPLE_SCHEMA_BASE_URI = "https://guidance.example.gov.cn/schemas/events/"
+
+
 class EventRegistry:
     """Event types by ce_type, with upcasters between versions. Build one per application."""
 
-    def __init__(self, schema_base_uri: str = "urn:guidance:schema:") -> None:
+    def __init__(self, schema_base_uri: str = EXAMPLE_SCHEMA_BASE_URI) -> None:
         self.schema_base_uri = schema_base_uri
         self._types: dict[str, EventType] = {}
         self._upcasters: dict[str, Upcaster] = {}

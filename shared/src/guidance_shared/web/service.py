@@ -38,6 +38,8 @@ def schemas_blueprint(registry: EventRegistry) -> Blueprint:
     """Every service publishes the event contracts: ``/schemas/events/<ce_type>.json`` and ``/asyncapi.json``."""
     blueprint = Blueprint("event_schemas", __name__)
 
+    # ``ce_dataschema`` is the base URI + ``<ce_type>``; the ``.json`` form is kept for links made before.
+    @blueprint.get("/schemas/events/<ce_type>")
     @blueprint.get("/schemas/events/<ce_type>.json")
     def event_schema(ce_type: str) -> Response:
         if registry.get(ce_type) is None:
