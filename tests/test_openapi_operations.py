@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,3 +49,22 @@ def test_every_operation_has_a_unique_identifier_id(service: str, tmp_path: Path
     ids = [operation["operationId"] for _, _, operation in operations]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     assert all(IDENTIFIER.match(i) for i in ids), [i for i in ids if not IDENTIFIER.match(i)]
+
+
+def test_the_shared_refusals_and_headers_are_added_from_what_an_operation_is() -> None:
+    from guidance_shared.web.openapi import complete
+
+    command = {
+        "parameters": [{"in": "header", "name": "If-Match"}, {"in": "header", "name": "Idempotency-Key"}],
+        "requestBody": {"content": {"application/json": {}}},
+        "responses": {"200": {"description": "done"}, "409": "MY_OWN_CONFLICT"},
+    }
+    complete("/v1/guidance/{guidance_id}/response", "post", command)
+    assert set(command["responses"]) == {"200", "400", "404", "409", "413", "415", "422"}
+    assert command["responses"]["409"] == "MY_OWN_CONFLICT"  # a view's own documentation wins
+    assert set(command["responses"]["200"]["headers"]) == {"ETag"}
+
+    page: dict[str, Any] = {"parameters": [{"in": "query", "name": "cursor"}], "responses": {"200": {}}}
+    complete("/public/v1/guidance", "get", page)
+    assert set(page["responses"]) == {"200", "304", "422", "429"}
+    assert set(page["responses"]["200"]["headers"]) == {"ETag", "Cache-Control"}

@@ -10,7 +10,23 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+#: what every answer must be: no 5xx; a documented status; the documented media type and headers; a body its
+#: schema accepts — the OpenAPI is the contract, so a schema-driven client is never surprised
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 FUZZ = settings(
     max_examples=25,
@@ -51,7 +67,7 @@ def fuzz_every_operation(
         @settings(FUZZ, max_examples=examples)
         @given(case=strategy_for(operation, mode, known))
         def call(case: Any) -> None:
-            response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
+            response = case.call_and_validate(headers=headers, checks=CHECKS)
             statuses[response.status_code] += 1
 
         try:

@@ -25,8 +25,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
+from tests.support.fuzz import CHECKS
 
 from guidance_shared.events.examples import ENTERPRISE
 
@@ -125,7 +125,7 @@ def fuzz(operation: Any, strategy: Any, headers: dict[str, str], statuses: Count
     def run(case: Any, own_department: bool) -> None:
         if own_department and isinstance(case.body, dict) and "department_id" in case.body:
             case.body["department_id"] = MARKET
-        response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
+        response = case.call_and_validate(headers=headers, checks=CHECKS)
         statuses[response.status_code] += 1
 
     run()
@@ -168,7 +168,7 @@ def fuzz_in_valid_request(
         case.body = body
         case.path_parameters = api.record(record)
         case.headers = {}
-        response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
+        response = case.call_and_validate(headers=headers, checks=CHECKS)
         statuses[response.status_code] += 1
 
     run()

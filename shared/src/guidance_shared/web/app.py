@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from guidance_shared.web.health import database_check, ops_blueprint
 from guidance_shared.web.observability import HttpMetrics, install_request_hooks
+from guidance_shared.web.openapi import SharedResponses
 from guidance_shared.web.problems import (
     PROBLEM_MEDIA_TYPE,
     ProblemSchema,
@@ -106,7 +107,7 @@ def create_base_app(
     app.extensions["guidance"] = {"service": service, "version": version, "engine": engine, "registry": registry}
     install_request_hooks(app, HttpMetrics.create(registry))
     app.before_request(_guard_body)
-    api = GuidanceApi(app)
+    api = GuidanceApi(app, spec_kwargs={"extra_plugins": [SharedResponses()]})
     app.register_blueprint(ops_blueprint(all_checks, registry))
     return app, api
 

@@ -76,6 +76,13 @@ class ReportView(Schema):
     rows = fields.List(fields.List(fields.Raw()))
 
 
+#: the media types a table is downloaded as (``format=csv`` or ``xlsx``), as the OpenAPI names them
+SHEETS = {
+    CSV_TYPE: {"schema": {"type": "string"}},
+    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+}
+
+
 def _download(table: Table, fmt: str, filename: str) -> Response:
     if fmt == "xlsx":
         body, mimetype = to_xlsx(table.headers, table.rows, title=table.name), XLSX_TYPE
@@ -147,6 +154,7 @@ class Export(MethodView):
     @requires(*READERS)
     @blp.arguments(ExportQuery, location="query")
     @blp.response(200, content_type=CSV_TYPE, description="the table as CSV (UTF-8 with BOM) or XLSX")
+    @blp.doc(responses={"200": {"description": "the table as CSV (UTF-8 with BOM) or XLSX", "content": SHEETS}})
     def get(self, query: Selection, year: int, name: str) -> Response:
         """Any table of the dashboard as CSV or XLSX: scores, indicators, timeliness, monthly."""
         assert name in TABLES
@@ -161,6 +169,14 @@ class Report(MethodView):
     @requires(*READERS)
     @blp.arguments(ReportQuery, location="query")
     @blp.response(200, ReportView)
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "the report as JSON, or with format=csv or xlsx as a sheet",
+                "content": {"application/json": {"schema": ReportView}, **SHEETS},
+            }
+        }
+    )
     def get(self, query: Selection, year: int, department_id: uuid.UUID) -> Any:
         """The department's annual statistics report (due 31 January): JSON, CSV or XLSX."""
         department = visible_department(department_id)

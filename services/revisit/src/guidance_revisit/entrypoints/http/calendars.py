@@ -57,9 +57,22 @@ def _calendar(name: str, rows: Sequence[queries.RevisitRecord]) -> Response:
     return Response(calendar.to_ical(), mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
 
 
+#: the 200 of a feed, which is not JSON: flask-smorest documents only what ``response`` declares
+ICS = {
+    "responses": {
+        "200": {
+            "description": "An iCalendar (RFC 5545) feed, one VEVENT per open revisit",
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "headers": {"Cache-Control": {"description": "private, max-age=300", "schema": {"type": "string"}}},
+        }
+    }
+}
+
+
 @feeds.route("/departments/<uuid:department_id>.ics")
 class DepartmentFeed(MethodView):
     @requires(*READERS)
+    @feeds.doc(**ICS)
     def get(self, department_id: Any) -> Response:
         """A department's open revisits as an iCalendar feed."""
         ensure_department(str(department_id), not_found=NotFound("department", "部门", str(department_id)))
@@ -69,6 +82,7 @@ class DepartmentFeed(MethodView):
 @feeds.route("/officers/<uuid:officer_id>.ics")
 class OfficerFeed(MethodView):
     @requires(*READERS)
+    @feeds.doc(**ICS)
     def get(self, officer_id: Any) -> Response:
         """One officer's open revisits across the caller's departments as an iCalendar feed."""
         departments = current_principal().visible_departments()
