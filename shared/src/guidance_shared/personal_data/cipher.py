@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from guidance_shared.personal_data.errors import ERASED_TEXT, KeyErased
-from guidance_shared.personal_data.field import FieldContext, open_sealed, parse, seal
+from guidance_shared.personal_data.field import FieldContext, SealedJson, open_sealed, parse, seal
 from guidance_shared.personal_data.keys import SubjectKeys
 
 
@@ -15,7 +13,7 @@ class FieldCipher:
     def __init__(self, keys: SubjectKeys) -> None:
         self._keys = keys
 
-    def seal(self, subject_id: str, context: FieldContext, plaintext: str) -> dict[str, Any]:
+    def seal(self, subject_id: str, context: FieldContext, plaintext: str) -> SealedJson:
         return seal(self._keys.key_for(subject_id), context, plaintext)
 
     def open(self, value: object, context: FieldContext) -> str:

@@ -42,6 +42,9 @@ _EVENT = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")
 _FIELD = re.compile(r"[a-z][a-z0-9_]{0,63}(?:\.[a-z][a-z0-9_]{0,63}){0,7}")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
+#: a sealed field as it stands in an event's JSON data
+SealedJson = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class FieldContext:
@@ -66,7 +69,7 @@ class SealedField:
     nonce: bytes
     ciphertext: bytes
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> SealedJson:
         return {
             "v": FORMAT_VERSION,
             "alg": ALGORITHM,
@@ -86,12 +89,12 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, Mapping) and value.get("alg") == ALGORITHM and "ct" in value and "kid" in value
 
 
-def seal(key: DataKey, context: FieldContext, plaintext: str) -> dict[str, Any]:
+def seal(key: DataKey, context: FieldContext, plaintext: str) -> SealedJson:
     """The JSON object that stands for ``plaintext`` in the field ``context`` names, under ``key``."""
     return seal_with_nonce(key, context, plaintext, secrets.token_bytes(NONCE_BYTES))
 
 
-def seal_with_nonce(key: DataKey, context: FieldContext, plaintext: str, nonce: bytes) -> dict[str, Any]:
+def seal_with_nonce(key: DataKey, context: FieldContext, plaintext: str, nonce: bytes) -> SealedJson:
     """``seal`` with a given nonce: only for published test vectors. A nonce must never repeat under a key."""
     if len(nonce) != NONCE_BYTES:
         raise ValueError(f"a nonce has {NONCE_BYTES} bytes")

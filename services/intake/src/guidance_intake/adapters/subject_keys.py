@@ -173,7 +173,7 @@ def _live(conn: Connection, subject_id: str) -> KeyRecord | None:
     return None if row is None else _record(row)
 
 
-def _row(record: KeyRecord) -> dict[str, Any]:
+def _row(record: KeyRecord) -> dict[str, object]:
     return {
         "key_id": record.key_id,
         "subject_id": record.subject_id,
