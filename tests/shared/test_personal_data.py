@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from guidance_shared.personal_data.errors import KeyConfigurationError, MalformedField, TamperedField
 from guidance_shared.personal_data.field import (
+    JSON_SCHEMA,
     FieldContext,
     b64url,
     b64url_decode,
@@ -89,6 +91,22 @@ def test_what_is_not_this_format_is_malformed(change: dict[str, Any]) -> None:
         parse(seal(KEY, ID_NO, "x") | change)
 
 
+@given(st.text(max_size=50))
+def test_every_sealed_field_is_valid_under_its_json_schema(text: str) -> None:
+    jsonschema.Draft202012Validator(JSON_SCHEMA).validate(seal(KEY, ID_NO, text))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"v": 2}, {"kid": "no|bars"}, {"nonce": "AAAA"}, {"ct": "A"}, {"aad": {"event": "x", "field": "y"}}, {"z": 1}],
+)
+def test_the_json_schema_refuses_what_parse_refuses(change: dict[str, Any]) -> None:
+    bad = seal(KEY, ID_NO, "x") | change
+    assert not jsonschema.Draft202012Validator(JSON_SCHEMA).is_valid(bad)
+    with pytest.raises(MalformedField):
+        parse(bad)
+
+
 def test_clear_text_of_an_older_event_is_not_taken_for_a_sealed_field() -> None:
     assert not is_sealed("11010519491231002X") and not is_sealed(None) and not is_sealed({"name": "x"})
 
@@ -119,6 +137,20 @@ PSEUDONYMS = Pseudonyms(bytes(range(32, 64)))
 def test_one_id_number_however_typed_is_one_subject(typed: str) -> None:
     assert normalise_identifier(typed) == "11010519491231002X"
     assert PSEUDONYMS.subject_id(typed) == PSEUDONYMS.subject_id("11010519491231002X")
+
+
+_SEPARATOR = st.sampled_from([" ", "-", "\u3000", "\t", "\u2014", "\uff0d", "·", ""])
+
+
+@given(st.lists(_SEPARATOR, min_size=17, max_size=17), st.lists(st.booleans(), min_size=18, max_size=18))
+def test_any_grouping_and_width_of_an_id_number_is_one_subject(gaps: list[str], wide: list[bool]) -> None:
+    """Digits typed full-width or not, with any separator (or none) between any two of them."""
+    digits = "11010519491231002X"
+    typed = "".join(
+        (chr(ord(c) + 0xFEE0) if w else c) + (gaps[i] if i < len(gaps) else "")
+        for i, (c, w) in enumerate(zip(digits, wide, strict=True))
+    )
+    assert PSEUDONYMS.subject_id(typed) == PSEUDONYMS.subject_id(digits)
 
 
 def test_pseudonyms_differ_by_key_purpose_and_value() -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 
 from guidance_intake.adapters.subject_keys import SUBJECT_KEYS_METADATA, SqlSubjectKeys, subject_keys
 from guidance_shared.db import make_engine
+from guidance_shared.personal_data.cache import CachedSubjectKeys
 from guidance_shared.personal_data.cipher import FieldCipher
 from guidance_shared.personal_data.errors import (
     ERASED_TEXT,
@@ -193,6 +194,60 @@ class TestInMemorySubjectKeys(SubjectKeysContract):
     @pytest.fixture
     def make_store(self) -> Callable[[KeyEncryptionKeys], Store]:
         return InMemorySubjectKeys
+
+
+class TestCachedSubjectKeys(SubjectKeysContract):
+    """The cache in front of a store is a store too: the same contract, erasure made through it included."""
+
+    @pytest.fixture
+    def make_store(self) -> Callable[[KeyEncryptionKeys], Store]:
+        return lambda keks: CachedSubjectKeys(InMemorySubjectKeys(keks))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class TestCacheBounds:
+    @pytest.fixture
+    def behind(self) -> InMemorySubjectKeys:
+        return InMemorySubjectKeys(LocalKeyEncryptionKeys.from_text(KEK_A))
+
+    def test_an_erasure_made_elsewhere_stops_a_cached_key_in_time(self, behind: InMemorySubjectKeys) -> None:
+        clock = Clock()
+        cache = CachedSubjectKeys(behind, ttl_s=300, clock=clock)
+        key = cache.get(behind.key_for(SUBJECT).key_id)
+        behind.erase(SUBJECT)  # another process erased the subject
+        clock.now = 299.0
+        assert cache.get(key.key_id) == key  # still in memory: the bound ADR 0007 states
+        clock.now = 300.0
+        with pytest.raises(KeyErased):
+            cache.get(key.key_id)
+        clock.now = 10_000.0
+        with pytest.raises(KeyErased):  # erasure is final: remembered without asking again
+            cache.get(key.key_id)
+
+    def test_forget_drops_a_subjects_keys_at_once(self, behind: InMemorySubjectKeys) -> None:
+        cache = CachedSubjectKeys(behind, clock=Clock())
+        key, other = cache.key_for(SUBJECT), cache.key_for(OTHER)
+        behind.erase(SUBJECT)
+        cache.forget(SUBJECT)
+        with pytest.raises(KeyErased):
+            cache.get(key.key_id)
+        assert cache.key_for(SUBJECT).key_id != key.key_id  # a new key, not the erased one
+        assert cache.get(other.key_id) == other
+
+    def test_at_most_max_keys_are_held(self, behind: InMemorySubjectKeys) -> None:
+        cache = CachedSubjectKeys(behind, max_keys=2, clock=Clock())
+        first = cache.key_for("s1")
+        cache.key_for("s2"), cache.key_for("s3")
+        behind.erase("s1")
+        with pytest.raises(KeyErased):  # evicted, so asked again, and the store says erased
+            cache.get(first.key_id)
 
 
 class SqlSubjectKeysContract(SubjectKeysContract):

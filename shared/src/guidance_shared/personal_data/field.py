@@ -45,6 +45,32 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 #: a sealed field as it stands in an event's JSON data
 SealedJson = dict[str, Any]
 
+_B64URL_PATTERN = "^[A-Za-z0-9_-]*$"
+#: the JSON Schema (2020-12) of a sealed field: what an event's schema says a personal field may hold
+#: besides its clear string (``{"oneOf": [{"type": "string", …}, JSON_SCHEMA]}``)
+JSON_SCHEMA: dict[str, Any] = {
+    "title": "Sealed personal field (docs/personal-data.md §2)",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["v", "alg", "kid", "aad", "nonce", "ct"],
+    "properties": {
+        "v": {"const": FORMAT_VERSION},
+        "alg": {"const": ALGORITHM},
+        "kid": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "aad": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["event", "field"],
+            "properties": {
+                "event": {"type": "string", "pattern": f"^{_EVENT.pattern}$"},
+                "field": {"type": "string", "pattern": f"^{_FIELD.pattern}$"},
+            },
+        },
+        "nonce": {"type": "string", "pattern": _B64URL_PATTERN, "minLength": 16, "maxLength": 16},
+        "ct": {"type": "string", "pattern": _B64URL_PATTERN, "minLength": 22},
+    },
+}
+
 
 @dataclass(frozen=True)
 class FieldContext:
