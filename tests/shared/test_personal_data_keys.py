@@ -135,6 +135,11 @@ class SubjectKeysContract:
         assert other.key_id != first.key_id and other.secret != first.secret
         assert store.get(first.key_id) == first
 
+    @pytest.mark.parametrize("subject", ["", "a|b", "1101051949123100 2X", "x" * 65])
+    def test_a_subject_id_is_a_pseudonym_not_clear_text(self, store: Store, subject: str) -> None:
+        with pytest.raises(ValueError):
+            store.key_for(subject)
+
     def test_a_key_this_store_never_made_is_unknown(self, store: Store) -> None:
         with pytest.raises(UnknownKey):
             store.get("never-made")

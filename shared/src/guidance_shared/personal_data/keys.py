@@ -33,6 +33,7 @@ WRAP_CONTEXT = "guidance-pd:dek:1"
 
 
 def check_identifier(value: str, what: str) -> str:
+    """``value`` if it is an identifier; else ``KeyConfigurationError`` (ids come from settings and key files)."""
     if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
         raise KeyConfigurationError(f"{what} must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'")
     return value
@@ -126,7 +127,8 @@ def new_key_id() -> str:
 
 def create_key(keks: KeyEncryptionKeys, subject_id: str, now: datetime) -> tuple[DataKey, KeyRecord]:
     """A fresh random data key for the subject and the record that keeps it wrapped."""
-    check_identifier(subject_id, "a subject id")
+    if not IDENTIFIER.fullmatch(subject_id):
+        raise ValueError("a subject id is 1-64 characters of A-Z, a-z, 0-9, '_' or '-' (a pseudonym is 64 hex digits)")
     key = DataKey(new_key_id(), subject_id, secrets.token_bytes(KEY_BYTES))
     wrapped = keks.wrap(key.secret, wrap_context(subject_id, key.key_id))
     return key, KeyRecord(key.key_id, subject_id, wrapped, now)
