@@ -132,10 +132,12 @@ def parse(value: object) -> SealedField:
     """Read an encrypted field's JSON object; ``MalformedField`` if it is not one this version reads."""
     if not isinstance(value, Mapping):
         raise MalformedField("an encrypted field is a JSON object")
+    # The version first: a later format may have other members, and its reader should be told it is newer.
+    if value.get("v") != FORMAT_VERSION or value.get("alg") != ALGORITHM:
+        # The values are not echoed: a malformed object may hold anything, personal data included.
+        raise MalformedField(f"not an encrypted field of version {FORMAT_VERSION} with algorithm {ALGORITHM}")
     if set(value) != _MEMBERS:
         raise MalformedField(f"an encrypted field has exactly the members {sorted(_MEMBERS)}")
-    if value["v"] != FORMAT_VERSION or value["alg"] != ALGORITHM:
-        raise MalformedField(f"unsupported encrypted field version {value['v']!r} or algorithm {value['alg']!r}")
     kid, aad = value["kid"], value["aad"]
     if not isinstance(kid, str) or not IDENTIFIER.fullmatch(kid):
         raise MalformedField("kid is not a key id")
@@ -143,8 +145,8 @@ def parse(value: object) -> SealedField:
         raise MalformedField("aad has exactly the members event and field")
     try:
         context = FieldContext(str(aad["event"]), str(aad["field"]))
-    except ValueError as error:
-        raise MalformedField(str(error)) from None
+    except ValueError:
+        raise MalformedField("aad is not an event name and a field path") from None
     nonce, ciphertext = b64url_decode(value["nonce"]), b64url_decode(value["ct"])
     if len(nonce) != NONCE_BYTES or len(ciphertext) < TAG_BYTES:
         raise MalformedField("nonce or ciphertext has the wrong length")
