@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from guidance_intake.adapters import files, migrations, read_model
 from guidance_intake.adapters.read_model import READ_MODEL
 from guidance_intake.adapters.serials import SERIALS_METADATA, continue_past
+from guidance_intake.adapters.subject_keys import SUBJECT_KEYS_METADATA
 from guidance_intake.domain.case import Case
 from guidance_intake.domain.guidance import Guidance
 from guidance_intake.entrypoints.app import BLUEPRINTS
@@ -72,8 +73,9 @@ SPEC: ServiceSpec[IntakeDeps] = ServiceSpec(
     wire=wire,
     projection=IntakeProjection,
     migrations=migrations.LOCATION,
-    extra_metadata=(READ_MODEL, SERIALS_METADATA, ACCESS_LOG_METADATA),
-    # Document-number serials are not a read model: they must never be recounted, only continued.
+    extra_metadata=(READ_MODEL, SERIALS_METADATA, SUBJECT_KEYS_METADATA, ACCESS_LOG_METADATA),
+    # Document-number serials are not a read model: they must never be recounted, only continued. Nor are
+    # persons' data keys (no event holds them, and an erased key must never come back) or the access log.
     read_models=(ReadModel(READ_MODEL, read_model.apply),),
     recovered=recovered,
 )

@@ -2,19 +2,37 @@
 
 GUIDANCE_DEPARTMENTS      the department registry (YAML); unset: the county sample in the package
 GUIDANCE_EXEMPTION_LISTS  the exemption list (免罚清单), YAML by its suffix (.yaml, .yml), else CSV; unset: the sample
+GUIDANCE_PERSONAL_DATA_KEKS[_FILE]   the key-encryption keys of the persons' key store (docs/personal-data.md §8)
+GUIDANCE_PERSONAL_DATA_KEK_CURRENT   the KEK new keys are wrapped under; unset: the last one listed
+GUIDANCE_PSEUDONYM_KEY[_FILE]        the key of persons' pseudonyms, base64 of 32 random bytes
+
+Key material is held in objects whose ``repr`` hides it, and this dataclass does not show them either: settings
+may be printed or logged, keys never.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from guidance_shared.personal_data.errors import KeyConfigurationError
+from guidance_shared.personal_data.local_keks import LocalKeyEncryptionKeys, decode_key
+from guidance_shared.personal_data.pseudonym import Pseudonyms
+from guidance_shared.settings import SettingsError
+
+KEKS = "GUIDANCE_PERSONAL_DATA_KEKS"
+KEK_CURRENT = "GUIDANCE_PERSONAL_DATA_KEK_CURRENT"
+PSEUDONYM_KEY = "GUIDANCE_PSEUDONYM_KEY"
 
 
 @dataclass(frozen=True)
 class IntakeSettings:
     departments: Path | None = None
     exemption_lists: Path | None = None
+    # None until configured: nothing seals personal data yet, so an installation without keys still starts.
+    keks: LocalKeyEncryptionKeys | None = field(default=None, repr=False, compare=False)
+    pseudonyms: Pseudonyms | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> IntakeSettings:
@@ -22,8 +40,48 @@ class IntakeSettings:
         return cls(
             departments=_path(env.get("GUIDANCE_DEPARTMENTS")),
             exemption_lists=_path(env.get("GUIDANCE_EXEMPTION_LISTS")),
+            keks=_keks(env),
+            pseudonyms=_pseudonyms(env),
         )
 
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+def _keks(env: Mapping[str, str]) -> LocalKeyEncryptionKeys | None:
+    text, current = _secret(env, KEKS), env.get(KEK_CURRENT) or None
+    if text is None:
+        if current is not None:
+            raise SettingsError(f"{KEK_CURRENT} names a KEK, but {KEKS} and {KEKS}_FILE are unset")
+        return None
+    try:
+        return LocalKeyEncryptionKeys.from_text(text, current)
+    except KeyConfigurationError as error:  # its message names the entry, never the key
+        raise SettingsError(f"{KEKS}: {error}") from None
+
+
+def _pseudonyms(env: Mapping[str, str]) -> Pseudonyms | None:
+    text = _secret(env, PSEUDONYM_KEY)
+    if text is None:
+        return None
+    try:
+        return Pseudonyms(decode_key(text, PSEUDONYM_KEY))
+    except KeyConfigurationError as error:  # names the variable, never the value
+        raise SettingsError(str(error)) from None
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """``name`` itself, or the whole file ``name``_FILE names (a mounted Secret); not both."""
+    value, path = env.get(name) or None, env.get(f"{name}_FILE") or None
+    if value is not None and path is not None:
+        raise SettingsError(f"set {name} or {name}_FILE, not both")
+    if path is None:
+        return value
+    try:
+        content = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{name}_FILE: cannot read {path} ({exc.strerror or exc})") from None
+    if not content.strip():
+        raise SettingsError(f"{name}_FILE: {path} is empty")
+    return content
