@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from guidance_disclosure.adapters import projection, read_model
+from guidance_disclosure.adapters.redaction import uncertain_names
 from guidance_disclosure.domain.item import DisclosureItem
 from guidance_disclosure.domain.publication import Outcome, Subject, Withhold, decide, is_minor, publication_deadline
 from guidance_disclosure.handlers.items import Items, Publication, Redaction, open_item, withdraw_subject
@@ -69,6 +70,7 @@ def guidance_issued(items: Items, conn: Connection, event: ConsumedEvent) -> Non
     issued_on = china_day(data["issued_at"])
     row = projection.PublicGuidanceProjection.issued_row(data)  # what the projection just wrote, not read back
     disclosure = data["disclosure"]
+    published = [row["matter"], row["content"], row["rights_notice"]]
     subject = Subject(
         kind="guidance",
         decided_on=issued_on,
@@ -77,6 +79,7 @@ def guidance_issued(items: Items, conn: Connection, event: ConsumedEvent) -> Non
             (disclosure.get("exemption"), disclosure.get("reason")) if disclosure["level"] != "public" else None
         ),
         minor=is_minor(data["counterpart"], issued_on),
+        uncertain_names=len(uncertain_names(published, projection.guidance_known(data))),
     )
     publication = guidance_publication(items, row, issued_on)
     open_item(items, conn, publication, decide(subject, items.rules), source_event_id=event.envelope.id)
@@ -89,11 +92,13 @@ def case_decided(items: Items, conn: Connection, event: ConsumedEvent) -> None:
         return  # a case opened before disclosure's history began: nothing to publish it from
     decided_on = china_day(data["decided_at"])
     penalty = data.get("penalty") or {}
+    published = [row["violation_description"], row["summary"] or "", row["penalty_description"] or ""]
     subject = Subject(
         kind=decision_kind(data["decision"], row["domain"]),
         decided_on=decided_on,
         texts=[row["violation_description"], data.get("summary") or "", penalty.get("description") or ""],
         minor=bool(row["minor"]),
+        uncertain_names=len(uncertain_names(published, projection.person_of(conn, row["case_id"]))),
     )
     publication = decision_publication(items, row)
     open_item(items, conn, publication, decide(subject, items.rules), source_event_id=event.envelope.id)
@@ -133,7 +138,13 @@ def revisit_completed(items: Items, conn: Connection, event: ConsumedEvent) -> N
         outcome = Withhold(exemption, items.rules.legal_basis(exemption), "所回访的执法决定或行政指导不予公开。")
     else:
         texts = [revisit["notes"] or ""]
-        subject = Subject(kind="revisit_result", decided_on=data["completed_on"], texts=texts, minor=parent.minor)
+        subject = Subject(
+            kind="revisit_result",
+            decided_on=data["completed_on"],
+            texts=texts,
+            minor=parent.minor,
+            uncertain_names=len(uncertain_names(texts, projection.revisit_known(conn, data))),
+        )
         outcome = decide(subject, items.rules)
     open_item(items, conn, publication, outcome, source_event_id=event.envelope.id)
 
