@@ -179,13 +179,20 @@ def mask_name(name: str) -> str:
 
 
 # -- finding a known value again: in clear, or by its keyed mark ---------------------------------------------
-_IGNORED = re.compile(r"[\s" + re.escape(_SEPARATOR_CHARS) + r"]")
+_IGNORED = re.compile(r"[\s" + re.escape(_SEPARATOR_CHARS) + r"]+")
 
 
 def compact(text: str) -> tuple[str, list[int]]:
     """``text`` folded, without whitespace or separators, and where each kept character was in ``text``."""
     folded = fold(text).upper()
-    positions = [i for i, char in enumerate(folded) if not _IGNORED.fullmatch(char)]
+    if _IGNORED.search(folded) is None:
+        return folded, list(range(len(folded)))
+    positions: list[int] = []
+    at = 0
+    for gap in _IGNORED.finditer(folded):
+        positions.extend(range(at, gap.start()))
+        at = gap.end()
+    positions.extend(range(at, len(folded)))
     return "".join(folded[i] for i in positions), positions
 
 
@@ -193,6 +200,11 @@ def occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int]]:
     """Where each value occurs in ``text``, compared folded and ignoring spaces and separators on both sides."""
     wanted = {compact(v)[0] for v in values}
     wanted.discard("")
+    if not wanted:
+        return []
+    folded = fold(text).upper()
+    # A value whose first or last character is not in the text at all cannot be there (most texts, most values).
+    wanted = {v for v in wanted if v[0] in folded and v[-1] in folded}
     if not wanted:
         return []
     squeezed, positions = compact(text)
