@@ -39,17 +39,21 @@ SCRUB_KEY_FILE = "disclosure-scrub.key"
 
 
 def load_scrub_key(configured: bytes | None, var_dir: Path) -> bytes:
-    """The configured key, or the one kept in ``var_dir`` (made on first use)."""
+    """The configured key, or the one kept in ``var_dir`` (made on first use, whole or not at all: it is
+    written aside and linked into place, so a process starting beside another never reads half a key)."""
     if configured is not None:
         return configured
     path = var_dir / SCRUB_KEY_FILE
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
+        aside = var_dir / f".{SCRUB_KEY_FILE}.{secrets.token_hex(8)}"
+        descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(secrets.token_hex(32))
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(aside, path)
         except FileExistsError:
-            pass  # another process made it first: read theirs
-        else:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-                out.write(secrets.token_hex(32))
+            pass  # another process linked its key first: everyone reads that one
+        finally:
+            aside.unlink()
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
