@@ -6,6 +6,7 @@ test that passes its own ``env`` configures disclosure with it too.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,3 +77,9 @@ def scrub_key(env: Mapping[str, str]) -> bytes | None:
     if len(value) < SHORTEST_SCRUB_KEY:
         raise ValueError(f"the scrub key must have at least {SHORTEST_SCRUB_KEY} characters")
     return value.encode("utf-8")
+
+
+def scrub_key_of_this_process() -> tuple[bytes | None, Path]:
+    """The scrub key and the var directory from this process's environment, for revision 0004: Alembic
+    passes a revision no settings, and ``migrate`` runs with the service's environment."""
+    return scrub_key(os.environ), Path(os.environ.get("GUIDANCE_VAR_DIR", "var"))

@@ -13,14 +13,12 @@ cannot bring the values back: it leaves the table empty, and a replay of intake'
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
 from guidance_disclosure.adapters.files import load_scrub_key
-from guidance_disclosure.settings import scrub_key
+from guidance_disclosure.settings import scrub_key_of_this_process
 from guidance_shared.privacy import mark
 
 revision = "0004"
@@ -45,7 +43,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     rows = conn.execute(sa.select(table.c.case_id, table.c.name, table.c.secrets)).all()
     if rows:
-        key = load_scrub_key(scrub_key(os.environ), Path(os.environ.get("GUIDANCE_VAR_DIR", "var")))
+        key = load_scrub_key(*scrub_key_of_this_process())
         for case_id, name, secrets in rows:
             name_marks = [m.as_data() for m in [mark(key, name)] if m is not None and len(name.strip()) >= 2]
             secret_marks = [
