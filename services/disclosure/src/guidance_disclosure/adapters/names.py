@@ -1,12 +1,13 @@
 """jieba's part-of-speech tagging, the segmenter behind ``domain/names.py``: loaded once per process, on first use.
 
-Loading reads jieba's dictionary (about 0.5 s to import and 1 s to build its prefix dictionary on
-this project's 2-core machine; jieba keeps a cache of it in the system's temporary directory, which
-halves the next process's start) and takes some 60 MB; tagging costs about 30 µs a character.
-So nothing is loaded at import, the consumer loads it when the first text needs it, and only texts
-that may hold a name are tagged: the projection tags a text only when a role word occurs in it
-(a certain name needs one), and each new disclosure item's published texts are tagged once, when
-the item is opened (``handlers/publications.py``). The web process never loads it.
+Loading reads jieba's dictionary and models: measured on this project's shared 2-core machine, about
+1.8 s (jieba keeps its prefix dictionary cached in the system's temporary directory; the first load
+on a machine builds it, about 1 s more) and some 170 MB of memory; tagging costs about 25 µs a
+character. So nothing is loaded at import, the consuming process loads it when the first text needs
+it, and only texts that may hold a name are tagged: the projection tags a text only when a role word
+occurs in it (a certain name needs one), and each new disclosure item's published texts are tagged
+once, when the item is opened (``handlers/publications.py``; a replayed act's item exists already,
+so it is not tagged again). No HTTP request needs it.
 """
 
 from __future__ import annotations
