@@ -51,6 +51,9 @@ def test_what_is_not_a_persons_name_is_left_alone() -> None:
     assert names("王府井大街", [("王府井大街", "nr")]) == []
     assert names("当事人应当改正", [("当事人", "n"), ("应当", "v"), ("改正", "v")]) == []
     assert names("店员王**称", [("店员", "n"), ("王", "nr"), ("**", "x"), ("称", "v")]) == []
+    assert names("当事人张某某经营", [("当事人", "n"), ("张", "q"), ("某某", "r"), ("经营", "vn")]) == []
+    # After a role word, a word the segmenter knows (陈述 is in its dictionary) is that word, not a name.
+    assert names("当事人陈述、申辩", [("当事人", "n"), ("陈述", "n"), ("、", "x"), ("申辩", "v")]) == []
 
 
 def test_a_public_name_is_neither_certain_nor_uncertain() -> None:

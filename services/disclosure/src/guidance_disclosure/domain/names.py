@@ -12,7 +12,8 @@ names it has never seen. The rule here, over its output:
   the events carry (张三 → 张**);
 - any other candidate is **uncertain**, unless it starts with a surname that is also an everyday word
   (安全法) or ends like a law, place, body or thing (…法, …局, …店), which drops it. A surname and
-  one or two characters right after a role word that the segmenter did not tag are uncertain too.
+  one or two characters right after a role word are uncertain too, unless the segmenter read a word
+  of its own there (当事人陈述).
   An uncertain name sends the item to the review queue instead of being published, and the
   reviewer decides;
 - words inside a name that is public anyway (the counterpart organisation's name, such as 老王面馆;
@@ -46,7 +47,7 @@ COMPOUND_SURNAMES = frozenset(
 #: Surnames that are also everyday words (于, 和, 应 …): right after a role word they are far more often the
 #: start of a verb phrase (当事人应当, 负责人和店员) than of a name, so only a segmenter's tag makes them candidates.
 EVERYDAY_SURNAMES = frozenset(
-    "于和都但由来信时平全成万明文安应向利相初门计支国位区海花权强原南乐惠富展元公那修宣敬容云普伏薄干尉植衣居束"
+    "于和都但由来信时平全成万明文安应向利相初门计支国位区海花权强原南乐惠富展元公那修宣敬容云普伏薄干尉植衣居束师"
 )
 
 #: Last characters of the words the segmenter takes for names that are laws, places, bodies or things.
@@ -131,8 +132,8 @@ def person_names(
     found: list[NameSpan] = []
     for start, end in _tagged_runs(tagged):
         word = text[start:end]
-        if not 2 <= len(word) <= 4 or not _CJK.fullmatch(word) or not starts_with_surname(word):
-            continue
+        if not 2 <= len(word) <= 4 or not _CJK.fullmatch(word) or not starts_with_surname(word) or "某" in word:
+            continue  # 某 stands for a name already withheld (张某, 王某某)
         if _overlaps(start, end, public):
             continue
         certain = (
@@ -143,14 +144,28 @@ def person_names(
         if not certain and (word[0] in EVERYDAY_SURNAMES or word[-1] in NOT_A_NAME_END):
             continue  # 安全法, 万元户: an everyday word or an institution, unless the text says it is a person
         found.append(NameSpan(start, end, certain))
+    words = _words_by_start(tagged)
     for match in _UNTAGGED_AFTER_ROLE.finditer(text):
         start, end = match.span(1)
         word = match.group(1)
-        if not starts_with_surname(word) or word[0] in EVERYDAY_SURNAMES:
+        if not starts_with_surname(word) or word[0] in EVERYDAY_SURNAMES or "某" in word:
             continue
+        if len(words.get(start, "")) > 1:
+            continue  # the segmenter read a word of its own there (当事人陈述), and it is not a name
         if not _overlaps(start, end, [(s.start, s.end) for s in found]) and not _overlaps(start, end, public):
             found.append(NameSpan(start, end, certain=False))
     return sorted(found, key=lambda s: s.start)
+
+
+def _words_by_start(tagged: Sequence[tuple[str, str]]) -> dict[int, str]:
+    """Each word that is not tagged as a name, by where it starts."""
+    words: dict[int, str] = {}
+    at = 0
+    for word, tag in tagged:
+        if not tag.startswith("nr"):
+            words[at] = word
+        at += len(word)
+    return words
 
 
 def _tagged_runs(tagged: Sequence[tuple[str, str]]) -> list[tuple[int, int]]:
