@@ -60,7 +60,11 @@ def test_a_public_name_is_neither_certain_nor_uncertain() -> None:
     text = "执法人员赵强、孙丽回访"
     tagged = [("执法人员", "n"), ("赵强", "nr"), ("、", "x"), ("孙丽", "nr"), ("回访", "v")]
     assert names(text, tagged, [(4, 6), (7, 9)]) == []
+    assert names(text, tagged) == []  # named as officers by the text itself
+    text = "由赵强、孙丽回访"
+    tagged = [("由", "p"), ("赵强", "nr"), ("、", "x"), ("孙丽", "nr"), ("回访", "v")]
     assert names(text, tagged) == [("赵强", False), ("孙丽", False)]
+    assert names(text, tagged, [(1, 3), (4, 6)]) == []
 
 
 def test_a_certain_name_needs_a_role_word_somewhere() -> None:

@@ -17,7 +17,7 @@ names it has never seen. The rule here, over its output:
   An uncertain name sends the item to the review queue instead of being published, and the
   reviewer decides;
 - words inside a name that is public anyway (the counterpart organisation's name, such as 老王面馆;
-  the officers who acted) are neither.
+  the officers who acted) are neither, and nor are names right after 执法人员 and the like (officers).
 
 Pure: it takes the tagged words, never the segmenter.
 """
@@ -97,6 +97,10 @@ ROLE_WORDS = (
     "出纳",
     "姓名",
 )
+#: Words that say the names after them are officers': they act for the administration, and their names are
+#: public (the events' own officers are public too, by name).
+OFFICER_WORDS = ("执法人员", "执法员", "承办人员", "承办人", "检查人员")
+
 #: Forms of address after a name.
 ADDRESS_WORDS = ("先生", "女士", "同志", "师傅")
 
@@ -104,6 +108,9 @@ _ROLE_BEFORE = re.compile("(?:" + "|".join(ROLE_WORDS) + r")[:：\s]{0,2}$")
 _ADDRESS_AFTER = re.compile("^(?:" + "|".join(ADDRESS_WORDS) + ")")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _UNTAGGED_AFTER_ROLE = re.compile("(?:" + "|".join(ROLE_WORDS) + r")[:：\s]{0,2}([\u3400-\u4dbf\u4e00-\u9fff]{2,3})")
+_OFFICERS_BEFORE = re.compile(
+    "(?:" + "|".join(OFFICER_WORDS) + r")[:：\s]{0,2}(?:[\u3400-\u4dbf\u4e00-\u9fff]{2,4}(?:、|和|及|与))*$"
+)
 _LISTED = re.compile(r"\s*(?:、|，|,|和|及|与)\s*")  # between two names of one list: 证人李四、刘德华
 _MENTIONS_A_ROLE = re.compile("|".join((*ROLE_WORDS, *ADDRESS_WORDS)))
 
@@ -134,7 +141,7 @@ def person_names(
         word = text[start:end]
         if not 2 <= len(word) <= 4 or not _CJK.fullmatch(word) or not starts_with_surname(word) or "某" in word:
             continue  # 某 stands for a name already withheld (张某, 王某某)
-        if _overlaps(start, end, public):
+        if _overlaps(start, end, public) or _OFFICERS_BEFORE.search(text, 0, start) is not None:
             continue
         certain = (
             _ROLE_BEFORE.search(text, 0, start) is not None
