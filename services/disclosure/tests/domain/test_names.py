@@ -48,6 +48,7 @@ def test_what_is_not_a_persons_name_is_left_alone() -> None:
     assert names("老王面馆", [("老王", "nr"), ("面馆", "n")]) == []
     assert names("食品安全法", [("食品", "n"), ("安全法", "nr")]) == []
     assert names("李记副食店", [("李记副食店", "nr")]) == []
+    assert names("李记副食店", [("李记", "nr"), ("副食店", "n")]) == []  # a shop's brand (X记)
     assert names("王府井大街", [("王府井大街", "nr")]) == []
     assert names("当事人应当改正", [("当事人", "n"), ("应当", "v"), ("改正", "v")]) == []
     assert names("店员王**称", [("店员", "n"), ("王", "nr"), ("**", "x"), ("称", "v")]) == []

@@ -51,7 +51,7 @@ EVERYDAY_SURNAMES = frozenset(
 )
 
 #: Last characters of the words the segmenter takes for names that are laws, places, bodies or things.
-NOT_A_NAME_END = frozenset("法条款项局厅部委办省市县区镇乡村街路号所店司厂院校会证品物费额元")
+NOT_A_NAME_END = frozenset("法条款项局厅部委办省市县区镇乡村街路号所店司厂院校会证品物费额元记")
 
 #: Words that say the name after them is a person's: staff, witnesses, operators, family, parties.
 ROLE_WORDS = (
