@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from guidance_disclosure.adapters.projection import WRITES
+from guidance_disclosure.adapters.projection import writes
 from guidance_disclosure.adapters.read_model import ITEM_FOLDS, REQUEST_FOLDS
 from guidance_disclosure.bootstrap import SPEC
 from guidance_disclosure.domain.item import DisclosureItem
@@ -20,6 +20,7 @@ from guidance_shared import catalogue
 from guidance_shared.dispatch import EventHandlers
 from guidance_shared.events import default_registry
 
+WRITES = writes(b"k" * 32)
 CONSUMED = catalogue.types_on(catalogue.INTAKE_EVENTS, catalogue.REVISIT_EVENTS)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Flask
 
 from guidance_disclosure.adapters import migrations, read_model
-from guidance_disclosure.adapters.files import load_publication_rules
+from guidance_disclosure.adapters.files import load_publication_rules, load_scrub_key
 from guidance_disclosure.adapters.read_model import ITEMS_MODEL, REQUESTS_MODEL
 from guidance_disclosure.domain.item import DisclosureItem
 from guidance_disclosure.domain.request import DisclosureRequest
@@ -37,7 +37,7 @@ from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 
 
 def wire(runtime: Runtime[DisclosureDeps]) -> DisclosureDeps:
-    """The store's repositories, the publication rules, the holiday calendar and the public address."""
+    """The store's repositories, the publication rules, the holiday calendar, the public address and the scrub key."""
     assert runtime.store is not None, "disclosure publishes, so its runtime has an event store"
     settings = DisclosureSettings.from_env(runtime.settings.env)
     calendar = load_calendar(runtime.settings.calendar_overrides)
@@ -63,7 +63,8 @@ def wire(runtime: Runtime[DisclosureDeps]) -> DisclosureDeps:
         calendar=calendar,
     )
     register_overdue_gauges(runtime)
-    return DisclosureDeps(items=items, requests=requests, settings=settings)
+    scrub_key = load_scrub_key(settings.scrub_key, runtime.settings.var_dir)
+    return DisclosureDeps(items=items, requests=requests, settings=settings, scrub_key=scrub_key)
 
 
 def register_overdue_gauges(runtime: Runtime[DisclosureDeps]) -> None:

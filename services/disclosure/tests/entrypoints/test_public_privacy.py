@@ -3,6 +3,12 @@
 Acts and penalty decisions about persons, with valid GB 11643 ID numbers, mobile numbers and addresses
 (sometimes written into the free text too), go through the real consumer into the projection; every public
 surface (HTML list and detail, JSON item and list, Atom feed) is then searched for them.
+
+The numbers are also written as people type them (in groups joined by spaces, dashes or dots, in
+full-width digits, mixed), and names stand in the text in context: an individual business's operator,
+a shop assistant, a witness. An act whose text may still name someone the rules cannot be sure of is
+held for review instead (``domain/names.py``): then it is on no public surface at all, which the test
+checks too. ``case_person_names`` holds none of the values in clear.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from tests.support.events import record
 from tests.support.schema import migrated_runtime
 
+from guidance_disclosure.adapters.projection import case_person_names
+from guidance_disclosure.adapters.read_model import disclosure_items
 from guidance_disclosure.bootstrap import SPEC, create_app
-from guidance_shared.events.examples import PERSON, example
+from guidance_shared.events.examples import INDIVIDUAL_BUSINESS, PERSON, example
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -154,3 +163,123 @@ def test_personal_data_never_reaches_a_published_decision(
     }
     assert_shown_without(responses, case_id, (id_no, phone, address, name))
     assert responses["json item"].get_json()["counterpart_name"] == name[0] + "*" * (len(name) - 1)
+
+
+# -- numbers as typed, names in context ---------------------------------------------------------------------------
+FULL_WIDTH = {str(d): chr(0xFF10 + d) for d in range(10)} | {"X": "\uff38"}
+SEPARATORS = (" ", "-", "\u3000", "\uff0d", " - ", ".")
+
+
+@st.composite
+def typed(draw: st.DrawFn, number: str) -> str:
+    """``number`` cut in three or four groups joined by any separators, some digits full-width."""
+    cuts = sorted(draw(st.sets(st.integers(2, len(number) - 2), min_size=2, max_size=3)))
+    chars = "".join(FULL_WIDTH[c] if draw(st.booleans()) and c in FULL_WIDTH else c for c in number)
+    groups = [chars[a:b] for a, b in zip([0, *cuts], [*cuts, len(number)], strict=True)]
+    return groups[0] + "".join(draw(st.sampled_from(SEPARATORS)) + g for g in groups[1:])
+
+
+def published_or_held(runtime: Runtime, subject_id: str) -> str:
+    """The item's state; an item held for review must be held for a possible name, nothing else here."""
+    with runtime.engine.connect() as conn:
+        held = select(disclosure_items.c.state, disclosure_items.c.flags)
+        row = conn.execute(held.where(disclosure_items.c.subject_id == subject_id)).one()
+    assert row.state in ("disclosed", "in_review"), row.state
+    if row.state == "in_review":
+        assert "person_name" in (row.flags or ""), row.flags
+    return str(row.state)
+
+
+def assert_nowhere(responses: dict[str, Any], subject_id: str, state: str, secrets: tuple[str, ...]) -> None:
+    if state == "disclosed":
+        assert_shown_without(responses, subject_id, secrets)
+        return
+    for where, response in responses.items():  # held: on no public surface, so nothing of it either
+        body = response.get_data(as_text=True)
+        assert subject_id not in body, where
+        for secret in secrets:
+            assert secret not in body, (where, secret)
+
+
+@settings(max_examples=30, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.data(),
+    id_no=resident_ids(),
+    phone=mobiles,
+    operator=names,
+    assistant=names,
+    witness=names,
+)
+def test_typed_numbers_and_names_in_context_never_reach_a_public_surface(
+    disclosure: tuple[Runtime, FlaskClient],
+    data: st.DataObject,
+    id_no: str,
+    phone: str,
+    operator: str,
+    assistant: str,
+    witness: str,
+) -> None:
+    """An act about an individual business: its operator (whose ID number and phone the event carries) is
+    named in the text with their numbers typed in groups or full-width, beside a shop assistant and a witness."""
+    guidance_id = str(uuid.uuid4())
+    shop = {**INDIVIDUAL_BUSINESS, "legal_representative": operator, "id_no": id_no, "id_type": "resident_id"}
+    shop["contact"] = phone
+    sale = example(ISSUED) | {"guidance_id": guidance_id, "counterpart": shop}
+    sale["content"] = (
+        f"经营者{operator}（身份证{data.draw(typed(id_no))}，电话{data.draw(typed(phone))}）未公示营业执照；"
+        f"店员{assistant}称不知情，证人{witness}证实。{sale['content']}"
+    )
+    runtime, client = disclosure
+    runtime.transport.producer().publish([record(ISSUED, guidance_id, sale, 1)])
+    assert runtime.runner().drain() >= 1
+
+    responses = {
+        "html list": client.get("/public/guidance?size=100"),
+        "html detail": client.get(f"/public/guidance/{guidance_id}"),
+        "json item": client.get(f"/public/v1/guidance/{guidance_id}"),
+        "json list": client.get("/public/v1/guidance?size=100"),
+        "atom feed": client.get("/public/guidance/feed.atom"),
+    }
+    state = published_or_held(runtime, guidance_id)
+    assert_nowhere(responses, guidance_id, state, (id_no, phone, operator, assistant, witness))
+
+
+@settings(max_examples=20, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), id_no=resident_ids(), phone=mobiles, address=addresses, name=names, witness=names)
+def test_a_decision_is_cleaned_by_the_marks_alone(
+    disclosure: tuple[Runtime, FlaskClient],
+    data: st.DataObject,
+    id_no: str,
+    phone: str,
+    address: str,
+    name: str,
+    witness: str,
+) -> None:
+    """The decision comes after its case, so its summary is cleaned with what ``case_person_names`` kept: marks,
+    never the values (the table is searched for them), yet the person's name, ID number typed in groups and
+    address are all found again."""
+    case_id = str(uuid.uuid4())
+    person = {**PERSON, "name": name, "id_no": id_no, "contact": phone, "address": address}
+    opened = example(OPENED) | {"case_id": case_id, "counterpart": person}
+    decided = example(DECIDED) | {"case_id": case_id}
+    spaced_address = address.replace("路", " 路 ")
+    decided["summary"] = (
+        f"当事人{name}（公民身份号码{data.draw(typed(id_no))}，住{spaced_address}，电话{data.draw(typed(phone))}）"
+        f"经营超过保质期的食品，证人{witness}在场。"
+    )
+    runtime, client = disclosure
+    runtime.transport.producer().publish([record(OPENED, case_id, opened, 1), record(DECIDED, case_id, decided, 2)])
+    assert runtime.runner().drain() >= 2
+
+    with runtime.engine.connect() as conn:
+        kept = conn.execute(select(case_person_names).where(case_person_names.c.case_id == case_id)).one()
+    for value in (id_no, phone, address, name, name[1:]):
+        assert all(value not in str(column) for column in kept), value
+    responses = {
+        "html list": client.get("/public/decisions?size=100"),
+        "html detail": client.get(f"/public/decisions/{case_id}"),
+        "json item": client.get(f"/public/v1/decisions/{case_id}"),
+        "json list": client.get("/public/v1/decisions?size=100"),
+    }
+    state = published_or_held(runtime, case_id)
+    assert_nowhere(responses, case_id, state, (id_no, phone, address, name, witness))

@@ -173,6 +173,26 @@ def test_a_flagged_act_waits_for_review_is_flagged_overdue_once_then_a_reviewer_
     assert disclosure.items("in_review") == []
 
 
+def test_a_name_that_may_be_a_persons_holds_the_act_for_review_and_a_certain_one_is_masked(
+    disclosure: Disclosure,
+) -> None:
+    """The review queue as it holds a possible name today: the flag names the rule, never the name."""
+    held = disclosure.issue(content="经查，该店由钱多宝负责日常经营，请于2025年3月12日前改正。")
+    item = disclosure.item_of(held)
+    assert item["state"] == "in_review"
+    assert item["flags"] == [
+        {"rule": "person_name", "label": "文中可能有未隐去的自然人姓名", "exemption": "personal_privacy"}
+    ]
+    ((event_type, data),) = disclosure.events_of(item["item_id"])
+    assert event_type == i.REVIEW_REQUESTED and "钱多宝" not in str(data)
+    assert disclosure.public(f"/public/v1/guidance/{held}") == 404
+
+    masked = disclosure.issue(content="店员钱多宝称不知情，证人李小红在场，请于2025年3月12日前改正。")
+    assert disclosure.item_of(masked)["state"] == "disclosed"
+    content = disclosure.client.get(f"/public/v1/guidance/{masked}").get_json()["content"]
+    assert content == "店员钱**称不知情，证人李**在场，请于2025年3月12日前改正。"
+
+
 def test_a_reviewer_withholds_with_a_legal_basis_and_may_take_a_public_item_down(disclosure: Disclosure) -> None:
     guidance_id = disclosure.issue()
     item = disclosure.item_of(guidance_id)

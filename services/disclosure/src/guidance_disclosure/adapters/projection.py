@@ -2,12 +2,15 @@
 
 Personal data never enters the public tables, so no page, feed or JSON response can leak it:
 natural persons' names (and an enterprise's legal representative's) are masked, their ID numbers,
-phones and addresses are not copied, and free text is scrubbed of ID and phone numbers. Whether a
-case's counterpart was a minor is kept as a flag, not a birth date.
+phones and addresses are not copied, and free text is redacted as ``adapters/redaction.py`` says
+(numbers however typed, the persons' own data, their names and the names a segmenter is sure of).
+Whether a case's counterpart was a minor is kept as a flag, not a birth date.
 
-One thing is kept aside: a natural person's full name, ID number, address and contact, in
-``case_person_names``, because a decision comes later than its case and its summary (or a revisit's
-notes) may repeat them; without them they could not be removed there. No public query reads it.
+One thing is kept aside, in ``case_person_names``, because a decision comes later than its case and
+its summary (or a revisit's notes) may repeat what the case said: the keyed marks (length and
+HMAC-SHA256 under the scrub key, ``GUIDANCE_SCRUB_KEY``) of the case's natural persons' names, ID
+number, address and contact, never the values, and the officers' names, which are public. A later
+text is searched by hashing its windows under the same key. No public query reads the table.
 
 A revisit result (回访结果) keeps only the findings, the method and the date, its notes scrubbed
 like every other free text; officers' names are not shown.
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -43,13 +46,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from guidance_disclosure.adapters.redaction import Known, known_of, public_text
 from guidance_disclosure.domain.publication import is_minor
 from guidance_shared import catalogue
 from guidance_shared.dates import china_day
 from guidance_shared.dispatch import EventHandlers
 from guidance_shared.envelope import compact_json
 from guidance_shared.fast.bulk import Upsert
-from guidance_shared.privacy import mask_name, redact_own, scrub_text
+from guidance_shared.privacy import Mark, mask_name
 from guidance_shared.projection import ConsumedEvent
 
 NATURAL_PERSON_KINDS = ("person",)
@@ -127,8 +131,9 @@ case_person_names = Table(
     "case_person_names",
     PUBLIC_MODEL,
     Column("case_id", String(36), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("secrets", Text, nullable=False),  # JSON: the person's ID number, address, contact
+    Column("name_marks", Text, nullable=False),  # JSON [{length, mac}]: the natural persons' names
+    Column("secret_marks", Text, nullable=False),  # JSON [{length, mac}]: their ID number, address, contact
+    Column("public_names", Text, nullable=False),  # JSON [name]: the officers', public anyway
 )
 
 public_revisits = Table(
@@ -147,14 +152,6 @@ public_revisits = Table(
 )
 
 _UPSERTS: Mapping[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
-class CasePerson(TypedDict, total=False):
-    """A case's natural person as ``public_text`` needs them to clean later text (empty for an organisation)."""
-
-    kind: str
-    name: str
-    secrets: tuple[str, ...]
 
 
 # -- guidance acts -----------------------------------------------------------------------------------
@@ -208,6 +205,7 @@ class PublicGuidanceProjection:
         counterpart = data["counterpart"]
         person = counterpart["kind"] in NATURAL_PERSON_KINDS
         withheld = data["disclosure"]["level"] != "public"
+        known = guidance_known(data)
         return {
             "guidance_id": str(data["guidance_id"]),
             "doc_no": data["doc_no"],
@@ -221,12 +219,12 @@ class PublicGuidanceProjection:
             "counterpart_kind": counterpart["kind"],
             "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
             "counterpart_uscc": None if person else counterpart.get("uscc"),
-            "matter": _guidance_text(data["matter"], counterpart, person),
+            "matter": public_text(data["matter"], known),
             "legal_basis": compact_json(
                 [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]]
             ),
-            "content": _guidance_text(data["content"], counterpart, person),
-            "rights_notice": _guidance_text(data["rights_notice"], counterpart, person),
+            "content": public_text(data["content"], known),
+            "rights_notice": public_text(data["rights_notice"], known),
             "correction_deadline": data["correction_deadline"].isoformat() if data.get("correction_deadline") else None,
             "issued_at": data["issued_at"].isoformat(),
             "status": "issued",
@@ -244,13 +242,11 @@ class PublicGuidanceProjection:
     )
 
 
-def _guidance_text(text: str, counterpart: Mapping[str, Any], person: bool) -> str:
-    """Free text as the public may read it: numbers scrubbed; a person's own name masked and their own
-    ID number, address and contact removed wherever typed in."""
-    if not person:
-        return scrub_text(text)
-    secrets = (counterpart.get("id_no"), counterpart.get("address"), counterpart.get("contact"))
-    return redact_own(text, name=counterpart.get("name"), secrets=secrets)
+def guidance_known(data: Mapping[str, Any]) -> Known:
+    """The natural persons a ``GuidanceIssued`` names: its counterpart's, whom an admonition summoned; its
+    officers, whose names are public."""
+    summoned = ((data.get("interview") or {}).get("summoned") or {}).get("name") or ""
+    return known_of(data["counterpart"], officers=data.get("officers") or (), summoned=summoned)
 
 
 def guidance_row(conn: Connection, guidance_id: str) -> Mapping[str, Any] | None:
@@ -264,78 +260,16 @@ def _upsert_case_row(conn: Connection, table: Table, row: Mapping[str, Any]) -> 
     conn.execute(upsert.on_conflict_do_update(index_elements=["case_id"], set_=row))
 
 
-def _case_opened(conn: Connection, data: Mapping[str, Any]) -> None:
-    counterpart = data["counterpart"]
-    person = counterpart["kind"] in NATURAL_PERSON_KINDS
-    violation = data["violation"]
-    occurred = violation.get("occurred_on") or china_day(data["opened_at"])
-    row = {
-        "case_id": str(data["case_id"]),
-        "case_no": data["case_no"],
-        "department_id": str(data["department_id"]),
-        "department_name": data.get("department_name"),
-        "department_uscc": data.get("department_uscc"),
-        "domain": data["domain"],
-        "counterpart_kind": counterpart["kind"],
-        "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
-        "counterpart_uscc": None if person else counterpart.get("uscc"),
-        "counterpart_id_type": counterpart.get("id_type") if person else None,
-        "legal_representative": (
-            mask_name(counterpart["legal_representative"])
-            if counterpart.get("legal_representative") and not person
-            else None
-        ),
-        "minor": is_minor(counterpart, occurred),
-        "violation_code": violation["code"],
-        "violation_category": violation["category"],
-        "violation_description": public_text(violation["description"], counterpart),
-        "opened_at": data["opened_at"].isoformat(),
-        "status": "open",
-    }
-    _upsert_case_row(conn, public_cases, row)
-    if person:
-        secrets = [counterpart.get(key) for key in ("id_no", "address", "contact") if counterpart.get(key)]
-        _upsert_case_row(
-            conn,
-            case_person_names,
-            {"case_id": row["case_id"], "name": counterpart["name"], "secrets": json.dumps(secrets)},
-        )
-
-
-def _case_decided(conn: Connection, data: Mapping[str, Any]) -> None:
-    penalty = data.get("penalty") or {}
-    person = person_of(conn, str(data["case_id"]))
-    conn.execute(
-        update(public_cases)
-        .where(public_cases.c.case_id == str(data["case_id"]))
-        .values(
-            decision_no=data["decision_no"],
-            decision=data["decision"],
-            penalty_kind=penalty.get("kind"),
-            amount_yuan=_money(penalty.get("amount_yuan")),
-            confiscated_yuan=_money(penalty.get("confiscated_yuan")),
-            penalty_description=public_text(penalty["description"], person) if penalty.get("description") else None,
-            legal_basis=json.dumps(
-                [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]],
-                ensure_ascii=False,
-            ),
-            summary=public_text(data["summary"], person) if data.get("summary") else None,
-            decided_at=data["decided_at"].isoformat(),
-            status="decided",
-        )
+def person_of(conn: Connection, case_id: str) -> Known:
+    """What ``case_person_names`` keeps of a case's persons (marks, public names); empty for a case not seen."""
+    kept = conn.execute(select(case_person_names).where(case_person_names.c.case_id == case_id)).first()
+    if kept is None:
+        return Known()
+    return Known(
+        name_marks=tuple(Mark.from_data(m) for m in json.loads(kept.name_marks)),
+        secret_marks=tuple(Mark.from_data(m) for m in json.loads(kept.secret_marks)),
+        public=tuple(json.loads(kept.public_names)),
     )
-
-
-def _case_decision_revoked(conn: Connection, data: Mapping[str, Any]) -> None:
-    conn.execute(update(public_cases).where(public_cases.c.case_id == str(data["case_id"])).values(status="revoked"))
-
-
-def person_of(conn: Connection, case_id: str) -> CasePerson:
-    """The case's natural person as ``public_text`` needs them to clean later text; {} for an organisation."""
-    known = conn.execute(select(case_person_names).where(case_person_names.c.case_id == case_id)).first()
-    if known is None:
-        return {}
-    return {"kind": "person", "name": known.name, "secrets": tuple(json.loads(known.secrets))}
 
 
 def case_row(conn: Connection, case_id: str) -> Mapping[str, Any] | None:
@@ -343,66 +277,146 @@ def case_row(conn: Connection, case_id: str) -> Mapping[str, Any] | None:
     return None if row is None else dict(row._mapping)
 
 
-def public_text(text: str, counterpart: Mapping[str, Any]) -> str:
-    """Free text as the public may read it: numbers scrubbed; a person's own name masked and their own
-    ID number, address and contact removed wherever typed in."""
-    if counterpart.get("kind") not in NATURAL_PERSON_KINDS:
-        return scrub_text(text)
-    secrets = counterpart.get("secrets") or (
-        counterpart.get("id_no"),
-        counterpart.get("address"),
-        counterpart.get("contact"),
-    )
-    return redact_own(text, name=counterpart.get("name"), secrets=tuple(secrets))
-
-
 def _money(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-# -- revisits ------------------------------------------------------------------------------------------
 def _optional_id(value: object) -> str | None:
     return str(value) if value else None
 
 
-def _revisit_scheduled(conn: Connection, data: Mapping[str, Any]) -> None:
-    row = {
-        "revisit_id": str(data["revisit_id"]),
-        "department_id": str(data["department_id"]),
-        "case_id": _optional_id(data.get("case_id")),
-        "guidance_id": _optional_id(data.get("guidance_id")),
-        "kind": data["kind"],
-        "completed": False,
-    }
-    upsert = _UPSERTS[conn.dialect.name](public_revisits).values(**row)
-    conn.execute(upsert.on_conflict_do_nothing(index_elements=["revisit_id"]))
+class CaseTables:
+    """Cases, their decisions and revisit results: the writes that need the scrub key, because a later event's
+    text is cleaned with what ``case_person_names`` keeps of the case (its keyed marks)."""
 
+    def __init__(self, key: bytes) -> None:
+        self.key = key
 
-def _revisit_completed(conn: Connection, data: Mapping[str, Any]) -> None:
-    """The result, its notes cleaned of the case's person; a revisit scheduled before disclosure's
-    history began keeps what the result itself says."""
-    person: CasePerson = person_of(conn, str(data["case_id"])) if data.get("case_id") else {}
-    values = {
-        "completed_on": data["completed_on"].isoformat(),
-        "method": data["method"],
-        "findings": json.dumps(dict(data["findings"]), ensure_ascii=False),
-        "notes": public_text(data["notes"], person) if data.get("notes") else None,
-        "completed": True,
-    }
-    found = conn.execute(
-        update(public_revisits).where(public_revisits.c.revisit_id == str(data["revisit_id"])).values(**values)
-    ).rowcount
-    if not found:
+    def opened(self, conn: Connection, data: Mapping[str, Any]) -> None:
+        counterpart = data["counterpart"]
+        person = counterpart["kind"] in NATURAL_PERSON_KINDS
+        violation = data["violation"]
+        occurred = violation.get("occurred_on") or china_day(data["opened_at"])
+        known = known_of(counterpart, officers=data.get("officers") or ())
+        row = {
+            "case_id": str(data["case_id"]),
+            "case_no": data["case_no"],
+            "department_id": str(data["department_id"]),
+            "department_name": data.get("department_name"),
+            "department_uscc": data.get("department_uscc"),
+            "domain": data["domain"],
+            "counterpart_kind": counterpart["kind"],
+            "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
+            "counterpart_uscc": None if person else counterpart.get("uscc"),
+            "counterpart_id_type": counterpart.get("id_type") if person else None,
+            "legal_representative": (
+                mask_name(counterpart["legal_representative"])
+                if counterpart.get("legal_representative") and not person
+                else None
+            ),
+            "minor": is_minor(counterpart, occurred),
+            "violation_code": violation["code"],
+            "violation_category": violation["category"],
+            "violation_description": public_text(violation["description"], known),
+            "opened_at": data["opened_at"].isoformat(),
+            "status": "open",
+        }
+        _upsert_case_row(conn, public_cases, row)
+        kept = known.marked(self.key)
+        _upsert_case_row(
+            conn,
+            case_person_names,
+            {
+                "case_id": row["case_id"],
+                "name_marks": json.dumps([m.as_data() for m in kept.name_marks]),
+                "secret_marks": json.dumps([m.as_data() for m in kept.secret_marks]),
+                "public_names": json.dumps(list(kept.public), ensure_ascii=False),
+            },
+        )
+
+    def decided(self, conn: Connection, data: Mapping[str, Any]) -> None:
+        penalty = data.get("penalty") or {}
+        known = person_of(conn, str(data["case_id"]))
+
+        def clean(text: str) -> str:
+            return public_text(text, known, self.key)
+
         conn.execute(
-            public_revisits.insert().values(
-                revisit_id=str(data["revisit_id"]),
-                department_id=str(data["department_id"]),
-                case_id=_optional_id(data.get("case_id")),
-                guidance_id=_optional_id(data.get("guidance_id")),
-                kind=None,
-                **values,
+            update(public_cases)
+            .where(public_cases.c.case_id == str(data["case_id"]))
+            .values(
+                decision_no=data["decision_no"],
+                decision=data["decision"],
+                penalty_kind=penalty.get("kind"),
+                amount_yuan=_money(penalty.get("amount_yuan")),
+                confiscated_yuan=_money(penalty.get("confiscated_yuan")),
+                penalty_description=clean(penalty["description"]) if penalty.get("description") else None,
+                legal_basis=json.dumps(
+                    [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]],
+                    ensure_ascii=False,
+                ),
+                summary=clean(data["summary"]) if data.get("summary") else None,
+                decided_at=data["decided_at"].isoformat(),
+                status="decided",
             )
         )
+
+    @staticmethod
+    def decision_revoked(conn: Connection, data: Mapping[str, Any]) -> None:
+        conn.execute(
+            update(public_cases).where(public_cases.c.case_id == str(data["case_id"])).values(status="revoked")
+        )
+
+    # -- revisits --------------------------------------------------------------------------------------
+    @staticmethod
+    def revisit_scheduled(conn: Connection, data: Mapping[str, Any]) -> None:
+        row = {
+            "revisit_id": str(data["revisit_id"]),
+            "department_id": str(data["department_id"]),
+            "case_id": _optional_id(data.get("case_id")),
+            "guidance_id": _optional_id(data.get("guidance_id")),
+            "kind": data["kind"],
+            "completed": False,
+        }
+        upsert = _UPSERTS[conn.dialect.name](public_revisits).values(**row)
+        conn.execute(upsert.on_conflict_do_nothing(index_elements=["revisit_id"]))
+
+    def revisit_completed(self, conn: Connection, data: Mapping[str, Any]) -> None:
+        """The result, its notes cleaned of the case's persons; a revisit scheduled before disclosure's
+        history began keeps what the result itself says."""
+        known = revisit_known(conn, data)
+        values = {
+            "completed_on": data["completed_on"].isoformat(),
+            "method": data["method"],
+            "findings": json.dumps(dict(data["findings"]), ensure_ascii=False),
+            "notes": public_text(data["notes"], known, self.key) if data.get("notes") else None,
+            "completed": True,
+        }
+        found = conn.execute(
+            update(public_revisits).where(public_revisits.c.revisit_id == str(data["revisit_id"])).values(**values)
+        ).rowcount
+        if not found:
+            conn.execute(
+                public_revisits.insert().values(
+                    revisit_id=str(data["revisit_id"]),
+                    department_id=str(data["department_id"]),
+                    case_id=_optional_id(data.get("case_id")),
+                    guidance_id=_optional_id(data.get("guidance_id")),
+                    kind=None,
+                    **values,
+                )
+            )
+
+
+def revisit_known(conn: Connection, data: Mapping[str, Any]) -> Known:
+    """A revisit result's persons: its case's (kept marks), its officers' names public."""
+    case = person_of(conn, str(data["case_id"])) if data.get("case_id") else Known()
+    officers = tuple(str(o.get("name") or "") for o in data.get("officers") or ())
+    return Known(
+        name_marks=case.name_marks,
+        secret_marks=case.secret_marks,
+        public=tuple(n for n in (*case.public, *officers) if n),
+    )
 
 
 def revisit_row(conn: Connection, revisit_id: str) -> Mapping[str, Any] | None:
@@ -413,29 +427,36 @@ def revisit_row(conn: Connection, revisit_id: str) -> Mapping[str, Any] | None:
 TableWrite = Callable[[Connection, Mapping[str, Any]], None]
 _GUIDANCE = PublicGuidanceProjection()
 
-#: The public tables' update for each consumed event type (its validated data).
-WRITES: EventHandlers[TableWrite] = EventHandlers(
-    {
-        catalogue.GUIDANCE_ISSUED: _GUIDANCE.issued,
-        catalogue.GUIDANCE_WITHDRAWN: _GUIDANCE.withdrawn,
-        catalogue.GUIDANCE_SUSPENDED: _GUIDANCE.suspended,
-        catalogue.CASE_OPENED: _case_opened,
-        catalogue.CASE_DECIDED: _case_decided,
-        catalogue.CASE_DECISION_REVOKED: _case_decision_revoked,
-        catalogue.REVISIT_SCHEDULED: _revisit_scheduled,
-        catalogue.REVISIT_COMPLETED: _revisit_completed,
-    },
-    ignored=(
-        catalogue.GUIDANCE_RESPONDED,
-        catalogue.CORRECTION_VERIFIED,
-        catalogue.CASE_LEGAL_REVIEWED,
-        catalogue.CASE_CLOSED,
-        catalogue.REVISIT_OVERDUE,
-        catalogue.REVISIT_CANCELLED,
-        catalogue.REVISIT_RESCHEDULED,
-        catalogue.REMINDER_PLANNED,
-        catalogue.REMINDER_PLAN_ACCEPTED,
-        catalogue.REMINDER_PLAN_ADJUSTED,
-        catalogue.REMINDER_PLAN_DISMISSED,
-    ),
+#: The consumed event types that change no public table.
+IGNORED = (
+    catalogue.GUIDANCE_RESPONDED,
+    catalogue.CORRECTION_VERIFIED,
+    catalogue.CASE_LEGAL_REVIEWED,
+    catalogue.CASE_CLOSED,
+    catalogue.REVISIT_OVERDUE,
+    catalogue.REVISIT_CANCELLED,
+    catalogue.REVISIT_RESCHEDULED,
+    catalogue.REMINDER_PLANNED,
+    catalogue.REMINDER_PLAN_ACCEPTED,
+    catalogue.REMINDER_PLAN_ADJUSTED,
+    catalogue.REMINDER_PLAN_DISMISSED,
 )
+
+
+def writes(key: bytes) -> EventHandlers[TableWrite]:
+    """The public tables' update for each consumed event type (its validated data); ``key`` is the scrub key
+    the case tables keep their marks under."""
+    cases = CaseTables(key)
+    return EventHandlers(
+        {
+            catalogue.GUIDANCE_ISSUED: _GUIDANCE.issued,
+            catalogue.GUIDANCE_WITHDRAWN: _GUIDANCE.withdrawn,
+            catalogue.GUIDANCE_SUSPENDED: _GUIDANCE.suspended,
+            catalogue.CASE_OPENED: cases.opened,
+            catalogue.CASE_DECIDED: cases.decided,
+            catalogue.CASE_DECISION_REVOKED: cases.decision_revoked,
+            catalogue.REVISIT_SCHEDULED: cases.revisit_scheduled,
+            catalogue.REVISIT_COMPLETED: cases.revisit_completed,
+        },
+        ignored=IGNORED,
+    )

@@ -7,7 +7,9 @@ exactly one first outcome:
 - **withhold** — intake marked it withheld, or the counterpart is a minor: never published, the
   exemption and its legal basis recorded;
 - **review** — a configured rule found a term that may point to a secret or to someone's private
-  data: a reviewer publishes or withholds it, and the deadline keeps running meanwhile;
+  data, or the text to be published still holds what may be a natural person's name that no rule
+  could mask with certainty (``domain/names.py``): a reviewer publishes or withholds it, and the
+  deadline keeps running meanwhile;
 - **publish** — everything else, at once.
 
 A penalty decision stays on the public list for its display period (公示期). The numbers are
@@ -128,6 +130,8 @@ class Subject:
     texts: Sequence[str]
     intake_withheld: tuple[str | None, str | None] | None = None  # (exemption, reason) when intake withheld it
     minor: bool = False
+    #: how many possible names of natural persons the redacted texts still hold (``domain/names.py``)
+    uncertain_names: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,14 @@ class Review:
 
 Outcome = Publish | Withhold | Review
 
+#: The flag of a text that may still name a natural person. The label says what to look for, not the name:
+#: the flag travels in ``DisclosureReviewRequested``.
+PERSON_NAME_FLAG: ReviewFlag = {
+    "rule": "person_name",
+    "label": "文中可能有未隐去的自然人姓名",
+    "exemption": "personal_privacy",
+}
+
 
 def decide(subject: Subject, rules: PublicationRules) -> Outcome:
     """The first outcome of a new item: withhold, review or publish (see the module docstring)."""
@@ -167,6 +179,8 @@ def decide(subject: Subject, rules: PublicationRules) -> Outcome:
     if subject.minor:
         return Withhold("minor", rules.legal_basis("minor"), "相对人为未成年人，不予公开。")
     flags = review_flags(subject.texts, rules.review_rules)
+    if subject.uncertain_names:
+        flags.append(PERSON_NAME_FLAG)
     if flags:
         return Review(flags)
     return Publish()

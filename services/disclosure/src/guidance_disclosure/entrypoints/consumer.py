@@ -1,6 +1,6 @@
 """disclosure's projection of intake's and revisit's events, as the kernel's consumer runs it.
 
-Each event first updates the redacted public tables (``adapters/projection.py``: ``WRITES``), then,
+Each event first updates the redacted public tables (``adapters/projection.py``: ``writes``), then,
 for the types that concern publication, the reaction opens or withdraws a disclosure item
 (``handlers/publications.py``), all in the transaction that records the event as applied: the
 redacted rows, the item's first outcome (published, withheld or sent to review) and the consumer's
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-from guidance_disclosure.adapters.projection import PUBLIC_MODEL, WRITES
+from guidance_disclosure.adapters.projection import PUBLIC_MODEL, writes
 from guidance_disclosure.handlers import DisclosureDeps, publications
 from guidance_disclosure.handlers.items import Items
 from guidance_shared import catalogue
@@ -24,7 +24,7 @@ from guidance_shared.runtime import Runtime
 Reaction = Callable[[Items, Connection, ConsumedEvent], None]
 
 #: What disclosure does about a consumed event once the public tables have it; the other types only
-#: change the tables (they are handled in ``WRITES``).
+#: change the tables (they are handled in ``writes``).
 REACTIONS: EventHandlers[Reaction] = EventHandlers(
     {
         catalogue.GUIDANCE_ISSUED: publications.guidance_issued,
@@ -58,9 +58,10 @@ class DisclosureProjection:
     def __init__(self, runtime: Runtime[DisclosureDeps]) -> None:
         self.items = runtime.deps.items
         self.metadata = PUBLIC_MODEL
+        self.writes = writes(runtime.deps.scrub_key)
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
-        write = WRITES.get(event.type)
+        write = self.writes.get(event.type)
         if write is not None:
             write(conn, event.data)
         react = REACTIONS.get(event.type)

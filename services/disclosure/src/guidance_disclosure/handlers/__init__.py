@@ -7,7 +7,7 @@ built once per runtime by ``bootstrap.wire``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from guidance_disclosure.handlers.items import Items
 from guidance_disclosure.handlers.requests import Requests
@@ -19,3 +19,5 @@ class DisclosureDeps:
     items: Items
     requests: Requests
     settings: DisclosureSettings
+    #: the HMAC key of ``case_person_names``' marks (``adapters/files.py``: ``load_scrub_key``); never logged
+    scrub_key: bytes = field(repr=False)

@@ -11,7 +11,7 @@ the redacted rows; the reviewer's publication of an item in review uses the same
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,9 +19,17 @@ from typing import Any
 from sqlalchemy import Connection
 
 from guidance_disclosure.adapters import projection, read_model
+from guidance_disclosure.adapters.redaction import Known, uncertain_names
 from guidance_disclosure.domain.item import DisclosureItem
 from guidance_disclosure.domain.publication import Outcome, Subject, Withhold, decide, is_minor, publication_deadline
-from guidance_disclosure.handlers.items import Items, Publication, Redaction, open_item, withdraw_subject
+from guidance_disclosure.handlers.items import (
+    Items,
+    Publication,
+    Redaction,
+    item_id_for,
+    open_item,
+    withdraw_subject,
+)
 from guidance_shared.dates import as_date, china_day
 from guidance_shared.projection import ConsumedEvent
 from guidance_shared.vocabulary import label_zh
@@ -69,6 +77,8 @@ def guidance_issued(items: Items, conn: Connection, event: ConsumedEvent) -> Non
     issued_on = china_day(data["issued_at"])
     row = projection.PublicGuidanceProjection.issued_row(data)  # what the projection just wrote, not read back
     disclosure = data["disclosure"]
+    publication = guidance_publication(items, row, issued_on)
+    published = [row["matter"], row["content"], row["rights_notice"]]
     subject = Subject(
         kind="guidance",
         decided_on=issued_on,
@@ -77,26 +87,37 @@ def guidance_issued(items: Items, conn: Connection, event: ConsumedEvent) -> Non
             (disclosure.get("exemption"), disclosure.get("reason")) if disclosure["level"] != "public" else None
         ),
         minor=is_minor(data["counterpart"], issued_on),
+        uncertain_names=_uncertain_names(conn, publication, published, lambda: projection.guidance_known(data)),
     )
-    publication = guidance_publication(items, row, issued_on)
     open_item(items, conn, publication, decide(subject, items.rules), source_event_id=event.envelope.id)
 
 
 def case_decided(items: Items, conn: Connection, event: ConsumedEvent) -> None:
     data = event.data
-    row = projection.case_row(conn, str(data["case_id"]))
+    case_id = str(data["case_id"])
+    row = projection.case_row(conn, case_id)
     if row is None:
         return  # a case opened before disclosure's history began: nothing to publish it from
     decided_on = china_day(data["decided_at"])
     penalty = data.get("penalty") or {}
+    publication = decision_publication(items, row)
+    published = [row["violation_description"], row["summary"] or "", row["penalty_description"] or ""]
     subject = Subject(
         kind=decision_kind(data["decision"], row["domain"]),
         decided_on=decided_on,
         texts=[row["violation_description"], data.get("summary") or "", penalty.get("description") or ""],
         minor=bool(row["minor"]),
+        uncertain_names=_uncertain_names(conn, publication, published, lambda: projection.person_of(conn, case_id)),
     )
-    publication = decision_publication(items, row)
     open_item(items, conn, publication, decide(subject, items.rules), source_event_id=event.envelope.id)
+
+
+def _uncertain_names(conn: Connection, publication: Publication, texts: list[str], known: Callable[[], Known]) -> int:
+    """How many possible names the published texts hold (``adapters/redaction.py``); 0 without looking when the
+    act already has its item: a redelivery or a replay decides nothing again, so the segmenter is not run."""
+    if read_model.item_exists(conn, item_id_for(publication.kind, publication.key)):
+        return 0
+    return len(uncertain_names(texts, known()))
 
 
 def guidance_withdrawn(items: Items, conn: Connection, event: ConsumedEvent) -> None:
@@ -133,7 +154,13 @@ def revisit_completed(items: Items, conn: Connection, event: ConsumedEvent) -> N
         outcome = Withhold(exemption, items.rules.legal_basis(exemption), "所回访的执法决定或行政指导不予公开。")
     else:
         texts = [revisit["notes"] or ""]
-        subject = Subject(kind="revisit_result", decided_on=data["completed_on"], texts=texts, minor=parent.minor)
+        subject = Subject(
+            kind="revisit_result",
+            decided_on=data["completed_on"],
+            texts=texts,
+            minor=parent.minor,
+            uncertain_names=_uncertain_names(conn, publication, texts, lambda: projection.revisit_known(conn, data)),
+        )
         outcome = decide(subject, items.rules)
     open_item(items, conn, publication, outcome, source_event_id=event.envelope.id)
 

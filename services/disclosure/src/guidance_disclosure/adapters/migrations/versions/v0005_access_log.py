@@ -1,7 +1,7 @@
 """disclosure: the append-only access log of reads of personal data (guidance_shared.access_log).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from alembic import op
 
 from guidance_shared import access_log
 
-revision = "0004"
-down_revision: str | None = "0003"
+revision = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 
