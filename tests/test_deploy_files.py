@@ -460,16 +460,21 @@ def test_the_secrets_are_referenced_never_given(manifests: list[dict[str, Any]])
             pod = component(manifests, "Deployment", service, role)["spec"]["template"]["spec"]
             [container] = pod["containers"]
             assert container["envFrom"] == [{"configMapRef": {"name": f"guidance-{service}"}}]
+            scrub = {"secretKeyRef": {"name": "guidance-disclosure-scrub", "key": "GUIDANCE_SCRUB_KEY"}}
             assert container["env"] == [
                 {
                     "name": "GUIDANCE_DATABASE_URL",
                     "valueFrom": {"secretKeyRef": {"name": f"guidance-{service}-db", "key": "GUIDANCE_DATABASE_URL"}},
-                }
+                },
+                *([{"name": "GUIDANCE_SCRUB_KEY", "valueFrom": scrub}] if service == "disclosure" else []),
             ]
             [jwks] = [m for m in container["volumeMounts"] if m["mountPath"] == JWKS_MOUNT]
             assert jwks["readOnly"] is True and "subPath" not in jwks  # a rotated key set reaches the pod
             volume = next(v for v in pod["volumes"] if v["name"] == jwks["name"])
             assert volume["secret"] == {"secretName": "guidance-auth-jwks"}
+    # the migration converts disclosure's marks with the key its web and worker then use
+    [migrate] = component(manifests, "Job", "disclosure", "migrate")["spec"]["template"]["spec"]["containers"]
+    assert {"name": "GUIDANCE_SCRUB_KEY", "valueFrom": scrub} in migrate["env"]
 
 
 def test_the_services_start_from_exactly_this_configuration(manifests: list[dict[str, Any]], tmp_path: Path) -> None:

@@ -183,7 +183,10 @@ class Substitutions:
 
 def secret_values(database_urls: Mapping[str, str]) -> dict[tuple[str, str], str]:
     """The Secrets an operator creates (deploy/README.md, "Install"), with the test's values."""
-    return {(f"guidance-{svc}-db", "GUIDANCE_DATABASE_URL"): url for svc, url in database_urls.items()}
+    return {
+        **{(f"guidance-{svc}-db", "GUIDANCE_DATABASE_URL"): url for svc, url in database_urls.items()},
+        ("guidance-disclosure-scrub", "GUIDANCE_SCRUB_KEY"): "rehearsal-scrub-key-" + "0" * 32,
+    }
 
 
 # -- the processes -----------------------------------------------------------------------------------
