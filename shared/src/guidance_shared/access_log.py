@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, select, text
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, PrimaryKeyConstraint, String, Table, select, text
 
 from guidance_shared.db import is_postgres
 
@@ -214,23 +214,21 @@ def drop_append_only_statements(dialect: str) -> list[str]:
 
 def upgrade(op: Any) -> None:
     """The revision that adds the log to a service's database: the table, then its triggers."""
-    import sqlalchemy as sa
-
     op.create_table(
         "pd_access_log",
-        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("at", sa.String(length=40), nullable=False),
-        sa.Column("actor", sa.String(length=200), nullable=False),
-        sa.Column("actor_department", sa.String(length=64), nullable=True),
-        sa.Column("roles", sa.String(length=200), nullable=False),
-        sa.Column("purpose", sa.String(length=200), nullable=False),
-        sa.Column("subject_ref", sa.String(length=64), nullable=True),
-        sa.Column("record_id", sa.String(length=64), nullable=True),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.Column("request_id", sa.String(length=64), nullable=True),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("seq"),
+        Column("seq", Integer(), autoincrement=False, nullable=False),
+        Column("at", String(length=40), nullable=False),
+        Column("actor", String(length=200), nullable=False),
+        Column("actor_department", String(length=64), nullable=True),
+        Column("roles", String(length=200), nullable=False),
+        Column("purpose", String(length=200), nullable=False),
+        Column("subject_ref", String(length=64), nullable=True),
+        Column("record_id", String(length=64), nullable=True),
+        Column("count", Integer(), nullable=False),
+        Column("request_id", String(length=64), nullable=True),
+        Column("prev_hash", String(length=64), nullable=False),
+        Column("hash", String(length=64), nullable=False),
+        PrimaryKeyConstraint("seq"),
     )
     for statement in append_only_statements(op.get_bind().dialect.name):
         op.execute(statement)
