@@ -41,22 +41,38 @@ def unguard_formula(text: str) -> str:
 
 
 # -- writing ---------------------------------------------------------------------------------
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
-    """UTF-8 with a BOM (so Excel reads Chinese), CRLF line ends, dates as YYYY-MM-DD."""
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, codes: Sequence[str] | None = None) -> bytes:
+    """UTF-8 with a BOM (so Excel reads Chinese), CRLF line ends, dates as YYYY-MM-DD; ``codes``, when
+    given, is a second header row of stable column keys for programs that read the file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers)
+    if codes is not None:
+        writer.writerow(codes)
     for row in rows:
         writer.writerow([_csv_text(cell) for cell in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, title: str) -> bytes:
-    """One sheet: bold frozen header, filter, dates as real dates, widths fitted to the text."""
+def to_xlsx(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    *,
+    title: str,
+    codes: Sequence[str] | None = None,
+    hidden: Sequence[int] = (),
+) -> bytes:
+    """One sheet: bold frozen header, filter, dates as real dates, widths fitted to the text. ``codes``
+    adds a second, grey header row of stable column keys; ``hidden`` (0-based) columns are written but
+    hidden, for what a program needs and a reader does not (an id beside a name)."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = title[:31]  # Excel's limit on a sheet name
     sheet.append(list(headers))
+    header_rows = 1
+    if codes is not None:
+        sheet.append(list(codes))
+        header_rows = 2
     widths = [_display_width(h) for h in headers]
     for row in rows:
         sheet.append([_xlsx_value(cell) for cell in row])
@@ -65,15 +81,21 @@ def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, title: st
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(vertical="center", horizontal="center")
-    for column in sheet.iter_cols(min_row=2):
+    if codes is not None:
+        for cell in sheet[2]:
+            cell.font = Font(color="808080", size=9)
+    for column in sheet.iter_cols(min_row=header_rows + 1):
         for cell in column:
             if isinstance(cell.value, date):
                 cell.number_format = DATE_FORMAT
             cell.alignment = Alignment(vertical="top", wrap_text=True)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+    for index in hidden:
+        sheet.column_dimensions[get_column_letter(index + 1)].hidden = True
+    sheet.freeze_panes = f"A{header_rows + 1}"
+    # the filter's buttons sit on the last header row, so the codes are never filtered as data
+    sheet.auto_filter.ref = f"A{header_rows}:{get_column_letter(sheet.max_column)}{sheet.max_row}"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -71,7 +71,7 @@ def test_the_dashboard_shows_scores_months_and_timeliness_as_charts(
     assert widths[0] > widths[1] > widths[2] > 0  # drawn to scale, not just present
     assert scores[0].size["width"] > 0  # rendered by the browser
 
-    lines = browser.find_elements(By.CSS_SELECTOR, "svg#chart-monthly polyline.series")
+    lines = browser.find_elements(By.CSS_SELECTOR, "svg#chart-monthly g.series")
     assert [line.get_attribute("data-series") for line in lines] == [
         "书面指导比例",
         "按期整改率",
@@ -85,6 +85,10 @@ def test_the_dashboard_shows_scores_months_and_timeliness_as_charts(
         ("2025-05", "100.0"),
         ("2025-06", "100.0"),
     }
+    written_lines = browser.find_elements(
+        By.CSS_SELECTOR, 'svg#chart-monthly g.series[data-series="书面指导比例"] polyline.segment'
+    )
+    assert [len((line.get_attribute("points") or "").split()) for line in written_lines] == [4]  # March–June
     months = browser.find_elements(By.CSS_SELECTOR, "svg#chart-monthly text.month")
     assert len(months) == 12
 
@@ -96,11 +100,18 @@ def test_the_dashboard_shows_scores_months_and_timeliness_as_charts(
     assert drawn[("县市场监管局", "处罚案件回访率")] == "66.67"
     assert drawn[("县市场监管局", "按期公开率")] == "33.33"
     assert drawn[("县生态环境分局", "处罚案件回访率")] == "100.0"
-    assert ("县住建局", "处罚案件回访率") not in drawn  # no penalty cases: nothing to draw
+    assert drawn[("县市场监管局", "按期撤下率")] == "100.0"
+    assert ("县住建局", "处罚案件回访率") not in drawn  # no penalty cases: nothing to draw, and it says so
+    unmeasured = browser.find_elements(By.CSS_SELECTOR, 'svg#chart-timeliness text.empty[data-label="县住建局"]')
+    assert [t.get_attribute("data-series") for t in unmeasured][:1] == ["处罚案件回访率"]
+    assert all(bar.size["width"] > 0 for bar in timeliness)  # rendered by the browser, zeros included
 
     exports = {a.get_attribute("href").split("/tables/")[1] for a in browser.find_elements(By.CSS_SELECTOR, "a.export")}
     assert exports == {
         f"{t}?format={f}" for t in ("scores", "monthly", "timeliness", "indicators") for f in ("csv", "xlsx")
     }
     cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#table-scores tbody tr:first-child td")]
-    assert cells[:4] == [HOUSING, "县住建局", "1", "96.0"]
+    assert cells[:3] == ["县住建局", "1", "96.0"]
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#table-scores thead th")]
+    assert headers[:3] == ["机关", "排名", "总分"] and "机关编号" not in headers
+    assert HOUSING in (browser.find_element(By.CSS_SELECTOR, "#reports a").get_attribute("href") or "")

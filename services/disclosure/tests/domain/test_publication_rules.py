@@ -59,11 +59,11 @@ def test_a_revocation_on_the_eve_of_national_day_is_withdrawn_within_three_worki
     assert withdrawal_deadline(CALENDAR, date(2026, 3, 2), RULES) == date(2026, 3, 5)
 
 
-def test_a_year_without_a_published_arrangement_counts_monday_to_friday() -> None:
+def test_a_year_without_a_published_arrangement_counts_its_statutory_holidays() -> None:
     # 2027's holidays are not published yet: Mon 4 Jan 2027 + 7 weekdays → Wed 13 Jan (an estimate).
     assert publication_deadline(CALENDAR, "penalty_decision", date(2027, 1, 4), RULES) == date(2027, 1, 13)
-    # A December act whose deadline falls into that year does not fail either.
-    assert publication_deadline(CALENDAR, "guidance", date(2026, 12, 28), RULES) == date(2027, 1, 25)
+    # A December act whose deadline falls into that year does not fail either; 元旦 (Fri 1 Jan) is not counted.
+    assert publication_deadline(CALENDAR, "guidance", date(2026, 12, 28), RULES) == date(2027, 1, 26)
 
 
 def test_deadlines_are_configuration() -> None:

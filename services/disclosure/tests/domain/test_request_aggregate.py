@@ -123,22 +123,51 @@ def test_consultation_time_is_not_counted() -> None:
 
 def test_an_answer_waits_for_the_consultation_to_end() -> None:
     consulting = given(received("2026-02-12"), event(CONSULTATION_STARTED, started_on="2026-02-13"))
-    assert refused_on(consulting.answer_with) == (409, "status")
+    assert refused_on(lambda: consulting.answer_with(date(2026, 2, 20))) == (409, "status")
 
 
 # -- extension ------------------------------------------------------------------------------------
 def test_an_extension_adds_at_most_20_working_days_once() -> None:
     request = given(received("2025-09-26"))
-    assert request.extend(20, date(2025, 10, 20)) == {"answer_due_on": "2025-11-27"}
-    assert refused_on(lambda: request.extend(21, date(2025, 10, 20))) == (409, "extension_working_days")
+    on = date(2025, 10, 20)
+    assert request.extend(20, on, on) == {"answer_due_on": "2025-11-27", "approved_on": "2025-10-20"}
+    assert refused_on(lambda: request.extend(21, on, on)) == (409, "extension_working_days")
     extended = given(received("2025-09-26"), event(EXTENDED, extension_working_days=10))
     assert extended.answer_due_on() == date(2025, 11, 13)
-    assert refused_on(lambda: extended.extend(5, date(2025, 10, 20))) == (409, "extension_working_days")
+    assert refused_on(lambda: extended.extend(5, on, on)) == (409, "extension_working_days")
 
 
-def test_an_extension_after_the_period_ran_out_is_refused() -> None:
+def test_an_extension_approved_after_the_period_ran_out_is_refused_naming_the_approval_date() -> None:
+    """Given a request received Fri 2025-09-26, due Thu 2025-10-30: an extension approved on Fri
+    2025-10-31 is refused, whenever it is recorded, and the problem says so in both languages."""
     request = given(received("2025-09-26"))
-    assert refused_on(lambda: request.extend(10, date(2025, 10, 31))) == (409, "extended_at")
+    with pytest.raises(GuidanceError) as caught:
+        request.extend(10, date(2025, 10, 31), date(2025, 10, 31))
+    problem = caught.value
+    assert (problem.status, problem.fields[0].field) == (409, "approved_on")
+    assert "2025-10-30" in problem.fields[0].message_en and "答复期限" in problem.fields[0].message_zh
+
+
+def test_an_extension_approved_in_time_and_recorded_late_is_accepted_with_its_approval_date() -> None:
+    """Approved on the last day (Thu 2025-10-30), recorded Mon 2025-11-03 after the overdue flag was
+    raised: accepted, due 10 working days after 10-30 (Nov 13), and the request is no longer overdue."""
+    flagged = given(received("2025-09-26"), event(OVERDUE))
+    assert flagged.overdue_flagged
+    decided = flagged.extend(10, date(2025, 10, 30), date(2025, 11, 3))
+    assert decided == {"answer_due_on": "2025-11-13", "approved_on": "2025-10-30"}
+    extended = given(
+        received("2025-09-26"),
+        event(OVERDUE),
+        event(EXTENDED, extension_working_days=10, answer_due_on="2025-11-13", approved_on="2025-10-30"),
+    )
+    assert extended.answer_due_on() == date(2025, 11, 13) and not extended.overdue_flagged
+    assert not extended.is_overdue(date(2025, 11, 13)) and extended.is_overdue(date(2025, 11, 14))
+
+
+def test_an_extension_approved_in_the_future_or_before_receipt_is_refused() -> None:
+    request = given(received("2025-09-26"))
+    assert refused_on(lambda: request.extend(10, date(2025, 10, 21), date(2025, 10, 20))) == (409, "approved_on")
+    assert refused_on(lambda: request.extend(10, date(2025, 9, 25), date(2025, 10, 20))) == (409, "approved_on")
 
 
 def test_extension_and_consultation_add_up() -> None:
@@ -161,7 +190,36 @@ def test_overdue_is_flagged_once_the_day_after_the_due_date() -> None:
     assert [e.type for e in request.pending] == [OVERDUE]
     flagged = given(received("2025-09-26"), event(OVERDUE))
     assert not flagged.mark_overdue(data, today=date(2026, 1, 1))
-    flagged.answer_with()  # a late answer is still an answer
+    assert flagged.answer_with(date(2025, 11, 4))["late"]  # a late answer is still an answer
+
+
+def test_an_answer_after_the_due_date_is_recorded_late_with_the_working_days_late() -> None:
+    """Due Thu 2025-10-30: answered on the day, on time; answered Tue 11-04, late by 3 working days
+    (Fri 10-31, Mon 11-03, Tue 11-04; the weekend not counted)."""
+    request = given(received("2025-09-26"))
+    assert request.answer_with(date(2025, 10, 30)) == {
+        "answer_due_on": "2025-10-30",
+        "late": False,
+        "working_days_late": 0,
+    }
+    assert request.answer_with(date(2025, 11, 4)) == {
+        "answer_due_on": "2025-10-30",
+        "late": True,
+        "working_days_late": 3,
+    }
+    answered = given(
+        received("2025-09-26"),
+        event(ANSWERED, answered_on="2025-11-04", answer_due_on="2025-10-30", late=True, working_days_late=3),
+    )
+    assert (answered.answered_late, answered.working_days_late) == (True, 3)
+
+
+def test_an_answer_recorded_before_lateness_was_stored_is_judged_from_its_dates() -> None:
+    old = {k: v for k, v in example(ANSWERED).items() if k not in ("answer_due_on", "late", "working_days_late")}
+    answered = given(received("2025-09-26"), (ANSWERED, old | {"answered_on": "2025-11-04"}))
+    assert (answered.answered_late, answered.working_days_late) == (True, 3)
+    on_time = given(received("2025-09-26"), (ANSWERED, old | {"answered_on": "2025-10-09"}))
+    assert (on_time.answered_late, on_time.working_days_late) == (False, 0)
 
 
 def test_an_answered_request_is_closed() -> None:
@@ -169,10 +227,10 @@ def test_an_answered_request_is_closed() -> None:
     assert request.status == "answered"
     assert not request.is_overdue(date(2026, 1, 1))
     for command in (
-        request.answer_with,
+        lambda: request.answer_with(date(2025, 9, 29)),
         lambda: request.request_supplement(date(2025, 9, 29)),
         lambda: request.start_consultation(date(2025, 9, 29)),
-        lambda: request.extend(5, date(2025, 9, 29)),
+        lambda: request.extend(5, date(2025, 9, 29), date(2025, 9, 29)),
     ):
         assert refused_on(command)[0] == 409
 

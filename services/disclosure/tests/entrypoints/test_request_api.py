@@ -223,4 +223,5 @@ def test_openapi_lists_the_request_endpoints(api) -> None:
 def test_a_request_whose_answer_falls_in_a_year_without_a_holiday_arrangement_is_registered(api) -> None:
     client, keys, _runtime = api
     view = register(client, keys, received_on="2026-12-15")  # 20 working days reach into 2027
-    assert view["answer_due_on"] == "2027-01-12"  # Dec 16–31 (12), Jan 1, 4–8, 11, 12 (20): Monday to Friday
+    # Dec 16–31 (12), Jan 4–8, 11–13 (20): estimated, 元旦 (Fri 1 Jan, a statutory holiday) not counted
+    assert view["answer_due_on"] == "2027-01-13"

@@ -169,6 +169,18 @@ class DisclosureRequestAnswered(Payload):
     reply_doc_no = optional_text(64, "答复书文号")
     answered_on = fields.Date(required=True, metadata={"description": "答复日期"})
     answered_at = moment("登记时间", required=True)
+    answer_due_on = fields.Date(
+        allow_none=True, load_default=None, metadata={"description": "答复时的答复期限（旧事件无此字段）"}
+    )
+    late = fields.Boolean(
+        allow_none=True, load_default=None, metadata={"description": "逾期答复：答复日期晚于答复期限（旧事件无此字段）"}
+    )
+    working_days_late = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=0),
+        metadata={"description": "答复期限后至答复之日（含）的工作日数"},
+    )
 
     rules = (
         RequiredWhen(
@@ -194,6 +206,11 @@ class DisclosureRequestExtended(Payload):
     approved_by = fields.Nested(Officer, required=True)
     reason = text(1000, "延长理由", required=True)
     extended_at = moment("延长时间", required=True)
+    approved_on = fields.Date(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "批准延长之日，不晚于原答复期限（登记可在其后；旧事件无此字段）"},
+    )
 
 
 #: The one-time notice to complete a request (补正) goes out within 7 working days (条例第三十条).

@@ -381,6 +381,9 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "reply_doc_no": "某市监依复〔2025〕3号",
         "answered_on": "2025-04-25",
         "answered_at": "2025-04-25T17:00:00+08:00",
+        "answer_due_on": "2025-05-29",
+        "late": False,
+        "working_days_late": 0,
     },
     "guidance.DisclosureRequestExtended.v1": {
         "request_id": REQUEST_ID,
@@ -390,6 +393,7 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "approved_by": {"name": "陈国强", "badge_no": None, "officer_id": None},
         "reason": "申请内容涉及多个年度台账，需检索整理，经政府信息公开工作机构负责人同意延长答复期限。",
         "extended_at": "2025-04-24T10:00:00+08:00",
+        "approved_on": "2025-04-24",
     },
     "guidance.DisclosureRequestSupplementRequested.v1": {
         "request_id": REQUEST_ID,

@@ -212,6 +212,38 @@ def _disclosure_withdrawn(fact: Fact, event_id: str, d: Mapping[str, Any]) -> No
     fact["events"]["withdrawn"] = event_id
 
 
+# -- requests for disclosure (依申请公开) -----------------------------------------------------------
+#: A request is counted like a disclosure item of this kind: due on its answer's due date, "disclosed"
+#: the day it was answered. While its clock is stopped (补正 awaited, a third party consulted) it has
+#: no due date, so it cannot fall due.
+REQUEST_KIND = "disclosure_request"
+
+
+def _request_step(key: str, *, clock_stops: bool = False) -> Callable[[Fact, str, Mapping[str, Any]], None]:
+    def apply(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
+        fact.update(item_id=str(d["request_id"]), disclosure_kind=REQUEST_KIND)
+        fact.setdefault("disclosed_on", None)
+        if clock_stops:
+            fact["deadline"] = None
+        elif d.get("answer_due_on"):
+            fact["deadline"] = china_day(d["answer_due_on"]).isoformat()
+        if key == "overdue":
+            fact["overdue"] = True
+        elif key == "extended":
+            fact["overdue"] = False  # disclosure records an extension only when approved before the deadline
+        fact["events"][key] = event_id
+
+    return apply
+
+
+def _request_answered(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
+    _request_step("answered")(fact, event_id, d)
+    fact["disclosed_on"] = china_day(d["answered_on"]).isoformat()
+    if d.get("late") is not None:  # disclosure's own judgement, on its calendar; older answers lack it
+        fact["late"] = bool(d["late"])
+        fact["working_days_late"] = d.get("working_days_late")
+
+
 @dataclass(frozen=True)
 class Fold:
     """How one event type changes a fact: which kind of fact, the data field naming its subject, the change."""
@@ -237,6 +269,10 @@ def _disclosure(apply: Callable[[Fact, str, Mapping[str, Any]], None]) -> Fold:
     return Fold(DISCLOSURE, "item_id", apply)
 
 
+def _request(apply: Callable[[Fact, str, Mapping[str, Any]], None]) -> Fold:
+    return Fold(DISCLOSURE, "request_id", apply)
+
+
 #: Every type on the four topics the assessment reads: folded into a fact, or of no figure's concern.
 FOLDS: EventHandlers[Fold] = EventHandlers(
     {
@@ -258,6 +294,14 @@ FOLDS: EventHandlers[Fold] = EventHandlers(
         catalogue.DISCLOSURE_WITHHELD: _disclosure(_disclosure_withheld),
         catalogue.DISCLOSURE_OVERDUE: _disclosure(_disclosure_overdue),
         catalogue.DISCLOSURE_WITHDRAWN: _disclosure(_disclosure_withdrawn),
+        catalogue.DISCLOSURE_REQUEST_RECEIVED: _request(_request_step("received")),
+        catalogue.DISCLOSURE_REQUEST_SUPPLEMENT_REQUESTED: _request(_request_step("supplement", clock_stops=True)),
+        catalogue.DISCLOSURE_REQUEST_SUPPLEMENTED: _request(_request_step("supplemented")),
+        catalogue.DISCLOSURE_REQUEST_CONSULTATION_STARTED: _request(_request_step("consulting", clock_stops=True)),
+        catalogue.DISCLOSURE_REQUEST_CONSULTATION_ENDED: _request(_request_step("consulted")),
+        catalogue.DISCLOSURE_REQUEST_EXTENDED: _request(_request_step("extended")),
+        catalogue.DISCLOSURE_REQUEST_OVERDUE: _request(_request_step("overdue")),
+        catalogue.DISCLOSURE_REQUEST_ANSWERED: _request(_request_answered),
     },
     ignored=(
         catalogue.GUIDANCE_SUSPENDED,
@@ -266,14 +310,6 @@ FOLDS: EventHandlers[Fold] = EventHandlers(
         catalogue.REMINDER_PLAN_ACCEPTED,
         catalogue.REMINDER_PLAN_ADJUSTED,
         catalogue.REMINDER_PLAN_DISMISSED,
-        catalogue.DISCLOSURE_REQUEST_RECEIVED,
-        catalogue.DISCLOSURE_REQUEST_ANSWERED,
-        catalogue.DISCLOSURE_REQUEST_EXTENDED,
-        catalogue.DISCLOSURE_REQUEST_SUPPLEMENT_REQUESTED,
-        catalogue.DISCLOSURE_REQUEST_SUPPLEMENTED,
-        catalogue.DISCLOSURE_REQUEST_CONSULTATION_STARTED,
-        catalogue.DISCLOSURE_REQUEST_CONSULTATION_ENDED,
-        catalogue.DISCLOSURE_REQUEST_OVERDUE,
         *catalogue.types_on(catalogue.ASSESSMENT_EVENTS),
     ),
 )

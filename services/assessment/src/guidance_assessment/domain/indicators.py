@@ -20,7 +20,9 @@ can check its score line by line. Definitions (W = the period's statistics windo
   completed case revisit; ``days_to_revisit``: the median of closing → first completed revisit;
 - ``disclosure_on_time``: items due in W (disclosed, flagged overdue, or still in review past their
   deadline) disclosed on or before their deadline (7 or 20 working days, computed by disclosure);
-  withheld items are not counted;
+  withheld items are not counted; requests for disclosure (依申请公开) count as items of kind
+  ``disclosure_request``, due on their answer's due date and on time when answered by it (an answer
+  disclosure recorded as late never is);
 - ``withdrawal_on_time``: withdrawals with a deadline in W done on or before it (3 days);
 - ``rollout_deliverables``: the rubric's deliverables recorded as done on or before their due date;
 - ``external_evaluation``: the score entered for the department (out of 100).
@@ -318,8 +320,8 @@ def _disclosures(items: Sequence[Fact], window: Window) -> Figure:
     sources = [
         Source(
             f["item_id"],
-            _ids(f, "review_requested", "disclosed", "overdue"),
-            f.get("disclosed_on") is not None and f["disclosed_on"] <= f["deadline"],
+            _ids(f, "review_requested", "disclosed", "overdue", "received", "extended", "answered"),
+            f.get("disclosed_on") is not None and f["disclosed_on"] <= f["deadline"] and not f.get("late"),
             f["disclosure_kind"],
         )
         for f in due

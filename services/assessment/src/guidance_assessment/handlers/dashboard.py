@@ -28,15 +28,43 @@ LABELS = {
     "correction_on_time": "按期整改率",
     "revisit_coverage": "处罚案件回访率",
     "disclosure_on_time": "按期公开率",
+    "withdrawal_on_time": "按期撤下率",
 }
+#: the seed's names of the rubric's groups; a rubric's own group keeps its code as its name
+GROUP_LABELS = {"general": "通用标准", "specific": "专用标准", "external": "外部评议"}
+#: the column every department table ends with: the id a program joins on, hidden from readers
+DEPARTMENT_ID = ("department_id", "机关编号")
 
 
 @dataclass(frozen=True)
 class Table:
+    """A table as people read it (Chinese ``headers``) and as programs read it (``codes``, the stable
+    keys of the same columns, a second header row in CSV and XLSX); ``hidden`` columns (by code) are
+    exported but not shown on the page and hidden in XLSX."""
+
     name: str
     title: str
-    headers: tuple[str, ...]
+    columns: tuple[tuple[str, str], ...]  # (code, Chinese header)
     rows: list[list[Cell]]
+    hidden: frozenset[str] = frozenset()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(code for code, _ in self.columns)
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return tuple(header for _, header in self.columns)
+
+    def index(self, code: str) -> int:
+        return self.codes.index(code)
+
+    def shown(self) -> list[int]:
+        """The positions of the columns a page shows."""
+        return [i for i, code in enumerate(self.codes) if code not in self.hidden]
+
+    def hidden_positions(self) -> list[int]:
+        return [i for i, code in enumerate(self.codes) if code in self.hidden]
 
 
 @dataclass(frozen=True)
@@ -72,63 +100,87 @@ def tables(
     visible = [(rank, card) for rank, card in standing.ranked if may_see(card.department_id)]
     codes = [rule.code for rule in standing.rubric.indicators]
     groups = list(standing.rubric.groups)
+    hidden = frozenset({DEPARTMENT_ID[0]})
     scores = Table(
         "scores",
         f"{year}年度考核得分与排名",
-        ("department_id", "department", "rank", "score", *groups),
+        (
+            ("department", "机关"),
+            ("rank", "排名"),
+            ("score", "总分"),
+            *((g, GROUP_LABELS.get(g, g)) for g in groups),
+            DEPARTMENT_ID,
+        ),
         [
             [
-                card.department_id,
                 named.of(card.department_id),
                 rank,
                 rounded(card.total, 2),
                 *(rounded(card.group_points().get(g, Fraction(0)), 2) for g in groups),
+                card.department_id,
             ]
             for rank, card in visible
         ],
+        hidden,
     )
     indicators = Table(
         "indicators",
         f"{year}年度各项指标",
-        ("department_id", "indicator", "name", "value", "numerator", "denominator", "normalised", "weight", "score"),
+        (
+            ("department", "机关"),
+            ("name", "指标"),
+            ("indicator", "指标代码"),
+            ("value", "数值"),
+            ("numerator", "分子"),
+            ("denominator", "分母"),
+            ("normalised", "折算值"),
+            ("weight", "分值"),
+            ("score", "得分"),
+            DEPARTMENT_ID,
+        ),
         [
             [
-                card.department_id,
-                line.code,
+                named.of(card.department_id),
                 line.name,
+                line.code,
                 rounded(line.figure.value, 4) if line.figure.value is not None else None,
                 line.figure.numerator,
                 line.figure.denominator,
                 rounded(line.normalised, 4),
                 rounded(line.weight, 2),
                 rounded(line.points, 2),
+                card.department_id,
             ]
             for _, card in visible
             for line in card.lines
             if line.code in codes
         ],
+        hidden,
     )
     timeliness = Table(
         "timeliness",
         f"{year}年度回访与公开及时性",
         (
-            "department_id",
-            "revisit_coverage_pct",
-            "median_days_to_revisit",
-            "disclosure_on_time_pct",
-            "withdrawal_on_time_pct",
+            ("department", "机关"),
+            ("revisit_coverage_pct", "处罚案件回访率（%）"),
+            ("median_days_to_revisit", "结案至回访天数（中位数）"),
+            ("disclosure_on_time_pct", "按期公开率（%）"),
+            ("withdrawal_on_time_pct", "按期撤下率（%）"),
+            DEPARTMENT_ID,
         ),
         [
             [
-                card.department_id,
+                named.of(card.department_id),
                 _percent(lines["revisit_coverage"].value),
                 rounded(lines["days_to_revisit"].value, 1) if lines["days_to_revisit"].value is not None else None,
                 _percent(lines["disclosure_on_time"].value),
                 _percent(lines["withdrawal_on_time"].value),
+                card.department_id,
             ]
             for _, card in visible
             for lines in ({line.code: line.figure for line in card.lines},)
         ],
+        hidden,
     )
     monthly = monthly_table(
         conn, standing, [department_id] if department_id else [card.department_id for _, card in visible]
@@ -148,7 +200,9 @@ def monthly_table(conn: Connection, standing: Standing, departments: Sequence[st
         rows.append(
             [first.strftime("%Y-%m"), acts, *(_percent(figures[c].value) if c in figures else None for c in MONTHLY)]
         )
-    return Table("monthly", "逐月指标", ("month", "guidance_acts", *(f"{c}_pct" for c in MONTHLY)), rows)
+    percents = ((f"{c}_pct", f"{LABELS[c]}（%）") for c in MONTHLY)
+    columns = (("month", "月份"), ("guidance_acts", "行政指导件数"), *percents)
+    return Table("monthly", "逐月指标", columns, rows)
 
 
 def _months(starts_on: date, until: date) -> list[tuple[date, date]]:
@@ -190,4 +244,5 @@ def annual_report(deps: AssessmentDeps, conn: Connection, year: int, department_
         if f.denominator is not None:
             rows.append([f"指标：{line.name}", "分子/分母", f"{f.numerator}/{f.denominator}"])
     rows += [["考核", "总分", rounded(card.total, 2)], ["考核", "排名", rank]]
-    return Table("report", f"{year}年度行政指导工作统计报告", ("section", "item", "value"), rows)
+    columns = (("section", "栏目"), ("item", "项目"), ("value", "数值"))
+    return Table("report", f"{year}年度行政指导工作统计报告", columns, rows)

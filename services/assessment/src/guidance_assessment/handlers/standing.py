@@ -74,7 +74,10 @@ def standings(deps: AssessmentDeps, conn: Connection, year: int) -> Standing:
         facts = queries.facts_of(conn, departments)
     else:
         facts = queries.facts_of(conn)
-        departments = sorted(set(_active(facts, window)) | set(externals) | set(deliverables))
+        # every department known (the registry file, the names intake's events carry) is ranked, one with
+        # nothing to measure by the rubric's when_empty: a county's ranking leaves no department out
+        registered = set(deps.names) | set(queries.department_names(conn))
+        departments = sorted(set(_active(facts, window)) | set(externals) | set(deliverables) | registered)
     ranked = score_departments(
         facts, departments, window, rubric, deliverables=deliverables, externals=externals, year=year
     )

@@ -194,13 +194,15 @@ REQUEST_FOLDS: EventHandlers[Fold] = EventHandlers(
         catalogue.DISCLOSURE_REQUEST_SUPPLEMENTED: lambda d: {**_due(d), "status": "open"},
         catalogue.DISCLOSURE_REQUEST_CONSULTATION_STARTED: lambda d: {**_due(d), "status": "in_consultation"},
         catalogue.DISCLOSURE_REQUEST_CONSULTATION_ENDED: lambda d: {**_due(d), "status": "open"},
-        catalogue.DISCLOSURE_REQUEST_EXTENDED: lambda d: {**_due(d), "extended": True},
+        # an extension is recorded only when approved in time, so an earlier overdue flag was premature
+        catalogue.DISCLOSURE_REQUEST_EXTENDED: lambda d: {**_due(d), "extended": True, "overdue": False},
         catalogue.DISCLOSURE_REQUEST_OVERDUE: lambda d: {"overdue": True},
         catalogue.DISCLOSURE_REQUEST_ANSWERED: lambda d: {
             **_due(d),
             "status": "answered",
             "answer": d["answer"],
             "answered_on": as_date(d["answered_on"]),
+            **({"overdue": True} if d.get("late") else {}),  # answered after the due date: late, flagged or not
         },
     }
 )

@@ -86,6 +86,7 @@ class ExtendAnswerPeriod:
     extension_working_days: int
     approved_by: Officer
     reason: str
+    approved_on: date | None = None  # the day the extension was approved; None: today
 
 
 @dataclass(frozen=True)

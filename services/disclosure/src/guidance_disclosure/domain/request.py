@@ -73,6 +73,8 @@ class DisclosureRequest(Aggregate):
     supplement_requested: bool = False
     consultation_started_on: date | None = None
     overdue_flagged: bool = False
+    answered_late: bool = False
+    working_days_late: int = 0
     answer: Mapping[str, Any] = field(default_factory=dict)
 
     # -- deadlines ---------------------------------------------------------------------------------
@@ -138,8 +140,10 @@ class DisclosureRequest(Aggregate):
             "answer_due_on": self.answer_due_on(paused=self.paused_days + paused).isoformat(),
         }
 
-    def extend(self, days: int, on: date) -> dict[str, str | int]:
-        """Once, at most 20 working days, decided before the period runs out."""
+    def extend(self, days: int, approved_on: date, today: date) -> dict[str, str | int]:
+        """Once, at most 20 working days, approved before the period runs out. What counts is the day it
+        was approved, not the day it is recorded: an approval of the last day entered the next morning
+        stands, one given after the deadline does not."""
         if self.extension_days:
             raise refused(
                 self.request_id,
@@ -156,18 +160,34 @@ class DisclosureRequest(Aggregate):
             )
         if self.status not in (OPEN, IN_CONSULTATION):
             self._require(OPEN)
-        if on > self.answer_due_on():
+        assert self.received_on is not None
+        if approved_on > today:
+            raise refused(self.request_id, "approved_on", "Must not be in the future.", "批准日期不得晚于今天。")
+        if approved_on < self.received_on:
+            en, zh = "Must not be before receipt.", "批准日期不得早于收到申请之日。"
+            raise refused(self.request_id, "approved_on", en, zh)
+        due = self.answer_due_on()
+        if approved_on > due:
             raise refused(
                 self.request_id,
-                "extended_at",
-                "The answer period has already run out.",
-                "答复期限已届满，不能再延长。",
+                "approved_on",
+                f"Approved after the answer period ran out on {due.isoformat()}; it can no longer be extended.",
+                f"批准日期晚于答复期限（{due.isoformat()}），期限届满后不能再延长。",
             )
-        return {"answer_due_on": self.answer_due_on(extension=days).isoformat()}
+        return {"answer_due_on": self.answer_due_on(extension=days).isoformat(), "approved_on": approved_on.isoformat()}
 
-    def answer_with(self) -> None:
-        """An answer ends the request; a running consultation has to be ended first, to count its days."""
+    def answer_with(self, answered_on: date) -> dict[str, str | int | bool]:
+        """An answer ends the request; a running consultation has to be ended first, to count its days. An
+        answer after the due date is recorded as late, with the working days after the due date up to and
+        including the day of the answer (0 when the answer came on a rest day right after it)."""
         self._require(OPEN)
+        due = self.answer_due_on()
+        late = answered_on > due
+        return {
+            "answer_due_on": due.isoformat(),
+            "late": late,
+            "working_days_late": self.calendar.working_days_between(due, answered_on),
+        }
 
     def is_overdue(self, today: date) -> bool:
         """Past the due date with the clock running; a paused or stopped clock cannot run late."""
@@ -210,9 +230,19 @@ class DisclosureRequest(Aggregate):
 
     def _extended(self, data: Mapping[str, Any]) -> None:
         self.extension_days = int(data["extension_working_days"])
+        # approved before the deadline (extend refuses any other), so a flag raised while its record was
+        # still to come was premature: the request was never late
+        self.overdue_flagged = False
 
     def _answered(self, data: Mapping[str, Any]) -> None:
         self.status, self.answer = ANSWERED_STATUS, dict(data)
+        # answers recorded before the event carried it say nothing; their lateness is computed anew
+        if data.get("late") is None:
+            due, answered_on = self.answer_due_on(), as_date(data["answered_on"])
+            self.answered_late = answered_on > due
+            self.working_days_late = self.calendar.working_days_between(due, answered_on)
+        else:
+            self.answered_late, self.working_days_late = bool(data["late"]), int(data.get("working_days_late") or 0)
 
     def _overdue(self, data: Mapping[str, Any]) -> None:
         self.overdue_flagged = True

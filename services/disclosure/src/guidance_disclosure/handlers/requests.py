@@ -173,6 +173,7 @@ def end_consultation(
 def extend(
     requests: Requests, conn: Connection, request_id: str, cmd: ExtendAnswerPeriod, **at: Unpack[At]
 ) -> DisclosureRequest:
+    today = requests.today()
     fields = {
         "extension_working_days": cmd.extension_working_days,
         "approved_by": cmd.approved_by.as_data(),
@@ -185,7 +186,7 @@ def extend(
         fields,
         r.EXTENDED,
         "extended_at",
-        lambda request: request.extend(cmd.extension_working_days, requests.today()),
+        lambda request: request.extend(cmd.extension_working_days, cmd.approved_on or today, today),
         **at,
     )
 
@@ -194,8 +195,7 @@ def answer(
     requests: Requests, conn: Connection, request_id: str, cmd: AnswerRequest, **at: Unpack[At]
 ) -> DisclosureRequest:
     def decide(request: DisclosureRequest) -> Mapping[str, Any]:
-        request.answer_with()  # refuses an answered request; an answer computes no dates
-        return {}
+        return request.answer_with(cmd.answered_on)  # refuses an answered request; says whether it was late
 
     fields = {
         "answer": cmd.answer,

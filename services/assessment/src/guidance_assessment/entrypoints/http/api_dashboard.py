@@ -32,6 +32,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 FORMATS = ("csv", "xlsx")
+TIMELINESS = ("revisit_coverage", "disclosure_on_time", "withdrawal_on_time")  # the percentages drawn
 
 blp = Blueprint(
     "dashboard",
@@ -72,7 +73,8 @@ class ReportQuery(Schema):
 
 class ReportView(Schema):
     title = fields.String()
-    headers = fields.List(fields.String())
+    headers = fields.List(fields.String(), metadata={"description": "栏目名（中文） the columns as people read them"})
+    codes = fields.List(fields.String(), metadata={"description": "the same columns' stable keys"})
     rows = fields.List(fields.List(fields.Raw()))
 
 
@@ -85,9 +87,11 @@ SHEETS = {
 
 def _download(table: Table, fmt: str, filename: str) -> Response:
     if fmt == "xlsx":
-        body, mimetype = to_xlsx(table.headers, table.rows, title=table.name), XLSX_TYPE
+        hidden = table.hidden_positions()
+        body = to_xlsx(table.headers, table.rows, title=table.name, codes=table.codes, hidden=hidden)
+        mimetype = XLSX_TYPE
     else:
-        body, mimetype = to_csv(table.headers, table.rows), CSV_TYPE
+        body, mimetype = to_csv(table.headers, table.rows, codes=table.codes), CSV_TYPE
     return Response(
         body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'}
     )
@@ -115,19 +119,26 @@ class Dashboard(MethodView):
             published = bool(queries.latest(conn, standing.period.period_id))
             named = names(deps(), conn)
         scores, monthly, timeliness = found["scores"], found["monthly"], found["timeliness"]
+        name, score = scores.index("department"), scores.index("score")
+        month, department_name = monthly.index("month"), timeliness.index("department")
         drawn = {
-            "scores": charts.bars("chart-scores", "部门得分", [(str(r[1]), _num(r[3]) or 0.0) for r in scores.rows]),
+            "scores": charts.bars(
+                "chart-scores", "部门得分", [(str(r[name]), _num(r[score]) or 0.0) for r in scores.rows]
+            ),
             "monthly": charts.lines(
                 "chart-monthly",
                 "逐月指标（%）",
-                [str(r[0]) for r in monthly.rows],
-                [(LABELS[c], [_num(r[2 + i]) for r in monthly.rows]) for i, c in enumerate(MONTHLY)],
+                [str(r[month]) for r in monthly.rows],
+                [(LABELS[c], [_num(r[monthly.index(f"{c}_pct")]) for r in monthly.rows]) for c in MONTHLY],
             ),
             "timeliness": charts.grouped_bars(
                 "chart-timeliness",
                 "回访与公开及时性（%）",
-                ["处罚案件回访率", "按期公开率"],
-                [(named.of(str(r[0])), [_num(r[1]), _num(r[3])]) for r in timeliness.rows],
+                [LABELS[c] for c in TIMELINESS],
+                [
+                    (str(r[department_name]), [_num(r[timeliness.index(f"{c}_pct")]) for c in TIMELINESS])
+                    for r in timeliness.rows
+                ],
             ),
         }
         page = render_template(
@@ -141,6 +152,7 @@ class Dashboard(MethodView):
             rubric_version=standing.rubric.version,
             report_due=date(year + 1, 1, 31),
             department_id=department,
+            department_name=named.of(department) if department else None,
             base=f"/v1/assessment/periods/{year}",
         )
         response = Response(page, mimetype="text/html")
@@ -185,4 +197,4 @@ class Report(MethodView):
         if query.format != "json":
             return _download(table, query.format, f"report-{year}-{department}")
         rows = [[c.isoformat() if isinstance(c, date) else c for c in row] for row in table.rows]
-        return {"title": table.title, "headers": list(table.headers), "rows": rows}
+        return {"title": table.title, "headers": list(table.headers), "codes": list(table.codes), "rows": rows}

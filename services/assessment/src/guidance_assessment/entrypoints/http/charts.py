@@ -42,7 +42,8 @@ def bars(chart_id: str, title: str, items: Sequence[tuple[str, float]], *, maxim
 def grouped_bars(
     chart_id: str, title: str, series: Sequence[str], items: Sequence[tuple[str, Sequence[float | None]]]
 ) -> Markup:
-    """Per label, one bar per series (percentages); a missing value (nothing to measure) draws no bar."""
+    """Per label, one bar per series (percentages) with its value written beside it; a zero draws a
+    sliver so it is seen as measured, a missing value (nothing to measure) is written 无数据 in grey."""
     per, left, span = 16, 170, WIDTH - 170 - 60
     row = per * len(series) + 12
     body = [
@@ -54,21 +55,30 @@ def grouped_bars(
         y0 = 26 + index * row
         body.append(f'<text x="{left - 8}" y="{y0 + row / 2}" text-anchor="end" font-size="12">{escape(label)}</text>')
         for s, value in enumerate(values):
+            y = y0 + s * per
             if value is None:
+                body.append(
+                    f'<text class="empty" x="{left + 2}" y="{y + per - 5}" font-size="10" fill="#999" '
+                    f'data-label="{escape(label)}" data-series="{escape(series[s])}">无数据</text>'
+                )
                 continue
-            length = max(0.0, min(value, 100.0)) / 100 * span
+            length = max(1.5, max(0.0, min(value, 100.0)) / 100 * span)
             body.append(
-                f'<rect class="bar" x="{left}" y="{y0 + s * per}" width="{length:.1f}" height="{per - 3}" '
+                f'<rect class="bar" x="{left}" y="{y}" width="{length:.1f}" height="{per - 3}" '
                 f'fill="{PALETTE[s % len(PALETTE)]}" data-label="{escape(label)}" data-series="{escape(series[s])}" '
                 f'data-value="{value}"/>'
+                f'<text class="value" x="{left + length + 4:.1f}" y="{y + per - 5}" font-size="10">{value}%</text>'
             )
+    if not items:
+        body.append(f'<text class="empty" x="{left}" y="44" font-size="12" fill="#999">无数据</text>')
     return _svg(chart_id, title, 30 + max(len(items), 1) * row, body)
 
 
 def lines(
     chart_id: str, title: str, months: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]]
 ) -> Markup:
-    """One polyline per series over the months (percent, 0–100); gaps where nothing was measured."""
+    """One group per series over the months (percent, 0–100): a polyline per run of consecutive
+    measured months and a point for each; a month with nothing measured is a gap."""
     height, left, top, bottom = 260, 40, 30, 30
     plot_w, plot_h = WIDTH - left - 20, height - top - bottom
     step = plot_w / max(len(months) - 1, 1)
@@ -85,20 +95,39 @@ def lines(
     for s, (name, values) in enumerate(series):
         colour = PALETTE[s % len(PALETTE)]
         points = [
-            (left + i * step, top + plot_h - max(0.0, min(v, 100.0)) / 100 * plot_h, months[i], v)
+            (i, left + i * step, top + plot_h - max(0.0, min(v, 100.0)) / 100 * plot_h, months[i], v)
             for i, v in enumerate(values)
             if v is not None
         ]
         body.append(
             f'<text class="legend" x="{left + s * 150}" y="14" font-size="12" fill="{colour}">■ {escape(name)}</text>'
         )
-        body.append(
-            f'<polyline class="series" data-series="{escape(name)}" fill="none" stroke="{colour}" stroke-width="2" '
-            f'points="{" ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)}"/>'
-        )
+        # a month with nothing measured breaks the line: joining across it would draw figures never taken
+        body.append(f'<g class="series" data-series="{escape(name)}">')
+        body += [
+            f'<polyline class="segment" fill="none" stroke="{colour}" stroke-width="2" '
+            f'points="{" ".join(f"{x:.1f},{y:.1f}" for _, x, y, _, _ in run)}"/>'
+            for run in _runs(points)
+            if len(run) > 1
+        ]
+        body.append("</g>")
         body += [
             f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}" data-series="{escape(name)}" '
             f'data-month="{escape(m)}" data-value="{v}"/>'
-            for x, y, m, v in points
+            for _, x, y, m, v in points
         ]
     return _svg(chart_id, title, height, body)
+
+
+Point = tuple[int, float, float, str, float]
+
+
+def _runs(points: Sequence[Point]) -> list[list[Point]]:
+    """The points split where a month between them is missing (by their month index)."""
+    runs: list[list[Point]] = []
+    for point in points:
+        if runs and runs[-1][-1][0] == point[0] - 1:
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    return runs

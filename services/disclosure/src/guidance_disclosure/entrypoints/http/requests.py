@@ -123,7 +123,9 @@ class RequestView(Schema):
     supplement_requested = fields.Boolean()
     extension_working_days = fields.Integer()
     paused_working_days = fields.Integer()
-    overdue = fields.Boolean()
+    overdue = fields.Boolean(metadata={"description": "逾期：被标记逾期或逾期答复"})
+    late = fields.Boolean(metadata={"description": "逾期答复（答复日期晚于答复期限）"})
+    working_days_late = fields.Integer(metadata={"description": "答复期限后至答复之日的工作日数"})
     answer = fields.Dict()
 
 
@@ -174,6 +176,10 @@ class Extension(Schema):
     )
     approved_by = fields.Nested(Officer, required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    approved_on = fields.Date(
+        load_default=None,
+        metadata={"description": "批准延长之日（默认今天）：须在答复期限内；期限内批准、期限后登记的，按批准之日受理"},
+    )
 
     @post_load
     def _command(self, data: Mapping[str, Any], **_: Any) -> ExtendAnswerPeriod:
@@ -181,6 +187,7 @@ class Extension(Schema):
             extension_working_days=data["extension_working_days"],
             approved_by=officer(data["approved_by"]),
             reason=data["reason"],
+            approved_on=data.get("approved_on"),
         )
 
 
@@ -219,7 +226,9 @@ def _view(req: DisclosureRequest) -> Mapping[str, object]:
         "supplement_requested": req.supplement_requested,
         "extension_working_days": req.extension_days,
         "paused_working_days": req.paused_days,
-        "overdue": req.overdue_flagged,
+        "overdue": req.overdue_flagged or req.answered_late,
+        "late": req.answered_late,
+        "working_days_late": req.working_days_late,
         "answer": req.answer,
     }
 
