@@ -150,6 +150,36 @@ class ShadowRebuildContract:
         assert runtime.transport.end_offsets("tally.dlq") == {0: 1}  # the live worker's one dead letter only
         live.close()
 
+    def test_an_operators_skip_outlives_a_rebuild_and_a_reset(self, runtime: Runtime) -> None:
+        """redrive --skip-poison is recorded: a replay from zero passes the poison as the live runner did."""
+        sick, healthy = str(uuid.uuid4()), str(uuid.uuid4())
+        runtime.transport.create_topics(["tally.dlq"], 1)
+        self._publish(
+            runtime,
+            [
+                record(ISSUED, sick, issued_data(sick), 1),
+                record(ISSUED, healthy, issued_data(healthy), 1),
+                record(RESPONDED, sick, responded_data(sick, "毒丸"), 2),
+            ],
+        )
+        live = runtime.runner()
+        live.drain()
+        assert [row["aggregate_id"] for row in live.parked_aggregates()] == [sick]
+        assert live.redrive(sick, skip_poison=True) == 0  # the poison dropped, nothing behind it
+        assert live.parked_aggregates() == []
+        released = self._rows(runtime)
+        assert released[sick][1] == 1 and released[healthy][1] == 1
+
+        result = ShadowRebuild(runtime).run(timeout_s=60)
+        assert result.parked == ()
+        assert self._rows(runtime) == released and live.parked_aggregates() == []
+        assert live.drain() == 0
+
+        live.reset()
+        live.drain()
+        assert self._rows(runtime) == released and live.parked_aggregates() == []
+        live.close()
+
     def test_a_changed_table_definition_comes_into_use(self, runtime: Runtime) -> None:
         """The live table is recreated from the current definition, not copied into the old one."""
         self._publish(runtime, guidance_story(2, responses=0))

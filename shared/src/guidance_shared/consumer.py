@@ -30,9 +30,9 @@ import json
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import structlog
 from sqlalchemy import (
@@ -114,6 +114,18 @@ generations_table = Table(
     TRACKING,
     Column("group_id", String(200), primary_key=True),
     Column("generation", Integer, nullable=False),
+)
+#: An operator's decision (``redrive --skip-poison``) that an event is never to be applied. Unlike the
+#: group's other records it survives ``reset`` and a rebuild's swap: a replay from zero seeds the applied
+#: ids with these, so it passes the event as the live runner did instead of parking its aggregate again.
+skip_decisions_table = Table(
+    "cr_skip_decisions",
+    TRACKING,
+    Column("group_id", String(200), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("aggregate_id", String(200), nullable=False),
+    Column("event_type", String(200), nullable=True),
+    Column("decided_at", String(40), nullable=False),
 )
 skipped_table = Table(
     "cr_skipped",
@@ -523,6 +535,7 @@ class ConsumerRunner:
                 for r in rows
             ]
             if skip_poison and records:
+                self._decide_to_skip(conn, aggregate_id, records[0])
                 records = records[1:]
             applied_ids = self._already_applied(conn, records)
             parked: set[str] = set()
@@ -530,11 +543,31 @@ class ConsumerRunner:
                 self._handle(conn, record, applied_ids, parked)
         return len(records)
 
+    def _decide_to_skip(self, conn: Connection, aggregate_id: str, record: ConsumedRecord) -> None:
+        """Record the operator's decision to drop ``record``, and treat it as applied from now on."""
+        try:
+            envelope = Envelope.from_record(record)
+        except MalformedEvent:
+            return  # unreadable: a replay dead-letters it again and goes on, nothing parks on it
+        conn.execute(
+            insert(skip_decisions_table).values(
+                group_id=self.group,
+                event_id=envelope.id,
+                aggregate_id=aggregate_id,
+                event_type=envelope.type,
+                decided_at=datetime.now(UTC).isoformat(),
+            )
+        )
+        self._mark_applied(conn, envelope.id, set())
+        log.info("consumer.poison_skipped_by_operator", event_id=envelope.id, event_type=envelope.type)
+
     def reset(self) -> None:
-        """Forget everything this group applied and empty the projection: the next run replays from zero."""
+        """Forget everything this group applied and empty the projection: the next run replays from zero,
+        passing the events an operator decided to skip, as the live runner did."""
         with self.engine.begin() as conn:
             for table in (offsets_table, applied_table, parked_table, parked_events_table, skipped_table):
                 conn.execute(delete(table).where(table.c.group_id == self.group))
+            seed_skip_decisions(conn, self.group, skip_decisions(conn, self.group))
             self._generation = bump_generation(conn, self.group)  # other runners of the group start over too
         self.projection.metadata.drop_all(self.engine)
         self.projection.metadata.create_all(self.engine)
@@ -546,6 +579,24 @@ class ConsumerRunner:
     def close(self) -> None:
         self._checkpointer.stop()
         self.consumer.close()
+
+
+def skip_decisions(conn: Connection, group: str) -> list[dict[str, Any]]:
+    """The operator's skip decisions of ``group``, oldest first."""
+    query = select(skip_decisions_table).where(skip_decisions_table.c.group_id == group)
+    return [dict(row._mapping) for row in conn.execute(query.order_by(skip_decisions_table.c.decided_at))]
+
+
+def seed_skip_decisions(conn: Connection, group: str, decisions: Sequence[Mapping[str, Any]]) -> None:
+    """Make ``conn``'s database start a replay knowing the decisions: kept, and their events as applied."""
+    known = {row["event_id"] for row in skip_decisions(conn, group)}
+    fresh = [dict(row) for row in decisions if row["event_id"] not in known]
+    if fresh:
+        conn.execute(insert(skip_decisions_table), fresh)
+    applied = set(conn.execute(select(applied_table.c.event_id).where(applied_table.c.group_id == group)).scalars())
+    ids = [{"group_id": group, "event_id": row["event_id"]} for row in decisions if row["event_id"] not in applied]
+    if ids:
+        conn.execute(insert(applied_table), ids)
 
 
 def current_generation(conn: Connection, group: str, *, hold: bool = False) -> int:

@@ -260,6 +260,20 @@ def create_database_identity() -> None:
     )
 
 
+def create_skip_decisions() -> None:
+    """A revision of every service: where an operator's ``redrive --skip-poison`` is kept, so that a replay
+    from zero (``rebuild``) passes the same event instead of parking its aggregate again."""
+    op.create_table(
+        "cr_skip_decisions",
+        sa.Column("group_id", sa.String(length=200), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("aggregate_id", sa.String(length=200), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=True),
+        sa.Column("decided_at", sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("group_id", "event_id"),
+    )
+
+
 def kernel_baseline() -> None:
     """The kernel's tables as every service's first revision creates them, and the event store's two
     one-row tables: the position counter and the relay cursor."""

@@ -38,6 +38,8 @@ from guidance_shared.consumer import (
     offsets_table,
     parked_events_table,
     parked_table,
+    seed_skip_decisions,
+    skip_decisions,
     skipped_table,
 )
 from guidance_shared.db import make_engine
@@ -99,6 +101,10 @@ class ShadowRebuild:
     def run(self, timeout_s: float = 3600.0) -> RebuildResult:
         with self._sandbox() as (sandbox_engine, attach):
             create_from_metadata(sandbox_engine, self.runtime.tables())
+            # An operator's decisions to skip a poison event hold in the replay too (and reach the swap as
+            # applied ids), or the rebuild would park again what a redrive released.
+            with self.runtime.engine.connect() as live, sandbox_engine.begin() as conn:
+                seed_skip_decisions(conn, self.group, skip_decisions(live, self.group))
             shadow = Runtime(
                 self.runtime.spec,
                 self.runtime.settings,
