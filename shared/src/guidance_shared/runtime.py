@@ -32,7 +32,7 @@ from guidance_shared.metrics import KernelMetrics, StoredStateCollector
 from guidance_shared.migrations import KERNEL_METADATA, Migrations, SchemaError
 from guidance_shared.projection import Projection
 from guidance_shared.relay import OutboxRelay, install_outbox_bell, notify_channel, pending_count
-from guidance_shared.settings import Settings, env_float
+from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Producer, Transport
 from guidance_shared.transport.doorbell import (
     Doorbell,
@@ -260,7 +260,7 @@ class Runtime(Generic[D]):
             listener = self._outbox_listener()
             if listener is not None and self.outbox_bell is not None:
                 self.outbox_bell.attach(listener)
-                idle_s = env_float(self.settings.env, "GUIDANCE_RELAY_IDLE_S", 1.0, minimum=0.01)
+                idle_s = self.settings.relay_idle_s
             threads.append(
                 threading.Thread(
                     target=relay.run_forever, args=(stop,), kwargs={"idle_s": idle_s}, name="relay", daemon=True
