@@ -175,7 +175,9 @@ class ConsumerRunner:
         self.metrics = metrics
         self._subscribed = False
         self._generation = 0
-        self.lag_export_interval_s = 1.0
+        # Each export asks the broker for end offsets (a round trip) and counts parked aggregates: every
+        # 5 s is fresher than a scrape interval needs, and an idle worker's largest cost after polling.
+        self.lag_export_interval_s = 5.0
         self._lag_exported_at = -1e9
         self._insert_applied = BulkStatement(insert(applied_table))  # built once: values are parameters
         self._checkpointer = WalCheckpointer(engine)  # SQLite: checkpoints off the batches' commits
@@ -233,7 +235,10 @@ class ConsumerRunner:
         self._export_lag()
         return len(records)
 
-    def run_forever(self, stop: threading.Event, *, poll_timeout_s: float = 0.5) -> None:
+    def run_forever(self, stop: threading.Event, *, poll_timeout_s: float = 1.0) -> None:
+        """Apply batches until ``stop``. A poll returns as soon as records come (Kafka's long poll, the
+        embedded log's doorbell), so its timeout costs no latency; it bounds how soon ``stop`` is seen
+        and, on the embedded log, how late a record whose wake was lost is read."""
         backoff = 0.5
         while not stop.is_set():
             try:
