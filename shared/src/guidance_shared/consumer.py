@@ -26,6 +26,7 @@ costs one wasted plain pass and nothing else changes.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -207,6 +208,14 @@ class ConsumerRunner:
     def run_once(self, timeout_s: float = 0.5) -> int:
         """Poll one batch and apply it atomically; return the number of records handled."""
         self.start()
+        # The collector paused from the fetch on, not only for the plain path's apply: the client's
+        # records and the decoded events all stay alive until the batch commits, and its scans of
+        # them while fetching cost a replay ~5 % of its CPU (``fast.consumer.cyclic_gc_paused``).
+        collector_on = gc.isenabled()
+        with cyclic_gc_paused():
+            return self._poll_and_apply(timeout_s, collector_on)
+
+    def _poll_and_apply(self, timeout_s: float, collector_on: bool) -> int:
         records = self.consumer.poll(self.batch_size, timeout_s)
         if not records:
             self._export_lag()
@@ -216,6 +225,8 @@ class ConsumerRunner:
             next_offsets[record.tp] = record.offset + 1
         try:
             if not (self.plain_path and self._run_plain(records, next_offsets)):
+                if collector_on:
+                    gc.enable()  # the careful path runs as code runs elsewhere; the pause ends with it anyway
                 with self.engine.begin() as conn:
                     self._check_generation(conn)
                     applied_ids = self._already_applied(conn, records)
