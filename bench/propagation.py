@@ -122,6 +122,7 @@ def _mode(mode: str, servers: str | None, keys: Any, commands: int, idle_s: floa
             )
         section.info["commands_per_s_sent"] = round(result["sent_rate"], 1)
         section.info["poll_interval_ms"] = POLL_S * 1000
+        section.info["polls_per_command"] = round(result["polls_per_command"], 1)
         say(f"propagation ({mode}): idle for {idle_s:.0f} s ...")
         trivial_port = free_port()
         with server(
@@ -191,6 +192,7 @@ def _send_and_watch(
     lock = threading.Lock()
     watchers: list[threading.Thread] = []
     accepted = 0
+    polls = [0]  # GETs the watchers sent: their load on the suite, which shares the cores
 
     def watch(guidance_id: str, since: float) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", disclosure_port, timeout=30)
@@ -200,6 +202,8 @@ def _send_and_watch(
                 conn.request("GET", f"/public/v1/guidance/{guidance_id}")
                 response = conn.getresponse()
                 response.read()
+                with lock:
+                    polls[0] += 1
                 if response.status == 200:
                     with lock:
                         delays.append(time.perf_counter() - since)
@@ -233,4 +237,11 @@ def _send_and_watch(
         conn.close()
     for thread in watchers:
         thread.join(SHOW_TIMEOUT_S + 5)
-    return {"delays": delays, "posts": posts, "accepted": accepted, "shown": len(delays), "sent_rate": sent_rate}
+    return {
+        "delays": delays,
+        "posts": posts,
+        "accepted": accepted,
+        "shown": len(delays),
+        "sent_rate": sent_rate,
+        "polls_per_command": polls[0] / max(len(delays), 1),
+    }

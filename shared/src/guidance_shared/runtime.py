@@ -31,9 +31,16 @@ from guidance_shared.kernel import make_transport, provision
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector
 from guidance_shared.migrations import KERNEL_METADATA, Migrations, SchemaError
 from guidance_shared.projection import Projection
-from guidance_shared.relay import OutboxRelay, pending_count
+from guidance_shared.relay import OutboxRelay, install_outbox_bell, notify_channel, pending_count
 from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Producer, Transport
+from guidance_shared.transport.doorbell import (
+    Doorbell,
+    Listener,
+    NotifyListener,
+    datagram_listener,
+    socket_path_beside,
+)
 
 log = structlog.get_logger(__name__)
 D = TypeVar("D")
@@ -104,10 +111,15 @@ class Runtime(Generic[D]):
         self.metrics_registry = CollectorRegistry()
         self.metrics = KernelMetrics(self.metrics_registry)
         self.store: EventStore | None = None
+        # Rung when a transaction that wrote outbox rows commits, in any process of the service
+        # (``relay.install_outbox_bell``); the worker's relay waits on it (``run_worker``).
+        self.outbox_bell: Doorbell | None = None
         if spec.publishes:
             self.store = EventStore(
                 self.engine, source=spec.source, topic=spec.publishes, dataschema=self.registry.dataschema
             )
+            self.outbox_bell = Doorbell()
+            install_outbox_bell(self.engine, self.outbox_bell, channel=notify_channel(spec.name))
         # Built before the projection, which may need them; None for a spec without ``wire`` (kernel tests).
         self.deps: D = spec.wire(self) if spec.wire else cast(D, None)
         self.projection: Projection | None = spec.projection(self) if spec.projection else None
@@ -128,8 +140,25 @@ class Runtime(Generic[D]):
     # -- parts -------------------------------------------------------------------
     def relay(self) -> OutboxRelay:
         return OutboxRelay(
-            self.engine, self.transport.producer(), batch_size=self.settings.relay_batch, metrics=self.metrics
+            self.engine,
+            self.transport.producer(),
+            batch_size=self.settings.relay_batch,
+            metrics=self.metrics,
+            doorbell=self.outbox_bell,
         )
+
+    def _outbox_listener(self) -> Listener | None:
+        """What carries other processes' rings to this one's relay: NOTIFY on PostgreSQL, a datagram
+        socket beside the database file on SQLite (None where there can be none)."""
+        if self.engine.dialect.name == "postgresql":
+
+            def connect() -> object:
+                proxied = self.engine.raw_connection()
+                proxied.detach()  # its own connection for the worker's life, outside the pool
+                return proxied.dbapi_connection
+
+            return NotifyListener(connect, notify_channel(self.spec.name))
+        return datagram_listener(socket_path_beside(self.engine.url.database))
 
     def housekeeping(self) -> Housekeeping:
         """Purges published outbox rows past their retention and expired idempotency records."""
@@ -224,7 +253,19 @@ class Runtime(Generic[D]):
         threads: list[threading.Thread] = []
         if self.store is not None:
             relay = self.relay()
-            threads.append(threading.Thread(target=relay.run_forever, args=(stop,), name="relay", daemon=True))
+            # With a listener for other processes' commits the idle relay only looks, in case a ring was
+            # lost, every GUIDANCE_RELAY_IDLE_S; without one (no socket possible) it looks as often as it
+            # always did.
+            idle_s = 0.2
+            listener = self._outbox_listener()
+            if listener is not None and self.outbox_bell is not None:
+                self.outbox_bell.attach(listener)
+                idle_s = self.settings.relay_idle_s
+            threads.append(
+                threading.Thread(
+                    target=relay.run_forever, args=(stop,), kwargs={"idle_s": idle_s}, name="relay", daemon=True
+                )
+            )
         if self.projection is not None:
             runner = self.runner()
             threads.append(threading.Thread(target=runner.run_forever, args=(stop,), name="consumer", daemon=True))
@@ -242,6 +283,8 @@ class Runtime(Generic[D]):
         for thread in threads:
             thread.start()
         stop.wait()
+        if self.outbox_bell is not None:
+            self.outbox_bell.ring()  # the relay may be waiting for it
         for thread in threads:
             thread.join(timeout=15)
         if self._runner is not None:
@@ -256,6 +299,9 @@ class Runtime(Generic[D]):
             self._runner.close()
             self._runner = None
         self.transport.close()
+        if self.outbox_bell is not None:
+            self.outbox_bell.close()  # and its listener: the socket file beside the database goes with it
+            self.outbox_bell = None
         self.engine.dispose()
 
 

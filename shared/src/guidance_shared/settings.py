@@ -41,6 +41,7 @@ class Settings:
     idempotency_ttl_hours: int = 168  # GUIDANCE_IDEMPOTENCY_TTL_HOURS: an Idempotency-Key is remembered this long
     housekeeping_interval_s: float = 3600.0  # GUIDANCE_HOUSEKEEPING_INTERVAL_S: 0 turns the worker's purge off
     housekeeping_batch: int = 1000  # GUIDANCE_HOUSEKEEPING_BATCH: rows deleted per transaction
+    relay_idle_s: float = 1.0  # GUIDANCE_RELAY_IDLE_S: an idle relay's look for rows no doorbell announced
     # The mapping these were read from: a service reads its own variables from it (its settings module),
     # so a test that passes ``env`` configures the whole service with it.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -90,6 +91,7 @@ class Settings:
             idempotency_ttl_hours=_int(env, "GUIDANCE_IDEMPOTENCY_TTL_HOURS", 168, minimum=1),
             housekeeping_interval_s=env_float(env, "GUIDANCE_HOUSEKEEPING_INTERVAL_S", 3600.0, minimum=0.0),
             housekeeping_batch=_int(env, "GUIDANCE_HOUSEKEEPING_BATCH", 1000, minimum=1),
+            relay_idle_s=env_float(env, "GUIDANCE_RELAY_IDLE_S", 1.0, minimum=0.01),
             env=env,
             trusted_proxies=_int(env, "GUIDANCE_TRUSTED_PROXIES", 0, minimum=0),
             require_if_match=_flag(env, "GUIDANCE_REQUIRE_IF_MATCH"),

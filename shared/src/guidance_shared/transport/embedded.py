@@ -5,14 +5,22 @@ default partitioner; offsets are dense per partition; consumer groups share
 partitions among live members (heartbeats) and keep committed offsets. It is
 not fast or distributed; it is faithful enough that the same contract tests
 pass against it and against a real broker.
+
+A consumer with nothing to read waits on a doorbell (``doorbell``): it binds a Unix datagram socket
+in the directory beside the log's file (``<file>.wake.d/``), and a producer that committed a batch
+rings every socket there. So consumers in other processes read a record within milliseconds of
+its commit instead of polling for it; without a ring they still look every ``timeout_s`` of a poll.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from kafka.partitioner.default import murmur2
 from sqlalchemy import (
@@ -35,7 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from guidance_shared.db import make_engine, save_offsets
+from guidance_shared.db import make_engine, reading, save_offsets
 from guidance_shared.transport.base import (
     ConsumedRecord,
     Consumer,
@@ -47,6 +55,7 @@ from guidance_shared.transport.base import (
     Transport,
     TransportError,
 )
+from guidance_shared.transport.doorbell import Doorbell, datagram_listener, ring_path, socket_path_beside
 
 METADATA = MetaData()
 topics_table = Table(
@@ -90,6 +99,7 @@ members_table = Table(
 )
 
 SESSION_TIMEOUT_S = 10.0
+COMMIT_INTERVAL_S = 1.0
 
 
 def partition_for(key: bytes | None, partitions: int, counter: int = 0) -> int:
@@ -106,6 +116,40 @@ class EmbeddedTransport(Transport):
         self.default_partitions = default_partitions
         # The development stand-in for the broker, not a service's table: it makes its own, in no migration history.
         METADATA.create_all(self.engine)
+        beside = socket_path_beside(self.engine.url.database)
+        # Where the consumers' wake sockets live (one each); None where there can be none: they poll.
+        self.wake_dir: Path | None = beside.with_name(beside.name + ".d") if beside is not None else None
+        self._partition_counts: dict[str, int] = {}
+
+    def ring_consumers(self) -> None:
+        """After a commit that added records: wake every consumer waiting on this log, in any process."""
+        if self.wake_dir is None:
+            return
+        try:
+            entries = list(os.scandir(self.wake_dir))
+        except OSError:  # no consumer ever waited here
+            return
+        for entry in entries:
+            if not ring_path(Path(entry.path)):
+                # Nobody bound there: a consumer that died without closing. Its name is never reused.
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+    def consumer_bell(self, member_id: str) -> Doorbell | None:
+        """A doorbell for one consumer, rung by ``ring_consumers``; None where no socket can be bound."""
+        if self.wake_dir is None:
+            return None
+        with contextlib.suppress(OSError):
+            self.wake_dir.mkdir(exist_ok=True)
+        path = self.wake_dir / member_id[:12]
+        if len(os.fsencode(path)) > 100:
+            return None
+        listener = datagram_listener(path)
+        if listener is None:
+            return None
+        bell = Doorbell()
+        bell.attach(listener)
+        return bell
 
     def producer(self) -> Producer:
         return EmbeddedProducer(self)
@@ -125,14 +169,18 @@ class EmbeddedTransport(Transport):
                 )
 
     def partitions(self, topic: str) -> int:
-        with self.engine.connect() as conn:
+        """A topic's partition count; remembered once seen (a topic's partitions never change here)."""
+        if topic in self._partition_counts:
+            return self._partition_counts[topic]
+        with reading(self.engine) as conn:
             value = conn.execute(select(topics_table.c.partitions).where(topics_table.c.name == topic)).scalar()
         if value is None:
             raise TransportError(f"topic {topic!r} does not exist; provision it first")
+        self._partition_counts[topic] = int(value)
         return int(value)
 
     def end_offsets(self, topic: str) -> dict[int, int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:  # reads never queue on the write lock that producers take
             rows = conn.execute(
                 select(ends_table.c.partition, ends_table.c.next_offset).where(ends_table.c.topic == topic)
             )
@@ -180,6 +228,7 @@ class EmbeddedProducer(Producer):
                     )
         except OperationalError as exc:
             raise PublishError(f"embedded log unavailable: {exc}") from exc
+        self.transport.ring_consumers()
 
     def _partitions(self, conn: Connection, topic: str) -> int:
         if topic not in self._partition_counts:
@@ -203,6 +252,10 @@ class EmbeddedConsumer(Consumer):
         self.assignment: list[TopicPartition] = []
         self.positions: dict[TopicPartition, int] = {}
         self._last_heartbeat = 0.0
+        self._bell: Doorbell | None = None
+        self._bell_made = False
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._committed_at = -1e9
 
     def subscribe(self, topics: Sequence[str], position_lookup: PositionLookup) -> None:
         self.topics = list(topics)
@@ -257,7 +310,7 @@ class EmbeddedConsumer(Consumer):
             self.positions[tp] = stored if stored is not None else committed.get(tp, 0)
 
     def _committed(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
-        with self.transport.engine.connect() as conn:
+        with reading(self.transport.engine) as conn:
             rows = conn.execute(select(group_offsets_table).where(group_offsets_table.c.group_id == self.group))
             return {
                 TopicPartition(r.topic, r.partition): r.next_offset
@@ -270,9 +323,20 @@ class EmbeddedConsumer(Consumer):
         while True:
             self._heartbeat()
             records = self._fetch(max_records)
-            if records or time.monotonic() >= deadline:
+            remaining = deadline - time.monotonic()
+            if records or remaining <= 0:
                 return records
-            time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+            bell = self._doorbell()
+            if bell is not None:
+                bell.wait(remaining)  # a producer's commit rings it; else the poll's own bound
+            else:
+                time.sleep(min(0.05, remaining))
+
+    def _doorbell(self) -> Doorbell | None:
+        if not self._bell_made:  # bound at the first wait, so a consumer that never waits leaves no socket
+            self._bell_made = True
+            self._bell = self.transport.consumer_bell(self.member_id.replace("-", ""))
+        return self._bell
 
     def _fetch(self, max_records: int) -> list[ConsumedRecord]:
         if not self.assignment:
@@ -287,7 +351,9 @@ class EmbeddedConsumer(Consumer):
                 for tp in self.assignment
             ]
         )
-        with self.transport.engine.connect() as conn:
+        # A snapshot read: committed batches are whole, and offsets are dense, so no record can appear
+        # later below one this read returns. It does not queue behind producers on the write lock.
+        with reading(self.transport.engine) as conn:
             rows = list(
                 conn.execute(
                     select(records_table)
@@ -317,8 +383,21 @@ class EmbeddedConsumer(Consumer):
             self.positions[tp] = offset
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Written at most once per ``COMMIT_INTERVAL_S``, and by ``close``: as on Kafka, committed offsets
+        are a courtesy for lag tooling and groups without stored positions (the caller's database holds the
+        authoritative ones), and a write per batch queued on the log's write lock behind the producers,
+        holding up the consumer's next batch for tens of milliseconds under load."""
+        self._uncommitted.update(offsets)
+        if time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
+            self._flush_commits()
+
+    def _flush_commits(self) -> None:
+        if not self._uncommitted:
+            return
         with self.transport.engine.begin() as conn:
-            save_offsets(conn, group_offsets_table, self.group, offsets)
+            save_offsets(conn, group_offsets_table, self.group, self._uncommitted)
+        self._uncommitted = {}
+        self._committed_at = time.monotonic()
 
     def lag(self) -> dict[TopicPartition, int]:
         ends: dict[str, dict[int, int]] = {}
@@ -330,6 +409,7 @@ class EmbeddedConsumer(Consumer):
         return out
 
     def close(self) -> None:
+        self._flush_commits()
         with self.transport.engine.begin() as conn:
             conn.execute(
                 delete(members_table).where(
@@ -337,3 +417,6 @@ class EmbeddedConsumer(Consumer):
                 )
             )
         self.assignment = []
+        if self._bell is not None:
+            self._bell.close()
+            self._bell = None
