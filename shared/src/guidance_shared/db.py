@@ -1,19 +1,25 @@
 """Database engines: SQLite for the embedded default, PostgreSQL in production.
 
 SQLite needs help to behave like a server database: WAL so readers never
-block the writer, a busy timeout so concurrent writers queue instead of
-failing, and ``BEGIN IMMEDIATE`` so a transaction takes the write lock at its
-start (no deadlock when two readers both try to upgrade) and savepoints work.
+block the writer, ``BEGIN IMMEDIATE`` so a transaction takes the write lock at its
+start (no deadlock when two readers both try to upgrade) and savepoints work, and
+one writer at a time per process (``_WriterQueue``): SQLite's busy handler makes a
+waiting writer sleep and retry with growing back-offs (up to 100 ms a try), which
+under eight threads turned a 5 ms command into a 450 ms tail, so a process's writers
+queue on a lock instead and meet the busy handler only when another process writes.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -36,6 +42,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     connect_args.setdefault("check_same_thread", False)
     busy_ms = int(float(connect_args["timeout"]) * 1000)  # the driver's timeout and SQLite's busy handler agree
     engine = create_engine(url, connect_args=connect_args, **kwargs)
+    writers = _WriterQueue(busy_ms / 1000)
+    writers.install(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -52,9 +60,71 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     def _on_begin(conn: Any) -> None:
         # A writer takes the write lock when it begins, so two writers queue instead of failing on upgrade;
         # a reader (``reading``) begins deferred and reads its WAL snapshot without waiting for any writer.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(_READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        owner = conn.connection.dbapi_connection
+        writers.acquire(owner)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release(owner)
+            raise
 
     return engine
+
+
+class _WriterQueue:
+    """One SQLite write transaction at a time in this process: the others wait on a lock, woken as soon as
+    it is released, instead of sleeping in SQLite's busy handler.
+
+    Taken just before ``BEGIN IMMEDIATE``, released just after the COMMIT or ROLLBACK has run (the
+    dialect's ``do_commit``/``do_rollback``, which also end a transaction when the pool resets a
+    connection). A connection the pool invalidates, checks in or closes while it holds the lock releases
+    it too, so no path that ends a transaction can leave the lock taken. The lock is keyed by the DBAPI
+    connection, so a release by a connection that does not hold it is a no-op."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._lock = threading.Lock()
+        self._owner: Any = None
+        self._timeout_s = timeout_s
+
+    def acquire(self, owner: Any) -> None:
+        if not self._lock.acquire(timeout=self._timeout_s):
+            # What SQLite's busy handler says after the same wait, so callers see one kind of error for both.
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        self._owner = owner
+
+    def release(self, connection: Any) -> None:
+        owner = getattr(connection, "dbapi_connection", connection)  # the pool's proxy or the DBAPI connection
+        if owner is not None and owner is self._owner:
+            self._owner = None
+            self._lock.release()
+
+    def install(self, engine: Engine) -> None:
+        dialect = engine.dialect  # this engine's own instance: wrapping it touches no other engine
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(connection: Any) -> None:
+            try:
+                commit(connection)
+            finally:
+                self.release(connection)
+
+        def do_rollback(connection: Any) -> None:
+            try:
+                rollback(connection)
+            finally:
+                self.release(connection)
+
+        setattr(dialect, "do_commit", do_commit)  # noqa: B010  (mypy refuses assigning to a method)
+        setattr(dialect, "do_rollback", do_rollback)  # noqa: B010
+
+        def ended(dbapi_connection: Any, *_args: Any) -> None:
+            self.release(dbapi_connection)
+
+        for name in ("checkin", "invalidate", "close"):
+            event.listen(engine, name, ended)
 
 
 _READ_ONLY = "guidance_read_only"
