@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +149,64 @@ def save_offsets(conn: Connection, table: Table, group: str, offsets: Mapping[An
         key = (table.c.group_id == group, table.c.topic == topic, table.c.partition == partition)
         if not conn.execute(update(table).where(*key).values(next_offset=offset)).rowcount:
             conn.execute(insert(table).values(group_id=group, topic=topic, partition=partition, next_offset=offset))
+
+
+class DriverStatement:
+    """A Core statement compiled once per dialect and run as driver SQL: the hot paths of a command.
+
+    ``conn.execute(statement)`` costs a cache-key walk, a cache lookup and per-parameter processing on
+    every call, more than the statement's own work for the few-row writes a command makes. This
+    compiles the statement (SQLAlchemy's own compilation, so the same SQL) the first time a dialect
+    runs it and then hands the driver the parameters as they are, through ``exec_driver_sql``, which
+    still wraps driver errors as SQLAlchemy's and runs in the connection's transaction. The caller
+    names its parameters with ``bindparam``; the statement's literals keep their compiled values.
+    Where a parameter's type needs processing for the dialect, or the connection translates schemas,
+    it runs through ``conn.execute`` instead.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._plans: dict[Any, _Plan | None] = {}
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        plan = self._plan(conn)
+        if plan is None:
+            return conn.execute(self.statement, dict(params))
+        return conn.exec_driver_sql(plan.sql, plan.parameters(params))
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        plan = self._plan(conn)
+        if plan is None:
+            conn.execute(self.statement, [dict(row) for row in rows])
+            return
+        conn.exec_driver_sql(plan.sql, [plan.parameters(row) for row in rows])
+
+    def _plan(self, conn: Connection) -> _Plan | None:
+        if conn.get_execution_options().get("schema_translate_map"):
+            return None  # driver SQL would miss the translation
+        dialect = conn.dialect
+        if dialect not in self._plans:
+            self._plans[dialect] = _Plan.of(self.statement, dialect)
+        return self._plans[dialect]
+
+
+class _Plan:
+    """One dialect's SQL of a ``DriverStatement``, the order of its positional parameters (None: named),
+    and the values of the binds the statement fixed itself (its literals: ``id = 1``, ``LIMIT 1``)."""
+
+    def __init__(self, sql: str, order: tuple[str, ...] | None, fixed: dict[str, Any]) -> None:
+        self.sql, self.order, self.fixed = sql, order, fixed
+
+    @classmethod
+    def of(cls, statement: Any, dialect: Any) -> _Plan | None:
+        compiled = statement.compile(dialect=dialect)
+        for bind in compiled.binds.values():
+            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+                return None
+        fixed = {name: value for name, value in compiled.params.items() if value is not None}
+        order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup is not None else None
+        return cls(str(compiled), order, fixed)
+
+    def parameters(self, given: Mapping[str, Any]) -> Any:
+        values = {**self.fixed, **given} if self.fixed else given
+        return tuple(values[name] for name in self.order) if self.order is not None else dict(values)

@@ -26,6 +26,7 @@ from guidance_shared.db import make_engine
 from guidance_shared.events import default_registry
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.eventstore import EventStore, StoredEvent
+from guidance_shared.handling import contract_check
 from guidance_shared.housekeeping import Housekeeping
 from guidance_shared.kernel import make_transport, provision
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector
@@ -106,7 +107,11 @@ class Runtime(Generic[D]):
         self.store: EventStore | None = None
         if spec.publishes:
             self.store = EventStore(
-                self.engine, source=spec.source, topic=spec.publishes, dataschema=self.registry.dataschema
+                self.engine,
+                source=spec.source,
+                topic=spec.publishes,
+                dataschema=self.registry.dataschema,
+                check=contract_check(self.registry),
             )
         # Built before the projection, which may need them; None for a spec without ``wire`` (kernel tests).
         self.deps: D = spec.wire(self) if spec.wire else cast(D, None)
