@@ -53,8 +53,9 @@ def contract_check(registry: EventRegistry) -> Callable[[str, str], None]:
     Cheap for what commands record: the compiled loader (``EventRegistry.load_value``, msgspec in C)
     vouches for the data and its top-level fields are all declared, ~20 µs an event against ~1 ms for
     marshmallow's load and dump of a GuidanceIssued. Whatever it does not vouch for is judged by the
-    full producer-side ``validate``. Unknown fields nested deeper are the full check's to find: every
-    handler's events go through it in the services' tests (``tests/*/test_event_contracts.py``)."""
+    full producer-side ``validate``. Unknown fields nested deeper are the full check's to find: the
+    test fixtures hold every event their commands stored to it (``tests/support/events.py``,
+    ``assert_events_match_contracts``)."""
     declared: dict[str, frozenset[str]] = {}
 
     def check(ce_type: str, data_json: str) -> None:
