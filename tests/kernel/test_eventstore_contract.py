@@ -123,6 +123,16 @@ class EventStoreContract:
             assert list(json.loads(row.headers).items()) == [(k, v.decode()) for k, v in record.headers]
             assert row.value.encode() == record.value and row.key.encode() == record.key
 
+    def test_a_driver_error_is_sqlalchemys_and_leaves_nothing(self, store: EventStore) -> None:
+        """The append runs its SQL on the driver's cursor; a constraint it breaks is still SQLAlchemy's error."""
+        from sqlalchemy.exc import IntegrityError
+
+        [first] = store.append("g-1", "Guidance", NEW_STREAM, issued(1))
+        with pytest.raises(IntegrityError):
+            store.append("g-2", "Guidance", NEW_STREAM, [NewEvent(ISSUED, {"n": 2}, id=first.event_id)])
+        assert store.version("g-2") == 0
+        assert [e.position for e in store.append("g-3", "Guidance", NEW_STREAM, issued(1))] == [2]
+
     def test_a_check_refuses_an_event_before_anything_is_stored(self, engine: Engine) -> None:
         kernel_tables(engine)
         checked: list[tuple[str, str]] = []

@@ -281,9 +281,10 @@ class EventStore:
             return []
         meta = (metadata or Metadata()).as_dict()
         # Take the counter row lock first: it orders positions by commit and serialises appends.
-        last_position = _TAKE_POSITIONS.execute(conn, {"n": len(events)}).scalar_one() - len(events)
-        head = _HEAD.execute(conn, {"stream_id": stream_id}).first()
-        current_version, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        [(last_position,)] = _TAKE_POSITIONS.rows(conn, {"n": len(events)})
+        last_position -= len(events)
+        head = _HEAD.rows(conn, {"stream_id": stream_id})
+        current_version, prev_hash = head[0] if head else (0, GENESIS_HASH)
         if current_version != expected_version:
             raise ConcurrencyError(stream_id, expected_version, current_version)
 

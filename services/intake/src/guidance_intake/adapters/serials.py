@@ -70,10 +70,8 @@ def issue_doc_no(conn: Connection, department: Department, kind: str, year: int)
 
 
 def _increment(conn: Connection, key: DocKey) -> int | None:
-    value = _INCREMENT.execute(
-        conn, {"department_id": key.department_id, "kind": key.kind, "year": key.year}
-    ).scalar_one_or_none()
-    return None if value is None else int(value)
+    rows = _INCREMENT.rows(conn, {"department_id": key.department_id, "kind": key.kind, "year": key.year})
+    return int(rows[0][0]) if rows else None
 
 
 # Every command that numbers a document runs it: compiled once per dialect, not built and compiled per call.
