@@ -135,16 +135,16 @@ class EventStoreContract:
 
     def test_a_check_refuses_an_event_before_anything_is_stored(self, engine: Engine) -> None:
         kernel_tables(engine)
-        checked: list[tuple[str, str]] = []
+        checked: list[tuple[str, str, object]] = []
 
-        def check(ce_type: str, data_json: str) -> None:
-            checked.append((ce_type, data_json))
+        def check(ce_type: str, data_json: str, data: object) -> None:
+            checked.append((ce_type, data_json, data))
             if "bad" in data_json:
                 raise ValueError("breaks its contract")
 
         store = EventStore(engine, source="/guidance/intake", topic="intake.events", check=check)
         store.append("g-1", "Guidance", NEW_STREAM, issued(1))
-        assert checked == [(ISSUED, '{"matter":"食品经营许可 0","n":0}')]
+        assert checked == [(ISSUED, '{"matter":"食品经营许可 0","n":0}', {"matter": "食品经营许可 0", "n": 0})]
         with pytest.raises(ValueError, match="contract"):
             store.append("g-2", "Guidance", NEW_STREAM, [NewEvent(ISSUED, {"matter": "bad"})])
         assert store.version("g-2") == 0 and len(store.read_all()) == 1

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,10 @@ class _Plan:
 
     def __init__(self, sql: str, order: tuple[str, ...] | None, fixed: dict[str, Any]) -> None:
         self.sql, self.order, self.fixed = sql, order, fixed
+        # A row's positional parameters in one C call (``itemgetter`` of one name gives a bare value).
+        self._positional = (
+            None if order is None else itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
+        )
 
     @classmethod
     def of(cls, statement: Any, dialect: Any) -> _Plan | None:
@@ -260,4 +265,4 @@ class _Plan:
 
     def parameters(self, given: Mapping[str, Any]) -> Any:
         values = {**self.fixed, **given} if self.fixed else given
-        return tuple(values[name] for name in self.order) if self.order is not None else dict(values)
+        return self._positional(values) if self._positional is not None else dict(values)

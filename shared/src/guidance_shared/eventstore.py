@@ -235,12 +235,12 @@ class EventStore:
         source: str,
         topic: str,
         dataschema: Any = None,
-        check: Callable[[str, str], None] | None = None,
+        check: Callable[[str, str, Any], None] | None = None,
     ) -> None:
         """``source`` is the CloudEvents source (``/guidance/intake``); ``topic`` the logical
         topic this service publishes to; ``dataschema`` maps a type to its schema URI; ``check``
-        raises if an event's data (type, canonical JSON) breaks its contract, before it is stored
-        (``EventRegistry.check_stored``)."""
+        raises if an event's data (type, canonical JSON, that JSON parsed) breaks its contract, before
+        it is stored (``guidance_shared.handling.contract_check``)."""
         self.engine = engine
         self.source = source
         self.topic = topic
@@ -299,8 +299,11 @@ class EventStore:
             occurred = (new.occurred_at or datetime.now(UTC)).astimezone(UTC)
             occurred_text = occurred.isoformat()
             data_json = _canonical(new.data)
+            # The data as a later load gives it back (keys sorted, JSON values), so what a caller
+            # builds from the appended events (a read model) is what a refold from the store builds.
+            data = json.loads(data_json)
             if self._check is not None:
-                self._check(new.type, data_json)
+                self._check(new.type, data_json, data)
             digest = event_hash(prev_hash, stream_id, version, event_id, new.type, data_json, occurred_text)
             event_rows.append(
                 {
@@ -317,9 +320,6 @@ class EventStore:
                     "hash": digest,
                 }
             )
-            # The data as a later load gives it back (keys sorted, JSON values), so what a caller
-            # builds from the appended events (a read model) is what a refold from the store builds.
-            data = json.loads(data_json)
             stored.append(
                 StoredEvent(
                     position,
