@@ -96,7 +96,7 @@ def _streams(n: int, per: int) -> list[tuple[str, list[dict[str, Any]]]]:
     for i in range(n):
         _aggregate, data = base[i % len(base)]
         stream = str(uuid.uuid5(ID_NAMESPACE, f"append-{per}-{i}"))
-        out.append((stream, [{**data, "guidance_id": stream, "note": k} for k in range(per)]))
+        out.append((stream, [{**data, "guidance_id": stream, "matter": f"{data['matter']} {k}"} for k in range(per)]))
     return out
 
 
@@ -108,10 +108,15 @@ def _project(
     from guidance_shared.db import make_engine
     from guidance_shared.events import default_registry
     from guidance_shared.eventstore import NEW_STREAM, EventStore, Metadata, NewEvent, events_table, outbox_table
+    from guidance_shared.handling import contract_check
     from guidance_shared.migrations import KERNEL_METADATA, create_from_metadata
 
     engine = make_engine(url)
-    store = EventStore(engine, source=SOURCE, topic="intake.events", dataschema=default_registry().dataschema)
+    registry = default_registry()
+    # As a service's runtime builds it: every event checked against its contract before it is stored.
+    store = EventStore(
+        engine, source=SOURCE, topic="intake.events", dataschema=registry.dataschema, check=contract_check(registry)
+    )
     create_from_metadata(engine, KERNEL_METADATA)  # the tables a service's history makes for its event store
     streams = [(stream, [NewEvent(EVENT_TYPE, data) for data in datas]) for stream, datas in _streams(n, per)]
     metadata = Metadata(correlation_id=str(uuid.uuid5(ID_NAMESPACE, "append")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC
 
 import pytest
 from sqlalchemy import Engine, select, text, update
@@ -89,6 +90,64 @@ class EventStoreContract:
         assert envelope.dataschema == f"urn:guidance:schema:{ISSUED}"
         assert envelope.data == {"matter": "食品经营许可 0", "n": 0}
         assert "食品" in row.value  # Chinese travels unescaped
+
+    @pytest.mark.parametrize(
+        "metadata",
+        [
+            None,
+            Metadata(correlation_id="corr-1"),
+            Metadata(correlation_id='c"引号', causation_id="cmd-1", traceparent="00-ab-cd-01", extra={"x": "y"}),
+        ],
+    )
+    def test_outbox_rows_are_what_the_cloudevents_sdk_writes(
+        self, store: EventStore, engine: Engine, metadata: Metadata | None
+    ) -> None:
+        """``append`` builds the record's headers and value itself; they are the SDK binding's, byte for byte."""
+        import json
+        from datetime import datetime, timedelta, timezone
+
+        events = [
+            NewEvent(ISSUED, {"matter": "食品", "b": [1, 2.5, None], "a": {"z": True}}),
+            NewEvent(RESPONDED, {"response": "accepted"}, occurred_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC)),
+            NewEvent(
+                RESPONDED,
+                {"response": "x"},
+                occurred_at=datetime(2026, 3, 1, 8, 0, 1, 5, tzinfo=timezone(timedelta(hours=8))),
+            ),
+        ]
+        stored = store.append("g-1", "Guidance", NEW_STREAM, events, metadata=metadata)
+        with engine.connect() as conn:
+            rows = list(conn.execute(select(outbox_table).order_by(outbox_table.c.position)))
+        for event, row in zip(stored, rows, strict=True):
+            record = store.envelope(event).to_record("intake.events")
+            assert list(json.loads(row.headers).items()) == [(k, v.decode()) for k, v in record.headers]
+            assert row.value.encode() == record.value and row.key.encode() == record.key
+
+    def test_a_driver_error_is_sqlalchemys_and_leaves_nothing(self, store: EventStore) -> None:
+        """The append runs its SQL on the driver's cursor; a constraint it breaks is still SQLAlchemy's error."""
+        from sqlalchemy.exc import IntegrityError
+
+        [first] = store.append("g-1", "Guidance", NEW_STREAM, issued(1))
+        with pytest.raises(IntegrityError):
+            store.append("g-2", "Guidance", NEW_STREAM, [NewEvent(ISSUED, {"n": 2}, id=first.event_id)])
+        assert store.version("g-2") == 0
+        assert [e.position for e in store.append("g-3", "Guidance", NEW_STREAM, issued(1))] == [2]
+
+    def test_a_check_refuses_an_event_before_anything_is_stored(self, engine: Engine) -> None:
+        kernel_tables(engine)
+        checked: list[tuple[str, str, object]] = []
+
+        def check(ce_type: str, data_json: str, data: object) -> None:
+            checked.append((ce_type, data_json, data))
+            if "bad" in data_json:
+                raise ValueError("breaks its contract")
+
+        store = EventStore(engine, source="/guidance/intake", topic="intake.events", check=check)
+        store.append("g-1", "Guidance", NEW_STREAM, issued(1))
+        assert checked == [(ISSUED, '{"matter":"食品经营许可 0","n":0}', {"matter": "食品经营许可 0", "n": 0})]
+        with pytest.raises(ValueError, match="contract"):
+            store.append("g-2", "Guidance", NEW_STREAM, [NewEvent(ISSUED, {"matter": "bad"})])
+        assert store.version("g-2") == 0 and len(store.read_all()) == 1
 
     def test_global_positions_are_dense_and_in_append_order(self, store: EventStore) -> None:
         store.append("a", "Guidance", NEW_STREAM, issued(2))

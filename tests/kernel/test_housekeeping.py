@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,7 +50,8 @@ OLD = NOW - timedelta(days=60)
 def append(store: EventStore, n: int, *, occurred_at: datetime, prefix: str = "g") -> None:
     with store.transaction() as conn:
         for i in range(n):
-            gid = f"{prefix}-{occurred_at:%Y%m%d}-{i}"
+            # A UUID, as the contract wants of guidance_id: a runtime's store checks every event against it.
+            gid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{prefix}-{occurred_at:%Y%m%d}-{i}"))
             event = NewEvent(ISSUED, issued_data(gid), occurred_at=occurred_at)
             store.append(gid, "Guidance", NEW_STREAM, [event], conn=conn)
 

@@ -254,10 +254,13 @@ def test_own_read_models_are_refolded_from_the_event_store_in_one_transaction(tm
     with runtime.engine.begin() as conn:
         for n in range(3):
             for version in range(2):
-                event = NewEvent("guidance.GuidanceIssued.v1", {"字": n, "v": version})  # data is not checked here
+                # Valid data: a runtime's store checks each event against its contract before appending it.
+                data = issued_data(str(uuid.uuid5(uuid.NAMESPACE_URL, f"note-{n}")), matter=f"事项 {n}-{version}")
+                event = NewEvent("guidance.GuidanceIssued.v1", data)
                 stored = runtime.store.append(f"note-{n}", "Note", version, [event], conn=conn)
                 _fold_notes(conn, stored)
-        other = runtime.store.append("other", "Other", 0, [NewEvent("guidance.GuidanceIssued.v1", {"x": 1})], conn=conn)
+        data = issued_data(str(uuid.uuid5(uuid.NAMESPACE_URL, "other")))
+        other = runtime.store.append("other", "Other", 0, [NewEvent("guidance.GuidanceIssued.v1", data)], conn=conn)
         assert other  # a stream type no read model folds
     with runtime.engine.connect() as conn:
         written = sorted(conn.execute(select(NOTE_ROWS)).all())

@@ -54,3 +54,19 @@ def guidance_story(n_aggregates: int, responses: int = 2) -> list[Record]:
     for r in range(responses):
         out += [record(RESPONDED, g, responded_data(g, f"第{r + 1}次回应"), r + 2) for g in ids]
     return out
+
+
+def assert_events_match_contracts(runtime: Any) -> int:
+    """Every event in ``runtime``'s store is exactly what its contract's full producer-side validation
+    (``EventRegistry.validate``: every field known, at any depth, and valid) makes of it; how many.
+
+    The one full check of what commands record: a handler that builds its event from the validated
+    request does not validate it again, and the store checks it only cheaply (``handling.contract_check``).
+    Fixtures call it as they tear down, so every event a test's commands stored is held to its contract."""
+    checked, after = 0, 0
+    while batch := runtime.store.read_all(after_position=after, limit=500):
+        for event in batch:
+            assert runtime.registry.validate(event.type, event.data) == event.data, (event.type, event.position)
+        checked += len(batch)
+        after = batch[-1].position
+    return checked

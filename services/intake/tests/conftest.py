@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from tests.support.auth import AuthKeys
+from tests.support.events import assert_events_match_contracts
 from tests.support.projections import assert_read_models_refold
 from tests.support.schema import migrated_runtime
 from tests.support.services import guidance_command
@@ -72,6 +73,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     runtime.provision()
     yield runtime
     assert_read_models_refold(runtime, allow_empty=True)  # every test's guidance and cases, refolded
+    assert_events_match_contracts(runtime)  # and every event they recorded, held to its whole contract
     runtime.engine.dispose()
     transport.close()
 
@@ -255,5 +257,6 @@ def module_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IntakeApi]:
     keys = AuthKeys.create(var_dir / "auth")
     app, runtime, transport = build_app(var_dir, keys)
     yield IntakeApi(app.test_client(), keys)
+    assert_events_match_contracts(runtime)
     runtime.engine.dispose()
     transport.close()

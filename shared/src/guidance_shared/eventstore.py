@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,13 +46,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     func,
     insert,
     select,
     update,
 )
 
-from guidance_shared.envelope import Envelope, dump_json
+from guidance_shared.db import DriverStatement
+from guidance_shared.envelope import Envelope
 from guidance_shared.errors import ConcurrencyError
 from guidance_shared.messages import NewEvent, StoredEvent
 
@@ -115,6 +117,40 @@ identity_table = Table(
     Column("database_id", String(64), nullable=False),
     Column("noted_at", String(40), nullable=False),
 )
+
+
+# The append's statements, compiled once per dialect (``DriverStatement``): a command's append is a few
+# small writes, and building and compiling them each time cost more than running them.
+_TAKE_POSITIONS = DriverStatement(
+    update(counter_table)
+    .where(counter_table.c.id == 1)
+    .values(last_position=counter_table.c.last_position + bindparam("n", type_=Integer))
+    .returning(counter_table.c.last_position)
+)
+_HEAD = DriverStatement(
+    select(events_table.c.version, events_table.c.hash)
+    .where(events_table.c.stream_id == bindparam("stream_id", type_=String))
+    .order_by(events_table.c.version.desc())
+    .limit(1)
+)
+_INSERT_EVENTS = DriverStatement(insert(events_table).values({c.name: bindparam(c.name) for c in events_table.columns}))
+_INSERT_OUTBOX = DriverStatement(insert(outbox_table).values({c.name: bindparam(c.name) for c in outbox_table.columns}))
+
+#: ``envelope.dump_json``'s canonical JSON (the hash depends on it) with its encoder built once, not per call.
+_canonical = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode
+_headers_encoder = json.JSONEncoder(ensure_ascii=False).encode  # ``json.dumps(headers, ensure_ascii=False)``
+#: metadata key → the CloudEvents extension header that carries it, in the order the envelope writes them
+_META_EXTENSIONS = (
+    ("correlation_id", "ce_correlationid"),
+    ("causation_id", "ce_causationid"),
+    ("traceparent", "ce_traceparent"),
+)
+
+
+def _ce_time(moment: datetime) -> str:
+    """``ce_time`` as the SDK's Kafka binding writes a datetime: ISO 8601, UTC as ``Z``."""
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class EventRow(TypedDict):
@@ -192,13 +228,24 @@ def event_hash(
 class EventStore:
     """Append-only streams with optimistic concurrency and a transactional outbox."""
 
-    def __init__(self, engine: Engine, *, source: str, topic: str, dataschema: Any = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        source: str,
+        topic: str,
+        dataschema: Any = None,
+        check: Callable[[str, str, Any], None] | None = None,
+    ) -> None:
         """``source`` is the CloudEvents source (``/guidance/intake``); ``topic`` the logical
-        topic this service publishes to; ``dataschema`` maps a type to its schema URI."""
+        topic this service publishes to; ``dataschema`` maps a type to its schema URI; ``check``
+        raises if an event's data (type, canonical JSON, that JSON parsed) breaks its contract, before
+        it is stored (``guidance_shared.handling.contract_check``)."""
         self.engine = engine
         self.source = source
         self.topic = topic
         self._dataschema = dataschema
+        self._check = check
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -234,33 +281,29 @@ class EventStore:
             return []
         meta = (metadata or Metadata()).as_dict()
         # Take the counter row lock first: it orders positions by commit and serialises appends.
-        last_position = conn.execute(
-            update(counter_table)
-            .where(counter_table.c.id == 1)
-            .values(last_position=counter_table.c.last_position + len(events))
-            .returning(counter_table.c.last_position)
-        ).scalar_one() - len(events)
-        head = conn.execute(
-            select(events_table.c.version, events_table.c.hash)
-            .where(events_table.c.stream_id == stream_id)
-            .order_by(events_table.c.version.desc())
-            .limit(1)
-        ).first()
-        current_version, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        [(last_position,)] = _TAKE_POSITIONS.rows(conn, {"n": len(events)})
+        last_position -= len(events)
+        head = _HEAD.rows(conn, {"stream_id": stream_id})
+        current_version, prev_hash = head[0] if head else (0, GENESIS_HASH)
         if current_version != expected_version:
             raise ConcurrencyError(stream_id, expected_version, current_version)
 
         stored: list[StoredEvent] = []
         event_rows: list[EventRow] = []
         outbox_rows: list[OutboxRow] = []
-        meta_json = dump_json(meta)
+        meta_json = _canonical(meta)
         for offset, new in enumerate(events, start=1):
             version = expected_version + offset
             position = last_position + offset
             event_id = new.id or str(uuid.uuid4())
             occurred = (new.occurred_at or datetime.now(UTC)).astimezone(UTC)
             occurred_text = occurred.isoformat()
-            data_json = dump_json(new.data)
+            data_json = _canonical(new.data)
+            # The data as a later load gives it back (keys sorted, JSON values), so what a caller
+            # builds from the appended events (a read model) is what a refold from the store builds.
+            data = json.loads(data_json)
+            if self._check is not None:
+                self._check(new.type, data_json, data)
             digest = event_hash(prev_hash, stream_id, version, event_id, new.type, data_json, occurred_text)
             event_rows.append(
                 {
@@ -277,40 +320,63 @@ class EventStore:
                     "hash": digest,
                 }
             )
-            event = StoredEvent(
-                position,
-                event_id,
-                stream_id,
-                stream_type,
-                version,
-                new.type,
-                # The data as a later load gives it back (keys sorted, JSON values), so what a caller
-                # builds from the appended events (a read model) is what a refold from the store builds.
-                json.loads(data_json),
-                meta,
-                occurred,
-                prev_hash,
-                digest,
+            stored.append(
+                StoredEvent(
+                    position,
+                    event_id,
+                    stream_id,
+                    stream_type,
+                    version,
+                    new.type,
+                    data,
+                    meta,
+                    occurred,
+                    prev_hash,
+                    digest,
+                )
             )
-            stored.append(event)
-            outbox_rows.append(self._outbox_row(event))
+            outbox_rows.append(
+                {
+                    "position": position,
+                    "topic": self.topic,
+                    "key": stream_id,
+                    "headers": self._headers_json(new.type, stream_id, event_id, occurred, version, meta),
+                    # The record's value is the data's canonical JSON: what the envelope would write
+                    # (``Envelope.to_record`` dumps the same data the same way).
+                    "value": data_json,
+                    "published_at": None,
+                }
+            )
             prev_hash = digest
-        conn.execute(insert(events_table), event_rows)
-        conn.execute(insert(outbox_table), outbox_rows)
+        _INSERT_EVENTS.executemany(conn, event_rows)
+        _INSERT_OUTBOX.executemany(conn, outbox_rows)
         return stored
 
-    def _outbox_row(self, event: StoredEvent) -> OutboxRow:
-        envelope = self.envelope(event)
-        record = envelope.to_record(self.topic)
-        headers = {name: value.decode("utf-8") for name, value in record.headers}
-        return {
-            "position": event.position,
-            "topic": self.topic,
-            "key": event.stream_id,
-            "headers": json.dumps(headers, ensure_ascii=False),
-            "value": record.value.decode("utf-8"),
-            "published_at": None,
+    def _headers_json(
+        self, ce_type: str, subject: str, event_id: str, occurred: datetime, version: int, meta: dict[str, str]
+    ) -> str:
+        """The record's CloudEvents headers as ``Envelope.to_record`` (the SDK's Kafka binding) writes them,
+        in its order, as a JSON object: built directly, the SDK's event objects cost more than the append's
+        SQL (``tests/kernel/test_eventstore_contract.py`` holds the two equal)."""
+        headers = {
+            "ce_id": event_id,
+            "ce_source": self.source,
+            "ce_type": ce_type,
+            "ce_subject": subject,
+            "ce_time": _ce_time(occurred),
+            "content-type": "application/json",
         }
+        if self._dataschema:
+            schema = self._dataschema(ce_type)
+            if schema:
+                headers["ce_dataschema"] = str(schema)
+        headers["ce_sequence"] = str(version)
+        for key, name in _META_EXTENSIONS:
+            value = meta.get(key)
+            if value is not None:
+                headers[name] = str(value)
+        headers["ce_specversion"] = "1.0"
+        return _headers_encoder(headers)
 
     def envelope(self, event: StoredEvent) -> Envelope:
         return Envelope(

@@ -1,5 +1,11 @@
 """What every command handler does the same way besides load → decide → save (``repository``): hold
-event data to the published contract, and run a periodic check one aggregate per transaction."""
+event data to the published contract, and run a periodic check one aggregate per transaction.
+
+Event data is held to its contract once per command, by the command's own validation: either the
+request's schema (a command whose event is the validated request plus what the service adds) or
+``valid_event_data`` (a 422 naming the fields). The store then checks every event cheaply
+(``contract_check``), so a bug that builds a wrong event fails the command instead of publishing it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from guidance_shared.errors import ConcurrencyError, GuidanceError
-from guidance_shared.events.registry import EventRegistry, InvalidEventData
+from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
 from guidance_shared.web.messages import field_problems
 
 
@@ -37,6 +43,34 @@ def valid_event_data(
             detail_zh=f"请求不符合{record_zh}的规则，详见 errors。",
             fields=field_problems(exc.messages),
         ) from exc
+
+
+def contract_check(registry: EventRegistry) -> Callable[[str, str, Any], None]:
+    """The store's check of an event before it is appended (``EventStore(check=...)``): raises
+    ``UnknownEventType`` or ``InvalidEventData`` for data that breaks the type's contract.
+
+    Cheap for what commands record: the compiled loader (``EventRegistry.load_value``, msgspec in C)
+    vouches for the data and its top-level fields are all declared, ~20 µs an event against ~1 ms for
+    marshmallow's load and dump of a GuidanceIssued. Whatever it does not vouch for is judged by the
+    full producer-side ``validate``. Unknown fields nested deeper are the full check's to find: the
+    test fixtures hold every event their commands stored to it (``tests/support/events.py``,
+    ``assert_events_match_contracts``)."""
+    declared: dict[str, frozenset[str]] = {}
+
+    def check(ce_type: str, data_json: str, data: Any) -> None:
+        event_type = registry.get(ce_type)
+        if event_type is None:
+            raise UnknownEventType(ce_type)
+        fields = declared.get(ce_type)
+        if fields is None:
+            schema = event_type.schema()
+            fields = declared[ce_type] = frozenset(f.data_key or name for name, f in schema.load_fields.items())
+        vouched = isinstance(data, dict) and data.keys() <= fields
+        if vouched and registry.load_value(ce_type, data_json.encode()) is not None:
+            return
+        registry.validate(ce_type, data)
+
+    return check
 
 
 def jsonable(value: Any) -> Any:

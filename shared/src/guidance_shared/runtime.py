@@ -26,6 +26,7 @@ from guidance_shared.db import make_engine
 from guidance_shared.events import default_registry
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.eventstore import EventStore, StoredEvent
+from guidance_shared.handling import contract_check
 from guidance_shared.housekeeping import Housekeeping
 from guidance_shared.kernel import make_transport, provision
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector
@@ -116,7 +117,11 @@ class Runtime(Generic[D]):
         self.outbox_bell: Doorbell | None = None
         if spec.publishes:
             self.store = EventStore(
-                self.engine, source=spec.source, topic=spec.publishes, dataschema=self.registry.dataschema
+                self.engine,
+                source=spec.source,
+                topic=spec.publishes,
+                dataschema=self.registry.dataschema,
+                check=contract_check(self.registry),
             )
             self.outbox_bell = Doorbell()
             install_outbox_bell(self.engine, self.outbox_bell, channel=notify_channel(spec.name))

@@ -1,10 +1,10 @@
 """Command handlers: one function per command, each inside the caller's transaction.
 
 A handler looks up what a rule needs (the department registry, related records, the exemption
-list and intake's own history), validates the event data against the published contract, lets
-the aggregate decide, then the repository appends the events, their outbox rows and the
-read-model update in that one transaction. ``correction_checked`` is the reaction to a completed
-revisit (revisit.events).
+list and intake's own history), validates the event data against the published contract (once:
+an act's data was validated as the request, ``IssueGuidance``), lets the aggregate decide, then the
+repository appends the events, their outbox rows and the read-model update in that one transaction.
+``correction_checked`` is the reaction to a completed revisit (revisit.events).
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from guidance_shared.catalogue import (
     CASE_LEGAL_REVIEWED,
     CASE_OPENED,
     CORRECTION_VERIFIED,
-    GUIDANCE_ISSUED,
     GUIDANCE_RESPONDED,
     GUIDANCE_SUSPENDED,
     GUIDANCE_WITHDRAWN,
@@ -97,7 +96,9 @@ def issue_guidance(
         "doc_no": issue_doc_no(conn, department, cmd.content_type, china_day(issued_at).year),
     }
     guidance = Guidance(guidance_id)
-    guidance.issue(valid_event_data(deps.registry, GUIDANCE_ISSUED, details))
+    # No second validation: ``cmd.act`` is the request as GuidanceIssued's own rules loaded it (the request
+    # schema is the event's, less what intake adds here), and the store checks the whole event cheaply.
+    guidance.issue(details)
     deps.guidance.save(conn, guidance, correlation_id=correlation_id)
     return guidance
 

@@ -19,13 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Update, insert, select, update
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Update, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from guidance_intake.domain.departments import CASE_DECISION, CASE_FILING, Department, DepartmentRegistry
 from guidance_intake.domain.doc_numbers import DocKey, format_doc_no
 from guidance_shared import catalogue
 from guidance_shared.dates import china_day
+from guidance_shared.db import DriverStatement
 from guidance_shared.messages import StoredEvent
 
 SERIALS_METADATA = MetaData()
@@ -69,18 +70,21 @@ def issue_doc_no(conn: Connection, department: Department, kind: str, year: int)
 
 
 def _increment(conn: Connection, key: DocKey) -> int | None:
-    statement = (
-        update(doc_serials)
-        .where(
-            doc_serials.c.department_id == key.department_id,
-            doc_serials.c.kind == key.kind,
-            doc_serials.c.year == key.year,
-        )
-        .values(last_serial=doc_serials.c.last_serial + 1)
-        .returning(doc_serials.c.last_serial)
+    rows = _INCREMENT.rows(conn, {"department_id": key.department_id, "kind": key.kind, "year": key.year})
+    return int(rows[0][0]) if rows else None
+
+
+# Every command that numbers a document runs it: compiled once per dialect, not built and compiled per call.
+_INCREMENT = DriverStatement(
+    update(doc_serials)
+    .where(
+        doc_serials.c.department_id == bindparam("department_id", type_=String),
+        doc_serials.c.kind == bindparam("kind", type_=String),
+        doc_serials.c.year == bindparam("year", type_=Integer),
     )
-    value = conn.execute(statement).scalar_one_or_none()
-    return None if value is None else int(value)
+    .values(last_serial=doc_serials.c.last_serial + 1)
+    .returning(doc_serials.c.last_serial)
+)
 
 
 #: the events that carry a number: (number field, the kind's field or the fixed kind, the date field)

@@ -48,15 +48,19 @@ def own_case(case_id: object) -> Case:
     return load_own(load, NotFound("enforcement case", "执法案件", str(case_id)))
 
 
+#: Built once, as ``guidance._ISSUE_REQUEST``: webargs would build one per request from the class.
+_OPEN_REQUEST = OpenCaseRequest()
+
+
 @cases_blp.route("")
 class CaseCollection(MethodView):
     @requires(OFFICER, ADMIN)
-    @cases_blp.arguments(OpenCaseRequest)
+    @cases_blp.arguments(_OPEN_REQUEST)
     @idempotent
     @cases_blp.response(201, CaseView)
     def post(self, loaded: Mapping[str, Any]) -> Any:
         """Open an enforcement case (立案)."""
-        cmd = open_case_command(OpenCaseRequest().dump(loaded))
+        cmd = open_case_command(_OPEN_REQUEST.dump(loaded))
         ensure_department(cmd.department_id)
         case = handlers.open_case(context.deps(), current_tx(), cmd, correlation_id=current_request_id())
         location = url_for("cases.CaseItem", case_id=case.case_id)
@@ -81,8 +85,10 @@ def _case_command(
     handler: Callable[..., Case],
     summary: str,
 ) -> None:
+    request_schema = schema()  # built once per endpoint
+
     @requires(*roles)
-    @cases_blp.arguments(schema)
+    @cases_blp.arguments(request_schema)
     @idempotent
     @cases_blp.doc(**CONDITIONAL)
     @cases_blp.response(200, CaseView)
@@ -91,7 +97,7 @@ def _case_command(
         case = handler(
             context.deps(),
             current_tx(),
-            command(str(case_id), schema().dump(loaded)),
+            command(str(case_id), request_schema.dump(loaded)),
             expected_version=if_match(),
             correlation_id=current_request_id(),
         )
