@@ -134,6 +134,8 @@ _HEAD = DriverStatement(
     .limit(1)
 )
 _INSERT_EVENTS = DriverStatement(insert(events_table).values({c.name: bindparam(c.name) for c in events_table.columns}))
+#: in a connection's ``info``: its transaction wrote outbox rows (read at commit by the relay's bell)
+OUTBOX_WRITTEN = "guidance_outbox_written"
 _INSERT_OUTBOX = DriverStatement(insert(outbox_table).values({c.name: bindparam(c.name) for c in outbox_table.columns}))
 
 #: ``envelope.dump_json``'s canonical JSON (the hash depends on it) with its encoder built once, not per call.
@@ -350,6 +352,9 @@ class EventStore:
             prev_hash = digest
         _INSERT_EVENTS.executemany(conn, event_rows)
         _INSERT_OUTBOX.executemany(conn, outbox_rows)
+        # Said here, not seen: the rows go by the driver's cursor, past SQLAlchemy's execute events, and
+        # the relay's bell (``relay.install_outbox_bell``) rings at this transaction's commit.
+        conn.info[OUTBOX_WRITTEN] = True
         return stored
 
     def _headers_json(

@@ -52,7 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from guidance_shared.db import reading
-from guidance_shared.eventstore import outbox_table, published_position, relay_cursor_table
+from guidance_shared.eventstore import OUTBOX_WRITTEN, outbox_table, published_position, relay_cursor_table
 from guidance_shared.metrics import KernelMetrics
 from guidance_shared.transport.base import Producer, PublishError, Record, TransportError
 from guidance_shared.transport.doorbell import Doorbell, ring_path, socket_path_beside
@@ -239,7 +239,6 @@ def pending_count(engine: Engine) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-OUTBOX_WRITTEN = "guidance_outbox_written"  # in a DB-API connection's info: its transaction wrote outbox rows
 OUTBOX_COMMITTED = "guidance_outbox_committed"  # ... and committed: ring once the commit has returned
 
 
