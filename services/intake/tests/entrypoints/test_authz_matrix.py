@@ -186,6 +186,7 @@ PUBLIC = {
     "/openapi.json": "/openapi.json",
     "/asyncapi.json": "/asyncapi.json",
     "/schemas/events/<ce_type>.json": "/schemas/events/guidance.GuidanceIssued.v1.json",
+    "/schemas/events/<ce_type>": "/schemas/events/guidance.GuidanceIssued.v1",  # the ce_dataschema address
 }
 
 
