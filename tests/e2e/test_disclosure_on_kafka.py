@@ -112,10 +112,30 @@ def test_a_penalty_decided_at_intake_is_disclosed_then_withdrawn_on_revocation_t
         assert shown.get_json()["counterpart_name"] == masked
         assert shown.get_json()["department_name"] == "某县市场监督管理局"
 
-        post(f"/v1/cases/{case_id}/revocation", {"reason": "复议机关撤销原处罚决定"})
+        decision_no = shown.get_json()["decision_no"]
+        who = f"{PERSON['name']}（身份证号{PERSON['id_no']}）"
+        reason = f"经行政复议，复议机关认定当事人{who}的违法事实不清，撤销原处罚决定。"
+        post(f"/v1/cases/{case_id}/revocation", {"reason": reason})
         assert intake.relay().drain() == 1
         disclosure.runner().drain(timeout_s=60)
-        assert client.get(f"/public/v1/decisions/{case_id}").status_code == 404
+
+        # 行政处罚法第四十八条: taken down, and the reason published where the decision was, not a bare 404.
+        gone = client.get(f"/public/v1/decisions/{case_id}")
+        assert gone.status_code == 410, gone.get_json()
+        notice = gone.get_json()["withdrawal"]
+        assert notice["decision_no"] == decision_no and notice["case_id"] == case_id
+        assert notice["withdrawal"]["withdrawn_on"] == datetime.now(CHINA_TZ).date().isoformat()
+        assert notice["withdrawal"]["reason"].startswith("经行政复议，复议机关认定当事人")
+        listed = client.get("/public/v1/decisions").get_json()["items"]
+        assert [(d["case_id"], d["status"]) for d in listed] == [(case_id, "withdrawn")]
+        assert listed[0]["withdrawal"] == notice["withdrawal"] and listed[0]["counterpart_name"] is None
+        page = client.get(f"/public/decisions/{case_id}")
+        assert page.status_code == 410
+        assert decision_no in page.get_data(as_text=True) and "撤回理由" in page.get_data(as_text=True)
+        assert "【已撤回】" in client.get("/public/decisions").get_data(as_text=True)
+        for text in (gone.get_data(as_text=True), page.get_data(as_text=True), str(listed)):
+            for secret in (PERSON["name"], PERSON["id_no"]):
+                assert secret not in text
 
         # disclosure's own facts, published through its outbox onto the broker, for assessment and others.
         assert disclosure.relay().drain() == 2

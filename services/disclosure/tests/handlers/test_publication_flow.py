@@ -282,7 +282,44 @@ def test_a_revoked_penalty_is_withdrawn_within_three_working_days(disclosure: Di
     assert event_type == i.WITHDRAWN and data["source_event_id"] == source
     assert data["reason"].startswith("原决定已被依法变更或撤销")
     assert data["at"] <= data["deadline"] + "T23:59:59+08:00"
+    # ... and its place on the list and at its address is the notice: number, dates and the published reason.
+    listed = disclosure.client.get("/public/v1/decisions").get_json()["items"]
+    assert [(d["case_id"], d["status"]) for d in listed] == [(CASE_ID, "withdrawn")]
+    assert listed[0]["withdrawal"] == {"withdrawn_on": "2025-05-10", "reason": revoked["reason"]}
+    assert listed[0]["decided_at"].startswith("2025-03-20") and listed[0]["summary"] is None
+    gone = disclosure.client.get(f"/public/v1/decisions/{CASE_ID}")
+    assert gone.status_code == 410 and gone.get_json()["withdrawal"]["decision_no"] == listed[0]["decision_no"]
+    assert disclosure.public(f"/public/decisions/{CASE_ID}") == 410
+
+
+def test_a_decision_revoked_before_it_was_published_leaves_no_notice(disclosure: Disclosure) -> None:
+    # Given a penalty whose summary holds it in the review queue (a trade-secret term), never published
+    decide(disclosure, summary="当事人使用的核心配方涉及商业秘密，经营超过保质期的食品。")
+    assert disclosure.item_of(CASE_ID)["state"] == "in_review"
+    # When it is revoked on Sat 10 May 2025
+    disclosure.deliver(REVOKED, CASE_ID, example(REVOKED))
+    # Then there was nothing public to take down: no notice on the list, and its address is not found
     assert disclosure.client.get("/public/v1/decisions").get_json()["items"] == []
+    assert disclosure.public(f"/public/v1/decisions/{CASE_ID}") == 404
+    assert disclosure.public(f"/public/decisions/{CASE_ID}") == 404
+
+
+def test_a_revocation_reason_is_redacted_like_any_public_text(disclosure: Disclosure) -> None:
+    person = {**example(OPENED)["counterpart"], "kind": "person", "name": "王建华", "uscc": None}
+    person |= {"id_type": "resident_id", "id_no": "410102198001010012", "legal_representative": None}
+    person |= {"address": "某县城关镇幸福路12号", "contact": "13912345678"}
+    decide(disclosure, opened={"counterpart": person})
+    reason = "复议机关认定王建华（住某县城关镇幸福路12号，电话13912345678）的违法事实不清，撤销原决定。"
+    disclosure.deliver(REVOKED, CASE_ID, example(REVOKED) | {"reason": reason})
+    gone = disclosure.client.get(f"/public/v1/decisions/{CASE_ID}")
+    html = disclosure.client.get(f"/public/decisions/{CASE_ID}").get_data(as_text=True)
+    listed = disclosure.client.get("/public/decisions").get_data(as_text=True)
+    assert gone.status_code == 410
+    assert gone.get_json()["withdrawal"]["withdrawal"]["reason"].startswith("复议机关认定王**")
+    for body in (gone.get_data(as_text=True), html, listed):
+        assert "撤销原决定" in body
+        for secret in ("王建华", "幸福路", "13912345678"):
+            assert secret not in body
 
 
 def test_a_penalty_on_a_person_masks_the_name_in_everything_it_publishes(disclosure: Disclosure) -> None:

@@ -123,6 +123,9 @@ public_cases = Table(
     Column("summary", Text, nullable=True),
     Column("decided_at", String(40), nullable=True),
     Column("status", String(20), nullable=False),
+    # A revoked or changed decision's public notice (行政处罚法第四十八条): the day and the reason, redacted.
+    Column("withdrawn_on", String(10), nullable=True),
+    Column("withdrawal_reason", Text, nullable=True),
     Index("ix_public_cases_listing", "decided_at", "case_id"),
     Index("ix_public_cases_department_listing", "department_id", "decided_at", "case_id"),
 )
@@ -358,13 +361,21 @@ class CaseTables:
                 summary=clean(data["summary"]) if data.get("summary") else None,
                 decided_at=data["decided_at"].isoformat(),
                 status="decided",
+                # A new decision after a revocation stands on its own; the earlier notice no longer applies.
+                withdrawn_on=None,
+                withdrawal_reason=None,
             )
         )
 
-    @staticmethod
-    def decision_revoked(conn: Connection, data: Mapping[str, Any]) -> None:
+    def decision_revoked(self, conn: Connection, data: Mapping[str, Any]) -> None:
+        """The decision leaves the public list, and its notice takes its place: the day and the reason, which
+        may repeat the case's persons and is cleaned like the decision's own text."""
+        case_id = str(data["case_id"])
+        reason = public_text(data["reason"], person_of(conn, case_id), self.key)
         conn.execute(
-            update(public_cases).where(public_cases.c.case_id == str(data["case_id"])).values(status="revoked")
+            update(public_cases)
+            .where(public_cases.c.case_id == case_id)
+            .values(status="revoked", withdrawn_on=china_day(data["at"]).isoformat(), withdrawal_reason=reason)
         )
 
     # -- revisits --------------------------------------------------------------------------------------

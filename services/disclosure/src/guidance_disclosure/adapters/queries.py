@@ -125,12 +125,45 @@ def _capped_count(conn: Connection, joined: FromClause, where: list[ColumnElemen
 
 
 # -- decisions -------------------------------------------------------------------------------------------
+#: A listed decision's ``status``: standing, or revoked/changed and shown only as its withdrawal notice.
+PUBLISHED = "published"
+WITHDRAWN = "withdrawn"
+#: The item a listed case's row goes with, by the case's status.
+_ITEM_STATE_OF = {"decided": i.DISCLOSED_STATE, "revoked": i.WITHDRAWN_STATE}
+_ITEM_KEYS = ("subject_id", "state")
+#: What a withdrawal notice still shows of the decision it replaces.
+_NOTICE_KEYS = (
+    "case_id",
+    "case_no",
+    "kind",
+    "decision_no",
+    "decision",
+    "department_id",
+    "department_name",
+    "department_uscc",
+    "domain",
+    "decided_at",
+    "disclosed_at",
+    "display_until",
+)
+
+
 def published_decision(conn: Connection, case_id: str, today: date) -> Document | None:
-    rows = conn.execute(select(public_cases).where(public_cases.c.case_id == case_id, *_decision_shown(today))).all()
+    cases = public_cases
+    rows = conn.execute(select(cases).where(cases.c.case_id == case_id, *_decision_shown(today))).all()
     found = _with_items(conn, rows, today)
-    if not found:
+    if not found or found[0]["status"] != PUBLISHED:
         return None
     return {**found[0], "revisits": published_revisits(conn, case_id=case_id)}
+
+
+def withdrawal_notice(conn: Connection, case_id: str, today: date) -> Document | None:
+    """The notice that stands at a revoked decision's address (行政处罚法第四十八条) while the decision would
+    still have been listed; None when the decision was never published, or is published, or its time is over."""
+    cases = public_cases
+    rows = conn.execute(select(cases).where(cases.c.case_id == case_id, *_decision_shown(today))).all()
+    found = _with_items(conn, rows, today)
+    return found[0] if found and found[0]["status"] == WITHDRAWN else None
 
 
 def published_decisions(conn: Connection, today: date, window: Window = Window(), *, kind: str | None = None) -> Page:
@@ -157,15 +190,18 @@ def _with_items(conn: Connection, rows: Sequence[Row[Any]], today: date, kind: s
         return []
     items = disclosure_items
     shown = conn.execute(
-        select(items.c.subject_id, items.c.kind, items.c.display_until, items.c.disclosed_at).where(
-            items.c.subject_id.in_([row.case_id for row in rows]), *_decision_item_shown(today, kind)
-        )
+        select(items.c.subject_id, items.c.state, items.c.kind, items.c.display_until, items.c.disclosed_at)
+        .where(items.c.subject_id.in_([row.case_id for row in rows]), *_decision_item_shown(today, kind))
+        .order_by(items.c.withdrawn_at.nulls_first())
     )
-    by_case = {item.subject_id: item._mapping for item in shown}
-    return [
-        _public_decision({**row._mapping, **{k: v for k, v in by_case[row.case_id].items() if k != "subject_id"}})
-        for row in rows
-    ]
+    # A case decided again after a revocation has the earlier, withdrawn item too: each row takes the item of
+    # its own status (the latest withdrawn one for a revoked case, hence the order).
+    by_case = {(item.subject_id, item.state): item._mapping for item in shown}
+    out = []
+    for row in rows:
+        item = by_case[(row.case_id, _ITEM_STATE_OF[row.status])]
+        out.append(_public_decision({**row._mapping, **{k: v for k, v in item.items() if k not in _ITEM_KEYS}}))
+    return out
 
 
 def penalty_records(
@@ -252,22 +288,34 @@ def _decision_select() -> Select[Any]:
 
 
 def _decision_item_shown(today: date, kind: str | None = None) -> list[ColumnElement[bool]]:
+    """A decision's item that puts it on the list: disclosed, or withdrawn after it was disclosed (its notice
+    then takes its place), within the penalty's display period."""
     items = disclosure_items
     shown = [
         items.c.kind != "guidance",
-        items.c.state == i.DISCLOSED_STATE,
+        or_(
+            items.c.state == i.DISCLOSED_STATE,
+            and_(items.c.state == i.WITHDRAWN_STATE, items.c.disclosed_at.is_not(None)),
+        ),
         or_(items.c.display_until.is_(None), items.c.display_until >= today),
     ]
     return [*shown, items.c.kind == kind] if kind else shown
 
 
 def _decision_shown(today: date, kind: str | None = None) -> list[ColumnElement[bool]]:
-    """A decision is listed while its item is disclosed and, for a penalty, its display period lasts: EXISTS on
-    the case's own row, for the reason ``_shown`` gives."""
-    visible = select(disclosure_items.c.item_id).where(
-        disclosure_items.c.subject_id == public_cases.c.case_id, *_decision_item_shown(today, kind)
+    """A decision is listed while its item is disclosed and, for a penalty, its display period lasts; a revoked
+    one, as its withdrawal notice, if it had been published and would still be listed: EXISTS on the case's own
+    row, for the reason ``_shown`` gives."""
+    cases, items = public_cases, disclosure_items
+    visible = select(items.c.item_id).where(
+        items.c.subject_id == cases.c.case_id,
+        *_decision_item_shown(today, kind),
+        or_(
+            and_(cases.c.status == "decided", items.c.state == i.DISCLOSED_STATE),
+            and_(cases.c.status == "revoked", items.c.state == i.WITHDRAWN_STATE),
+        ),
     )
-    return [public_cases.c.status == "decided", visible.exists()]
+    return [cases.c.status.in_(tuple(_ITEM_STATE_OF)), visible.exists()]
 
 
 def _public_guidance(mapping: RowMapping) -> Document:
@@ -282,9 +330,21 @@ def _public_decision(mapping: Mapping[str, Any]) -> Document:
     item = dict(mapping)
     item["legal_basis"] = json.loads(item["legal_basis"] or "[]")
     item.pop("minor", None)
-    item.pop("status", None)
     item["display_until"] = item["display_until"].isoformat() if item.get("display_until") else None
-    return item
+    withdrawn_on, reason = item.pop("withdrawn_on", None), item.pop("withdrawal_reason", None)
+    if item.pop("status", None) != "revoked":
+        return {**item, "status": PUBLISHED, "withdrawal": None}
+    # Taken down means the decision's content is no longer shown: what remains is which decision, by whom, when,
+    # and why it was withdrawn.
+    notice = {key: item.get(key) for key in _NOTICE_KEYS}
+    hidden = {key: None for key in item if key not in _NOTICE_KEYS}
+    return {
+        **hidden,
+        **notice,
+        "legal_basis": [],
+        "status": WITHDRAWN,
+        "withdrawal": {"withdrawn_on": withdrawn_on, "reason": reason},
+    }
 
 
 # -- the officers' lists ---------------------------------------------------------------------------------

@@ -148,8 +148,13 @@ def decision_detail(case_id: str) -> tuple[str, int]:
         canonical = str(uuid.UUID(case_id))
     except ValueError:
         return _not_found()
+    today = china_today()
     with reader() as conn:
-        item = queries.published_decision(conn, canonical, china_today())
+        item = queries.published_decision(conn, canonical, today)
+        notice = None if item is not None else queries.withdrawal_notice(conn, canonical, today)
+    if notice is not None:
+        # 410, not 404: the decision existed and was taken down on purpose, and the law wants the reason read here.
+        return render_template("public/decision_withdrawn.html", item=notice), 410
     if item is None:
         return _not_found()
     return render_template("public/decision_detail.html", item=item), 200

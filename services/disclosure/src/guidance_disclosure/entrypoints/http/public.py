@@ -18,7 +18,7 @@ from guidance_disclosure.adapters.queries import COUNT_CAP, Page, SortKey, Windo
 from guidance_disclosure.entrypoints.http.caching import cacheable
 from guidance_disclosure.entrypoints.http.context import reader
 from guidance_shared.dates import china_today
-from guidance_shared.errors import NotFound
+from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.vocabulary import CONTENT_TYPES
 from guidance_shared.web import Blueprint
 
@@ -236,12 +236,22 @@ class PublicDecision(Schema):
     department_name = fields.String(allow_none=True)
     department_uscc = fields.String(allow_none=True)
     domain = fields.String()
-    counterpart_kind = fields.String()
-    counterpart_name = fields.String(metadata={"description": "Natural persons' names are masked (张*)"})
+    status = fields.String(
+        metadata={"description": "published | withdrawn (revoked or changed: only its notice is shown)"}
+    )
+    withdrawal = fields.Nested(
+        lambda: Withdrawal(), allow_none=True, metadata={"description": "撤回公告 (withdrawn decisions only)"}
+    )
+    counterpart_kind = fields.String(allow_none=True)
+    counterpart_name = fields.String(
+        allow_none=True, metadata={"description": "Natural persons' names are masked (张*); null when withdrawn"}
+    )
     counterpart_uscc = fields.String(allow_none=True)
-    legal_representative = fields.String(allow_none=True, metadata={"description": "masked (赵*)"})
-    violation_category = fields.String()
-    violation_description = fields.String()
+    legal_representative = fields.String(
+        allow_none=True, metadata={"description": "an enterprise's legal representative, public (双公示 CF_FRDB)"}
+    )
+    violation_category = fields.String(allow_none=True)
+    violation_description = fields.String(allow_none=True)
     penalty_kind = fields.String(allow_none=True)
     amount_yuan = fields.String(allow_none=True)
     confiscated_yuan = fields.String(allow_none=True)
@@ -252,6 +262,46 @@ class PublicDecision(Schema):
     disclosed_at = fields.String(allow_none=True)
     display_until = fields.String(allow_none=True, metadata={"description": "公示截止期 (penalty decisions)"})
     revisits = fields.List(fields.Nested(PublicRevisit), metadata={"description": "公开的回访结果（详情中）"})
+
+
+class Withdrawal(Schema):
+    withdrawn_on = fields.String(metadata={"description": "撤销或变更之日 (China calendar day)"})
+    reason = fields.String(allow_none=True, metadata={"description": "撤回理由, redacted like every public text"})
+
+
+class WithdrawalNotice(Schema):
+    """Which decision, by whom, when, and why it was withdrawn."""
+
+    case_id = fields.String()
+    kind = fields.String()
+    decision_no = fields.String()
+    department_id = fields.String()
+    department_name = fields.String(allow_none=True)
+    decided_at = fields.String()
+    status = fields.String(metadata={"description": "withdrawn"})
+    withdrawal = fields.Nested(Withdrawal)
+
+
+class WithdrawnDecision(Schema):
+    """What 410 Gone carries at a withdrawn decision's address, besides the problem's own members."""
+
+    withdrawal = fields.Nested(WithdrawalNotice)
+
+
+class DecisionWithdrawn(GuidanceError):
+    """A decision that was published and then revoked or changed: gone, with the notice the law asks for."""
+
+    def __init__(self, notice: Mapping[str, Any]) -> None:
+        withdrawal = notice["withdrawal"]
+        super().__init__(
+            code="decision-withdrawn",
+            title_en="Decision withdrawn",
+            title_zh="决定已撤回",
+            status=410,
+            detail_en=f"Decision {notice['decision_no']} was revoked or changed on {withdrawal['withdrawn_on']}.",
+            detail_zh=f"{notice['decision_no']} 已于 {withdrawal['withdrawn_on']} 依法撤销或变更，原公示信息已撤回。",
+            extra={"withdrawal": WithdrawalNotice().dump(notice)},
+        )
 
 
 class PublicDecisionQuery(PagedDates):
@@ -286,10 +336,19 @@ class PublicDecisionList(MethodView):
 @public_decisions.route("/<uuid:case_id>")
 class PublicDecisionItem(MethodView):
     @public_decisions.response(200, PublicDecision)
+    @public_decisions.alt_response(
+        410, schema=WithdrawnDecision, description="revoked or changed after publication: the withdrawal notice"
+    )
     def get(self, case_id: Any) -> Any:
-        """One published decision, redacted; withheld, revoked and expired ones are not found."""
+        """One published decision, redacted; a revoked or changed one is 410 Gone with its withdrawal notice
+        (decision number, date, reason) while it would still have been listed; withheld and expired ones, and one
+        revoked before it was published, are not found."""
+        today = china_today()
         with reader() as conn:
-            item = queries.published_decision(conn, str(case_id), china_today())
+            item = queries.published_decision(conn, str(case_id), today)
+            notice = None if item is not None else queries.withdrawal_notice(conn, str(case_id), today)
+        if notice is not None:
+            raise DecisionWithdrawn(notice)
         if item is None:
             raise NotFound("published decision", "公开的执法决定", str(case_id))
         return item

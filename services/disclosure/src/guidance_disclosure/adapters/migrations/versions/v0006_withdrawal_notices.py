@@ -1,0 +1,31 @@
+"""disclosure: a revoked decision keeps its public withdrawal notice (行政处罚法第四十八条: 撤回并公开说明理由).
+
+Revision ID: 0006
+Revises: 0005
+
+``public_cases`` gains the day the decision was revoked or changed and the reason, redacted like every
+public text. Rows revoked before this revision have no reason stored (the projection dropped it): their
+notice says so until a rebuild of the projection from intake's events fills it.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("public_cases") as batch:
+        batch.add_column(sa.Column("withdrawn_on", sa.String(length=10), nullable=True))
+        batch.add_column(sa.Column("withdrawal_reason", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("public_cases") as batch:
+        batch.drop_column("withdrawal_reason")
+        batch.drop_column("withdrawn_on")
