@@ -33,7 +33,7 @@ from guidance_intake.domain.commands import (
     VerifyCorrection,
     WithdrawGuidance,
 )
-from guidance_intake.domain.departments import CASE_DECISION, CASE_FILING, Department, DepartmentRegistry
+from guidance_intake.domain.departments import CASE_FILING, Department, DepartmentRegistry, decision_doc_kind
 from guidance_intake.domain.errors import rule_broken
 from guidance_intake.domain.exemptions import CaseFacts, ExemptionList, assess, count_prior_violations
 from guidance_intake.domain.exemptions import correction_deadline as entry_deadline
@@ -272,7 +272,8 @@ def decide_case(
     copy.deepcopy(case).decide(jsonable(data), cited=cited, exemption=verdict)
     decision = valid_event_data(deps.registry, CASE_DECIDED, data)
     # Only now, with every rule met, is a decision number taken: refused decisions consume none.
-    decision["decision_no"] = issue_doc_no(conn, department, CASE_DECISION, china_day(decided_at).year)
+    kind = decision_doc_kind(str(decision["decision"]))
+    decision["decision_no"] = issue_doc_no(conn, department, kind, china_day(decided_at).year)
     case.decide(decision, cited=cited, exemption=verdict)
     deps.cases.save(conn, case, correlation_id=correlation_id)
     return case

@@ -239,6 +239,20 @@ def test_no_penalty_under_the_list_needs_a_linked_minor_issue_warning(api) -> No
     assert decided["decision"]["exemption_list_entry"] == "SJ-SW-001"
 
 
+def test_a_no_penalty_decision_is_numbered_as_its_own_kind_not_as_a_penalty(api) -> None:
+    # Given a first violation the exemption list spares, with its education warning linked
+    spared = api.open_case(violation=FIRST_VIOLATION_FREE)["case_id"]
+    warning = api.issue(related_case_id=spared)["guidance_id"]
+    body = api.no_penalty_body(circumstances=SPARED, education_guidance_id=warning)
+    # When it is decided 不予处罚, and then another case is decided with a penalty
+    no_penalty = api.command(case_path(spared, "decision"), body, ("supervisor",))["decision"]
+    other = api.open_case()["case_id"]
+    fined = api.command(case_path(other, "decision"), api.decision_body(), ("supervisor",))["decision"]
+    # Then the 不予行政处罚决定书 has its own kind and sequence, and the penalty sequence starts at 001
+    assert no_penalty["decision_no"] == "某市监不罚〔2025〕第001号"
+    assert fined["decision_no"] == "某市监罚决〔2025〕第001号"
+
+
 def test_a_withdrawn_or_foreign_warning_is_no_education(api) -> None:
     case_id = api.open_case(violation=FIRST_VIOLATION_FREE)["case_id"]
     withdrawn = api.issue()["guidance_id"]

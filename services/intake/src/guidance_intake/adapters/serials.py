@@ -22,7 +22,13 @@ from datetime import datetime
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Update, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from guidance_intake.domain.departments import CASE_DECISION, CASE_FILING, Department, DepartmentRegistry
+from guidance_intake.domain.departments import (
+    CASE_DECISION,
+    CASE_FILING,
+    Department,
+    DepartmentRegistry,
+    decision_doc_kind,
+)
 from guidance_intake.domain.doc_numbers import DocKey, format_doc_no
 from guidance_shared import catalogue
 from guidance_shared.dates import china_day
@@ -122,6 +128,8 @@ def continue_past(conn: Connection, departments: DepartmentRegistry, events: Seq
         if department is None or not isinstance(number, str) or not isinstance(at, str):
             continue
         kind = str(event.data.get(kind, "")) if kind not in (CASE_FILING, CASE_DECISION) else kind
+        if kind == CASE_DECISION:
+            kind = decision_doc_kind(str(event.data.get("decision", "")))
         year = china_day(datetime.fromisoformat(at)).year
         numbers[(DocKey(department.department_id, kind, year), department)].append(number)
     done = Continued()

@@ -23,8 +23,12 @@ from guidance_shared.errors import FieldProblem, GuidanceError
 from guidance_shared.vocabulary import CONTENT_TYPES, DOMAINS, label_zh
 
 CASE_DECISION = "case_decision"  # 行政处罚决定书, numbered like a guidance document
+# 不予行政处罚决定书: not a penalty, so it must not carry a penalty decision's number (罚决) nor share its sequence.
+NO_PENALTY_DECISION = "no_penalty_decision"
 CASE_FILING = "case_filing"  # 立案编号, when the case-handling system does not bring its own
-DOC_KINDS = (*CONTENT_TYPES, CASE_DECISION, CASE_FILING)
+DOC_KINDS = (*CONTENT_TYPES, CASE_DECISION, NO_PENALTY_DECISION, CASE_FILING)
+#: The decisions (行政处罚法第三十三条) that are numbered as 不予行政处罚决定书.
+NO_PENALTY_DECISIONS = ("no_penalty_minor", "no_penalty_first", "no_penalty_no_fault")
 
 DEFAULT_DOC_KIND_ABBR: Mapping[str, str] = MappingProxyType(
     {
@@ -35,9 +39,17 @@ DEFAULT_DOC_KIND_ABBR: Mapping[str, str] = MappingProxyType(
         "violation_correction": "纠错",
         "major_case_revisit": "回访",
         CASE_DECISION: "罚决",
+        NO_PENALTY_DECISION: "不罚",
         CASE_FILING: "立",
     }
 )
+
+
+def decision_doc_kind(decision: str) -> str:
+    """The document kind a case decision is numbered as: a no-penalty decision has its own."""
+    return NO_PENALTY_DECISION if decision in NO_PENALTY_DECISIONS else CASE_DECISION
+
+
 DEFAULT_DOC_PATTERN = "{region}{agency}{kind}〔{year}〕{serial:03d}号"
 PATTERN_FIELDS = ("region", "agency", "kind", "year", "serial")
 # Without these a pattern would give two documents the same number.
