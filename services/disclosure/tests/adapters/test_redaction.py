@@ -62,8 +62,14 @@ def test_everyday_words_the_dictionary_tags_as_names_are_not_names() -> None:
     assert uncertain_names([text], known) == []
 
 
-def test_a_legal_representative_is_masked_as_the_public_pages_mask_it() -> None:
-    assert public_text("法定代表人赵建国到场接受约谈", known_of(COMPANY)) == "法定代表人赵**到场接受约谈"
+def test_an_enterprises_legal_representative_is_public_as_双公示_publishes_it() -> None:
+    # 双公示 publishes CF_FRDB: the name an enterprise registered as its legal representative is not masked
+    assert public_text("法定代表人赵建国到场接受约谈", known_of(COMPANY)) == "法定代表人赵建国到场接受约谈"
+
+
+def test_an_individual_business_operator_is_masked_as_the_natural_person_they_are() -> None:
+    shop = {**COMPANY, "kind": "individual_business", "name": "某县建国副食店"}
+    assert public_text("经营者赵建国到场接受约谈", known_of(shop)) == "经营者赵**到场接受约谈"
 
 
 def test_a_persons_own_data_is_removed_however_typed() -> None:

@@ -150,7 +150,7 @@ def test_every_exported_field_fits_the_layout_and_says_what_the_decision_says(ex
         "CF_XDR_SWDJ": "",
         "CF_XDR_SYDW": "",
         "CF_XDR_SHZZ": "",
-        "CF_FRDB": "赵**",
+        "CF_FRDB": "赵建国",  # an enterprise's legal representative is public registration information
         "CF_FR_ZJLX": "",
         "CF_FR_ZJHM": "",
         "CF_XDR_ZJLX": "",
@@ -160,7 +160,7 @@ def test_every_exported_field_fits_the_layout_and_says_what_the_decision_says(ex
         "CF_SY": example(OPENED)["violation"]["description"],
         "CF_YJ": "《中华人民共和国食品安全法》第三十四条第（十）项；"
         + "".join(example(DECIDED)["legal_basis"][1].values()),
-        "CF_CFLB": "罚款",
+        "CF_CFLB": "罚款、没收违法所得、没收非法财物",  # every kind imposed, the principal one first
         "CF_NR": example(DECIDED)["penalty"]["description"],
         "CF_NR_FK": "5.000000",  # 50,000.00 yuan in 万元
         "CF_NR_WFFF": "0.119600",  # 1,196.00 yuan
@@ -187,6 +187,25 @@ def test_a_natural_person_is_masked_and_carries_no_id_number(export) -> None:
     body = fetch(client, keys, "csv").get_data(as_text=True)
     for secret in (PERSON["name"], PERSON["id_no"], PERSON["contact"], PERSON["address"]):
         assert secret not in body
+
+
+def test_an_individual_business_operator_stays_masked_and_a_single_kind_is_listed_alone(export) -> None:
+    # Given a 个体工商户 run by 孙丽华, fined only
+    client, keys, runtime = export
+    shop = example(OPENED)["counterpart"] | {
+        "kind": "individual_business",
+        "name": "某县丽华副食店",
+        "uscc": "92410102MA3X7K2P5X",
+        "legal_representative": "孙丽华",
+    }
+    fine = {"kind": "fine", "amount_yuan": "2000.00", "description": "罚款2000.00元。"}
+    decide(runtime, shop, penalty=fine)
+    # When the department exports its penalties
+    (row,) = fetch(client, keys, "json").get_json()["records"]
+    # Then the operator, a natural person, is masked, and CF_CFLB names the one kind imposed
+    assert (row["CF_XDR_LB"], row["CF_XDR_MC"], row["CF_FRDB"]) == ("个体工商户", "某县丽华副食店", "孙**")
+    assert row["CF_CFLB"] == "罚款" and row["CF_NR_WFFF"] == ""
+    assert "孙丽华" not in fetch(client, keys, "csv").get_data(as_text=True)
 
 
 def test_the_csv_has_the_codes_as_header_and_reads_back_the_same_rows(export) -> None:

@@ -379,14 +379,32 @@ class Circumstances(Payload):
 
 
 class Penalty(Payload):
-    """The penalty imposed; ``kind`` is the principal one, the rest goes in ``description``."""
+    """The penalty imposed: ``kind`` is the principal one, ``other_kinds`` the others imposed with it (并处), so
+    that 双公示 can list every kind (CF_CFLB); ``description`` says the rest in words."""
 
     kind = code(v.PENALTY_KINDS, "主要处罚种类", required=True)
+    other_kinds = fields.List(
+        code(v.PENALTY_KINDS),
+        validate=_unique,
+        load_default=list,
+        metadata={"uniqueItems": True, "description": f"并处的其他处罚种类：{_labels(v.PENALTY_KINDS)}"},
+    )
     amount_yuan = Money(allow_none=True, load_default=None)
     confiscated_yuan = Money(allow_none=True, load_default=None)
     description = optional_text(1000, "处罚内容")
 
     rules = (RequiredWhen("kind", ("fine",), (("amount_yuan",),), "A fine needs amount_yuan. 罚款须写明金额。"),)
+
+    @validates_schema
+    def _other_kinds(self, data: Mapping[str, Any], **_: Any) -> None:
+        others = data.get("other_kinds") or []
+        if data.get("kind") in others:
+            raise ValidationError(
+                "The principal kind is not repeated among the others. 主要处罚种类不应在其他处罚种类中重复。",
+                field_name="other_kinds",
+            )
+        if "fine" in others and data.get("amount_yuan") is None:
+            raise ValidationError("A fine needs amount_yuan. 罚款须写明金额。", field_name="amount_yuan")
 
 
 class CoerciveMeasure(Payload):

@@ -168,6 +168,7 @@ _intake: Mapping[str, Mapping[str, Any]] = {
         "decision": "penalty",
         "penalty": {
             "kind": "fine",
+            "other_kinds": ["confiscation_of_gains", "confiscation_of_property"],
             "amount_yuan": "50000.00",
             "confiscated_yuan": "1196.00",
             "description": "没收超过保质期的月饼46盒，没收违法所得1196.00元，并处罚款50000.00元。",

@@ -1,7 +1,7 @@
 """disclosure's read model of intake's and revisit's events: what the public may see, already redacted.
 
 Personal data never enters the public tables, so no page, feed or JSON response can leak it:
-natural persons' names (and an enterprise's legal representative's) are masked, their ID numbers,
+natural persons' names (and an individual business's operator's) are masked, their ID numbers,
 phones and addresses are not copied, and free text is redacted as ``adapters/redaction.py`` says
 (numbers however typed, the persons' own data, their names and the names a segmenter is sure of).
 Whether a case's counterpart was a minor is kept as a flag, not a birth date.
@@ -116,6 +116,7 @@ public_cases = Table(
     Column("decision_no", String(64), nullable=True),
     Column("decision", String(30), nullable=True),
     Column("penalty_kind", String(40), nullable=True),
+    Column("penalty_other_kinds", Text, nullable=True),  # JSON [code]: the kinds imposed with the principal one
     Column("amount_yuan", String(24), nullable=True),
     Column("confiscated_yuan", String(24), nullable=True),
     Column("penalty_description", Text, nullable=True),
@@ -245,6 +246,15 @@ class PublicGuidanceProjection:
     )
 
 
+def public_representative(counterpart: Mapping[str, Any]) -> str | None:
+    """An organisation's legal representative is public registration information (双公示 ``CF_FRDB``); an
+    individual business's operator is a natural person acting as one and is masked; a person has none."""
+    representative = counterpart.get("legal_representative")
+    if not representative or counterpart["kind"] in NATURAL_PERSON_KINDS:
+        return None
+    return mask_name(representative) if counterpart["kind"] == "individual_business" else str(representative)
+
+
 def guidance_known(data: Mapping[str, Any]) -> Known:
     """The natural persons a ``GuidanceIssued`` names: its counterpart's, whom an admonition summoned; its
     officers, whose names are public."""
@@ -312,11 +322,7 @@ class CaseTables:
             "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
             "counterpart_uscc": None if person else counterpart.get("uscc"),
             "counterpart_id_type": counterpart.get("id_type") if person else None,
-            "legal_representative": (
-                mask_name(counterpart["legal_representative"])
-                if counterpart.get("legal_representative") and not person
-                else None
-            ),
+            "legal_representative": public_representative(counterpart),
             "minor": is_minor(counterpart, occurred),
             "violation_code": violation["code"],
             "violation_category": violation["category"],
@@ -351,6 +357,7 @@ class CaseTables:
                 decision_no=data["decision_no"],
                 decision=data["decision"],
                 penalty_kind=penalty.get("kind"),
+                penalty_other_kinds=json.dumps(list(penalty.get("other_kinds") or [])) if penalty else None,
                 amount_yuan=_money(penalty.get("amount_yuan")),
                 confiscated_yuan=_money(penalty.get("confiscated_yuan")),
                 penalty_description=clean(penalty["description"]) if penalty.get("description") else None,

@@ -329,6 +329,7 @@ def _public_guidance(mapping: RowMapping) -> Document:
 def _public_decision(mapping: Mapping[str, Any]) -> Document:
     item = dict(mapping)
     item["legal_basis"] = json.loads(item["legal_basis"] or "[]")
+    item["penalty_other_kinds"] = json.loads(item.get("penalty_other_kinds") or "[]")
     item.pop("minor", None)
     item["display_until"] = item["display_until"].isoformat() if item.get("display_until") else None
     withdrawn_on, reason = item.pop("withdrawn_on", None), item.pop("withdrawal_reason", None)
@@ -342,6 +343,7 @@ def _public_decision(mapping: Mapping[str, Any]) -> Document:
         **hidden,
         **notice,
         "legal_basis": [],
+        "penalty_other_kinds": [],
         "status": WITHDRAWN,
         "withdrawal": {"withdrawn_on": withdrawn_on, "reason": reason},
     }

@@ -7,8 +7,8 @@ numbers through spaces, dashes and dots):
    in clear by the event at hand, or found by their keyed marks (``case_person_names`` keeps no clear
    value);
 2. every ID, phone and bank card number is removed;
-3. the names the events carry (the person, an individual business's operator, a legal representative,
-   who was summoned) are masked (张三 → 张*), found in clear or by mark;
+3. the names the events carry (the person, an individual business's operator, who was summoned) are
+   masked (张三 → 张*), found in clear or by mark;
 4. names the segmenter tags with certainty (``domain/names.py``: a role word before them) are masked
    too, when the text mentions a role at all.
 
@@ -18,7 +18,9 @@ which sends it to the review queue (``domain/publication.py``).
 The counterpart kinds' natural persons: a **person** is one; an **individual business** (个体工商户)
 is run by one, its operator, carried as ``legal_representative``, whose ID number and contact are
 theirs (the business's name and address are the business's, public in its registration); an
-**enterprise**'s legal representative is masked as disclosure has always done (docs/domain.md §7).
+**enterprise**'s or organisation's legal representative is public registration information, which
+双公示 publishes (``CF_FRDB``), so their name is left as written, like the organisation's own
+(docs/domain.md §7).
 """
 
 from __future__ import annotations
@@ -79,10 +81,12 @@ def known_of(
         names = [representative]
         secrets = [counterpart.get(key) or "" for key in ("id_no", "contact")]
     else:
-        names, secrets = [representative], []
+        names, secrets = [], []
     public = [str(o.get("name") or "") for o in officers]
     if kind != "person":
         public.append(str(counterpart.get("name") or ""))
+    if kind not in ("person", "individual_business"):
+        public.append(representative)
     return Known(
         names=_present([*names, summoned]),
         secrets=_present(secrets),

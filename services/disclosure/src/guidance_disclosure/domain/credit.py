@@ -9,7 +9,10 @@ Decisions made here, where the sources are silent or the suite's privacy rule is
 - a natural person's name is masked (张*) and the ID number is left empty: disclosure never stores
   it; the department's exchange system, which reads intake, fills ``CF_XDR_ZJHM`` if its platform
   demands it. ``CF_XDR_ZJLX`` names the document type (not personal) when the counterpart is a person;
-- ``CF_FRDB`` (legal representative) is masked like every natural person's name;
+- ``CF_FRDB``: an enterprise's or organisation's legal representative is public registration
+  information and the layout publishes it, so it is given as written; an individual business's
+  operator is a natural person acting as one and stays masked;
+- ``CF_CFLB`` lists every penalty kind of the decision, the principal one first (罚款、没收违法所得);
 - amounts are in 万元 with six decimals (decimal(18,6));
 - ``CF_YXQ`` (处罚有效期) is the end of the display period, as is ``CF_GSJZQ`` (公示截止期): the
   suite has no other validity date for a penalty;
@@ -115,12 +118,12 @@ def penalty_row(decision: Mapping[str, Any]) -> dict[str, str]:
         "CF_WFXW": decision["violation_category"],
         "CF_SY": decision["violation_description"],
         "CF_YJ": basis,
-        "CF_CFLB": label_zh(decision["penalty_kind"]),
+        "CF_CFLB": penalty_kinds(decision),
         "CF_NR": content,
         "CF_NR_FK": wan(decision.get("amount_yuan")),
         "CF_NR_WFFF": wan(decision.get("confiscated_yuan")),
         "CF_NR_ZKDX": (decision.get("penalty_description") or "")[:200]
-        if decision["penalty_kind"] in LICENCE_KINDS
+        if set(_kinds(decision)) & set(LICENCE_KINDS)
         else "",
         "CF_JDRQ": decision["decided_at"][:10],
         "CF_YXQ": display_until,
@@ -132,6 +135,15 @@ def penalty_row(decision: Mapping[str, Any]) -> dict[str, str]:
         "BZ": "",
     }
     return {code: _fit(row[code], field) for code, field in zip(CODES, LAYOUT, strict=True)}
+
+
+def penalty_kinds(decision: Mapping[str, Any]) -> str:
+    """CF_CFLB: every kind imposed, the principal one first, as the platform samples join them (罚款、没收违法所得)."""
+    return "、".join(label_zh(kind) for kind in _kinds(decision))
+
+
+def _kinds(decision: Mapping[str, Any]) -> list[str]:
+    return [decision["penalty_kind"], *(decision.get("penalty_other_kinds") or ())]
 
 
 def _fit(value: str, field: Field) -> str:
