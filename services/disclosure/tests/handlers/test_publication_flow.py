@@ -239,7 +239,11 @@ def test_a_penalty_is_published_within_seven_working_days_for_its_display_period
     (shown,) = listing["items"]
     assert shown["decision_no"] == "某市监处罚〔2025〕12号" and shown["department_name"] == "某县市场监督管理局"
     assert shown["amount_yuan"] == "50000.00" and shown["display_until"] == "2028-03-20"
+    assert shown["penalty_other_kinds"] == ["confiscation_of_gains", "confiscation_of_property"]
+    assert (shown["status"], shown["withdrawal"]) == ("published", None)
     assert disclosure.public(f"/public/decisions/{CASE_ID}") == 200
+    page = disclosure.client.get(f"/public/decisions/{CASE_ID}").get_data(as_text=True)
+    assert "行政处罚：罚款、没收违法所得、没收非法财物" in page
 
     with disclosure.runtime.engine.connect() as conn:
         on_last_day = queries.published_decisions(conn, date(2028, 3, 20)).items
