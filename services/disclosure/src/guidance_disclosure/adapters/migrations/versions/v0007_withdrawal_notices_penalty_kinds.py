@@ -1,7 +1,7 @@
 """disclosure: a revoked decision's withdrawal notice, and every penalty kind of a decision.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 ``public_cases`` gains the day the decision was revoked or changed and the reason, redacted like every
 public text. Rows revoked before this revision have no reason stored (the projection dropped it): their
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision: str | None = "0005"
+revision = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 
