@@ -65,7 +65,12 @@ def decision_title(row: Mapping[str, Any]) -> str:
 
 # -- reactions ------------------------------------------------------------------------------------------
 def guidance_issued(items: Items, conn: Connection, event: ConsumedEvent) -> None:
-    data = event.data
+    publication, outcome = guidance_outcome(items, event.data)
+    open_item(items, conn, publication, outcome, source_event_id=event.envelope.id)
+
+
+def guidance_outcome(items: Items, data: Mapping[str, Any]) -> tuple[Publication, Outcome]:
+    """What a guidance act's item publishes and what the rules decide about it (no I/O)."""
     issued_on = china_day(data["issued_at"])
     row = projection.PublicGuidanceProjection.issued_row(data)  # what the projection just wrote, not read back
     disclosure = data["disclosure"]
@@ -78,8 +83,7 @@ def guidance_issued(items: Items, conn: Connection, event: ConsumedEvent) -> Non
         ),
         minor=is_minor(data["counterpart"], issued_on),
     )
-    publication = guidance_publication(items, row, issued_on)
-    open_item(items, conn, publication, decide(subject, items.rules), source_event_id=event.envelope.id)
+    return guidance_publication(items, row, issued_on), decide(subject, items.rules)
 
 
 def case_decided(items: Items, conn: Connection, event: ConsumedEvent) -> None:
