@@ -242,9 +242,7 @@ class BatchAppendStore:
         from guidance_shared.eventstore import counter_table, events_table, outbox_table
 
         if self._last_position is not None:
-            conn.execute(
-                update(counter_table).where(counter_table.c.id == 1).values(last_position=self._last_position)
-            )
+            conn.execute(update(counter_table).where(counter_table.c.id == 1).values(last_position=self._last_position))
         if self._event_rows:
             conn.execute(insert(events_table), self._event_rows)
             conn.execute(insert(outbox_table), self._outbox_rows)
@@ -378,7 +376,8 @@ def generate(env: Mapping[str, str], n: int, *, live: bool = False, batch_size: 
                 if not applied:
                     raise RuntimeError(f"the runner stopped after {done} of {n} acts")
                 if done // 100_000 != (done + applied) // 100_000:
-                    say(f"  generated {done + applied:,} acts ({(done + applied) / (time.perf_counter() - started):,.0f}/s)")
+                    rate = (done + applied) / (time.perf_counter() - started)
+                    say(f"  generated {done + applied:,} acts ({rate:,.0f}/s)")
                 done += applied
         runner.close()
         with runtime.engine.connect() as conn:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.harness import service_database, service_environment
 from sqlalchemy import create_engine, text
 
 from bench import public_list
-from bench.harness import service_database, service_environment
 
 ACTS = 120
 #: Every table the generator's paths write, by the columns that order it.
@@ -43,7 +43,7 @@ def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _database(tmp_path: Path, name: str, *, live: bool, batch_size: int = public_list.BATCH) -> dict[str, str]:
     env = service_environment("disclosure", f"sqlite:///{tmp_path / name}.db", tmp_path / f"var-{name}")
-    seconds, published = public_list.generate(env, ACTS, live=live, batch_size=batch_size)
+    _seconds, published = public_list.generate(env, ACTS, live=live, batch_size=batch_size)
     assert published == ACTS
     return env
 
@@ -52,10 +52,8 @@ def _rows(env: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     engine = create_engine(env["GUIDANCE_DATABASE_URL"])
     try:
         with engine.connect() as conn:
-            return {
-                table: [_stable(dict(row._mapping)) for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY {key}"))]
-                for table, key in TABLES.items()
-            }
+            rows = {table: conn.execute(text(f"SELECT * FROM {table} ORDER BY {key}")) for table, key in TABLES.items()}
+            return {table: [_stable(dict(row._mapping)) for row in result] for table, result in rows.items()}
     finally:
         engine.dispose()
 
