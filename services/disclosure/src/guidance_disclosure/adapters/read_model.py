@@ -25,6 +25,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
+    Index,
     Integer,
     MetaData,
     String,
@@ -63,6 +64,10 @@ disclosure_items = Table(
     Column("withdrawal_deadline", Date, nullable=True),
     Column("withdrawn_at", String(40), nullable=True),
     Column("version", Integer, nullable=False),
+    # The officers' list, earliest deadline first, for each filter it offers (queries.item_rows reads by them).
+    Index("ix_disclosure_items_listing", "department_id", "state", "deadline", "item_id"),
+    Index("ix_disclosure_items_department_listing", "department_id", "deadline", "item_id"),
+    Index("ix_disclosure_items_kind_listing", "department_id", "kind", "state", "deadline", "item_id"),
 )
 
 disclosure_requests = Table(
@@ -81,6 +86,8 @@ disclosure_requests = Table(
     Column("answer", String(40), nullable=True),
     Column("answered_on", Date, nullable=True),
     Column("version", Integer, nullable=False),
+    # The requests worklist by status, earliest answer date first (queries.request_rows).
+    Index("ix_disclosure_requests_listing", "department_id", "status", "answer_due_on", "request_id"),
 )
 
 Fold = Callable[[Mapping[str, Any]], Mapping[str, object]]
