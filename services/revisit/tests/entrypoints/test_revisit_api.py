@@ -87,6 +87,9 @@ def test_the_worklist_pages_by_cursor_with_next_and_a_link_header(api) -> None:
         "/v1/revisits", query_string={**query, "cursor": "bm90IG91cnM"}, headers=headers(keys, "auditor")
     )
     assert refused.status_code == 422
+    spec = client.get("/openapi.json").get_json()
+    assert {"cursor", "limit"} <= {p["name"] for p in spec["paths"]["/v1/revisits"]["get"]["parameters"]}
+    assert "next" in spec["components"]["schemas"]["RevisitList"]["properties"]
 
 
 def test_complete_reschedule_and_cancel(api) -> None:
