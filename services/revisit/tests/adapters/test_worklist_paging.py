@@ -19,7 +19,7 @@ from sqlalchemy import Connection, event, insert
 from tests.support.schema import migrated_runtime
 
 from guidance_revisit.adapters import queries
-from guidance_revisit.adapters.read_model import revisits
+from guidance_revisit.adapters.read_model import reminder_plans, revisits
 from guidance_revisit.bootstrap import SPEC
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
@@ -112,3 +112,67 @@ def test_the_worklist_searches_its_index(runtime: Runtime[Any], status: str, off
     assert f"INDEX {index}" in plan, plan
     if status != "open":  # "open" reads one range per open status and merges them: open work, not history
         assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.fixture
+def with_plans(runtime: Runtime[Any]) -> Runtime[Any]:
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            insert(reminder_plans),
+            [
+                {
+                    "plan_id": str(uuid.UUID(int=4000 + n)),
+                    "department_id": DEPARTMENT,
+                    "violation_category": f"类别{n % 3}",
+                    "period_from": START,
+                    "period_to": START + timedelta(days=n % 40),
+                    "notify_on": START + timedelta(days=n % 9),  # shared days and categories: the id breaks ties
+                    "status": ("planned", "accepted", "dismissed")[n % 3 % 2],
+                    "adjusted": False,
+                    "basis": "{}",
+                    "planned_at": "2024-01-01T00:00:00+08:00",
+                    "version": 1,
+                }
+                for n in range(120)
+            ],
+        )
+    return runtime
+
+
+@pytest.mark.parametrize("statuses", [None, ("accepted",)])
+def test_following_the_keyset_returns_every_plan_once(with_plans: Runtime[Any], statuses: Any) -> None:
+    with with_plans.engine.connect() as conn:
+        every = queries.plans(conn, DEPARTMENT, statuses=statuses)
+        walked: list[queries.ForecastRecord] = []
+        after = None
+        while True:
+            page = queries.plans(conn, DEPARTMENT, statuses=statuses, limit=7, after=after)
+            walked.extend(page)
+            if len(page) < 7:
+                break
+            after = (page[-1]["notify_on"], page[-1]["violation_category"], page[-1]["plan_id"])
+    assert len(every) > 14
+    assert [p["plan_id"] for p in walked] == [p["plan_id"] for p in every]
+    assert len({p["plan_id"] for p in walked}) == len(walked)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "index"),
+    [(None, "ix_reminder_plans_department_listing"), (("accepted",), "ix_reminder_plans_listing")],
+)
+def test_the_forecast_searches_its_index_without_sorting(with_plans: Runtime[Any], statuses: Any, index: str) -> None:
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if "FROM reminder_plans" in statement:
+            captured.append((statement, parameters))
+
+    after = (START + timedelta(days=3), "类别1", str(uuid.UUID(int=4050)))
+    with with_plans.engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", capture)
+        queries.plans(conn, DEPARTMENT, statuses=statuses, limit=5, after=after)
+        event.remove(conn, "before_cursor_execute", capture)
+        ((sql, params),) = captured
+        plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all())
+    assert f"INDEX {index}" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan

@@ -8,7 +8,9 @@ read disclosure's own tables only.
 The public lists are read by keyset, never by ``OFFSET``: a page is "the next ``limit`` rows after
 this sort key" (``Window.after``), which an index on the sort key answers in the same time on page 1
 and page 40,000. How many rows match is counted up to ``COUNT_CAP`` and no further ("more than
-1,000"), so the count costs the same after ten years as after one.
+1,000"), so the count costs the same after ten years as after one. The officers' lists (review queue,
+requests) page the same way, earliest date first, and count nothing; the 双公示 export is read as it is
+sent.
 """
 
 from __future__ import annotations

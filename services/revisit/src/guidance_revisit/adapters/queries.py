@@ -164,14 +164,26 @@ def plans(
     *,
     statuses: Iterable[str] | None = None,
     notify_by: date | None = None,
+    current_on: date | None = None,
+    limit: int | None = None,
+    after: tuple[Any, ...] | None = None,
 ) -> list[ForecastRecord]:
-    """Plans of a department by status (all when None), optionally only those to notify by a date."""
+    """Plans of a department by status (all when None), optionally only those to notify by a date and those
+    whose period has not ended by ``current_on``; by notice date, category and id: ``limit`` of them after
+    the keyset ``after``, read down ``ix_reminder_plans_listing`` (or, for every status, ``_department_listing``)."""
     query = select(reminder_plans).where(reminder_plans.c.department_id == department_id)
     if statuses is not None:
         query = query.where(reminder_plans.c.status.in_(tuple(statuses)))
     if notify_by is not None:
         query = query.where(reminder_plans.c.notify_on <= notify_by)
-    query = query.order_by(reminder_plans.c.notify_on, reminder_plans.c.violation_category, reminder_plans.c.plan_id)
+    if current_on is not None:
+        query = query.where(reminder_plans.c.period_to >= current_on)
+    sort = (reminder_plans.c.notify_on, reminder_plans.c.violation_category, reminder_plans.c.plan_id)
+    if after is not None:
+        query = query.where(tuple_(*sort) > tuple_(*after))
+    query = query.order_by(*sort)
+    if limit is not None:
+        query = query.limit(limit)
     found: list[ForecastRecord] = []
     for row in conn.execute(query):
         record: Any = _plan(row._mapping)

@@ -78,6 +78,9 @@ reminder_plans = Table(
     Column("decided_at", String(40), nullable=True),
     Column("reason", Text, nullable=True),
     Column("version", Integer, nullable=False),
+    # The forecast by notice date, for a status or for all (queries.plans reads by them, never by OFFSET).
+    Index("ix_reminder_plans_listing", "department_id", "status", "notify_on", "violation_category", "plan_id"),
+    Index("ix_reminder_plans_department_listing", "department_id", "notify_on", "violation_category", "plan_id"),
 )
 
 

@@ -20,11 +20,15 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 
-#: Where a worklist page starts: after this (due date, revisit id).
-Keyset = tuple[date, str]
+#: Where a page starts: after this sort key, a date then text (a worklist: due date, revisit id; the
+#: forecast: notice date, category, plan id).
+Keyset = tuple[Any, ...]
 
 
 class Paging(Schema):
+    #: How many parts the list's sort key has (its cursor carries them all).
+    KEY_PARTS = 2
+
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT,
         validate=validate.Range(min=1, max=MAX_LIMIT),
@@ -38,25 +42,27 @@ class Paging(Schema):
     @validates_schema
     def _known_cursor(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
         if data.get("cursor"):
-            decode_cursor(data["cursor"])
+            decode_cursor(data["cursor"], self.KEY_PARTS)
 
 
 def encode_cursor(key: Keyset) -> str:
-    return base64.urlsafe_b64encode(json.dumps([key[0].isoformat(), key[1]]).encode()).decode().rstrip("=")
+    parts = [key[0].isoformat(), *key[1:]]
+    return base64.urlsafe_b64encode(json.dumps(parts, ensure_ascii=False).encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str) -> Keyset:
+def decode_cursor(token: str, parts: int = 2) -> Keyset:
+    """The key a cursor of a list whose key has ``parts`` parts carries; a 422 for anything else."""
     try:
         key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if isinstance(key, list) and len(key) == 2 and all(isinstance(part, str) and part for part in key):
-            return date.fromisoformat(key[0]), key[1]
+        if isinstance(key, list) and len(key) == parts and all(isinstance(part, str) and part for part in key):
+            return (date.fromisoformat(key[0]), *key[1:])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise ValidationError("Not a cursor this list gave out; start again from the first page.", field_name="cursor")
 
 
-def after(query: Mapping[str, Any]) -> Keyset | None:
-    return decode_cursor(query["cursor"]) if query.get("cursor") else None
+def after(query: Mapping[str, Any], parts: int = 2) -> Keyset | None:
+    return decode_cursor(query["cursor"], parts) if query.get("cursor") else None
 
 
 def next_of(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | None, dict[str, str]]:

@@ -1,10 +1,11 @@
-"""revisit: the worklists' keyset indexes, so a page of revisits costs the same after years of them.
+"""revisit: the worklists' and the forecast's keyset indexes, so a page costs the same after years of them.
 
 Revision ID: 0003
 Revises: 0002
 
 The worklist reads "the revisits after this (due date, id)" of one department by status, and by officer
-when asked (``adapters/queries.py``: ``worklist``); each gets an index on exactly that.
+when asked (``adapters/queries.py``: ``worklist``), and the forecast "the plans after this (notice date,
+category, id)" by status or all (``plans``); each gets an index on exactly that.
 """
 
 from __future__ import annotations
@@ -17,16 +18,24 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 NEW = {
-    "ix_revisits_listing": ["department_id", "status", "due_on", "revisit_id"],
-    "ix_revisits_officer_listing": ["department_id", "officer_id", "status", "due_on", "revisit_id"],
+    "revisits": {
+        "ix_revisits_listing": ["department_id", "status", "due_on", "revisit_id"],
+        "ix_revisits_officer_listing": ["department_id", "officer_id", "status", "due_on", "revisit_id"],
+    },
+    "reminder_plans": {
+        "ix_reminder_plans_listing": ["department_id", "status", "notify_on", "violation_category", "plan_id"],
+        "ix_reminder_plans_department_listing": ["department_id", "notify_on", "violation_category", "plan_id"],
+    },
 }
 
 
 def upgrade() -> None:
-    for name, columns in NEW.items():
-        op.create_index(name, "revisits", columns, unique=False)
+    for table, indexes in NEW.items():
+        for name, columns in indexes.items():
+            op.create_index(name, table, columns, unique=False)
 
 
 def downgrade() -> None:
-    for name in NEW:
-        op.drop_index(name, table_name="revisits")
+    for table, indexes in NEW.items():
+        for name in indexes:
+            op.drop_index(name, table_name=table)
