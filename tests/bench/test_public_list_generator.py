@@ -1,4 +1,4 @@
-"""The public list's bulk generator writes what the live consumer path writes, row for row.
+"""The public list's bulk generator writes what the live consumer path writes, row for row, on SQLite and PostgreSQL.
 
 ``bench/public_list.py``'s ``generate`` fills disclosure's database through a bulk path of its
 projection (``BulkGuidanceProjection``, ``BatchAppendStore``); ``generate(..., live=True)`` runs the
@@ -11,15 +11,17 @@ the publication time that the item's event and row carry.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bench.harness import service_database, service_environment
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bench import public_list
+from tests.support.postgres import _admin_sql
 
 ACTS = 120
 #: Every table the generator's paths write, by the columns that order it.
@@ -41,11 +43,24 @@ def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("guidance_shared.logging.configure_logging", lambda *_args, **_kwargs: None)
 
 
-def _database(tmp_path: Path, name: str, *, live: bool, batch_size: int = public_list.BATCH) -> dict[str, str]:
-    env = service_environment("disclosure", f"sqlite:///{tmp_path / name}.db", tmp_path / f"var-{name}")
+def _database(
+    tmp_path: Path, url: str, name: str, *, live: bool, batch_size: int = public_list.BATCH
+) -> dict[str, str]:
+    env = service_environment("disclosure", url, tmp_path / f"var-{name}")
     _seconds, published = public_list.generate(env, ACTS, live=live, batch_size=batch_size)
     assert published == ACTS
     return env
+
+
+@pytest.fixture
+def another_postgres_db_url(postgres_url: str) -> Iterator[str]:
+    """A second empty database of the test's own, as ``postgres_db_url`` makes one."""
+    name = f"t_{uuid.uuid4().hex}"
+    _admin_sql(postgres_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _rows(env: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
@@ -78,10 +93,7 @@ def _differences(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> Ite
             yield a, b
 
 
-def test_bulk_generator_writes_the_live_paths_rows(tmp_path: Path) -> None:
-    live = _rows(_database(tmp_path, "live", live=True))
-    # Batches smaller than the acts, so a batch follows one already committed (positions, counter, offsets).
-    bulk = _rows(_database(tmp_path, "bulk", live=False, batch_size=50))
+def _compare(live: dict[str, list[dict[str, Any]]], bulk: dict[str, list[dict[str, Any]]]) -> None:
     for table in TABLES:
         assert len(bulk[table]) == len(live[table]), table
         assert list(_differences(bulk[table], live[table])) == [], table
@@ -89,8 +101,24 @@ def test_bulk_generator_writes_the_live_paths_rows(tmp_path: Path) -> None:
     assert {row["state"] for row in bulk["disclosure_items"]} == {"disclosed"}
 
 
+def test_bulk_generator_writes_the_live_paths_rows(tmp_path: Path) -> None:
+    live = _rows(_database(tmp_path, f"sqlite:///{tmp_path / 'live.db'}", "live", live=True))
+    # Batches smaller than the acts, so a batch follows one already committed (positions, counter, offsets).
+    bulk = _rows(_database(tmp_path, f"sqlite:///{tmp_path / 'bulk.db'}", "bulk", live=False, batch_size=50))
+    _compare(live, bulk)
+
+
+def test_bulk_generator_writes_the_live_paths_rows_on_postgresql(
+    tmp_path: Path, postgres_db_url: str, another_postgres_db_url: str
+) -> None:
+    live = _rows(_database(tmp_path, postgres_db_url, "live", live=True))
+    bulk = _rows(_database(tmp_path, another_postgres_db_url, "bulk", live=False, batch_size=50))
+    _compare(live, bulk)
+
+
 def test_bulk_generated_store_passes_the_stores_verification(tmp_path: Path) -> None:
-    runtime = service_database("disclosure", _database(tmp_path, "bulk", live=False, batch_size=50))
+    env = _database(tmp_path, f"sqlite:///{tmp_path / 'bulk.db'}", "bulk", live=False, batch_size=50)
+    runtime = service_database("disclosure", env)
     try:
         assert runtime.store is not None
         report = runtime.store.verify()
