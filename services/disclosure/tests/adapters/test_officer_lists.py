@@ -226,3 +226,42 @@ def test_the_credit_export_reads_the_departments_decisions_down_its_index(runtim
         )
     assert "ix_public_cases_department_listing" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+def test_the_department_filter_is_read_by_index_searches_not_a_scan(runtime: Runtime[Any]) -> None:
+    """Every public list page shows the department filter: its queries search the listing indexes, so it
+    costs what the departments cost, not what the years of acts cost."""
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            insert(public_cases),
+            [
+                {
+                    "case_id": str(uuid.UUID(int=6000 + n)),
+                    "case_no": f"案{n}",
+                    "department_id": DEPARTMENTS[n % 2],
+                    "department_name": f"部门{n % 2}-{n}",
+                    "domain": "food",
+                    "counterpart_kind": "enterprise",
+                    "counterpart_name": "某公司",
+                    "minor": False,
+                    "violation_code": "V1",
+                    "violation_category": "类别",
+                    "violation_description": "描述",
+                    "opened_at": "2024-01-01T00:00:00+08:00",
+                    "decided_at": f"2024-02-{1 + n:02d}T10:00:00+08:00",
+                    "status": "decided",
+                }
+                for n in range(10)
+            ],
+        )
+    with runtime.engine.connect() as conn:
+        plans = _plans(conn, lambda: queries.departments(conn), "public_cases")
+        plans += _plans(conn, lambda: queries.departments(conn), "public_guidance")
+        found = queries.departments(conn)
+    # The latest decision names each department (no guidance acts here).
+    assert found == [
+        {"department_id": DEPARTMENTS[0], "name": "部门0-8"},
+        {"department_id": DEPARTMENTS[1], "name": "部门1-9"},
+    ]
+    for plan in plans:
+        assert "INDEX" in plan and "SCAN public" not in plan and "TEMP B-TREE" not in plan, plan
