@@ -225,3 +225,27 @@ def test_a_request_whose_answer_falls_in_a_year_without_a_holiday_arrangement_is
     view = register(client, keys, received_on="2026-12-15")  # 20 working days reach into 2027
     # Dec 16–31 (12), Jan 4–8, 11–13 (20): estimated, 元旦 (Fri 1 Jan, a statutory holiday) not counted
     assert view["answer_due_on"] == "2027-01-13"
+
+
+def test_the_worklist_pages_by_cursor_and_the_openapi_shows_how(api) -> None:
+    client, keys, _ = api
+    registered = {register(client, keys, received_on=f"2026-02-{day:02d}")["request_id"] for day in (10, 11, 12)}
+    query = {"department_id": DEPARTMENT_ID, "status": "pending", "limit": "2"}
+    first = client.get("/v1/requests", query_string=query, headers=headers(keys, "officer"))
+    assert first.status_code == 200, first.get_json()
+    body = first.get_json()
+    assert len(body["requests"]) == 2 and body["next"]
+    assert f"cursor={body['next']}" in first.headers["Link"] and 'rel="next"' in first.headers["Link"]
+    second = client.get(
+        "/v1/requests", query_string={**query, "cursor": body["next"]}, headers=headers(keys, "officer")
+    )
+    assert second.get_json()["next"] is None and "Link" not in second.headers
+    walked = [row["request_id"] for row in body["requests"] + second.get_json()["requests"]]
+    assert sorted(walked) == sorted(registered) and len(set(walked)) == 3
+    bad = client.get("/v1/requests", query_string={**query, "cursor": "x"}, headers=headers(keys, "officer"))
+    assert bad.status_code == 422
+    spec = client.get("/openapi.json").get_json()
+    for path in ("/v1/requests", "/v1/items"):
+        assert {"cursor", "limit"} <= {p["name"] for p in spec["paths"][path]["get"]["parameters"]}, path
+    for schema in ("RequestList", "ItemList"):
+        assert "next" in spec["components"]["schemas"][schema]["properties"], schema

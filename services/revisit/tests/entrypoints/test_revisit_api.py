@@ -71,6 +71,27 @@ def test_the_worklist_shows_what_is_due_by_officer_and_date(api) -> None:
     assert worklist(client, keys, status="completed") == []
 
 
+def test_the_worklist_pages_by_cursor_with_next_and_a_link_header(api) -> None:
+    client, keys = api
+    every = worklist(client, keys, status="due")
+    query = {"department_id": DEPARTMENT_ID, "status": "due", "limit": "1"}
+    first = client.get("/v1/revisits", query_string=query, headers=headers(keys, "auditor"))
+    assert first.status_code == 200
+    assert [r["revisit_id"] for r in first.get_json()["revisits"]] == [every[0]["revisit_id"]]
+    following = first.get_json()["next"]
+    assert following and f"cursor={following}" in first.headers["Link"] and 'rel="next"' in first.headers["Link"]
+    second = client.get("/v1/revisits", query_string={**query, "cursor": following}, headers=headers(keys, "auditor"))
+    assert [r["revisit_id"] for r in second.get_json()["revisits"]] == [every[1]["revisit_id"]]
+    assert second.get_json()["next"] is None and "Link" not in second.headers
+    refused = client.get(
+        "/v1/revisits", query_string={**query, "cursor": "bm90IG91cnM"}, headers=headers(keys, "auditor")
+    )
+    assert refused.status_code == 422
+    spec = client.get("/openapi.json").get_json()
+    assert {"cursor", "limit"} <= {p["name"] for p in spec["paths"]["/v1/revisits"]["get"]["parameters"]}
+    assert "next" in spec["components"]["schemas"]["RevisitList"]["properties"]
+
+
 def test_complete_reschedule_and_cancel(api) -> None:
     client, keys = api
     first, second = worklist(client, keys, status="due")

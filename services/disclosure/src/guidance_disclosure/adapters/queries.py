@@ -8,13 +8,15 @@ read disclosure's own tables only.
 The public lists are read by keyset, never by ``OFFSET``: a page is "the next ``limit`` rows after
 this sort key" (``Window.after``), which an index on the sort key answers in the same time on page 1
 and page 40,000. How many rows match is counted up to ``COUNT_CAP`` and no further ("more than
-1,000"), so the count costs the same after ten years as after one.
+1,000"), so the count costs the same after ten years as after one. The officers' lists (review queue,
+requests) page the same way, earliest date first, and count nothing; the 双公示 export is read as it is
+sent.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,6 +28,7 @@ from sqlalchemy import (
     Row,
     RowMapping,
     Select,
+    Table,
     and_,
     func,
     literal,
@@ -42,6 +45,7 @@ from guidance_disclosure.adapters.projection import (
 )
 from guidance_disclosure.adapters.read_model import disclosure_items, disclosure_requests
 from guidance_disclosure.domain import item as i
+from guidance_disclosure.domain import request as r
 
 #: A public document as the JSON API, the pages and the feed show it (its schema is the wire's).
 Document = Mapping[str, Any]
@@ -206,8 +210,10 @@ def _with_items(conn: Connection, rows: Sequence[Row[Any]], today: date, kind: s
 
 def penalty_records(
     conn: Connection, department_id: str, *, decided_from: str | None = None, decided_before: str | None = None
-) -> list[Document]:
-    """Published penalty decisions of a department, oldest first, for 双公示 (display period included)."""
+) -> Iterator[Document]:
+    """Published penalty decisions of a department, oldest first, for 双公示 (display period included): read
+    as the caller takes them (a department's years of decisions are never all in memory), down
+    ``ix_public_cases_department_listing``."""
     cases = public_cases
     where = [
         disclosure_items.c.state == i.DISCLOSED_STATE,
@@ -219,8 +225,9 @@ def penalty_records(
         where.append(cases.c.decided_at >= decided_from)
     if decided_before:
         where.append(cases.c.decided_at < decided_before)
-    rows = conn.execute(_decision_select().where(*where).order_by(cases.c.decided_at, cases.c.case_id))
-    return [_public_decision(dict(row._mapping)) for row in rows]
+    statement = _decision_select().where(*where).order_by(cases.c.decided_at, cases.c.case_id)
+    for row in conn.execution_options(yield_per=500).execute(statement):
+        yield _public_decision(dict(row._mapping))
 
 
 # -- revisit results and departments ---------------------------------------------------------------------
@@ -243,15 +250,41 @@ def published_revisits(
 
 
 def departments(conn: Connection) -> list[dict[str, str]]:
-    """Departments with something published, for the list's filter: id and name as of their latest act."""
+    """Departments with something published, for the list's filter: id and name as of their latest act (a
+    department with decisions only: as of a decision of it).
+
+    Read as a loose index scan: each department id is the first one after the previous, one search down
+    a listing index each, and its name one more; so the filter costs what the number of departments
+    costs, not what the years of acts cost (every list page shows it)."""
     named: dict[str, str] = {}
-    for source in (public_guidance, public_cases):
-        rows = conn.execute(
-            select(source.c.department_id, source.c.department_name).where(source.c.department_name.is_not(None))
-        )
-        for department_id, name in rows:
-            named[department_id] = name
+    listings = (
+        (public_guidance, (public_guidance.c.issued_at, public_guidance.c.guidance_id)),
+        (public_cases, (public_cases.c.decided_at, public_cases.c.case_id)),
+    )
+    for source, order in listings:
+        for department_id in _distinct_departments(conn, source):
+            if department_id in named:
+                continue
+            name = conn.execute(
+                select(source.c.department_name)
+                .where(source.c.department_id == department_id, source.c.department_name.is_not(None))
+                .order_by(source.c.department_id.desc(), *(column.desc() for column in order))
+                .limit(1)
+            ).scalar()
+            if name is not None:
+                named[department_id] = name
     return [{"department_id": k, "name": v} for k, v in sorted(named.items(), key=lambda kv: kv[1])]
+
+
+def _distinct_departments(conn: Connection, source: Table) -> list[str]:
+    """The distinct ``department_id`` of ``source``, each found by one index search after the previous."""
+    found: list[str] = []
+    column = source.c.department_id
+    following = select(func.min(column))
+    while (department_id := conn.execute(following).scalar()) is not None:
+        found.append(department_id)
+        following = select(func.min(column)).where(column > department_id)
+    return found
 
 
 def _shown() -> list[ColumnElement[bool]]:
@@ -350,20 +383,43 @@ def _public_decision(mapping: Mapping[str, Any]) -> Document:
 
 
 # -- the officers' lists ---------------------------------------------------------------------------------
+#: Request statuses before the answer: the "pending" worklist is these, one index range each.
+UNANSWERED = (r.OPEN, r.AWAITING_SUPPLEMENT, r.IN_CONSULTATION)
+
+
+@dataclass(frozen=True)
+class OfficerPage:
+    """A page of an officer's list, in its order, and the sort key of its last row if more rows follow
+    (the keyset the next page starts after: a date as ISO text and the row's id)."""
+
+    rows: list[Document]
+    next_after: SortKey | None
+
+
 def item_rows(
-    conn: Connection, department_id: str, *, state: str, kind: str | None = None, limit: int = 100
-) -> list[Document]:
-    """A department's items by state (``overdue``: flagged and still in review; ``all``), earliest deadline first."""
+    conn: Connection,
+    department_id: str,
+    *,
+    state: str,
+    kind: str | None = None,
+    limit: int = 100,
+    after: SortKey | None = None,
+) -> OfficerPage:
+    """A department's items by state (``overdue``: flagged and still in review; ``all``), earliest deadline
+    first, read down ``ix_disclosure_items_*_listing`` from ``after`` (the keyset), never by OFFSET."""
     table = disclosure_items
     statement = select(table).where(table.c.department_id == department_id)
     if state == "overdue":
-        statement = statement.where(table.c.overdue.is_(True), table.c.state == "in_review")
+        statement = statement.where(table.c.state == "in_review", table.c.overdue.is_(True))
     elif state != "all":
         statement = statement.where(table.c.state == state)
     if kind:
         statement = statement.where(table.c.kind == kind)
-    statement = statement.order_by(table.c.deadline, table.c.item_id).limit(limit)
-    return [_item_row(row._mapping) for row in conn.execute(statement)]
+    sort = (table.c.deadline, table.c.item_id)
+    if after is not None:
+        statement = statement.where(tuple_(*sort) > tuple_(date.fromisoformat(after[0]), after[1]))
+    rows = [_item_row(row._mapping) for row in conn.execute(statement.order_by(*sort).limit(limit + 1))]
+    return _officer_page(rows, limit, "deadline", "item_id")
 
 
 def item_row(conn: Connection, item_id: str) -> Document | None:
@@ -377,15 +433,30 @@ def _item_row(mapping: RowMapping) -> Document:
     return row
 
 
-def request_rows(conn: Connection, department_id: str, *, status: str) -> list[Document]:
-    """A department's requests by status (``pending``: not yet answered; ``overdue``: flagged and unanswered)."""
+def request_rows(
+    conn: Connection, department_id: str, *, status: str, limit: int = 100, after: SortKey | None = None
+) -> OfficerPage:
+    """A department's requests by status (``pending``: not yet answered; ``overdue``: flagged and unanswered),
+    earliest answer date first, read down ``ix_disclosure_requests_listing`` from ``after`` (the keyset). The
+    unanswered statuses are named, not "not answered", so answered years stay outside the ranges read."""
     table = disclosure_requests
     statement = select(table).where(table.c.department_id == department_id)
     if status == "pending":
-        statement = statement.where(table.c.status != "answered")
+        statement = statement.where(table.c.status.in_(UNANSWERED))
     elif status == "overdue":
-        statement = statement.where(table.c.overdue.is_(True), table.c.status != "answered")
+        statement = statement.where(table.c.status.in_(UNANSWERED), table.c.overdue.is_(True))
     else:
         statement = statement.where(table.c.status == status)
-    rows = conn.execute(statement.order_by(table.c.answer_due_on, table.c.request_id))
-    return [dict(row._mapping) for row in rows]
+    sort = (table.c.answer_due_on, table.c.request_id)
+    if after is not None:
+        statement = statement.where(tuple_(*sort) > tuple_(date.fromisoformat(after[0]), after[1]))
+    rows = [dict(row._mapping) for row in conn.execute(statement.order_by(*sort).limit(limit + 1))]
+    return _officer_page(rows, limit, "answer_due_on", "request_id")
+
+
+def _officer_page(rows: Sequence[Document], limit: int, date_key: str, id_key: str) -> OfficerPage:
+    """The first ``limit`` rows (one more was read to know whether another page follows) and the keyset."""
+    if len(rows) <= limit:
+        return OfficerPage(list(rows), None)
+    last = rows[limit - 1]
+    return OfficerPage(list(rows[:limit]), (last[date_key].isoformat(), str(last[id_key])))

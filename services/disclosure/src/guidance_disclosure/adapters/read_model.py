@@ -16,7 +16,7 @@ type sets, so a rebuild from the event store alone gives the same rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
+    Index,
     Integer,
     MetaData,
     String,
@@ -63,6 +64,10 @@ disclosure_items = Table(
     Column("withdrawal_deadline", Date, nullable=True),
     Column("withdrawn_at", String(40), nullable=True),
     Column("version", Integer, nullable=False),
+    # The officers' list, earliest deadline first, for each filter it offers (queries.item_rows reads by them).
+    Index("ix_disclosure_items_listing", "department_id", "state", "deadline", "item_id"),
+    Index("ix_disclosure_items_department_listing", "department_id", "deadline", "item_id"),
+    Index("ix_disclosure_items_kind_listing", "department_id", "kind", "state", "deadline", "item_id"),
 )
 
 disclosure_requests = Table(
@@ -81,6 +86,8 @@ disclosure_requests = Table(
     Column("answer", String(40), nullable=True),
     Column("answered_on", Date, nullable=True),
     Column("version", Integer, nullable=False),
+    # The requests worklist by status, earliest answer date first (queries.request_rows).
+    Index("ix_disclosure_requests_listing", "department_id", "status", "answer_due_on", "request_id"),
 )
 
 Fold = Callable[[Mapping[str, Any]], Mapping[str, object]]
@@ -114,23 +121,43 @@ ITEM_FOLDS: EventHandlers[Fold] = EventHandlers(
 def apply_items(conn: Connection, events: Iterable[StoredEvent], *, deadline: date | None = None) -> None:
     """Fold stored item events into the table; ``deadline`` is the item's, for a first event that lacks it."""
     for event in events:
-        d = event.data
-        values = {"version": event.version, **ITEM_FOLDS[event.type](d)}
         if event.version == 1:
-            conn.execute(
-                insert(disclosure_items).values(
-                    item_id=event.stream_id,
-                    subject_id=str(d["subject_id"]),
-                    department_id=str(d["department_id"]),
-                    kind=d["kind"],
-                    title=str(d.get("title") or ""),
-                    deadline=optional_date(d.get("deadline")) or deadline,
-                    overdue=False,
-                    **values,
-                )
-            )
+            conn.execute(insert(disclosure_items).values(**_opened_item_row(event, deadline)))
         else:
+            values = {"version": event.version, **ITEM_FOLDS[event.type](event.data)}
             conn.execute(update(disclosure_items).where(disclosure_items.c.item_id == event.stream_id).values(**values))
+
+
+def insert_opened_items(conn: Connection, events: Sequence[StoredEvent]) -> None:
+    """``apply_items`` for items' first events only, as one ``executemany``: the row each gets is the one
+    ``apply_items`` inserts (the same ``_opened_item_row``). For a bulk load of new items, where a
+    statement per item would cost more than the rows."""
+    if any(event.version != 1 for event in events):
+        raise ValueError("insert_opened_items takes items' first events only")
+    if events:
+        conn.execute(insert(disclosure_items), [_opened_item_row(event, None) for event in events])
+
+
+def _opened_item_row(event: StoredEvent, deadline: date | None) -> dict[str, Any]:
+    d = event.data
+    return {
+        "item_id": event.stream_id,
+        "subject_id": str(d["subject_id"]),
+        "department_id": str(d["department_id"]),
+        "kind": d["kind"],
+        "title": str(d.get("title") or ""),
+        "state": None,
+        "deadline": optional_date(d.get("deadline")) or deadline,
+        "overdue": False,
+        "flags": None,
+        "exemption": None,
+        "disclosed_at": None,
+        "display_until": None,
+        "withdrawal_deadline": None,
+        "withdrawn_at": None,
+        "version": event.version,
+        **ITEM_FOLDS[event.type](d),
+    }
 
 
 def item_exists(conn: Connection, item_id: str) -> bool:

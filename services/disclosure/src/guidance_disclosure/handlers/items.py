@@ -104,6 +104,32 @@ def open_item(
     item_id = item_id_for(publication.kind, publication.key)
     if read_model.item_exists(conn, item_id):
         return None
+    item = new_item(items, publication, outcome, source_event_id=source_event_id)
+    if item is None:
+        return None
+    try:
+        with conn.begin_nested():
+            items.repository.save(conn, item, causation_id=source_event_id)
+    except ConcurrencyError:
+        return None
+    return item
+
+
+#: How an item's first event is checked against its schema: ``valid_event_data`` unless a bulk load says.
+EventCheck = Callable[[EventRegistry, str, Mapping[str, Any]], Mapping[str, Any]]
+
+
+def new_item(
+    items: Items,
+    publication: Publication,
+    outcome: Outcome,
+    *,
+    source_event_id: str,
+    check: EventCheck = valid_event_data,
+) -> DisclosureItem | None:
+    """The act's new item with its first outcome recorded and not yet saved; None when a publication's
+    display period is already over. ``open_item`` saves it; a bulk load saves many at once."""
+    item_id = item_id_for(publication.kind, publication.key)
     base = {
         "item_id": item_id,
         "department_id": publication.department_id,
@@ -116,7 +142,7 @@ def open_item(
         if publication.display_until is not None and publication.display_until < items.today():
             log.info("disclosure.display_period_already_over", item_id=item_id, kind=publication.kind)
             return None
-        item.open(i.DISCLOSED, valid_event_data(items.registry, i.DISCLOSED, _disclosed(items, publication, base)))
+        item.open(i.DISCLOSED, check(items.registry, i.DISCLOSED, _disclosed(items, publication, base)))
     elif isinstance(outcome, Withhold):
         data = {
             **base,
@@ -127,7 +153,7 @@ def open_item(
             "decided_at": items.stamp(),
             "deadline": publication.deadline.isoformat(),  # so the read model can be refolded from events
         }
-        item.open(i.WITHHELD, valid_event_data(items.registry, i.WITHHELD, data))
+        item.open(i.WITHHELD, check(items.registry, i.WITHHELD, data))
     elif isinstance(outcome, Review):
         data = {
             **base,
@@ -136,12 +162,7 @@ def open_item(
             "flags": outcome.flags,
             "requested_at": items.stamp(),
         }
-        item.open(i.REVIEW_REQUESTED, valid_event_data(items.registry, i.REVIEW_REQUESTED, data))
-    try:
-        with conn.begin_nested():
-            items.repository.save(conn, item, causation_id=source_event_id)
-    except ConcurrencyError:
-        return None
+        item.open(i.REVIEW_REQUESTED, check(items.registry, i.REVIEW_REQUESTED, data))
     return item
 
 

@@ -73,7 +73,13 @@ def decision_title(row: Mapping[str, Any]) -> str:
 
 # -- reactions ------------------------------------------------------------------------------------------
 def guidance_issued(items: Items, conn: Connection, event: ConsumedEvent) -> None:
-    data = event.data
+    publication, outcome = guidance_outcome(items, conn, event.data)
+    open_item(items, conn, publication, outcome, source_event_id=event.envelope.id)
+
+
+def guidance_outcome(items: Items, conn: Connection, data: Mapping[str, Any]) -> tuple[Publication, Outcome]:
+    """What a guidance act's item publishes and what the rules decide about it (reads only the names the
+    case's events carry, to tell a certain name from one a reviewer must see)."""
     issued_on = china_day(data["issued_at"])
     row = projection.PublicGuidanceProjection.issued_row(data)  # what the projection just wrote, not read back
     disclosure = data["disclosure"]
@@ -89,7 +95,7 @@ def guidance_issued(items: Items, conn: Connection, event: ConsumedEvent) -> Non
         minor=is_minor(data["counterpart"], issued_on),
         uncertain_names=_uncertain_names(conn, publication, published, lambda: projection.guidance_known(data)),
     )
-    open_item(items, conn, publication, decide(subject, items.rules), source_event_id=event.envelope.id)
+    return publication, decide(subject, items.rules)
 
 
 def case_decided(items: Items, conn: Connection, event: ConsumedEvent) -> None:

@@ -5,7 +5,7 @@ Every answer comes from the inline tables, so it is as current as the event stor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -56,15 +56,17 @@ def history(conn: Connection, key: str, departments: frozenset[str] | None) -> l
     return sorted(entries, key=lambda e: (e.date, e.number), reverse=True)
 
 
-def ledger_records(conn: Connection, department_id: str, first: date, last: date) -> list[Mapping[str, Any]]:
-    """The department's acts issued from ``first`` to ``last`` (both included, Beijing days), oldest first."""
+def ledger_records(conn: Connection, department_id: str, first: date, last: date) -> Iterator[Mapping[str, Any]]:
+    """The department's acts issued from ``first`` to ``last`` (both included, Beijing days), oldest first, read
+    down ``ix_guidance_records_ledger`` as the caller takes them (years of acts are never all in memory)."""
     c = guidance_records.c
     query = (
         select(guidance_records)
         .where(c.department_id == department_id, c.issued_on >= first, c.issued_on <= last)
         .order_by(c.issued_on, c.doc_no)
     )
-    return [row._asdict() for row in conn.execute(query)]
+    for row in conn.execution_options(yield_per=500).execute(query):
+        yield row._asdict()
 
 
 def case_ids_numbered(conn: Connection, department_id: str, case_no: str) -> list[str]:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, insert, update
+from sqlalchemy import Boolean, Column, Connection, Date, Index, Integer, MetaData, String, Table, Text, insert, update
 
 from guidance_shared import catalogue
 from guidance_shared.dates import china_day, optional_date
@@ -49,6 +49,8 @@ guidance_records = Table(
     Column("verified_on", Date, nullable=True),
     Column("status", String(30), nullable=False),
     Column("version", Integer, nullable=False),
+    # The ledger: a department's acts of a date range in its order (queries.ledger_records), with no sort.
+    Index("ix_guidance_records_ledger", "department_id", "issued_on", "doc_no"),
 )
 
 case_records = Table(

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, RowMapping, Select, select
+from sqlalchemy import Connection, RowMapping, Select, select, tuple_
 
 from guidance_revisit.adapters.projection import cases, guidance, issued_reminders
 from guidance_revisit.adapters.read_model import reminder_plans, revisits
@@ -114,8 +114,12 @@ def worklist(
     officer_id: str | None = None,
     due_from: date | None = None,
     due_to: date | None = None,
+    limit: int | None = None,
+    after: tuple[date, str] | None = None,
 ) -> list[RevisitRecord]:
-    """A department's revisits by status (``due``: scheduled, ``open``: scheduled or overdue), officer, due range."""
+    """A department's revisits by status (``due``: scheduled, ``open``: scheduled or overdue), officer, due range,
+    earliest due first: ``limit`` of them after the keyset ``after`` (due date, id), read down
+    ``ix_revisits_listing`` or, for one officer, ``ix_revisits_officer_listing``, never by OFFSET."""
     statement = select(revisits).where(revisits.c.department_id == department_id)
     if status == "due":
         statement = statement.where(revisits.c.status == "scheduled")
@@ -129,7 +133,11 @@ def worklist(
         statement = statement.where(revisits.c.due_on >= due_from)
     if due_to:
         statement = statement.where(revisits.c.due_on <= due_to)
-    return _revisits(conn, statement.order_by(revisits.c.due_on, revisits.c.revisit_id))
+    sort = (revisits.c.due_on, revisits.c.revisit_id)
+    if after is not None:
+        statement = statement.where(tuple_(*sort) > tuple_(*after))
+    statement = statement.order_by(*sort)
+    return _revisits(conn, statement if limit is None else statement.limit(limit))
 
 
 def officer_feed(conn: Connection, officer_id: str, departments: Collection[str] | None) -> list[RevisitRecord]:
@@ -156,14 +164,26 @@ def plans(
     *,
     statuses: Iterable[str] | None = None,
     notify_by: date | None = None,
+    current_on: date | None = None,
+    limit: int | None = None,
+    after: tuple[Any, ...] | None = None,
 ) -> list[ForecastRecord]:
-    """Plans of a department by status (all when None), optionally only those to notify by a date."""
+    """Plans of a department by status (all when None), optionally only those to notify by a date and those
+    whose period has not ended by ``current_on``; by notice date, category and id: ``limit`` of them after
+    the keyset ``after``, read down ``ix_reminder_plans_listing`` (or, for every status, ``_department_listing``)."""
     query = select(reminder_plans).where(reminder_plans.c.department_id == department_id)
     if statuses is not None:
         query = query.where(reminder_plans.c.status.in_(tuple(statuses)))
     if notify_by is not None:
         query = query.where(reminder_plans.c.notify_on <= notify_by)
-    query = query.order_by(reminder_plans.c.notify_on, reminder_plans.c.violation_category, reminder_plans.c.plan_id)
+    if current_on is not None:
+        query = query.where(reminder_plans.c.period_to >= current_on)
+    sort = (reminder_plans.c.notify_on, reminder_plans.c.violation_category, reminder_plans.c.plan_id)
+    if after is not None:
+        query = query.where(tuple_(*sort) > tuple_(*after))
+    query = query.order_by(*sort)
+    if limit is not None:
+        query = query.limit(limit)
     found: list[ForecastRecord] = []
     for row in conn.execute(query):
         record: Any = _plan(row._mapping)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
+    Index,
     Integer,
     MetaData,
     String,
@@ -54,6 +55,9 @@ revisits = Table(
     Column("completed_on", Date, nullable=True),
     Column("findings", Text, nullable=True),
     Column("version", Integer, nullable=False),
+    # The worklists, earliest due first, by status and by officer (queries.worklist reads by them).
+    Index("ix_revisits_listing", "department_id", "status", "due_on", "revisit_id"),
+    Index("ix_revisits_officer_listing", "department_id", "officer_id", "status", "due_on", "revisit_id"),
 )
 
 reminder_plans = Table(
@@ -74,6 +78,9 @@ reminder_plans = Table(
     Column("decided_at", String(40), nullable=True),
     Column("reason", Text, nullable=True),
     Column("version", Integer, nullable=False),
+    # The forecast by notice date, for a status or for all (queries.plans reads by them, never by OFFSET).
+    Index("ix_reminder_plans_listing", "department_id", "status", "notify_on", "violation_category", "plan_id"),
+    Index("ix_reminder_plans_department_listing", "department_id", "notify_on", "violation_category", "plan_id"),
 )
 
 

@@ -7,11 +7,11 @@ department; the content is what is already public, in the platform's field names
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -60,20 +60,44 @@ class PenaltyExport(MethodView):
         department = str(query["department_id"])
         ensure_department(department, not_found=NotFound("department", "部门", department))
         date_to = query.get("date_to")
-        with reader() as conn:
-            decisions = queries.penalty_records(
-                conn,
-                department,
-                decided_from=query["date_from"].isoformat() if query.get("date_from") else None,
-                decided_before=(date_to + timedelta(days=1)).isoformat() if date_to else None,
-            )
-        rows = [penalty_row(decision) for decision in decisions]
+        decided_from = query["date_from"].isoformat() if query.get("date_from") else None
+        decided_before = (date_to + timedelta(days=1)).isoformat() if date_to else None
+
+        def rows() -> Iterator[dict[str, Any]]:
+            # Read while the response is sent: a department's years of decisions never sit in memory at once.
+            with reader() as conn:
+                for decision in queries.penalty_records(
+                    conn, department, decided_from=decided_from, decided_before=decided_before
+                ):
+                    yield penalty_row(decision)
+
         if query["format"] == "csv":
-            table = to_csv(CODES, [[row[code] for code in CODES] for row in rows])
-            return Response(table, content_type=CSV_TYPE + "; charset=utf-8")
-        # Not jsonify: it sorts keys, and the platform's field order is the layout's.
-        body = json.dumps({"layout": "双公示 行政处罚 2.0", "records": rows}, ensure_ascii=False)
-        return Response(body, mimetype="application/json")
+            return Response(stream_with_context(_csv(rows())), content_type=CSV_TYPE + "; charset=utf-8")
+        return Response(stream_with_context(_json(rows())), mimetype="application/json")
+
+
+def _csv(rows: Iterator[Mapping[str, Any]], chunk: int = 500) -> Iterator[bytes]:
+    """``to_csv`` of every row, ``chunk`` rows at a time: the BOM and the header once, then each chunk's lines
+    as ``to_csv`` writes them (its output after the header it repeats)."""
+    head = to_csv(CODES, [])
+    yield head
+    batch: list[list[Any]] = []
+    for row in rows:
+        batch.append([row[code] for code in CODES])
+        if len(batch) == chunk:
+            yield to_csv(CODES, batch)[len(head) :]
+            batch = []
+    if batch:
+        yield to_csv(CODES, batch)[len(head) :]
+
+
+def _json(rows: Iterator[Mapping[str, Any]]) -> Iterator[str]:
+    """``{"layout": …, "records": […]}`` a record at a time. Not jsonify: it sorts keys, and the platform's
+    field order is the layout's."""
+    yield '{"layout": "双公示 行政处罚 2.0", "records": ['
+    for n, row in enumerate(rows):
+        yield (", " if n else "") + json.dumps(row, ensure_ascii=False)
+    yield "]}"
 
 
 @blp.route("/penalties/layout")

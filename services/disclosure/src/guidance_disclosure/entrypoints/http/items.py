@@ -18,6 +18,7 @@ from guidance_disclosure.domain.commands import PublishItem, WithholdItem
 from guidance_disclosure.domain.item import STATES, DisclosureItem
 from guidance_disclosure.entrypoints.http.context import connection, deps, reader
 from guidance_disclosure.entrypoints.http.officers import officer, provisions
+from guidance_disclosure.entrypoints.http.paging import OfficerPaging, after, officer_page
 from guidance_disclosure.handlers import items as handlers
 from guidance_disclosure.handlers.publications import publication_of
 from guidance_shared.auth import ADMIN, READERS, REVIEWER, ensure_department, load_own, requires
@@ -31,7 +32,7 @@ blp = Blueprint(
 )
 
 
-class ItemQuery(Schema):
+class ItemQuery(OfficerPaging):
     department_id = fields.UUID(required=True)
     state = fields.String(
         load_default="in_review",
@@ -39,7 +40,6 @@ class ItemQuery(Schema):
         metadata={"description": "in_review (the review queue), disclosed, withheld, withdrawn, overdue, all"},
     )
     kind = fields.String(validate=validate.OneOf(DISCLOSURE_KINDS))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
 class FlagOut(Schema):
@@ -68,6 +68,7 @@ class ItemRow(Schema):
 
 class ItemList(Schema):
     items = fields.List(fields.Nested(ItemRow))
+    next = fields.String(allow_none=True, metadata={"description": "the cursor of the next page; null on the last"})
 
 
 class PublishCommand(Schema):
@@ -126,14 +127,20 @@ class ItemCollection(MethodView):
     @blp.arguments(ItemQuery, location="query")
     @blp.response(200, ItemList)
     def get(self, query: Mapping[str, Any]) -> Any:
-        """A department's items by state; the default is the review queue, earliest deadline first."""
+        """A department's items by state; the default is the review queue, earliest deadline first.
+        ``limit`` rows a page; follow ``next`` (or the ``Link`` header) for the following page."""
         department = str(query["department_id"])
         ensure_department(department, not_found=NotFound("department", "部门", department))
         with reader() as conn:
-            rows = queries.item_rows(
-                conn, department, state=query["state"], kind=query.get("kind"), limit=query["limit"]
+            page = queries.item_rows(
+                conn,
+                department,
+                state=query["state"],
+                kind=query.get("kind"),
+                limit=query["limit"],
+                after=after(query),
             )
-        return {"items": rows}
+        return officer_page("items", page)
 
 
 @blp.route("/<uuid:item_id>")

@@ -27,6 +27,7 @@ from guidance_disclosure.domain.commands import (
 from guidance_disclosure.domain.request import MAX_EXTENSION_WORKING_DAYS, DisclosureRequest
 from guidance_disclosure.entrypoints.http.context import connection, deps, reader
 from guidance_disclosure.entrypoints.http.officers import officer, provisions
+from guidance_disclosure.entrypoints.http.paging import OfficerPaging, after, officer_page
 from guidance_disclosure.handlers import requests as handlers
 from guidance_disclosure.handlers.requests import Requests
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, load_own, requires
@@ -79,7 +80,7 @@ class RegisterRequestSchema(Schema):
         )
 
 
-class RequestQuery(Schema):
+class RequestQuery(OfficerPaging):
     department_id = fields.UUID(required=True)
     status = fields.String(
         load_default="pending",
@@ -109,6 +110,7 @@ class RequestRow(Schema):
 
 class RequestList(Schema):
     requests = fields.List(fields.Nested(RequestRow))
+    next = fields.String(allow_none=True, metadata={"description": "the cursor of the next page; null on the last"})
 
 
 class RequestView(Schema):
@@ -247,11 +249,15 @@ class RequestCollection(MethodView):
     @blp.arguments(RequestQuery, location="query")
     @blp.response(200, RequestList)
     def get(self, query: Mapping[str, Any]) -> Any:
-        """Requests of a department by status: the worklist of what is due and what ran late."""
+        """Requests of a department by status: the worklist of what is due and what ran late, earliest answer
+        date first; ``limit`` rows a page, follow ``next`` (or the ``Link`` header) for the following page."""
         department = str(query["department_id"])
         ensure_department(department, not_found=NotFound("department", "部门", department))
         with reader() as conn:
-            return {"requests": queries.request_rows(conn, department, status=query["status"])}
+            page = queries.request_rows(
+                conn, department, status=query["status"], limit=query["limit"], after=after(query)
+            )
+        return officer_page("requests", page)
 
     @requires(OFFICER, ADMIN)
     @blp.arguments(RegisterRequestSchema)

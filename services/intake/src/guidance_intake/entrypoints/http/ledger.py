@@ -6,16 +6,17 @@ another department's ledger reads as 404.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, request
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 
 from guidance_intake.adapters import queries
 from guidance_intake.domain import ledger
+from guidance_intake.domain.ledger import LedgerCell
 from guidance_intake.entrypoints.http import context
 from guidance_intake.entrypoints.http.record_schemas import LedgerQuery
 from guidance_shared.auth import ADMIN, AUDITOR, OFFICER, SUPERVISOR, ensure_department, requires
@@ -52,20 +53,37 @@ class Ledger(MethodView):
         if department is None:
             raise missing
         first, last = query["from_"], query["to"]
-        with context.reading() as conn:
-            records = queries.ledger_records(conn, department.department_id, first, last)
-        lines = [ledger.ledger_line(record) for record in records]
         kind = query["format"] or _negotiated_format()
         name = f"{department.short_name}台账_{first.isoformat()}_{last.isoformat()}.{kind}"
-        if kind == "xlsx":
-            body, mimetype = to_xlsx(ledger.HEADERS, lines, title="台账"), XLSX_TYPE
-        else:
-            body, mimetype = to_csv(ledger.HEADERS, lines), CSV_TYPE
-        response = Response(body, mimetype=mimetype)
+
+        def lines() -> Iterator[tuple[LedgerCell, ...]]:
+            with context.reading() as conn:
+                for record in queries.ledger_records(conn, department.department_id, first, last):
+                    yield ledger.ledger_line(record)
+
+        if kind == "xlsx":  # a workbook is one zip: built whole, from rows read one at a time
+            response = Response(to_xlsx(ledger.HEADERS, lines(), title="台账"), mimetype=XLSX_TYPE)
+        else:  # streamed while it is read: up to three years of acts never sit in memory at once
+            response = Response(stream_with_context(_csv(lines())), mimetype=CSV_TYPE)
         response.headers["Content-Disposition"] = _attachment(name, first, last, kind)
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Accept")
         return response
+
+
+def _csv(lines: Iterator[tuple[LedgerCell, ...]], chunk: int = 500) -> Iterator[bytes]:
+    """``to_csv`` of every line, ``chunk`` lines at a time: the BOM and the header once, then each chunk's
+    lines as ``to_csv`` writes them (its output after the header it repeats)."""
+    head = to_csv(ledger.HEADERS, [])
+    yield head
+    batch: list[tuple[LedgerCell, ...]] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == chunk:
+            yield to_csv(ledger.HEADERS, batch)[len(head) :]
+            batch = []
+    if batch:
+        yield to_csv(ledger.HEADERS, batch)[len(head) :]
 
 
 def _negotiated_format() -> str:

@@ -29,6 +29,7 @@ from guidance_revisit.domain.commands import (
 from guidance_revisit.domain.reminder_plan import ReminderPlan
 from guidance_revisit.entrypoints.http.commands import Handler, command_route
 from guidance_revisit.entrypoints.http.context import deps, officer
+from guidance_revisit.entrypoints.http.paging import Paging, after, next_of
 from guidance_revisit.handlers import reminder_plans as handlers
 from guidance_shared.auth import ADMIN, READERS, SUPERVISOR, current_principal, ensure_department, requires
 from guidance_shared.dates import china_today
@@ -56,7 +57,9 @@ blp = Blueprint(
 )
 
 
-class PlanQuery(Schema):
+class PlanQuery(Paging):
+    KEY_PARTS = 3  # notice date, category, plan id
+
     department_id = fields.UUID(required=True)
     status = fields.String(
         load_default="all",
@@ -94,6 +97,7 @@ class PlanRow(Schema):
 
 class PlanList(Schema):
     plans = fields.List(fields.Nested(PlanRow))
+    next = fields.String(allow_none=True, metadata={"description": "the cursor of the next page; null on the last"})
 
 
 class Task(PlanRow):
@@ -143,12 +147,30 @@ def _department(department_id: Any) -> str:
     return str(department_id)
 
 
+def _plan_key(row: queries.ForecastRecord) -> tuple[Any, ...]:
+    return row["notify_on"], row["violation_category"], row["plan_id"]
+
+
 def _forecast(
-    department_id: str, statuses: tuple[str, ...] | None, notify_by: date | None = None
+    department_id: str,
+    statuses: tuple[str, ...] | None,
+    notify_by: date | None = None,
+    *,
+    current_on: date | None = None,
+    limit: int | None = None,
+    after: tuple[Any, ...] | None = None,
 ) -> list[queries.ForecastRecord]:
     """Plans with the reminders intake has already issued for them (same category, overlapping period)."""
     with reading(deps().engine) as conn:
-        return queries.plans(conn, department_id, statuses=statuses, notify_by=notify_by)
+        return queries.plans(
+            conn,
+            department_id,
+            statuses=statuses,
+            notify_by=notify_by,
+            current_on=current_on,
+            limit=limit,
+            after=after,
+        )
 
 
 @blp.route("")
@@ -157,10 +179,13 @@ class PlanCollection(MethodView):
     @blp.arguments(PlanQuery, location="query")
     @blp.response(200, PlanList)
     def get(self, query: Mapping[str, Any]) -> Any:
-        """The forecast: a department's reminder plans by status, each with the statistics behind it."""
+        """The forecast: a department's reminder plans by status, each with the statistics behind it, by notice
+        date; ``limit`` plans a page, follow ``next`` (or the ``Link`` header) for the following page."""
         department_id = _department(query["department_id"])
         statuses = None if query["status"] == "all" else (query["status"],)
-        return {"plans": _forecast(department_id, statuses)}
+        rows = _forecast(department_id, statuses, limit=query["limit"] + 1, after=after(query, PlanQuery.KEY_PARTS))
+        page, following, headers = next_of(rows, query["limit"], _plan_key)
+        return {"plans": page, "next": following}, 200, headers
 
 
 @blp.route("/tasks")
@@ -172,7 +197,10 @@ class TaskCollection(MethodView):
         """Accepted plans to act on: notice date come or within 30 days, peak not over; with intake drafts."""
         department_id = _department(query["department_id"])
         today = china_today(deps().now())
-        rows = _forecast(department_id, ("accepted",), notify_by=today + timedelta(days=TASK_WINDOW_DAYS))
+        # Plans whose period is over are no task: left out by the query, so past years are never read.
+        rows = _forecast(
+            department_id, ("accepted",), notify_by=today + timedelta(days=TASK_WINDOW_DAYS), current_on=today
+        )
         return {
             "tasks": [
                 r | {"draft": draft(r), "to_fill": list(TO_FILL)}

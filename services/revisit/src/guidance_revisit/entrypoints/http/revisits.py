@@ -15,6 +15,7 @@ from guidance_revisit.domain.commands import CancelRevisit, CompleteRevisit, Fin
 from guidance_revisit.domain.revisit import Revisit
 from guidance_revisit.entrypoints.http.commands import Handler, command_route
 from guidance_revisit.entrypoints.http.context import deps, officer
+from guidance_revisit.entrypoints.http.paging import Paging, after, next_of
 from guidance_revisit.handlers import revisits as handlers
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, load_own, requires
 from guidance_shared.db import reading
@@ -29,7 +30,7 @@ STATUSES = ("due", "overdue", "completed", "cancelled", "open")
 blp = Blueprint("revisits", __name__, url_prefix="/v1/revisits", description="回访 revisits and correction checks")
 
 
-class RevisitQuery(Schema):
+class RevisitQuery(Paging):
     department_id = fields.UUID(required=True)
     status = fields.String(
         load_default="open",
@@ -64,6 +65,7 @@ class RevisitRow(Schema):
 
 class RevisitList(Schema):
     revisits = fields.List(fields.Nested(RevisitRow))
+    next = fields.String(allow_none=True, metadata={"description": "the cursor of the next page; null on the last"})
 
 
 class CompleteRequest(Schema):
@@ -93,6 +95,7 @@ class RevisitView(Schema):
 
 
 def worklist(department_id: str, status: str, query: Mapping[str, Any]) -> list[queries.RevisitRecord]:
+    """The worklist, whole (``query`` without ``limit``) or the page ``query`` asks for and one row more."""
     with reading(deps().engine) as conn:
         return queries.worklist(
             conn,
@@ -101,6 +104,8 @@ def worklist(department_id: str, status: str, query: Mapping[str, Any]) -> list[
             officer_id=str(query["officer_id"]) if query.get("officer_id") else None,
             due_from=query.get("due_from"),
             due_to=query.get("due_to"),
+            limit=query["limit"] + 1 if query.get("limit") else None,
+            after=after(query),
         )
 
 
@@ -126,10 +131,13 @@ class RevisitCollection(MethodView):
     @blp.arguments(RevisitQuery, location="query")
     @blp.response(200, RevisitList)
     def get(self, query: Mapping[str, Any]) -> Any:
-        """Revisits of a department by status, officer and due-date range (worklists)."""
+        """Revisits of a department by status, officer and due-date range (worklists), earliest due first;
+        ``limit`` rows a page, follow ``next`` (or the ``Link`` header) for the following page."""
         department_id = str(query["department_id"])
         ensure_department(department_id, not_found=NotFound("department", "部门", department_id))
-        return {"revisits": worklist(department_id, query["status"], query)}
+        rows = worklist(department_id, query["status"], query)
+        page, following, headers = next_of(rows, query["limit"], lambda row: (row["due_on"], row["revisit_id"]))
+        return {"revisits": page, "next": following}, 200, headers
 
 
 @blp.route("/<uuid:revisit_id>")
