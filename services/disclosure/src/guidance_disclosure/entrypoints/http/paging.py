@@ -10,24 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import request, url_for
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import validates_schema
 
 from guidance_disclosure.adapters.queries import OfficerPage, SortKey
 from guidance_disclosure.entrypoints.http.public import decode_cursor, encode_cursor
+from guidance_shared.web.paging import PagingQuery, link_to_next
 
-MAX_LIMIT = 500
 
-
-class OfficerPaging(Schema):
-    limit = fields.Integer(
-        load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT), metadata={"description": "rows per page"}
-    )
-    cursor = fields.String(
-        validate=validate.Length(max=300),
-        metadata={"description": "where the page starts: the `next` of the previous page (opaque)"},
-    )
-
+class OfficerPaging(PagingQuery):
     @validates_schema
     def _known_cursor(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
         if data.get("cursor"):
@@ -42,9 +32,4 @@ def after(query: Mapping[str, Any]) -> SortKey | None:
 def officer_page(key: str, page: OfficerPage) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The response: the rows under ``key``, ``next``, and the ``Link`` header when a next page exists."""
     following = encode_cursor(page.next_after) if page.next_after else None
-    headers: dict[str, str] = {}
-    if following:
-        values = {k: v for k, v in request.args.items() if k != "cursor"}
-        url = url_for(str(request.endpoint), **{**(request.view_args or {}), **values, "cursor": following})
-        headers["Link"] = f'<{url}>; rel="next"'
-    return {key: page.rows, "next": following}, 200, headers
+    return {key: page.rows, "next": following}, 200, link_to_next(following)

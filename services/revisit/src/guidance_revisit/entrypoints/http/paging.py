@@ -14,30 +14,18 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import request, url_for
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validates_schema
 
-MAX_LIMIT = 500
-DEFAULT_LIMIT = 100
+from guidance_shared.web.paging import PagingQuery, link_to_next
 
 #: Where a page starts: after this sort key, a date then text (a worklist: due date, revisit id; the
 #: forecast: notice date, category, plan id).
 Keyset = tuple[Any, ...]
 
 
-class Paging(Schema):
+class Paging(PagingQuery):
     #: How many parts the list's sort key has (its cursor carries them all).
     KEY_PARTS = 2
-
-    limit = fields.Integer(
-        load_default=DEFAULT_LIMIT,
-        validate=validate.Range(min=1, max=MAX_LIMIT),
-        metadata={"description": "rows per page"},
-    )
-    cursor = fields.String(
-        validate=validate.Length(max=300),
-        metadata={"description": "where the page starts: the `next` of the previous page (opaque)"},
-    )
 
     @validates_schema
     def _known_cursor(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
@@ -71,6 +59,4 @@ def next_of(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | Non
         return rows, None, {}
     page = rows[:limit]
     following = encode_cursor(key(page[-1]))
-    values = {k: v for k, v in request.args.items() if k != "cursor"}
-    url = url_for(str(request.endpoint), **{**(request.view_args or {}), **values, "cursor": following})
-    return page, following, {"Link": f'<{url}>; rel="next"'}
+    return page, following, link_to_next(following)
