@@ -230,7 +230,16 @@ class BatchAppendStore:
                 digest,
             )
             stored.append(event)
-            self._outbox_rows.append(dict(self.live._outbox_row(event)))
+            self._outbox_rows.append(  # the row EventStore._append writes for the event
+                {
+                    "position": self._last_position,
+                    "topic": self.live.topic,
+                    "key": stream_id,
+                    "headers": self.live._headers_json(new.type, stream_id, event_id, occurred, version, meta),
+                    "value": data_json,
+                    "published_at": None,
+                }
+            )
             prev_hash = digest
         self.events.extend(stored)
         return stored
