@@ -44,6 +44,7 @@ def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
         registry=runtime.registry,
         departments=files.load_departments(settings.departments),
         exemptions=files.load_exemptions(settings.exemption_lists),
+        pseudonyms=settings.pseudonyms,
     )
 
 

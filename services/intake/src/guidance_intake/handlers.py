@@ -55,6 +55,7 @@ from guidance_shared.dates import china_day, iso, now_utc, optional_date, option
 from guidance_shared.errors import NotFound
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.handling import jsonable, valid_event_data
+from guidance_shared.personal_data.pseudonym import Pseudonyms
 from guidance_shared.repository import Repository
 
 A = TypeVar("A", bound=Aggregate)
@@ -70,6 +71,8 @@ class IntakeDeps:
     departments: DepartmentRegistry
     exemptions: ExemptionList
     now: Callable[[], datetime] = field(default=now_utc)
+    #: persons' pseudonyms (GUIDANCE_PSEUDONYM_KEY): the access log names a person by one; None: not configured
+    pseudonyms: Pseudonyms | None = None
 
 
 def _department_fields(department: Department) -> Mapping[str, str | None]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from guidance_intake.adapters.read_model import case_records, guidance_records
 
@@ -67,6 +67,13 @@ def ledger_records(conn: Connection, department_id: str, first: date, last: date
     )
     for row in conn.execution_options(yield_per=500).execute(query):
         yield row._asdict()
+
+
+def ledger_count(conn: Connection, department_id: str, first: date, last: date) -> int:
+    """How many acts ``ledger_records`` gives for the range (counted down the same index)."""
+    c = guidance_records.c
+    query = select(func.count()).where(c.department_id == department_id, c.issued_on >= first, c.issued_on <= last)
+    return int(conn.execute(query).scalar_one())
 
 
 def case_ids_numbered(conn: Connection, department_id: str, case_no: str) -> list[str]:

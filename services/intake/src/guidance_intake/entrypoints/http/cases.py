@@ -74,6 +74,7 @@ class CaseItem(MethodView):
     def get(self, case_id: object) -> Any:
         """Read a case with its legal review, decision, revocations and closing."""
         case = own_case(case_id)
+        context.record_person_read("getCaseItem", case.details, case.case_id)
         return case, 200, etag(case.version)
 
 

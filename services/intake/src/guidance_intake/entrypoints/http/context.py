@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import cast
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import Connection
@@ -13,6 +13,10 @@ from guidance_intake.handlers import IntakeDeps
 from guidance_shared.db import reading as read_only
 from guidance_shared.runtime import Runtime
 from guidance_shared.web import current_tx
+from guidance_shared.web.access_log import record_read
+
+#: counterparts who are natural persons: reading their record is a read of personal data
+PERSONS = ("person", "individual_business")
 
 
 def _runtime() -> Runtime[IntakeDeps]:
@@ -36,3 +40,14 @@ def reading() -> Iterator[Connection]:
     else:
         with read_only(_runtime().engine) as conn:
             yield conn
+
+
+def record_person_read(purpose: str, details: Mapping[str, Any], record_id: str) -> None:
+    """Record, before the answer leaves, that the caller read a natural person's data (an act's or a case's
+    counterpart); nothing for an enterprise's record. The person is named by pseudonym when one is configured."""
+    counterpart = details.get("counterpart") or {}
+    if counterpart.get("kind") not in PERSONS:
+        return
+    pseudonyms, id_no = deps().pseudonyms, counterpart.get("id_no")
+    subject = pseudonyms.subject_id(str(id_no)) if pseudonyms is not None and id_no else None
+    record_read(purpose, subject_refs=(subject,), record_id=record_id)

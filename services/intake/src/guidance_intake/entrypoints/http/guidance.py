@@ -79,6 +79,7 @@ class GuidanceItem(MethodView):
     def get(self, guidance_id: object) -> Any:
         """Read a guidance act with its status and version (send the version back in If-Match)."""
         guidance = own_guidance(guidance_id)
+        context.record_person_read("getGuidanceItem", guidance.details, guidance.guidance_id)
         return guidance, 200, etag(guidance.version)
 
 

@@ -23,6 +23,7 @@ from guidance_shared.auth import ADMIN, AUDITOR, OFFICER, SUPERVISOR, ensure_dep
 from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from guidance_shared.web import Blueprint
+from guidance_shared.web.access_log import record_read
 
 LEDGER_READERS = (OFFICER, SUPERVISOR, AUDITOR, ADMIN)
 
@@ -55,6 +56,11 @@ class Ledger(MethodView):
         first, last = query["from_"], query["to"]
         kind = query["format"] or _negotiated_format()
         name = f"{department.short_name}台账_{first.isoformat()}_{last.isoformat()}.{kind}"
+
+        # One entry for the whole export, with its size: a ledger names the persons among its counterparts.
+        with context.reading() as conn:
+            count = queries.ledger_count(conn, department.department_id, first, last)
+        record_read("getLedger", count=count)
 
         def lines() -> Iterator[tuple[LedgerCell, ...]]:
             with context.reading() as conn:

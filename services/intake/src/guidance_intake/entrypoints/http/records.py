@@ -56,6 +56,7 @@ class GuidanceDocumentView(MethodView):
     def get(self, _query: Mapping[str, Any], guidance_id: object) -> Response:
         """The guidance document (行政指导书) in the unified format, ready to print and serve."""
         guidance = own_guidance(guidance_id)
+        context.record_person_read("getGuidanceDocumentView", guidance.details, guidance.guidance_id)
         document = guidance_document(guidance, context.deps().departments.get(guidance.department_id))
         html = render_template("guidance_document.html", doc=document)
         return Response(html, mimetype=HTML_TYPE, headers=DOCUMENT_HEADERS)
