@@ -249,3 +249,18 @@ def test_the_worklist_pages_by_cursor_and_the_openapi_shows_how(api) -> None:
         assert {"cursor", "limit"} <= {p["name"] for p in spec["paths"][path]["get"]["parameters"]}, path
     for schema in ("RequestList", "ItemList"):
         assert "next" in spec["components"]["schemas"][schema]["properties"], schema
+
+
+def test_a_worklist_page_naming_persons_is_one_entry_of_the_access_log(api) -> None:
+    from guidance_shared import access_log
+
+    client, keys, runtime = api
+    register(client, keys)
+    register(client, keys)
+    query = {"department_id": DEPARTMENT_ID, "status": "pending"}
+    page = client.get("/v1/requests", query_string=query, headers=headers(keys, "auditor"))
+    assert page.status_code == 200 and len(page.get_json()["requests"]) == 2
+    with runtime.engine.connect() as conn:
+        [entry] = access_log.entries(conn)
+    logged = (entry.actor, entry.purpose, entry.count, entry.subject_ref)
+    assert logged == ("officer-1", "getRequestCollection", 2, None)

@@ -35,6 +35,7 @@ from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Counterpart, LegalBasis, Officer
 from guidance_shared.vocabulary import EXEMPTIONS, REQUEST_ANSWERS, REQUEST_CHANNELS
 from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web.access_log import record_read
 
 C = TypeVar("C", contravariant=True)
 
@@ -243,6 +244,10 @@ def _own(request_id: Any, *, in_command: bool = False) -> DisclosureRequest:
     return load_own(load, NotFound("request", "政府信息公开申请", str(request_id)))
 
 
+#: applicants who are natural persons: their names on a worklist are personal data
+PERSON_KINDS = ("person", "individual_business")
+
+
 @blp.route("")
 class RequestCollection(MethodView):
     @requires(*READERS)
@@ -257,6 +262,10 @@ class RequestCollection(MethodView):
             page = queries.request_rows(
                 conn, department, status=query["status"], limit=query["limit"], after=after(query)
             )
+        # The worklist names its applicants; a page naming natural persons is one bulk read in the access log.
+        persons = sum(1 for row in page.rows if row.get("applicant_kind") in PERSON_KINDS)
+        if persons:
+            record_read("getRequestCollection", count=persons)
         return officer_page("requests", page)
 
     @requires(OFFICER, ADMIN)
