@@ -116,13 +116,21 @@ def test_the_cursor_says_what_was_published_and_only_moves_forward(setup) -> Non
         assert conn.execute(select(relay_cursor_table.c.last_position)).scalar_one() == 6
 
 
+INDEXES = "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+
+
 def test_a_store_marked_by_an_older_relay_starts_its_cursor_after_the_marked_rows(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/legacy.sqlite")
     migrate(INTAKE, engine)
     store = EventStore(engine, source="/guidance/intake", topic="intake.events")
     _issue(store, 3)
 
-    baseline = set(Migrations("intake", INTAKE.migrations).baseline_columns())
+    scratch = make_engine(f"sqlite:///{tmp_path}/baseline.sqlite")
+    Migrations("intake", INTAKE.migrations).upgrade(scratch, "0001")  # what the first revision makes
+    with scratch.connect() as conn:
+        baseline = set(inspect(conn).get_table_names())
+        baseline_indexes = set(conn.execute(text(INDEXES)).scalars())
+    scratch.dispose()
 
     def from_before_the_cursor(marked: int) -> None:
         """What a pre-cursor relay left, in a database from before the migration histories."""
@@ -132,9 +140,11 @@ def test_a_store_marked_by_an_older_relay_starts_its_cursor_after_the_marked_row
             )
             conn.execute(relay_cursor_table.delete())
             conn.execute(text("DROP TABLE alembic_version"))
-            # every table a revision after the baseline added: not in such a database
+            # every table and index a revision after the baseline added: not in such a database
             for name in sorted(set(inspect(conn).get_table_names()) - baseline):
                 conn.execute(text(f"DROP TABLE {name}"))
+            for name in sorted(set(conn.execute(text(INDEXES)).scalars()) - baseline_indexes):
+                conn.execute(text(f"DROP INDEX {name}"))
 
     from_before_the_cursor(4)
     assert migrate(INTAKE, engine)["adopted"]  # the baseline creates the cursor after the marked rows
