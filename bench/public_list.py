@@ -180,9 +180,7 @@ class BatchAppendStore:
     ) -> list[Any]:
         from sqlalchemy import select
 
-        from guidance_shared.envelope import dump_json
-        from guidance_shared.eventstore import GENESIS_HASH, Metadata, counter_table, event_hash
-        from guidance_shared.messages import StoredEvent
+        from guidance_shared.eventstore import GENESIS_HASH, Metadata, counter_table
 
         if expected_version != 0:
             raise RuntimeError("the bulk store appends new streams only")
@@ -191,56 +189,13 @@ class BatchAppendStore:
                 select(counter_table.c.last_position).where(counter_table.c.id == 1)
             ).scalar_one()
         meta = (metadata or Metadata()).as_dict()
-        meta_json = dump_json(meta)
-        prev_hash = GENESIS_HASH
-        stored = []
-        for version, new in enumerate(events, start=1):
-            self._last_position += 1
-            event_id = new.id or str(uuid.uuid4())
-            occurred = (new.occurred_at or datetime.now(UTC)).astimezone(UTC)
-            occurred_text = occurred.isoformat()
-            data_json = dump_json(new.data)
-            digest = event_hash(prev_hash, stream_id, version, event_id, new.type, data_json, occurred_text)
-            self._event_rows.append(
-                {
-                    "position": self._last_position,
-                    "event_id": event_id,
-                    "stream_id": stream_id,
-                    "stream_type": stream_type,
-                    "version": version,
-                    "event_type": new.type,
-                    "data": data_json,
-                    "meta": meta_json,
-                    "occurred_at": occurred_text,
-                    "prev_hash": prev_hash,
-                    "hash": digest,
-                }
-            )
-            event = StoredEvent(
-                self._last_position,
-                event_id,
-                stream_id,
-                stream_type,
-                version,
-                new.type,
-                json.loads(data_json),
-                meta,
-                occurred,
-                prev_hash,
-                digest,
-            )
-            stored.append(event)
-            self._outbox_rows.append(  # the row EventStore._append writes for the event
-                {
-                    "position": self._last_position,
-                    "topic": self.live.topic,
-                    "key": stream_id,
-                    "headers": self.live._headers_json(new.type, stream_id, event_id, occurred, version, meta),
-                    "value": data_json,
-                    "published_at": None,
-                }
-            )
-            prev_hash = digest
+        # The store's own row builder: the same hashes, rows and contract check as an append.
+        stored, event_rows, outbox_rows = self.live.rows(
+            stream_id, stream_type, 0, self._last_position, GENESIS_HASH, events, meta
+        )
+        self._last_position += len(events)
+        self._event_rows.extend(event_rows)
+        self._outbox_rows.extend(outbox_rows)
         self.events.extend(stored)
         return stored
 
@@ -481,7 +436,6 @@ def _deep_page(port: int, page: int) -> str:
     deep, else by the keyset cursor that following "next" from the first page reaches (found here,
     untimed, through the JSON API, which carries the same cursors as the HTML list)."""
     import http.client
-    import json
     from urllib.parse import quote
 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)

@@ -290,13 +290,36 @@ class EventStore:
         if current_version != expected_version:
             raise ConcurrencyError(stream_id, expected_version, current_version)
 
+        stored, event_rows, outbox_rows = self.rows(
+            stream_id, stream_type, expected_version, last_position, prev_hash, events, meta
+        )
+        _INSERT_EVENTS.executemany(conn, event_rows)
+        _INSERT_OUTBOX.executemany(conn, outbox_rows)
+        # Said here, not seen: the rows go by the driver's cursor, past SQLAlchemy's execute events, and
+        # the relay's bell (``relay.install_outbox_bell``) rings at this transaction's commit.
+        conn.info[OUTBOX_WRITTEN] = True
+        return stored
+
+    def rows(
+        self,
+        stream_id: str,
+        stream_type: str,
+        after_version: int,
+        after_position: int,
+        prev_hash: str,
+        events: Sequence[NewEvent],
+        meta: dict[str, str],
+    ) -> tuple[list[StoredEvent], list[EventRow], list[OutboxRow]]:
+        """The events, their ``es_events`` rows and their outbox rows, chained after ``prev_hash``, numbered
+        after ``after_version`` and ``after_position``, each checked against its contract: what an append
+        writes (a bulk loader that numbers many streams itself writes the same rows)."""
         stored: list[StoredEvent] = []
         event_rows: list[EventRow] = []
         outbox_rows: list[OutboxRow] = []
         meta_json = _canonical(meta)
         for offset, new in enumerate(events, start=1):
-            version = expected_version + offset
-            position = last_position + offset
+            version = after_version + offset
+            position = after_position + offset
             event_id = new.id or str(uuid.uuid4())
             occurred = (new.occurred_at or datetime.now(UTC)).astimezone(UTC)
             occurred_text = occurred.isoformat()
@@ -350,12 +373,7 @@ class EventStore:
                 }
             )
             prev_hash = digest
-        _INSERT_EVENTS.executemany(conn, event_rows)
-        _INSERT_OUTBOX.executemany(conn, outbox_rows)
-        # Said here, not seen: the rows go by the driver's cursor, past SQLAlchemy's execute events, and
-        # the relay's bell (``relay.install_outbox_bell``) rings at this transaction's commit.
-        conn.info[OUTBOX_WRITTEN] = True
-        return stored
+        return stored, event_rows, outbox_rows
 
     def _headers_json(
         self, ce_type: str, subject: str, event_id: str, occurred: datetime, version: int, meta: dict[str, str]
