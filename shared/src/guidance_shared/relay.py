@@ -248,7 +248,8 @@ def notify_channel(service: str) -> str:
 
 
 def install_outbox_bell(engine: Engine, doorbell: Doorbell | None, *, channel: str) -> None:
-    """Ring the relay whenever a transaction on ``engine`` that inserted outbox rows commits.
+    """Ring the relay whenever a transaction on ``engine`` that inserted outbox rows commits (the event
+    store, their one writer, marks its connection: ``eventstore.OUTBOX_WRITTEN``).
 
     ``doorbell`` is rung in this process; other processes hear of it by NOTIFY ``channel`` on PostgreSQL,
     sent inside the transaction (delivered at its commit, dropped with its rollback), and by a datagram
@@ -259,17 +260,11 @@ def install_outbox_bell(engine: Engine, doorbell: Doorbell | None, *, channel: s
     """
     postgres = engine.dialect.name == "postgresql"
     path = None if postgres else socket_path_beside(engine.url.database)
-    marker = f"INSERT INTO {outbox_table.name}"
 
     def ring() -> None:
         if doorbell is not None:
             doorbell.ring()
         ring_path(path)
-
-    @event.listens_for(engine, "after_cursor_execute")
-    def _written(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith(marker):
-            conn.info[OUTBOX_WRITTEN] = True
 
     @event.listens_for(engine, "commit")
     def _committing(conn: Connection) -> None:
