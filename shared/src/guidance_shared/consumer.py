@@ -609,8 +609,12 @@ def seed_skip_decisions(conn: Connection, group: str, decisions: Sequence[Mappin
     fresh = [dict(row) for row in decisions if row["event_id"] not in known]
     if fresh:
         conn.execute(insert(skip_decisions_table), fresh)
-    applied = set(conn.execute(select(applied_table.c.event_id).where(applied_table.c.group_id == group)).scalars())
-    ids = [{"group_id": group, "event_id": row["event_id"]} for row in decisions if row["event_id"] not in applied]
+    wanted = [row["event_id"] for row in decisions]
+    if not wanted:
+        return
+    c = applied_table.c
+    applied = set(conn.execute(select(c.event_id).where(c.group_id == group, c.event_id.in_(wanted))).scalars())
+    ids = [{"group_id": group, "event_id": event_id} for event_id in wanted if event_id not in applied]
     if ids:
         conn.execute(insert(applied_table), ids)
 
