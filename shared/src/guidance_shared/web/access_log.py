@@ -74,7 +74,7 @@ def record_read(
         for subject_ref in subject_refs
     ]
     try:
-        access_log.append(current_app.extensions["guidance"]["runtime"].engine, accesses)
+        access_log.append(_engine(), accesses)
     except Exception as error:  # any failure to write: refuse rather than serve unrecorded
         raise AccessNotRecorded() from error
 
