@@ -271,7 +271,7 @@ class BulkGuidanceProjection:
                 existing.add(item_id)
                 item = new_item(items, publication, outcome, source_event_id=event.envelope.id, check=_checked)
                 if item is not None:
-                    repository.save(conn, item, causation_id=event.envelope.id)
+                    repository.save(conn, item)
             store.flush(conn)
         except BaseException as exc:
             self.failure = exc

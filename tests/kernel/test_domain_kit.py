@@ -30,6 +30,7 @@ from guidance_shared.errors import ConcurrencyError, GuidanceError, NotFound
 from guidance_shared.events import default_registry
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.eventstore import EventStore
+from guidance_shared.flow import Flow, flow_scope, parse_traceparent
 from guidance_shared.handling import valid_event_data
 from guidance_shared.messages import StoredEvent
 from guidance_shared.officers import Officer
@@ -133,14 +134,20 @@ def _folders(engine: Engine, projected: list[StoredEvent]) -> Repository[Folder]
 def test_the_repository_saves_with_the_read_model_and_loads_at_the_version(engine: Engine) -> None:
     projected: list[StoredEvent] = []
     folders = _folders(engine, projected)
-    with engine.begin() as conn:
+    flow = Flow(correlation_id="corr-1", causation_id="req-1", traceparent=f"00-{'a' * 32}-{'b' * 16}-01")
+    with engine.begin() as conn, flow_scope(flow):
         folder = Folder("f-1")
         folder.open("案卷")
-        folders.save(conn, folder, correlation_id="req-1")
+        folders.save(conn, folder)
     assert folder.version == 1 and not folder.pending and [e.type for e in projected] == [OPENED]
+    assert projected[0].meta == {"correlation_id": "corr-1", "causation_id": "req-1", "traceparent": flow.traceparent}
     with engine.begin() as conn:
         changed = folders.change(conn, "f-1", lambda f: f.rename("新案卷"), expected_version=1)
     assert (changed.version, changed.name) == (2, "新案卷")
+    # Outside any flow (a periodic task), the events start one: a new trace whose id correlates them.
+    outside = projected[1].meta
+    trace = parse_traceparent(outside["traceparent"])
+    assert trace is not None and trace.trace_id == outside["correlation_id"] != "corr-1"
     with engine.connect() as conn:
         assert folders.load(conn, "f-1").renames == 1 and folders.exists(conn, "f-1")
         assert not folders.exists(conn, "f-2")

@@ -3,7 +3,8 @@
 Every service and the CLI call :func:`configure_logging` once at start-up;
 structlog and stdlib loggers (Flask, werkzeug, gunicorn, kafka-python) then
 share one renderer, so a line from any of them carries the same timestamp,
-level, service and the request/event context bound with :func:`bind_context`.
+level, service, the request/event context bound with :func:`bind_context` and the
+flow's correlation, causation, trace and span ids (``guidance_shared.flow``).
 
 Privacy is not optional (个人信息保护): values under personal-data keys and
 anything shaped like a 身份证号 or a mobile number are replaced before a line
@@ -25,6 +26,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from guidance_shared import privacy
+from guidance_shared.flow import current_flow, log_fields
 
 REDACTED = "[redacted]"
 
@@ -70,6 +72,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True, *, t
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_flow,
             structlog.stdlib.filter_by_level,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.add_log_level,
@@ -113,6 +116,17 @@ def log_context(**values: Any) -> Iterator[None]:
         yield
     finally:
         structlog.contextvars.reset_contextvars(**tokens)
+
+
+def add_flow(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: the current flow's correlation, causation, trace and span ids
+    (``guidance_shared.flow``), unless the line names its own; read when a line is written, so setting
+    a flow per consumed record costs nothing until something logs."""
+    flow = current_flow()
+    if flow:
+        for key, value in log_fields(flow).items():
+            event_dict.setdefault(key, value)
+    return event_dict
 
 
 def scrub_personal_data(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
@@ -184,6 +198,7 @@ def _formatter(service: str, json: bool) -> structlog.stdlib.ProcessorFormatter:
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
             structlog.contextvars.merge_contextvars,
+            add_flow,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.add_log_level,
             structlog.stdlib.ExtraAdder(),

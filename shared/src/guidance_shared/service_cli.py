@@ -38,6 +38,7 @@ from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
 from guidance_shared.restore import RestoreConflict, check, recover, start_refusal
 from guidance_shared.runtime import Runtime, ServiceSpec, stop_on_signals
 from guidance_shared.settings import Settings, SettingsError
+from guidance_shared.tracing import configure_tracing, shutdown_tracing
 from guidance_shared.web.worker_http import WorkerHttpServer
 
 AppFactory = Callable[[Runtime], Flask]
@@ -80,6 +81,8 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     configure_logging(
         spec.name, settings.log_level, json=settings.log_json, to_stderr=args.command not in ("web", "worker")
     )
+    if args.command in ("web", "worker"):
+        configure_tracing(spec.name, settings.otlp_endpoint)
     if args.command in ("migrate", "schema"):
         return _schema_command(args, spec, settings)
     try:
@@ -94,6 +97,7 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
         return _dispatch(args, runtime, create_app)
     finally:
         runtime.close()
+        shutdown_tracing()  # what the batch still holds is sent before the process ends
 
 
 def _schema_command(args: argparse.Namespace, spec: ServiceSpec, settings: Settings) -> int:

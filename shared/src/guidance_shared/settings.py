@@ -53,6 +53,7 @@ class Settings:
     kafka_security: KafkaSecurity = field(
         default_factory=lambda: KafkaSecurity()
     )  # GUIDANCE_KAFKA_SECURITY_*, _SASL_*, _SSL_*
+    otlp_endpoint: str | None = None  # OTEL_EXPORTER_OTLP_ENDPOINT: the collector spans go to; None: none exported
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,6 +100,7 @@ class Settings:
             web_threads=_int(env, "GUIDANCE_WEB_THREADS", 8, minimum=1),
             web_timeout_s=_int(env, "GUIDANCE_WEB_TIMEOUT_S", 30, minimum=1),
             kafka_security=KafkaSecurity.from_env(env),
+            otlp_endpoint=_otlp_endpoint(env),
         )
 
 
@@ -283,6 +285,21 @@ def _schema_base_uri(env: Mapping[str, str], service: str) -> str:
         raise SettingsError(
             f"GUIDANCE_SCHEMA_BASE_URI must be an absolute http(s) URL ending in '/', under which each event "
             f"type's JSON Schema is served (e.g. https://guidance.example.gov.cn{SCHEMAS_PATH}), not {value!r}"
+        )
+    return value
+
+
+def _otlp_endpoint(env: Mapping[str, str]) -> str | None:
+    """OpenTelemetry's own variable, so a collector's documentation applies as written: the base URL of an
+    OTLP/HTTP collector (spans go to ``<it>/v1/traces``). Unset or empty: nothing is exported."""
+    value = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if not value:
+        return None
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(
+            f"OTEL_EXPORTER_OTLP_ENDPOINT must be the http(s) base URL of an OTLP/HTTP collector "
+            f"(e.g. http://otel-collector:4318), not {value!r}"
         )
     return value
 

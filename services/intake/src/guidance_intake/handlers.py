@@ -81,9 +81,7 @@ def _department_fields(department: Department) -> Mapping[str, str | None]:
 
 
 # -- guidance acts ----------------------------------------------------------------------
-def issue_guidance(
-    deps: IntakeDeps, conn: Connection, cmd: IssueGuidance, *, correlation_id: str | None = None
-) -> Guidance:
+def issue_guidance(deps: IntakeDeps, conn: Connection, cmd: IssueGuidance) -> Guidance:
     """Register a guidance act: the principles checked, a document number assigned, GuidanceIssued recorded."""
     department = deps.departments.require_competence(cmd.department_id, cmd.domain)
     counterpart = _checked_counterpart(cmd.counterpart, cmd.identifier_override_reason)
@@ -102,7 +100,7 @@ def issue_guidance(
     # No second validation: ``cmd.act`` is the request as GuidanceIssued's own rules loaded it (the request
     # schema is the event's, less what intake adds here), and the store checks the whole event cheaply.
     guidance.issue(details)
-    deps.guidance.save(conn, guidance, correlation_id=correlation_id)
+    deps.guidance.save(conn, guidance)
     return guidance
 
 
@@ -112,7 +110,6 @@ def record_response(
     cmd: RecordResponse,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Guidance:
     """Record the counterpart's response; a stale ``expected_version`` is a 409, never an overwrite."""
 
@@ -126,9 +123,7 @@ def record_response(
         }
         guidance.respond(valid_event_data(deps.registry, GUIDANCE_RESPONDED, data))
 
-    return deps.guidance.change(
-        conn, cmd.guidance_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.guidance.change(conn, cmd.guidance_id, decide, expected_version=expected_version)
 
 
 def verify_correction(
@@ -137,8 +132,6 @@ def verify_correction(
     cmd: VerifyCorrection,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
-    causation_id: str | None = None,
 ) -> Guidance:
     def decide(guidance: Guidance) -> None:
         data = {
@@ -157,8 +150,6 @@ def verify_correction(
         cmd.guidance_id,
         decide,
         expected_version=expected_version,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
     )
 
 
@@ -168,15 +159,12 @@ def suspend_guidance(
     cmd: SuspendGuidance,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Guidance:
     def decide(guidance: Guidance) -> None:
         data = _ended(deps, guidance, cmd.reason, cmd.at)
         guidance.suspend(valid_event_data(deps.registry, GUIDANCE_SUSPENDED, data))
 
-    return deps.guidance.change(
-        conn, cmd.guidance_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.guidance.change(conn, cmd.guidance_id, decide, expected_version=expected_version)
 
 
 def withdraw_guidance(
@@ -185,19 +173,16 @@ def withdraw_guidance(
     cmd: WithdrawGuidance,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Guidance:
     def decide(guidance: Guidance) -> None:
         data = _ended(deps, guidance, cmd.reason, cmd.at)
         guidance.withdraw(valid_event_data(deps.registry, GUIDANCE_WITHDRAWN, data))
 
-    return deps.guidance.change(
-        conn, cmd.guidance_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.guidance.change(conn, cmd.guidance_id, decide, expected_version=expected_version)
 
 
 # -- enforcement cases ------------------------------------------------------------------------
-def open_case(deps: IntakeDeps, conn: Connection, cmd: OpenCase, *, correlation_id: str | None = None) -> Case:
+def open_case(deps: IntakeDeps, conn: Connection, cmd: OpenCase) -> Case:
     department = deps.departments.require_competence(
         cmd.department_id,
         cmd.domain,
@@ -217,7 +202,7 @@ def open_case(deps: IntakeDeps, conn: Connection, cmd: OpenCase, *, correlation_
     details.pop("identifier_override_reason", None)
     case = Case(case_id)
     case.open(valid_event_data(deps.registry, CASE_OPENED, details))
-    deps.cases.save(conn, case, correlation_id=correlation_id)
+    deps.cases.save(conn, case)
     return case
 
 
@@ -227,7 +212,6 @@ def record_legal_review(
     cmd: RecordLegalReview,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Case:
     def decide(case: Case) -> None:
         data = {
@@ -238,9 +222,7 @@ def record_legal_review(
         }
         case.record_legal_review(valid_event_data(deps.registry, CASE_LEGAL_REVIEWED, data))
 
-    return deps.cases.change(
-        conn, cmd.case_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.cases.change(conn, cmd.case_id, decide, expected_version=expected_version)
 
 
 def decide_case(
@@ -249,7 +231,6 @@ def decide_case(
     cmd: DecideCase,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Case:
     """Decide a case under 行政处罚法: legal review for major cases, the exemption list, voluntariness."""
     case = deps.cases.load(conn, cmd.case_id, expected_version=expected_version)
@@ -278,7 +259,7 @@ def decide_case(
     kind = decision_doc_kind(str(decision["decision"]))
     decision["decision_no"] = issue_doc_no(conn, department, kind, china_day(decided_at).year)
     case.decide(decision, cited=cited, exemption=verdict)
-    deps.cases.save(conn, case, correlation_id=correlation_id)
+    deps.cases.save(conn, case)
     return case
 
 
@@ -288,7 +269,6 @@ def revoke_decision(
     cmd: RevokeDecision,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Case:
     def decide(case: Case) -> None:
         data = {
@@ -299,9 +279,7 @@ def revoke_decision(
         }
         case.revoke_decision(valid_event_data(deps.registry, CASE_DECISION_REVOKED, data))
 
-    return deps.cases.change(
-        conn, cmd.case_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.cases.change(conn, cmd.case_id, decide, expected_version=expected_version)
 
 
 def close_case(
@@ -310,7 +288,6 @@ def close_case(
     cmd: CloseCase,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Case:
     def decide(case: Case) -> None:
         data = {
@@ -322,19 +299,18 @@ def close_case(
         }
         case.close(valid_event_data(deps.registry, CASE_CLOSED, data))
 
-    return deps.cases.change(
-        conn, cmd.case_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.cases.change(conn, cmd.case_id, decide, expected_version=expected_version)
 
 
 # -- what revisit tells us ------------------------------------------------------------------------
-def correction_checked(deps: IntakeDeps, conn: Connection, cmd: VerifyCorrection, *, event_id: str) -> bool:
-    """A completed correction check (RevisitCompleted ``event_id``) is recorded as CorrectionVerified,
-    unless the act is past that point (verified, suspended, withdrawn); False then."""
+def correction_checked(deps: IntakeDeps, conn: Connection, cmd: VerifyCorrection) -> bool:
+    """A completed correction check (the RevisitCompleted being consumed, the new event's cause) is
+    recorded as CorrectionVerified, unless the act is past that point (verified, suspended, withdrawn);
+    False then."""
     guidance = deps.guidance.load(conn, cmd.guidance_id)
     if guidance.status not in ("issued", "responded"):
         return False  # already verified, suspended or withdrawn: the revisit changes nothing here
-    verify_correction(deps, conn, cmd, causation_id=event_id)
+    verify_correction(deps, conn, cmd)
     return True
 
 

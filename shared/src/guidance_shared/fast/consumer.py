@@ -37,6 +37,7 @@ from guidance_shared.events.registry import EventRegistry, InvalidEventData, Unk
 from guidance_shared.fast.envelopes import plain_attributes
 from guidance_shared.logging import log_context
 from guidance_shared.projection import BatchApplying, ConsumedEvent, Projection
+from guidance_shared.tracing import consumed
 from guidance_shared.transport.base import ConsumedRecord, Record
 
 _Loaded = TypeVar("_Loaded")
@@ -85,12 +86,9 @@ def apply_plain(
         if batch_apply is not None:
             new_events.append(event)
         else:
-            with log_context(
-                event_id=envelope.id,
-                topic=event.topic,
-                partition=event.partition,
-                offset=event.offset,
-                correlation_id=envelope.correlationid,
+            with (
+                log_context(event_id=envelope.id, topic=event.topic, partition=event.partition, offset=event.offset),
+                consumed(envelope, event.topic),
             ):
                 try:
                     projection.apply(conn, event)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from guidance_shared.tracing import instrument_app
 from guidance_shared.web.health import database_check, ops_blueprint
 from guidance_shared.web.observability import HttpMetrics, install_request_hooks
 from guidance_shared.web.openapi import SharedResponses
@@ -105,6 +106,7 @@ def create_base_app(
     all_checks = {"database": database_check(engine)} if engine is not None else {}
     all_checks.update(checks or {})
     app.extensions["guidance"] = {"service": service, "version": version, "engine": engine, "registry": registry}
+    instrument_app(app)  # first: the request hooks below continue its span
     install_request_hooks(app, HttpMetrics.create(registry))
     app.before_request(_guard_body)
     api = GuidanceApi(app, spec_kwargs={"extra_plugins": [SharedResponses()]})

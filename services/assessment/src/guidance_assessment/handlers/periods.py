@@ -38,7 +38,7 @@ from guidance_shared.repository import Repository
 A = TypeVar("A", bound=Aggregate)
 
 
-def open_period(deps: AssessmentDeps, conn: Connection, cmd: OpenPeriod, *, correlation_id: str | None = None) -> str:
+def open_period(deps: AssessmentDeps, conn: Connection, cmd: OpenPeriod) -> str:
     """The period's id; a year already open is a 409."""
     period_id = period_id_of(cmd.year)
     period = _load_or_new(deps.periods, conn, period_id, AssessmentPeriod)
@@ -53,13 +53,11 @@ def open_period(deps: AssessmentDeps, conn: Connection, cmd: OpenPeriod, *, corr
         "opened_at": deps.now(),
     }
     period.open(valid_event_data(deps.registry, catalogue.ASSESSMENT_PERIOD_OPENED, data))
-    deps.periods.save(conn, period, correlation_id=correlation_id)
+    deps.periods.save(conn, period)
     return period_id
 
 
-def record_external(
-    deps: AssessmentDeps, conn: Connection, cmd: RecordExternalEvaluation, *, correlation_id: str | None = None
-) -> None:
+def record_external(deps: AssessmentDeps, conn: Connection, cmd: RecordExternalEvaluation) -> None:
     period_id = _open_period_id(deps, conn, cmd.year)
     data = {
         "score": cmd.evaluation.score,
@@ -70,12 +68,10 @@ def record_external(
         "recorded_at": deps.now(),
     }
     event = valid_event_data(deps.registry, catalogue.EXTERNAL_EVALUATION_RECORDED, data)
-    deps.periods.change(conn, period_id, lambda period: period.record_external(event), correlation_id=correlation_id)
+    deps.periods.change(conn, period_id, lambda period: period.record_external(event))
 
 
-def record_deliverable(
-    deps: AssessmentDeps, conn: Connection, cmd: RecordDeliverable, *, correlation_id: str | None = None
-) -> None:
+def record_deliverable(deps: AssessmentDeps, conn: Connection, cmd: RecordDeliverable) -> None:
     period_id = _open_period_id(deps, conn, cmd.year)
     data = {
         "deliverable": cmd.deliverable.deliverable,
@@ -90,23 +86,20 @@ def record_deliverable(
         conn,
         period_id,
         lambda period: period.record_deliverable(event, rubric_of(deps, period.rubric_config)),
-        correlation_id=correlation_id,
     )
 
 
-def publish(
-    deps: AssessmentDeps, conn: Connection, cmd: PublishScorecards, *, correlation_id: str | None = None
-) -> int:
+def publish(deps: AssessmentDeps, conn: Connection, cmd: PublishScorecards) -> int:
     """Freeze every department's live scorecard as version 1; a second publication is a 409."""
     standing = standings(deps, conn, cmd.year)
     count = 0
     for rank, card in standing.ranked:
-        _publish_card(deps, conn, standing, rank, card, correlation_id)
+        _publish_card(deps, conn, standing, rank, card)
         count += 1
     return count
 
 
-def revise(deps: AssessmentDeps, conn: Connection, cmd: ReviseScorecards, *, correlation_id: str | None = None) -> int:
+def revise(deps: AssessmentDeps, conn: Connection, cmd: ReviseScorecards) -> int:
     """For a published period: the next version of every scorecard whose figures, score or rank moved."""
     standing = standings(deps, conn, cmd.year)
     latest = queries.latest(conn, standing.period.period_id)
@@ -116,7 +109,7 @@ def revise(deps: AssessmentDeps, conn: Connection, cmd: ReviseScorecards, *, cor
     for rank, card in standing.ranked:
         before = latest.get(card.department_id)
         if before is None:  # a department first seen after publication gets its first version
-            _publish_card(deps, conn, standing, rank, card, correlation_id)
+            _publish_card(deps, conn, standing, rank, card)
             count += 1
             continue
         after = _published_body(rank, card)
@@ -132,7 +125,6 @@ def revise(deps: AssessmentDeps, conn: Connection, cmd: ReviseScorecards, *, cor
             conn,
             before.scorecard_id,
             partial(_revise, deps, card, data),
-            correlation_id=correlation_id,
         )
         count += 1
     return count
@@ -157,14 +149,12 @@ def _load_or_new(repository: Repository[A], conn: Connection, stream_id: str, ne
     return repository.load(conn, stream_id) if repository.exists(conn, stream_id) else new(stream_id)
 
 
-def _publish_card(
-    deps: AssessmentDeps, conn: Connection, standing: Standing, rank: int, card: Card, correlation_id: str | None
-) -> None:
+def _publish_card(deps: AssessmentDeps, conn: Connection, standing: Standing, rank: int, card: Card) -> None:
     scorecard_id = scorecard_id_of(standing.period.period_id, card.department_id)
     scorecard = _load_or_new(deps.scorecards, conn, scorecard_id, Scorecard)
     data = _scorecard_data(deps, standing, scorecard_id, card, _published_body(rank, card))
     scorecard.publish(valid_event_data(deps.registry, catalogue.SCORECARD_PUBLISHED, data))
-    deps.scorecards.save(conn, scorecard, correlation_id=correlation_id)
+    deps.scorecards.save(conn, scorecard)
 
 
 def _published_body(rank: int, card: Card) -> Published:

@@ -109,7 +109,7 @@ def open_item(
         return None
     try:
         with conn.begin_nested():
-            items.repository.save(conn, item, causation_id=source_event_id)
+            items.repository.save(conn, item)
     except ConcurrencyError:
         return None
     return item
@@ -192,7 +192,7 @@ def withdraw_subject(
             "at": items.stamp(),
         }
         if item.withdraw(valid_event_data(items.registry, i.WITHDRAWN, data)):
-            items.repository.save(conn, item, causation_id=source_event_id)
+            items.repository.save(conn, item)
             count += 1
     return count
 
@@ -205,7 +205,6 @@ def publish(
     cmd: PublishItem,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> DisclosureItem:
     """A reviewer publishes an item from the queue (or one withheld on a relative exemption)."""
 
@@ -226,9 +225,7 @@ def publish(
             data["deadline"] = item.deadline.isoformat()
         item.publish(valid_event_data(items.registry, i.DISCLOSED, data))
 
-    return items.repository.change(
-        conn, item_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return items.repository.change(conn, item_id, decide, expected_version=expected_version)
 
 
 def withhold(
@@ -238,7 +235,6 @@ def withhold(
     cmd: WithholdItem,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> DisclosureItem:
     """A reviewer withholds an item, in review or already public, naming the exemption and its legal basis."""
 
@@ -257,9 +253,7 @@ def withhold(
         }
         item.withhold(valid_event_data(items.registry, i.WITHHELD, data))
 
-    return items.repository.change(
-        conn, item_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return items.repository.change(conn, item_id, decide, expected_version=expected_version)
 
 
 def flag_overdue(items: Items, engine: Engine, today: date) -> int:

@@ -37,10 +37,9 @@ STREAM = "DisclosureRequest"
 
 
 class At(TypedDict, total=False):
-    """Where a command meets its request: the version the client saw (If-Match) and the request's id for tracing."""
+    """Where a command meets its request: the version the client saw (If-Match)."""
 
     expected_version: int | None
-    correlation_id: str | None
 
 
 @dataclass
@@ -64,9 +63,7 @@ class Requests:
         return self.repository.load(conn, request_id, expected_version=expected_version, calendar=self.calendar)
 
 
-def register(
-    requests: Requests, conn: Connection, cmd: RegisterRequest, *, correlation_id: str | None = None
-) -> DisclosureRequest:
+def register(requests: Requests, conn: Connection, cmd: RegisterRequest) -> DisclosureRequest:
     request_id = str(uuid.uuid4())
     request = DisclosureRequest(request_id, requests.calendar)
     due = request.receive(cmd.department_id, cmd.received_on)
@@ -81,7 +78,7 @@ def register(
         **due,
     }
     request.record(r.RECEIVED, _valid(requests.registry, r.RECEIVED, data))
-    requests.repository.save(conn, request, correlation_id=correlation_id)
+    requests.repository.save(conn, request)
     return request
 
 
@@ -100,7 +97,7 @@ def _step(
     request = requests.load(conn, request_id, expected_version=at.get("expected_version"))
     data = {**_ids(request), **fields, **decide(request), stamp: requests.stamp()}
     request.record(event_type, _valid(requests.registry, event_type, data))
-    requests.repository.save(conn, request, correlation_id=at.get("correlation_id"))
+    requests.repository.save(conn, request)
     return request
 
 

@@ -209,7 +209,6 @@ class Importer:
     conn: Connection
     may_access: Callable[[str], bool]
     dry_run: bool = False
-    correlation_id: str | None = None
 
     def run(self, sheet: Sheet) -> ImportResult:
         """The report: counts, and one entry per non-blank row in file order."""
@@ -237,7 +236,7 @@ class Importer:
             return _rejected(draft)
         try:
             with self.conn.begin_nested() as savepoint:
-                guidance = handlers.issue_guidance(self.deps, self.conn, checked, correlation_id=self.correlation_id)
+                guidance = handlers.issue_guidance(self.deps, self.conn, checked)
                 if self.dry_run:
                     savepoint.rollback()
         except GuidanceError as error:

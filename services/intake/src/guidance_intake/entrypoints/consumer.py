@@ -42,7 +42,7 @@ def correction_check(revisit: Mapping[str, Any]) -> VerifyCorrection | None:
 
 def _revisit_completed(deps: handlers.IntakeDeps, conn: Connection, event: ConsumedEvent) -> object:
     cmd = correction_check(event.data)
-    return cmd is not None and handlers.correction_checked(deps, conn, cmd, event_id=event.envelope.id)
+    return cmd is not None and handlers.correction_checked(deps, conn, cmd)
 
 
 REACTIONS: EventHandlers[Reaction] = EventHandlers(

@@ -52,7 +52,6 @@ def guidance_withdrawn(deps: RevisitDeps, conn: Connection, event: ConsumedEvent
         deps,
         conn,
         "指导已撤回 (guidance withdrawn)",
-        source_event_id=event.envelope.id,
         guidance_id=str(event.data["guidance_id"]),
     )
 
@@ -62,7 +61,6 @@ def case_decision_revoked(deps: RevisitDeps, conn: Connection, event: ConsumedEv
         deps,
         conn,
         "处理决定已撤销 (decision revoked)",
-        source_event_id=event.envelope.id,
         case_id=str(event.data["case_id"]),
     )
 

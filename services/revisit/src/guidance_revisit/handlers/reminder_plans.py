@@ -82,7 +82,6 @@ def accept(
     cmd: AcceptReminderPlan,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> ReminderPlan:
     def decide(plan: ReminderPlan) -> None:
         data = {
@@ -93,9 +92,7 @@ def accept(
         }
         plan.accept(valid_event_data(deps.registry, catalogue.REMINDER_PLAN_ACCEPTED, data))
 
-    return deps.plans.change(
-        conn, cmd.plan_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.plans.change(conn, cmd.plan_id, decide, expected_version=expected_version)
 
 
 def adjust(
@@ -104,7 +101,6 @@ def adjust(
     cmd: AdjustReminderPlan,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> ReminderPlan:
     def decide(plan: ReminderPlan) -> None:
         data = {
@@ -118,9 +114,7 @@ def adjust(
         }
         plan.adjust(valid_event_data(deps.registry, catalogue.REMINDER_PLAN_ADJUSTED, data))
 
-    return deps.plans.change(
-        conn, cmd.plan_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.plans.change(conn, cmd.plan_id, decide, expected_version=expected_version)
 
 
 def dismiss(
@@ -129,7 +123,6 @@ def dismiss(
     cmd: DismissReminderPlan,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> ReminderPlan:
     def decide(plan: ReminderPlan) -> None:
         data = {
@@ -141,6 +134,4 @@ def dismiss(
         }
         plan.dismiss(valid_event_data(deps.registry, catalogue.REMINDER_PLAN_DISMISSED, data))
 
-    return deps.plans.change(
-        conn, cmd.plan_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.plans.change(conn, cmd.plan_id, decide, expected_version=expected_version)

@@ -56,7 +56,7 @@ def schedule(
     revisit.schedule(valid_event_data(deps.registry, catalogue.REVISIT_SCHEDULED, data))
     try:
         with conn.begin_nested():
-            deps.revisits.save(conn, revisit, causation_id=source_event_id)
+            deps.revisits.save(conn, revisit)
     except ConcurrencyError:
         return None
     return revisit_id
@@ -67,7 +67,6 @@ def cancel_open(
     conn: Connection,
     reason: str,
     *,
-    source_event_id: str,
     case_id: str | None = None,
     guidance_id: str | None = None,
 ) -> int:
@@ -84,7 +83,7 @@ def cancel_open(
 
     open_ones = read_model.open_for(conn, case_id=case_id, guidance_id=guidance_id)
     for revisit_id in open_ones:
-        deps.revisits.change(conn, revisit_id, cancel_it, causation_id=source_event_id)
+        deps.revisits.change(conn, revisit_id, cancel_it)
     return len(open_ones)
 
 
@@ -94,7 +93,6 @@ def complete(
     cmd: CompleteRevisit,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Revisit:
     def decide(revisit: Revisit) -> None:
         data = {
@@ -110,9 +108,7 @@ def complete(
         }
         revisit.complete(valid_event_data(deps.registry, catalogue.REVISIT_COMPLETED, data))
 
-    return deps.revisits.change(
-        conn, cmd.revisit_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.revisits.change(conn, cmd.revisit_id, decide, expected_version=expected_version)
 
 
 def reschedule(
@@ -121,7 +117,6 @@ def reschedule(
     cmd: RescheduleRevisit,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Revisit:
     def decide(revisit: Revisit) -> None:
         data = {
@@ -134,9 +129,7 @@ def reschedule(
         }
         revisit.reschedule(valid_event_data(deps.registry, catalogue.REVISIT_RESCHEDULED, data))
 
-    return deps.revisits.change(
-        conn, cmd.revisit_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.revisits.change(conn, cmd.revisit_id, decide, expected_version=expected_version)
 
 
 def cancel(
@@ -145,7 +138,6 @@ def cancel(
     cmd: CancelRevisit,
     *,
     expected_version: int | None = None,
-    correlation_id: str | None = None,
 ) -> Revisit:
     def decide(revisit: Revisit) -> None:
         data = {
@@ -156,9 +148,7 @@ def cancel(
         }
         revisit.cancel(valid_event_data(deps.registry, catalogue.REVISIT_CANCELLED, data))
 
-    return deps.revisits.change(
-        conn, cmd.revisit_id, decide, expected_version=expected_version, correlation_id=correlation_id
-    )
+    return deps.revisits.change(conn, cmd.revisit_id, decide, expected_version=expected_version)
 
 
 def flag_overdue(deps: RevisitDeps, today: date) -> int:

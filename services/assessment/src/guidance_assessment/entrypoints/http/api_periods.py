@@ -36,7 +36,7 @@ from guidance_assessment.handlers import periods, standing
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, current_principal, ensure_department, requires
 from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
-from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
+from guidance_shared.web import Blueprint, current_tx, idempotent
 
 MANAGERS = (SUPERVISOR, ADMIN)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -239,7 +239,7 @@ class Periods(MethodView):
     def post(self, command: OpenPeriod) -> Any:
         """Open a year for scoring under the configured rubric, which the period then keeps."""
         conn = current_tx()
-        periods.open_period(deps(), conn, command, correlation_id=current_request_id())
+        periods.open_period(deps(), conn, command)
         return _period_view(conn, standing.period_row(conn, command.year))
 
 
@@ -302,7 +302,7 @@ class Publication(MethodView):
     @blp.response(201, Done)
     def post(self, year: int) -> Any:
         """Publish every department's scorecard (ScorecardPublished, version 1); later changes are new versions."""
-        count = periods.publish(deps(), current_tx(), PublishScorecards(year), correlation_id=current_request_id())
+        count = periods.publish(deps(), current_tx(), PublishScorecards(year))
         return {"count": count}
 
 
@@ -313,7 +313,7 @@ class Revision(MethodView):
     @blp.response(200, Done)
     def post(self, year: int) -> Any:
         """Check a published period now (the worker does it every few minutes): revise what moved."""
-        count = periods.revise(deps(), current_tx(), ReviseScorecards(year), correlation_id=current_request_id())
+        count = periods.revise(deps(), current_tx(), ReviseScorecards(year))
         return {"count": count}
 
 
@@ -351,7 +351,7 @@ class ExternalEvaluation(MethodView):
         """Enter (or correct) a department's external evaluation score (外部评议, out of 100)."""
         conn = current_tx()
         command = RecordExternalEvaluation(year, str(department_id), evaluation)
-        periods.record_external(deps(), conn, command, correlation_id=current_request_id())
+        periods.record_external(deps(), conn, command)
         return standing.explain(deps(), conn, year, command.department_id)
 
 
@@ -375,7 +375,7 @@ class Deliverables(MethodView):
         if not current_principal().has_role(*MANAGERS):
             ensure_department(command.department_id, not_found=NotFound("department", "部门", command.department_id))
         conn = current_tx()
-        periods.record_deliverable(deps(), conn, command, correlation_id=current_request_id())
+        periods.record_deliverable(deps(), conn, command)
         return _deliverables(conn, year, command.department_id)
 
 

@@ -25,7 +25,7 @@ from guidance_shared.auth import ADMIN, READERS, REVIEWER, ensure_department, lo
 from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.events.common import LegalBasis, Officer
 from guidance_shared.vocabulary import DISCLOSURE_KINDS, EXEMPTIONS
-from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_tx, idempotent, if_match
 
 blp = Blueprint(
     "items", __name__, url_prefix="/v1/items", description="公开事项 disclosure items: review queue and decisions"
@@ -181,7 +181,6 @@ class ItemPublish(MethodView):
             publication,
             command,
             expected_version=if_match(),
-            correlation_id=current_request_id(),
         )
         return _row_after(published), 200, {"ETag": f'"{published.version}"'}
 
@@ -202,7 +201,6 @@ class ItemWithhold(MethodView):
             item.item_id,
             command,
             expected_version=if_match(),
-            correlation_id=current_request_id(),
         )
         return _row_after(withheld), 200, {"ETag": f'"{withheld.version}"'}
 

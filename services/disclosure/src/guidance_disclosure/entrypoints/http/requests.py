@@ -34,7 +34,7 @@ from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_dep
 from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Counterpart, LegalBasis, Officer
 from guidance_shared.vocabulary import EXEMPTIONS, REQUEST_ANSWERS, REQUEST_CHANNELS
-from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_tx, idempotent, if_match
 from guidance_shared.web.access_log import record_read
 
 C = TypeVar("C", contravariant=True)
@@ -52,7 +52,6 @@ class Step(Protocol[C]):
         /,
         *,
         expected_version: int | None = ...,
-        correlation_id: str | None = ...,
     ) -> DisclosureRequest: ...
 
 
@@ -275,7 +274,7 @@ class RequestCollection(MethodView):
     def post(self, command: RegisterRequest) -> Any:
         """Register a request; the answer is due 20 working days after receipt (条例第三十三条)."""
         ensure_department(command.department_id)
-        req = handlers.register(_requests(), current_tx(), command, correlation_id=current_request_id())
+        req = handlers.register(_requests(), current_tx(), command)
         headers = {"ETag": f'"{req.version}"', "Location": f"/v1/requests/{req.request_id}"}
         return _view(req), 201, headers
 
@@ -310,7 +309,6 @@ def _command(
             str(request_id),
             command,
             expected_version=if_match(),
-            correlation_id=current_request_id(),
         )
         return _view(req), 200, {"ETag": f'"{req.version}"'}
 

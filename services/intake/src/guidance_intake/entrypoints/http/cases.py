@@ -33,7 +33,7 @@ from guidance_intake.entrypoints.http.schemas import (
 )
 from guidance_shared.auth import ADMIN, OFFICER, READERS, REVIEWER, SUPERVISOR, ensure_department, load_own, requires
 from guidance_shared.errors import NotFound
-from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_tx, idempotent, if_match
 
 cases_blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="行政执法案件 enforcement cases")
 
@@ -62,7 +62,7 @@ class CaseCollection(MethodView):
         """Open an enforcement case (立案)."""
         cmd = open_case_command(_OPEN_REQUEST.dump(loaded))
         ensure_department(cmd.department_id)
-        case = handlers.open_case(context.deps(), current_tx(), cmd, correlation_id=current_request_id())
+        case = handlers.open_case(context.deps(), current_tx(), cmd)
         location = url_for("cases.CaseItem", case_id=case.case_id)
         return case, 201, {"Location": location, **etag(case.version)}
 
@@ -100,7 +100,6 @@ def _case_command(
             current_tx(),
             command(str(case_id), request_schema.dump(loaded)),
             expected_version=if_match(),
-            correlation_id=current_request_id(),
         )
         return case, 200, etag(case.version)
 

@@ -32,7 +32,7 @@ from guidance_intake.entrypoints.http.schemas import (
 )
 from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, ensure_department, load_own, requires
 from guidance_shared.errors import NotFound
-from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_tx, idempotent, if_match
 
 guidance_blp = Blueprint("guidance", __name__, url_prefix="/v1/guidance", description="行政指导 guidance acts")
 
@@ -67,7 +67,7 @@ class GuidanceCollection(MethodView):
         """Issue a guidance act (作出行政指导): legal basis, competence and form are checked; a 文号 is assigned."""
         cmd = issue_guidance_command(_ISSUE_REQUEST.dump(loaded))
         ensure_department(cmd.department_id)
-        guidance = handlers.issue_guidance(context.deps(), current_tx(), cmd, correlation_id=current_request_id())
+        guidance = handlers.issue_guidance(context.deps(), current_tx(), cmd)
         location = url_for("guidance.GuidanceItem", guidance_id=guidance.guidance_id)
         return guidance, 201, {"Location": location, **etag(guidance.version)}
 
@@ -106,7 +106,6 @@ def _guidance_command(
             current_tx(),
             command(str(guidance_id), request_schema.dump(loaded)),
             expected_version=if_match(),
-            correlation_id=current_request_id(),
         )
         return guidance, 200, etag(guidance.version)
 

@@ -23,7 +23,7 @@ from guidance_intake.entrypoints.http.record_schemas import DocumentQuery, Impor
 from guidance_shared.auth import ADMIN, OFFICER, READERS, current_principal, requires
 from guidance_shared.errors import GuidanceError
 from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE
-from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
+from guidance_shared.web import Blueprint, current_tx, idempotent
 from guidance_shared.web.app import DEFAULT_MAX_CONTENT_LENGTH
 
 HTML_TYPE = "text/html"
@@ -94,7 +94,6 @@ class GuidanceImport(MethodView):
             conn=current_tx(),
             may_access=principal.may_access,
             dry_run=query["dry_run"],
-            correlation_id=current_request_id(),
         )
         return importer.run(read_table(_uploaded(), max_rows=MAX_ROWS))
 

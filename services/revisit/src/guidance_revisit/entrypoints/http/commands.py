@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from guidance_revisit.entrypoints.http.context import deps
 from guidance_revisit.handlers import RevisitDeps
 from guidance_shared.auth import requires
-from guidance_shared.web import CONDITIONAL, Blueprint, current_request_id, current_tx, idempotent, if_match
+from guidance_shared.web import CONDITIONAL, Blueprint, current_tx, idempotent, if_match
 
 C = TypeVar("C")
 C_contra = TypeVar("C_contra", contravariant=True)
@@ -36,7 +36,6 @@ class Handler(Protocol[C_contra, R_co]):
         cmd: C_contra,
         *,
         expected_version: int | None = None,
-        correlation_id: str | None = None,
     ) -> R_co: ...
 
 
@@ -74,7 +73,6 @@ def command_route(
             conn,
             build(record_id, body),
             expected_version=if_match(),
-            correlation_id=current_request_id(),
         )
         return respond(record_id, result, conn)
 

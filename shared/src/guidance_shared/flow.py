@@ -1,0 +1,141 @@
+"""The flow an event belongs to: its correlation id, its cause and its W3C trace context.
+
+One caller's command fans out across the services: intake records a case's closure, revisit
+schedules a revisit from it, disclosure publishes the decision. Every event of that fan-out carries
+the same correlation id (``ce_correlationid``), the id of what directly caused it
+(``ce_causationid``: the HTTP request, or the consumed event) and a ``traceparent`` in the caller's
+trace (``ce_traceparent``), so a log search or a trace viewer finds them all.
+
+The flow is ambient (a context variable), not a parameter: the web layer sets it for each request
+(``guidance_shared.web.observability``), the consumer runner for each record it applies
+(``guidance_shared.tracing.consumed``), and the repository reads it when it stores events, so no
+handler passes it along. A periodic task or an operator's command that sets none still writes a
+trace context: the repository starts a fresh flow for what it stores.
+
+Pure: no OpenTelemetry here (``guidance_shared.tracing`` joins the two), so the domain kit and the
+event store can use it without loading the SDK.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+
+#: version 00's layout (W3C Trace Context §3.2); a later version keeps these 55 characters in front
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+#: what a caller's correlation or request id may be: short and plain, so it cannot inject into a log line
+SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_ZERO_TRACE = "0" * 32
+_ZERO_SPAN = "0" * 16
+
+
+@dataclass(frozen=True, slots=True)
+class TraceParent:
+    """A parsed ``traceparent``: whose trace, which span is the parent, whether it is sampled."""
+
+    trace_id: str  # 32 lowercase hex digits, not all zero
+    span_id: str  # 16 lowercase hex digits, not all zero
+    flags: str = "01"  # two hex digits; bit 0: sampled
+
+    def __str__(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-{self.flags}"
+
+    def child(self) -> TraceParent:
+        """A new span in the same trace, as the next hop writes it."""
+        return TraceParent(self.trace_id, new_span_id(), self.flags)
+
+
+def parse_traceparent(value: str | None) -> TraceParent | None:
+    """The header's trace context, or None if it is absent or invalid (an invalid one is ignored, as the
+    W3C recommendation says: the receiver starts a new trace rather than failing)."""
+    if not value or len(value) < 55:
+        return None
+    match = _TRACEPARENT.fullmatch(value[:55].lower())
+    if match is None:
+        return None
+    version, trace_id, span_id, flags = match.groups()
+    if version == "ff" or (version == "00" and len(value) != 55) or (len(value) > 55 and value[55] != "-"):
+        return None
+    if trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:
+        return None
+    return TraceParent(trace_id, span_id, flags)
+
+
+def new_trace_id() -> str:
+    return f"{random.getrandbits(128) or 1:032x}"
+
+
+def new_span_id() -> str:
+    return f"{random.getrandbits(64) or 1:016x}"
+
+
+def sane_id(value: str | None) -> str | None:
+    """A caller's id if it is short and plain, else None."""
+    return value if value and SANE_ID.fullmatch(value) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """What the events stored now are part of; empty (all None) outside any request or record."""
+
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    traceparent: str | None = None
+
+    @property
+    def trace(self) -> TraceParent | None:
+        return parse_traceparent(self.traceparent)
+
+    def __bool__(self) -> bool:
+        return self.traceparent is not None or self.correlation_id is not None
+
+    @classmethod
+    def root(cls, *, causation_id: str | None = None) -> Flow:
+        """A flow that starts here: a new trace, whose id is also the correlation id."""
+        trace = TraceParent(new_trace_id(), new_span_id())
+        return cls(correlation_id=trace.trace_id, causation_id=causation_id, traceparent=str(trace))
+
+
+_EMPTY = Flow()
+_current: ContextVar[Flow] = ContextVar("guidance_flow", default=_EMPTY)
+
+
+def current_flow() -> Flow:
+    return _current.get()
+
+
+def enter_flow(flow: Flow) -> Token[Flow]:
+    """Make ``flow`` current until :func:`leave_flow` with the token (for hooks that cannot use a block)."""
+    return _current.set(flow)
+
+
+def leave_flow(token: Token[Flow]) -> None:
+    _current.reset(token)
+
+
+@contextmanager
+def flow_scope(flow: Flow) -> Iterator[Flow]:
+    """``flow`` is current inside the block, and what was current before is restored after it."""
+    token = _current.set(flow)
+    try:
+        yield flow
+    finally:
+        _current.reset(token)
+
+
+def log_fields(flow: Flow) -> dict[str, str]:
+    """The keys a log line carries for ``flow``: correlation and causation ids, trace and span ids."""
+    fields: dict[str, str] = {}
+    if flow.correlation_id:
+        fields["correlation_id"] = flow.correlation_id
+    if flow.causation_id:
+        fields["causation_id"] = flow.causation_id
+    trace = flow.trace
+    if trace is not None:
+        fields["trace_id"] = trace.trace_id
+        fields["span_id"] = trace.span_id
+    return fields
