@@ -112,6 +112,8 @@ def open_item(
             items.repository.save(conn, item)
     except ConcurrencyError:
         return None
+    # One line per item an event opened: with the flow's ids, it ties the item to the command upstream.
+    log.info("disclosure.item_opened", item_id=item_id, kind=publication.kind)
     return item
 
 

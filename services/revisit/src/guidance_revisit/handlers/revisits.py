@@ -59,6 +59,8 @@ def schedule(
             deps.revisits.save(conn, revisit)
     except ConcurrencyError:
         return None
+    # One line per revisit an event scheduled: with the flow's ids, it ties the revisit to the command upstream.
+    log.info("revisit.scheduled", revisit_id=revisit_id, kind=planned.kind, due_on=planned.due_on.isoformat())
     return revisit_id
 
 
