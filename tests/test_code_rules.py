@@ -12,6 +12,20 @@ LATE_IMPORTS_ALLOWED = {
     # jieba reads its model files when imported: loaded on first use, in the consuming process only
     ("guidance_disclosure/adapters/names.py", "jieba"),
     ("guidance_disclosure/adapters/names.py", "jieba.posseg"),
+    # OpenTelemetry costs ~0.5 s to import: loaded only by a process that exports spans (OTEL_EXPORTER_OTLP_ENDPOINT)
+    *(
+        ("guidance_shared/tracing.py", module)
+        for module in (
+            "opentelemetry",
+            "opentelemetry.sdk.resources",
+            "opentelemetry.sdk.trace",
+            "opentelemetry.sdk.trace.export",
+            "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+            "opentelemetry.instrumentation.flask",
+            "opentelemetry.trace",
+            "opentelemetry.trace.propagation.tracecontext",
+        )
+    ),
 }
 
 
