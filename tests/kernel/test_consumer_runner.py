@@ -21,7 +21,9 @@ from guidance_shared.consumer import (
     skipped_table,
 )
 from guidance_shared.db import make_engine
+from guidance_shared.envelope import Envelope
 from guidance_shared.events import default_registry
+from guidance_shared.flow import current_flow
 from guidance_shared.metrics import KernelMetrics
 from guidance_shared.transport.base import Record, Transport
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -255,6 +257,44 @@ class ConsumerRunnerContract:
         assert plain == careful
         assert len(plain["applied"]) == len(story) and not plain["parked"] and not plain["skipped"]
 
+    def test_each_event_is_applied_in_its_own_flow_on_either_path(self, transport, group, tmp_path) -> None:
+        """What a reaction stores carries the consumed event's correlation id, the event as its cause and a
+        new span in the event's trace; the plain and careful paths set the same flow."""
+        trace_ids = [uuid.uuid4().hex for _ in range(3)]
+        records = []
+        for index, trace_id in enumerate(trace_ids):
+            g = str(uuid.uuid4())
+            envelope = Envelope(
+                type=ISSUED,
+                source="/guidance/intake",
+                subject=g,
+                data=issued_data(g),
+                sequence=1,
+                correlationid=f"flow-{index}" if index else None,  # the first has none: its own id correlates
+                traceparent=f"00-{trace_id}-{index + 1:016x}-01",
+            )
+            records.append((envelope, envelope.to_record("intake.events")))
+        transport.producer().publish([r for _e, r in records])
+        seen = []
+        for plain_path in (True, False):
+            run_group = f"{group}{'p' if plain_path else 'c'}"
+            run_engine = make_engine(f"sqlite:///{tmp_path}/{run_group}.sqlite")
+            projection = FlowRecording()
+            runner = self.runner(transport, run_engine, run_group, projection=projection)
+            runner.plain_path = plain_path
+            assert runner.drain() == 3
+            seen.append([(e, c, k, t) for e, c, k, t, _span in projection.flows])
+            for (envelope, _record), (event_id, correlation, cause, trace_id, span_id) in zip(
+                records, projection.flows, strict=True
+            ):
+                assert (event_id, cause) == (envelope.id, envelope.id)
+                assert correlation == (envelope.correlationid or envelope.id)
+                assert trace_id == envelope.traceparent.split("-")[1] and span_id != envelope.traceparent.split("-")[2]
+            assert not current_flow()  # nothing leaks out of the batch
+            runner.close()
+            run_engine.dispose()
+        assert seen[0] == seen[1]
+
     def test_duplicates_within_one_batch_are_skipped_on_the_plain_path(self, transport, engine, group) -> None:
         story = guidance_story(3, responses=1)
         transport.producer().publish([*story, *story[:3], story[4]])  # republished records, same batch
@@ -362,6 +402,20 @@ class Recording(Tally):
         for event in events:
             super().apply(conn, event)
         self.events.extend(events)
+
+
+class FlowRecording(Tally):
+    """``Tally`` that notes the flow each event was applied in: (event id, correlation, cause, trace, span)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flows: list[tuple[str, str | None, str | None, str, str]] = []
+
+    def apply(self, conn: Any, event: ConsumedEvent) -> None:
+        flow, trace = current_flow(), current_flow().trace
+        assert trace is not None
+        self.flows.append((event.envelope.id, flow.correlation_id, flow.causation_id, trace.trace_id, trace.span_id))
+        super().apply(conn, event)
 
 
 class BatchTally(Tally):
