@@ -18,6 +18,7 @@ from kafka import KafkaConsumer
 from guidance_intake.bootstrap import SPEC, create_app
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, OFFICER_WANG, example
+from guidance_shared.flow import parse_traceparent
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
@@ -115,6 +116,7 @@ def test_every_intake_event_type_is_a_valid_cloudevent_on_the_topic(intake: Runt
         assert attrs["specversion"] == "1.0" and attrs["source"] == "/guidance/intake"
         assert attrs["subject"] == record.key.decode() and attrs["datacontenttype"] == "application/json"
         assert uuid.UUID(attrs["id"]) and attrs["time"] and int(attrs["sequence"]) >= 1
+        assert parse_traceparent(attrs["traceparent"]) is not None and attrs["correlationid"] and attrs["causationid"]
         name = attrs["type"].split(".")[1]
         assert attrs["type"] == f"guidance.{name}.v1"
         # The data validates against the JSON Schema the service publishes at its dataschema.
@@ -147,6 +149,8 @@ def test_a_completed_correction_check_becomes_correction_verified_once(intake: R
         subject=completed["revisit_id"],
         data=completed,
         sequence=2,
+        correlationid="revisit-flow-3",
+        traceparent="00-5b8aa5a2d2c872e8321cf37308d69df2-051581bf3cb55c13-01",
     )
     record = envelope.to_record("revisit.events")
     intake.transport.producer().publish([record, record])  # delivered twice: applied once
@@ -159,7 +163,15 @@ def test_a_completed_correction_check_becomes_correction_verified_once(intake: R
     assert guidance["corrections"][0]["revisit_id"] == completed["revisit_id"]
     stored = intake.store.load(guidance_id)  # type: ignore[union-attr]
     assert stored[-1].type == "guidance.CorrectionVerified.v1"
+    # The reaction is in the revisit's flow: its correlation id, and a span of its own in its trace.
     assert stored[-1].meta["causation_id"] == envelope.id
+    assert stored[-1].meta["correlation_id"] == "revisit-flow-3"
+    trace = parse_traceparent(stored[-1].meta["traceparent"])
+    assert (
+        trace is not None
+        and trace.trace_id == "5b8aa5a2d2c872e8321cf37308d69df2"
+        and trace.span_id != "051581bf3cb55c13"
+    )
     runner.close()
 
 

@@ -283,13 +283,14 @@ class ConsumerRunnerContract:
             runner = self.runner(transport, run_engine, run_group, projection=projection)
             runner.plain_path = plain_path
             assert runner.drain() == 3
-            seen.append([(e, c, k, t) for e, c, k, t, _span in projection.flows])
-            for (envelope, _record), (event_id, correlation, cause, trace_id, span_id) in zip(
-                records, projection.flows, strict=True
-            ):
-                assert (event_id, cause) == (envelope.id, envelope.id)
-                assert correlation == (envelope.correlationid or envelope.id)
-                assert trace_id == envelope.traceparent.split("-")[1] and span_id != envelope.traceparent.split("-")[2]
+            seen.append(sorted((e, c, k, t) for e, c, k, t, _span in projection.flows))
+            by_id = {envelope.id: envelope for envelope, _record in records}
+            assert sorted(flow[0] for flow in projection.flows) == sorted(by_id)  # each once (no order across keys)
+            for event_id, correlation, cause, trace_id, span_id in projection.flows:
+                envelope = by_id[event_id]
+                assert cause == envelope.id and correlation == (envelope.correlationid or envelope.id)
+                parent = envelope.traceparent or ""
+                assert trace_id == parent.split("-")[1] and span_id != parent.split("-")[2]
             assert not current_flow()  # nothing leaks out of the batch
             runner.close()
             run_engine.dispose()

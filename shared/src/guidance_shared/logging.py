@@ -72,8 +72,8 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True, *, t
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
-            add_flow,
             structlog.stdlib.filter_by_level,
+            add_flow,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.add_log_level,
             structlog.stdlib.PositionalArgumentsFormatter(),
