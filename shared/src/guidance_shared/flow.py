@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
@@ -78,20 +76,59 @@ def sane_id(value: str | None) -> str | None:
     return value if value and SANE_ID.fullmatch(value) else None
 
 
-@dataclass(frozen=True, slots=True)
 class Flow:
-    """What the events stored now are part of; empty (all None) outside any request or record."""
+    """What the events stored now are part of; empty (all None) outside any request or record.
 
-    correlation_id: str | None = None
-    causation_id: str | None = None
-    traceparent: str | None = None
+    A flow that continues a record's trace (``continues=``) makes its own span id only when someone
+    reads ``traceparent`` (an event is stored, a line is logged): most records a projection applies
+    do neither, and then the flow costs its construction only.
+    """
+
+    __slots__ = ("_continues", "_traceparent", "causation_id", "correlation_id")
+
+    def __init__(
+        self,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        traceparent: str | None = None,
+        *,
+        continues: str | None = None,
+    ) -> None:
+        self.correlation_id = correlation_id
+        self.causation_id = causation_id
+        self._traceparent = traceparent
+        # continues: the caller's traceparent, valid or not ("" for none): a child span of it, or a new trace
+        self._continues = continues if traceparent is None else None
+
+    @property
+    def traceparent(self) -> str | None:
+        if self._continues is not None:
+            parent = parse_traceparent(self._continues)
+            own = parent.child() if parent is not None else TraceParent(new_trace_id(), new_span_id())
+            self._traceparent, self._continues = str(own), None
+        return self._traceparent
 
     @property
     def trace(self) -> TraceParent | None:
         return parse_traceparent(self.traceparent)
 
     def __bool__(self) -> bool:
-        return self.traceparent is not None or self.correlation_id is not None
+        return self._traceparent is not None or self._continues is not None or self.correlation_id is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Flow):
+            return NotImplemented
+        return (self.correlation_id, self.causation_id, self.traceparent) == (
+            other.correlation_id,
+            other.causation_id,
+            other.traceparent,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.correlation_id, self.causation_id, self.traceparent))
+
+    def __repr__(self) -> str:
+        return f"Flow({self.correlation_id!r}, {self.causation_id!r}, {self.traceparent!r})"
 
     @classmethod
     def root(cls, *, causation_id: str | None = None) -> Flow:
@@ -117,14 +154,22 @@ def leave_flow(token: Token[Flow]) -> None:
     _current.reset(token)
 
 
-@contextmanager
-def flow_scope(flow: Flow) -> Iterator[Flow]:
-    """``flow`` is current inside the block, and what was current before is restored after it."""
-    token = _current.set(flow)
-    try:
-        yield flow
-    finally:
-        _current.reset(token)
+class flow_scope:  # lower case: used as a function, ``with flow_scope(flow):``
+    """``flow`` is current inside the block, and what was current before is restored after it.
+
+    A class, not a generator: the consumer runner enters one per record."""
+
+    __slots__ = ("_flow", "_token")
+
+    def __init__(self, flow: Flow) -> None:
+        self._flow = flow
+
+    def __enter__(self) -> Flow:
+        self._token = _current.set(self._flow)
+        return self._flow
+
+    def __exit__(self, *_exc: object) -> None:
+        _current.reset(self._token)
 
 
 def log_fields(flow: Flow) -> dict[str, str]:

@@ -18,11 +18,11 @@ a library that uses the global API in the same process is not exported by accide
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from guidance_shared.flow import Flow, TraceParent, flow_scope, new_span_id, new_trace_id, parse_traceparent
+from guidance_shared.flow import Flow, TraceParent, flow_scope, new_span_id, new_trace_id
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -109,19 +109,19 @@ def request_traceparent(caller: TraceParent | None) -> str:
     return str(caller.child() if caller is not None else TraceParent(new_trace_id(), new_span_id()))
 
 
-@contextmanager
-def consumed(envelope: Envelope, topic: str) -> Iterator[Flow]:
+def consumed(envelope: Envelope, topic: str) -> AbstractContextManager[Flow]:
     """The flow of applying one consumed record: its correlation id (its own id if it has none), the
     record as the cause, and a span in the record's trace (a new trace if its ``ce_traceparent`` is
-    missing or invalid). Events stored inside the block carry these; log lines inside it show them."""
+    missing or invalid). Events stored inside the block carry these; log lines inside it show them.
+    Without an exporter it is a context variable set and reset, the span id made only if asked for."""
     correlation = envelope.correlationid or envelope.id
-    tracer = _state.tracer
-    if tracer is None:
-        parent = parse_traceparent(envelope.traceparent)
-        own = parent.child() if parent is not None else TraceParent(new_trace_id(), new_span_id())
-        with flow_scope(Flow(correlation, envelope.id, str(own))) as flow:
-            yield flow
-        return
+    if _state.tracer is None:
+        return flow_scope(Flow(correlation, envelope.id, continues=envelope.traceparent or ""))
+    return _consumed_span(_state.tracer, envelope, topic, correlation)
+
+
+@contextmanager
+def _consumed_span(tracer: Tracer, envelope: Envelope, topic: str, correlation: str) -> Iterator[Flow]:
     from opentelemetry.trace import SpanKind
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
