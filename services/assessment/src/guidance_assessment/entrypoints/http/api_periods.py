@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+from flask import url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
@@ -37,6 +38,7 @@ from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, current_pr
 from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
+from guidance_shared.web.openapi import located
 
 MANAGERS = (SUPERVISOR, ADMIN)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -235,6 +237,7 @@ class Periods(MethodView):
     @requires(*MANAGERS)
     @blp.arguments(OpenPeriodRequest)
     @idempotent
+    @located(lambda period: url_for("periods.PeriodItem", year=period["year"]))
     @blp.response(201, PeriodView)
     def post(self, command: OpenPeriod) -> Any:
         """Open a year for scoring under the configured rubric, which the period then keeps."""
@@ -299,6 +302,7 @@ class Programme(MethodView):
 class Publication(MethodView):
     @requires(*MANAGERS)
     @idempotent
+    @located(lambda _, year: url_for("periods.Standings", year=year))
     @blp.response(201, Done)
     def post(self, year: int) -> Any:
         """Publish every department's scorecard (ScorecardPublished, version 1); later changes are new versions."""
@@ -368,6 +372,7 @@ class Deliverables(MethodView):
     @requires(OFFICER, *MANAGERS)
     @blp.arguments(DeliverableRequest)
     @idempotent
+    @located(lambda _, year, department_id: url_for("periods.Deliverables", year=year, department_id=department_id))
     @blp.response(201, DeliverableList)
     def post(self, report: DeliverableReport, year: int, department_id: uuid.UUID) -> Any:
         """Record a deliverable of the rollout programme (plan filed, working group, rules, training)."""
