@@ -332,7 +332,9 @@ def example_of(
         properties = schema.get("properties", {})
         known = _closest_record(properties, schema, schemas, samples)
         return {
-            key: copy.deepcopy(known[key]) if key in known else example_of(value, schemas, samples, key, depth + 1)
+            key: copy.deepcopy(known[key])
+            if key in known and not _own_example(value, schemas)
+            else example_of(value, schemas, samples, key, depth + 1)
             for key, value in properties.items()
         }
     if kind == "array":
@@ -371,6 +373,12 @@ def _closest_record(
         if all(key in shared for key in required) and fits(shared, {**schema, "required": []}, schemas):
             best = shared
     return best
+
+
+def _own_example(schema: Any, schemas: dict[str, Any]) -> bool:
+    """Whether a field names its own example, which wins over the catalogue's."""
+    schema = _resolve(schema, schemas)
+    return isinstance(schema, dict) and ("example" in schema or bool(schema.get("examples")))
 
 
 def fits(value: Any, schema: Any, schemas: dict[str, Any]) -> bool:

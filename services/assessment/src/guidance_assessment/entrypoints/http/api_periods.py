@@ -51,8 +51,9 @@ blp = Blueprint(
 # -- schemas ---------------------------------------------------------------------------------------
 class OpenPeriodRequest(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR))
-    starts_on = fields.Date(load_default=None, metadata={"description": "统计起始日（默认1月1日）"})
-    ends_on = fields.Date(load_default=None, metadata={"description": "统计截止日（默认12月31日）"})
+    # The examples leave the window to its default, so an example with another year opens that year.
+    starts_on = fields.Date(load_default=None, metadata={"description": "统计起始日（默认1月1日）", "example": None})
+    ends_on = fields.Date(load_default=None, metadata={"description": "统计截止日（默认12月31日）", "example": None})
     department_ids = fields.List(
         fields.UUID(),
         load_default=list,
