@@ -15,6 +15,9 @@ does, and the shared web kit is what produces them:
   ``Cache-Control``) and answer ``If-None-Match`` with **304**.
 
 A view's own documentation wins: nothing here replaces a status or header a view already documents.
+
+What needs the whole document (examples, ``Location``, links between operations) is added when it is served,
+by ``complete_document`` below.
 """
 
 from __future__ import annotations
