@@ -282,22 +282,24 @@ def _takes_header(operation: dict[str, Any], name: str) -> bool:
 
 # -- examples from the schemas and the event catalogue ------------------------------------------------------
 def catalogue_samples() -> dict[str, list[Any]]:
-    """Every value the event catalogue's examples give a field, by the field's name, in the catalogue's order."""
+    """Every value the event catalogue's examples give a field, by the field's name and by its owner's and its
+    name (``counterpart.kind``; an officer in ``officers``: ``officer.name``), in the catalogue's order."""
     from guidance_shared.events.examples import EXAMPLES
 
     samples: dict[str, list[Any]] = {_RECORDS: []}
-    pending: list[Any] = list(EXAMPLES.values())
+    pending: list[tuple[Any, str]] = [(data, "") for data in EXAMPLES.values()]
     while pending:
-        node = pending.pop(0)
+        node, owner = pending.pop(0)
         if isinstance(node, dict):
             samples[_RECORDS].append(node)
             for key, value in node.items():
-                seen = samples.setdefault(key, [])
-                if value is not None and value not in seen:
-                    seen.append(value)
-                pending.append(value)
+                for name in (key, f"{owner}.{key}") if owner else (key,):
+                    seen = samples.setdefault(name, [])
+                    if value is not None and value not in seen:
+                        seen.append(value)
+                pending.append((value, key))
         elif isinstance(node, list):
-            pending.extend(node)
+            pending.extend((item, _singular(owner) or "") for item in node)
     return samples
 
 
@@ -313,9 +315,13 @@ def example_of(
         return copy.deepcopy(schema["example"])
     if schema.get("examples"):
         return copy.deepcopy(schema["examples"][0])
-    for value in samples.get(name or "", ()):
-        if fits(value, schema, schemas):
-            return copy.deepcopy(value)
+    # The catalogue's value of a field of this name, else of its owner's (counterpart_kind: a counterpart's kind),
+    # else of its last word (withdrawn_at: a time).
+    owner, _, last = (name or "").rpartition("_")
+    for key in dict.fromkeys((name, f"{owner}.{last}" if owner else None, last)):
+        for value in samples.get(key or "", ()):
+            if fits(value, schema, schemas):
+                return copy.deepcopy(value)
     if "allOf" in schema:
         return example_of(_merged(schema, schemas), schemas, samples, name, depth)
     if "const" in schema:
