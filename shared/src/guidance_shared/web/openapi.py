@@ -32,6 +32,7 @@ from typing import Any
 from apispec import BasePlugin
 from flask import Response
 
+from guidance_shared.errors import ConcurrencyError
 from guidance_shared.web.problems import HTTP_TEXTS, PROBLEM_TYPE_BASE
 
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -170,7 +171,12 @@ def problem_example(status: int) -> dict[str, Any]:
             }
         ]
     if status in (409, 412):
-        body.update(expected_version=2, current_version=3, stream_id=_BY_FORMAT["uuid"])
+        # A change against a version that is no longer the record's: 409 without If-Match, 412 with a stale one
+        # (``problems.handle_guidance_error``), with the versions and the record named.
+        conflict = ConcurrencyError(_BY_FORMAT["uuid"], 2, 3)
+        body.update(detail=conflict.detail_en, detail_zh=conflict.detail_zh, **conflict.extra)
+        if status == 409:
+            body.update(type=f"{PROBLEM_TYPE_BASE}{conflict.code}", title=conflict.title_en, title_zh=conflict.title_zh)
     return body
 
 
