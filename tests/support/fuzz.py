@@ -132,7 +132,6 @@ def run_stateful(flask_app: Any, headers: dict[str, str], *, examples: int = 12)
 
     class Scenario(machine):  # type: ignore[misc, valid-type]
         root_rules = machine.root_rules | frozenset(starts)
-        locals().update(starts)
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": headers}
@@ -144,6 +143,8 @@ def run_stateful(flask_app: Any, headers: dict[str, str], *, examples: int = 12)
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             case.validate_response(response, checks=CHECKS)
 
+    for name, start in starts.items():
+        setattr(Scenario, name, start)
     Scenario.run(settings=settings(STATEFUL, max_examples=examples))
     return answers
 
