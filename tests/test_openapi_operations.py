@@ -68,3 +68,68 @@ def test_the_shared_refusals_and_headers_are_added_from_what_an_operation_is() -
     complete("/public/v1/guidance", "get", page)
     assert set(page["responses"]) == {"200", "304", "422", "429"}
     assert set(page["responses"]["200"]["headers"]) == {"ETag", "Cache-Control"}
+
+
+def test_the_document_gets_examples_locations_and_links_from_its_schemas_and_paths() -> None:
+    """``complete_document`` on a two-path document: the catalogue's record for an event-shaped request, a field's
+    own example over it, a Location on the 201, and links from the create to the record's change with If-Match."""
+    from guidance_shared.events.examples import GUIDANCE_ID
+    from guidance_shared.web.openapi import complete_document
+
+    reason = {"type": "string", "minLength": 1, "maxLength": 1000}
+    document: dict[str, Any] = {
+        "components": {
+            "schemas": {
+                "End": {
+                    "type": "object",
+                    "properties": {"reason": reason, "at": {"type": ["string", "null"], "format": "date-time"}},
+                    "required": ["reason"],
+                },
+                "View": {
+                    "type": "object",
+                    "properties": {
+                        "guidance_id": {"type": "string"},
+                        "status": {"type": "string", "description": "issued, responded, withdrawn"},
+                        "version": {"type": "integer", "example": 7},
+                    },
+                },
+            },
+            "responses": {"NOT_FOUND": {"content": {"application/problem+json": {"schema": {}}}}},
+        },
+        "paths": {
+            "/v1/guidance": {
+                "post": {
+                    "operationId": "postGuidanceCollection",
+                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/End"}}}},
+                    "responses": {
+                        "201": {
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/View"}}},
+                            "headers": {"ETag": {}},
+                        }
+                    },
+                }
+            },
+            "/v1/guidance/{guidance_id}/withdrawal": {
+                "post": {
+                    "operationId": "postGuidanceWithdrawal",
+                    "parameters": [{"in": "header", "name": "If-Match"}],
+                    "responses": {"200": {"description": "OK"}},
+                }
+            },
+        },
+    }
+    complete_document(document)
+    create = document["paths"]["/v1/guidance"]["post"]
+    request = create["requestBody"]["content"]["application/json"]["example"]
+    assert request["reason"] and request["at"].endswith("+08:00")  # the catalogue's GuidanceSuspended
+    answer = create["responses"]["201"]["content"]["application/json"]["example"]
+    assert answer == {"guidance_id": GUIDANCE_ID, "status": "issued", "version": 7}
+    assert "Location" in create["responses"]["201"]["headers"]
+    assert create["responses"]["201"]["links"] == {
+        "PostGuidanceWithdrawal": {
+            "operationId": "postGuidanceWithdrawal",
+            "parameters": {"guidance_id": "$response.body#/guidance_id", "header.If-Match": "$response.header.ETag"},
+        }
+    }
+    problem = document["components"]["responses"]["NOT_FOUND"]["content"]["application/problem+json"]["example"]
+    assert problem["status"] == 404 and problem["title_zh"] == "未找到"

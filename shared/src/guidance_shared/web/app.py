@@ -7,6 +7,7 @@ metrics, probes, OpenAPI and problem+json errors without writing them.
 
 from __future__ import annotations
 
+import copy
 import http
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,7 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from guidance_shared.tracing import instrument_app
 from guidance_shared.web.health import database_check, ops_blueprint
 from guidance_shared.web.observability import HttpMetrics, install_request_hooks
-from guidance_shared.web.openapi import SharedResponses
+from guidance_shared.web.openapi import SharedResponses, complete_document
 from guidance_shared.web.problems import (
     PROBLEM_MEDIA_TYPE,
     ProblemSchema,
@@ -54,6 +55,12 @@ class GuidanceApi(Api):
 
     def _register_error_handlers(self) -> None:
         register_problem_handlers(self._app)
+
+    def _openapi_json(self) -> Any:
+        """The document served at /openapi.json, with what needs all of it (``openapi.complete_document``)."""
+        document = complete_document(copy.deepcopy(self.spec.to_dict()))
+        body = current_app.json.dumps(document, indent=2, sort_keys=False)
+        return current_app.response_class(body, mimetype="application/json")
 
     def _register_responses(self) -> None:
         """As flask-smorest's, but documented with the problem+json media type."""

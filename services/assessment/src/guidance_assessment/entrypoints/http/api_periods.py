@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+from flask import url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
@@ -37,6 +38,7 @@ from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, current_pr
 from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint, current_tx, idempotent
+from guidance_shared.web.openapi import located
 
 MANAGERS = (SUPERVISOR, ADMIN)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -49,8 +51,9 @@ blp = Blueprint(
 # -- schemas ---------------------------------------------------------------------------------------
 class OpenPeriodRequest(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR))
-    starts_on = fields.Date(load_default=None, metadata={"description": "统计起始日（默认1月1日）"})
-    ends_on = fields.Date(load_default=None, metadata={"description": "统计截止日（默认12月31日）"})
+    # The examples leave the window to its default, so an example with another year opens that year.
+    starts_on = fields.Date(load_default=None, metadata={"description": "统计起始日（默认1月1日）", "example": None})
+    ends_on = fields.Date(load_default=None, metadata={"description": "统计截止日（默认12月31日）", "example": None})
     department_ids = fields.List(
         fields.UUID(),
         load_default=list,
@@ -235,6 +238,7 @@ class Periods(MethodView):
     @requires(*MANAGERS)
     @blp.arguments(OpenPeriodRequest)
     @idempotent
+    @located(lambda period: url_for("periods.PeriodItem", year=period["year"]))
     @blp.response(201, PeriodView)
     def post(self, command: OpenPeriod) -> Any:
         """Open a year for scoring under the configured rubric, which the period then keeps."""
@@ -299,6 +303,7 @@ class Programme(MethodView):
 class Publication(MethodView):
     @requires(*MANAGERS)
     @idempotent
+    @located(lambda _, year: url_for("periods.Standings", year=year))
     @blp.response(201, Done)
     def post(self, year: int) -> Any:
         """Publish every department's scorecard (ScorecardPublished, version 1); later changes are new versions."""
@@ -368,6 +373,7 @@ class Deliverables(MethodView):
     @requires(OFFICER, *MANAGERS)
     @blp.arguments(DeliverableRequest)
     @idempotent
+    @located(lambda _, year, department_id: url_for("periods.Deliverables", year=year, department_id=department_id))
     @blp.response(201, DeliverableList)
     def post(self, report: DeliverableReport, year: int, department_id: uuid.UUID) -> Any:
         """Record a deliverable of the rollout programme (plan filed, working group, rules, training)."""

@@ -54,7 +54,7 @@ class ItemRow(Schema):
     department_id = fields.String()
     kind = fields.String()
     title = fields.String()
-    state = fields.String()
+    state = fields.String(metadata={"description": "in_review, disclosed, withheld, withdrawn"})
     deadline = fields.Date(allow_none=True)
     overdue = fields.Boolean()
     flags = fields.List(fields.Nested(FlagOut))

@@ -117,7 +117,7 @@ class RequestView(Schema):
     request_id = fields.String()
     department_id = fields.String()
     version = fields.Integer()
-    status = fields.String()
+    status = fields.String(metadata={"description": "open, awaiting_supplement, in_consultation, answered"})
     received_on = fields.Date()
     clock_start = fields.Date(metadata={"description": "答复期限起算日（收到申请或补正之日）"})
     answer_due_on = fields.Date(allow_none=True, metadata={"description": "答复期限；征求意见期间暂停"})

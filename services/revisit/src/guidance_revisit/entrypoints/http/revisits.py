@@ -88,7 +88,7 @@ class CancelRequest(Schema):
 class RevisitView(Schema):
     revisit_id = fields.String()
     version = fields.Integer()
-    status = fields.String()
+    status = fields.String(metadata={"description": "scheduled, overdue, completed, cancelled"})
     details = fields.Dict()
     due_on = fields.Date(allow_none=True)
     outcome = fields.Dict()
