@@ -33,7 +33,11 @@ from apispec import BasePlugin
 from flask import Response
 
 from guidance_shared.errors import ConcurrencyError
+from guidance_shared.events.examples import EXAMPLES
 from guidance_shared.web.problems import HTTP_TEXTS, PROBLEM_TYPE_BASE
+
+#: A JSON object of an OpenAPI document: the document is JSON by nature, so its nodes stay untyped.
+Node = dict[str, Any]
 
 METHODS = ("get", "put", "post", "patch", "delete")
 ETAG = {
@@ -46,14 +50,14 @@ CACHE_CONTROL = {"description": "How long a cache may serve the page", "schema":
 class SharedResponses(BasePlugin):
     """apispec plugin: completes each operation with the statuses and headers the shared kit adds."""
 
-    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
+    def operation_helper(self, path: str | None = None, operations: Node | None = None, **_: Any) -> None:
         for method, operation in (operations or {}).items():
             if method in METHODS:
                 complete(path or "", method, operation)
 
 
-def complete(path: str, method: str, operation: dict[str, Any]) -> None:
-    responses: dict[str, Any] = operation.setdefault("responses", {})
+def complete(path: str, method: str, operation: Node) -> None:
+    responses: Node = operation.setdefault("responses", {})
     parameters = operation.get("parameters", [])
     headers = {p.get("name") for p in parameters if isinstance(p, dict) and p.get("in") == "header"}
     public = path.startswith("/public")
@@ -79,7 +83,7 @@ def complete(path: str, method: str, operation: dict[str, Any]) -> None:
     for code, response in responses.items():
         if not isinstance(response, dict) or not str(code).startswith("2"):
             continue
-        extra: dict[str, Any] = {}
+        extra: Node = {}
         if "If-Match" in headers or (public and method == "get"):
             extra["ETag"] = ETAG
         if public and method == "get":
@@ -104,7 +108,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 #: Values by JSON Schema format when no example of the field's name fits.
-_BY_FORMAT: dict[str, Any] = {
+_BY_FORMAT: Node = {
     "uuid": "3898b87c-d9e4-5a37-8351-e465fdfcaae6",
     "date": "2025-03-06",
     "date-time": "2025-03-06T09:15:00+08:00",
@@ -149,10 +153,10 @@ def located(where: Callable[..., str]) -> Callable[[Callable[..., Response]], Ca
     return decorate
 
 
-def problem_example(status: int) -> dict[str, Any]:
+def problem_example(status: int) -> Node:
     """A problem+json body of ``status`` as the server writes it, in English and Chinese; a 422 names a field."""
     text = HTTP_TEXTS.get(status) or HTTP_TEXTS[500]
-    body: dict[str, Any] = {
+    body: Node = {
         "type": f"{PROBLEM_TYPE_BASE}{text.code}",
         "title": text.title_en,
         "title_zh": text.title_zh,
@@ -180,14 +184,14 @@ def problem_example(status: int) -> dict[str, Any]:
     return body
 
 
-def complete_document(document: dict[str, Any]) -> dict[str, Any]:
+def complete_document(document: Node) -> Node:
     """``document`` with an example on every JSON request body, 2xx answer and problem, a ``Location`` header on
     every 201, and links from each record's create and read to what can be done with it next."""
     components = document.get("components", {})
     schemas = components.get("schemas", {})
     samples = catalogue_samples()
 
-    def media_example(content: dict[str, Any], status: int | None) -> None:  # None: a request body
+    def media_example(content: Node, status: int | None) -> None:  # None: a request body
         for media, body in content.items():
             if media not in JSON_MEDIA or not isinstance(body, dict) or "example" in body or "examples" in body:
                 continue
@@ -218,7 +222,7 @@ def _status_of(name: str) -> int:
         return 500
 
 
-def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+def _operations(document: Node) -> list[tuple[str, str, Node]]:
     return [
         (path, method, operation)
         for path, item in document.get("paths", {}).items()
@@ -227,12 +231,12 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
     ]
 
 
-def _link(document: dict[str, Any]) -> None:
+def _link(document: Node) -> None:
     """Links create → read → change: from ``POST /x`` (201) and from every 2xx on ``/x/{p}…`` to every operation
     on ``/x/{p}…`` whose only path parameter is ``p`` (from the create's body, else from the request's path),
     with the answer's ``ETag`` as ``If-Match`` where the target takes one."""
     operations = _operations(document)
-    targets: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    targets: dict[str, list[tuple[str, Node]]] = {}
     for path, _, operation in operations:
         segments = path.split("/")
         parameters = [s for s in segments if _RECORD_PARAMETER.match(s)]
@@ -279,7 +283,7 @@ def _link(document: dict[str, Any]) -> None:
                     del response["links"]
 
 
-def _takes_header(operation: dict[str, Any], name: str) -> bool:
+def _takes_header(operation: Node, name: str) -> bool:
     return any(
         isinstance(p, dict) and p.get("in") == "header" and p.get("name") == name
         for p in operation.get("parameters", [])
@@ -290,8 +294,6 @@ def _takes_header(operation: dict[str, Any], name: str) -> bool:
 def catalogue_samples() -> dict[str, list[Any]]:
     """Every value the event catalogue's examples give a field, by the field's name and by its owner's and its
     name (``counterpart.kind``; an officer in ``officers``: ``officer.name``), in the catalogue's order."""
-    from guidance_shared.events.examples import EXAMPLES
-
     samples: dict[str, list[Any]] = {_RECORDS: []}
     pending: list[tuple[Any, str]] = [(data, "") for data in EXAMPLES.values()]
     while pending:
@@ -310,7 +312,7 @@ def catalogue_samples() -> dict[str, list[Any]]:
 
 
 def example_of(
-    schema: Any, schemas: dict[str, Any], samples: dict[str, list[Any]], name: str | None = None, depth: int = 0
+    schema: Any, schemas: Node, samples: dict[str, list[Any]], name: str | None = None, depth: int = 0
 ) -> Any:
     """A value ``schema`` accepts: its own ``example``, else the catalogue's value for a field of this ``name``
     that fits, else one built from its type, bounds and codes."""
@@ -374,12 +376,10 @@ def example_of(
     return None
 
 
-def _closest_record(
-    properties: dict[str, Any], schema: dict[str, Any], schemas: dict[str, Any], samples: dict[str, list[Any]]
-) -> dict[str, Any]:
+def _closest_record(properties: Node, schema: Node, schemas: Node, samples: dict[str, list[Any]]) -> Node:
     """The fields of the catalogue's record (an event's data or an object in it) that share most of an object
     schema's properties and fit them, so a request derived from an event reads as that event's example."""
-    best: dict[str, Any] = {}
+    best: Node = {}
     for record in samples.get(_RECORDS, ()):
         shared = {key: value for key, value in record.items() if key in properties}
         if len(shared) < max(2, len(best) + 1, (len(properties) + 1) // 2):
@@ -390,13 +390,13 @@ def _closest_record(
     return best
 
 
-def _own_example(schema: Any, schemas: dict[str, Any]) -> bool:
+def _own_example(schema: Any, schemas: Node) -> bool:
     """Whether a field names its own example, which wins over the catalogue's."""
     schema = _resolve(schema, schemas)
     return isinstance(schema, dict) and ("example" in schema or bool(schema.get("examples")))
 
 
-def fits(value: Any, schema: Any, schemas: dict[str, Any]) -> bool:
+def fits(value: Any, schema: Any, schemas: Node) -> bool:
     """Whether ``value`` meets ``schema`` as far as an example needs: types, codes, bounds, patterns, formats."""
     schema = _resolve(schema, schemas)
     if not isinstance(schema, dict):
@@ -433,7 +433,7 @@ def fits(value: Any, schema: Any, schemas: dict[str, Any]) -> bool:
     return True
 
 
-def _fits_text(value: str, schema: dict[str, Any]) -> bool:
+def _fits_text(value: str, schema: Node) -> bool:
     if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
         return False
     if "pattern" in schema and not re.search(schema["pattern"], value):
@@ -454,7 +454,7 @@ def _is(value: Any, kind: str) -> bool:
     return isinstance(value, {"string": str, "array": list, "object": dict}.get(kind, object))
 
 
-def _type(schema: dict[str, Any]) -> str | None:
+def _type(schema: Node) -> str | None:
     kinds = schema.get("type")
     if isinstance(kinds, list):
         return next((k for k in kinds if k != "null"), None)
@@ -463,14 +463,14 @@ def _type(schema: dict[str, Any]) -> str | None:
     return kinds
 
 
-def _resolve(schema: Any, schemas: dict[str, Any]) -> Any:
+def _resolve(schema: Any, schemas: Node) -> Any:
     while isinstance(schema, dict) and "$ref" in schema:
         schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
     return schema
 
 
-def _merged(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
-    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+def _merged(schema: Node, schemas: Node) -> Node:
+    merged: Node = {k: v for k, v in schema.items() if k != "allOf"}
     for part in schema["allOf"]:
         part = _resolve(part, schemas)
         if "allOf" in part:
