@@ -37,6 +37,7 @@ from guidance_shared.auth import ADMIN, OFFICER, READERS, SUPERVISOR, current_pr
 from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
+from guidance_shared.web.strict import StrictBody
 
 MANAGERS = (SUPERVISOR, ADMIN)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -47,7 +48,7 @@ blp = Blueprint(
 
 
 # -- schemas ---------------------------------------------------------------------------------------
-class OpenPeriodRequest(Schema):
+class OpenPeriodRequest(StrictBody):
     year = fields.Integer(required=True, validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR))
     starts_on = fields.Date(load_default=None, metadata={"description": "统计起始日（默认1月1日）"})
     ends_on = fields.Date(load_default=None, metadata={"description": "统计截止日（默认12月31日）"})
@@ -158,7 +159,7 @@ class VersionList(Schema):
     versions = fields.List(fields.Nested(VersionView))
 
 
-class ExternalRequest(Schema):
+class ExternalRequest(StrictBody):
     score = fields.Float(required=True, validate=validate.Range(min=0, max=100), metadata={"description": "百分制"})
     method = fields.String(required=True, validate=validate.Length(min=1, max=100))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
@@ -168,7 +169,7 @@ class ExternalRequest(Schema):
         return commands.ExternalEvaluation(**data)
 
 
-class DeliverableRequest(Schema):
+class DeliverableRequest(StrictBody):
     deliverable = fields.String(
         required=True, validate=validate.Length(min=1, max=64), metadata={"description": "e.g. plan_filed"}
     )
