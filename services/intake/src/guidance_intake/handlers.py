@@ -448,6 +448,7 @@ def _cited_guidance(deps: IntakeDeps, conn: Connection, case: Case, cmd: DecideC
                 guidance.content_type,
                 declined=guidance.declined,
                 withdrawn=guidance.status == "withdrawn",
+                issued_at=str(guidance.details["issued_at"]),
             )
     return cited
 

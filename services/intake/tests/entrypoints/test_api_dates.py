@@ -106,6 +106,17 @@ def test_an_act_dated_before_its_related_case_was_opened_is_refused(api: Any, ru
     assert api.issue("violation_correction", related_case_id=case_id)["details"]["doc_no"].endswith("第001号")
 
 
+def test_a_decision_citing_guidance_issued_after_it_is_refused(api: Any, runtime: Runtime) -> None:
+    later = api.issue("development_advice", issued_at="2025-03-21T09:00:00+08:00")["guidance_id"]
+    case_id = api.open_case()["case_id"]
+    decision = api.decision_body(cited_guidance_ids=[later])  # decided 2025-03-20 15:00
+    response = api.post(case_path(case_id, "decision"), decision)
+    api.problem(response, 422, "date-out-of-order", "cited_guidance_ids.0")
+    with runtime.engine.connect() as conn:  # no 决定书文号 was taken
+        kinds = {row.kind for row in conn.execute(select(doc_serials.c.kind))}
+    assert "case_decision" not in kinds
+
+
 def test_a_response_before_the_act_is_refused(api: Any) -> None:
     guidance_id = api.issue()["guidance_id"]  # issued 2025-03-05 10:30
     body = {"response": "accepted", "responded_at": "2025-03-05T10:29:00+08:00"}
