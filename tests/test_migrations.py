@@ -157,6 +157,15 @@ def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+def _as_before(rows: list[tuple[Any, ...]], before: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``rows`` cut to the columns the rows ``before`` had, once the columns added since hold only NULL."""
+    if not before or len(before[0]) == len(rows[0]):
+        return rows
+    width = len(before[0])
+    assert all(value is None for row in rows for value in row[width:]), "a new column filled in old rows"
+    return sorted((row[:width] for row in rows), key=repr)
+
+
 def test_a_database_of_the_last_release_is_continued_with_every_row(
     todays_databases: dict[str, str], tmp_path: Path
 ) -> None:
@@ -180,7 +189,9 @@ def test_a_database_of_the_last_release_is_continued_with_every_row(
             # The tables that release created are the baseline's (= today's head), types and indexes too.
             assert schema_differences(engine, _package_metadata(service)) == []
             after = _rows(engine)
-            assert {name: after[name] for name in before} == before  # every row of every table it had, unchanged
+            # Every row of every table it had, unchanged; a later revision's new columns (0007 of intake's
+            # guidance_records) come last and hold NULL in rows from before it.
+            assert {name: _as_before(after[name], before[name]) for name in before} == before
             # Only what that release created when first used (no web ran here), and what later revisions add.
             made = set(after) - set(before)
             later = {

@@ -60,7 +60,12 @@ CONTENT_DETAILS: dict[str, dict[str, Any]] = {
     },
     "minor_issue_warning": {"methods": ["warning", "persuasion_reminder"]},
     "violation_correction": {"methods": ["administrative_recommendation", "reward_incentive"]},
-    "major_case_revisit": {"methods": ["case_revisit"], "correction_deadline": None},
+    # A revisit comes after the case it revisits was closed (the example case closes on 2025-04-15).
+    "major_case_revisit": {
+        "methods": ["case_revisit"],
+        "correction_deadline": None,
+        "issued_at": "2025-05-20T10:00:00+08:00",
+    },
 }
 
 
@@ -213,7 +218,8 @@ class IntakeApi:
         case_id = self.open_case(department=department, major=True)["case_id"]
         self.command(f"/v1/cases/{case_id}/legal-review", self.review_body(), department=department)
         self.command(f"/v1/cases/{case_id}/decision", self.decision_body(), department=department)
-        return self.command(f"/v1/cases/{case_id}/closure", {"outcome": "executed"}, department=department)
+        closing = {"outcome": "executed", "closed_at": example("guidance.CaseClosed.v1")["closed_at"]}
+        return self.command(f"/v1/cases/{case_id}/closure", closing, department=department)
 
     # -- refusals -----------------------------------------------------------------------------------
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,12 @@ from tests.support.schema import migrated_runtime
 
 from guidance_intake.adapters.files import default_departments, sample_exemptions
 from guidance_intake.bootstrap import SPEC, wire
+from guidance_intake.domain.chronology import DatePolicy
 from guidance_intake.domain.exemptions import ExemptionListError
 from guidance_intake.entrypoints.consumer import IntakeProjection
 from guidance_intake.settings import IntakeSettings
 from guidance_shared.runtime import Runtime
-from guidance_shared.settings import Settings
+from guidance_shared.settings import Settings, SettingsError
 from guidance_shared.transport.embedded import EmbeddedTransport
 
 DEPARTMENTS = """
@@ -77,3 +79,33 @@ def test_a_configured_list_with_a_bad_row_stops_the_service_at_start(tmp_path: P
     (tmp_path / "list.csv").write_text("监管领域,违法行为\n市场监管,某行为\n", encoding="utf-8")
     with pytest.raises(ExemptionListError, match=r"list\.csv"):
         runtime_with(tmp_path, GUIDANCE_EXEMPTION_LISTS=str(tmp_path / "list.csv"))
+
+
+def test_the_date_settings_default_to_an_hour_of_skew_and_three_days_before_an_entry_is_backdated() -> None:
+    assert IntakeSettings.from_env({}).dates == DatePolicy(timedelta(minutes=60), 3)
+    configured = IntakeSettings.from_env(
+        {"GUIDANCE_FUTURE_TOLERANCE_MINUTES": "0", "GUIDANCE_BACKDATED_AFTER_DAYS": "10"}
+    )
+    assert configured.dates == DatePolicy(timedelta(0), 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GUIDANCE_FUTURE_TOLERANCE_MINUTES", "-1"),
+        ("GUIDANCE_FUTURE_TOLERANCE_MINUTES", "1441"),
+        ("GUIDANCE_FUTURE_TOLERANCE_MINUTES", "1h"),
+        ("GUIDANCE_BACKDATED_AFTER_DAYS", "367"),
+    ],
+)
+def test_a_date_setting_out_of_bounds_stops_the_start_naming_it(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        IntakeSettings.from_env({name: value})
+
+
+def test_the_date_settings_reach_the_handlers(tmp_path: Path) -> None:
+    runtime = runtime_with(tmp_path, GUIDANCE_BACKDATED_AFTER_DAYS="7")
+    try:
+        assert runtime.deps.dates.backdated_after_days == 7
+    finally:
+        runtime.close()

@@ -247,6 +247,19 @@ def test_bad_commands_are_problems_naming_the_field(runtime: Runtime, client: Fl
             {"deliverable": "party_held", "done_on": "2025-06-01", "evidence": "x"},
             "deliverable",
         ),
+        (  # a deliverable is reported once done
+            "post",
+            f"/v1/assessment/periods/2025/departments/{MARKET}/deliverables",
+            {"deliverable": "plan_filed", "done_on": "2099-06-01", "evidence": "x"},
+            "done_on",
+        ),
+        (
+            "post",
+            f"/v1/assessment/periods/2025/departments/{MARKET}/deliverables",
+            {"deliverable": "plan_filed", "done_on": "2025-06-01", "evidence": "x", "approved": True},
+            "approved",
+        ),
+        ("post", "/v1/assessment/periods", {"year": 2026, "departments": []}, "departments"),
     ]
     for method, url, body, field in cases:
         response = getattr(client, method)(url, json=body, headers=supervisor)

@@ -51,7 +51,9 @@ def listing(client: Any, keys: AuthKeys, status: str) -> list[str]:
 
 
 def test_a_request_through_supplement_consultation_extension_and_answer(api) -> None:
-    client, keys, _ = api
+    client, keys, runtime = api
+    # The day of the answer: every step before it has happened (a step is never dated after today).
+    runtime.deps.requests.now = lambda: datetime(2026, 3, 20, 10, 0, tzinfo=CHINA)
     view = register(client, keys)
     rid = view["request_id"]
     assert (view["answer_due_on"], view["supplement_notice_due_on"]) == ("2026-03-18", "2026-02-28")
@@ -160,7 +162,7 @@ def test_roles_and_departments(api) -> None:
     assert client.get(f"/v1/requests/{rid}", headers=headers(keys, "auditor", department=OTHER)).status_code == 404
     unknown = client.get("/v1/requests/7d0e5c1a-0000-4000-8000-000000000000", headers=headers(keys, "auditor"))
     assert unknown.status_code == 404 and unknown.content_type == "application/problem+json"
-    elsewhere = post(client, keys, rid, "consultation-end", {"ended_on": "2026-03-04"}, "officer")
+    elsewhere = post(client, keys, rid, "consultation-end", {"ended_on": "2026-03-02"}, "officer")
     assert elsewhere.status_code == 409
     foreign = client.post(
         f"/v1/requests/{rid}/answer",
@@ -199,7 +201,8 @@ def test_openapi_lists_the_request_endpoints(api) -> None:
 
 
 def test_a_request_whose_answer_falls_in_a_year_without_a_holiday_arrangement_is_registered(api) -> None:
-    client, keys, _runtime = api
+    client, keys, runtime = api
+    runtime.deps.requests.now = lambda: datetime(2026, 12, 15, 10, 0, tzinfo=CHINA)  # received today, never ahead
     view = register(client, keys, received_on="2026-12-15")  # 20 working days reach into 2027
     # Dec 16–31 (12), Jan 4–8, 11–13 (20): estimated, 元旦 (Fri 1 Jan, a statutory holiday) not counted
     assert view["answer_due_on"] == "2027-01-13"
@@ -242,3 +245,56 @@ def test_a_worklist_page_naming_persons_is_one_entry_of_the_access_log(api) -> N
         [entry] = access_log.entries(conn)
     logged = (entry.actor, entry.purpose, entry.count, entry.subject_ref)
     assert logged == ("officer-1", "getRequestCollection", 2, None)
+
+
+def _problem(response: Any, field: str) -> dict[str, Any]:
+    body: dict[str, Any] = response.get_json()
+    assert response.status_code == 422 and response.content_type == "application/problem+json", body
+    (error,) = [e for e in body["errors"] if e["field"] == field]
+    assert error["message_en"] and error["message_zh"]
+    return error
+
+
+def test_a_request_received_on_a_day_still_to_come_is_refused(api) -> None:
+    client, keys, _ = api
+    body = {
+        "department_id": DEPARTMENT_ID,
+        "applicant": PERSON,
+        "description": "申请公开台账。",
+        "channel": "online",
+        "received_on": "2026-03-03",  # the day after the tests' clock
+    }
+    error = _problem(client.post("/v1/requests", headers=headers(keys), json=body), "received_on")
+    assert "later than today" in error["message_en"] and "北京时间" in error["message_zh"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "roles", "field"),
+    [
+        ("answer", {"answer": "disclosed", "answered_on": "2026-03-20"}, ("officer",), "answered_on"),
+        ("supplement-notice", {"items": "补充。", "notice_on": "2026-03-24", "notified_by": OFFICER}, (), "notice_on"),
+        ("consultation-start", {"reason": "征求意见。", "started_on": "2026-03-05"}, (), "started_on"),
+    ],
+)
+def test_a_step_dated_in_the_future_is_refused(api, path: str, body: dict[str, Any], roles: Any, field: str) -> None:
+    client, keys, _ = api
+    rid = register(client, keys)["request_id"]
+    _problem(post(client, keys, rid, path, body, *roles), field)
+
+
+def test_unknown_fields_are_refused_at_any_depth_naming_their_path(api) -> None:
+    client, keys, _ = api
+    body = {
+        "department_id": DEPARTMENT_ID,
+        "applicant": {**PERSON, "phone_no": "13800000000"},
+        "description": "申请公开台账。",
+        "channel": "online",
+        "received_on": "2026-02-12",
+        "urgent": True,
+    }
+    response = client.post("/v1/requests", headers=headers(keys), json=body)
+    assert _problem(response, "applicant.phone_no")["message_zh"] and _problem(response, "urgent")
+    rid = register(client, keys)["request_id"]
+    officer = {**OFFICER, "rank": "科员"}
+    notice = {"items": "补充。", "notice_on": "2026-02-24", "notified_by": officer}
+    _problem(post(client, keys, rid, "supplement-notice", notice), "notified_by.rank")

@@ -45,6 +45,7 @@ def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
         departments=files.load_departments(settings.departments),
         exemptions=files.load_exemptions(settings.exemption_lists),
         pseudonyms=settings.pseudonyms,
+        dates=settings.dates,
     )
 
 

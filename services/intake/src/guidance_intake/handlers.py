@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from guidance_intake.adapters import queries, read_model
 from guidance_intake.adapters.serials import issue_doc_no
 from guidance_intake.domain.case import Case, CitedGuidance, ExemptionVerdict
+from guidance_intake.domain.chronology import DatePolicy, backdating, require_not_before, require_not_future
 from guidance_intake.domain.commands import (
     CloseCase,
     DecideCase,
@@ -51,7 +52,7 @@ from guidance_shared.catalogue import (
     GUIDANCE_SUSPENDED,
     GUIDANCE_WITHDRAWN,
 )
-from guidance_shared.dates import china_day, iso, now_utc, optional_date, optional_iso, optional_moment
+from guidance_shared.dates import china_day, iso, now_utc, optional_date, optional_moment
 from guidance_shared.errors import NotFound
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.handling import jsonable, valid_event_data
@@ -70,7 +71,10 @@ class IntakeDeps:
     registry: EventRegistry
     departments: DepartmentRegistry
     exemptions: ExemptionList
+    #: the clock port: every "now" a handler reads (a fixed one in tests)
     now: Callable[[], datetime] = field(default=now_utc)
+    #: how far ahead a date may run and from when on an entry is 补录 (intake's settings)
+    dates: DatePolicy = field(default_factory=DatePolicy)
     #: persons' pseudonyms (GUIDANCE_PSEUDONYM_KEY): the access log names a person by one; None: not configured
     pseudonyms: Pseudonyms | None = None
 
@@ -85,8 +89,20 @@ def issue_guidance(deps: IntakeDeps, conn: Connection, cmd: IssueGuidance) -> Gu
     """Register a guidance act: the principles checked, a document number assigned, GuidanceIssued recorded."""
     department = deps.departments.require_competence(cmd.department_id, cmd.domain)
     counterpart = _checked_counterpart(cmd.counterpart, cmd.identifier_override_reason)
-    _check_related_case(deps, conn, cmd)
-    issued_at = cmd.issued_at or deps.now()
+    now = deps.now()
+    issued_at = cmd.issued_at or now
+    # Dates first: a refused act must not take a 文号 (numbers are never reused).
+    require_not_future(issued_at, "issued_at", now, deps.dates)
+    applied_at = cmd.act.get("applied_at")
+    if applied_at:
+        require_not_future(applied_at, "applied_at", now, deps.dates)
+        require_not_before(issued_at, applied_at, "issued_at", "applied_at", "相对人申请时间")
+    # The contract holds the deadline to the act's date too, but only when the caller sent one: with intake's
+    # clock the date is known only here.
+    deadline = cmd.act.get("correction_deadline")
+    if deadline:
+        require_not_before(deadline, issued_at, "correction_deadline", "issued_at", "指导作出时间")
+    _check_related_case(deps, conn, cmd, issued_at)
     guidance_id = str(uuid.uuid4())
     details = {
         **cmd.act,
@@ -94,6 +110,7 @@ def issue_guidance(deps: IntakeDeps, conn: Connection, cmd: IssueGuidance) -> Gu
         **_department_fields(department),
         "counterpart": counterpart,
         "issued_at": issued_at.isoformat(),
+        **backdating(issued_at, now, deps.dates),
         "doc_no": issue_doc_no(conn, department, cmd.content_type, china_day(issued_at).year),
     }
     guidance = Guidance(guidance_id)
@@ -114,12 +131,16 @@ def record_response(
     """Record the counterpart's response; a stale ``expected_version`` is a 409, never an overwrite."""
 
     def decide(guidance: Guidance) -> None:
+        now = deps.now()
+        responded_at = cmd.responded_at or now
+        require_not_future(responded_at, "responded_at", now, deps.dates)
+        _after_issue(guidance, responded_at, "responded_at")
         data = {
             "response": cmd.response,
             "statement": cmd.statement,
             "guidance_id": cmd.guidance_id,
             "department_id": guidance.department_id,
-            "responded_at": optional_iso(cmd.responded_at) or deps.now().isoformat(),
+            "responded_at": responded_at.isoformat(),
         }
         guidance.respond(valid_event_data(deps.registry, GUIDANCE_RESPONDED, data))
 
@@ -134,6 +155,9 @@ def verify_correction(
     expected_version: int | None = None,
 ) -> Guidance:
     def decide(guidance: Guidance) -> None:
+        if cmd.revisit_id is None:  # an officer's own check; a revisit's completion was checked by revisit
+            require_not_future(cmd.verified_on, "verified_on", deps.now(), deps.dates)
+            _after_issue(guidance, cmd.verified_on, "verified_on")
         data = {
             "corrected": cmd.corrected,
             "verified_on": iso(cmd.verified_on),
@@ -189,7 +213,14 @@ def open_case(deps: IntakeDeps, conn: Connection, cmd: OpenCase) -> Case:
         violation_category=cmd.violation_category,
         category_field="violation.category",
     )
-    opened_at = cmd.opened_at or deps.now()
+    now = deps.now()
+    opened_at = cmd.opened_at or now
+    # Dates first: a refused case must not take a 案件编号.
+    require_not_future(opened_at, "opened_at", now, deps.dates)
+    occurred_on = (cmd.case.get("violation") or {}).get("occurred_on")
+    if occurred_on:
+        require_not_future(occurred_on, "violation.occurred_on", now, deps.dates)
+        require_not_before(opened_at, occurred_on, "opened_at", "violation.occurred_on", "违法行为发生日期")
     case_id = str(uuid.uuid4())
     details = {
         **cmd.case,
@@ -197,6 +228,7 @@ def open_case(deps: IntakeDeps, conn: Connection, cmd: OpenCase) -> Case:
         **_department_fields(department),
         "counterpart": _checked_counterpart(cmd.counterpart, cmd.identifier_override_reason),
         "opened_at": opened_at.isoformat(),
+        **backdating(opened_at, now, deps.dates),
         "case_no": cmd.case_no or issue_doc_no(conn, department, CASE_FILING, china_day(opened_at).year),
     }
     details.pop("identifier_override_reason", None)
@@ -235,7 +267,11 @@ def decide_case(
     """Decide a case under 行政处罚法: legal review for major cases, the exemption list, voluntariness."""
     case = deps.cases.load(conn, cmd.case_id, expected_version=expected_version)
     department = deps.departments.require(case.department_id)
-    decided_at = cmd.decided_at or deps.now()
+    now = deps.now()
+    decided_at = cmd.decided_at or now
+    # Dates first: a refused decision must not take a 决定书文号.
+    require_not_future(decided_at, "decided_at", now, deps.dates)
+    _after_last_step(case, decided_at, "decided_at")
     cited = _cited_guidance(deps, conn, case, cmd)
     verdict = _exemption_verdict(deps, conn, case, cmd, cited)
     data = {
@@ -249,6 +285,7 @@ def decide_case(
         if verdict and verdict.applies and verdict.penalty_requires_override
         else None,
         "decided_at": decided_at.isoformat(),
+        **backdating(decided_at, now, deps.dates),
         "decision_no": "pending",
     }
     # The law's rules speak first (on a throw-away copy): the contract guards legal_review and override_reason
@@ -271,11 +308,15 @@ def revoke_decision(
     expected_version: int | None = None,
 ) -> Case:
     def decide(case: Case) -> None:
+        now = deps.now()
+        at = cmd.at or now
+        require_not_future(at, "at", now, deps.dates)
+        _after_last_step(case, at, "at")
         data = {
             "reason": cmd.reason,
             "case_id": cmd.case_id,
             "department_id": case.department_id,
-            "at": optional_iso(cmd.at) or deps.now().isoformat(),
+            "at": at.isoformat(),
         }
         case.revoke_decision(valid_event_data(deps.registry, CASE_DECISION_REVOKED, data))
 
@@ -290,12 +331,17 @@ def close_case(
     expected_version: int | None = None,
 ) -> Case:
     def decide(case: Case) -> None:
+        now = deps.now()
+        closed_at = cmd.closed_at or now
+        require_not_future(closed_at, "closed_at", now, deps.dates)
+        _after_last_step(case, closed_at, "closed_at")
         data = {
             **cmd.closing,
             "case_id": cmd.case_id,
             "department_id": case.department_id,
             "major": case.major,
-            "closed_at": optional_iso(cmd.closed_at) or deps.now().isoformat(),
+            "closed_at": closed_at.isoformat(),
+            **backdating(closed_at, now, deps.dates),
         }
         case.close(valid_event_data(deps.registry, CASE_CLOSED, data))
 
@@ -316,12 +362,15 @@ def correction_checked(deps: IntakeDeps, conn: Connection, cmd: VerifyCorrection
 
 # -- helpers ------------------------------------------------------------------------------
 def _checked_counterpart(counterpart: Mapping[str, Any], override_reason: str | None) -> Mapping[str, Any]:
-    """GB 32100 and GB 11643 checks; a credit code failing its check digit passes only with a reason."""
+    """GB 32100 and GB 11643 checks; a credit code failing its check digit, or an ID number born before the
+    plausibility window, passes only with a reason."""
     checked = dict(counterpart)
     if checked.get("uscc"):
         checked["uscc"] = require_valid_uscc(str(checked["uscc"]), "counterpart.uscc", override_reason)
     if checked.get("id_type") == "resident_id" and checked.get("id_no"):
-        checked["id_no"] = require_valid_resident_id(str(checked["id_no"]), "counterpart.id_no")
+        checked["id_no"] = require_valid_resident_id(
+            str(checked["id_no"]), "counterpart.id_no", override_reason=override_reason
+        )
     return checked
 
 
@@ -333,7 +382,7 @@ def _found(repository: Repository[A], conn: Connection, stream_id: str) -> A | N
         return None
 
 
-def _check_related_case(deps: IntakeDeps, conn: Connection, cmd: IssueGuidance) -> None:
+def _check_related_case(deps: IntakeDeps, conn: Connection, cmd: IssueGuidance, issued_at: datetime) -> None:
     case_id = cmd.related_case_id
     if not case_id:
         return
@@ -352,6 +401,13 @@ def _check_related_case(deps: IntakeDeps, conn: Connection, cmd: IssueGuidance) 
             "A major-case revisit needs a closed major case.",
             "重大案件回访须针对已结案的重大案件。",
         )
+    require_not_before(
+        issued_at, case.details.get("opened_at"), "issued_at", "the related case's opened_at", "关联案件立案时间"
+    )
+    if cmd.content_type == "major_case_revisit":
+        require_not_before(
+            issued_at, case.closing.get("closed_at"), "issued_at", "the related case's closed_at", "关联案件结案时间"
+        )
 
 
 def _cited_guidance(deps: IntakeDeps, conn: Connection, case: Case, cmd: DecideCase) -> dict[str, CitedGuidance]:
@@ -368,6 +424,7 @@ def _cited_guidance(deps: IntakeDeps, conn: Connection, case: Case, cmd: DecideC
                 guidance.content_type,
                 declined=guidance.declined,
                 withdrawn=guidance.status == "withdrawn",
+                issued_at=str(guidance.details["issued_at"]),
             )
     return cited
 
@@ -418,9 +475,26 @@ def _education_deadline(deps: IntakeDeps, conn: Connection, cmd: DecideCase) -> 
 
 
 def _ended(deps: IntakeDeps, guidance: Guidance, reason: str, at: datetime | None) -> Mapping[str, Any]:
+    now = deps.now()
+    when = at or now
+    require_not_future(when, "at", now, deps.dates)
+    _after_issue(guidance, when, "at")
     return {
         "guidance_id": guidance.guidance_id,
         "department_id": guidance.department_id,
         "reason": reason,
-        "at": optional_iso(at) or deps.now().isoformat(),
+        "at": when.isoformat(),
     }
+
+
+def _after_issue(guidance: Guidance, when: date | datetime | str, field: str) -> None:
+    """A response, check or end of an act comes after the act was issued."""
+    require_not_before(when, guidance.details.get("issued_at"), field, "the act's issued_at", "指导作出时间")
+
+
+def _after_last_step(case: Case, when: datetime, field: str) -> None:
+    """A decision, revocation or closing comes after the case was opened, decided and any decision revoked."""
+    require_not_before(when, case.details.get("opened_at"), field, "the case's opened_at", "立案时间")
+    require_not_before(when, case.decision.get("decided_at"), field, "the decision's decided_at", "决定时间")
+    if case.revocations:
+        require_not_before(when, case.revocations[-1].get("at"), field, "the last revocation's at", "撤销决定时间")

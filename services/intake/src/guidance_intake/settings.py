@@ -5,6 +5,8 @@ GUIDANCE_EXEMPTION_LISTS  the exemption list (免罚清单), YAML by its suffix 
 GUIDANCE_PERSONAL_DATA_KEKS[_FILE]   the key-encryption keys of the persons' key store (docs/personal-data.md §8)
 GUIDANCE_PERSONAL_DATA_KEK_CURRENT   the KEK new keys are wrapped under; unset: the last one listed
 GUIDANCE_PSEUDONYM_KEY[_FILE]        the key of persons' pseudonyms, base64 of 32 random bytes
+GUIDANCE_FUTURE_TOLERANCE_MINUTES    how far past now (clock skew) a date a caller sends may lie; default 60
+GUIDANCE_BACKDATED_AFTER_DAYS        an entry dated more than this many days before it is recorded is 补录; default 3
 
 Key material is held in objects whose ``repr`` hides it, and this dataclass does not show them either: settings
 may be printed or logged, keys never.
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from guidance_intake.domain.chronology import DEFAULT_BACKDATED_AFTER_DAYS, DEFAULT_FUTURE_TOLERANCE, DatePolicy
 from guidance_shared.personal_data.errors import KeyConfigurationError
 from guidance_shared.personal_data.local_keks import LocalKeyEncryptionKeys, decode_key
 from guidance_shared.personal_data.pseudonym import Pseudonyms
@@ -24,6 +28,11 @@ from guidance_shared.settings import SettingsError
 KEKS = "GUIDANCE_PERSONAL_DATA_KEKS"
 KEK_CURRENT = "GUIDANCE_PERSONAL_DATA_KEK_CURRENT"
 PSEUDONYM_KEY = "GUIDANCE_PSEUDONYM_KEY"
+FUTURE_TOLERANCE = "GUIDANCE_FUTURE_TOLERANCE_MINUTES"
+BACKDATED_AFTER = "GUIDANCE_BACKDATED_AFTER_DAYS"
+#: Bounds that keep a typo from switching a rule off: a day of skew, a year before an entry counts as 补录.
+MAX_FUTURE_TOLERANCE_MINUTES = 24 * 60
+MAX_BACKDATED_AFTER_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,7 @@ class IntakeSettings:
     # None until configured: nothing seals personal data yet, so an installation without keys still starts.
     keks: LocalKeyEncryptionKeys | None = field(default=None, repr=False, compare=False)
     pseudonyms: Pseudonyms | None = field(default=None, repr=False, compare=False)
+    dates: DatePolicy = field(default_factory=DatePolicy)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> IntakeSettings:
@@ -42,7 +52,34 @@ class IntakeSettings:
             exemption_lists=_path(env.get("GUIDANCE_EXEMPTION_LISTS")),
             keks=_keks(env),
             pseudonyms=_pseudonyms(env),
+            dates=DatePolicy(
+                future_tolerance=timedelta(
+                    minutes=_bounded(
+                        env,
+                        FUTURE_TOLERANCE,
+                        int(DEFAULT_FUTURE_TOLERANCE.total_seconds() // 60),
+                        MAX_FUTURE_TOLERANCE_MINUTES,
+                    )
+                ),
+                backdated_after_days=_bounded(
+                    env, BACKDATED_AFTER, DEFAULT_BACKDATED_AFTER_DAYS, MAX_BACKDATED_AFTER_DAYS
+                ),
+            ),
         )
+
+
+def _bounded(env: Mapping[str, str], name: str, default: int, most: int) -> int:
+    """A whole number from 0 to ``most``; unset or empty: ``default``."""
+    text = env.get(name) or ""
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number from 0 to {most}, not {text!r}") from None
+    if not 0 <= value <= most:
+        raise SettingsError(f"{name} must be a whole number from 0 to {most}, not {value}")
+    return value
 
 
 def _path(value: str | None) -> Path | None:

@@ -107,6 +107,29 @@ def test_a_declined_guidance_can_never_be_cited() -> None:
     assert error.fields[0].field == "cited_guidance_ids.1"
 
 
+def test_given_guidance_issued_after_the_decision_when_it_is_cited_then_the_decision_is_refused() -> None:
+    later = "55555555-5555-4555-8555-555555555555"
+    cited = {
+        **GUIDANCE,
+        later: CitedGuidance(
+            later, DEPARTMENT_ID, "development_advice", False, False, issued_at="2025-03-21T09:00:00+08:00"
+        ),
+    }
+    case = given(opened())
+    data = decision(cited_guidance_ids=[ADVICE, later])  # decided 2025-03-20 15:00
+    with pytest.raises(GuidanceError) as caught:
+        case.decide(data, cited=cited, exemption=None)
+    assert (caught.value.code, caught.value.fields[0].field) == ("date-out-of-order", "cited_guidance_ids.1")
+    assert "2025-03-21T09:00:00+08:00" in caught.value.detail_zh
+
+
+def test_given_guidance_issued_before_the_decision_when_it_is_cited_then_the_decision_stands() -> None:
+    earlier = CitedGuidance(ADVICE, DEPARTMENT_ID, "development_advice", False, False, "2025-03-05T10:30:00+08:00")
+    case = given(opened())
+    case.decide(decision(cited_guidance_ids=[ADVICE]), cited={ADVICE: earlier}, exemption=None)
+    assert case.status == "decided"
+
+
 def test_an_unknown_cited_guidance_is_refused() -> None:
     unknown = "44444444-4444-4444-8444-444444444444"
     refused("cited-guidance-unknown", given(opened()), decision(cited_guidance_ids=[unknown]))

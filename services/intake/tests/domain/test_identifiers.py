@@ -153,9 +153,43 @@ def test_given_a_published_id_number_then_it_is_valid(id_no: str) -> None:
     assert require_valid_resident_id(id_no.lower(), today=TODAY) == id_no
 
 
-def test_given_the_standards_1880_example_then_the_check_digit_passes_but_the_birth_year_is_too_early() -> None:
+def test_given_the_standards_1880_example_then_it_is_valid_under_the_standard_but_implausible() -> None:
     check = check_resident_id("440524188001010014", TODAY)
-    assert (check.check_digit_ok, check.birth_date_ok, check.valid) == (True, False, False)
+    assert (check.check_digit_ok, check.birth_date_ok, check.standard_ok) == (True, True, True)
+    assert (check.plausible, check.valid) == (False, False)
+    assert check.problem is not None and "identifier_override_reason" in check.problem.message_en
+
+
+def test_given_a_birth_before_1900_when_no_reason_is_given_then_it_is_refused_as_implausible() -> None:
+    with pytest.raises(GuidanceError) as refused:
+        require_valid_resident_id("440524188001010014", "counterpart.id_no", today=TODAY)
+    error = refused.value
+    assert (error.status, error.code, error.fields[0].field) == (422, "resident-id-implausible", "counterpart.id_no")
+    assert error.extra["override_field"] == "identifier_override_reason"
+    assert "1900" in error.detail_en and "1900" in error.detail_zh
+
+
+def test_given_a_birth_before_1900_when_a_reason_is_given_then_it_is_accepted() -> None:
+    accepted = require_valid_resident_id(
+        "440524188001010014", "counterpart.id_no", today=TODAY, override_reason="户籍登记核实无误"
+    )
+    assert accepted == "440524188001010014"
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_a_blank_reason_overrides_nothing(reason: str | None) -> None:
+    with pytest.raises(GuidanceError):
+        require_valid_resident_id("440524188001010014", today=TODAY, override_reason=reason)
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [("11010519990230001", "30 February"), ("11010520250306001", "after today")],
+)
+def test_a_reason_never_overrides_what_the_standard_refuses(body: str, why: str) -> None:
+    with pytest.raises(GuidanceError) as refused:
+        require_valid_resident_id(body + reference_id_check(body), today=TODAY, override_reason="核实无误")
+    assert refused.value.code == "resident-id-invalid", why
 
 
 def test_given_a_number_computed_with_the_algorithm_then_it_is_valid() -> None:
@@ -168,7 +202,6 @@ def test_given_a_number_computed_with_the_algorithm_then_it_is_valid() -> None:
     ("body", "why"),
     [
         ("11010519990230001", "30 February"),
-        ("11010518991231001", "before 1900"),
         ("11010520250306001", "after today"),
         ("11010519491331001", "month 13"),
     ],
@@ -195,7 +228,7 @@ def test_given_a_wrong_shape_then_the_number_is_malformed(id_no: str) -> None:
     assert "18 characters" in check.problem.message_en
 
 
-@pytest.mark.parametrize("id_no", ["110105194912310021", "440524188001010014", "11010519990230001X", "11010519491231"])
+@pytest.mark.parametrize("id_no", ["110105194912310021", "11010519990230001X", "11010519491231"])
 def test_when_a_number_is_refused_then_the_message_never_repeats_it(id_no: str) -> None:
     with pytest.raises(GuidanceError) as refused:
         require_valid_resident_id(id_no, "counterpart.id_no", today=TODAY)

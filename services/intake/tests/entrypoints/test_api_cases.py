@@ -328,13 +328,15 @@ def test_a_revoked_major_decision_needs_a_new_review_before_the_next_decision(ap
     api.command(case_path(case_id, "legal-review"), api.review_body(), ("reviewer",))
     api.command(case_path(case_id, "decision"), api.decision_body(), ("supervisor",))
 
-    revoked = api.command(case_path(case_id, "revocation"), {"reason": "复议机关撤销"}, ("supervisor",))
+    revocation = {"reason": "复议机关撤销", "at": "2025-03-25T10:00:00+08:00"}  # after the example decision
+    revoked = api.command(case_path(case_id, "revocation"), revocation, ("supervisor",))
 
     assert revoked["status"] == "decision_revoked" and revoked["legal_review"] == {}
     assert revoked["revocations"][0]["reason"] == "复议机关撤销"
-    api.problem(api.post(case_path(case_id, "decision"), api.decision_body()), 422, "legal-review-required")
+    again = api.decision_body(decided_at="2025-04-01T10:00:00+08:00")
+    api.problem(api.post(case_path(case_id, "decision"), again), 422, "legal-review-required")
     api.command(case_path(case_id, "legal-review"), api.review_body(), ("reviewer",))
-    redecided = api.command(case_path(case_id, "decision"), api.decision_body(), ("supervisor",))
+    redecided = api.command(case_path(case_id, "decision"), again, ("supervisor",))
     assert redecided["decision"]["decision_no"] == "某市监罚决〔2025〕第002号"
 
 

@@ -21,7 +21,8 @@ def test_the_history_by_credit_code_lists_guidance_and_cases_newest_first(api) -
     warning = api.issue()  # issued 2025-03-05
     case = api.open_case()  # violation of 2025-03-01
     later_case = api.open_case(
-        violation={"code": "X-1", "category": "广告", "description": "x", "occurred_on": "2025-04-02"}
+        violation={"code": "X-1", "category": "广告", "description": "x", "occurred_on": "2025-04-02"},
+        opened_at="2025-04-03T09:00:00+08:00",
     )
     api.issue(counterpart=INDIVIDUAL_BUSINESS)  # someone else
 

@@ -273,6 +273,7 @@ def test_who_may_import(client: FlaskClient, auth_keys: AuthKeys) -> None:
         ("部门编号,相对人类型\r\n".encode(), "text/csv", 422, "相对人名称"),
         (csv_bytes(header=[*HEADER, "备注栏"]), "text/csv", 422, "备注栏"),
         (csv_bytes(header=[*HEADER, "文号"]), "text/csv", 422, "文号"),
+        (csv_bytes(header=[*HEADER, "补录登记日期"]), "text/csv", 422, "补录登记日期"),  # intake marks 补录 itself
         (csv_bytes(header=[*HEADER, "部门编号"]), "text/csv", 422, "部门编号"),
         (csv_bytes(header=HEADER), "text/csv", 422, "file"),
         (b"PK\x03\x04not really a workbook", XLSX, 422, "file"),

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from tests.support.auth import AuthKeys
 
 from guidance_intake.domain.ledger import ledger_line
+from guidance_shared.dates import china_day
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, PERSON
 
 OTHER_DEPARTMENT = "8fc7b039-732d-5de9-a917-32ef0e4ec0ae"  # 某市生态环境局某县分局
@@ -36,6 +37,7 @@ HEADERS = [
     "改正核查",
     "核查日期",
     "状态",
+    "补录登记日期",
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YEAR_2025 = f"/v1/ledger?department_id={DEPARTMENT_ID}&from=2025-01-01&to=2025-12-31"
@@ -100,7 +102,10 @@ def test_the_csv_ledger_has_one_row_per_act_in_the_range(client: FlaskClient, of
         "改正核查": "已改正",
         "核查日期": "2025-03-12",
         "状态": "已核查",
+        # Issued today with the example's date of 2025: a back-dated entry (补录), recorded on this day.
+        "补录登记日期": china_day(first["details"]["recorded_at"]).isoformat(),
     }
+    assert first["details"]["backdated"] is True
     advice = by_no[second["details"]["doc_no"]]
     assert (advice["指导类型"], advice["改正期限"], advice["相对人回应"], advice["改正核查"], advice["状态"]) == (
         "服务发展建议",
@@ -109,6 +114,18 @@ def test_the_csv_ledger_has_one_row_per_act_in_the_range(client: FlaskClient, of
         "—",
         "已作出",
     )
+
+
+def test_an_act_recorded_when_it_is_issued_is_no_backdated_entry(client: FlaskClient, officer: Any, issue: Any) -> None:
+    # Dated by intake's own clock: issued as it is recorded.
+    act = issue(issued_at=None, content_type="development_advice", advice="建立自查制度", correction_deadline=None)
+    assert "backdated" not in act["details"] and "recorded_at" not in act["details"]
+    day = china_day(act["details"]["issued_at"])
+
+    response = client.get(f"/v1/ledger?department_id={DEPARTMENT_ID}&from={day}&to={day}", headers=officer)
+
+    (line,) = rows_of(response)[1:]
+    assert dict(zip(HEADERS, line, strict=True))["补录登记日期"] == "—"
 
 
 def test_the_xlsx_ledger_has_a_bold_frozen_header_and_real_dates(client: FlaskClient, officer: Any, issue: Any) -> None:

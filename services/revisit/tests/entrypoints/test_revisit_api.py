@@ -153,6 +153,27 @@ def test_complete_reschedule_and_cancel(api) -> None:
         ),
         ("completion", {"completed_on": "x", "officers": [OFFICER_WANG], "method": "fax", "findings": {}}, "method"),
         ("rescheduling", {"due_on": "2025-06-20"}, "reason"),
+        (
+            "completion",
+            {
+                "completed_on": "2099-04-08",  # a revisit is recorded once done
+                "officers": [OFFICER_WANG],
+                "method": "visit",
+                "findings": {"conduct_ok": True, "rights_explained": True, "needs_guidance": False},
+            },
+            "completed_on",
+        ),
+        (
+            "completion",
+            {
+                "completed_on": "2025-04-08",
+                "officers": [OFFICER_WANG],
+                "method": "visit",
+                "findings": {"conduct_ok": True, "rights_explained": True, "needs_guidance": False, "tidy": True},
+            },
+            "findings.tidy",
+        ),
+        ("rescheduling", {"due_on": "2025-06-20", "reason": "外出", "by": "王"}, "by"),
     ],
 )
 def test_invalid_commands_are_problems_naming_the_field(api, path: str, body: dict[str, Any], field: str) -> None:

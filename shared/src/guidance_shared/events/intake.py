@@ -55,6 +55,16 @@ def _department_uscc() -> fields.String:
     )
 
 
+def _backdated() -> fields.Boolean:
+    return fields.Boolean(
+        metadata={"description": "补录：登记晚于所记日期超过设定天数时为 true（按时登记时不出现）"},
+    )
+
+
+def _recorded_at() -> fields.AwareDateTime:
+    return moment("补录的登记时间（仅补录时出现）")
+
+
 class GuidanceIssued(Payload):
     """A guidance act was issued: the record every later fact about it refers to."""
 
@@ -89,9 +99,13 @@ class GuidanceIssued(Payload):
         ReminderTarget, allow_none=True, load_default=None, metadata={"description": "提示的违法类别和易发时段"}
     )
     advice = optional_text(5000, "服务发展建议内容")
-    identifier_override_reason = optional_text(500, "统一社会信用代码校验未通过仍予登记的理由")
+    identifier_override_reason = optional_text(
+        500, "统一社会信用代码校验未通过或身份证号码出生日期早于1900年仍予登记的理由"
+    )
     disclosure = fields.Nested(DisclosureDecision, required=True)
     issued_at = moment("作出时间", required=True)
+    backdated = _backdated()
+    recorded_at = _recorded_at()
 
     rules = (
         RequiredWhen(
@@ -206,6 +220,8 @@ class CaseOpened(Payload):
     major = fields.Boolean(required=True, metadata={"description": "是否重大案件"})
     officers = fields.List(fields.Nested(Officer), load_default=list, metadata={"description": "承办人员"})
     opened_at = moment("立案时间", required=True)
+    backdated = _backdated()
+    recorded_at = _recorded_at()
 
 
 class CaseDecided(Payload):
@@ -231,6 +247,8 @@ class CaseDecided(Payload):
     override_reason = optional_text(2000, "符合免罚清单仍予处罚的理由")
     summary = optional_text(5000, "决定内容摘要")
     decided_at = moment("决定时间", required=True)
+    backdated = _backdated()
+    recorded_at = _recorded_at()
 
     rules = (
         RequiredWhen(
@@ -288,6 +306,8 @@ class CaseClosed(Payload):
     outcome = code(v.CASE_OUTCOMES, "结案方式", required=True)
     major = fields.Boolean(required=True, metadata={"description": "是否重大案件"})
     closed_at = moment("结案时间", required=True)
+    backdated = _backdated()
+    recorded_at = _recorded_at()
 
 
 def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> EventType:

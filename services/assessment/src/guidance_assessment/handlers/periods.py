@@ -31,6 +31,7 @@ from guidance_assessment.handlers.deps import AssessmentDeps
 from guidance_assessment.handlers.standing import YEARS, Standing, rubric_of, standings
 from guidance_shared import catalogue
 from guidance_shared.aggregate import Aggregate
+from guidance_shared.chronology import require_not_after
 from guidance_shared.errors import NotFound
 from guidance_shared.handling import valid_event_data
 from guidance_shared.repository import Repository
@@ -72,6 +73,7 @@ def record_external(deps: AssessmentDeps, conn: Connection, cmd: RecordExternalE
 
 
 def record_deliverable(deps: AssessmentDeps, conn: Connection, cmd: RecordDeliverable) -> None:
+    require_not_after(cmd.deliverable.done_on, deps.today(), "done_on")
     period_id = _open_period_id(deps, conn, cmd.year)
     data = {
         "deliverable": cmd.deliverable.deliverable,

@@ -27,6 +27,7 @@ from guidance_disclosure.domain.commands import (
     StartConsultation,
 )
 from guidance_disclosure.domain.request import DisclosureRequest
+from guidance_shared.chronology import require_not_after
 from guidance_shared.dates import CHINA_TZ, china_today, now_utc
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.handling import each_in_own_transaction, valid_event_data
@@ -64,6 +65,7 @@ class Requests:
 
 
 def register(requests: Requests, conn: Connection, cmd: RegisterRequest) -> DisclosureRequest:
+    require_not_after(cmd.received_on, requests.today(), "received_on")
     request_id = str(uuid.uuid4())
     request = DisclosureRequest(request_id, requests.calendar)
     due = request.receive(cmd.department_id, cmd.received_on)
@@ -104,6 +106,7 @@ def _step(
 def request_supplement(
     requests: Requests, conn: Connection, request_id: str, cmd: RequestSupplement, **at: Unpack[At]
 ) -> DisclosureRequest:
+    require_not_after(cmd.notice_on, requests.today(), "notice_on")
     fields = {
         "items": cmd.items,
         "notice_on": cmd.notice_on,
@@ -125,6 +128,7 @@ def request_supplement(
 def record_supplement(
     requests: Requests, conn: Connection, request_id: str, cmd: RecordSupplement, **at: Unpack[At]
 ) -> DisclosureRequest:
+    require_not_after(cmd.supplemented_on, requests.today(), "supplemented_on")
     return _step(
         requests,
         conn,
@@ -140,6 +144,7 @@ def record_supplement(
 def start_consultation(
     requests: Requests, conn: Connection, request_id: str, cmd: StartConsultation, **at: Unpack[At]
 ) -> DisclosureRequest:
+    require_not_after(cmd.started_on, requests.today(), "started_on")
     return _step(
         requests,
         conn,
@@ -155,6 +160,7 @@ def start_consultation(
 def end_consultation(
     requests: Requests, conn: Connection, request_id: str, cmd: EndConsultation, **at: Unpack[At]
 ) -> DisclosureRequest:
+    require_not_after(cmd.ended_on, requests.today(), "ended_on")
     return _step(
         requests,
         conn,
@@ -191,6 +197,8 @@ def extend(
 def answer(
     requests: Requests, conn: Connection, request_id: str, cmd: AnswerRequest, **at: Unpack[At]
 ) -> DisclosureRequest:
+    require_not_after(cmd.answered_on, requests.today(), "answered_on")
+
     def decide(request: DisclosureRequest) -> Mapping[str, Any]:
         return request.answer_with(cmd.answered_on)  # refuses an answered request; says whether it was late
 

@@ -49,6 +49,9 @@ guidance_records = Table(
     Column("verified_on", Date, nullable=True),
     Column("status", String(30), nullable=False),
     Column("version", Integer, nullable=False),
+    # 补录: an act entered long after its date (GuidanceIssued ``backdated``), and the day it was recorded.
+    Column("backdated", Boolean, nullable=True),
+    Column("recorded_on", Date, nullable=True),
     # The ledger: a department's acts of a date range in its order (queries.ledger_records), with no sort.
     Index("ix_guidance_records_ledger", "department_id", "issued_on", "doc_no"),
 )
@@ -115,6 +118,8 @@ def _guidance_issued(conn: Connection, event: StoredEvent) -> None:
             issued_on=china_day(d["issued_at"]),
             correction_deadline=optional_date(d.get("correction_deadline")),
             related_case_id=d.get("related_case_id"),
+            backdated=bool(d.get("backdated")),
+            recorded_on=china_day(d["recorded_at"]) if d.get("recorded_at") else None,
             status="issued",
             version=event.version,
         )

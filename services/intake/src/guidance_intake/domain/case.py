@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from guidance_intake.domain.errors import rule_broken, wrong_state
 from guidance_shared.aggregate import Aggregate, Applier
 from guidance_shared.catalogue import CASE_CLOSED, CASE_DECIDED, CASE_DECISION_REVOKED, CASE_LEGAL_REVIEWED, CASE_OPENED
+from guidance_shared.dates import as_moment
 from guidance_shared.dispatch import EventHandlers
 
 NO_PENALTY_UNDER_LIST = ("no_penalty_minor", "no_penalty_first")
@@ -30,6 +31,7 @@ class CitedGuidance:
     content_type: str
     declined: bool
     withdrawn: bool
+    issued_at: str | None = None  # ISO moment; a decision relies only on what was issued before it
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,16 @@ class Case(Aggregate):
                     f"cited_guidance_ids.{index}",
                     "A declined guidance act can never be a ground for a decision (voluntariness).",
                     "相对人拒绝接受的行政指导不得作为作出决定的依据（自愿原则）。",
+                )
+            decided_at = decision.get("decided_at")
+            if guidance.issued_at and decided_at and as_moment(guidance.issued_at) > as_moment(decided_at):
+                raise rule_broken(
+                    "date-out-of-order",
+                    f"cited_guidance_ids.{index}",
+                    f"Guidance {guidance_id} was issued at {guidance.issued_at}, after decided_at; a decision relies "
+                    "only on what came before it.",
+                    f"行政指导 {guidance_id} 作出于 {guidance.issued_at}，晚于决定时间；"
+                    "决定只能援引此前作出的行政指导。",
                 )
 
     @staticmethod

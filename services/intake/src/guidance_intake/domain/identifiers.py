@@ -4,8 +4,9 @@
 enterprise or organisation; 居民身份证号码 (resident identity number,
 GB 11643-1999) names a person. A typo caught at intake never reaches a
 published penalty or the credit platform. A credit code that fails its check
-is only a warning, because some early real codes do; an ID number is personal
-data, so no message ever repeats it.
+is only a warning, because some early real codes do; so is an ID number whose
+birth date is real but before 1900 (a plausibility window, not the standard's
+rule). An ID number is personal data, so no message ever repeats it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from guidance_shared.errors import FieldProblem, GuidanceError
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
 USCC_OVERRIDE_FIELD = "identifier_override_reason"  # the request field that accepts a failing code
+OVERRIDE_FIELD = USCC_OVERRIDE_FIELD  # … and an implausible, yet valid, resident ID number
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK_CHARS = "10X98765432"  # indexed by the weighted sum mod 11
+#: Plausibility, not GB 11643: an earlier birth date is accepted only with a stated reason.
 EARLIEST_BIRTH_YEAR = 1900
 
 _SPACE = re.compile(r"\s+")
@@ -143,17 +146,27 @@ def _uscc_shape_problem(code: str, field: str) -> FieldProblem | None:
 
 @dataclass(frozen=True)
 class IdCheck:
-    """The verdict on one resident ID number; the number itself stays out of ``repr`` and messages."""
+    """The verdict on one resident ID number; the number itself stays out of ``repr`` and messages.
+
+    ``birth_date_ok``: digits 7-14 are a real day, not after today (GB 11643); ``plausible``: that day is not
+    before ``EARLIEST_BIRTH_YEAR`` (a warning a stated reason overrides).
+    """
 
     id_no: str = dataclasses.field(repr=False)
     well_formed: bool
     check_digit_ok: bool
     birth_date_ok: bool
     problem: FieldProblem | None = dataclasses.field(default=None, compare=False)
+    plausible: bool = True
+
+    @property
+    def standard_ok(self) -> bool:
+        """Valid as GB 11643 says: shape, check character, a real past birth date."""
+        return self.well_formed and self.check_digit_ok and self.birth_date_ok
 
     @property
     def valid(self) -> bool:
-        return self.well_formed and self.check_digit_ok and self.birth_date_ok
+        return self.standard_ok and self.plausible
 
 
 def resident_id_check_char(body: str) -> str:
@@ -164,7 +177,7 @@ def resident_id_check_char(body: str) -> str:
 
 
 def check_resident_id(id_no: str, today: date | None = None, field: str = "id_no") -> IdCheck:
-    """Check shape, check character and birth date (a real day, 1900 to ``today``, Beijing time)."""
+    """Check shape, check character and birth date (a real day up to ``today``, Beijing time, from 1900 on)."""
     normalised = _normalise(id_no)
     if not re.fullmatch(r"[0-9]{17}[0-9X]", normalised, flags=re.ASCII):
         return IdCheck(
@@ -180,13 +193,15 @@ def check_resident_id(id_no: str, today: date | None = None, field: str = "id_no
             ),
         )
     check_ok = normalised[17] == resident_id_check_char(normalised[:17])
-    birth_ok = _birth_date_ok(normalised[6:14], today or china_today())
+    born = _birth_date(normalised[6:14])
+    birth_ok = born is not None and born <= (today or china_today())
+    plausible = born is not None and born.year >= EARLIEST_BIRTH_YEAR
     problem = None
     if not birth_ok:
         problem = FieldProblem(
             field,
-            f"Digits 7-14 are the birth date and must be a real date from {EARLIEST_BIRTH_YEAR} to today.",
-            f"第7至14位为出生日期，应为{EARLIEST_BIRTH_YEAR}年以来至今天的真实日期。",
+            "Digits 7-14 are the birth date and must be a real date, not after today.",
+            "第7至14位为出生日期，应为不晚于今天的真实日期。",
         )
     elif not check_ok:
         problem = FieldProblem(
@@ -194,15 +209,37 @@ def check_resident_id(id_no: str, today: date | None = None, field: str = "id_no
             "The check character (position 18) does not match the first 17 digits; check the number for a typo.",
             "校验码（第18位）与前17位不符，请核对号码是否录入有误。",
         )
-    return IdCheck(normalised, True, check_ok, birth_ok, problem)
+    elif not plausible:
+        problem = FieldProblem(
+            field,
+            f"The birth date (digits 7-14) is before {EARLIEST_BIRTH_YEAR}: check the number; if it is right, "
+            f"send {OVERRIDE_FIELD} with the reason to accept it.",
+            f"出生日期（第7至14位）早于{EARLIEST_BIRTH_YEAR}年，请核对号码；"
+            f"如确无误，请在 {OVERRIDE_FIELD} 中说明理由后提交。",
+        )
+    return IdCheck(normalised, True, check_ok, birth_ok, problem, plausible)
 
 
-def require_valid_resident_id(id_no: str, field: str = "id_no", today: date | None = None) -> str:
-    """The normalised number, or a 422 that says what is wrong without repeating the number."""
+def require_valid_resident_id(
+    id_no: str, field: str = "id_no", today: date | None = None, override_reason: str | None = None
+) -> str:
+    """The normalised number, or a 422 that says what is wrong without repeating the number; a number valid under
+    the standard but outside the plausibility window passes with a stated reason."""
     check = check_resident_id(id_no, today, field)
-    if check.valid:
+    if check.valid or (check.standard_ok and override_reason and override_reason.strip()):
         return check.id_no
     assert check.problem is not None
+    if check.standard_ok:
+        raise GuidanceError(
+            code="resident-id-implausible",
+            title_en="Implausible resident ID number",
+            title_zh="居民身份证号码存疑",
+            status=422,
+            detail_en=check.problem.message_en,
+            detail_zh=check.problem.message_zh,
+            fields=[check.problem],
+            extra={"override_field": OVERRIDE_FIELD},
+        )
     raise GuidanceError(
         code="resident-id-invalid",
         title_en="Invalid resident ID number",
@@ -214,9 +251,8 @@ def require_valid_resident_id(id_no: str, field: str = "id_no", today: date | No
     )
 
 
-def _birth_date_ok(digits: str, today: date) -> bool:
+def _birth_date(digits: str) -> date | None:
     try:
-        born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
-        return False
-    return date(EARLIEST_BIRTH_YEAR, 1, 1) <= born <= today
+        return None

@@ -37,6 +37,7 @@ HEADERS = (
     "改正核查",
     "核查日期",
     "状态",
+    "补录登记日期",
 )
 NONE = "—"
 STATUS_ZH: Mapping[str, str] = {
@@ -71,6 +72,7 @@ def ledger_line(record: Mapping[str, Any]) -> tuple[LedgerCell, ...]:
         _corrected(record["corrected"]),
         record["verified_on"],
         STATUS_ZH.get(record["status"], record["status"]),
+        record["recorded_on"] if record.get("backdated") else NONE,
     )
 
 

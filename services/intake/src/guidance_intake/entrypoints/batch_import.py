@@ -115,6 +115,10 @@ ALIASES: Mapping[str, str] = {"作出日期": ISSUED_AT}
 NOT_IMPORTED: Mapping[str, tuple[str, str]] = {
     "文号": ("intake assigns the 文号 when it issues the act", "文号由系统在作出时编排，请删除该列"),
     "状态": ("the status follows from later records", "状态由后续记录决定，请删除该列"),
+    "补录登记日期": (
+        "intake marks a back-dated entry itself, with the day it records it",
+        "补录由系统在登记时自动标注，请删除该列",
+    ),
 }
 
 # Where a field of the command is shown to the uploader: the longest matching dotted prefix wins.

@@ -20,7 +20,8 @@ from guidance_revisit.domain.policy import PlannedRevisit
 from guidance_revisit.domain.revisit import Revisit
 from guidance_revisit.handlers import RevisitDeps
 from guidance_shared import catalogue
-from guidance_shared.dates import optional_iso
+from guidance_shared.chronology import require_not_after
+from guidance_shared.dates import china_today, optional_iso
 from guidance_shared.errors import ConcurrencyError
 from guidance_shared.handling import each_in_own_transaction, valid_event_data
 
@@ -96,6 +97,8 @@ def complete(
     *,
     expected_version: int | None = None,
 ) -> Revisit:
+    require_not_after(cmd.completed_on, china_today(deps.now()), "completed_on")
+
     def decide(revisit: Revisit) -> None:
         data = {
             "completed_on": cmd.completed_on.isoformat(),

@@ -39,6 +39,7 @@ from guidance_shared.db import reading
 from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint, current_tx, idempotent
 from guidance_shared.web.openapi import located
+from guidance_shared.web.strict import StrictBody
 
 MANAGERS = (SUPERVISOR, ADMIN)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -49,7 +50,7 @@ blp = Blueprint(
 
 
 # -- schemas ---------------------------------------------------------------------------------------
-class OpenPeriodRequest(Schema):
+class OpenPeriodRequest(StrictBody):
     year = fields.Integer(required=True, validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR))
     # The examples leave the window to its default, so an example with another year opens that year.
     starts_on = fields.Date(load_default=None, metadata={"description": "统计起始日（默认1月1日）", "example": None})
@@ -161,7 +162,7 @@ class VersionList(Schema):
     versions = fields.List(fields.Nested(VersionView))
 
 
-class ExternalRequest(Schema):
+class ExternalRequest(StrictBody):
     score = fields.Float(required=True, validate=validate.Range(min=0, max=100), metadata={"description": "百分制"})
     method = fields.String(required=True, validate=validate.Length(min=1, max=100))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
@@ -171,7 +172,7 @@ class ExternalRequest(Schema):
         return commands.ExternalEvaluation(**data)
 
 
-class DeliverableRequest(Schema):
+class DeliverableRequest(StrictBody):
     deliverable = fields.String(
         required=True, validate=validate.Length(min=1, max=64), metadata={"description": "e.g. plan_filed"}
     )

@@ -26,6 +26,7 @@ from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.events.common import LegalBasis, Officer
 from guidance_shared.vocabulary import DISCLOSURE_KINDS, EXEMPTIONS
 from guidance_shared.web import CONDITIONAL, Blueprint, current_tx, idempotent, if_match
+from guidance_shared.web.strict import StrictBody
 
 blp = Blueprint(
     "items", __name__, url_prefix="/v1/items", description="公开事项 disclosure items: review queue and decisions"
@@ -71,7 +72,7 @@ class ItemList(Schema):
     next = fields.String(allow_none=True, metadata={"description": "the cursor of the next page; null on the last"})
 
 
-class PublishCommand(Schema):
+class PublishCommand(StrictBody):
     reviewed_by = fields.Nested(Officer, required=True)
     note = fields.String(
         load_default=None,
@@ -85,7 +86,7 @@ class PublishCommand(Schema):
         return PublishItem(reviewed_by=officer(data["reviewed_by"]), note=data.get("note"))
 
 
-class WithholdCommand(Schema):
+class WithholdCommand(StrictBody):
     exemption = fields.String(required=True, validate=validate.OneOf(EXEMPTIONS))
     legal_basis = fields.List(
         fields.Nested(LegalBasis),

@@ -36,6 +36,7 @@ from guidance_shared.events.common import Counterpart, LegalBasis, Officer
 from guidance_shared.vocabulary import EXEMPTIONS, REQUEST_ANSWERS, REQUEST_CHANNELS
 from guidance_shared.web import CONDITIONAL, Blueprint, current_tx, idempotent, if_match
 from guidance_shared.web.access_log import record_read
+from guidance_shared.web.strict import StrictBody
 
 C = TypeVar("C", contravariant=True)
 
@@ -62,7 +63,7 @@ blp = Blueprint(
 )
 
 
-class RegisterRequestSchema(Schema):
+class RegisterRequestSchema(StrictBody):
     department_id = fields.UUID(required=True)
     applicant = fields.Nested(Counterpart, required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
@@ -131,7 +132,7 @@ class RequestView(Schema):
     answer = fields.Dict()
 
 
-class SupplementNotice(Schema):
+class SupplementNotice(StrictBody):
     items = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     notice_on = fields.Date(required=True)
     supplement_by = fields.Date(load_default=None, allow_none=True)
@@ -147,7 +148,7 @@ class SupplementNotice(Schema):
         )
 
 
-class SupplementReceived(Schema):
+class SupplementReceived(StrictBody):
     supplemented_on = fields.Date(required=True)
 
     @post_load
@@ -155,7 +156,7 @@ class SupplementReceived(Schema):
         return RecordSupplement(supplemented_on=data["supplemented_on"])
 
 
-class ConsultationStart(Schema):
+class ConsultationStart(StrictBody):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     started_on = fields.Date(required=True)
 
@@ -164,7 +165,7 @@ class ConsultationStart(Schema):
         return StartConsultation(reason=data["reason"], started_on=data["started_on"])
 
 
-class ConsultationEnd(Schema):
+class ConsultationEnd(StrictBody):
     ended_on = fields.Date(required=True)
 
     @post_load
@@ -172,7 +173,7 @@ class ConsultationEnd(Schema):
         return EndConsultation(ended_on=data["ended_on"])
 
 
-class Extension(Schema):
+class Extension(StrictBody):
     extension_working_days = fields.Integer(
         required=True, validate=validate.Range(min=1, max=MAX_EXTENSION_WORKING_DAYS)
     )
@@ -193,7 +194,7 @@ class Extension(Schema):
         )
 
 
-class Answer(Schema):
+class Answer(StrictBody):
     answer = fields.String(required=True, validate=validate.OneOf(REQUEST_ANSWERS))
     exemption = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(EXEMPTIONS))
     legal_basis = fields.List(fields.Nested(LegalBasis), load_default=list)

@@ -26,6 +26,7 @@ from guidance_shared.events.common import LegalReview, Officer
 from guidance_shared.events.intake import CaseClosed, CaseDecided, CaseOpened, GuidanceIssued
 from guidance_shared.vocabulary import RESPONSES
 from guidance_shared.web import register_translation
+from guidance_shared.web.strict import StrictBody
 
 # Dates and times a request may carry: wide enough for any real act, narrow enough that document years stay
 # four digits and deadline and look-back arithmetic (± a few years) never leaves the calendar.
@@ -34,6 +35,8 @@ LATEST = date(2999, 12, 31)
 OUT_OF_RANGE_EN = f"Must be a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}."
 OUT_OF_RANGE_ZH = f"日期须在 {EARLIEST.isoformat()} 至 {LATEST.isoformat()} 之间。"
 register_translation(OUT_OF_RANGE_EN, OUT_OF_RANGE_ZH)
+#: Whether an entry is 补录 and when it was recorded: intake's own observation, never the caller's.
+RECORDED_BY_INTAKE = ("backdated", "recorded_at")
 
 
 def _dates_out_of_range(value: Any) -> dict[str | int, object] | list[str] | None:
@@ -46,8 +49,9 @@ def _dates_out_of_range(value: Any) -> dict[str | int, object] | list[str] | Non
     return errors or None
 
 
-class DatesInRange(Schema):
-    """Refuses a date outside EARLIEST..LATEST with a 422 naming the field, instead of failing on it later."""
+class DatesInRange(StrictBody):
+    """Refuses a date outside EARLIEST..LATEST with a 422 naming the field, instead of failing on it later, and
+    (``StrictBody``) a field the request does not define."""
 
     @validates_schema(skip_on_field_errors=True)
     def _dates_in_range(self, data: Mapping[str, Any], **_: Any) -> None:
@@ -61,7 +65,7 @@ class IssueGuidanceRequest(DatesInRange, GuidanceIssued):
 
     class Meta(GuidanceIssued.Meta):
         # The department's name and credit code come from intake's registry, never from the caller.
-        exclude = ("guidance_id", "doc_no", "department_name", "department_uscc")
+        exclude = ("guidance_id", "doc_no", "department_name", "department_uscc", *RECORDED_BY_INTAKE)
 
     issued_at = fields.AwareDateTime(
         load_default=None, metadata={"description": "作出时间; defaults to when intake accepts the act"}
@@ -95,7 +99,7 @@ class OpenCaseRequest(DatesInRange, CaseOpened):
     """A case as the case-handling system registers it; ``case_no`` is assigned when absent."""
 
     class Meta(CaseOpened.Meta):
-        exclude = ("case_id", "department_name", "department_uscc")
+        exclude = ("case_id", "department_name", "department_uscc", *RECORDED_BY_INTAKE)
 
     case_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
     opened_at = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -103,7 +107,7 @@ class OpenCaseRequest(DatesInRange, CaseOpened):
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=500),
-        metadata={"description": "统一社会信用代码校验未通过仍予登记的理由"},
+        metadata={"description": "统一社会信用代码校验未通过或身份证号码出生日期早于1900年仍予登记的理由"},
     )
 
 
@@ -115,14 +119,22 @@ class DecideCaseRequest(DatesInRange, CaseDecided):
     """A decision; intake adds the number, the major flag, the recorded legal review and the list entry."""
 
     class Meta(CaseDecided.Meta):
-        exclude = ("case_id", "department_id", "decision_no", "major", "legal_review", "exemption_list_entry")
+        exclude = (
+            "case_id",
+            "department_id",
+            "decision_no",
+            "major",
+            "legal_review",
+            "exemption_list_entry",
+            *RECORDED_BY_INTAKE,
+        )
 
     decided_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class CloseCaseRequest(DatesInRange, CaseClosed):
     class Meta(CaseClosed.Meta):
-        exclude = ("case_id", "department_id", "major")
+        exclude = ("case_id", "department_id", "major", *RECORDED_BY_INTAKE)
 
     closed_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
@@ -150,7 +162,7 @@ class CaseView(Schema):
     closing = fields.Dict()
 
 
-class CounterpartQuery(Schema):
+class CounterpartQuery(StrictBody):
     """Whose history: by credit code, or by identity document (sent in the body, never in a URL)."""
 
     uscc = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=18))

@@ -38,6 +38,7 @@ from guidance_shared.errors import NotFound
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.events.common import PeakPeriod
 from guidance_shared.web import Blueprint
+from guidance_shared.web.strict import StrictBody
 
 STATUSES = ("planned", "accepted", "dismissed", "all")
 DECIDERS = (SUPERVISOR, ADMIN)
@@ -109,11 +110,11 @@ class TaskList(Schema):
     tasks = fields.List(fields.Nested(Task))
 
 
-class AcceptRequest(Schema):
+class AcceptRequest(StrictBody):
     accepted_by = fields.Nested(OfficerSchema, load_default=None, metadata={"description": "defaults to the caller"})
 
 
-class AdjustRequest(Schema):
+class AdjustRequest(StrictBody):
     peak_period = fields.Nested(PeakPeriod, required=True)
     notify_on = fields.Date(required=True, metadata={"description": "提示日期"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
@@ -131,7 +132,7 @@ class AdjustRequest(Schema):
             raise MarshmallowValidationError("Must not be in the past. 提示日期不得早于今天。", field_name="notify_on")
 
 
-class DismissRequest(Schema):
+class DismissRequest(StrictBody):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     by = fields.Nested(OfficerSchema, load_default=None, metadata={"description": "defaults to the caller"})
 

@@ -24,6 +24,7 @@ from guidance_shared.events.common import Findings as FindingsSchema
 from guidance_shared.events.common import Officer as OfficerSchema
 from guidance_shared.vocabulary import REVISIT_METHODS
 from guidance_shared.web import Blueprint
+from guidance_shared.web.strict import StrictBody
 
 STATUSES = ("due", "overdue", "completed", "cancelled", "open")
 
@@ -68,7 +69,7 @@ class RevisitList(Schema):
     next = fields.String(allow_none=True, metadata={"description": "the cursor of the next page; null on the last"})
 
 
-class CompleteRequest(Schema):
+class CompleteRequest(StrictBody):
     completed_on = fields.Date(required=True, metadata={"description": "回访日期"})
     officers = fields.List(fields.Nested(OfficerSchema), required=True, validate=validate.Length(min=1))
     method = fields.String(required=True, validate=validate.OneOf(REVISIT_METHODS))
@@ -76,12 +77,12 @@ class CompleteRequest(Schema):
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
 
 
-class RescheduleRequest(Schema):
+class RescheduleRequest(StrictBody):
     due_on = fields.Date(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
-class CancelRequest(Schema):
+class CancelRequest(StrictBody):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
