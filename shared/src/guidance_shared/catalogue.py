@@ -30,6 +30,7 @@ REVISIT_COMPLETED = "guidance.RevisitCompleted.v1"
 REVISIT_OVERDUE = "guidance.RevisitOverdue.v1"
 REVISIT_CANCELLED = "guidance.RevisitCancelled.v1"
 REVISIT_RESCHEDULED = "guidance.RevisitRescheduled.v1"
+REVISIT_DEADLINE_RECOMPUTED = "guidance.RevisitDeadlineRecomputed.v1"
 REMINDER_PLANNED = "guidance.ReminderPlanned.v1"
 REMINDER_PLAN_ACCEPTED = "guidance.ReminderPlanAccepted.v1"
 REMINDER_PLAN_ADJUSTED = "guidance.ReminderPlanAdjusted.v1"
@@ -49,6 +50,7 @@ DISCLOSURE_REQUEST_SUPPLEMENTED = "guidance.DisclosureRequestSupplemented.v1"
 DISCLOSURE_REQUEST_CONSULTATION_STARTED = "guidance.DisclosureRequestConsultationStarted.v1"
 DISCLOSURE_REQUEST_CONSULTATION_ENDED = "guidance.DisclosureRequestConsultationEnded.v1"
 DISCLOSURE_REQUEST_OVERDUE = "guidance.DisclosureRequestOverdue.v1"
+DISCLOSURE_REQUEST_DEADLINE_RECOMPUTED = "guidance.DisclosureRequestDeadlineRecomputed.v1"
 
 # assessment.events: yearly assessment (考核) periods and scorecards
 ASSESSMENT_PERIOD_OPENED = "guidance.AssessmentPeriodOpened.v1"
@@ -76,6 +78,7 @@ TYPES_ON: dict[str, tuple[str, ...]] = {
         REVISIT_OVERDUE,
         REVISIT_CANCELLED,
         REVISIT_RESCHEDULED,
+        REVISIT_DEADLINE_RECOMPUTED,
         REMINDER_PLANNED,
         REMINDER_PLAN_ACCEPTED,
         REMINDER_PLAN_ADJUSTED,
@@ -95,6 +98,7 @@ TYPES_ON: dict[str, tuple[str, ...]] = {
         DISCLOSURE_REQUEST_CONSULTATION_STARTED,
         DISCLOSURE_REQUEST_CONSULTATION_ENDED,
         DISCLOSURE_REQUEST_OVERDUE,
+        DISCLOSURE_REQUEST_DEADLINE_RECOMPUTED,
     ),
     ASSESSMENT_EVENTS: (
         ASSESSMENT_PERIOD_OPENED,
