@@ -148,6 +148,8 @@ def todays_databases(urls: dict[str, str], tmp_path: Path) -> dict[str, str]:
 #: Columns later revisions add to a table that release had, with the value its rows take.
 LATER_COLUMNS: dict[str, dict[str, Any]] = {
     "revisits": {"deadline_estimated": False},  # revisit 0005
+    "disclosure_items": {"deadline_estimated": False},  # disclosure 0009
+    "disclosure_requests": {"deadline_estimated": False},  # disclosure 0009
 }
 
 

@@ -66,6 +66,7 @@ CATALOGUE = {
         "DisclosureWithheld",
         "DisclosureWithdrawn",
         "DisclosureOverdue",
+        "DisclosureDeadlineRecomputed",
         "DisclosureRequestReceived",
         "DisclosureRequestAnswered",
         "DisclosureRequestExtended",

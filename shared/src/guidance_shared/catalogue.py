@@ -42,6 +42,7 @@ DISCLOSURE_REVIEW_REQUESTED = "guidance.DisclosureReviewRequested.v1"
 DISCLOSURE_WITHHELD = "guidance.DisclosureWithheld.v1"
 DISCLOSURE_WITHDRAWN = "guidance.DisclosureWithdrawn.v1"
 DISCLOSURE_OVERDUE = "guidance.DisclosureOverdue.v1"
+DISCLOSURE_DEADLINE_RECOMPUTED = "guidance.DisclosureDeadlineRecomputed.v1"
 DISCLOSURE_REQUEST_RECEIVED = "guidance.DisclosureRequestReceived.v1"
 DISCLOSURE_REQUEST_ANSWERED = "guidance.DisclosureRequestAnswered.v1"
 DISCLOSURE_REQUEST_EXTENDED = "guidance.DisclosureRequestExtended.v1"
@@ -90,6 +91,7 @@ TYPES_ON: dict[str, tuple[str, ...]] = {
         DISCLOSURE_WITHHELD,
         DISCLOSURE_WITHDRAWN,
         DISCLOSURE_OVERDUE,
+        DISCLOSURE_DEADLINE_RECOMPUTED,
         DISCLOSURE_REQUEST_RECEIVED,
         DISCLOSURE_REQUEST_ANSWERED,
         DISCLOSURE_REQUEST_EXTENDED,

@@ -68,6 +68,7 @@ class ItemDisclosed(Payload):
         Officer, allow_none=True, load_default=None, metadata={"description": "审核后公开的审核人员（自动公开时为空）"}
     )
     review_note = optional_text(1000, "审核意见")
+    deadline_estimated = estimated_flag("公开期限按预计的节假日安排计算（当年放假安排尚未公布）")
 
     @validates_schema
     def _display_period(self, data: Mapping[str, Any], **_: Any) -> None:
@@ -97,6 +98,7 @@ class DisclosureReviewRequested(Payload):
         metadata={"description": "触发审核的规则"},
     )
     requested_at = moment("提交审核时间", required=True)
+    deadline_estimated = estimated_flag("公开期限按预计的节假日安排计算（当年放假安排尚未公布）")
 
 
 class DisclosureWithheld(Payload):
@@ -293,6 +295,21 @@ class DisclosureRequestOverdue(Payload):
     detected_at = moment("发现逾期的时间", required=True)
 
 
+class DisclosureDeadlineRecomputed(Payload):
+    """An item waiting for a reviewer had its publication deadline counted again on a newer calendar: the
+    year's holiday arrangement arrived (a newer chinesecalendar or the override file) after it was estimated."""
+
+    item_id = fields.UUID(required=True)
+    department_id = _department()
+    kind = code(v.DISCLOSURE_KINDS, "公开事项类别", required=True)
+    previous_deadline = fields.Date(required=True, metadata={"description": "原法定公开期限"})
+    deadline = fields.Date(required=True, metadata={"description": "重新计算的法定公开期限"})
+    previously_estimated = fields.Boolean(required=True, metadata={"description": "原期限是否为预计"})
+    deadline_estimated = fields.Boolean(required=True, metadata={"description": "新期限是否仍为预计"})
+    calendar_version = text(200, "重新计算所用的工作日历版本", required=True)
+    recomputed_at = moment("重新计算时间", required=True)
+
+
 class DisclosureRequestDeadlineRecomputed(Payload):
     """An open request's answer due date was counted again on a newer calendar: the year's holiday
     arrangement arrived (a newer chinesecalendar or the override file) after it was counted on the estimate."""
@@ -317,6 +334,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _event("DisclosureWithheld", "Disclosure", DisclosureWithheld, "item_id"),
     _event("DisclosureWithdrawn", "Disclosure", DisclosureWithdrawn, "item_id"),
     _event("DisclosureOverdue", "Disclosure", DisclosureOverdue, "item_id"),
+    _event("DisclosureDeadlineRecomputed", "Disclosure", DisclosureDeadlineRecomputed, "item_id"),
     _event("DisclosureRequestReceived", "DisclosureRequest", DisclosureRequestReceived, "request_id"),
     _event("DisclosureRequestAnswered", "DisclosureRequest", DisclosureRequestAnswered, "request_id"),
     _event("DisclosureRequestExtended", "DisclosureRequest", DisclosureRequestExtended, "request_id"),

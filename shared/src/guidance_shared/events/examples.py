@@ -332,6 +332,7 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "display_until": "2026-03-25",
         "reviewed_by": None,
         "review_note": None,
+        "deadline_estimated": False,
     },
     "guidance.DisclosureReviewRequested.v1": {
         "item_id": ITEM_ID,
@@ -345,6 +346,7 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
             {"rule": "trade_secret_terms", "label": "涉及配方、工艺等可能的商业秘密", "exemption": "trade_secret"}
         ],
         "requested_at": "2025-03-05T10:31:00+08:00",
+        "deadline_estimated": False,
     },
     "guidance.DisclosureWithheld.v1": {
         "item_id": ITEM_ID,
@@ -374,6 +376,17 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "kind": "penalty_decision",
         "deadline": "2025-03-31",
         "detected_at": "2025-04-01T00:05:00+08:00",
+    },
+    "guidance.DisclosureDeadlineRecomputed.v1": {
+        "item_id": ITEM_ID,
+        "department_id": DEPARTMENT_ID,
+        "kind": "guidance",
+        "previous_deadline": "2027-02-23",
+        "deadline": "2027-02-24",
+        "previously_estimated": True,
+        "deadline_estimated": False,
+        "calendar_version": CALENDAR_VERSION,
+        "recomputed_at": "2026-12-22T08:30:00+08:00",
     },
     "guidance.DisclosureRequestReceived.v1": {
         "request_id": REQUEST_ID,

@@ -210,6 +210,12 @@ def _disclosure_overdue(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None
     fact["events"]["overdue"] = event_id
 
 
+def _disclosure_recounted(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
+    """An estimated publication deadline counted again when the year's holiday arrangement arrived."""
+    fact.update(item_id=str(d["item_id"]), disclosure_kind=d["kind"], deadline=china_day(d["deadline"]).isoformat())
+    fact["events"]["recounted"] = event_id
+
+
 def _disclosure_withdrawn(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
     fact.update(
         item_id=str(d["item_id"]),
@@ -301,6 +307,7 @@ FOLDS: EventHandlers[Fold] = EventHandlers(
         catalogue.DISCLOSURE_REVIEW_REQUESTED: _disclosure(_review_requested),
         catalogue.DISCLOSURE_WITHHELD: _disclosure(_disclosure_withheld),
         catalogue.DISCLOSURE_OVERDUE: _disclosure(_disclosure_overdue),
+        catalogue.DISCLOSURE_DEADLINE_RECOMPUTED: _disclosure(_disclosure_recounted),
         catalogue.DISCLOSURE_WITHDRAWN: _disclosure(_disclosure_withdrawn),
         catalogue.DISCLOSURE_REQUEST_RECEIVED: _request(_request_step("received")),
         catalogue.DISCLOSURE_REQUEST_SUPPLEMENT_REQUESTED: _request(_request_step("supplement", clock_stops=True)),
