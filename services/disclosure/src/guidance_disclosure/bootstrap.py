@@ -20,7 +20,12 @@ from guidance_disclosure.domain.item import DisclosureItem
 from guidance_disclosure.domain.request import DisclosureRequest
 from guidance_disclosure.entrypoints.app import build_app
 from guidance_disclosure.entrypoints.consumer import DisclosureProjection
-from guidance_disclosure.entrypoints.worker import deadline_recount, item_overdue_check, request_overdue_check
+from guidance_disclosure.entrypoints.worker import (
+    deadline_recount,
+    item_overdue_check,
+    recount_deadlines,
+    request_overdue_check,
+)
 from guidance_disclosure.handlers import DisclosureDeps
 from guidance_disclosure.handlers.items import STREAM as ITEM_STREAM
 from guidance_disclosure.handlers.items import Items
@@ -90,6 +95,7 @@ SPEC: ServiceSpec[DisclosureDeps] = ServiceSpec(
         ReadModel(REQUESTS_MODEL, read_model.apply_requests, (REQUEST_STREAM,)),
     ),
     tasks=(item_overdue_check, request_overdue_check, deadline_recount),
+    recount_deadlines=recount_deadlines,
 )
 
 

@@ -83,6 +83,7 @@ SPEC: ServiceSpec[RevisitDeps] = ServiceSpec(
         ReadModel(read_model.REMINDER_MODEL, read_model.apply, ("ReminderPlan",)),
     ),
     tasks=(worker.overdue_check, worker.reminder_planning, worker.deadline_recount),
+    recount_deadlines=worker.recount_deadlines,
 )
 
 

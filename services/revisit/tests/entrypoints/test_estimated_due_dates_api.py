@@ -8,6 +8,10 @@ override file with 11 February off as well, and the due date becomes Thu 18 Feb.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -43,14 +47,20 @@ def var(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def start(var: Path, *, arrangement: bool) -> tuple[Runtime[Any], EmbeddedTransport]:
-    """The service as a process starts it: with or without the override file that describes 2027."""
-    env = {"GUIDANCE_VAR_DIR": str(var), "GUIDANCE_REVISIT_POLICY": str(var / "policy.yaml")}
+def env(var: Path, *, arrangement: bool) -> dict[str, str]:
+    """The service's environment: with or without the override file that describes 2027."""
+    values = {"GUIDANCE_VAR_DIR": str(var), "GUIDANCE_REVISIT_POLICY": str(var / "policy.yaml")}
     if arrangement:
-        env["GUIDANCE_CALENDAR_OVERRIDES"] = str(var / "calendar-2027.yaml")
+        values["GUIDANCE_CALENDAR_OVERRIDES"] = str(var / "calendar-2027.yaml")
+    return values
+
+
+def start(var: Path, *, arrangement: bool) -> tuple[Runtime[Any], EmbeddedTransport]:
+    """The service as a process starts it."""
     transport = EmbeddedTransport(str(var / "log.sqlite"))
     transport.create_topics(["intake.events", "revisit.events", "revisit.dlq"], 3)
-    return migrated_runtime(SPEC, Settings.from_env("revisit", env), transport=transport), transport
+    settings = Settings.from_env("revisit", env(var, arrangement=arrangement))
+    return migrated_runtime(SPEC, settings, transport=transport), transport
 
 
 def close_major_case(transport: EmbeddedTransport) -> None:
@@ -104,11 +114,22 @@ def test_an_estimated_due_date_is_flagged_and_counted_again_when_the_arrangement
     finally:
         runtime.close()
 
-    # When the worker starts again with the override file that describes 2027
+    # When the operator installs the override file that describes 2027 and runs the recount (the worker
+    # does the same when it starts)
+    recount = subprocess.run(
+        [sys.executable, "-m", "guidance_revisit", "calendar-recompute"],
+        env={**os.environ, **env(var, arrangement=True), "GUIDANCE_TRANSPORT": "embedded"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert recount.returncode == 0, recount.stderr
+    reported = json.loads(recount.stdout)
+    assert reported["recomputed"] == 1 and "overrides 2027 sha256:" in reported["calendar"]
     runtime, _ = start(var, arrangement=True)
     try:
-        worker.deadline_recount(runtime, threading.Event())
-        worker.deadline_recount(runtime, threading.Event())  # a second worker, or a second restart
+        worker.deadline_recount(runtime, threading.Event())  # a worker started after it: nothing left to count
 
         # Then the revisit is due on the arranged date, no longer an estimate, and the ledger says why
         client = create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()

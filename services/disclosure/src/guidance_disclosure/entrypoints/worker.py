@@ -58,10 +58,18 @@ def deadline_recount(runtime: Runtime[DisclosureDeps], stop: threading.Event) ->
     GUIDANCE_CALENDAR_OVERRIDES), so a restart is when it can change, and once is enough. Safe with several
     workers: each change is recorded once.
     """
-    deps = runtime.deps
     try:
-        recounted = publications.recompute_deadlines(deps.items, runtime.engine)
-        recounted += requests.recompute_deadlines(deps.requests, runtime.engine)
-        log.info("disclosure.deadlines_recounted", count=recounted, calendar=deps.requests.calendar.version)
+        log.info("disclosure.deadlines_recounted", **recount_deadlines(runtime))
     except Exception:
         log.exception("disclosure.deadline_recount_failed")
+
+
+def recount_deadlines(runtime: Runtime[DisclosureDeps]) -> dict[str, object]:
+    """The recount itself (also ``guidance-disclosure calendar-recompute``): how many items and requests
+    changed, on which calendar."""
+    deps = runtime.deps
+    return {
+        "items": publications.recompute_deadlines(deps.items, runtime.engine),
+        "requests": requests.recompute_deadlines(deps.requests, runtime.engine),
+        "calendar": deps.requests.calendar.version,
+    }

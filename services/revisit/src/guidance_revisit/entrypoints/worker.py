@@ -54,9 +54,13 @@ def deadline_recount(runtime: Runtime[RevisitDeps], stop: threading.Event) -> No
     GUIDANCE_CALENDAR_OVERRIDES), so a restart is when it can change, and once is enough: what this
     process counts later it counts on the same calendar. Safe with several workers (one event per change).
     """
-    deps = runtime.deps
     try:
-        recounted = revisits.recompute_deadlines(deps)
-        log.info("revisit.deadlines_recounted", count=recounted, calendar=deps.calendar.version)
+        log.info("revisit.deadlines_recounted", **recount_deadlines(runtime))
     except Exception:
         log.exception("revisit.deadline_recount_failed")
+
+
+def recount_deadlines(runtime: Runtime[RevisitDeps]) -> dict[str, object]:
+    """The recount itself (also ``guidance-revisit calendar-recompute``): how many changed, on which calendar."""
+    deps = runtime.deps
+    return {"recomputed": revisits.recompute_deadlines(deps), "calendar": deps.calendar.version}
