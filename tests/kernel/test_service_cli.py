@@ -1,7 +1,9 @@
-"""The operator's CLI reports a bad setting as a configuration error, wherever the setting is read."""
+"""The operator's CLI: a bad setting is a configuration error wherever it is read; calendar-recompute prints what the
+service counted again, or that it keeps no working-day deadline."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,23 @@ def test_a_malformed_kernel_setting_is_a_configuration_error(
     spec: ServiceSpec[None] = ServiceSpec(name="example", publishes=None)
     assert run(spec, lambda _runtime: None, ["lag"]) == 2
     assert "GUIDANCE_TRANSPORT must be 'embedded' or 'kafka'" in capsys.readouterr().err
+
+
+def test_calendar_recompute_on_a_service_without_working_day_deadlines_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GUIDANCE_VAR_DIR", str(tmp_path))
+    spec: ServiceSpec[None] = ServiceSpec(name="example", publishes=None)
+    assert run(spec, lambda _runtime: None, ["calendar-recompute"]) == 2
+    assert json.loads(capsys.readouterr().out) == {"error": "example keeps no working-day deadline"}
+
+
+def test_calendar_recompute_prints_what_the_service_recounted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GUIDANCE_VAR_DIR", str(tmp_path))
+    spec: ServiceSpec[None] = ServiceSpec(
+        name="example", publishes=None, recount_deadlines=lambda _runtime: {"recomputed": 2, "calendar": "c"}
+    )
+    assert run(spec, lambda _runtime: None, ["calendar-recompute"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"recomputed": 2, "calendar": "c"}

@@ -34,7 +34,7 @@ from guidance_shared.events.examples import EXAMPLES, example
 REGISTRY = default_registry()
 CE_TYPES = sorted(EXAMPLES)
 
-# docs/architecture.md §3, plus the additions documented in docs/events.md (CaseLegalReviewed).
+# docs/architecture.md §3, plus the additions documented in docs/events.md (CaseLegalReviewed, …DeadlineRecomputed).
 CATALOGUE = {
     "intake.events": [
         "GuidanceIssued",
@@ -54,6 +54,7 @@ CATALOGUE = {
         "RevisitOverdue",
         "RevisitCancelled",
         "RevisitRescheduled",
+        "RevisitDeadlineRecomputed",
         "ReminderPlanned",
         "ReminderPlanAccepted",
         "ReminderPlanAdjusted",
@@ -65,6 +66,7 @@ CATALOGUE = {
         "DisclosureWithheld",
         "DisclosureWithdrawn",
         "DisclosureOverdue",
+        "DisclosureDeadlineRecomputed",
         "DisclosureRequestReceived",
         "DisclosureRequestAnswered",
         "DisclosureRequestExtended",
@@ -73,6 +75,7 @@ CATALOGUE = {
         "DisclosureRequestConsultationStarted",
         "DisclosureRequestConsultationEnded",
         "DisclosureRequestOverdue",
+        "DisclosureRequestDeadlineRecomputed",
     ],
     "assessment.events": [
         "AssessmentPeriodOpened",

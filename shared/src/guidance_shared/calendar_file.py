@@ -9,6 +9,7 @@ Kept apart from ``workdays`` so the working calendar the domain counts with read
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
@@ -23,13 +24,15 @@ def load_calendar(path: Path | None) -> WorkingCalendar:
     """The calendar with the overrides of ``path`` (``GUIDANCE_CALENDAR_OVERRIDES``); the package's alone if None."""
     if path is None:
         return WorkingCalendar()
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = path.read_bytes()
+    data: Any = yaml.safe_load(raw.decode("utf-8")) or {}
     if not isinstance(data, Mapping):
         raise ValueError(f"{path}: expected a mapping with holidays, workdays and years")
     return WorkingCalendar(
         holidays=frozenset(_dates(data.get("holidays", []), path, "holidays")),
         workdays=frozenset(_dates(data.get("workdays", []), path, "workdays")),
         override_years=frozenset(int(y) for y in data.get("years", [])),
+        overrides_digest=hashlib.sha256(raw).hexdigest(),
     )
 
 

@@ -30,6 +30,7 @@ REVISIT_COMPLETED = "guidance.RevisitCompleted.v1"
 REVISIT_OVERDUE = "guidance.RevisitOverdue.v1"
 REVISIT_CANCELLED = "guidance.RevisitCancelled.v1"
 REVISIT_RESCHEDULED = "guidance.RevisitRescheduled.v1"
+REVISIT_DEADLINE_RECOMPUTED = "guidance.RevisitDeadlineRecomputed.v1"
 REMINDER_PLANNED = "guidance.ReminderPlanned.v1"
 REMINDER_PLAN_ACCEPTED = "guidance.ReminderPlanAccepted.v1"
 REMINDER_PLAN_ADJUSTED = "guidance.ReminderPlanAdjusted.v1"
@@ -41,6 +42,7 @@ DISCLOSURE_REVIEW_REQUESTED = "guidance.DisclosureReviewRequested.v1"
 DISCLOSURE_WITHHELD = "guidance.DisclosureWithheld.v1"
 DISCLOSURE_WITHDRAWN = "guidance.DisclosureWithdrawn.v1"
 DISCLOSURE_OVERDUE = "guidance.DisclosureOverdue.v1"
+DISCLOSURE_DEADLINE_RECOMPUTED = "guidance.DisclosureDeadlineRecomputed.v1"
 DISCLOSURE_REQUEST_RECEIVED = "guidance.DisclosureRequestReceived.v1"
 DISCLOSURE_REQUEST_ANSWERED = "guidance.DisclosureRequestAnswered.v1"
 DISCLOSURE_REQUEST_EXTENDED = "guidance.DisclosureRequestExtended.v1"
@@ -49,6 +51,7 @@ DISCLOSURE_REQUEST_SUPPLEMENTED = "guidance.DisclosureRequestSupplemented.v1"
 DISCLOSURE_REQUEST_CONSULTATION_STARTED = "guidance.DisclosureRequestConsultationStarted.v1"
 DISCLOSURE_REQUEST_CONSULTATION_ENDED = "guidance.DisclosureRequestConsultationEnded.v1"
 DISCLOSURE_REQUEST_OVERDUE = "guidance.DisclosureRequestOverdue.v1"
+DISCLOSURE_REQUEST_DEADLINE_RECOMPUTED = "guidance.DisclosureRequestDeadlineRecomputed.v1"
 
 # assessment.events: yearly assessment (考核) periods and scorecards
 ASSESSMENT_PERIOD_OPENED = "guidance.AssessmentPeriodOpened.v1"
@@ -76,6 +79,7 @@ TYPES_ON: dict[str, tuple[str, ...]] = {
         REVISIT_OVERDUE,
         REVISIT_CANCELLED,
         REVISIT_RESCHEDULED,
+        REVISIT_DEADLINE_RECOMPUTED,
         REMINDER_PLANNED,
         REMINDER_PLAN_ACCEPTED,
         REMINDER_PLAN_ADJUSTED,
@@ -87,6 +91,7 @@ TYPES_ON: dict[str, tuple[str, ...]] = {
         DISCLOSURE_WITHHELD,
         DISCLOSURE_WITHDRAWN,
         DISCLOSURE_OVERDUE,
+        DISCLOSURE_DEADLINE_RECOMPUTED,
         DISCLOSURE_REQUEST_RECEIVED,
         DISCLOSURE_REQUEST_ANSWERED,
         DISCLOSURE_REQUEST_EXTENDED,
@@ -95,6 +100,7 @@ TYPES_ON: dict[str, tuple[str, ...]] = {
         DISCLOSURE_REQUEST_CONSULTATION_STARTED,
         DISCLOSURE_REQUEST_CONSULTATION_ENDED,
         DISCLOSURE_REQUEST_OVERDUE,
+        DISCLOSURE_REQUEST_DEADLINE_RECOMPUTED,
     ),
     ASSESSMENT_EVENTS: (
         ASSESSMENT_PERIOD_OPENED,

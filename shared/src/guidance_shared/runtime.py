@@ -78,6 +78,10 @@ class ServiceSpec(Generic[D]):
     # transaction that re-appends them: continues what they used up that no read model refolds (serials);
     # what it returns is reported, and a non-empty "problems" list undoes the recovery and fails it (exit 2).
     recovered: Callable[[Runtime[D], Connection, list[StoredEvent]], Mapping[str, Any]] | None = None
+    # Counts again, on the holiday calendar this process loaded, the open deadlines that were estimates
+    # (``calendar-recompute``; the worker does it at start too) and reports what it recorded. None: the
+    # service keeps no working-day deadline.
+    recount_deadlines: Callable[[Runtime[D]], Mapping[str, Any]] | None = None
 
     @property
     def source(self) -> str:

@@ -66,6 +66,10 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     rebuild.add_argument("--timeout", type=float, default=3600.0, help="seconds the replay may take (3600)")
     sub.add_parser("rebuild-read-models", help="refold the service's own read models from its event store")
     sub.add_parser("housekeeping", help="purge old published outbox rows and expired idempotency records, once")
+    sub.add_parser(
+        "calendar-recompute",
+        help="count again, on the holiday calendar now installed, the deadlines that were estimates",
+    )
     _add_restore_commands(sub)
     migrate = sub.add_parser("migrate", help="bring the database schema to this release's head")
     migrate.add_argument("--check", action="store_true", help="change nothing; exit 1 unless at the head")
@@ -146,6 +150,12 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
         finally:
             if server is not None:
                 server.stop()
+        return 0
+    if command == "calendar-recompute":
+        if runtime.spec.recount_deadlines is None:
+            _print({"error": f"{runtime.spec.name} keeps no working-day deadline"})
+            return 2
+        _print(dict(runtime.spec.recount_deadlines(runtime)))
         return 0
     if command == "provision":
         runtime.provision()

@@ -25,7 +25,9 @@ Council decides those each year, so an estimate is still a day or two off around
 dates come from ``lunardate`` (1900–2099; beyond it only the solar holidays are known).
 ``WorkingCalendar.estimated`` says whether a day's count was an estimate, ``deadline`` returns a due
 date with that flag, and ``workdays.estimated`` is logged once per year and process so operators
-know to install a newer chinesecalendar or the override.
+know to install a newer chinesecalendar or the override. ``version`` names what the calendar was
+built from (the package's version and the override file's digest), so a due date counted again
+when the arrangement arrives records which calendar it was counted on.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
+from importlib.metadata import version as _distribution_version
 
 import chinese_calendar
 import structlog
@@ -57,6 +60,16 @@ class WorkingCalendar:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
     override_years: frozenset[int] = field(default_factory=frozenset)
+    overrides_digest: str = ""  # the override file's SHA-256 (calendar_file), empty without one
+
+    @property
+    def version(self) -> str:
+        """What the arrangement comes from: ``chinesecalendar 1.11.0`` and the override file's digest, if any."""
+        package = f"chinesecalendar {_package_version()}"
+        if not self.overrides_digest:
+            return package
+        years = ",".join(str(y) for y in sorted(self.override_years)) or "-"
+        return f"{package}; overrides {years} sha256:{self.overrides_digest[:16]}"
 
     def is_working_day(self, day: date) -> bool:
         if day in self.workdays:
@@ -129,6 +142,11 @@ class Deadline:
 
     due_on: date
     estimated: bool
+
+
+@cache
+def _package_version() -> str:
+    return _distribution_version("chinesecalendar")
 
 
 #: The lunar holidays: (lunar month, day, name); 春节 also takes the day before the first (除夕).

@@ -103,3 +103,21 @@ def test_a_request_not_yet_due_on_the_day_the_figures_are_taken_is_not_counted(r
         facts = queries.facts_of(conn, [DEPARTMENT])[DEPARTMENT]
     taken_early = Window(date(2025, 1, 1), date(2025, 12, 31), as_of=date(2025, 12, 29))
     assert compute(facts, taken_early, load_rubric())["disclosure_on_time"].denominator == 0
+
+
+def test_an_estimated_answer_date_counted_again_is_judged_by_its_new_date(runtime: Runtime) -> None:
+    """Received Mon 25 Jan 2027 while 2027 had no published arrangement: due Fri 26 Feb on the estimate; the
+    arrangement (11 February off as well) moves it to Mon 1 Mar. Taken on Sat 27 Feb, unanswered: late on the
+    estimate, not yet due once disclosure recorded the new date."""
+    taken = Window(date(2027, 1, 1), date(2027, 12, 31), as_of=date(2027, 2, 27))
+    feed(
+        runtime, [step("r7", "Received", received_on="2027-01-25", answer_due_on="2027-02-26", deadline_estimated=True)]
+    )
+    with runtime.engine.connect() as conn:
+        estimated = compute(queries.facts_of(conn, [DEPARTMENT])[DEPARTMENT], taken, load_rubric())
+    assert (estimated["disclosure_on_time"].numerator, estimated["disclosure_on_time"].denominator) == (0, 1)
+    recounted = step("r7", "DeadlineRecomputed", previous_answer_due_on="2027-02-26", answer_due_on="2027-03-01")
+    feed(runtime, [recounted])
+    with runtime.engine.connect() as conn:
+        counted_again = compute(queries.facts_of(conn, [DEPARTMENT])[DEPARTMENT], taken, load_rubric())
+    assert counted_again["disclosure_on_time"].denominator == 0

@@ -20,7 +20,12 @@ from guidance_disclosure.domain.item import DisclosureItem
 from guidance_disclosure.domain.request import DisclosureRequest
 from guidance_disclosure.entrypoints.app import build_app
 from guidance_disclosure.entrypoints.consumer import DisclosureProjection
-from guidance_disclosure.entrypoints.worker import item_overdue_check, request_overdue_check
+from guidance_disclosure.entrypoints.worker import (
+    deadline_recount,
+    item_overdue_check,
+    recount_deadlines,
+    request_overdue_check,
+)
 from guidance_disclosure.handlers import DisclosureDeps
 from guidance_disclosure.handlers.items import STREAM as ITEM_STREAM
 from guidance_disclosure.handlers.items import Items
@@ -89,7 +94,8 @@ SPEC: ServiceSpec[DisclosureDeps] = ServiceSpec(
         ReadModel(ITEMS_MODEL, read_model.apply_items, (ITEM_STREAM,)),
         ReadModel(REQUESTS_MODEL, read_model.apply_requests, (REQUEST_STREAM,)),
     ),
-    tasks=(item_overdue_check, request_overdue_check),
+    tasks=(item_overdue_check, request_overdue_check, deadline_recount),
+    recount_deadlines=recount_deadlines,
 )
 
 

@@ -55,14 +55,20 @@ def refused_on(call: Any) -> tuple[int, str]:
 
 # -- receipt --------------------------------------------------------------------------------------
 def test_a_new_request_is_due_20_working_days_after_receipt() -> None:
-    assert DisclosureRequest("r", CALENDAR).receive("d", date(2025, 4, 1)) == {"answer_due_on": "2025-04-29"}
+    assert DisclosureRequest("r", CALENDAR).receive("d", date(2025, 4, 1)) == {
+        "answer_due_on": "2025-04-29",
+        "deadline_estimated": False,
+    }
 
 
 def test_spring_festival_2026_the_make_up_saturdays_count_and_the_holiday_does_not() -> None:
     request = given(received("2026-02-12"))  # Thursday before the holiday
     assert request.supplement_notice_due_on() == date(2026, 2, 28)  # Feb 13, 14, 24, 25, 26, 27, 28
     assert request.answer_due_on() == date(2026, 3, 18)
-    assert DisclosureRequest("r", CALENDAR).receive("d", date(2026, 2, 12)) == {"answer_due_on": "2026-03-18"}
+    assert DisclosureRequest("r", CALENDAR).receive("d", date(2026, 2, 12)) == {
+        "answer_due_on": "2026-03-18",
+        "deadline_estimated": False,
+    }
 
 
 def test_national_day_2025_the_make_up_sunday_and_saturday_count() -> None:
@@ -95,7 +101,7 @@ def test_after_the_supplement_the_clock_restarts_from_the_supplement_date() -> N
     request = given(received("2025-09-26"), event(SUPPLEMENT_REQUESTED, notice_on="2025-09-29"))
     assert request.status == "awaiting_supplement"
     assert not request.is_overdue(date(2026, 1, 1))  # no clock runs while the applicant supplements
-    assert request.supplemented(date(2025, 10, 9)) == {"answer_due_on": "2025-11-05"}
+    assert request.supplemented(date(2025, 10, 9)) == {"answer_due_on": "2025-11-05", "deadline_estimated": False}
     after = given(
         received("2025-09-26"),
         event(SUPPLEMENT_REQUESTED, notice_on="2025-09-29"),
@@ -112,7 +118,11 @@ def test_consultation_time_is_not_counted() -> None:
     consulting = given(received("2026-02-12"), event(CONSULTATION_STARTED, started_on="2026-02-13"))
     assert not consulting.is_overdue(date(2026, 12, 31))  # the clock is paused
     # Feb 14 (make-up Saturday), Feb 24 and Feb 25 were paused: the due date moves by three working days.
-    assert consulting.end_consultation(date(2026, 2, 25)) == {"paused_working_days": 3, "answer_due_on": "2026-03-23"}
+    assert consulting.end_consultation(date(2026, 2, 25)) == {
+        "paused_working_days": 3,
+        "answer_due_on": "2026-03-23",
+        "deadline_estimated": False,
+    }
     resumed = given(
         received("2026-02-12"),
         event(CONSULTATION_STARTED, started_on="2026-02-13"),
@@ -130,7 +140,11 @@ def test_an_answer_waits_for_the_consultation_to_end() -> None:
 def test_an_extension_adds_at_most_20_working_days_once() -> None:
     request = given(received("2025-09-26"))
     on = date(2025, 10, 20)
-    assert request.extend(20, on, on) == {"answer_due_on": "2025-11-27", "approved_on": "2025-10-20"}
+    assert request.extend(20, on, on) == {
+        "answer_due_on": "2025-11-27",
+        "deadline_estimated": False,
+        "approved_on": "2025-10-20",
+    }
     assert refused_on(lambda: request.extend(21, on, on)) == (409, "extension_working_days")
     extended = given(received("2025-09-26"), event(EXTENDED, extension_working_days=10))
     assert extended.answer_due_on() == date(2025, 11, 13)
@@ -154,7 +168,7 @@ def test_an_extension_approved_in_time_and_recorded_late_is_accepted_with_its_ap
     flagged = given(received("2025-09-26"), event(OVERDUE))
     assert flagged.overdue_flagged
     decided = flagged.extend(10, date(2025, 10, 30), date(2025, 11, 3))
-    assert decided == {"answer_due_on": "2025-11-13", "approved_on": "2025-10-30"}
+    assert decided == {"answer_due_on": "2025-11-13", "deadline_estimated": False, "approved_on": "2025-10-30"}
     extended = given(
         received("2025-09-26"),
         event(OVERDUE),

@@ -1,7 +1,8 @@
 """What revisit is to the kernel, and everything its handlers need, built once per runtime.
 
 revisit consumes intake.events (history and scheduling, in the consumer's transaction), publishes
-revisit.events, and runs two periodic jobs: the overdue check and reminder planning. ``wire``
+revisit.events, and runs two periodic jobs, the overdue check and reminder planning, and at start the
+recount of estimated due dates on the calendar it loaded. ``wire``
 reads revisit's settings from the runtime's environment, loads the scheduling policy file and the
 holiday calendar, and hands the result to handlers, views, the projection and the tasks as
 ``RevisitDeps``.
@@ -81,7 +82,8 @@ SPEC: ServiceSpec[RevisitDeps] = ServiceSpec(
         ReadModel(read_model.READ_MODEL, read_model.apply, ("Revisit",)),
         ReadModel(read_model.REMINDER_MODEL, read_model.apply, ("ReminderPlan",)),
     ),
-    tasks=(worker.overdue_check, worker.reminder_planning),
+    tasks=(worker.overdue_check, worker.reminder_planning, worker.deadline_recount),
+    recount_deadlines=worker.recount_deadlines,
 )
 
 

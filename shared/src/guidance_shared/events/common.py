@@ -221,6 +221,12 @@ def optional_uuid(description: str = "") -> fields.UUID:
     return fields.UUID(allow_none=True, load_default=None, metadata={"description": description})
 
 
+def estimated_flag(description: str = "期限按预计的节假日安排计算") -> fields.Boolean:
+    """Whether a due date was counted on an estimated calendar: a year whose holiday arrangement the State
+    Council had not yet published (workdays.py). Null on events written before the flag existed."""
+    return fields.Boolean(allow_none=True, load_default=None, metadata={"description": description})
+
+
 def moment(description: str = "", **kwargs: Any) -> fields.AwareDateTime:
     """A point in time: RFC 3339 with an offset; a naive time is rejected, never guessed."""
     return fields.AwareDateTime(format="iso", metadata={"description": description}, **kwargs)

@@ -16,6 +16,7 @@ from guidance_shared.events.common import (
     Redaction,
     RequiredWhen,
     code,
+    estimated_flag,
     legal_bases,
     moment,
     not_before,
@@ -67,6 +68,7 @@ class ItemDisclosed(Payload):
         Officer, allow_none=True, load_default=None, metadata={"description": "审核后公开的审核人员（自动公开时为空）"}
     )
     review_note = optional_text(1000, "审核意见")
+    deadline_estimated = estimated_flag("公开期限按预计的节假日安排计算（当年放假安排尚未公布）")
 
     @validates_schema
     def _display_period(self, data: Mapping[str, Any], **_: Any) -> None:
@@ -96,6 +98,7 @@ class DisclosureReviewRequested(Payload):
         metadata={"description": "触发审核的规则"},
     )
     requested_at = moment("提交审核时间", required=True)
+    deadline_estimated = estimated_flag("公开期限按预计的节假日安排计算（当年放假安排尚未公布）")
 
 
 class DisclosureWithheld(Payload):
@@ -151,6 +154,7 @@ class DisclosureRequestReceived(Payload):
     received_on = fields.Date(required=True, metadata={"description": "收到申请之日"})
     answer_due_on = fields.Date(required=True, metadata={"description": "答复期限（20个工作日）"})
     received_at = moment("登记时间", required=True)
+    deadline_estimated = estimated_flag("答复期限按预计的节假日安排计算（当年放假安排尚未公布）")
 
     @validates_schema
     def _due_after_receipt(self, data: Mapping[str, Any], **_: Any) -> None:
@@ -211,6 +215,7 @@ class DisclosureRequestExtended(Payload):
         load_default=None,
         metadata={"description": "批准延长之日，不晚于原答复期限（登记可在其后；旧事件无此字段）"},
     )
+    deadline_estimated = estimated_flag("答复期限按预计的节假日安排计算（当年放假安排尚未公布）")
 
 
 #: The one-time notice to complete a request (补正) goes out within 7 working days (条例第三十条).
@@ -246,6 +251,7 @@ class DisclosureRequestSupplemented(Payload):
     supplemented_on = fields.Date(required=True, metadata={"description": "收到补正之日"})
     answer_due_on = fields.Date(required=True, metadata={"description": "重新起算的答复期限（20个工作日）"})
     recorded_at = moment("登记时间", required=True)
+    deadline_estimated = estimated_flag("答复期限按预计的节假日安排计算（当年放假安排尚未公布）")
 
     @validates_schema
     def _due_after_supplement(self, data: Mapping[str, Any], **_: Any) -> None:
@@ -277,6 +283,7 @@ class DisclosureRequestConsultationEnded(Payload):
     )
     answer_due_on = fields.Date(required=True, metadata={"description": "顺延后的答复期限"})
     ended_at = moment("登记时间", required=True)
+    deadline_estimated = estimated_flag("答复期限按预计的节假日安排计算（当年放假安排尚未公布）")
 
 
 class DisclosureRequestOverdue(Payload):
@@ -286,6 +293,35 @@ class DisclosureRequestOverdue(Payload):
     department_id = _department()
     answer_due_on = fields.Date(required=True, metadata={"description": "答复期限"})
     detected_at = moment("发现逾期的时间", required=True)
+
+
+class DisclosureDeadlineRecomputed(Payload):
+    """An item waiting for a reviewer had its publication deadline counted again on a newer calendar: the
+    year's holiday arrangement arrived (a newer chinesecalendar or the override file) after it was estimated."""
+
+    item_id = fields.UUID(required=True)
+    department_id = _department()
+    kind = code(v.DISCLOSURE_KINDS, "公开事项类别", required=True)
+    previous_deadline = fields.Date(required=True, metadata={"description": "原法定公开期限"})
+    deadline = fields.Date(required=True, metadata={"description": "重新计算的法定公开期限"})
+    previously_estimated = fields.Boolean(required=True, metadata={"description": "原期限是否为预计"})
+    deadline_estimated = fields.Boolean(required=True, metadata={"description": "新期限是否仍为预计"})
+    calendar_version = text(200, "重新计算所用的工作日历版本", required=True)
+    recomputed_at = moment("重新计算时间", required=True)
+
+
+class DisclosureRequestDeadlineRecomputed(Payload):
+    """An open request's answer due date was counted again on a newer calendar: the year's holiday
+    arrangement arrived (a newer chinesecalendar or the override file) after it was counted on the estimate."""
+
+    request_id = fields.UUID(required=True)
+    department_id = _department()
+    previous_answer_due_on = fields.Date(required=True, metadata={"description": "原答复期限"})
+    answer_due_on = fields.Date(required=True, metadata={"description": "重新计算的答复期限"})
+    previously_estimated = fields.Boolean(required=True, metadata={"description": "原期限是否为预计"})
+    deadline_estimated = fields.Boolean(required=True, metadata={"description": "新期限是否仍为预计"})
+    calendar_version = text(200, "重新计算所用的工作日历版本", required=True)
+    recomputed_at = moment("重新计算时间", required=True)
 
 
 def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> EventType:
@@ -298,6 +334,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _event("DisclosureWithheld", "Disclosure", DisclosureWithheld, "item_id"),
     _event("DisclosureWithdrawn", "Disclosure", DisclosureWithdrawn, "item_id"),
     _event("DisclosureOverdue", "Disclosure", DisclosureOverdue, "item_id"),
+    _event("DisclosureDeadlineRecomputed", "Disclosure", DisclosureDeadlineRecomputed, "item_id"),
     _event("DisclosureRequestReceived", "DisclosureRequest", DisclosureRequestReceived, "request_id"),
     _event("DisclosureRequestAnswered", "DisclosureRequest", DisclosureRequestAnswered, "request_id"),
     _event("DisclosureRequestExtended", "DisclosureRequest", DisclosureRequestExtended, "request_id"),
@@ -310,4 +347,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     ),
     _event("DisclosureRequestConsultationEnded", "DisclosureRequest", DisclosureRequestConsultationEnded, "request_id"),
     _event("DisclosureRequestOverdue", "DisclosureRequest", DisclosureRequestOverdue, "request_id"),
+    _event(
+        "DisclosureRequestDeadlineRecomputed", "DisclosureRequest", DisclosureRequestDeadlineRecomputed, "request_id"
+    ),
 )

@@ -26,6 +26,9 @@ SCORECARD_ID = "fa99d687-6e7a-529b-bc8b-f6afba3cbe8a"
 DECIDED_EVENT_ID = "3f1b7d08-f425-5b8f-8a42-0f033315367a"  # ce_id of the CaseDecided event
 REVOKED_EVENT_ID = "2f8d5abd-44d2-56e9-8526-3f720029320e"  # ce_id of the CaseDecisionRevoked event
 
+#: A calendar's version once the 2027 arrangement arrived in the override file (WorkingCalendar.version).
+CALENDAR_VERSION = "chinesecalendar 1.11.0; overrides 2027 sha256:5e1f0c2a9b7d4e36"
+
 OFFICER_WANG = {"name": "王立新", "badge_no": "豫A0310021", "officer_id": "556dfd8c-ab47-5d7c-aee3-ca0ae377eadb"}
 OFFICER_LIU = {"name": "刘晓燕", "badge_no": "豫A0310057", "officer_id": "54d32fdf-7197-5647-a5e7-dd6e071b3ae1"}
 
@@ -220,6 +223,8 @@ _revisit: Mapping[str, Mapping[str, Any]] = {
         "officer": OFFICER_WANG,
         "draw": None,
         "scheduled_at": "2025-04-15T16:05:00+08:00",
+        "deadline_estimated": False,
+        "deadline_basis": None,
     },
     "guidance.RevisitCompleted.v1": {
         "revisit_id": REVISIT_ID,
@@ -251,6 +256,16 @@ _revisit: Mapping[str, Mapping[str, Any]] = {
         "due_on": "2025-05-22",
         "reason": "当事人经营者外出，经协商改期回访。",
         "at": "2025-05-09T14:20:00+08:00",
+    },
+    "guidance.RevisitDeadlineRecomputed.v1": {
+        "revisit_id": REVISIT_ID,
+        "department_id": DEPARTMENT_ID,
+        "previous_due_on": "2027-02-23",
+        "due_on": "2027-02-24",
+        "previously_estimated": True,
+        "deadline_estimated": False,
+        "calendar_version": CALENDAR_VERSION,
+        "recomputed_at": "2026-12-22T08:30:00+08:00",
     },
     "guidance.ReminderPlanned.v1": {
         "plan_id": PLAN_ID,
@@ -317,6 +332,7 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "display_until": "2026-03-25",
         "reviewed_by": None,
         "review_note": None,
+        "deadline_estimated": False,
     },
     "guidance.DisclosureReviewRequested.v1": {
         "item_id": ITEM_ID,
@@ -330,6 +346,7 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
             {"rule": "trade_secret_terms", "label": "涉及配方、工艺等可能的商业秘密", "exemption": "trade_secret"}
         ],
         "requested_at": "2025-03-05T10:31:00+08:00",
+        "deadline_estimated": False,
     },
     "guidance.DisclosureWithheld.v1": {
         "item_id": ITEM_ID,
@@ -360,6 +377,17 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "deadline": "2025-03-31",
         "detected_at": "2025-04-01T00:05:00+08:00",
     },
+    "guidance.DisclosureDeadlineRecomputed.v1": {
+        "item_id": ITEM_ID,
+        "department_id": DEPARTMENT_ID,
+        "kind": "guidance",
+        "previous_deadline": "2027-02-23",
+        "deadline": "2027-02-24",
+        "previously_estimated": True,
+        "deadline_estimated": False,
+        "calendar_version": CALENDAR_VERSION,
+        "recomputed_at": "2026-12-22T08:30:00+08:00",
+    },
     "guidance.DisclosureRequestReceived.v1": {
         "request_id": REQUEST_ID,
         "department_id": DEPARTMENT_ID,
@@ -369,6 +397,7 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "received_on": "2025-04-01",
         "answer_due_on": "2025-04-29",
         "received_at": "2025-04-01T14:32:00+08:00",
+        "deadline_estimated": False,
     },
     "guidance.DisclosureRequestAnswered.v1": {
         "request_id": REQUEST_ID,
@@ -395,6 +424,7 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "reason": "申请内容涉及多个年度台账，需检索整理，经政府信息公开工作机构负责人同意延长答复期限。",
         "extended_at": "2025-04-24T10:00:00+08:00",
         "approved_on": "2025-04-24",
+        "deadline_estimated": False,
     },
     "guidance.DisclosureRequestSupplementRequested.v1": {
         "request_id": REQUEST_ID,
@@ -412,6 +442,7 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "supplemented_on": "2025-04-08",
         "answer_due_on": "2025-05-08",
         "recorded_at": "2025-04-08T10:15:00+08:00",
+        "deadline_estimated": False,
     },
     "guidance.DisclosureRequestConsultationStarted.v1": {
         "request_id": REQUEST_ID,
@@ -428,12 +459,23 @@ _disclosure: Mapping[str, Mapping[str, Any]] = {
         "paused_working_days": 5,
         "answer_due_on": "2025-05-15",
         "ended_at": "2025-04-17T16:00:00+08:00",
+        "deadline_estimated": False,
     },
     "guidance.DisclosureRequestOverdue.v1": {
         "request_id": REQUEST_ID,
         "department_id": DEPARTMENT_ID,
         "answer_due_on": "2025-04-29",
         "detected_at": "2025-04-30T00:05:00+08:00",
+    },
+    "guidance.DisclosureRequestDeadlineRecomputed.v1": {
+        "request_id": REQUEST_ID,
+        "department_id": DEPARTMENT_ID,
+        "previous_answer_due_on": "2027-02-23",
+        "answer_due_on": "2027-02-24",
+        "previously_estimated": True,
+        "deadline_estimated": False,
+        "calendar_version": CALENDAR_VERSION,
+        "recomputed_at": "2026-12-22T08:30:00+08:00",
     },
 }
 

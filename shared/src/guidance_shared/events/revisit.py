@@ -17,6 +17,7 @@ from guidance_shared.events.common import (
     RequiredWhen,
     SpotDraw,
     code,
+    estimated_flag,
     moment,
     optional_text,
     optional_uuid,
@@ -25,6 +26,13 @@ from guidance_shared.events.common import (
 from guidance_shared.events.registry import EventType
 
 TOPIC = "revisit.events"
+
+
+class DeadlineBasis(Payload):
+    """What a working-day due date was counted from, so it can be counted again on a newer calendar."""
+
+    start_on = fields.Date(required=True, metadata={"description": "起算日（不计入）"})
+    working_days = fields.Integer(required=True, validate=validate.Range(min=0), metadata={"description": "工作日数"})
 
 
 def _department() -> fields.UUID:
@@ -44,6 +52,13 @@ class RevisitScheduled(Payload):
     officer = fields.Nested(Officer, allow_none=True, load_default=None, metadata={"description": "负责回访的执法人员"})
     draw = fields.Nested(SpotDraw, allow_none=True, load_default=None, metadata={"description": "随机抽查的抽签记录"})
     scheduled_at = moment("安排时间", required=True)
+    deadline_estimated = estimated_flag("应回访日期按预计的节假日安排计算（当年放假安排尚未公布）")
+    deadline_basis = fields.Nested(
+        DeadlineBasis,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "按工作日计算的应回访日期的起算日和工作日数，放假安排公布后据此重算"},
+    )
 
     rules = (
         RequiredWhen(
@@ -165,6 +180,20 @@ class ReminderPlanDismissed(Payload):
     at = moment("决定时间", required=True)
 
 
+class RevisitDeadlineRecomputed(Payload):
+    """An open revisit's due date was counted again on a newer calendar: the year's holiday arrangement
+    arrived (a newer chinesecalendar or the override file) after it was counted on the estimate."""
+
+    revisit_id = fields.UUID(required=True)
+    department_id = _department()
+    previous_due_on = fields.Date(required=True, metadata={"description": "原应回访日期"})
+    due_on = fields.Date(required=True, metadata={"description": "重新计算的应回访日期"})
+    previously_estimated = fields.Boolean(required=True, metadata={"description": "原日期是否为预计"})
+    deadline_estimated = fields.Boolean(required=True, metadata={"description": "新日期是否仍为预计"})
+    calendar_version = text(200, "重新计算所用的工作日历版本", required=True)
+    recomputed_at = moment("重新计算时间", required=True)
+
+
 def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> EventType:
     return EventType(name, 1, TOPIC, aggregate, schema, subject_field=subject)
 
@@ -175,6 +204,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _event("RevisitOverdue", "Revisit", RevisitOverdue, "revisit_id"),
     _event("RevisitCancelled", "Revisit", RevisitCancelled, "revisit_id"),
     _event("RevisitRescheduled", "Revisit", RevisitRescheduled, "revisit_id"),
+    _event("RevisitDeadlineRecomputed", "Revisit", RevisitDeadlineRecomputed, "revisit_id"),
     _event("ReminderPlanned", "ReminderPlan", ReminderPlanned, "plan_id"),
     _event("ReminderPlanAccepted", "ReminderPlan", ReminderPlanAccepted, "plan_id"),
     _event("ReminderPlanAdjusted", "ReminderPlan", ReminderPlanAdjusted, "plan_id"),

@@ -172,6 +172,13 @@ def _revisit_status(status: str, key: str) -> Callable[[Fact, str, Mapping[str, 
     return apply
 
 
+def _revisit_recounted(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
+    """An estimated due date counted again when the year's holiday arrangement arrived: timeliness is judged
+    against the new date; the status stays what it was."""
+    fact["due_on"] = china_day(d["due_on"]).isoformat()
+    fact["events"]["recounted"] = event_id
+
+
 # -- disclosures --------------------------------------------------------------------------------
 def _item_disclosed(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
     fact.update(
@@ -201,6 +208,12 @@ def _disclosure_overdue(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None
     fact.setdefault("disclosed_on", None)
     fact["overdue"] = True
     fact["events"]["overdue"] = event_id
+
+
+def _disclosure_recounted(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
+    """An estimated publication deadline counted again when the year's holiday arrangement arrived."""
+    fact.update(item_id=str(d["item_id"]), disclosure_kind=d["kind"], deadline=china_day(d["deadline"]).isoformat())
+    fact["events"]["recounted"] = event_id
 
 
 def _disclosure_withdrawn(fact: Fact, event_id: str, d: Mapping[str, Any]) -> None:
@@ -289,10 +302,12 @@ FOLDS: EventHandlers[Fold] = EventHandlers(
         catalogue.REVISIT_CANCELLED: _revisit(_revisit_status("cancelled", "cancelled")),
         catalogue.REVISIT_OVERDUE: _revisit(_revisit_status("overdue", "overdue")),
         catalogue.REVISIT_RESCHEDULED: _revisit(_revisit_status("scheduled", "rescheduled")),
+        catalogue.REVISIT_DEADLINE_RECOMPUTED: _revisit(_revisit_recounted),
         catalogue.ITEM_DISCLOSED: _disclosure(_item_disclosed),
         catalogue.DISCLOSURE_REVIEW_REQUESTED: _disclosure(_review_requested),
         catalogue.DISCLOSURE_WITHHELD: _disclosure(_disclosure_withheld),
         catalogue.DISCLOSURE_OVERDUE: _disclosure(_disclosure_overdue),
+        catalogue.DISCLOSURE_DEADLINE_RECOMPUTED: _disclosure(_disclosure_recounted),
         catalogue.DISCLOSURE_WITHDRAWN: _disclosure(_disclosure_withdrawn),
         catalogue.DISCLOSURE_REQUEST_RECEIVED: _request(_request_step("received")),
         catalogue.DISCLOSURE_REQUEST_SUPPLEMENT_REQUESTED: _request(_request_step("supplement", clock_stops=True)),
@@ -302,6 +317,7 @@ FOLDS: EventHandlers[Fold] = EventHandlers(
         catalogue.DISCLOSURE_REQUEST_EXTENDED: _request(_request_step("extended")),
         catalogue.DISCLOSURE_REQUEST_OVERDUE: _request(_request_step("overdue")),
         catalogue.DISCLOSURE_REQUEST_ANSWERED: _request(_request_answered),
+        catalogue.DISCLOSURE_REQUEST_DEADLINE_RECOMPUTED: _request(_request_step("recounted")),
     },
     ignored=(
         catalogue.GUIDANCE_SUSPENDED,

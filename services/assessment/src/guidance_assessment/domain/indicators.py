@@ -320,7 +320,7 @@ def _disclosures(items: Sequence[Fact], window: Window) -> Figure:
     sources = [
         Source(
             f["item_id"],
-            _ids(f, "review_requested", "disclosed", "overdue", "received", "extended", "answered"),
+            _ids(f, "review_requested", "disclosed", "overdue", "received", "extended", "recounted", "answered"),
             f.get("disclosed_on") is not None and f["disclosed_on"] <= f["deadline"] and not f.get("late"),
             f["disclosure_kind"],
         )

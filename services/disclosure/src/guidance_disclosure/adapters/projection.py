@@ -454,6 +454,7 @@ IGNORED = (
     catalogue.REVISIT_OVERDUE,
     catalogue.REVISIT_CANCELLED,
     catalogue.REVISIT_RESCHEDULED,
+    catalogue.REVISIT_DEADLINE_RECOMPUTED,
     catalogue.REMINDER_PLANNED,
     catalogue.REMINDER_PLAN_ACCEPTED,
     catalogue.REMINDER_PLAN_ADJUSTED,

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     func,
     insert,
     select,
@@ -64,6 +65,8 @@ disclosure_items = Table(
     Column("withdrawal_deadline", Date, nullable=True),
     Column("withdrawn_at", String(40), nullable=True),
     Column("version", Integer, nullable=False),
+    # deadline was counted on an estimated calendar (its year's holiday arrangement not published yet)
+    Column("deadline_estimated", Boolean, nullable=False, server_default=false()),
     # The officers' list, earliest deadline first, for each filter it offers (queries.item_rows reads by them).
     Index("ix_disclosure_items_listing", "department_id", "state", "deadline", "item_id"),
     Index("ix_disclosure_items_department_listing", "department_id", "deadline", "item_id"),
@@ -86,12 +89,19 @@ disclosure_requests = Table(
     Column("answer", String(40), nullable=True),
     Column("answered_on", Date, nullable=True),
     Column("version", Integer, nullable=False),
+    # answer_due_on was counted on an estimated calendar (its year's holiday arrangement not published yet)
+    Column("deadline_estimated", Boolean, nullable=False, server_default=false()),
     # The requests worklist by status, earliest answer date first (queries.request_rows).
     Index("ix_disclosure_requests_listing", "department_id", "status", "answer_due_on", "request_id"),
 )
 
 Fold = Callable[[Mapping[str, Any]], Mapping[str, object]]
 """The columns one event sets, from its data."""
+
+
+def _estimated(d: Mapping[str, Any]) -> Mapping[str, object]:
+    """Whether the deadline the event carries was an estimate (null on events before the flag: not)."""
+    return {"deadline_estimated": bool(d.get("deadline_estimated"))} if "deadline" in d else {}
 
 
 # -- disclosure items ----------------------------------------------------------------------------------
@@ -102,10 +112,12 @@ ITEM_FOLDS: EventHandlers[Fold] = EventHandlers(
             "disclosed_at": str(d["disclosed_at"]),
             "display_until": optional_date(d.get("display_until")),
             "exemption": None,
+            **_estimated(d),
         },
         catalogue.DISCLOSURE_REVIEW_REQUESTED: lambda d: {
             "state": i.IN_REVIEW,
             "flags": json.dumps(d["flags"], ensure_ascii=False),
+            **_estimated(d),
         },
         catalogue.DISCLOSURE_WITHHELD: lambda d: {"state": i.WITHHELD_STATE, "exemption": d["exemption"]},
         catalogue.DISCLOSURE_WITHDRAWN: lambda d: {
@@ -114,6 +126,10 @@ ITEM_FOLDS: EventHandlers[Fold] = EventHandlers(
             "withdrawn_at": str(d["at"]),
         },
         catalogue.DISCLOSURE_OVERDUE: lambda d: {"overdue": True},
+        catalogue.DISCLOSURE_DEADLINE_RECOMPUTED: lambda d: {
+            "deadline": as_date(d["deadline"]),
+            "deadline_estimated": bool(d["deadline_estimated"]),
+        },
     }
 )
 
@@ -156,6 +172,7 @@ def _opened_item_row(event: StoredEvent, deadline: date | None) -> dict[str, Any
         "withdrawal_deadline": None,
         "withdrawn_at": None,
         "version": event.version,
+        "deadline_estimated": False,
         **ITEM_FOLDS[event.type](d),
     }
 
@@ -200,7 +217,10 @@ def items_past_due(conn: Connection, today: date, limit: int = 500) -> list[str]
 
 # -- requests for disclosure -----------------------------------------------------------------------------
 def _due(d: Mapping[str, Any]) -> Mapping[str, object]:
-    return {"answer_due_on": as_date(d["answer_due_on"])} if "answer_due_on" in d else {}
+    """The due date an event recorded, and whether it was an estimate (null on events before the flag: not)."""
+    if "answer_due_on" not in d:
+        return {}
+    return {"answer_due_on": as_date(d["answer_due_on"]), "deadline_estimated": bool(d.get("deadline_estimated"))}
 
 
 REQUEST_FOLDS: EventHandlers[Fold] = EventHandlers(
@@ -212,7 +232,7 @@ REQUEST_FOLDS: EventHandlers[Fold] = EventHandlers(
             "applicant_name": d["applicant"]["name"],
             "channel": d["channel"],
             "received_on": as_date(d["received_on"]),
-            "answer_due_on": as_date(d["answer_due_on"]),
+            **_due(d),
             "status": "open",
             "overdue": False,
             "extended": False,
@@ -224,8 +244,9 @@ REQUEST_FOLDS: EventHandlers[Fold] = EventHandlers(
         # an extension is recorded only when approved in time, so an earlier overdue flag was premature
         catalogue.DISCLOSURE_REQUEST_EXTENDED: lambda d: {**_due(d), "extended": True, "overdue": False},
         catalogue.DISCLOSURE_REQUEST_OVERDUE: lambda d: {"overdue": True},
+        catalogue.DISCLOSURE_REQUEST_DEADLINE_RECOMPUTED: _due,
         catalogue.DISCLOSURE_REQUEST_ANSWERED: lambda d: {
-            **_due(d),
+            **{k: v for k, v in _due(d).items() if k == "answer_due_on"},  # judged against it; the flag stays
             "status": "answered",
             "answer": d["answer"],
             "answered_on": as_date(d["answered_on"]),
@@ -256,6 +277,21 @@ def requests_past_due(conn: Connection, today: date, limit: int = 500) -> list[s
         .limit(limit)
     )
     return [row[0] for row in conn.execute(query)]
+
+
+def items_estimated(conn: Connection) -> list[str]:
+    """Items waiting for a reviewer whose publication deadline is an estimate: to count again when the calendar
+    changes."""
+    table = disclosure_items
+    query = select(table.c.item_id).where(table.c.state == i.IN_REVIEW, table.c.deadline_estimated.is_(True))
+    return [row[0] for row in conn.execute(query.order_by(table.c.deadline, table.c.item_id))]
+
+
+def requests_estimated(conn: Connection) -> list[str]:
+    """Requests whose clock runs and whose answer due date is an estimate: to count again when the calendar changes."""
+    table = disclosure_requests
+    query = select(table.c.request_id).where(table.c.status == "open", table.c.deadline_estimated.is_(True))
+    return [row[0] for row in conn.execute(query.order_by(table.c.answer_due_on, table.c.request_id))]
 
 
 # -- monitoring ------------------------------------------------------------------------------------------

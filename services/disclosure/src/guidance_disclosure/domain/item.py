@@ -29,6 +29,7 @@ REVIEW_REQUESTED = catalogue.DISCLOSURE_REVIEW_REQUESTED
 WITHHELD = catalogue.DISCLOSURE_WITHHELD
 WITHDRAWN = catalogue.DISCLOSURE_WITHDRAWN
 OVERDUE = catalogue.DISCLOSURE_OVERDUE
+RECOMPUTED = catalogue.DISCLOSURE_DEADLINE_RECOMPUTED
 
 IN_REVIEW = "in_review"
 DISCLOSED_STATE = "disclosed"
@@ -63,6 +64,7 @@ class DisclosureItem(Aggregate):
     exemption: str | None = None
     overdue_flagged: bool = False
     display_until: date | None = None
+    deadline_estimated: bool = False  # the deadline was counted on an estimated holiday calendar
 
     # -- the first outcome ------------------------------------------------------------------
     def open(self, event_type: str, data: Mapping[str, Any]) -> None:
@@ -106,6 +108,17 @@ class DisclosureItem(Aggregate):
         self.record(OVERDUE, dict(data))
         return True
 
+    def recompute(self, data: Mapping[str, Any]) -> None:
+        """The publication deadline of an item waiting for a reviewer, counted again on a newer calendar."""
+        if self.state != IN_REVIEW:
+            raise refused(
+                self.item_id,
+                "state",
+                "only an item in review has a deadline running.",
+                "仅待审核事项的公开期限仍在计算。",
+            )
+        self.record(RECOMPUTED, dict(data))
+
     # -- state -----------------------------------------------------------------------------------
     def _opened(self, data: Mapping[str, Any]) -> None:
         """What every item event says about the item itself: its department, subject and title."""
@@ -119,6 +132,7 @@ class DisclosureItem(Aggregate):
         self._opened(data)
         if data.get("deadline") is not None:
             self.deadline = as_date(data["deadline"])
+            self.deadline_estimated = bool(data.get("deadline_estimated"))
         self.state, self.exemption = DISCLOSED_STATE, None
         self.display_until = optional_date(data.get("display_until"))
 
@@ -126,6 +140,7 @@ class DisclosureItem(Aggregate):
         self._opened(data)
         if data.get("deadline") is not None:
             self.deadline = as_date(data["deadline"])
+            self.deadline_estimated = bool(data.get("deadline_estimated"))
         self.state = IN_REVIEW
 
     def _withheld(self, data: Mapping[str, Any]) -> None:
@@ -141,6 +156,10 @@ class DisclosureItem(Aggregate):
         self.overdue_flagged = True
         self.deadline = as_date(data["deadline"])
 
+    def _deadline_recomputed(self, data: Mapping[str, Any]) -> None:
+        # An overdue flag raised on the estimate stands: the item was not published by the date it was given.
+        self.deadline, self.deadline_estimated = as_date(data["deadline"]), bool(data["deadline_estimated"])
+
     appliers = EventHandlers(
         {
             DISCLOSED: _disclosed,
@@ -148,5 +167,6 @@ class DisclosureItem(Aggregate):
             WITHHELD: _withheld,
             WITHDRAWN: _withdrawn,
             OVERDUE: _overdue,
+            RECOMPUTED: _deadline_recomputed,
         }
     )

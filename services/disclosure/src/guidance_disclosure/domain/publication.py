@@ -27,7 +27,7 @@ from typing import Any, TypedDict
 from dateutil.relativedelta import relativedelta
 
 from guidance_shared.vocabulary import DISCLOSURE_KINDS, EXEMPTIONS, PENALTY_KINDS
-from guidance_shared.workdays import WorkingCalendar
+from guidance_shared.workdays import Deadline, WorkingCalendar
 
 #: Exemptions no reviewer may lift: the law says never (条例第十四条; a minor as counterpart).
 ABSOLUTE_EXEMPTIONS = frozenset({"state_secret", "minor"})
@@ -196,7 +196,12 @@ def review_flags(texts: Sequence[str], rules: Sequence[ReviewRule]) -> list[Revi
 
 
 def publication_deadline(calendar: WorkingCalendar, kind: str, decided_on: date, rules: PublicationRules) -> date:
-    return calendar.add_working_days(decided_on, rules.deadlines[kind])
+    return publication_due(calendar, kind, decided_on, rules).due_on
+
+
+def publication_due(calendar: WorkingCalendar, kind: str, decided_on: date, rules: PublicationRules) -> Deadline:
+    """The publication deadline and whether it was counted on an estimated calendar (a year without an arrangement)."""
+    return calendar.deadline(decided_on, rules.deadlines[kind])
 
 
 def withdrawal_deadline(calendar: WorkingCalendar, revoked_on: date, rules: PublicationRules) -> date:

@@ -1,7 +1,8 @@
 """disclosure's periodic tasks: flag what ran late, as of China's calendar day.
 
 Items still in review past their publication deadline, and requests for disclosure past their answer
-date; every ``GUIDANCE_OVERDUE_INTERVAL_S`` (60 s) each, in the worker process.
+date; every ``GUIDANCE_OVERDUE_INTERVAL_S`` (60 s) each, in the worker process. And once at start, the
+recount of the deadlines that were estimates, on the calendar the process loaded.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date
 
 import structlog
 
-from guidance_disclosure.handlers import DisclosureDeps, items, requests
+from guidance_disclosure.handlers import DisclosureDeps, items, publications, requests
 from guidance_shared.dates import china_today
 from guidance_shared.runtime import Runtime
 
@@ -47,3 +48,28 @@ item_overdue_check = _every_interval(
 request_overdue_check = _every_interval(
     "requests", lambda runtime, today: requests.flag_overdue(runtime.deps.requests, runtime.engine, today)
 )
+
+
+def deadline_recount(runtime: Runtime[DisclosureDeps], stop: threading.Event) -> None:
+    """Once at start: count again the deadlines that were estimates, of items waiting for a reviewer and of
+    requests whose clock runs.
+
+    The calendar is read when the process starts (a newer chinesecalendar, the override file named by
+    GUIDANCE_CALENDAR_OVERRIDES), so a restart is when it can change, and once is enough. Safe with several
+    workers: each change is recorded once.
+    """
+    try:
+        log.info("disclosure.deadlines_recounted", **recount_deadlines(runtime))
+    except Exception:
+        log.exception("disclosure.deadline_recount_failed")
+
+
+def recount_deadlines(runtime: Runtime[DisclosureDeps]) -> dict[str, object]:
+    """The recount itself (also ``guidance-disclosure calendar-recompute``): how many items and requests
+    changed, on which calendar."""
+    deps = runtime.deps
+    return {
+        "items": publications.recompute_deadlines(deps.items, runtime.engine),
+        "requests": requests.recompute_deadlines(deps.requests, runtime.engine),
+        "calendar": deps.requests.calendar.version,
+    }

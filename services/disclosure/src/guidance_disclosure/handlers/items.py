@@ -35,7 +35,7 @@ from guidance_shared.errors import ConcurrencyError
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.handling import each_in_own_transaction, valid_event_data
 from guidance_shared.repository import Repository
-from guidance_shared.workdays import WorkingCalendar
+from guidance_shared.workdays import Deadline, WorkingCalendar
 
 log = structlog.get_logger(__name__)
 STREAM = "Disclosure"
@@ -87,9 +87,13 @@ class Publication:
     kind: str
     title: str
     path: str
-    deadline: date
+    due: Deadline  # the publication deadline, and whether it was counted on an estimated calendar
     redactions: tuple[Redaction, ...] = ()
     display_until: date | None = None
+
+    @property
+    def deadline(self) -> date:
+        return self.due.due_on
 
 
 def item_id_for(kind: str, key: str) -> str:
@@ -146,7 +150,7 @@ def new_item(
             return None
         item.open(i.DISCLOSED, check(items.registry, i.DISCLOSED, _disclosed(items, publication, base)))
     elif isinstance(outcome, Withhold):
-        data = {
+        data: dict[str, object] = {
             **base,
             "exemption": outcome.exemption,
             "legal_basis": outcome.legal_basis,
@@ -163,6 +167,7 @@ def new_item(
             "deadline": publication.deadline.isoformat(),
             "flags": outcome.flags,
             "requested_at": items.stamp(),
+            "deadline_estimated": publication.due.estimated,
         }
         item.open(i.REVIEW_REQUESTED, check(items.registry, i.REVIEW_REQUESTED, data))
     return item
@@ -294,4 +299,5 @@ def _disclosed(items: Items, publication: Publication, base: Mapping[str, Any]) 
         "url": items.url(publication.path),
         "redactions": [r.as_data() for r in publication.redactions],
         "display_until": publication.display_until.isoformat() if publication.display_until else None,
+        "deadline_estimated": publication.due.estimated,
     }

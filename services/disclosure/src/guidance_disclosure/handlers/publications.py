@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from guidance_disclosure.adapters import projection, read_model
 from guidance_disclosure.adapters.redaction import Known, uncertain_names
+from guidance_disclosure.domain import item as i
 from guidance_disclosure.domain.item import DisclosureItem
-from guidance_disclosure.domain.publication import Outcome, Subject, Withhold, decide, is_minor, publication_deadline
+from guidance_disclosure.domain.publication import Outcome, Subject, Withhold, decide, is_minor, publication_due
 from guidance_disclosure.handlers.items import (
     Items,
     Publication,
@@ -31,6 +32,7 @@ from guidance_disclosure.handlers.items import (
     withdraw_subject,
 )
 from guidance_shared.dates import as_date, china_day
+from guidance_shared.handling import each_in_own_transaction, valid_event_data
 from guidance_shared.projection import ConsumedEvent
 from guidance_shared.vocabulary import label_zh
 
@@ -194,7 +196,7 @@ def guidance_publication(items: Items, row: Mapping[str, Any], issued_on: date) 
         kind="guidance",
         title=guidance_title(row),
         path=f"/public/guidance/{row['guidance_id']}",
-        deadline=publication_deadline(items.calendar, "guidance", issued_on, items.rules),
+        due=publication_due(items.calendar, "guidance", issued_on, items.rules),
         redactions=PERSON_REDACTIONS if person else (),
     )
 
@@ -215,7 +217,7 @@ def decision_publication(items: Items, row: Mapping[str, Any]) -> Publication:
         kind=kind,
         title=decision_title(row),
         path=f"/public/decisions/{row['case_id']}",
-        deadline=publication_deadline(items.calendar, kind, decided_on, items.rules),
+        due=publication_due(items.calendar, kind, decided_on, items.rules),
         redactions=PERSON_REDACTIONS if person else ORGANISATION_REDACTIONS if row["legal_representative"] else (),
         display_until=display_until,
     )
@@ -230,7 +232,7 @@ def revisit_publication(items: Items, revisit: Mapping[str, Any], parent: Parent
         kind="revisit_result",
         title=f"回访结果：{parent.label}"[:300],
         path=parent.path,
-        deadline=publication_deadline(items.calendar, "revisit_result", completed_on, items.rules),
+        due=publication_due(items.calendar, "revisit_result", completed_on, items.rules),
     )
 
 
@@ -245,3 +247,38 @@ def publication_of(items: Items, conn: Connection, item: DisclosureItem) -> Publ
         return None if row is None else guidance_publication(items, row, as_date(row["issued_at"]))
     case = projection.case_row(conn, item.subject_id)
     return None if case is None or case["decision_no"] is None else decision_publication(items, case)
+
+
+def recompute_deadlines(items: Items, engine: Engine) -> int:
+    """Count again, on the calendar now loaded, the publication deadline of every item waiting for a reviewer
+    whose deadline was an estimate; one DisclosureDeadlineRecomputed per item whose deadline changed (another
+    date, or no longer an estimate), none on a repeated run. Items already published or withheld keep theirs:
+    that is the deadline they were judged by. Each item in its own transaction, at the version it was loaded at.
+    """
+    with engine.connect() as conn:
+        candidates = read_model.items_estimated(conn)
+
+    def recompute(conn: Connection, item_id: str) -> bool:
+        item = items.repository.load(conn, item_id)
+        publication = publication_of(items, conn, item)
+        if publication is None or item.deadline is None or not item.deadline_estimated:
+            return False
+        due = publication.due
+        if (due.due_on, due.estimated) == (item.deadline, item.deadline_estimated):
+            return False
+        data = {
+            "item_id": item_id,
+            "department_id": item.department_id,
+            "kind": item.kind,
+            "previous_deadline": item.deadline.isoformat(),
+            "deadline": due.due_on.isoformat(),
+            "previously_estimated": item.deadline_estimated,
+            "deadline_estimated": due.estimated,
+            "calendar_version": items.calendar.version,
+            "recomputed_at": items.stamp(),
+        }
+        item.recompute(valid_event_data(items.registry, i.RECOMPUTED, data))
+        items.repository.save(conn, item)
+        return True
+
+    return each_in_own_transaction(engine, candidates, recompute)

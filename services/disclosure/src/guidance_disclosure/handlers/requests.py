@@ -232,6 +232,39 @@ def flag_overdue(requests: Requests, engine: Engine, today: date) -> int:
     return each_in_own_transaction(engine, candidates, flag)
 
 
+def recompute_deadlines(requests: Requests, engine: Engine) -> int:
+    """Count again, on the calendar now loaded, every open request whose answer due date was an estimate.
+
+    Run when the calendar may have changed (the worker at start): a newer chinesecalendar or the override
+    file brings the year's arrangement. A request whose due date moves, or stops being an estimate, records
+    DisclosureRequestDeadlineRecomputed with both dates and the calendar's version; a repeated run records
+    nothing. Each request in its own transaction, at the version it was loaded at.
+    """
+    with engine.connect() as conn:
+        candidates = read_model.requests_estimated(conn)
+
+    def recompute(conn: Connection, request_id: str) -> bool:
+        request = requests.load(conn, request_id)
+        deadline = request.recount()
+        if deadline is None:
+            return False
+        assert request.recorded_due_on is not None  # an estimate was recorded with its date
+        data = {
+            **_ids(request),
+            "previous_answer_due_on": request.recorded_due_on.isoformat(),
+            "answer_due_on": deadline.due_on.isoformat(),
+            "previously_estimated": request.deadline_estimated,
+            "deadline_estimated": deadline.estimated,
+            "calendar_version": requests.calendar.version,
+            "recomputed_at": requests.stamp(),
+        }
+        request.recompute(_valid(requests.registry, r.RECOMPUTED, data))
+        requests.repository.save(conn, request)
+        return True
+
+    return each_in_own_transaction(engine, candidates, recompute)
+
+
 def _ids(request: DisclosureRequest) -> Mapping[str, str]:
     return {"request_id": request.request_id, "department_id": request.department_id}
 

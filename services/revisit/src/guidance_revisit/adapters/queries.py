@@ -37,6 +37,7 @@ class RevisitRecord(TypedDict):
     completed_on: date | None
     findings: dict[str, bool | None] | None
     version: int
+    deadline_estimated: bool
 
 
 PeriodRecord = TypedDict("PeriodRecord", {"from": date, "to": date})  # a peak period as the wire names its ends
@@ -153,6 +154,7 @@ def _revisits(conn: Connection, statement: Select[Any]) -> list[RevisitRecord]:
     for row in conn.execute(statement):
         record: Any = dict(row._mapping)
         record["findings"] = json.loads(record["findings"]) if record["findings"] else None
+        record["deadline_estimated"] = bool(record["deadline_estimated"])
         found.append(record)
     return found
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     func,
     insert,
     select,
@@ -55,6 +56,8 @@ revisits = Table(
     Column("completed_on", Date, nullable=True),
     Column("findings", Text, nullable=True),
     Column("version", Integer, nullable=False),
+    # due_on was counted on an estimated calendar (its year's holiday arrangement not published yet)
+    Column("deadline_estimated", Boolean, nullable=False, server_default=false()),
     # The worklists, earliest due first, by status and by officer (queries.worklist reads by them).
     Index("ix_revisits_listing", "department_id", "status", "due_on", "revisit_id"),
     Index("ix_revisits_officer_listing", "department_id", "officer_id", "status", "due_on", "revisit_id"),
@@ -107,6 +110,7 @@ def _revisit_scheduled(conn: Connection, event: StoredEvent) -> None:
             officer_name=officer.get("name"),
             status="scheduled",
             version=event.version,
+            deadline_estimated=bool(d.get("deadline_estimated")),
         )
     )
 
@@ -118,7 +122,12 @@ def _revisit(conn: Connection, event: StoredEvent, **values: object) -> None:
 
 
 def _revisit_rescheduled(conn: Connection, event: StoredEvent) -> None:
-    _revisit(conn, event, due_on=as_date(event.data["due_on"]), status="scheduled")
+    _revisit(conn, event, due_on=as_date(event.data["due_on"]), status="scheduled", deadline_estimated=False)
+
+
+def _revisit_deadline_recomputed(conn: Connection, event: StoredEvent) -> None:
+    d = event.data
+    _revisit(conn, event, due_on=as_date(d["due_on"]), deadline_estimated=bool(d["deadline_estimated"]))
 
 
 def _revisit_overdue(conn: Connection, event: StoredEvent) -> None:
@@ -199,6 +208,7 @@ UPDATES: EventHandlers[Callable[[Connection, StoredEvent], None]] = EventHandler
     {
         catalogue.REVISIT_SCHEDULED: _revisit_scheduled,
         catalogue.REVISIT_RESCHEDULED: _revisit_rescheduled,
+        catalogue.REVISIT_DEADLINE_RECOMPUTED: _revisit_deadline_recomputed,
         catalogue.REVISIT_OVERDUE: _revisit_overdue,
         catalogue.REVISIT_COMPLETED: _revisit_completed,
         catalogue.REVISIT_CANCELLED: _revisit_cancelled,
@@ -221,6 +231,14 @@ def past_due(conn: Connection, today: date, limit: int = 500) -> list[str]:
         .limit(limit)
     )
     return [row[0] for row in conn.execute(query)]
+
+
+def open_estimated(conn: Connection) -> list[str]:
+    """Revisits still to be done whose due date is an estimate: to count again when the calendar changes."""
+    query = select(revisits.c.revisit_id).where(
+        revisits.c.status.in_(("scheduled", "overdue")), revisits.c.deadline_estimated.is_(True)
+    )
+    return [row[0] for row in conn.execute(query.order_by(revisits.c.due_on, revisits.c.revisit_id))]
 
 
 def open_for(conn: Connection, *, case_id: str | None = None, guidance_id: str | None = None) -> list[str]:

@@ -5,6 +5,10 @@ days and again at 3 months; an ordinary-procedure penalty case within 30 days; a
 a correction deadline gets a correction check on that deadline; other closed cases are drawn for
 a spot revisit at a configured rate. The spot draw is reproducible: the value for a case is a hash
 of the department's recorded seed and the case id, so an auditor can recompute every draw.
+
+A due date in working days is counted on the holiday calendar; in a year whose arrangement is not
+published yet it is an estimate (``WorkingCalendar.deadline``), so the planned revisit says so and
+keeps what it was counted from (``basis``) to be counted again when the arrangement arrives.
 """
 
 from __future__ import annotations
@@ -20,16 +24,40 @@ from guidance_shared.workdays import WorkingCalendar
 
 
 @dataclass(frozen=True)
+class Due:
+    """A due date; for one counted in working days, whether it was estimated and what it was counted from."""
+
+    on: date
+    estimated: bool = False
+    basis: WorkingDaysBasis | None = None
+
+
+@dataclass(frozen=True)
+class WorkingDaysBasis:
+    """``working_days`` working days after ``start_on``: how a due date is counted again on a newer calendar."""
+
+    start_on: date
+    working_days: int
+
+    def count(self, calendar: WorkingCalendar) -> Due:
+        deadline = calendar.deadline(self.start_on, self.working_days)
+        return Due(deadline.due_on, deadline.estimated, self)
+
+    def as_data(self) -> dict[str, object]:
+        return {"start_on": self.start_on.isoformat(), "working_days": self.working_days}
+
+
+@dataclass(frozen=True)
 class Rule:
     """Revisits after closing: each offset gives one revisit; working days or calendar days."""
 
     offsets: tuple[int, ...]
     unit: str = "days"  # "days" or "working_days"
 
-    def due_dates(self, start: date, calendar: WorkingCalendar) -> list[date]:
+    def due_dates(self, start: date, calendar: WorkingCalendar) -> list[Due]:
         if self.unit == "working_days":
-            return [calendar.add_working_days(start, n) for n in self.offsets]
-        return [start + timedelta(days=n) for n in self.offsets]
+            return [WorkingDaysBasis(start, n).count(calendar) for n in self.offsets]
+        return [Due(start + timedelta(days=n)) for n in self.offsets]
 
 
 @dataclass(frozen=True)
@@ -45,11 +73,15 @@ class Policy:
 @dataclass(frozen=True)
 class PlannedRevisit:
     kind: str  # case_revisit | correction_check | spot
-    due_on: date
+    due: Due
     reason: str
     case_id: str | None = None
     guidance_id: str | None = None
     draw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def due_on(self) -> date:
+        return self.due.on
 
 
 @dataclass(frozen=True)
@@ -108,7 +140,7 @@ def plan_correction_check(guidance: Mapping[str, Any], policy: Policy) -> Planne
         return None
     return PlannedRevisit(
         "correction_check",
-        as_date(deadline) + timedelta(days=policy.correction_check_offset_days),
+        Due(as_date(deadline) + timedelta(days=policy.correction_check_offset_days)),
         "改正期限届满核查 (correction deadline reached)",
         guidance_id=str(guidance["guidance_id"]),
     )

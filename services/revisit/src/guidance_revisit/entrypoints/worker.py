@@ -1,6 +1,6 @@
 """revisit's periodic tasks, run by ``guidance-revisit worker`` beside the relay and the consumer.
 
-Both read the runtime's deps (``bootstrap.wire``) and loop until the worker stops; a failed run is
+They read the runtime's deps (``bootstrap.wire``) and loop until the worker stops; a failed run is
 logged and retried at the next interval.
 """
 
@@ -45,3 +45,22 @@ def reminder_planning(runtime: Runtime[RevisitDeps], stop: threading.Event) -> N
         except Exception:
             log.exception("revisit.reminder_planning_failed")
         stop.wait(deps.settings.reminder_interval_s)
+
+
+def deadline_recount(runtime: Runtime[RevisitDeps], stop: threading.Event) -> None:
+    """Once at start: count again the open revisits whose due date was an estimate.
+
+    The calendar is read when the process starts (a newer chinesecalendar, the override file named by
+    GUIDANCE_CALENDAR_OVERRIDES), so a restart is when it can change, and once is enough: what this
+    process counts later it counts on the same calendar. Safe with several workers (one event per change).
+    """
+    try:
+        log.info("revisit.deadlines_recounted", **recount_deadlines(runtime))
+    except Exception:
+        log.exception("revisit.deadline_recount_failed")
+
+
+def recount_deadlines(runtime: Runtime[RevisitDeps]) -> dict[str, object]:
+    """The recount itself (also ``guidance-revisit calendar-recompute``): how many changed, on which calendar."""
+    deps = runtime.deps
+    return {"recomputed": revisits.recompute_deadlines(deps), "calendar": deps.calendar.version}

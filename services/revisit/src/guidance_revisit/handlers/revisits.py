@@ -52,6 +52,8 @@ def schedule(
         "officer": officer.as_data() if officer else None,
         "draw": dict(planned.draw) if planned.draw else None,
         "scheduled_at": deps.now().isoformat(),
+        "deadline_estimated": planned.due.estimated,
+        "deadline_basis": planned.due.basis.as_data() if planned.due.basis else None,
     }
     revisit = Revisit(revisit_id)
     revisit.schedule(valid_event_data(deps.registry, catalogue.REVISIT_SCHEDULED, data))
@@ -154,6 +156,40 @@ def cancel(
         revisit.cancel(valid_event_data(deps.registry, catalogue.REVISIT_CANCELLED, data))
 
     return deps.revisits.change(conn, cmd.revisit_id, decide, expected_version=expected_version)
+
+
+def recompute_deadlines(deps: RevisitDeps) -> int:
+    """Count again, on the calendar now loaded, every open revisit whose due date was an estimate.
+
+    Run when the calendar may have changed (the worker at start, then daily; ``calendar-recompute``): a
+    newer chinesecalendar or the override file brings the year's arrangement. A revisit whose date
+    moves, or stops being an estimate, records RevisitDeadlineRecomputed with both dates and the
+    calendar's version; one that still counts the same is left alone, so a repeated run records
+    nothing. Each revisit in its own transaction; two workers racing agree through the version check.
+    """
+    with deps.engine.connect() as conn:
+        candidates = read_model.open_estimated(conn)
+
+    def recompute(conn: Connection, revisit_id: str) -> bool:
+        revisit = deps.revisits.load(conn, revisit_id)
+        recount = revisit.recount(deps.calendar)
+        if recount is None:
+            return False
+        data = {
+            "revisit_id": revisit_id,
+            "department_id": revisit.department_id,
+            "previous_due_on": optional_iso(revisit.due_on),
+            "due_on": recount.on.isoformat(),
+            "previously_estimated": revisit.deadline_estimated,
+            "deadline_estimated": recount.estimated,
+            "calendar_version": deps.calendar.version,
+            "recomputed_at": deps.now().isoformat(),
+        }
+        revisit.recompute(valid_event_data(deps.registry, catalogue.REVISIT_DEADLINE_RECOMPUTED, data))
+        deps.revisits.save(conn, revisit)
+        return True
+
+    return each_in_own_transaction(deps.engine, candidates, recompute)
 
 
 def flag_overdue(deps: RevisitDeps, today: date) -> int:

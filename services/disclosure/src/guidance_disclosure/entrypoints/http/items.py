@@ -57,6 +57,13 @@ class ItemRow(Schema):
     title = fields.String()
     state = fields.String(metadata={"description": "in_review, disclosed, withheld, withdrawn"})
     deadline = fields.Date(allow_none=True)
+    deadline_estimated = fields.Boolean(
+        metadata={
+            "description": "预计：公开期限按预计的节假日安排计算（当年放假安排尚未公布），公布后重新计算。 "
+            "The deadline was counted on an estimated holiday calendar; an item in review has it counted again "
+            "when it is known."
+        }
+    )
     overdue = fields.Boolean()
     flags = fields.List(fields.Nested(FlagOut))
     exemption = fields.String(allow_none=True)

@@ -56,6 +56,11 @@ class Step(Protocol[C]):
     ) -> DisclosureRequest: ...
 
 
+ESTIMATED = (
+    "预计：答复期限按预计的节假日安排计算（当年放假安排尚未公布），公布后重新计算；null while the clock is paused. "
+    "The due date was counted on an estimated holiday calendar (its year's arrangement not yet published); it is "
+    "counted again when it is."
+)
 STATUSES = ("open", "awaiting_supplement", "in_consultation", "answered", "overdue", "pending")
 
 blp = Blueprint(
@@ -101,6 +106,7 @@ class RequestRow(Schema):
     channel = fields.String()
     received_on = fields.Date()
     answer_due_on = fields.Date()
+    deadline_estimated = fields.Boolean(metadata={"description": ESTIMATED})
     status = fields.String()
     overdue = fields.Boolean()
     extended = fields.Boolean()
@@ -122,6 +128,7 @@ class RequestView(Schema):
     received_on = fields.Date()
     clock_start = fields.Date(metadata={"description": "答复期限起算日（收到申请或补正之日）"})
     answer_due_on = fields.Date(allow_none=True, metadata={"description": "答复期限；征求意见期间暂停"})
+    deadline_estimated = fields.Boolean(allow_none=True, metadata={"description": ESTIMATED})
     supplement_notice_due_on = fields.Date(metadata={"description": "补正通知期限"})
     supplement_requested = fields.Boolean()
     extension_working_days = fields.Integer()
@@ -217,6 +224,7 @@ def _requests() -> Requests:
 
 
 def _view(req: DisclosureRequest) -> Mapping[str, object]:
+    deadline = None if req.status == "in_consultation" else req.answer_deadline()
     return {
         "request_id": req.request_id,
         "department_id": req.department_id,
@@ -224,7 +232,8 @@ def _view(req: DisclosureRequest) -> Mapping[str, object]:
         "status": req.status,
         "received_on": req.received_on,
         "clock_start": req.clock_start,
-        "answer_due_on": None if req.status == "in_consultation" else req.answer_due_on(),
+        "answer_due_on": None if deadline is None else deadline.due_on,
+        "deadline_estimated": None if deadline is None else deadline.estimated,
         "supplement_notice_due_on": req.supplement_notice_due_on(),
         "supplement_requested": req.supplement_requested,
         "extension_working_days": req.extension_days,

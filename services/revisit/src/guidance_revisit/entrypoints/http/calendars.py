@@ -50,9 +50,12 @@ def _calendar(name: str, rows: Sequence[queries.RevisitRecord]) -> Response:
         event.add("uid", f"{row['revisit_id']}@guidance-suite")
         event.add("dtstamp", stamp)
         event.add("dtstart", row["due_on"])
-        event.add("summary", f"回访：{KINDS_ZH.get(row['kind'], row['kind'])}")
+        # A date counted on an estimated holiday calendar may still move: the officer's calendar says so.
+        estimated = "【预计】" if row["deadline_estimated"] else ""
+        event.add("summary", f"{estimated}回访：{KINDS_ZH.get(row['kind'], row['kind'])}")
         event.add("description", row["reason"])
-        event.add("status", "CONFIRMED" if row["status"] in queries.OPEN else "CANCELLED")
+        open_status = "TENTATIVE" if row["deadline_estimated"] else "CONFIRMED"
+        event.add("status", open_status if row["status"] in queries.OPEN else "CANCELLED")
         calendar.add_component(event)
     return Response(calendar.to_ical(), mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
 

@@ -26,6 +26,10 @@ from guidance_shared.vocabulary import REVISIT_METHODS
 from guidance_shared.web import Blueprint
 from guidance_shared.web.strict import StrictBody
 
+ESTIMATED = (
+    "预计：应回访日期按预计的节假日安排计算（当年放假安排尚未公布），公布后重新计算。 The due date was counted on an "
+    "estimated holiday calendar (its year's arrangement not yet published); it is counted again when it is."
+)
 STATUSES = ("due", "overdue", "completed", "cancelled", "open")
 
 blp = Blueprint("revisits", __name__, url_prefix="/v1/revisits", description="回访 revisits and correction checks")
@@ -62,6 +66,7 @@ class RevisitRow(Schema):
     completed_on = fields.Date(allow_none=True)
     findings = fields.Dict(allow_none=True)
     version = fields.Integer()
+    deadline_estimated = fields.Boolean(metadata={"description": ESTIMATED})
 
 
 class RevisitList(Schema):
@@ -92,6 +97,7 @@ class RevisitView(Schema):
     status = fields.String(metadata={"description": "scheduled, overdue, completed, cancelled"})
     details = fields.Dict()
     due_on = fields.Date(allow_none=True)
+    deadline_estimated = fields.Boolean(metadata={"description": ESTIMATED})
     outcome = fields.Dict()
 
 
@@ -117,6 +123,7 @@ def _view(revisit: Revisit) -> tuple[Mapping[str, Any], int, dict[str, str]]:
         "status": revisit.status,
         "details": revisit.details,
         "due_on": revisit.due_on,
+        "deadline_estimated": revisit.deadline_estimated,
         "outcome": revisit.outcome,
     }
     return body, 200, {"ETag": f'"{revisit.version}"'}
