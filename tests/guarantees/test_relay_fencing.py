@@ -101,6 +101,32 @@ def _stopped(process: subprocess.Popen[bytes]) -> bool:
     return True
 
 
+def _paused_relay(database: str, spec: str, journal: Path, **pause: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PAUSED_RELAY_BATCH": str(BATCH), "PAUSED_RELAY_TTL_S": str(LEASE_TTL_S), **pause}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.paused_relay", database, spec, str(journal)], cwd=ROOT, env=env
+    )
+
+
+def _first_seen_in_order(envelopes: list[Envelope]) -> dict[str, list[int]]:
+    """Each aggregate's sequence numbers as a consumer applies them: a partition in order, a repeated id
+    dropped."""
+    first_seen: dict[str, list[int]] = defaultdict(list)
+    seen: set[str] = set()
+    for envelope in envelopes:
+        if envelope.id in seen:
+            continue
+        seen.add(envelope.id)
+        first_seen[envelope.subject].append(int(envelope.sequence or 0))
+    return dict(first_seen)
+
+
+def _stop(paused: subprocess.Popen[bytes]) -> None:
+    paused.send_signal(signal.SIGCONT)  # harmless if it runs; a stopped process would not end
+    paused.send_signal(signal.SIGTERM)
+    paused.wait(30)
+
+
 def test_a_relay_resumed_after_its_lease_was_taken_over_publishes_nothing_more(
     database: str, log: tuple[Transport, str], tmp_path: Path
 ) -> None:
@@ -110,15 +136,7 @@ def test_a_relay_resumed_after_its_lease_was_taken_over_publishes_nothing_more(
     for version in range(1, 6):
         _append_round(store, version)  # 30 events: positions 1-30
     journal = tmp_path / "paused-relay.jsonl"
-    env = {
-        **os.environ,
-        "PAUSED_RELAY_PAUSE_AT": str(PAUSE_AT),
-        "PAUSED_RELAY_BATCH": str(BATCH),
-        "PAUSED_RELAY_TTL_S": str(LEASE_TTL_S),
-    }
-    paused = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.paused_relay", database, spec, str(journal)], cwd=ROOT, env=env
-    )
+    paused = _paused_relay(database, spec, journal, PAUSED_RELAY_PAUSE_AT=str(PAUSE_AT))
     taker: OutboxRelay | None = None
     stop = threading.Event()
     thread: threading.Thread | None = None
@@ -153,9 +171,7 @@ def test_a_relay_resumed_after_its_lease_was_taken_over_publishes_nothing_more(
         assert _cursor(engine) == 42
     finally:
         # The resumed relay first: once the taker stops, it releases the lease, which anyone may then take.
-        paused.send_signal(signal.SIGCONT)  # harmless if it runs; a stopped process would not end
-        paused.send_signal(signal.SIGTERM)
-        paused.wait(30)
+        _stop(paused)
         stop.set()
         if thread is not None:
             thread.join(30)
@@ -175,14 +191,56 @@ def test_a_relay_resumed_after_its_lease_was_taken_over_publishes_nothing_more(
     assert len(envelopes) == 42 + BATCH
     duplicates = [e.id for e in envelopes if [x.id for x in envelopes].count(e.id) > 1]
     assert sorted(set(duplicates)) == sorted(in_flight)
-    first_seen: dict[str, list[int]] = defaultdict(list)
-    seen: set[str] = set()
-    for envelope in envelopes:  # as a consumer reads: a partition in order, a repeated id dropped
-        if envelope.id in seen:
-            continue
-        seen.add(envelope.id)
-        first_seen[envelope.subject].append(int(envelope.sequence or 0))
-    assert dict(first_seen) == {f"g-{n}": list(range(1, 8)) for n in range(AGGREGATES)}
+    assert _first_seen_in_order(envelopes) == {f"g-{n}": list(range(1, 8)) for n in range(AGGREGATES)}
+    engine.dispose()
+
+
+def test_a_relay_paused_between_renewing_and_reading_sends_nothing_once_taken_over(
+    database: str, log: tuple[Transport, str], tmp_path: Path
+) -> None:
+    transport, spec = log
+    engine = kernel_tables(make_engine(database))
+    store = EventStore(engine, source="/guidance/intake", topic="intake.events")
+    for version in range(1, 6):
+        _append_round(store, version)
+    journal = tmp_path / "paused-relay.jsonl"
+    # Given a relay stopped just after renewing its lease (its second renewal), before it reads a batch
+    paused = _paused_relay(database, spec, journal, PAUSED_RELAY_PAUSE_AFTER_RENEWAL="2")
+    stop = threading.Event()
+    thread: threading.Thread | None = None
+    try:
+        wait_for(lambda: _stopped(paused), timeout_s=60)
+        before = _cursor(engine)
+        # ... past its lease, which another relay takes over, while rows wait to be published
+        wait_for(lambda: datetime.fromisoformat(_lease(engine).expires_at) < datetime.now(UTC), timeout_s=30)
+        taker = OutboxRelay(engine, transport.producer(), batch_size=BATCH, lease_ttl=timedelta(seconds=60))
+        assert taker.lease.acquire() and taker.lease.epoch == 2
+        _append_round(store, 6)
+        assert pending_count(engine) == 36 - before > 0
+        # When it resumes, it finds itself fenced before it reads: nothing is sent, the cursor stays
+        paused.send_signal(signal.SIGCONT)
+        wait_for(lambda: any(e.get("event") == "relay.fenced" for e in _journal(journal)), timeout_s=60)
+        entries = _journal(journal)
+        resumed = entries[entries.index({"pausing": "renewed"}) + 1 :]
+        assert not [e for e in resumed if "sending" in e or "sent" in e]
+        assert _cursor(engine) == before
+        # Then the new holder publishes the rest
+        thread = threading.Thread(target=taker.run_forever, args=(stop,), kwargs={"idle_s": 0.1}, daemon=True)
+        thread.start()
+        wait_for(lambda: pending_count(engine) == 0, timeout_s=60)
+    finally:
+        _stop(paused)
+        stop.set()
+        if thread is not None:
+            thread.join(30)
+    entries = _journal(journal)
+    assert not [e for e in entries[entries.index({"pausing": "renewed"}) :] if "sending" in e]
+    consumer = transport.consumer(f"check{uuid.uuid4().hex[:6]}")
+    consumer.subscribe(["intake.events"], lambda _tp: 0)
+    envelopes = [Envelope.from_record(r) for r in poll_until(consumer, 36, timeout_s=60)]
+    consumer.close()
+    assert len(envelopes) == 36 and len({e.id for e in envelopes}) == 36  # each event once: no late batch here
+    assert _first_seen_in_order(envelopes) == {f"g-{n}": list(range(1, 7)) for n in range(AGGREGATES)}
     engine.dispose()
 
 
