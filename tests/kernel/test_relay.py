@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text, update
@@ -12,7 +13,7 @@ from guidance_shared.db import make_engine
 from guidance_shared.envelope import Envelope
 from guidance_shared.eventstore import NEW_STREAM, EventStore, NewEvent, outbox_table, relay_cursor_table
 from guidance_shared.migrations import Migrations
-from guidance_shared.relay import Lease, OutboxRelay, pending_count
+from guidance_shared.relay import Fenced, Lease, OutboxRelay, lease_table, pending_count
 from guidance_shared.transport.base import Producer, PublishError, Record
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.kernel.test_transport_contract import poll_until
@@ -100,6 +101,86 @@ def test_only_one_relay_holds_the_lease(setup) -> None:
     assert second.acquire()
 
 
+def _expire(engine, name: str = "outbox-relay") -> None:
+    """As if the holder had been paused past its lease: the row's expiry is in the past."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(lease_table).where(lease_table.c.name == name).values(expires_at="2000-01-01T00:00:00+00:00")
+        )
+
+
+def _cursor(engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(relay_cursor_table.c.last_position)).scalar_one())
+
+
+def test_a_takeover_raises_the_epoch_and_fences_the_old_holder_before_it_reads(setup) -> None:
+    store, _transport, producer, old = setup
+    _issue(store, 3)
+    assert old.lease.acquire() and old.lease.epoch == 1
+    assert old.run_once() == 4 and _cursor(store.engine) == 4
+    # Given the holder lost its lease while paused, and another relay took it over
+    _expire(store.engine)
+    new = OutboxRelay(store.engine, producer, batch_size=4)
+    assert new.lease.acquire() and new.lease.epoch == 2
+    # When the old one resumes, it publishes nothing and moves nothing
+    with pytest.raises(Fenced):
+        old.run_once()
+    assert _cursor(store.engine) == 4 and pending_count(store.engine) == 2
+    assert not old.lease.acquire()  # and it cannot take the lease back while the new holder lives
+    assert new.run_once() == 2 and _cursor(store.engine) == 6
+    old.lease.release()  # the old holder's release does not free the new holder's lease
+    assert not Lease(store.engine, "outbox-relay").acquire()
+
+
+def test_a_holder_fenced_while_its_batch_was_in_flight_does_not_move_the_cursor(setup) -> None:
+    store, transport, producer, _relay = setup
+    _issue(store, 3)
+    new = OutboxRelay(store.engine, producer, batch_size=4)
+
+    class TakenOverMidBatch(Producer):
+        """The real producer; while the batch is on its way, the lease lapses and another relay takes it."""
+
+        def publish(self, records: Sequence[Record]) -> None:
+            producer.publish(records)
+            _expire(store.engine)
+            assert new.lease.acquire()
+
+        def close(self) -> None:
+            pass
+
+    old = OutboxRelay(store.engine, TakenOverMidBatch(), batch_size=4)
+    assert old.lease.acquire()
+    with pytest.raises(Fenced):
+        old.run_once()  # its batch reached the log, but the cursor is the new holder's now
+    assert _cursor(store.engine) == 0
+    assert new.drain() == 6 and _cursor(store.engine) == 6
+    consumer = transport.consumer("check")
+    consumer.subscribe(["intake.events"], lambda _tp: 0)
+    ids = [Envelope.from_record(r).id for r in poll_until(consumer, 10)]
+    assert len(ids) == 10 and len(set(ids)) == 6  # the fenced batch arrived twice; consumers drop it by id
+
+
+def test_a_holder_that_cannot_know_its_lease_still_stands_does_not_send(setup) -> None:
+    store, _transport, producer, _relay = setup
+    _issue(store, 1)
+    relay = OutboxRelay(store.engine, producer, batch_size=4, lease_ttl=timedelta(0))
+    assert relay.lease.acquire()  # a zero lease is stale at once: as if paused past it right after renewing
+    with pytest.raises(Fenced, match="may have expired"):
+        relay.run_once()
+    assert pending_count(store.engine) == 2
+
+
+def test_of_two_relays_finding_the_lease_expired_one_takes_it_over(setup) -> None:
+    store, *_ = setup
+    holder = Lease(store.engine, "outbox-relay")
+    assert holder.acquire()
+    _expire(store.engine)
+    contenders = [Lease(store.engine, "outbox-relay") for _ in range(4)]
+    assert [c.acquire() for c in contenders] == [True, False, False, False]
+    assert contenders[0].epoch == 2
+
+
 def test_the_cursor_says_what_was_published_and_only_moves_forward(setup) -> None:
     store, _transport, _producer, relay = setup
     _issue(store, 3)
@@ -129,6 +210,7 @@ def test_a_store_marked_by_an_older_relay_starts_its_cursor_after_the_marked_row
     Migrations("intake", INTAKE.migrations).upgrade(scratch, "0001")  # what the first revision makes
     with scratch.connect() as conn:
         baseline = set(inspect(conn).get_table_names())
+        baseline_columns = {t: {c["name"] for c in inspect(conn).get_columns(t)} for t in baseline}
         baseline_indexes = set(conn.execute(text(INDEXES)).scalars())
     scratch.dispose()
 
@@ -145,6 +227,11 @@ def test_a_store_marked_by_an_older_relay_starts_its_cursor_after_the_marked_row
                 conn.execute(text(f"DROP TABLE {name}"))
             for name in sorted(set(conn.execute(text(INDEXES)).scalars()) - baseline_indexes):
                 conn.execute(text(f"DROP INDEX {name}"))
+            # and every column a revision added to a baseline table
+            for table in sorted(set(inspect(conn).get_table_names()) & baseline):
+                columns = baseline_columns[table]
+                for column in sorted({c["name"] for c in inspect(conn).get_columns(table)} - columns):
+                    conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
 
     from_before_the_cursor(4)
     assert migrate(INTAKE, engine)["adopted"]  # the baseline creates the cursor after the marked rows

@@ -274,6 +274,19 @@ def create_skip_decisions() -> None:
     )
 
 
+def add_relay_lease_epoch() -> None:
+    """A revision of every service: the relay lease's fencing token (``guidance_shared.relay.Lease``).
+    Existing rows start at 0 and the next takeover raises it. A relay of an older release (during a
+    rolling upgrade) takes over without raising it but writes its own owner, which a newer holder's
+    check also refuses."""
+    op.add_column("es_relay_lease", sa.Column("epoch", sa.Integer(), nullable=False, server_default="0"))
+
+
+def drop_relay_lease_epoch() -> None:
+    with op.batch_alter_table("es_relay_lease") as batch:
+        batch.drop_column("epoch")
+
+
 def kernel_baseline() -> None:
     """The kernel's tables as every service's first revision creates them, and the event store's two
     one-row tables: the position counter and the relay cursor."""

@@ -19,7 +19,12 @@ from guidance_intake.adapters.serials import (
     doc_serials,
     issue_doc_no,
 )
-from guidance_intake.domain.departments import CASE_DECISION, CASE_FILING, NO_PENALTY_DECISION
+from guidance_intake.domain.departments import (
+    CASE_DECISION,
+    CASE_FILING,
+    COERCIVE_MEASURE_DECISION,
+    NO_PENALTY_DECISION,
+)
 from guidance_intake.domain.doc_numbers import DocKey
 from guidance_shared import catalogue
 from guidance_shared.db import make_engine
@@ -231,7 +236,7 @@ def test_a_number_issued_again_before_the_recovery_is_reported(engine: Engine) -
 
 
 def test_recovered_decisions_move_the_sequence_of_their_own_kind(engine: Engine) -> None:
-    # Given a restore that lost a 不予行政处罚决定书 and a 行政处罚决定书 of 2025
+    # Given a restore that lost a 不予行政处罚决定书, a 行政处罚决定书 and a 行政强制措施决定书 of 2025
     departments = default_departments()
     market = departments.require(DEPARTMENT_ID)
     events = [
@@ -249,6 +254,13 @@ def test_recovered_decisions_move_the_sequence_of_their_own_kind(engine: Engine)
             decided_at="2025-03-21T15:00:00+08:00",
             decision_no="某市监罚决〔2025〕第001号",
         ),
+        recovered(
+            catalogue.CASE_DECIDED,
+            department_id=DEPARTMENT_ID,
+            decision="coercive_measure",
+            decided_at="2025-03-22T15:00:00+08:00",
+            decision_no="某市监强制〔2025〕第001号",
+        ),
     ]
     # When the serials continue past them
     with engine.begin() as conn:
@@ -256,5 +268,7 @@ def test_recovered_decisions_move_the_sequence_of_their_own_kind(engine: Engine)
     # Then each kind goes on from its own number
     assert last_serial(engine, DocKey(DEPARTMENT_ID, NO_PENALTY_DECISION, 2025)) == 1
     assert last_serial(engine, DocKey(DEPARTMENT_ID, CASE_DECISION, 2025)) == 1
+    assert last_serial(engine, DocKey(DEPARTMENT_ID, COERCIVE_MEASURE_DECISION, 2025)) == 1
     with engine.begin() as conn:
         assert issue_doc_no(conn, market, NO_PENALTY_DECISION, 2025) == "某市监不罚〔2025〕第002号"
+        assert issue_doc_no(conn, market, COERCIVE_MEASURE_DECISION, 2025) == "某市监强制〔2025〕第002号"

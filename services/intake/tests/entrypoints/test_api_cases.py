@@ -253,6 +253,19 @@ def test_a_no_penalty_decision_is_numbered_as_its_own_kind_not_as_a_penalty(api)
     assert fined["decision_no"] == "某市监罚决〔2025〕第001号"
 
 
+def test_a_coercive_measure_is_numbered_as_its_own_kind_not_as_a_penalty(api) -> None:
+    # Given a case decided with a coercive measure (查封), and another with a penalty
+    sealed = api.open_case()["case_id"]
+    measure = {"kind": "sealing", "description": "查封涉案仓库"}
+    body = api.decision_body(decision="coercive_measure", penalty=None, coercive_measure=measure)
+    coercive = api.command(case_path(sealed, "decision"), body, ("supervisor",))["decision"]
+    other = api.open_case()["case_id"]
+    fined = api.command(case_path(other, "decision"), api.decision_body(), ("supervisor",))["decision"]
+    # Then the 行政强制措施决定书 has its own kind and sequence, and the penalty sequence starts at 001
+    assert coercive["decision_no"] == "某市监强制〔2025〕第001号"
+    assert fined["decision_no"] == "某市监罚决〔2025〕第001号"
+
+
 def test_a_withdrawn_or_foreign_warning_is_no_education(api) -> None:
     case_id = api.open_case(violation=FIRST_VIOLATION_FREE)["case_id"]
     withdrawn = api.issue()["guidance_id"]

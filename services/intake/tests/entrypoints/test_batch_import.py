@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -18,7 +20,7 @@ from tests.support.services import case_command
 
 from guidance_intake.adapters.read_model import guidance_records
 from guidance_intake.adapters.spreadsheets import read_table
-from guidance_intake.entrypoints.batch_import import COLUMNS, MAX_ROWS
+from guidance_intake.entrypoints.batch_import import CODE_OF, COLUMNS, MAX_ROWS, REQUIRED_COLUMNS, is_codes_row
 from guidance_shared.errors import GuidanceError
 from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
 from guidance_shared.runtime import Runtime
@@ -339,3 +341,56 @@ def test_a_retried_multipart_upload_replays_despite_a_new_boundary(
     assert first.status_code == again.status_code == 200
     assert again.headers.get("Idempotent-Replayed") == "true" and again.get_json() == first.get_json()
     assert acts_in(runtime) == 1
+
+
+TEMPLATE = "/v1/guidance/import/template"
+
+
+@pytest.mark.parametrize(("kind", "media_type"), [("csv", "text/csv"), ("xlsx", XLSX)])
+def test_the_template_imports_as_it_is(client: FlaskClient, officer: Any, kind: str, media_type: str) -> None:
+    # Given the template, as an office downloads it
+    response = client.get(f"{TEMPLATE}?format={kind}", headers=officer)
+    assert response.status_code == 200 and response.mimetype == media_type
+    assert f"guidance-import-template.{kind}" in response.headers["Content-Disposition"]
+    sheet = read_table(response.data, max_rows=MAX_ROWS)
+    # ... every column the import reads, the required ones first, with their codes and an example row
+    assert sheet.headers == COLUMNS and COLUMNS[: len(REQUIRED_COLUMNS)] == REQUIRED_COLUMNS
+    [(_, codes), (number, example)] = sheet.rows
+    assert codes == tuple(CODE_OF[column] for column in COLUMNS)
+    assert codes[:3] == ("department_id", "counterpart.kind", "counterpart.name") and number == 3
+    assert example[0]  # a department of the caller's, by name
+    # When it is uploaded unchanged
+    report = client.post(IMPORT, data=response.data, content_type=media_type, headers=officer).get_json()
+    # Then the codes row is skipped and the example is issued
+    assert (report["accepted"], report["rejected"]) == (1, 0), report
+    [line] = report["rows"]
+    assert line["row"] == 3 and line["status"] == "issued" and line["doc_no"].startswith("某市监警示〔2025〕")
+    issued = client.get(f"/v1/guidance/{line['guidance_id']}", headers=officer).get_json()
+    assert issued["details"]["department_id"] == DEPARTMENT_ID
+    details = issued["details"]
+    assert details["counterpart"]["kind"] == "enterprise" and details["correction_deadline"] == "2025-03-12"
+
+
+def test_a_row_that_only_resembles_the_codes_is_data() -> None:
+    columns = ("部门编号", "相对人名称")
+    assert is_codes_row(columns, ("department_id", "counterpart.name"))
+    assert is_codes_row(columns, ("department_id", "counterpart.name", ""))
+    assert not is_codes_row(columns, ("department_id", "某县宏达食品有限公司"))
+    assert not is_codes_row(("备注栏",), ("department_id",))
+
+
+def test_the_template_needs_an_officer(client: FlaskClient, auth_keys: AuthKeys) -> None:
+    assert client.get(TEMPLATE).status_code == 401
+    auditor = auth_keys.headers("x", DEPARTMENT_ID, ["auditor"])
+    assert client.get(TEMPLATE, headers=auditor).status_code == 403
+    officer = auth_keys.headers("x", DEPARTMENT_ID, ["officer"])
+    assert client.get(f"{TEMPLATE}?format=pdf", headers=officer).status_code == 422
+
+
+def test_the_documented_columns_are_the_imported_ones() -> None:
+    """docs/api-intake.md lists the columns an office may use: exactly the import's, with their codes."""
+    text = (Path(__file__).resolve().parents[4] / "docs" / "api-intake.md").read_text(encoding="utf-8")
+    section = text[text.index("### Batch import") :]
+    documented = re.findall(r"^\| (\S+) \| `([^`]+)` \| (yes)? ?\|", section, re.MULTILINE)
+    assert [(name, code) for name, code, _ in documented] == [(c, CODE_OF[c]) for c in COLUMNS]
+    assert [name for name, _, required in documented if required] == list(REQUIRED_COLUMNS)

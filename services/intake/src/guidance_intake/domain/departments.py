@@ -25,10 +25,15 @@ from guidance_shared.vocabulary import CONTENT_TYPES, DOMAINS, label_zh
 CASE_DECISION = "case_decision"  # 行政处罚决定书, numbered like a guidance document
 # 不予行政处罚决定书: not a penalty, so it must not carry a penalty decision's number (罚决) nor share its sequence.
 NO_PENALTY_DECISION = "no_penalty_decision"
+# 行政强制措施决定书 (行政强制法第二十四条): a coercive measure is not a penalty either (行政强制法第二条), so
+# it is numbered apart from the penalty decisions, in a sequence of its own.
+COERCIVE_MEASURE_DECISION = "coercive_measure_decision"
 CASE_FILING = "case_filing"  # 立案编号, when the case-handling system does not bring its own
-DOC_KINDS = (*CONTENT_TYPES, CASE_DECISION, NO_PENALTY_DECISION, CASE_FILING)
+DOC_KINDS = (*CONTENT_TYPES, CASE_DECISION, NO_PENALTY_DECISION, COERCIVE_MEASURE_DECISION, CASE_FILING)
 #: The decisions (行政处罚法第三十三条) that are numbered as 不予行政处罚决定书.
 NO_PENALTY_DECISIONS = ("no_penalty_minor", "no_penalty_first", "no_penalty_no_fault")
+#: The decision (行政强制措施) that is numbered as 行政强制措施决定书.
+COERCIVE_MEASURE = "coercive_measure"
 
 DEFAULT_DOC_KIND_ABBR: Mapping[str, str] = MappingProxyType(
     {
@@ -40,14 +45,20 @@ DEFAULT_DOC_KIND_ABBR: Mapping[str, str] = MappingProxyType(
         "major_case_revisit": "回访",
         CASE_DECISION: "罚决",
         NO_PENALTY_DECISION: "不罚",
+        COERCIVE_MEASURE_DECISION: "强制",
         CASE_FILING: "立",
     }
 )
 
 
 def decision_doc_kind(decision: str) -> str:
-    """The document kind a case decision is numbered as: a no-penalty decision has its own."""
-    return NO_PENALTY_DECISION if decision in NO_PENALTY_DECISIONS else CASE_DECISION
+    """The document kind a case decision is numbered as: a no-penalty decision and a coercive measure
+    have their own."""
+    if decision in NO_PENALTY_DECISIONS:
+        return NO_PENALTY_DECISION
+    if decision == COERCIVE_MEASURE:
+        return COERCIVE_MEASURE_DECISION
+    return CASE_DECISION
 
 
 DEFAULT_DOC_PATTERN = "{region}{agency}{kind}〔{year}〕{serial:03d}号"

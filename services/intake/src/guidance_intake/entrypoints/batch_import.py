@@ -160,9 +160,50 @@ COLUMN_OF: Mapping[str, str] = {
     "advice": ADVICE,
     "identifier_override_reason": OVERRIDE_REASON,
     "disclosure": WITHHELD_REASON,
+    "disclosure.exemption": WITHHELD_REASON,
     "disclosure.level": DISCLOSURE,
     "issued_at": ISSUED_AT,
 }
+#: Each column's code, the field of ``POST /v1/guidance`` it fills (the most specific path that names it):
+#: the template's second header row, which an import recognises and skips.
+CODE_OF: Mapping[str, str] = {
+    column: max((path for path, named in COLUMN_OF.items() if named == column), key=len) for column in COLUMNS
+}
+#: The template's example row: a 轻微问题警示 as a county office would write it (Chinese words, Chinese
+#: dates); the columns it leaves blank are those of other kinds of act or of a person counterpart.
+EXAMPLE_ROW: Mapping[str, str] = {
+    KIND: "企业",
+    NAME: "某县宏达食品有限公司",
+    USCC: "91410000MA3X7K2P55",
+    REPRESENTATIVE: "赵建国",
+    CONTENT_TYPE: "轻微问题警示",
+    METHODS: "警告告诫、规劝提示",
+    DOMAIN: "行政检查",
+    FORM: "书面",
+    MATTER: "食品经营许可证未在经营场所显著位置悬挂",
+    LEGAL_BASIS: "《中华人民共和国行政处罚法》第三十三条第一款；《食品经营许可管理办法》第二十六条",
+    CONTENT: "请于2025年3月12日前将许可证悬挂于显著位置。",
+    RIGHTS_NOTICE: "本指导不具有强制力，你单位可以自愿接受；有异议的可以陈述意见。",
+    DEADLINE: "2025年3月12日",
+    DISCLOSURE: "公开",
+    ISSUED_AT: "2025-03-05 10:30",
+    OFFICERS: "王立新:豫A0310021；刘晓燕：豫A0310057",
+}
+
+
+def template(department: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The import template: the header the importer reads (every column, the required ones first), the
+    codes row, and the example row, issued by ``department`` (a name or id the importer takes)."""
+    example = {**EXAMPLE_ROW, DEPARTMENT: department}
+    return COLUMNS, tuple(CODE_OF[c] for c in COLUMNS), tuple(example.get(c, "") for c in COLUMNS)
+
+
+def is_codes_row(columns: Sequence[str], cells: Sequence[ReadCell]) -> bool:
+    """The template's second header row: under each named column, that column's code (or nothing)."""
+    named = [(column, cell) for column, cell in zip(columns, cells, strict=False) if column in CODE_OF]
+    return bool(named) and all(cell == CODE_OF[column] for column, cell in named)
+
+
 _BILINGUAL = re.compile(r"^(.*?[.)])\s+([\u3000-\u303f\u4e00-\u9fff\uff00-\uffef《“].*)$", re.DOTALL)
 _CONTRACT_ZH: Mapping[str, str] = {
     "Not a 统一社会信用代码 (18 characters, GB 32100-2015).": "不是有效的统一社会信用代码（18位，GB 32100-2015）。",
@@ -217,9 +258,12 @@ class Importer:
     def run(self, sheet: Sheet) -> ImportResult:
         """The report: counts, and one entry per non-blank row in file order."""
         columns = check_headers(sheet.headers)
-        if not sheet.rows:
+        lines = sheet.rows
+        if lines and is_codes_row(columns, lines[0][1]):
+            lines = lines[1:]  # the template's codes, under the Chinese header
+        if not lines:
             raise file_problem("The file has no data rows below the header.", "文件在表头下没有数据行。")
-        rows = [self.row(number, cells_by_column(columns, cells)) for number, cells in sheet.rows]
+        rows = [self.row(number, cells_by_column(columns, cells)) for number, cells in lines]
         accepted = sum(1 for r in rows if r["status"] != "rejected")
         return {"accepted": accepted, "rejected": len(rows) - accepted, "dry_run": self.dry_run, "rows": rows}
 

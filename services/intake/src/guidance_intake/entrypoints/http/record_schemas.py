@@ -62,6 +62,14 @@ class ImportQuery(Schema):
     )
 
 
+class TemplateQuery(Schema):
+    format = fields.String(
+        load_default="csv",
+        validate=validate.OneOf(("csv", "xlsx")),
+        metadata={"description": "csv (default, UTF-8 with BOM) or xlsx"},
+    )
+
+
 class ImportProblem(Schema):
     field = fields.String(metadata={"description": "The column (表头), or （整行） for the whole row"})
     message_en = fields.String()

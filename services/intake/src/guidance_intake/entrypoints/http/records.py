@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, render_template, request
 from flask.views import MethodView
 
 from guidance_intake.adapters.spreadsheets import file_problem, read_table
 from guidance_intake.domain.documents import guidance_document
-from guidance_intake.entrypoints.batch_import import MAX_ROWS, Importer
+from guidance_intake.entrypoints.batch_import import MAX_ROWS, Importer, template
 from guidance_intake.entrypoints.http import context
 from guidance_intake.entrypoints.http.guidance import own_guidance
-from guidance_intake.entrypoints.http.record_schemas import DocumentQuery, ImportQuery, ImportReport
+from guidance_intake.entrypoints.http.record_schemas import DocumentQuery, ImportQuery, ImportReport, TemplateQuery
 from guidance_shared.auth import ADMIN, OFFICER, READERS, current_principal, requires
 from guidance_shared.errors import GuidanceError
-from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE
+from guidance_shared.spreadsheets import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from guidance_shared.web import Blueprint, current_tx, idempotent
 from guidance_shared.web.app import DEFAULT_MAX_CONTENT_LENGTH
 
@@ -70,7 +71,8 @@ class GuidanceImport(MethodView):
     @records_blp.doc(
         requestBody={
             "description": f"A CSV or XLSX sheet, at most {DEFAULT_MAX_CONTENT_LENGTH // 1024 // 1024} MiB "
-            f"and {MAX_ROWS} rows, headed by the Chinese column names",
+            f"and {MAX_ROWS} rows, headed by the Chinese column names (a second row of the columns' codes, as "
+            "in the template from GET /v1/guidance/import/template, is recognised and skipped)",
             "content": {
                 "multipart/form-data": {
                     "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
@@ -96,6 +98,43 @@ class GuidanceImport(MethodView):
             dry_run=query["dry_run"],
         )
         return importer.run(read_table(_uploaded(), max_rows=MAX_ROWS))
+
+
+@records_blp.route("/import/template")
+class GuidanceImportTemplate(MethodView):
+    @requires(OFFICER, ADMIN)
+    @records_blp.arguments(TemplateQuery, location="query")
+    @records_blp.doc(
+        responses={
+            "200": {
+                "description": "The import template: the Chinese header of every column the import reads (the "
+                "required ones first), a second row of the columns' codes (the fields of POST /v1/guidance they "
+                "fill), and one example row (a 轻微问题警示 of one of the caller's departments) that imports as is",
+                "content": {
+                    CSV_TYPE: {"schema": {"type": "string"}},
+                    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    )
+    def get(self, query: Mapping[str, Any]) -> Response:
+        """The batch-import template (批量导入模板), CSV (UTF-8 with BOM) or XLSX, built from the columns the
+        import itself reads."""
+        principal = current_principal()
+        departments = list(context.deps().departments)
+        own = next((d for d in departments if principal.may_access(d.department_id)), None)
+        headers, codes, example = template(own.name if own is not None else "")
+        kind = query["format"]
+        if kind == "xlsx":
+            body = to_xlsx(headers, [example], title="批量导入模板", codes=codes)
+        else:
+            body = to_csv(headers, [example], codes=codes)
+        response = Response(body, mimetype=XLSX_TYPE if kind == "xlsx" else CSV_TYPE)
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="guidance-import-template.{kind}"; '
+            f"filename*=UTF-8''{quote(f'行政指导批量导入模板.{kind}')}"
+        )
+        return response
 
 
 def _uploaded() -> bytes:
