@@ -7,6 +7,7 @@ hold and only the keyed ledger (and the checkpoints signed with the key) can tel
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,27 @@ class LedgerContract:
         with engine.connect() as conn:
             links = conn.execute(select(events_table.c.ledger).order_by(events_table.c.position)).scalars().all()
         assert len(set(links)) == 8 and all(len(link) == 64 for link in links)
+
+    def test_concurrent_appenders_make_one_unbroken_ledger(self, store: EventStore) -> None:
+        """Each append reads its predecessor's link under the counter's lock: never one not yet committed."""
+        errors: list[BaseException] = []
+
+        def writer(prefix: str) -> None:
+            try:
+                for i in range(25):
+                    store.append(f"{prefix}-{i}", "Guidance", NEW_STREAM, issued(2, prefix))
+            except BaseException as exc:  # surfaced by the assertion below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(p,)) for p in "wxyz"]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        report = store.verify()
+        assert report.ok and report.ledger is not None
+        assert (report.ledger.keyed_events, report.ledger.head_position) == (200, 200)
 
     def test_data_changed_and_its_hash_recomputed_is_named(self, filled: EventStore, engine: Engine) -> None:
         with engine.begin() as conn:
