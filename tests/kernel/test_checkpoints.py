@@ -98,7 +98,7 @@ def test_the_worker_sends_signed_checkpoints_to_the_topic_and_the_file(
     runtime.close()
 
 
-def test_verify_against_the_latest_checkpoint_names_a_cut_off_tail(
+def test_verify_against_the_latest_checkpoint_or_the_topic_names_a_cut_off_tail(
     tmp_path: Path,
     kafka_bootstrap: str,
     kafka_topics: TopicFactory,
@@ -116,8 +116,9 @@ def test_verify_against_the_latest_checkpoint_names_a_cut_off_tail(
     exported = tmp_path / "from-the-topic.jsonl"
     exported.write_text(sent.to_json() + "\n", encoding="utf-8")
 
-    assert run(SPEC, lambda _runtime: None, ["verify", "--against", "latest"]) == 0
-    assert json.loads(capsys.readouterr().out)["against"] == {"checkpoints": 1, "mismatches": []}
+    for against in ("latest", "topic"):
+        assert run(SPEC, lambda _runtime: None, ["verify", "--against", against]) == 0
+        assert json.loads(capsys.readouterr().out)["against"] == {"checkpoints": 1, "mismatches": []}
 
     with runtime.engine.begin() as conn:  # the last two events and the counter's memory of them
         conn.execute(delete(events_table).where(events_table.c.position >= 3))
@@ -125,10 +126,11 @@ def test_verify_against_the_latest_checkpoint_names_a_cut_off_tail(
     runtime.close()
     assert run(SPEC, lambda _runtime: None, ["verify"]) == 0  # the store alone cannot tell
     capsys.readouterr()
-    assert run(SPEC, lambda _runtime: None, ["verify", "--against", str(exported)]) == 1
-    result = json.loads(capsys.readouterr().out)
-    assert result["ok"] is False
-    assert [(m["position"], m["kind"]) for m in result["against"]["mismatches"]] == [(4, "truncated")]
+    for against in (str(exported), "topic"):
+        assert run(SPEC, lambda _runtime: None, ["verify", "--against", against]) == 1
+        result = json.loads(capsys.readouterr().out)
+        assert result["ok"] is False
+        assert [(m["position"], m["kind"]) for m in result["against"]["mismatches"]] == [(4, "truncated")]
 
 
 def test_verify_names_a_tampered_event_and_refuses_a_missing_checkpoint_file(

@@ -10,9 +10,10 @@ passed with any appended, and sends it two ways, neither through the database:
   database's writer could change before they are sent), keyed by the service;
 - to the export file (JSON lines, ``GUIDANCE_CHECKPOINT_FILE``), appended and synced.
 
-``verify --against FILE|latest`` then checks the store against every checkpoint of a file (``latest``: the
-export file's last line): the signature, the key, and that the store's link at the signed position is still the
-signed head, so history up to it was neither rewritten nor cut off. What it cannot catch is the ADR's
+``verify --against FILE|latest|topic`` then checks the store against every checkpoint of a file (``latest``:
+the export file's last line; ``topic``: every one of the service's on the topic): the signature, the key, and
+that the store's link at the signed position is still the signed head, so history up to it was neither
+rewritten nor cut off. What it cannot catch is the ADR's
 (docs/decisions/0008-keyed-anchored-ledger.md): an attacker who holds the key and can rewrite both copies.
 """
 
@@ -22,6 +23,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -36,7 +38,7 @@ from guidance_shared.db import reading
 from guidance_shared.eventstore import events_table
 from guidance_shared.ledger import Linker, same
 from guidance_shared.topics import CHECKPOINT_TOPIC
-from guidance_shared.transport.base import Producer, Record
+from guidance_shared.transport.base import Producer, Record, TopicPartition, Transport
 
 log = structlog.get_logger(__name__)
 
@@ -175,6 +177,33 @@ def read_file(path: Path) -> list[Checkpoint]:
     if not out:
         raise CheckpointError(f"{path} holds no checkpoint")
     return out
+
+
+def read_topic(transport: Transport, service: str, *, timeout_s: float = 300.0) -> list[Checkpoint]:
+    """Every checkpoint of ``service`` on ``audit.checkpoints``, from offset zero to the end as it was when
+    reading began, in a consumer group of its own (nothing of the service's is touched)."""
+    ends = {TopicPartition(CHECKPOINT_TOPIC, p): end for p, end in transport.end_offsets(CHECKPOINT_TOPIC).items()}
+    wanted = {tp: end for tp, end in ends.items() if end > 0}
+    consumer = transport.consumer(f"{service}.checkpoints-{uuid.uuid4().hex[:12]}")
+    found: list[Checkpoint] = []
+    read_to: dict[TopicPartition, int] = {}
+    deadline = time.monotonic() + timeout_s
+    try:
+        consumer.subscribe([CHECKPOINT_TOPIC], lambda _tp: 0)
+        while any(read_to.get(tp, 0) < end for tp, end in wanted.items()):
+            if time.monotonic() >= deadline:
+                raise CheckpointError(f"{CHECKPOINT_TOPIC} not read to its end within {timeout_s}s")
+            for record in consumer.poll(1000, 0.5):
+                if record.offset >= ends.get(record.tp, 0):
+                    continue  # sent after the reading began
+                read_to[record.tp] = record.offset + 1
+                if record.key == service.encode("utf-8"):
+                    found.append(Checkpoint.from_json(record.value.decode("utf-8")))
+    finally:
+        consumer.close()
+    if not found:
+        raise CheckpointError(f"{CHECKPOINT_TOPIC} holds no checkpoint of {service}")
+    return found
 
 
 def append_to_file(path: Path, checkpoint: Checkpoint) -> None:

@@ -4,7 +4,7 @@ web       serve the HTTP API (gunicorn; ``--dev`` for Flask's reloader-free dev 
 worker    run the outbox relay, the consumer loop and housekeeping
 provision create the topics (event topics and dead-letter topics)
 verify    check the hash chain of every stream (or one with --stream), the keyed ledger over the whole store, and
-          the access log's where kept; --against FILE|latest: that the store extends the signed checkpoints
+          the access log's where kept; --against FILE|latest|topic: that the store extends the signed checkpoints
 lag       show consumer lag per partition
 parked    list aggregates parked behind a poison event
 redrive   re-apply a parked aggregate's events (``--skip-poison`` drops the first)
@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 
 from guidance_shared import access_log
 from guidance_shared.access_log import ACCESS_LOG_METADATA
-from guidance_shared.checkpoints import CheckpointError, read_file
+from guidance_shared.checkpoints import CheckpointError, read_file, read_topic
 from guidance_shared.checkpoints import check as check_checkpoint
 from guidance_shared.db import make_engine, reading
 from guidance_shared.logging import configure_logging
@@ -60,8 +60,9 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     verify.add_argument("--stream", help="one stream (aggregate id) only")
     verify.add_argument(
         "--against",
-        metavar="FILE|latest",
-        help="checkpoints (JSON lines) the store must extend; latest: the last of GUIDANCE_CHECKPOINT_FILE's",
+        metavar="FILE|latest|topic",
+        help="checkpoints (JSON lines) the store must extend; latest: the last of GUIDANCE_CHECKPOINT_FILE's; "
+        "topic: every one of the service's on audit.checkpoints",
     )
     sub.add_parser("lag", help="consumer lag per partition")
     sub.add_parser("parked", help="aggregates parked behind a poison event")
@@ -191,7 +192,8 @@ def _verify(runtime: Runtime, stream: str | None, against: str | None) -> int:
     if against is not None:
         path = runtime.settings.checkpoint_path if against == "latest" else Path(against)
         try:
-            checkpoints = read_file(path)
+            topic = against == "topic"
+            checkpoints = read_topic(runtime.transport, runtime.spec.name) if topic else read_file(path)
         except CheckpointError as exc:
             _print({"ok": False, "error": str(exc)})
             return 2
