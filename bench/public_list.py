@@ -154,7 +154,8 @@ BATCH = 5000  # events per transaction of the bulk generator
 class BatchAppendStore:
     """The event store's ``append`` for new streams, deferred: the rows ``EventStore._append`` writes,
     built the same way (positions after the store's counter, each stream's hash chain from genesis, the
-    same outbox rows), kept until ``flush`` writes them all with one ``executemany`` per table.
+    ledger's chain continued across them, the same outbox rows), kept until ``flush`` writes them all with one
+    ``executemany`` per table.
 
     Only for a batch of new streams in one transaction with no other writer: it checks that each stream
     is new (``expected_version`` 0) and leaves the uniqueness of stream and event ids to the tables.
@@ -167,6 +168,7 @@ class BatchAppendStore:
         self._event_rows: list[dict[str, Any]] = []
         self._outbox_rows: list[dict[str, Any]] = []
         self._last_position: int | None = None
+        self._link = ""  # the ledger's link at ``_last_position``: the next stream's rows continue it
 
     def append(
         self,
@@ -188,12 +190,15 @@ class BatchAppendStore:
             self._last_position = conn.execute(
                 select(counter_table.c.last_position).where(counter_table.c.id == 1)
             ).scalar_one()
+            self._link = self.live.link_at(conn, self._last_position)
         meta = (metadata or Metadata()).as_dict()
         # The store's own row builder: the same hashes, rows and contract check as an append.
         stored, event_rows, outbox_rows = self.live.rows(
-            stream_id, stream_type, 0, self._last_position, GENESIS_HASH, events, meta
+            stream_id, stream_type, 0, self._last_position, GENESIS_HASH, events, meta, ledger_after=self._link
         )
         self._last_position += len(events)
+        if event_rows:
+            self._link = event_rows[-1]["ledger"]
         self._event_rows.extend(event_rows)
         self._outbox_rows.extend(outbox_rows)
         self.events.extend(stored)

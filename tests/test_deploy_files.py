@@ -467,6 +467,10 @@ def test_the_secrets_are_referenced_never_given(manifests: list[dict[str, Any]])
                     "valueFrom": {"secretKeyRef": {"name": f"guidance-{service}-db", "key": "GUIDANCE_DATABASE_URL"}},
                 },
                 *([{"name": "GUIDANCE_SCRUB_KEY", "valueFrom": scrub}] if service == "disclosure" else []),
+                {
+                    "name": "GUIDANCE_LEDGER_KEY",
+                    "valueFrom": {"secretKeyRef": {"name": f"guidance-{service}-ledger", "key": "GUIDANCE_LEDGER_KEY"}},
+                },
             ]
             [jwks] = [m for m in container["volumeMounts"] if m["mountPath"] == JWKS_MOUNT]
             assert jwks["readOnly"] is True and "subPath" not in jwks  # a rotated key set reaches the pod
@@ -482,7 +486,9 @@ def test_the_services_start_from_exactly_this_configuration(manifests: list[dict
     for service in SERVICES:
         env = dict(config_of(manifests, service))
         env["GUIDANCE_DATABASE_URL"] = f"postgresql://{service}:test@postgres:5432/{service}"  # the Secret's value
+        env["GUIDANCE_LEDGER_KEY"] = "k" * 32  # the ledger Secret's value
         settings = settings_module.Settings.from_env(service, env)
+        assert settings.ledger_key == "k" * 32
         assert (settings.transport, settings.http_port, settings.trusted_proxies) == ("kafka", PORTS[service], 1)
         assert settings.worker_http_port == int(env["GUIDANCE_WORKER_HTTP_PORT"])
         auth = auth_settings_module.AuthSettings.from_env(service, env)

@@ -151,6 +151,7 @@ LATER_COLUMNS: dict[str, dict[str, Any]] = {
     "revisits": {"deadline_estimated": False},  # revisit 0005
     "disclosure_items": {"deadline_estimated": False},  # disclosure 0009
     "disclosure_requests": {"deadline_estimated": False},  # disclosure 0009
+    "es_events": {"ledger": None},  # every service: the keyed ledger starts after the upgrade
 }
 
 
@@ -162,6 +163,7 @@ def _rows(
     left_out = without or {}
     metadata = MetaData()
     metadata.reflect(engine)
+    without = without or {}
     with engine.connect() as conn:
         return {
             name: sorted(
@@ -227,7 +229,7 @@ def test_a_database_of_the_last_release_is_continued_with_every_row(
             assert verified.returncode == 0, verified.stdout + verified.stderr
             assert json.loads(verified.stdout)["events"] == len(before["es_events"])
             assert _cli(service, env, "migrate").returncode == 0  # again: nothing to do
-            assert _rows(engine) == after
+            assert _rows(engine, without=LATER_COLUMNS) == after
         finally:
             engine.dispose()
     intake = _rows(make_engine(todays_databases["intake"]))

@@ -149,3 +149,31 @@ def test_the_password_can_come_from_a_mounted_secret_file(tmp_path: Path) -> Non
 def test_a_bad_kafka_security_setting_names_its_variable(env: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         Settings.from_env("intake", env)
+
+
+def test_the_ledger_key_comes_from_the_environment_or_a_mounted_file_and_is_never_shown(tmp_path: Path) -> None:
+    assert Settings.from_env("intake", {}).ledger_key is None  # the development key (guidance_shared.ledger)
+    key = "a-ledger-key-of-at-least-32-chars-0001"
+    settings = Settings.from_env("intake", {"GUIDANCE_LEDGER_KEY": key})
+    assert settings.ledger_key == key and key not in repr(settings)
+    secret = tmp_path / "ledger-key"
+    secret.write_text(key + "\n", encoding="utf-8")
+    assert Settings.from_env("intake", {"GUIDANCE_LEDGER_KEY_FILE": str(secret)}).ledger_key == key
+    defaults = Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)})
+    assert (defaults.checkpoint_interval_s, defaults.checkpoint_events) == (300.0, 1000)
+    assert defaults.checkpoint_path == tmp_path / "intake-checkpoints.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GUIDANCE_LEDGER_KEY": "short"}, "GUIDANCE_LEDGER_KEY must have at least 32 characters"),
+        ({"GUIDANCE_LEDGER_KEY": "k" * 32, "GUIDANCE_LEDGER_KEY_FILE": "/x"}, "GUIDANCE_LEDGER_KEY_FILE, not both"),
+        ({"GUIDANCE_LEDGER_KEY_FILE": "/nonexistent"}, "GUIDANCE_LEDGER_KEY_FILE: cannot read"),
+        ({"GUIDANCE_CHECKPOINT_EVENTS": "0"}, "GUIDANCE_CHECKPOINT_EVENTS"),
+        ({"GUIDANCE_CHECKPOINT_INTERVAL_S": "soon"}, "GUIDANCE_CHECKPOINT_INTERVAL_S"),
+    ],
+)
+def test_a_bad_ledger_setting_names_its_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env("intake", env)

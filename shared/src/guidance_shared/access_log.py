@@ -16,9 +16,10 @@ The log is evidence, so it is kept like evidence:
   sent, and a read whose entry cannot be written is refused (503), never served unrecorded.
 
 What it cannot show alone: someone holding the database's DDL rights can drop the triggers and write a
-whole new, consistent chain (or empty the table). Anchoring the head outside the database — the signed
-checkpoints planned for the event store — is what closes that; until then the triggers and the chain
-catch an edit made through the application's own connection or by a careless hand.
+whole new, consistent chain (or empty the table). The ledger's signed checkpoints carry the log's last
+entry number and hash (``guidance_shared.checkpoints``), so ``verify --against`` names such a rewrite up to
+the last checkpoint; after it, the triggers and the chain catch an edit made through the application's own
+connection or by a careless hand.
 
 Appends are serialised (an advisory lock on PostgreSQL; SQLite's one writer) so the sequence and the chain
 stay linear with several web processes.

@@ -22,6 +22,13 @@ The outbox's ``published_at`` column is always NULL for rows this store
 writes; a database whose rows carry timestamps there has its cursor created
 (by the migration histories' baseline, ``guidance_shared.migrations``) just
 after the last row so marked, so those rows are not published again.
+
+Besides each stream's plain SHA-256 chain (``prev_hash``/``hash``), every event carries its link of the keyed
+ledger (``ledger``): one HMAC chain over the whole store in position order, keyed outside the database
+(``guidance_shared.ledger``). The append computes it under the counter's row lock it already holds.
+``verify`` checks both chains, that positions run without a gap from 1 to the counter, and, with
+checkpoints, that the store still extends what was signed (``guidance_shared.checkpoints``). Events stored
+before the ledger existed carry none (NULL): the ledger starts after them, and their own chains still hold.
 """
 
 from __future__ import annotations
@@ -53,9 +60,10 @@ from sqlalchemy import (
     update,
 )
 
-from guidance_shared.db import DriverStatement
+from guidance_shared.db import DriverStatement, reading
 from guidance_shared.envelope import Envelope
 from guidance_shared.errors import ConcurrencyError
+from guidance_shared.ledger import LEDGER_GENESIS, LedgerKey, Linker, same
 from guidance_shared.messages import NewEvent, StoredEvent
 
 GENESIS_HASH = "0" * 64
@@ -80,6 +88,8 @@ events_table = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("stream_id", "version", name="uq_es_events_stream_version"),
+    # the keyed ledger's link (``guidance_shared.ledger``); NULL only for events stored before the ledger existed
+    Column("ledger", String(64), nullable=True),
 )
 
 counter_table = Table(
@@ -133,6 +143,10 @@ _HEAD = DriverStatement(
     .order_by(events_table.c.version.desc())
     .limit(1)
 )
+#: the ledger's link at a position: the previous one, read under the counter's lock (so committed and final)
+_LINK_AT = DriverStatement(
+    select(events_table.c.ledger).where(events_table.c.position == bindparam("position", type_=_BigInt))
+)
 _INSERT_EVENTS = DriverStatement(insert(events_table).values({c.name: bindparam(c.name) for c in events_table.columns}))
 #: in a connection's ``info``: its transaction wrote outbox rows (read at commit by the relay's bell)
 OUTBOX_WRITTEN = "guidance_outbox_written"
@@ -169,6 +183,7 @@ class EventRow(TypedDict):
     occurred_at: str
     prev_hash: str
     hash: str
+    ledger: str
 
 
 class OutboxRow(TypedDict):
@@ -202,10 +217,63 @@ class Metadata:
 
 @dataclass(frozen=True)
 class ChainBreak:
+    """A break of one stream's chain; ``kind``: ``version`` (an event is missing), ``prev-hash`` (the link
+    to the previous event), ``altered`` (content and hash disagree)."""
+
     stream_id: str
     version: int
     position: int
     reason: str
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class LedgerBreak:
+    """A break of the keyed ledger at ``position``; ``kind``: ``missing`` (positions skipped: events deleted),
+    ``truncated`` (the last positions handed out are gone), ``link`` (the keyed link does not match: the
+    event, its hash or its place was changed, or the chain was made without the key), ``unkeyed`` (an
+    event without a link after the ledger began), ``counter`` (the counter is behind the events)."""
+
+    position: int
+    kind: str
+    reason: str
+
+
+#: at most this many ledger breaks are listed (a forged store breaks at every event); the rest are counted
+LEDGER_BREAKS_LISTED = 1000
+
+
+@dataclass
+class LedgerReport:
+    """The keyed ledger's state: where it starts (the events at or below ``starts_after`` predate it), its
+    head (the link at ``head_position``), and its breaks."""
+
+    starts_after: int | None = None
+    head_position: int = 0
+    head: str | None = None
+    keyed_events: int = 0
+    last_position: int = 0  # the counter: the last position handed out
+    breaks: list[LedgerBreak] = field(default_factory=list)
+    more_breaks: int = 0
+    development_key: bool = False
+
+    def add(self, position: int, kind: str, reason: str) -> None:
+        if len(self.breaks) < LEDGER_BREAKS_LISTED:
+            self.breaks.append(LedgerBreak(position, kind, reason))
+        else:
+            self.more_breaks += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "starts_after": self.starts_after,
+            "head_position": self.head_position,
+            "head": self.head,
+            "keyed_events": self.keyed_events,
+            "last_position": self.last_position,
+            "development_key": self.development_key,
+            "breaks": [b.__dict__ for b in self.breaks],
+            "more_breaks": self.more_breaks,
+        }
 
 
 @dataclass
@@ -213,10 +281,11 @@ class VerifyReport:
     streams: int = 0
     events: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
+    ledger: LedgerReport | None = None  # None: one stream was verified, not the store
 
     @property
     def ok(self) -> bool:
-        return not self.breaks
+        return not self.breaks and (self.ledger is None or not (self.ledger.breaks or self.ledger.more_breaks))
 
 
 def event_hash(
@@ -238,16 +307,19 @@ class EventStore:
         topic: str,
         dataschema: Any = None,
         check: Callable[[str, str, Any], None] | None = None,
+        ledger_key: LedgerKey | None = None,
     ) -> None:
         """``source`` is the CloudEvents source (``/guidance/intake``); ``topic`` the logical
         topic this service publishes to; ``dataschema`` maps a type to its schema URI; ``check``
         raises if an event's data (type, canonical JSON, that JSON parsed) breaks its contract, before
-        it is stored (``guidance_shared.handling.contract_check``)."""
+        it is stored (``guidance_shared.handling.contract_check``); ``ledger_key`` keys the ledger
+        (None: the public development key, ``guidance_shared.ledger``)."""
         self.engine = engine
         self.source = source
         self.topic = topic
         self._dataschema = dataschema
         self._check = check
+        self.linker = Linker(ledger_key or LedgerKey.from_setting(None))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -291,7 +363,14 @@ class EventStore:
             raise ConcurrencyError(stream_id, expected_version, current_version)
 
         stored, event_rows, outbox_rows = self.rows(
-            stream_id, stream_type, expected_version, last_position, prev_hash, events, meta
+            stream_id,
+            stream_type,
+            expected_version,
+            last_position,
+            prev_hash,
+            events,
+            meta,
+            ledger_after=self.link_at(conn, last_position),
         )
         _INSERT_EVENTS.executemany(conn, event_rows)
         _INSERT_OUTBOX.executemany(conn, outbox_rows)
@@ -299,6 +378,14 @@ class EventStore:
         # the relay's bell (``relay.install_outbox_bell``) rings at this transaction's commit.
         conn.info[OUTBOX_WRITTEN] = True
         return stored
+
+    def link_at(self, conn: Connection, position: int) -> str:
+        """The ledger's link at ``position``: what the next event's link follows. Read under the counter's
+        lock, when every position up to it is committed; an event from before the ledger has none."""
+        if position <= 0:
+            return LEDGER_GENESIS
+        found = _LINK_AT.rows(conn, {"position": position})
+        return (found[0][0] if found else None) or LEDGER_GENESIS
 
     def rows(
         self,
@@ -309,10 +396,14 @@ class EventStore:
         prev_hash: str,
         events: Sequence[NewEvent],
         meta: dict[str, str],
+        *,
+        ledger_after: str,
     ) -> tuple[list[StoredEvent], list[EventRow], list[OutboxRow]]:
-        """The events, their ``es_events`` rows and their outbox rows, chained after ``prev_hash``, numbered
-        after ``after_version`` and ``after_position``, each checked against its contract: what an append
-        writes (a bulk loader that numbers many streams itself writes the same rows)."""
+        """The events, their ``es_events`` rows and their outbox rows, chained after ``prev_hash`` and
+        the ledger's ``ledger_after`` (the link at ``after_position``), numbered after ``after_version`` and
+        ``after_position``, each checked against its contract: what an append writes (a bulk loader that
+        numbers many streams itself writes the same rows, passing on the last row's ``ledger``)."""
+        link = self.linker.link
         stored: list[StoredEvent] = []
         event_rows: list[EventRow] = []
         outbox_rows: list[OutboxRow] = []
@@ -330,6 +421,7 @@ class EventStore:
             if self._check is not None:
                 self._check(new.type, data_json, data)
             digest = event_hash(prev_hash, stream_id, version, event_id, new.type, data_json, occurred_text)
+            ledger_after = link(ledger_after, position, digest, stream_type, meta_json)
             event_rows.append(
                 {
                     "position": position,
@@ -343,6 +435,7 @@ class EventStore:
                     "occurred_at": occurred_text,
                     "prev_hash": prev_hash,
                     "hash": digest,
+                    "ledger": ledger_after,
                 }
             )
             stored.append(
@@ -443,8 +536,10 @@ class EventStore:
         with self.engine.connect() as own:
             return list(own.execute(query))
 
-    def verify(self, stream_id: str | None = None) -> VerifyReport:
-        """Recompute every hash; report each event whose content or place in its stream was altered."""
+    def verify(self, stream_id: str | None = None, *, batch: int = 5000) -> VerifyReport:
+        """Recompute every hash; report each event whose content or place in its stream was altered. For the
+        whole store (no ``stream_id``) also the keyed ledger: gaps in the positions, a cut-off tail, and
+        every link the key does not reproduce (``ledger``)."""
         query = select(events_table).order_by(events_table.c.stream_id, events_table.c.version)
         if stream_id is not None:
             query = query.where(events_table.c.stream_id == stream_id)
@@ -461,8 +556,87 @@ class EventStore:
                 expected_version += 1
                 problem = _check_link(row, prev_hash, expected_version)
                 if problem:
-                    report.breaks.append(ChainBreak(row.stream_id, row.version, row.position, problem))
+                    report.breaks.append(ChainBreak(row.stream_id, row.version, row.position, *problem))
                 prev_hash = row.hash
+        if stream_id is None:
+            report.ledger = self.verify_ledger(batch=batch)
+        return report
+
+    def verify_ledger(self, *, batch: int = 5000) -> LedgerReport:
+        """Walk the store in position order: every position from 1 to the counter present, every link the
+        keyed HMAC of its predecessor and the event's own hash (``_check_link`` checks that hash against the
+        content), no unkeyed event after the first keyed one."""
+        report = LedgerReport(development_key=self.linker.key.development)
+        link = self.linker.link
+        columns = (
+            events_table.c.position,
+            events_table.c.stream_type,
+            events_table.c.meta,
+            events_table.c.hash,
+            events_table.c.ledger,
+        )
+        expected = 1
+        prev: str | None = LEDGER_GENESIS  # None: the predecessor is missing, so this link cannot be judged
+        with reading(self.engine) as conn:
+            report.last_position = int(
+                conn.execute(select(counter_table.c.last_position).where(counter_table.c.id == 1)).scalar() or 0
+            )
+            after = 0
+            while True:
+                page = list(
+                    conn.execute(
+                        select(*columns)
+                        .where(events_table.c.position > after)
+                        .order_by(events_table.c.position)
+                        .limit(batch)
+                    )
+                )
+                if not page:
+                    break
+                after = page[-1].position
+                for row in page:
+                    if row.position != expected:
+                        report.add(
+                            expected,
+                            "missing",
+                            f"positions {expected}–{row.position - 1} are missing (events were deleted)",
+                        )
+                        prev = None if report.starts_after is not None else prev
+                    if row.ledger is None:
+                        if report.starts_after is not None:
+                            report.add(row.position, "unkeyed", "no ledger link after the ledger began")
+                            prev = None
+                    else:
+                        if report.starts_after is None:
+                            report.starts_after = row.position - 1
+                            prev = LEDGER_GENESIS
+                        if prev is not None and not same(
+                            link(prev, row.position, row.hash, row.stream_type, row.meta), row.ledger
+                        ):
+                            report.add(
+                                row.position,
+                                "link",
+                                "the keyed link does not match: the event, its hash or its place in the order was "
+                                "changed, or the chain was made without the key",
+                            )
+                        prev = row.ledger
+                        report.keyed_events += 1
+                        report.head_position, report.head = row.position, row.ledger
+                    expected = row.position + 1
+        end = expected - 1
+        if report.last_position > end:
+            report.add(
+                end + 1,
+                "truncated",
+                f"positions {end + 1}–{report.last_position} were handed out but are missing "
+                "(the last events were deleted)",
+            )
+        elif report.last_position < end:
+            report.add(
+                report.last_position,
+                "counter",
+                f"the position counter ({report.last_position}) is behind the last event ({end})",
+            )
         return report
 
 
@@ -472,14 +646,15 @@ def published_position(conn: Connection) -> int:
     return int(value) if value is not None else 0  # no cursor yet: nothing was sent
 
 
-def _check_link(row: Any, prev_hash: str, expected_version: int) -> str | None:
+def _check_link(row: Any, prev_hash: str, expected_version: int) -> tuple[str, str] | None:
+    """What is wrong with a stream's event, and its kind; None when nothing is."""
     if row.version != expected_version:
-        return f"version {row.version} where {expected_version} was expected (an event is missing)"
+        return f"version {row.version} where {expected_version} was expected (an event is missing)", "version"
     if row.prev_hash != prev_hash:
-        return "previous-hash link does not match the previous event"
+        return "previous-hash link does not match the previous event", "prev-hash"
     digest = event_hash(prev_hash, row.stream_id, row.version, row.event_id, row.event_type, row.data, row.occurred_at)
     if digest != row.hash:
-        return "content does not match its hash (the event was altered)"
+        return "content does not match its hash (the event was altered)", "altered"
     return None
 
 

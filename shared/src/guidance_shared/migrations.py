@@ -260,6 +260,18 @@ def create_database_identity() -> None:
     )
 
 
+def add_ledger() -> None:
+    """A revision of every service: the keyed ledger's column (``guidance_shared.ledger``). The events already
+    stored keep NULL there: the migration does not hold the key (it is no part of the schema), so the ledger
+    starts at the first event appended after the upgrade, and the earlier events keep their streams' chains."""
+    op.add_column("es_events", sa.Column("ledger", sa.String(length=64), nullable=True))
+
+
+def drop_ledger() -> None:
+    with op.batch_alter_table("es_events") as batch:  # SQLite rebuilds the table to lose a column
+        batch.drop_column("ledger")
+
+
 def create_skip_decisions() -> None:
     """A revision of every service: where an operator's ``redrive --skip-poison`` is kept, so that a replay
     from zero (``rebuild``) passes the same event instead of parking its aggregate again."""

@@ -51,7 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from guidance_shared.envelope import Envelope, MalformedEvent, dump_json
-from guidance_shared.eventstore import counter_table, event_hash, events_table, identity_table
+from guidance_shared.eventstore import EventStore, counter_table, event_hash, events_table, identity_table
 from guidance_shared.messages import StoredEvent
 from guidance_shared.rebuild import rebuild_read_models
 from guidance_shared.repository import Repository
@@ -133,7 +133,7 @@ def recover(runtime: Runtime[Any], *, timeout_s: float = 300.0) -> RecoverReport
     service: Mapping[str, Any] = {}
     with runtime.engine.begin() as conn:
         for envelope in _in_stream_order(comparison.missing):
-            recovered.append(_append_as_published(conn, envelope, stream_types))
+            recovered.append(_append_as_published(conn, runtime.store, envelope, stream_types))
         if recovered and runtime.spec.recovered is not None:
             service = runtime.spec.recovered(runtime, conn, recovered)
             if problems := service.get("problems"):
@@ -216,8 +216,11 @@ def _in_stream_order(missing: list[Envelope]) -> list[Envelope]:
     return [e for events in streams for e in events]
 
 
-def _append_as_published(conn: Connection, envelope: Envelope, stream_types: dict[str, str]) -> StoredEvent:
-    """One published event back into the store, linked after its stream's head (which must be its predecessor)."""
+def _append_as_published(
+    conn: Connection, store: EventStore, envelope: Envelope, stream_types: dict[str, str]
+) -> StoredEvent:
+    """One published event back into the store, linked after its stream's head (which must be its predecessor)
+    and after the ledger's last link (a recovered event takes the next position, as any append)."""
     head = conn.execute(
         select(events_table.c.version, events_table.c.hash, events_table.c.stream_type)
         .where(events_table.c.stream_id == envelope.subject)
@@ -245,7 +248,7 @@ def _append_as_published(conn: Connection, envelope: Envelope, stream_types: dic
     digest = event_hash(
         prev_hash, envelope.subject, version, envelope.id, envelope.type, data_json, occurred.isoformat()
     )
-    meta = {
+    meta: dict[str, str] = {
         key: value
         for key, value in (
             ("correlation_id", envelope.correlationid),
@@ -254,6 +257,7 @@ def _append_as_published(conn: Connection, envelope: Envelope, stream_types: dic
         )
         if value
     }
+    meta_json = dump_json(meta)
     conn.execute(
         insert(events_table).values(
             position=position,
@@ -263,10 +267,11 @@ def _append_as_published(conn: Connection, envelope: Envelope, stream_types: dic
             version=version,
             event_type=envelope.type,
             data=data_json,
-            meta=dump_json(meta),
+            meta=meta_json,
             occurred_at=occurred.isoformat(),
             prev_hash=prev_hash,
             hash=digest,
+            ledger=store.linker.link(store.link_at(conn, position - 1), position, digest, stream_type, meta_json),
         )
     )
     return StoredEvent(

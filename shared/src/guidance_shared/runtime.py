@@ -21,6 +21,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine, MetaData, select, text
 
+from guidance_shared.checkpoints import CheckpointWriter, keeps_access_log
 from guidance_shared.consumer import ConsumerRunner, offsets_table
 from guidance_shared.db import make_engine
 from guidance_shared.events import default_registry
@@ -29,6 +30,7 @@ from guidance_shared.eventstore import EventStore, StoredEvent
 from guidance_shared.handling import contract_check
 from guidance_shared.housekeeping import Housekeeping
 from guidance_shared.kernel import make_transport, provision
+from guidance_shared.ledger import LedgerKey
 from guidance_shared.metrics import KernelMetrics, StoredStateCollector
 from guidance_shared.migrations import KERNEL_METADATA, Migrations, SchemaError
 from guidance_shared.projection import Projection
@@ -126,6 +128,7 @@ class Runtime(Generic[D]):
                 topic=spec.publishes,
                 dataschema=self.registry.dataschema,
                 check=contract_check(self.registry),
+                ledger_key=LedgerKey.from_setting(settings.ledger_key),
             )
             self.outbox_bell = Doorbell()
             install_outbox_bell(self.engine, self.outbox_bell, channel=notify_channel(spec.name))
@@ -177,6 +180,21 @@ class Runtime(Generic[D]):
             outbox_retention=timedelta(days=self.settings.outbox_retention_days),
             idempotency_ttl=timedelta(hours=self.settings.idempotency_ttl_hours),
             batch_size=self.settings.housekeeping_batch,
+        )
+
+    def checkpoints(self) -> CheckpointWriter:
+        """Signs the ledger's head now and then, to ``audit.checkpoints`` and the export file."""
+        if self.store is None:
+            raise RuntimeError(f"{self.spec.name} keeps no event store")
+        return CheckpointWriter(
+            self.engine,
+            self.store.linker,
+            self.spec.name,
+            producer=self.transport.producer(),
+            path=self.settings.checkpoint_path,
+            every_events=self.settings.checkpoint_events,
+            interval_s=self.settings.checkpoint_interval_s,
+            with_access_log=keeps_access_log(self.tables()),
         )
 
     def runner(self, *, consumer_group: str | None = None, dlq_producer: Producer | None = None) -> ConsumerRunner:
@@ -275,6 +293,14 @@ class Runtime(Generic[D]):
                     target=relay.run_forever, args=(stop,), kwargs={"idle_s": idle_s}, name="relay", daemon=True
                 )
             )
+            if self.settings.checkpoint_interval_s > 0:
+                if self.store.linker.key.development:
+                    log.warning("ledger.development_key", hint="set GUIDANCE_LEDGER_KEY: the development key is public")
+                threads.append(
+                    threading.Thread(
+                        target=self.checkpoints().run_forever, args=(stop,), name="checkpoints", daemon=True
+                    )
+                )
         if self.projection is not None:
             runner = self.runner()
             threads.append(threading.Thread(target=runner.run_forever, args=(stop,), name="consumer", daemon=True))

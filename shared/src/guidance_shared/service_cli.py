@@ -3,7 +3,8 @@
 web       serve the HTTP API (gunicorn; ``--dev`` for Flask's reloader-free dev server)
 worker    run the outbox relay, the consumer loop and housekeeping
 provision create the topics (event topics and dead-letter topics)
-verify    check the hash chain of every stream (or one with --stream), and the access log's where kept
+verify    check the hash chain of every stream (or one with --stream), the keyed ledger over the whole store, and
+          the access log's where kept; --against FILE|latest|topic: that the store extends the signed checkpoints
 lag       show consumer lag per partition
 parked    list aggregates parked behind a poison event
 redrive   re-apply a parked aggregate's events (``--skip-poison`` drops the first)
@@ -24,6 +25,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -31,6 +33,8 @@ from sqlalchemy import Engine
 
 from guidance_shared import access_log
 from guidance_shared.access_log import ACCESS_LOG_METADATA
+from guidance_shared.checkpoints import CheckpointError, read_file, read_topic
+from guidance_shared.checkpoints import check as check_checkpoint
 from guidance_shared.db import make_engine, reading
 from guidance_shared.logging import configure_logging
 from guidance_shared.migrations import Migrations, SchemaError
@@ -55,6 +59,12 @@ def run(spec: ServiceSpec, create_app: AppFactory, argv: Sequence[str] | None = 
     sub.add_parser("provision", help="create the event and dead-letter topics")
     verify = sub.add_parser("verify", help="verify the hash chain")
     verify.add_argument("--stream", help="one stream (aggregate id) only")
+    verify.add_argument(
+        "--against",
+        metavar="FILE|latest|topic",
+        help="checkpoints (JSON lines) the store must extend; latest: the last of GUIDANCE_CHECKPOINT_FILE's; "
+        "topic: every one of the service's on audit.checkpoints",
+    )
     sub.add_parser("lag", help="consumer lag per partition")
     sub.add_parser("parked", help="aggregates parked behind a poison event")
     redrive = sub.add_parser("redrive", help="re-apply a parked aggregate")
@@ -162,23 +172,7 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
         _print({"provisioned": True, "transport": runtime.settings.transport})
         return 0
     if command == "verify":
-        if runtime.store is None:
-            _print({"error": f"{runtime.spec.name} keeps no event store"})
-            return 2
-        report = runtime.store.verify(args.stream)
-        result: dict[str, Any] = {
-            "ok": report.ok,
-            "streams": report.streams,
-            "events": report.events,
-            "breaks": [b.__dict__ for b in report.breaks],
-        }
-        if ACCESS_LOG_METADATA in runtime.tables():  # the other chain the service keeps
-            with reading(runtime.engine) as conn:
-                access_breaks = access_log.verify(conn)
-            result["access_log_breaks"] = [b.__dict__ for b in access_breaks]
-            result["ok"] = report.ok and not access_breaks
-        _print(result)
-        return 0 if result["ok"] else 1
+        return _verify(runtime, args.stream, args.against)
     if command == "lag":
         _print({f"{t}[{p}]": lag for (t, p), lag in sorted(runtime.lag().items())})
         return 0
@@ -201,6 +195,49 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime, create_app: AppFactory
     if command in RESTORE_COMMANDS:
         return _restore(command, runtime, args.timeout)
     raise AssertionError(command)
+
+
+def _verify(runtime: Runtime, stream: str | None, against: str | None) -> int:
+    """0: every chain holds (and the store extends every checkpoint given); 1: something broke; 2: unusable."""
+    if runtime.store is None:
+        _print({"error": f"{runtime.spec.name} keeps no event store"})
+        return 2
+    checkpoints = []
+    if against is not None:
+        path = runtime.settings.checkpoint_path if against == "latest" else Path(against)
+        try:
+            topic = against == "topic"
+            checkpoints = read_topic(runtime.transport, runtime.spec.name) if topic else read_file(path)
+        except CheckpointError as exc:
+            _print({"ok": False, "error": str(exc)})
+            return 2
+        if against == "latest":
+            checkpoints = checkpoints[-1:]
+    report = runtime.store.verify(stream)
+    result: dict[str, Any] = {
+        "ok": report.ok,
+        "streams": report.streams,
+        "events": report.events,
+        "breaks": [b.__dict__ for b in report.breaks],
+    }
+    if report.ledger is not None:
+        result["ledger"] = report.ledger.as_dict()
+    if ACCESS_LOG_METADATA in runtime.tables():  # the other chain the service keeps
+        with reading(runtime.engine) as conn:
+            access_breaks = access_log.verify(conn)
+        result["access_log_breaks"] = [b.__dict__ for b in access_breaks]
+        result["ok"] = result["ok"] and not access_breaks
+    if against is not None:
+        with reading(runtime.engine) as conn:
+            mismatches = [
+                m.__dict__ | {"checkpoint_at": c.at}
+                for c in checkpoints
+                for m in check_checkpoint(conn, runtime.store.linker, runtime.spec.name, c)
+            ]
+        result["against"] = {"checkpoints": len(checkpoints), "mismatches": mismatches}
+        result["ok"] = result["ok"] and not mismatches
+    _print(result)
+    return 0 if result["ok"] else 1
 
 
 RESTORE_COMMANDS = ("restore-check", "recover-from-topic")

@@ -54,6 +54,18 @@ class Settings:
         default_factory=lambda: KafkaSecurity()
     )  # GUIDANCE_KAFKA_SECURITY_*, _SASL_*, _SSL_*
     otlp_endpoint: str | None = None  # OTEL_EXPORTER_OTLP_ENDPOINT: the collector spans go to; None: none exported
+    # GUIDANCE_LEDGER_KEY or _FILE: keys the event store's ledger and signs its checkpoints (None: the public
+    # development key, ``guidance_shared.ledger``); never stored in the database
+    ledger_key: str | None = field(default=None, repr=False)
+    checkpoint_interval_s: float = 300.0  # GUIDANCE_CHECKPOINT_INTERVAL_S: 0 turns the worker's checkpoints off
+    checkpoint_events: int = 1000  # GUIDANCE_CHECKPOINT_EVENTS: a checkpoint after this many new events
+    checkpoint_file: Path | None = (
+        None  # GUIDANCE_CHECKPOINT_FILE: the export (default <var>/<service>-checkpoints.jsonl)
+    )
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.checkpoint_file or self.var_dir / f"{self.service}-checkpoints.jsonl"
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,7 +113,22 @@ class Settings:
             web_timeout_s=_int(env, "GUIDANCE_WEB_TIMEOUT_S", 30, minimum=1),
             kafka_security=KafkaSecurity.from_env(env),
             otlp_endpoint=_otlp_endpoint(env),
+            ledger_key=_ledger_key(env),
+            checkpoint_interval_s=env_float(env, "GUIDANCE_CHECKPOINT_INTERVAL_S", 300.0, minimum=0.0),
+            checkpoint_events=_int(env, "GUIDANCE_CHECKPOINT_EVENTS", 1000, minimum=1),
+            checkpoint_file=Path(env["GUIDANCE_CHECKPOINT_FILE"]) if env.get("GUIDANCE_CHECKPOINT_FILE") else None,
         )
+
+
+#: a ledger key shorter than this is refused: it is the one secret between the store and a forged chain
+SHORTEST_LEDGER_KEY = 32
+
+
+def _ledger_key(env: Mapping[str, str]) -> str | None:
+    key = _secret(env, "GUIDANCE_LEDGER_KEY")
+    if key is not None and len(key) < SHORTEST_LEDGER_KEY:
+        raise SettingsError(f"GUIDANCE_LEDGER_KEY must have at least {SHORTEST_LEDGER_KEY} characters")
+    return key
 
 
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")

@@ -1,4 +1,4 @@
-"""Kafka topic provisioning: the four event logs and the dead-letter topics of the consumer groups.
+"""Kafka topic provisioning: the four event logs, the ledger's checkpoints and the consumer groups' dead letters.
 
 The topics are the event history itself, so they keep records forever
 (``retention.ms=-1``) and are never compacted: compaction keeps only the last
@@ -24,6 +24,9 @@ from guidance_shared.settings import SettingsError, TopicDefaults
 
 EVENT_TOPICS = ("intake.events", "revisit.events", "disclosure.events", "assessment.events")
 SERVICE_GROUPS = ("intake", "revisit", "disclosure", "assessment")
+#: where each service's worker sends the ledger's signed checkpoints (``guidance_shared.checkpoints``): kept
+#: forever like the event logs, and out of reach of the databases' writers
+CHECKPOINT_TOPIC = "audit.checkpoints"
 EVENT_LOG_CONFIGS = {"retention.ms": "-1", "cleanup.policy": "delete"}
 
 
@@ -43,7 +46,7 @@ def physical(topic: str, prefix: str = "") -> str:
 
 def project_topics(prefix: str = "", dlq_groups: Iterable[str] = SERVICE_GROUPS) -> list[str]:
     """Every physical topic the suite needs under ``prefix``."""
-    logical = [*EVENT_TOPICS, *(dlq_topic(group) for group in dlq_groups)]
+    logical = [*EVENT_TOPICS, CHECKPOINT_TOPIC, *(dlq_topic(group) for group in dlq_groups)]
     return [physical(topic, prefix) for topic in logical]
 
 
