@@ -34,7 +34,7 @@ from guidance_shared.events.examples import EXAMPLES, example
 REGISTRY = default_registry()
 CE_TYPES = sorted(EXAMPLES)
 
-# docs/architecture.md §3, plus the additions documented in docs/events.md (CaseLegalReviewed).
+# docs/architecture.md §3, plus the additions documented in docs/events.md (CaseLegalReviewed, ArchivePackageProduced).
 CATALOGUE = {
     "intake.events": [
         "GuidanceIssued",
@@ -47,6 +47,7 @@ CATALOGUE = {
         "CaseDecided",
         "CaseDecisionRevoked",
         "CaseClosed",
+        "ArchivePackageProduced",
     ],
     "revisit.events": [
         "RevisitScheduled",
@@ -155,6 +156,7 @@ def test_every_type_names_its_aggregate_id_field(ce_type: str) -> None:
         "DisclosureRequest",
         "AssessmentPeriod",
         "Scorecard",
+        "ArchivePackage",
     }
 
 

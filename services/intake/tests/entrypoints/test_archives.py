@@ -20,6 +20,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
+from tests.support import verapdf
 
 from guidance_intake import handlers
 from guidance_intake.adapters import pdf
@@ -103,7 +104,7 @@ def open_package(content: bytes) -> tuple[zipfile.ZipFile, dict[str, Any]]:
 
 
 def test_a_year_is_packaged_item_by_item_with_hashes_pdfa_documents_and_events(
-    api: IntakeApi, runtime: Runtime
+    api: IntakeApi, runtime: Runtime, tmp_path: Path
 ) -> None:
     records = a_year_of_records(api)
 
@@ -143,6 +144,10 @@ def test_a_year_is_packaged_item_by_item_with_hashes_pdfa_documents_and_events(
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(events))
 
     reader = assert_pdfa(package.read(f"{warning['archival_no']}/document.pdf"))
+    # And the validator the archives use says so too (the jars from Maven Central, run offline).
+    document = tmp_path / "document.pdf"
+    document.write_bytes(package.read(f"{warning['archival_no']}/document.pdf"))
+    assert verapdf.validate(document) == f"PASS {document} 2u"
     text = "".join(page.extract_text() for page in reader.pages)
     assert "行政指导书（轻微问题警示）" in text and "受送达人签名" in text
     sheet = assert_pdfa(package.read(f"{major['archival_no']}/document.pdf"))
