@@ -13,6 +13,7 @@ import io
 import itertools
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ import yaml
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 from tests.support import verapdf
+from tests.support.events import assert_events_match_contracts
+from tests.support.projections import assert_read_models_refold
+from tests.support.schema import migrated_runtime
 
 from guidance_intake import handlers
 from guidance_intake.adapters import pdf
@@ -29,14 +33,33 @@ from guidance_intake.domain.commands import ProduceArchive
 from guidance_intake.domain.departments import DepartmentRegistry
 from guidance_intake.entrypoints import cli
 from guidance_shared import catalogue
+from guidance_shared.db import make_engine
 from guidance_shared.errors import GuidanceError
 from guidance_shared.events.examples import DEPARTMENT_ID as MARKET
 from guidance_shared.runtime import Runtime
+from guidance_shared.settings import Settings
+from guidance_shared.transport.embedded import EmbeddedTransport
 
 EMERGENCY = "077493a6-c269-5ad9-9cc1-26c4417acc51"  # 某县应急管理局, another county department
 IntakeApi = Any  # the conftest's ``api`` fixture
 
 ARCHIVE_ROLES = ("archivist",)
+
+
+@pytest.fixture
+def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
+    """The conftest's runtime, on PostgreSQL when a test asks for it (``indirect`` parametrisation)."""
+    database = getattr(request, "param", "sqlite")
+    engine = {"engine": make_engine(request.getfixturevalue("postgres_db_url"))} if database == "postgresql" else {}
+    transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
+    settings = Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)})
+    runtime = migrated_runtime(SPEC, settings, transport=transport, **engine)
+    runtime.provision()
+    yield runtime
+    assert_read_models_refold(runtime, allow_empty=True)
+    assert_events_match_contracts(runtime)
+    runtime.engine.dispose()
+    transport.close()
 
 
 def produce(api: IntakeApi, year: int = 2025, roles: tuple[str, ...] = ARCHIVE_ROLES, **kw: Any) -> Any:
@@ -103,6 +126,7 @@ def open_package(content: bytes) -> tuple[zipfile.ZipFile, dict[str, Any]]:
     return package, manifest
 
 
+@pytest.mark.parametrize("runtime", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_a_year_is_packaged_item_by_item_with_hashes_pdfa_documents_and_events(
     api: IntakeApi, runtime: Runtime, tmp_path: Path
 ) -> None:
@@ -144,10 +168,11 @@ def test_a_year_is_packaged_item_by_item_with_hashes_pdfa_documents_and_events(
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(events))
 
     reader = assert_pdfa(package.read(f"{warning['archival_no']}/document.pdf"))
-    # And the validator the archives use says so too (the jars from Maven Central, run offline).
-    document = tmp_path / "document.pdf"
-    document.write_bytes(package.read(f"{warning['archival_no']}/document.pdf"))
-    assert verapdf.validate(document) == f"PASS {document} 2u"
+    if runtime.engine.dialect.name == "sqlite":  # the database changes nothing in a PDF: one validation is enough
+        # And the validator archives use says so too (its jars from Maven Central, run offline).
+        document = tmp_path / "document.pdf"
+        document.write_bytes(package.read(f"{warning['archival_no']}/document.pdf"))
+        assert verapdf.validate(document) == f"PASS {document} 2u"
     text = "".join(page.extract_text() for page in reader.pages)
     assert "行政指导书（轻微问题警示）" in text and "受送达人签名" in text
     sheet = assert_pdfa(package.read(f"{major['archival_no']}/document.pdf"))
