@@ -68,7 +68,7 @@ from guidance_shared.catalogue import (
     GUIDANCE_WITHDRAWN,
 )
 from guidance_shared.dates import CHINA_TZ, china_day, iso, now_utc, optional_date, optional_iso, optional_moment
-from guidance_shared.errors import NotFound
+from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.handling import jsonable, valid_event_data
 from guidance_shared.messages import StoredEvent
@@ -395,14 +395,16 @@ def produce_archive(
     guidance_ids = archives.guidance_ids_issued(conn, department.department_id, cmd.year)
     case_ids = archives.case_ids_closed(conn, department.department_id, cmd.year)
     if max_items is not None and len(guidance_ids) + len(case_ids) > max_items:
-        raise rule_broken(
-            "archive-too-large",
-            "year",
-            f"{len(guidance_ids) + len(case_ids)} items exceed the {max_items} one request may render; "
-            "produce this package with `guidance-intake archive` on the server.",
-            f"本年度共 {len(guidance_ids) + len(case_ids)} 件，超过单次请求可生成的 {max_items} 件，"
-            "请在服务器上使用 guidance-intake archive 命令生成。",
+        count = len(guidance_ids) + len(case_ids)
+        raise GuidanceError(
+            code="archive-too-large",
+            title_en="Too many items for one request",
+            title_zh="单次请求件数过多",
             status=413,
+            detail_en=f"{count} items exceed the {max_items} one request may render; "
+            "produce this package with `guidance-intake archive` on the server.",
+            detail_zh=f"本年度共 {count} 件，超过单次请求可生成的 {max_items} 件，"
+            "请在服务器上使用 guidance-intake archive 命令生成。",
         )
     acts = {gid: deps.guidance.load(conn, gid) for gid in guidance_ids}
     cases = {cid: deps.cases.load(conn, cid) for cid in case_ids}

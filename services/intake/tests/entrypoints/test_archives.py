@@ -198,7 +198,9 @@ def test_only_archivists_and_auditors_of_the_department_produce_and_download(api
     assert api.get(produced["download"], ("auditor",)).status_code == 200
 
 
-def test_a_year_to_come_and_a_department_without_fonds_code_are_refused(api: IntakeApi, runtime: Runtime) -> None:
+def test_a_year_to_come_a_department_without_fonds_code_and_too_many_items_are_refused(
+    api: IntakeApi, runtime: Runtime
+) -> None:
     api.problem(produce(api, year=2999), 422, "archive-year-invalid", "year")
     source = (Path(cli.__file__).parents[1] / "config" / "departments.yaml").read_text(encoding="utf-8")
     unassigned = DepartmentRegistry.from_mapping(yaml.safe_load(source.replace("    fonds_code: J012\n", "")))
@@ -206,6 +208,10 @@ def test_a_year_to_come_and_a_department_without_fonds_code_are_refused(api: Int
     with pytest.raises(GuidanceError) as refused, runtime.store.transaction() as conn:  # type: ignore[union-attr]
         handlers.produce_archive(deps, conn, ProduceArchive(MARKET, 2025))
     assert refused.value.code == "fonds-code-missing" and refused.value.status == 422
+    api.issue()
+    with pytest.raises(GuidanceError) as refused, runtime.store.transaction() as conn:  # type: ignore[union-attr]
+        handlers.produce_archive(runtime.deps, conn, ProduceArchive(MARKET, 2025), max_items=0)
+    assert refused.value.code == "archive-too-large" and refused.value.status == 413
 
 
 def test_without_a_cjk_font_the_documents_say_so_and_so_does_the_answer(
