@@ -1,9 +1,10 @@
 """Archive packages (归档包) over HTTP: produce a department's year after DA/T 22, and download it.
 
 Archivists (档案管理人员) and auditors produce and download the packages of their own departments;
-another department's package reads as 404. One request renders every document of the year as PDF/A
-(about a tenth of a second each), so it takes at most ``MAX_ITEMS`` items; a larger year is produced on
-the server with ``guidance-intake archive``, and downloaded here all the same.
+another department's package reads as 404. One request renders every document of the year as PDF/A, about
+a second each on a 2-core server, inside one web worker: it takes only as many items as render well within
+the worker's timeout (``max_items``); a larger year is produced on the server with ``guidance-intake
+archive``, and downloaded here all the same.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
 from guidance_shared.web.access_log import record_read
 
-#: What one request may render: a county department's year is usually tens to a few hundred items.
-MAX_ITEMS = 300
+#: Seconds of the worker's timeout one rendered item may take: a second per document, and room for the rest.
+SECONDS_PER_ITEM = 1.5
 ZIP_TYPE = "application/zip"
 ARCHIVE_ROLES = (ARCHIVIST, AUDITOR)
 
@@ -55,6 +56,11 @@ class ArchiveView(Schema):
     warnings = fields.List(fields.String(), required=True, metadata={"description": "生成时的提示，如本机缺少中文字体"})
 
 
+def max_items() -> int:
+    """How many items one request may render: 20 with gunicorn's default 30 s (``GUIDANCE_WEB_TIMEOUT_S``)."""
+    return max(1, int(context.settings().web_timeout_s / SECONDS_PER_ITEM))
+
+
 @archives_blp.route("")
 class ArchiveCollection(MethodView):
     @requires(*ARCHIVE_ROLES)
@@ -65,12 +71,13 @@ class ArchiveCollection(MethodView):
         """Produce the archive package of a department's year (归档): every act issued and every case closed in it,
         each an item (件) with its 档号, its documents as PDF/A and its events, and a manifest with SHA-256 hashes.
 
-        Recorded as ArchivePackageProduced. At most 300 items per request (413 beyond: use the CLI).
+        Recorded as ArchivePackageProduced. One request takes as many items as render within two thirds of the
+        web worker's timeout (20 with the default 30 s); beyond, 413: produce it with `guidance-intake archive`.
         """
         cmd = ProduceArchive(department_id=str(body["department_id"]), year=int(body["year"]))
         ensure_department(cmd.department_id)
         produced = handlers.produce_archive(
-            context.deps(), current_tx(), cmd, max_items=MAX_ITEMS, correlation_id=current_request_id()
+            context.deps(), current_tx(), cmd, max_items=max_items(), correlation_id=current_request_id()
         )
         package = produced.package
         # The answer names no one: the read of persons' data is logged when the package is downloaded.
