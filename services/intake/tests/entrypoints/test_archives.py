@@ -48,11 +48,11 @@ ARCHIVE_ROLES = ("archivist",)
 
 @pytest.fixture
 def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
-    """The conftest's runtime, on PostgreSQL when a test asks for it (``indirect`` parametrisation)."""
-    database = getattr(request, "param", "sqlite")
+    """The conftest's runtime; a test may ask (``indirect``) for PostgreSQL, or for settings of its own."""
+    database, env = getattr(request, "param", ("sqlite", {}))
     engine = {"engine": make_engine(request.getfixturevalue("postgres_db_url"))} if database == "postgresql" else {}
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    settings = Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)})
+    settings = Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path), **env})
     runtime = migrated_runtime(SPEC, settings, transport=transport, **engine)
     runtime.provision()
     yield runtime
@@ -126,7 +126,12 @@ def open_package(content: bytes) -> tuple[zipfile.ZipFile, dict[str, Any]]:
     return package, manifest
 
 
-@pytest.mark.parametrize("runtime", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize(
+    "runtime",
+    [("sqlite", {}), pytest.param(("postgresql", {}), marks=pytest.mark.postgres)],
+    ids=["sqlite", "postgresql"],
+    indirect=True,
+)
 def test_a_year_is_packaged_item_by_item_with_hashes_pdfa_documents_and_events(
     api: IntakeApi, runtime: Runtime, tmp_path: Path
 ) -> None:
@@ -212,6 +217,14 @@ def test_a_year_to_come_a_department_without_fonds_code_and_too_many_items_are_r
     with pytest.raises(GuidanceError) as refused, runtime.store.transaction() as conn:  # type: ignore[union-attr]
         handlers.produce_archive(runtime.deps, conn, ProduceArchive(MARKET, 2025), max_items=0)
     assert refused.value.code == "archive-too-large" and refused.value.status == 413
+
+
+@pytest.mark.parametrize("runtime", [("sqlite", {"GUIDANCE_WEB_TIMEOUT_S": "2"})], ids=["2 s"], indirect=True)
+def test_one_request_renders_only_what_fits_the_web_workers_timeout(api: IntakeApi) -> None:
+    api.issue()
+    api.issue("development_advice")  # two items: more than a 2 s worker may render (1.5 s an item)
+    problem = api.problem(produce(api), 413, "archive-too-large")
+    assert "guidance-intake archive" in problem["detail"]
 
 
 def test_without_a_cjk_font_the_documents_say_so_and_so_does_the_answer(
