@@ -221,6 +221,7 @@ def test_a_database_of_the_last_release_is_continued_with_every_row(
                 "es_database_identity",  # 0002
                 "cr_skip_decisions",  # every service: an operator's skip decisions
                 *({"pd_subject_keys"} if service == "intake" else set()),  # the personal-data key store
+                *({"archive_packages"} if service == "intake" else set()),  # 0007: the archive packages produced
                 *({"pd_access_log"} if service in ("intake", "disclosure") else set()),  # the access log
             }
             assert made <= {"es_relay_lease", "idempotency_keys", *later} and all(after[name] == [] for name in made)

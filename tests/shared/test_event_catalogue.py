@@ -34,7 +34,8 @@ from guidance_shared.events.examples import EXAMPLES, example
 REGISTRY = default_registry()
 CE_TYPES = sorted(EXAMPLES)
 
-# docs/architecture.md §3, plus the additions documented in docs/events.md (CaseLegalReviewed, …DeadlineRecomputed).
+# docs/architecture.md §3, plus the additions documented in docs/events.md (CaseLegalReviewed, ArchivePackageProduced,
+# …DeadlineRecomputed).
 CATALOGUE = {
     "intake.events": [
         "GuidanceIssued",
@@ -47,6 +48,7 @@ CATALOGUE = {
         "CaseDecided",
         "CaseDecisionRevoked",
         "CaseClosed",
+        "ArchivePackageProduced",
     ],
     "revisit.events": [
         "RevisitScheduled",
@@ -158,6 +160,7 @@ def test_every_type_names_its_aggregate_id_field(ce_type: str) -> None:
         "DisclosureRequest",
         "AssessmentPeriod",
         "Scorecard",
+        "ArchivePackage",
     }
 
 

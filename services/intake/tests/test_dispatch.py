@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guidance_intake.adapters.read_model import FOLDS
+from guidance_intake.domain.archive import ArchivePackage
 from guidance_intake.domain.case import Case
 from guidance_intake.domain.guidance import Guidance
 from guidance_intake.entrypoints.consumer import REACTIONS
@@ -22,7 +23,9 @@ def test_the_read_model_folds_every_type_intake_publishes() -> None:
     FOLDS.check_covers(catalogue.types_on(catalogue.INTAKE_EVENTS))
 
 
-@pytest.mark.parametrize(("aggregate", "stream_type"), [(Guidance, "Guidance"), (Case, "Case")])
+@pytest.mark.parametrize(
+    ("aggregate", "stream_type"), [(Guidance, "Guidance"), (Case, "Case"), (ArchivePackage, "ArchivePackage")]
+)
 def test_each_aggregate_applies_every_type_of_its_stream(aggregate: type[Aggregate], stream_type: str) -> None:
     types = [t.ce_type for t in default_registry().all() if t.aggregate == stream_type]
     assert types

@@ -12,7 +12,7 @@ REVISIT_EVENTS = "revisit.events"
 DISCLOSURE_EVENTS = "disclosure.events"
 ASSESSMENT_EVENTS = "assessment.events"
 
-# intake.events: guidance acts (行政指导) and enforcement cases
+# intake.events: guidance acts (行政指导), enforcement cases, and their archive packages (归档)
 GUIDANCE_ISSUED = "guidance.GuidanceIssued.v1"
 GUIDANCE_RESPONDED = "guidance.GuidanceResponded.v1"
 CORRECTION_VERIFIED = "guidance.CorrectionVerified.v1"
@@ -23,6 +23,7 @@ CASE_LEGAL_REVIEWED = "guidance.CaseLegalReviewed.v1"
 CASE_DECIDED = "guidance.CaseDecided.v1"
 CASE_DECISION_REVOKED = "guidance.CaseDecisionRevoked.v1"
 CASE_CLOSED = "guidance.CaseClosed.v1"
+ARCHIVE_PACKAGE_PRODUCED = "guidance.ArchivePackageProduced.v1"
 
 # revisit.events: revisits (回访) and enforcement reminders (执法事项提示)
 REVISIT_SCHEDULED = "guidance.RevisitScheduled.v1"
@@ -72,6 +73,7 @@ TYPES_ON: dict[str, tuple[str, ...]] = {
         CASE_DECIDED,
         CASE_DECISION_REVOKED,
         CASE_CLOSED,
+        ARCHIVE_PACKAGE_PRODUCED,
     ),
     REVISIT_EVENTS: (
         REVISIT_SCHEDULED,

@@ -14,9 +14,11 @@ from flask import Flask
 from sqlalchemy import Connection
 
 from guidance_intake.adapters import files, migrations, read_model
+from guidance_intake.adapters.archives import ARCHIVES_METADATA
 from guidance_intake.adapters.read_model import READ_MODEL
 from guidance_intake.adapters.serials import SERIALS_METADATA, continue_past
 from guidance_intake.adapters.subject_keys import SUBJECT_KEYS_METADATA
+from guidance_intake.domain.archive import ArchivePackage
 from guidance_intake.domain.case import Case
 from guidance_intake.domain.guidance import Guidance
 from guidance_intake.entrypoints.app import BLUEPRINTS
@@ -46,6 +48,9 @@ def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
         exemptions=files.load_exemptions(settings.exemption_lists),
         pseudonyms=settings.pseudonyms,
         dates=settings.dates,
+        archives=Repository(
+            runtime.store, ArchivePackage, "ArchivePackage", "archive package", "归档包", project=read_model.apply
+        ),
     )
 
 
@@ -75,9 +80,10 @@ SPEC: ServiceSpec[IntakeDeps] = ServiceSpec(
     wire=wire,
     projection=IntakeProjection,
     migrations=migrations.LOCATION,
-    extra_metadata=(READ_MODEL, SERIALS_METADATA, SUBJECT_KEYS_METADATA, ACCESS_LOG_METADATA),
+    extra_metadata=(READ_MODEL, SERIALS_METADATA, SUBJECT_KEYS_METADATA, ACCESS_LOG_METADATA, ARCHIVES_METADATA),
     # Document-number serials are not a read model: they must never be recounted, only continued. Nor are
-    # persons' data keys (no event holds them, and an erased key must never come back) or the access log.
+    # persons' data keys (no event holds them, and an erased key must never come back), the access log, or
+    # the archive packages' bytes (their events hold only the hashes).
     read_models=(ReadModel(READ_MODEL, read_model.apply),),
     recovered=recovered,
 )

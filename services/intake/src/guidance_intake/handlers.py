@@ -10,6 +10,7 @@ repository appends the events, their outbox rows and the read-model update in th
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,8 +19,20 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from guidance_intake.adapters import queries, read_model
+from guidance_intake.adapters import archives, queries, read_model
+from guidance_intake.adapters.pdf import PDF_VARIANT, PdfRenderer
 from guidance_intake.adapters.serials import issue_doc_no
+from guidance_intake.domain.archive import (
+    ArchivePackage,
+    PackageFile,
+    case_candidate,
+    case_record,
+    guidance_candidate,
+    manifest,
+    manifest_bytes,
+    number_items,
+    require_year,
+)
 from guidance_intake.domain.case import Case, CitedGuidance, ExemptionVerdict
 from guidance_intake.domain.chronology import DatePolicy, backdating, require_not_before, require_not_future
 from guidance_intake.domain.commands import (
@@ -27,6 +40,7 @@ from guidance_intake.domain.commands import (
     DecideCase,
     IssueGuidance,
     OpenCase,
+    ProduceArchive,
     RecordLegalReview,
     RecordResponse,
     RevokeDecision,
@@ -35,6 +49,7 @@ from guidance_intake.domain.commands import (
     WithdrawGuidance,
 )
 from guidance_intake.domain.departments import CASE_FILING, Department, DepartmentRegistry, decision_doc_kind
+from guidance_intake.domain.documents import guidance_document
 from guidance_intake.domain.errors import rule_broken
 from guidance_intake.domain.exemptions import CaseFacts, ExemptionList, assess, count_prior_violations
 from guidance_intake.domain.exemptions import correction_deadline as entry_deadline
@@ -42,6 +57,7 @@ from guidance_intake.domain.guidance import Guidance
 from guidance_intake.domain.identifiers import require_valid_resident_id, require_valid_uscc
 from guidance_shared.aggregate import Aggregate
 from guidance_shared.catalogue import (
+    ARCHIVE_PACKAGE_PRODUCED,
     CASE_CLOSED,
     CASE_DECIDED,
     CASE_DECISION_REVOKED,
@@ -52,10 +68,11 @@ from guidance_shared.catalogue import (
     GUIDANCE_SUSPENDED,
     GUIDANCE_WITHDRAWN,
 )
-from guidance_shared.dates import china_day, iso, now_utc, optional_date, optional_moment
-from guidance_shared.errors import NotFound
+from guidance_shared.dates import CHINA_TZ, china_day, iso, now_utc, optional_date, optional_iso, optional_moment
+from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.handling import jsonable, valid_event_data
+from guidance_shared.messages import StoredEvent
 from guidance_shared.personal_data.pseudonym import Pseudonyms
 from guidance_shared.repository import Repository
 
@@ -77,6 +94,8 @@ class IntakeDeps:
     dates: DatePolicy = field(default_factory=DatePolicy)
     #: persons' pseudonyms (GUIDANCE_PSEUDONYM_KEY): the access log names a person by one; None: not configured
     pseudonyms: Pseudonyms | None = None
+    #: the archive packages' own streams (ArchivePackageProduced); None only where a caller never archives
+    archives: Repository[ArchivePackage] | None = None
 
 
 def _department_fields(department: Department) -> Mapping[str, str | None]:
@@ -358,6 +377,140 @@ def correction_checked(deps: IntakeDeps, conn: Connection, cmd: VerifyCorrection
         return False  # already verified, suspended or withdrawn: the revisit changes nothing here
     verify_correction(deps, conn, cmd)
     return True
+
+
+# -- archiving (归档) -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProducedArchive:
+    """A produced package: its stored row (with the ZIP), its manifest, and what the caller must be told."""
+
+    package: archives.StoredPackage
+    manifest: Mapping[str, Any]
+    warnings: tuple[str, ...]
+
+
+def produce_archive(
+    deps: IntakeDeps,
+    conn: Connection,
+    cmd: ProduceArchive,
+    *,
+    max_items: int | None = None,
+    correlation_id: str | None = None,
+) -> ProducedArchive:
+    """Pack a department's year after DA/T 22: each act and closed case an item with its PDF/A document and its
+    events, a manifest with every file's SHA-256; store the ZIP and record ArchivePackageProduced.
+
+    ``max_items`` bounds what one call may render (the API's limit); the PDFs are rendered before anything is
+    written, so the transaction writes only at its end.
+    """
+    if deps.archives is None:
+        raise RuntimeError("produce_archive needs IntakeDeps.archives")
+    department = deps.departments.require(cmd.department_id)
+    if department.fonds_code is None:
+        raise rule_broken(
+            "fonds-code-missing",
+            "department_id",
+            f"{department.name} has no fonds_code (全宗号) in the department registry; the county archive assigns it.",
+            f"部门登记表中{department.name}尚无全宗号（fonds_code），请向档案馆申请后配置。",
+        )
+    require_year(cmd.year, china_day(deps.now()))
+    guidance_ids = archives.guidance_ids_issued(conn, department.department_id, cmd.year)
+    case_ids = archives.case_ids_closed(conn, department.department_id, cmd.year)
+    if max_items is not None and len(guidance_ids) + len(case_ids) > max_items:
+        count = len(guidance_ids) + len(case_ids)
+        raise GuidanceError(
+            code="archive-too-large",
+            title_en="Too many items for one request",
+            title_zh="单次请求件数过多",
+            status=413,
+            detail_en=f"{count} items exceed the {max_items} one request may render; "
+            "produce this package with `guidance-intake archive` on the server.",
+            detail_zh=f"本年度共 {count} 件，超过单次请求可生成的 {max_items} 件，"
+            "请在服务器上使用 guidance-intake archive 命令生成。",
+        )
+    acts = {gid: deps.guidance.load(conn, gid) for gid in guidance_ids}
+    cases = {cid: deps.cases.load(conn, cid) for cid in case_ids}
+    name, fonds = department.name, department.fonds_code
+    candidates = [guidance_candidate(g.details, china_day(g.details["issued_at"]), name) for g in acts.values()]
+    candidates += [case_candidate(c.details, china_day(c.closing["closed_at"]), name) for c in cases.values()]
+    items = number_items(fonds, cmd.year, candidates, department.archive_retention)
+
+    renderer = PdfRenderer()
+    files_of: dict[str, list[PackageFile]] = {}
+    for item in items:
+        record_id = item.candidate.record_id
+        if record_id in acts:
+            rendered = renderer.render("guidance_document.html", doc=guidance_document(acts[record_id], department))
+        else:
+            sheet = case_record(cases[record_id], name)
+            rendered = renderer.render("case_record.html", doc=sheet, archival_no=item.archival_no)
+        history = deps.guidance.store.load(record_id, conn=conn)
+        files_of[item.archival_no] = [
+            PackageFile(f"{item.folder}/document.pdf", rendered.pdf),
+            PackageFile(f"{item.folder}/events.json", _events_json(history)),
+        ]
+    warnings = () if renderer.fonts else (renderer.font_notice or "",)
+    archive_id = str(uuid.uuid4())
+    produced_at = deps.now().astimezone(CHINA_TZ).isoformat()
+    described = manifest(
+        archive_id=archive_id,
+        department_id=department.department_id,
+        department_name=name,
+        fonds_code=fonds,
+        year=cmd.year,
+        produced_at=produced_at,
+        items=items,
+        files_of=files_of,
+        notes=warnings,
+    )
+    described["rendering"] = {"pdf_variant": PDF_VARIANT, "cjk_fonts": list(renderer.fonts)}
+    manifest_file = PackageFile("manifest.json", manifest_bytes(described))
+    package_bytes = archives.zipped([manifest_file, *(f for item in items for f in files_of[item.archival_no])])
+    stored = archives.StoredPackage(
+        archive_id=archive_id,
+        department_id=department.department_id,
+        year=cmd.year,
+        item_count=len(items),
+        manifest_sha256=manifest_file.sha256,
+        package_sha256=PackageFile("", package_bytes).sha256,
+        produced_at=produced_at,
+        package=package_bytes,
+    )
+    data = {
+        "archive_id": archive_id,
+        "department_id": department.department_id,
+        "fonds_code": fonds,
+        "year": cmd.year,
+        "item_count": len(items),
+        "manifest_sha256": stored.manifest_sha256,
+        "package_sha256": stored.package_sha256,
+        "produced_at": produced_at,
+    }
+    package = ArchivePackage(archive_id)
+    package.produce(valid_event_data(deps.registry, ARCHIVE_PACKAGE_PRODUCED, data))
+    deps.archives.save(conn, package, correlation_id=correlation_id)
+    archives.save(conn, stored)
+    return ProducedArchive(stored, described, warnings)
+
+
+def _events_json(history: list[StoredEvent]) -> bytes:
+    """An item's events as the store holds them, with their hash links, so the chain can be checked from the package."""
+    events = [
+        {
+            "event_id": e.event_id,
+            "type": e.type,
+            "stream_id": e.stream_id,
+            "stream_type": e.stream_type,
+            "version": e.version,
+            "position": e.position,
+            "occurred_at": e.occurred_at.isoformat(),
+            "data": e.data,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
+        for e in history
+    ]
+    return (json.dumps(jsonable(events), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 # -- helpers ------------------------------------------------------------------------------

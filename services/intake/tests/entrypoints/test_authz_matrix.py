@@ -126,7 +126,7 @@ CELLS = [
 
 
 def fill(rule: str, ids: dict[str, str]) -> str:
-    for name in ("guidance_id", "case_id"):
+    for name in ("guidance_id", "case_id", "archive_id"):
         rule = rule.replace(f"<uuid:{name}>", ids.get(name, str(uuid.uuid4())))
     return rule
 

@@ -15,7 +15,17 @@ under ``<var>/auth/`` and ``guidance auth mint`` to sign tokens with it.
 from guidance_shared.auth.cli import main
 from guidance_shared.auth.devkeys import SigningKey, claims_for, ensure_dev_keys, jwks_document
 from guidance_shared.auth.errors import AuthUnavailable, ForbiddenDepartment, ForbiddenRole, Unauthenticated
-from guidance_shared.auth.principal import ADMIN, AUDITOR, OFFICER, READERS, REVIEWER, ROLES, SUPERVISOR, Principal
+from guidance_shared.auth.principal import (
+    ADMIN,
+    ARCHIVIST,
+    AUDITOR,
+    OFFICER,
+    READERS,
+    REVIEWER,
+    ROLES,
+    SUPERVISOR,
+    Principal,
+)
 from guidance_shared.auth.settings import AuthSettings
 from guidance_shared.auth.verifier import TokenVerifier
 from guidance_shared.auth.web import (
@@ -30,6 +40,7 @@ from guidance_shared.auth.web import (
 
 __all__ = [
     "ADMIN",
+    "ARCHIVIST",
     "AUDITOR",
     "OFFICER",
     "READERS",

@@ -13,7 +13,8 @@ REVIEWER = "reviewer"  # 审核人员
 SUPERVISOR = "supervisor"  # 监督人员
 AUDITOR = "auditor"  # 审计人员
 ADMIN = "admin"  # 系统管理员
-ROLES = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
+ARCHIVIST = "archivist"  # 档案管理人员
+ROLES = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN, ARCHIVIST)
 READERS = ROLES  # every role may read its own departments' records
 ROLE_NAMES_ZH = {
     OFFICER: "经办人员",
@@ -21,6 +22,7 @@ ROLE_NAMES_ZH = {
     SUPERVISOR: "监督人员",
     AUDITOR: "审计人员",
     ADMIN: "系统管理员",
+    ARCHIVIST: "档案管理人员",
 }
 
 _SCOPE_LIMIT = 200  # idempotency_keys.scope is String(200)

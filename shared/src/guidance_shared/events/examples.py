@@ -23,6 +23,7 @@ ITEM_ID = "2656a843-766d-5381-a92b-f8c1f127b055"
 REQUEST_ID = "c092a4d9-941f-57a1-a90c-99668758ee48"
 PERIOD_ID = "52ef0f29-8c52-5a85-8363-3d22dd054bfb"
 SCORECARD_ID = "fa99d687-6e7a-529b-bc8b-f6afba3cbe8a"
+ARCHIVE_ID = "0d0f7a5e-3f0e-5c7b-9a43-2b8f1c6e4d21"
 DECIDED_EVENT_ID = "3f1b7d08-f425-5b8f-8a42-0f033315367a"  # ce_id of the CaseDecided event
 REVOKED_EVENT_ID = "2f8d5abd-44d2-56e9-8526-3f720029320e"  # ce_id of the CaseDecisionRevoked event
 
@@ -208,6 +209,16 @@ _intake: Mapping[str, Mapping[str, Any]] = {
         "outcome": "executed",
         "major": True,
         "closed_at": "2025-04-15T16:00:00+08:00",
+    },
+    "guidance.ArchivePackageProduced.v1": {
+        "archive_id": ARCHIVE_ID,
+        "department_id": DEPARTMENT_ID,
+        "fonds_code": "J012",
+        "year": 2025,
+        "item_count": 2,
+        "manifest_sha256": "5d1b0d1d3a3b1e0c8f6a4e2b9c7d5f3a1e9b8c7d6f5e4a3b2c1d0e9f8a7b6c5d",
+        "package_sha256": "0f3c6a9b2e5d8c1f4a7b0e3d6c9f2a5b8e1d4c7f0a3b6e9d2c5f8a1b4e7d0c3f",
+        "produced_at": "2026-01-15T10:00:00+08:00",
     },
 }
 

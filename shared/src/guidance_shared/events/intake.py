@@ -310,6 +310,33 @@ class CaseClosed(Payload):
     recorded_at = _recorded_at()
 
 
+class ArchivePackageProduced(Payload):
+    """An archive package (归档包) of a department's year was produced: what was archived, when, and its hashes.
+
+    It names no act, case or person: the package's manifest lists the items, and its hash here ties the
+    package to the ledger.
+    """
+
+    archive_id = fields.UUID(required=True, metadata={"description": "归档包编号"})
+    department_id = _department()
+    fonds_code = text(20, "全宗号", required=True)
+    year = fields.Integer(
+        required=True, validate=validate.Range(min=1949, max=9999), metadata={"description": "归档年度"}
+    )
+    item_count = fields.Integer(required=True, validate=validate.Range(min=0), metadata={"description": "件数"})
+    manifest_sha256 = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a SHA-256 in lower-case hex."),
+        metadata={"description": "归档清单（manifest.json）的 SHA-256"},
+    )
+    package_sha256 = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a SHA-256 in lower-case hex."),
+        metadata={"description": "归档包（ZIP）的 SHA-256"},
+    )
+    produced_at = moment("生成时间", required=True)
+
+
 def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> EventType:
     return EventType(name, 1, TOPIC, aggregate, schema, subject_field=subject)
 
@@ -325,4 +352,5 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _event("CaseDecided", "Case", CaseDecided, "case_id"),
     _event("CaseDecisionRevoked", "Case", CaseDecisionRevoked, "case_id"),
     _event("CaseClosed", "Case", CaseClosed, "case_id"),
+    _event("ArchivePackageProduced", "ArchivePackage", ArchivePackageProduced, "archive_id"),
 )

@@ -322,6 +322,7 @@ FOLDS: EventHandlers[Fold] = EventHandlers(
     ignored=(
         catalogue.GUIDANCE_SUSPENDED,
         catalogue.CASE_LEGAL_REVIEWED,
+        catalogue.ARCHIVE_PACKAGE_PRODUCED,
         catalogue.REMINDER_PLANNED,
         catalogue.REMINDER_PLAN_ACCEPTED,
         catalogue.REMINDER_PLAN_ADJUSTED,

@@ -451,6 +451,7 @@ IGNORED = (
     catalogue.CORRECTION_VERIFIED,
     catalogue.CASE_LEGAL_REVIEWED,
     catalogue.CASE_CLOSED,
+    catalogue.ARCHIVE_PACKAGE_PRODUCED,
     catalogue.REVISIT_OVERDUE,
     catalogue.REVISIT_CANCELLED,
     catalogue.REVISIT_RESCHEDULED,

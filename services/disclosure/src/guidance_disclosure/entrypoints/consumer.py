@@ -40,6 +40,7 @@ REACTIONS: EventHandlers[Reaction] = EventHandlers(
         catalogue.CASE_OPENED,
         catalogue.CASE_LEGAL_REVIEWED,
         catalogue.CASE_CLOSED,
+        catalogue.ARCHIVE_PACKAGE_PRODUCED,
         catalogue.REVISIT_SCHEDULED,
         catalogue.REVISIT_OVERDUE,
         catalogue.REVISIT_CANCELLED,

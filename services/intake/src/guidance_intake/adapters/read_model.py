@@ -204,5 +204,7 @@ FOLDS: EventHandlers[Fold] = EventHandlers(
         catalogue.CASE_CLOSED: lambda c, e: _case_update(
             c, e, status="closed", closed_on=china_day(e.data["closed_at"])
         ),
-    }
+    },
+    # An archive package's bytes are no fold of events (adapters.archives keeps them); the event is its record.
+    ignored=(catalogue.ARCHIVE_PACKAGE_PRODUCED,),
 )

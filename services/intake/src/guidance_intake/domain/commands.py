@@ -127,3 +127,12 @@ class CloseCase:
     case_id: str
     closing: Mapping[str, Any]  # the CaseClosed fields as submitted
     closed_at: datetime | None = None
+
+
+# -- archiving ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProduceArchive:
+    """归档: a department's year as an archive package (DA/T 22)."""
+
+    department_id: str
+    year: int

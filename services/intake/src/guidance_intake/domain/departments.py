@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from guidance_intake.domain.identifiers import uscc_well_formed
+from guidance_intake.domain.retention import DEFAULT_RETENTION, fonds_problems, retention_problems
 from guidance_shared.errors import FieldProblem, GuidanceError
 from guidance_shared.vocabulary import CONTENT_TYPES, DOMAINS, label_zh
 
@@ -78,6 +79,8 @@ _ENTRY_KEYS = frozenset(
         "competent_domains",
         "violation_categories",
         "uscc",
+        "fonds_code",
+        "archive_retention",
     }
 )
 
@@ -102,12 +105,17 @@ class Department:
     violation_categories: frozenset[str] = frozenset()
     # The agency's own 统一社会信用代码: events carry it so disclosure can fill 双公示's CF_CFJGDM.
     uscc: str | None = None
+    # 全宗号 of the department's archive: the head of every 档号 (DA/T 22); None: it has not been assigned yet.
+    fonds_code: str | None = None
+    # 保管期限 per item kind (retention.ITEM_KINDS), over retention.DEFAULT_RETENTION.
+    archive_retention: Mapping[str, str] = dataclasses.field(default_factory=lambda: DEFAULT_RETENTION, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "department_id", _canonical_uuid(self.department_id))
         object.__setattr__(self, "competent_domains", frozenset(self.competent_domains))
         object.__setattr__(self, "violation_categories", frozenset(self.violation_categories))
         object.__setattr__(self, "doc_kind_abbr", MappingProxyType(dict(self.doc_kind_abbr)))
+        object.__setattr__(self, "archive_retention", MappingProxyType({**DEFAULT_RETENTION, **self.archive_retention}))
         problems = _department_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
@@ -267,6 +275,10 @@ def _department_from(defaults: Mapping[str, Any], raw: Any) -> Department:
         doc_kind_abbr={**DEFAULT_DOC_KIND_ABBR, **{str(k): str(v) for k, v in kind_abbr.items()}},
         doc_pattern=str(entry.get("doc_pattern") or DEFAULT_DOC_PATTERN),
         uscc=str(entry["uscc"]) if entry.get("uscc") else None,
+        fonds_code=str(entry["fonds_code"]) if entry.get("fonds_code") is not None else None,
+        archive_retention={
+            str(k): str(v) for k, v in _mapping(entry.get("archive_retention"), "archive_retention").items()
+        },
         violation_categories=frozenset(_string_list(entry.get("violation_categories") or [], "violation_categories")),
     )
 
@@ -289,7 +301,18 @@ def _department_problems(department: Department) -> list[str]:
     if any(not abbr.strip() for abbr in department.doc_kind_abbr.values()):
         problems.append("doc_kind_abbr has a blank abbreviation")
     problems += pattern_problems(department.doc_pattern)
+    if department.fonds_code is not None:
+        problems += fonds_problems(department.fonds_code)
+    problems += retention_problems(department.archive_retention)
     return problems
+
+
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a mapping")
+    return value
 
 
 def pattern_problems(pattern: str) -> list[str]:

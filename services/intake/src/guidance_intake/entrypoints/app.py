@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from guidance_intake.entrypoints.http.archives import archives_blp
 from guidance_intake.entrypoints.http.cases import cases_blp
 from guidance_intake.entrypoints.http.counterparts import counterparts_blp
 from guidance_intake.entrypoints.http.guidance import guidance_blp
@@ -10,4 +11,12 @@ from guidance_intake.entrypoints.http.records import records_blp
 from guidance_shared.web import Blueprint
 from guidance_shared.web.access_log import access_log_blp
 
-BLUEPRINTS: tuple[Blueprint, ...] = (guidance_blp, cases_blp, counterparts_blp, ledger_blp, records_blp, access_log_blp)
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    guidance_blp,
+    cases_blp,
+    counterparts_blp,
+    ledger_blp,
+    records_blp,
+    archives_blp,
+    access_log_blp,
+)

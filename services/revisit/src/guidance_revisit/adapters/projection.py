@@ -193,7 +193,12 @@ UPDATES: EventHandlers[Update] = EventHandlers(
         catalogue.CASE_CLOSED: _case_closed,
         catalogue.CASE_DECISION_REVOKED: _case_decision_revoked,
     },
-    ignored=(catalogue.GUIDANCE_RESPONDED, catalogue.CORRECTION_VERIFIED, catalogue.CASE_LEGAL_REVIEWED),
+    ignored=(
+        catalogue.GUIDANCE_RESPONDED,
+        catalogue.CORRECTION_VERIFIED,
+        catalogue.CASE_LEGAL_REVIEWED,
+        catalogue.ARCHIVE_PACKAGE_PRODUCED,
+    ),
 )
 """How each type on intake.events changes the history; the ignored ones change nothing revisit keeps."""
 

@@ -34,6 +34,7 @@ REACTIONS: EventHandlers[Reaction] = EventHandlers(
         catalogue.CASE_OPENED,
         catalogue.CASE_LEGAL_REVIEWED,
         catalogue.CASE_DECIDED,
+        catalogue.ARCHIVE_PACKAGE_PRODUCED,
     ),
 )
 """Which of intake's event types schedule or cancel revisits; the others only update the history."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 
+from guidance_intake.adapters.archives import ARCHIVES_METADATA
 from guidance_intake.adapters.read_model import READ_MODEL
 from guidance_intake.adapters.serials import SERIALS_METADATA
 from guidance_intake.adapters.subject_keys import SUBJECT_KEYS_METADATA
@@ -19,11 +20,13 @@ from guidance_shared.migrations import KERNEL_METADATA
 
 #: the directory of the history (``versions/`` holds the revisions); the service's ``ServiceSpec`` names it
 LOCATION = Path(__file__).parent
-#: the tables the head must equal: the kernel's and the service's (read models, projection, serials, keys, access log)
+#: the tables the head must equal: the kernel's and the service's (read models, projection, serials, keys, access log,
+#: archive packages)
 METADATA: tuple[MetaData, ...] = (
     *KERNEL_METADATA,
     READ_MODEL,
     SERIALS_METADATA,
     SUBJECT_KEYS_METADATA,
     ACCESS_LOG_METADATA,
+    ARCHIVES_METADATA,
 )

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from guidance_intake.handlers import IntakeDeps
 from guidance_shared.db import reading as read_only
 from guidance_shared.runtime import Runtime
+from guidance_shared.settings import Settings
 from guidance_shared.web import current_tx
 from guidance_shared.web.access_log import record_read
 
@@ -26,6 +27,11 @@ def _runtime() -> Runtime[IntakeDeps]:
 
 def deps() -> IntakeDeps:
     return _runtime().deps
+
+
+def settings() -> Settings:
+    """The kernel's settings the service runs with (e.g. the web worker's timeout)."""
+    return _runtime().settings
 
 
 @contextmanager
