@@ -148,9 +148,9 @@ def todays_databases(urls: dict[str, str], tmp_path: Path) -> dict[str, str]:
 #: Columns later revisions add to a table that release had, with the value its rows take.
 LATER_COLUMNS: dict[str, dict[str, Any]] = {
     "guidance_records": {"backdated": None, "recorded_on": None},  # intake: 补录 marks
-    "revisits": {"deadline_estimated": False},  # revisit 0005
-    "disclosure_items": {"deadline_estimated": False},  # disclosure 0009
-    "disclosure_requests": {"deadline_estimated": False},  # disclosure 0009
+    "revisits": {"deadline_estimated": False},  # revisit 0007
+    "disclosure_items": {"deadline_estimated": False},  # disclosure 0011
+    "disclosure_requests": {"deadline_estimated": False},  # disclosure 0011
     "es_events": {"ledger": None},  # every service: the keyed ledger starts after the upgrade
 }
 
@@ -221,7 +221,7 @@ def test_a_database_of_the_last_release_is_continued_with_every_row(
                 "es_database_identity",  # 0002
                 "cr_skip_decisions",  # every service: an operator's skip decisions
                 *({"pd_subject_keys"} if service == "intake" else set()),  # the personal-data key store
-                *({"archive_packages"} if service == "intake" else set()),  # 0007: the archive packages produced
+                *({"archive_packages"} if service == "intake" else set()),  # 0010: the archive packages produced
                 *({"pd_access_log"} if service in ("intake", "disclosure") else set()),  # the access log
             }
             assert made <= {"es_relay_lease", "idempotency_keys", *later} and all(after[name] == [] for name in made)

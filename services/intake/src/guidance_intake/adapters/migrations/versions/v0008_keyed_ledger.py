@@ -1,7 +1,7 @@
-"""assessment: the keyed ledger over the whole event store (es_events.ledger).
+"""intake: the keyed ledger over the whole event store (es_events.ledger).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0008
+Revises: 0007
 
 Existing events keep no link (NULL): the ledger starts at the first event appended after this revision
 (docs/decisions/0008-keyed-anchored-ledger.md).
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from guidance_shared.migrations import add_ledger, drop_ledger
 
-revision = "0004"
-down_revision: str | None = "0003"
+revision = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,8 +1,8 @@
 """disclosure: whether an item's publication deadline or a request's answer date was counted on an estimated
 holiday calendar.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 
 A deadline in a year whose holiday arrangement is not published yet is an estimate
 (``guidance_shared.workdays``); the officers' lists show it, and the recount when the arrangement arrives
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision: str | None = "0008"
+revision = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,7 +1,7 @@
-"""revisit: the keyed ledger over the whole event store (es_events.ledger).
+"""disclosure: the keyed ledger over the whole event store (es_events.ledger).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0010
+Revises: 0009
 
 Existing events keep no link (NULL): the ledger starts at the first event appended after this revision
 (docs/decisions/0008-keyed-anchored-ledger.md).
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from guidance_shared.migrations import add_ledger, drop_ledger
 
-revision = "0005"
-down_revision: str | None = "0004"
+revision = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | None = None
 depends_on: str | None = None
 

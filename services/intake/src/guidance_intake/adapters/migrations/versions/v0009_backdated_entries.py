@@ -1,7 +1,7 @@
 """intake: the ledger says which acts were back-dated entries (补录) and when they were recorded.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 
 An act dated further back than GUIDANCE_BACKDATED_AFTER_DAYS before intake recorded it carries
 ``backdated`` and ``recorded_at`` in GuidanceIssued (``domain/chronology.py``); the read model keeps both
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision: str | None = "0006"
+revision = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
 

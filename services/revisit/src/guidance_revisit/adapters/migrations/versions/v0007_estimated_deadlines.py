@@ -1,7 +1,7 @@
 """revisit: whether a revisit's due date was counted on an estimated holiday calendar.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 
 A due date in working days in a year whose holiday arrangement is not published yet is an estimate
 (``guidance_shared.workdays``); the worklists show it, and the recount when the arrangement arrives
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision: str | None = "0004"
+revision = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,7 +1,7 @@
-"""disclosure: the keyed ledger over the whole event store (es_events.ledger).
+"""revisit: the keyed ledger over the whole event store (es_events.ledger).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0006
+Revises: 0005
 
 Existing events keep no link (NULL): the ledger starts at the first event appended after this revision
 (docs/decisions/0008-keyed-anchored-ledger.md).
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from guidance_shared.migrations import add_ledger, drop_ledger
 
-revision = "0009"
-down_revision: str | None = "0008"
+revision = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,7 +1,7 @@
-"""intake: the keyed ledger over the whole event store (es_events.ledger).
+"""assessment: the keyed ledger over the whole event store (es_events.ledger).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0005
+Revises: 0004
 
 Existing events keep no link (NULL): the ledger starts at the first event appended after this revision
 (docs/decisions/0008-keyed-anchored-ledger.md).
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from guidance_shared.migrations import add_ledger, drop_ledger
 
-revision = "0007"
-down_revision: str | None = "0006"
+revision = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 
