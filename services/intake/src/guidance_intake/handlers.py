@@ -68,7 +68,7 @@ from guidance_shared.catalogue import (
     GUIDANCE_SUSPENDED,
     GUIDANCE_WITHDRAWN,
 )
-from guidance_shared.dates import CHINA_TZ, china_day, iso, now_utc, optional_date, optional_iso, optional_moment
+from guidance_shared.dates import CHINA_TZ, china_day, iso, now_utc, optional_date, optional_moment
 from guidance_shared.errors import GuidanceError, NotFound
 from guidance_shared.events.registry import EventRegistry
 from guidance_shared.handling import jsonable, valid_event_data
@@ -395,7 +395,6 @@ def produce_archive(
     cmd: ProduceArchive,
     *,
     max_items: int | None = None,
-    correlation_id: str | None = None,
 ) -> ProducedArchive:
     """Pack a department's year after DA/T 22: each act and closed case an item with its PDF/A document and its
     events, a manifest with every file's SHA-256; store the ZIP and record ArchivePackageProduced.
@@ -488,7 +487,7 @@ def produce_archive(
     }
     package = ArchivePackage(archive_id)
     package.produce(valid_event_data(deps.registry, ARCHIVE_PACKAGE_PRODUCED, data))
-    deps.archives.save(conn, package, correlation_id=correlation_id)
+    deps.archives.save(conn, package)
     archives.save(conn, stored)
     return ProducedArchive(stored, described, warnings)
 

@@ -23,7 +23,7 @@ from guidance_intake.domain.commands import ProduceArchive
 from guidance_intake.entrypoints.http import context
 from guidance_shared.auth import ARCHIVIST, AUDITOR, ensure_department, requires
 from guidance_shared.errors import NotFound
-from guidance_shared.web import Blueprint, current_request_id, current_tx, idempotent
+from guidance_shared.web import Blueprint, current_tx, idempotent
 from guidance_shared.web.access_log import record_read
 
 #: Seconds of the worker's timeout one rendered item may take: a second per document, and room for the rest.
@@ -76,9 +76,7 @@ class ArchiveCollection(MethodView):
         """
         cmd = ProduceArchive(department_id=str(body["department_id"]), year=int(body["year"]))
         ensure_department(cmd.department_id)
-        produced = handlers.produce_archive(
-            context.deps(), current_tx(), cmd, max_items=max_items(), correlation_id=current_request_id()
-        )
+        produced = handlers.produce_archive(context.deps(), current_tx(), cmd, max_items=max_items())
         package = produced.package
         # The answer names no one: the read of persons' data is logged when the package is downloaded.
         download = url_for("archives.ArchiveItem", archive_id=package.archive_id)
