@@ -12,6 +12,8 @@ LATE_IMPORTS_ALLOWED = {
     # jieba reads its model files when imported: loaded on first use, in the consuming process only
     ("guidance_disclosure/adapters/names.py", "jieba"),
     ("guidance_disclosure/adapters/names.py", "jieba.posseg"),
+    # WeasyPrint loads pango and its fonts when imported: only a process that renders an archive package pays
+    ("guidance_intake/adapters/pdf.py", "weasyprint"),
     # OpenTelemetry costs ~0.5 s to import: loaded only by a process that exports spans (OTEL_EXPORTER_OTLP_ENDPOINT)
     *(
         ("guidance_shared/tracing.py", module)
