@@ -35,7 +35,19 @@ TABLES = {
     "cr_offsets": "group_id, topic, partition",
 }
 #: Fields that differ on every run (now, a new uuid) and what follows from them.
-RUN_FIELDS = {"event_id", "occurred_at", "prev_hash", "hash", "disclosed_at", "id", "time", "ce_id", "ce_time"}
+RUN_FIELDS = {
+    "event_id",
+    "occurred_at",
+    "prev_hash",
+    "hash",
+    "disclosed_at",
+    "id",
+    "time",
+    "ce_id",
+    "ce_time",
+    "traceparent",  # a new trace: the acts carry none
+    "ce_traceparent",
+}
 
 
 @pytest.fixture(autouse=True)
