@@ -255,6 +255,7 @@ class BulkGuidanceProjection:
         from guidance_disclosure.handlers import publications
         from guidance_disclosure.handlers.items import item_id_for, new_item
         from guidance_shared import catalogue
+        from guidance_shared.tracing import consumed
 
         try:
             if any(event.type != catalogue.GUIDANCE_ISSUED for event in events):
@@ -276,7 +277,8 @@ class BulkGuidanceProjection:
                 existing.add(item_id)
                 item = new_item(items, publication, outcome, source_event_id=event.envelope.id, check=_checked)
                 if item is not None:
-                    repository.save(conn, item)
+                    with consumed(event.envelope, event.topic):  # the live runner's flow: its cause and trace
+                        repository.save(conn, item)
             store.flush(conn)
         except BaseException as exc:
             self.failure = exc

@@ -46,6 +46,8 @@ RUN_FIELDS = {
     "time",
     "ce_id",
     "ce_time",
+    "traceparent",  # a new trace: the acts carry none
+    "ce_traceparent",
 }
 
 

@@ -3,8 +3,6 @@ do about them, and every log line on the way, all in one trace under one correla
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +17,11 @@ from guidance_revisit.bootstrap import SPEC as REVISIT
 from guidance_shared.envelope import Envelope
 from guidance_shared.events.examples import DEPARTMENT_ID, example
 from guidance_shared.flow import parse_traceparent
-from guidance_shared.logging import configure_logging
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.auth import AuthKeys
+from tests.support.logs import captured_logs
 from tests.support.schema import migrated_runtime
 from tests.support.services import case_command, decision_command, guidance_command
 
@@ -50,14 +48,8 @@ def suite(tmp_path: Path) -> Iterator[tuple[Runtime, Runtime, Runtime, EmbeddedT
 
 @pytest.fixture
 def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    root = logging.getLogger()
-    saved_handlers, saved_level, saved_config = list(root.handlers), root.level, structlog.get_config()
-    configure_logging("e2e", level="DEBUG")
-    capsys.readouterr()
-    yield lambda: [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    root.handlers[:] = saved_handlers
-    root.setLevel(saved_level)
-    structlog.configure(**saved_config)
+    with captured_logs(capsys, "e2e", "DEBUG") as logs:
+        yield logs.lines
     structlog.contextvars.clear_contextvars()
 
 

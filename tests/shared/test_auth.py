@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import stat
 import threading
 import time
@@ -18,7 +17,6 @@ from typing import Any
 
 import marshmallow as ma
 import pytest
-import structlog
 from flask import Flask, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -37,10 +35,11 @@ from guidance_shared.auth import main as auth_main
 from guidance_shared.cli import main as guidance_main
 from guidance_shared.db import make_engine
 from guidance_shared.errors import NotFound
-from guidance_shared.logging import configure_logging, get_logger
+from guidance_shared.logging import get_logger
 from guidance_shared.settings import SettingsError
 from guidance_shared.web import PROBLEM_MEDIA_TYPE, create_base_app, idempotent
 from tests.support.auth import AuthKeys
+from tests.support.logs import captured_logs
 from tests.support.schema import kernel_tables
 
 DEPT_A = "6f1c2a0e-0000-4000-8000-00000000000a"
@@ -575,15 +574,8 @@ def test_openapi_documents_the_bearer_scheme_on_protected_operations_only(client
 
 @pytest.fixture
 def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    root = logging.getLogger()
-    saved_handlers, saved_level, saved_config = list(root.handlers), root.level, structlog.get_config()
-    configure_logging("test-svc", level="DEBUG")
-    capsys.readouterr()
-    yield lambda: capsys.readouterr().out
-    root.handlers[:] = saved_handlers
-    root.setLevel(saved_level)
-    structlog.configure(**saved_config)
-    structlog.contextvars.clear_contextvars()
+    with captured_logs(capsys, "test-svc", "DEBUG") as logs:
+        yield logs.text
 
 
 def test_tokens_and_personal_claims_never_reach_the_log(client: Any, auth_keys: AuthKeys, json_logs: Any) -> None:

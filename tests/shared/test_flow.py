@@ -3,15 +3,12 @@ line, and exported over OTLP/HTTP only when a collector is configured."""
 
 from __future__ import annotations
 
-import json
-import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import structlog
 from flask import Flask, jsonify
 
 from guidance_shared.envelope import Envelope
@@ -24,10 +21,11 @@ from guidance_shared.flow import (
     parse_traceparent,
     sane_id,
 )
-from guidance_shared.logging import configure_logging, get_logger
+from guidance_shared.logging import get_logger
 from guidance_shared.settings import Settings, SettingsError
 from guidance_shared.tracing import configure_tracing, consumed, flush_tracing, shutdown_tracing, tracing_enabled
 from guidance_shared.web import create_base_app
+from tests.support.logs import captured_logs
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN = "00f067aa0ba902b7"
@@ -111,19 +109,8 @@ def test_a_consumed_record_continues_its_flow_without_an_exporter() -> None:
 # -- requests and log lines -----------------------------------------------------------------------------------
 @pytest.fixture
 def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    root = logging.getLogger()
-    saved_handlers, saved_level, saved_config = list(root.handlers), root.level, structlog.get_config()
-    configure_logging("test-svc", level="INFO")
-    capsys.readouterr()
-
-    def read() -> list[dict[str, Any]]:
-        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
-
-    yield read
-    root.handlers[:] = saved_handlers
-    root.setLevel(saved_level)
-    structlog.configure(**saved_config)
-    structlog.contextvars.clear_contextvars()
+    with captured_logs(capsys, "test-svc", "INFO") as logs:
+        yield logs.lines
 
 
 def _app() -> Flask:

@@ -11,28 +11,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 
 from guidance_shared.logging import bind_context, configure_logging, get_logger, log_context
+from tests.support.logs import captured_logs
 
 
 @pytest.fixture
 def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
     """Configure logging for the test and restore the process-wide state afterwards."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    saved_config = structlog.get_config()
-    configure_logging("test-svc", level="INFO")
-    capsys.readouterr()
-
-    def read() -> list[dict[str, Any]]:
-        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
-
-    yield read
-    root.handlers[:] = saved_handlers
-    root.setLevel(saved_level)
-    structlog.configure(**saved_config)
-    structlog.contextvars.clear_contextvars()
+    with captured_logs(capsys, "test-svc", "INFO") as logs:
+        yield logs.lines
 
 
 def test_access_line_is_json_with_request_context_and_no_query(client: Any, json_logs: Any) -> None:
