@@ -10,7 +10,6 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,14 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from tests.support.auth import AuthKeys
 from tests.support.events import record
-from tests.support.schema import migrated_runtime
 
-from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_disclosure.domain.credit import CODES, wan
 from guidance_shared.events.examples import DEPARTMENT_ID, DEPARTMENT_NAME, DEPARTMENT_USCC, PERSON, example
 from guidance_shared.runtime import Runtime
-from guidance_shared.settings import Settings
-from guidance_shared.transport.embedded import EmbeddedTransport
 
 CHINA = ZoneInfo("Asia/Shanghai")
 OPENED = "guidance.CaseOpened.v1"
@@ -100,15 +95,10 @@ def validate_row(row: dict[str, str]) -> list[str]:
 
 
 @pytest.fixture
-def export(tmp_path: Any, auth_keys: AuthKeys) -> Iterator[tuple[Any, AuthKeys, Runtime]]:
-    transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
-    runtime = migrated_runtime(
-        SPEC, Settings.from_env("disclosure", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
-    )
-    runtime.deps.items.now = lambda: datetime(2025, 3, 21, 9, 0, tzinfo=CHINA)
-    yield create_app(runtime, testing=True, auth=auth_keys.settings()).test_client(), auth_keys, runtime
-    runtime.close()
+def export(api: tuple[Any, AuthKeys, Runtime]) -> tuple[Any, AuthKeys, Runtime]:
+    """The entrypoints' ``api`` with the items' clock on the day the export's decisions are published."""
+    api[2].deps.items.now = lambda: datetime(2025, 3, 21, 9, 0, tzinfo=CHINA)
+    return api
 
 
 def decide(runtime: Runtime, counterpart: dict[str, Any], **decided: Any) -> str:
