@@ -56,11 +56,17 @@ class GuidanceApi(Api):
     def _register_error_handlers(self) -> None:
         register_problem_handlers(self._app)
 
+    _served_document: str | None = None
+
     def _openapi_json(self) -> Any:
-        """The document served at /openapi.json, with what needs all of it (``openapi.complete_document``)."""
-        document = complete_document(copy.deepcopy(self.spec.to_dict()))
-        body = current_app.json.dumps(document, indent=2, sort_keys=False)
-        return current_app.response_class(body, mimetype="application/json")
+        """The document served at /openapi.json, with what needs all of it (``openapi.complete_document``).
+
+        Built on the first request and kept: the routes are all registered by then (bootstrap wires them before
+        the app serves), and building the examples walks every schema and the whole event catalogue."""
+        if self._served_document is None:
+            document = complete_document(copy.deepcopy(self.spec.to_dict()))
+            self._served_document = current_app.json.dumps(document, indent=2, sort_keys=False)
+        return current_app.response_class(self._served_document, mimetype="application/json")
 
     def _register_responses(self) -> None:
         """As flask-smorest's, but documented with the problem+json media type."""
