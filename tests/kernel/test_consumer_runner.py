@@ -513,3 +513,38 @@ class TestKafkaConsumerRunner(ConsumerRunnerContract):
         finally:
             admin.close()
         assert {tp.partition: meta.offset for tp, meta in committed.items()} == stored
+
+
+@pytest.mark.kafka
+def test_a_runner_built_while_the_broker_is_away_consumes_once_it_is_back(restartable_kafka, tmp_path) -> None:
+    """A worker builds its runner at start. A broker that is away at that moment costs a retry of the consumer
+    loop, which survives outages, not a crash of the whole process (nothing would relay its outbox then)."""
+    from guidance_shared.transport.base import TransportError
+    from guidance_shared.transport.kafka_transport import KafkaTransport
+
+    restartable_kafka.stop()
+    transport = KafkaTransport(restartable_kafka.bootstrap_servers, prefix=f"r{uuid.uuid4().hex[:6]}")
+    engine = make_engine(f"sqlite:///{tmp_path}/projection.sqlite")
+    group = f"disclosure{uuid.uuid4().hex[:6]}"
+    projection = Tally()
+    kernel_tables(engine, projection.metadata)
+    runner = ConsumerRunner(
+        engine=engine,
+        consumer=transport.consumer(group),  # builds without a broker
+        projection=projection,
+        registry=default_registry(),
+        group=group,
+        topics=["intake.events"],
+        dlq_producer=transport.producer(),
+    )
+    try:
+        with pytest.raises(TransportError):
+            runner.run_once(0.1)  # what run_forever logs and retries after a pause
+        restartable_kafka.start()
+        transport.create_topics(["intake.events", f"{group}.dlq"], 3)
+        transport.producer().publish(guidance_story(3, responses=1))
+        assert runner.drain(timeout_s=60) == 6
+    finally:
+        runner.close()
+        transport.close()
+        engine.dispose()

@@ -314,8 +314,17 @@ class KafkaRecordConsumer(Consumer):
         if client_id:
             options["client_id"] = client_id
         self._uncommitted: dict[KafkaTP, OffsetAndMetadata] = {}  # the latest offsets given to commit()
-        with _diagnosed(transport.bootstrap_servers, f"consumer group {group}"):
-            self.client = KafkaConsumer(**options)
+        self._options = options
+        self._client: KafkaConsumer | None = None
+
+    @property
+    def client(self) -> KafkaConsumer:
+        """Connected on first use, not when built: a worker builds its consumer at start, and a broker that is
+        away then must cost a retry of the consumer loop (which survives outages), not the whole process."""
+        if self._client is None:
+            with _diagnosed(self.transport.bootstrap_servers, f"consumer group {self.group}"):
+                self._client = KafkaConsumer(**self._options)
+        return self._client
 
     def subscribe(self, topics: Sequence[str], position_lookup: PositionLookup) -> None:
         self.position_lookup = position_lookup
@@ -372,6 +381,8 @@ class KafkaRecordConsumer(Consumer):
         return out
 
     def close(self) -> None:
+        if self._client is None:
+            return  # never connected: no group to leave
         assigned = self.client.assignment()
         latest = {ktp: offset for ktp, offset in self._uncommitted.items() if ktp in assigned}
         self._uncommitted.clear()
