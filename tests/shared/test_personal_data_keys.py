@@ -97,6 +97,8 @@ class TestKeyEncryptionKeysContract:
             (f"{KEK_A}\n{KEK_A}", None),
             (KEK_A, "2026-09"),
         ],
+        # Named ids: the keys are random, and every xdist worker must collect the same test names.
+        ids=["empty", "no-key", "not-base64", "short-key", "bad-id", "same-id-twice", "unknown-current"],
     )
     def test_unusable_configuration_is_refused_without_echoing_a_key(
         self, make_keks: KekFactory, entries: str, current: str | None
