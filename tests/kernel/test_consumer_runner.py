@@ -282,7 +282,10 @@ class ConsumerRunnerContract:
             projection = FlowRecording()
             runner = self.runner(transport, run_engine, run_group, projection=projection)
             runner.plain_path = plain_path
+            plain_calls, careful_calls = _count_calls(runner, "_run_plain"), _count_calls(runner, "_handle")
             assert runner.drain() == 3
+            # the path asked for applied them: a plain path without a flow must not pass by falling back
+            assert (plain_calls() > 0, careful_calls() > 0) == (plain_path, not plain_path)
             seen.append(sorted((e, c, k, t) for e, c, k, t, _span in projection.flows))
             by_id = {envelope.id: envelope for envelope, _record in records}
             assert sorted(flow[0] for flow in projection.flows) == sorted(by_id)  # each once (no order across keys)
@@ -410,12 +413,20 @@ class FlowRecording(Tally):
 
     def __init__(self) -> None:
         super().__init__()
-        self.flows: list[tuple[str, str | None, str | None, str, str]] = []
+        self.flows: list[tuple[str, str | None, str | None, str | None, str | None]] = []
 
     def apply(self, conn: Any, event: ConsumedEvent) -> None:
+        # Notes what it finds, never raises: an error here would send the batch down the careful path.
         flow, trace = current_flow(), current_flow().trace
-        assert trace is not None
-        self.flows.append((event.envelope.id, flow.correlation_id, flow.causation_id, trace.trace_id, trace.span_id))
+        self.flows.append(
+            (
+                event.envelope.id,
+                flow.correlation_id,
+                flow.causation_id,
+                trace.trace_id if trace else None,
+                trace.span_id if trace else None,
+            )
+        )
         super().apply(conn, event)
 
 

@@ -54,7 +54,7 @@ def test_an_invalid_traceparent_is_ignored(value: str | None) -> None:
 
 def test_a_valid_traceparent_is_read_and_a_later_version_by_its_known_fields() -> None:
     assert parse_traceparent(CALLER) == TraceParent(TRACE, SPAN, "01")
-    assert parse_traceparent(CALLER.upper()) == TraceParent(TRACE, SPAN, "01")
+    assert parse_traceparent(CALLER.upper()) is None  # W3C: lower-case hex only, as OpenTelemetry judges it
     assert parse_traceparent(f"01-{TRACE}-{SPAN}-00-more") == TraceParent(TRACE, SPAN, "00")
     child = TraceParent(TRACE, SPAN).child()
     assert child.trace_id == TRACE and child.span_id != SPAN and len(child.span_id) == 16
@@ -65,6 +65,9 @@ def test_ids_from_a_caller_must_be_short_and_plain() -> None:
     assert sane_id("case-flow_9.1:a") == "case-flow_9.1:a"
     for bad in ("", "-starts-with-dash", "a b", "x" * 129, "naïve", 'q"uote', "line\nbreak"):
         assert sane_id(bad) is None
+    # stored with every event in clear, where erasing a person cannot reach: never an identifying number
+    for personal in ("110101199003077777", "13800138000", "case-13800138000", "id:11010119900307777X"):
+        assert sane_id(personal) is None
 
 
 def test_a_flow_is_current_inside_its_block_only() -> None:
@@ -235,3 +238,44 @@ def test_without_a_collector_nothing_is_exported_and_the_setting_is_checked() ->
     assert endpoint == "http://collector:4318"
     with pytest.raises(SettingsError, match="OTEL_EXPORTER_OTLP_ENDPOINT"):
         Settings.from_env("intake", {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"})
+
+
+def _exported_spans(received: list[tuple[str, str, bytes]]) -> list[Any]:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    spans = []
+    for _path, _type, body in received:
+        for resource_spans in ExportTraceServiceRequest.FromString(body).resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                spans.extend(scope_spans.spans)
+    return spans
+
+
+def test_exported_spans_carry_no_personal_data_nor_the_callers_address(
+    collector: tuple[str, list[tuple[str, str, bytes]]],
+) -> None:
+    """Spans leave the process like log lines do: no query string, no caller's address or user agent, and the
+    exception of a record that failed is recorded by its type, its text scrubbed of identifying numbers."""
+    endpoint, received = collector
+    id_no, phone = "110101199003077777", "13800138000"
+    assert configure_tracing("flow-test", endpoint)
+    app = _app()
+    response = app.test_client().get(
+        f"/v1/flow?id_number={id_no}&phone={phone}", headers={"User-Agent": "county-portal/1.0"}
+    )
+    assert response.status_code == 200
+    with pytest.raises(ValueError), consumed(_envelope(), "intake.events"):
+        raise ValueError(f"counterpart id_no={id_no} phone={phone} rejected")
+    assert app.test_client().get("/healthz").status_code == 200
+    assert flush_tracing()
+
+    raw = b"".join(body for _path, _type, body in received)
+    assert id_no.encode() not in raw and phone.encode() not in raw and b"county-portal" not in raw
+    spans = {span.name: span for span in _exported_spans(received)}
+    assert set(spans) == {"GET /v1/flow", "process intake.events"}  # no span for the probe
+    keys = {attribute.key for span in spans.values() for attribute in span.attributes}
+    assert not keys & {"net.peer.ip", "client.address", "http.user_agent", "user_agent.original", "url.query"}
+    target = {a.key: a.value.string_value for a in spans["GET /v1/flow"].attributes}.get("http.target")
+    assert target in (None, "/v1/flow")
+    failed = spans["process intake.events"]
+    assert failed.status.code == 2 and failed.status.message == "ValueError"  # STATUS_CODE_ERROR, by type only

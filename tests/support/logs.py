@@ -24,7 +24,9 @@ class CapturedLogs:
         return self._capsys.readouterr().out
 
     def lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.text().splitlines() if line.startswith("{")]
+        """Every line must be JSON: a raw traceback or text printed beside the logger is what a redaction test
+        must see, so it fails the parse instead of being skipped."""
+        return [json.loads(line) for line in self.text().splitlines() if line.strip()]
 
 
 @contextmanager

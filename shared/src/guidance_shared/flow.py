@@ -23,6 +23,8 @@ import re
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
+from guidance_shared.privacy import number_spans
+
 #: version 00's layout (W3C Trace Context §3.2); a later version keeps these 55 characters in front
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 #: what a caller's correlation or request id may be: short and plain, so it cannot inject into a log line
@@ -46,13 +48,20 @@ class TraceParent:
         """A new span in the same trace, as the next hop writes it."""
         return TraceParent(self.trace_id, new_span_id(), self.flags)
 
+    @classmethod
+    def new(cls) -> TraceParent:
+        """The first span of a new trace."""
+        return cls(new_trace_id(), new_span_id())
+
 
 def parse_traceparent(value: str | None) -> TraceParent | None:
     """The header's trace context, or None if it is absent or invalid (an invalid one is ignored, as the
-    W3C recommendation says: the receiver starts a new trace rather than failing)."""
+    W3C recommendation says: the receiver starts a new trace rather than failing). Upper-case hex is
+    invalid (W3C Trace Context §3.2.2), as OpenTelemetry's propagator judges it: the flow's trace must be
+    the one the exported spans continue."""
     if not value or len(value) < 55:
         return None
-    match = _TRACEPARENT.fullmatch(value[:55].lower())
+    match = _TRACEPARENT.fullmatch(value[:55])
     if match is None:
         return None
     version, trace_id, span_id, flags = match.groups()
@@ -72,8 +81,9 @@ def new_span_id() -> str:
 
 
 def sane_id(value: str | None) -> str | None:
-    """A caller's id if it is short and plain, else None."""
-    return value if value and SANE_ID.fullmatch(value) else None
+    """A caller's id if it is short and plain and not an identifying number, else None: it is stored with
+    every event the request causes, in clear, where erasing a person could not reach it."""
+    return value if value and SANE_ID.fullmatch(value) and not number_spans(value) else None
 
 
 class Flow:
@@ -84,7 +94,7 @@ class Flow:
     do neither, and then the flow costs its construction only.
     """
 
-    __slots__ = ("_continues", "_traceparent", "causation_id", "correlation_id")
+    __slots__ = ("_continues", "_trace", "_traceparent", "causation_id", "correlation_id")
 
     def __init__(
         self,
@@ -97,6 +107,7 @@ class Flow:
         self.correlation_id = correlation_id
         self.causation_id = causation_id
         self._traceparent = traceparent
+        self._trace: TraceParent | None = None  # parsed once: every log line inside the flow asks for it
         # continues: the caller's traceparent, valid or not ("" for none): a child span of it, or a new trace
         self._continues = continues if traceparent is None else None
 
@@ -104,13 +115,15 @@ class Flow:
     def traceparent(self) -> str | None:
         if self._continues is not None:
             parent = parse_traceparent(self._continues)
-            own = parent.child() if parent is not None else TraceParent(new_trace_id(), new_span_id())
-            self._traceparent, self._continues = str(own), None
+            own = parent.child() if parent is not None else TraceParent.new()
+            self._traceparent, self._continues, self._trace = str(own), None, own
         return self._traceparent
 
     @property
     def trace(self) -> TraceParent | None:
-        return parse_traceparent(self.traceparent)
+        if self._trace is None:
+            self._trace = parse_traceparent(self.traceparent)
+        return self._trace
 
     def __bool__(self) -> bool:
         return self._traceparent is not None or self._continues is not None or self.correlation_id is not None
@@ -133,7 +146,7 @@ class Flow:
     @classmethod
     def root(cls, *, causation_id: str | None = None) -> Flow:
         """A flow that starts here: a new trace, whose id is also the correlation id."""
-        trace = TraceParent(new_trace_id(), new_span_id())
+        trace = TraceParent.new()
         return cls(correlation_id=trace.trace_id, causation_id=causation_id, traceparent=str(trace))
 
 

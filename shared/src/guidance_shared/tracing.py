@@ -13,27 +13,52 @@ ids either way, at the cost of a few random bits.
 
 The provider is this module's, not OpenTelemetry's global one: a test can configure and drop it, and
 a library that uses the global API in the same process is not exported by accident.
+
+Spans leave the process, so they obey the rule the logs obey: no personal data. Every exporter is wrapped in
+:class:`ScrubbingExporter`, which drops what the instrumentation records about the caller (address, user
+agent, query string) and scrubs identifying numbers from exception texts, as the log processor does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from guidance_shared.flow import Flow, TraceParent, flow_scope, new_span_id, new_trace_id
+from guidance_shared.flow import Flow, TraceParent, flow_scope
+from guidance_shared.privacy import scrub_text
 
 if TYPE_CHECKING:
     from flask import Flask
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
     from opentelemetry.trace import Tracer
 
     from guidance_shared.envelope import Envelope
 
-#: paths whose requests make no span: probes and scrapes every few seconds would drown the traces
-UNTRACED_PATHS = "healthz,readyz,metrics"
+#: paths whose requests make no span (and log at debug): probes and scrapes every few seconds would drown both
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+#: the same, as the Flask instrumentation's excluded URLs: patterns searched in the full URL, so anchored
+UNTRACED_URLS = ",".join(rf"^https?://[^/]+{re.escape(path)}(\?|$)" for path in sorted(QUIET_PATHS))
+
+#: attributes the instrumentation records that say who called or carry a query string: never exported
+_DROPPED_ATTRIBUTES = frozenset(
+    {
+        "net.peer.ip",
+        "client.address",
+        "http.client_ip",
+        "http.user_agent",
+        "user_agent.original",
+        "url.query",
+        "exception.stacktrace",
+    }
+)
+#: attributes holding a URL or a target: exported without the query string
+_URL_ATTRIBUTES = frozenset({"http.target", "http.url", "url.full"})
+#: attributes holding free text that may quote the data that failed: exported scrubbed
+_TEXT_ATTRIBUTES = frozenset({"exception.message"})
 
 
 @dataclass
@@ -62,7 +87,8 @@ def configure_tracing(service: str, endpoint: str | None, *, exporter: SpanExpor
 
         exporter = OTLPSpanExporter(endpoint=traces_url(endpoint or ""))
     provider = TracerProvider(resource=Resource.create({"service.name": service, "service.namespace": "guidance"}))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    # Duck-typed rather than a subclass of the SDK's SpanExporter, so importing this module loads no SDK.
+    provider.add_span_processor(BatchSpanProcessor(cast("SpanExporter", ScrubbingExporter(exporter))))
     _state.provider = provider
     _state.tracer = provider.get_tracer("guidance_shared")
     return True
@@ -96,7 +122,7 @@ def instrument_app(app: Flask) -> None:
         return
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
-    FlaskInstrumentor.instrument_app(app, tracer_provider=_state.provider, excluded_urls=UNTRACED_PATHS)
+    FlaskInstrumentor.instrument_app(app, tracer_provider=_state.provider, excluded_urls=UNTRACED_URLS)
 
 
 def request_traceparent(caller: TraceParent | None) -> str:
@@ -106,7 +132,7 @@ def request_traceparent(caller: TraceParent | None) -> str:
         active = _active_traceparent()
         if active is not None:
             return active
-    return str(caller.child() if caller is not None else TraceParent(new_trace_id(), new_span_id()))
+    return str(caller.child() if caller is not None else TraceParent.new())
 
 
 def consumed(envelope: Envelope, topic: str) -> AbstractContextManager[Flow]:
@@ -134,12 +160,24 @@ def _consumed_span(tracer: Tracer, envelope: Envelope, topic: str, correlation: 
         "messaging.message.id": envelope.id,
         "cloudevents.event_type": envelope.type,
     }
+    # The exception is recorded by its type only: its message may quote the record's data.
     with tracer.start_as_current_span(
-        f"process {topic}", context=parent_context, kind=SpanKind.CONSUMER, attributes=attributes
-    ):
-        own_traceparent = _active_traceparent() or str(TraceParent(new_trace_id(), new_span_id()))
-        with flow_scope(Flow(correlation, envelope.id, own_traceparent)) as flow:
-            yield flow
+        f"process {topic}",
+        context=parent_context,
+        kind=SpanKind.CONSUMER,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        own_traceparent = _active_traceparent() or str(TraceParent.new())
+        try:
+            with flow_scope(Flow(correlation, envelope.id, own_traceparent)) as flow:
+                yield flow
+        except BaseException as exc:
+            from opentelemetry.trace import Status, StatusCode
+
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
 
 
 def _active_traceparent() -> str | None:
@@ -149,3 +187,62 @@ def _active_traceparent() -> str | None:
     if not context.is_valid:
         return None
     return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+
+
+class ScrubbingExporter:
+    """Wraps the exporter: each span leaves without the caller's address and user agent, without query
+    strings, and with identifying numbers scrubbed from exception texts and the status description.
+
+    Done at export because the Flask instrumentation sets its attributes after every hook it offers, so
+    neither a request hook nor a span processor's ``on_start`` can take them out for good."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.inner.export([scrubbed_span(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
+def scrubbed_span(span: ReadableSpan) -> ReadableSpan:
+    """``span`` as it may leave the process (see :class:`ScrubbingExporter`)."""
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.trace import Status
+
+    status = span.status
+    if status.description:
+        status = Status(status.status_code, scrub_text(status.description))
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=_scrubbed_attributes(span.attributes or {}),
+        events=[
+            Event(event.name, _scrubbed_attributes(event.attributes or {}), event.timestamp) for event in span.events
+        ],
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def _scrubbed_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if key in _DROPPED_ATTRIBUTES:
+            continue
+        if key in _URL_ATTRIBUTES and isinstance(value, str):
+            value = value.split("?", 1)[0]
+        elif key in _TEXT_ATTRIBUTES and isinstance(value, str):
+            value = scrub_text(value)
+        out[key] = value
+    return out

@@ -23,13 +23,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from guidance_shared.flow import Flow, enter_flow, leave_flow, parse_traceparent, sane_id
 from guidance_shared.logging import bind_context, get_logger
-from guidance_shared.tracing import request_traceparent
+from guidance_shared.tracing import QUIET_PATHS, request_traceparent
 
 REQUEST_ID_HEADER = "X-Request-Id"
 CORRELATION_ID_HEADER = "X-Correlation-Id"
 TRACEPARENT_HEADER = "traceparent"
-# Probes and scrapes arrive every few seconds; their access lines go to DEBUG.
-QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 access_log = get_logger("guidance.access")
@@ -116,7 +114,7 @@ def _observe(metrics: HttpMetrics, status: int) -> None:
     endpoint = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     metrics.requests.labels(method=method, endpoint=endpoint, status=str(status)).inc()
     metrics.duration.labels(method=method, endpoint=endpoint).observe(seconds)
-    log = access_log.debug if request.path in QUIET_PATHS else access_log.info
+    log = access_log.debug if request.path in QUIET_PATHS else access_log.info  # probes: every few seconds
     # Path only: query strings and bodies may carry personal data.
     log(
         "http_request",
