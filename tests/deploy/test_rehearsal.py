@@ -186,6 +186,10 @@ def secret_values(database_urls: Mapping[str, str]) -> dict[tuple[str, str], str
     return {
         **{(f"guidance-{svc}-db", "GUIDANCE_DATABASE_URL"): url for svc, url in database_urls.items()},
         ("guidance-disclosure-scrub", "GUIDANCE_SCRUB_KEY"): "rehearsal-scrub-key-" + "0" * 32,
+        **{
+            (f"guidance-{svc}-ledger", "GUIDANCE_LEDGER_KEY"): f"rehearsal-{svc}-ledger-key-" + "0" * 32
+            for svc in database_urls
+        },
     }
 
 

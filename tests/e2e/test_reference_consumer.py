@@ -118,8 +118,8 @@ def test_the_java_consumer_reads_every_topic_and_agrees_with_the_suite(
 
     # Three guidance acts and a penalty case closed: events on intake.events; revisit plans and
     # schedules from them, disclosure publishes them, assessment opens a period and publishes a scorecard.
-    for summary in ("提醒一", "提醒二", "提醒三"):
-        _ok(intake_api.post("/v1/guidance", json=guidance_command(summary=summary), headers=headers), 201)
+    for matter in ("提醒一", "提醒二", "提醒三"):
+        _ok(intake_api.post("/v1/guidance", json=guidance_command(matter=matter), headers=headers), 201)
     close_a_penalty_case(intake_api, headers)
     intake.relay().drain()
     for service in (revisit, disclosure):

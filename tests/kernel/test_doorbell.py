@@ -7,8 +7,11 @@ wrong ring, never by a slow machine.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -28,6 +31,16 @@ from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.kernel.test_transport_contract import poll_until
 from tests.support.events import ISSUED, issued_data
 from tests.support.schema import kernel_tables
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """Short, unlike pytest's (which xdist's workers make longer still): a socket's path must fit in about 100
+    bytes, and a longer one makes the transport fall back to its bounded wait, with no bell to test."""
+    path = Path(tempfile.mkdtemp(prefix="bell-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
 
 NOT_RUNG_WAIT_S = 0.3
 RUNG_WAIT_S = 30.0  # a ring comes at once; this bound only keeps a broken test from hanging
