@@ -23,7 +23,7 @@ its transaction rolls back, and the same records come here. The plain path
 has no effect outside its transaction until it commits, so a poison event
 costs one wasted plain pass and nothing else changes.
 
-Both paths apply each event inside its flow (``guidance_shared.tracing.consumed``): what a projection's
+Both paths apply each event inside its flow (``guidance_shared.tracing.applying``): what a projection's
 reaction stores carries the consumed event's correlation id, the event as its cause and a span in its
 trace. A projection's ``apply_many`` is handed a run of events with no flow of its own, so it writes
 tables and stores no events.
@@ -65,10 +65,9 @@ from guidance_shared.events.registry import EventRegistry, InvalidEventData, Unk
 from guidance_shared.fast.bulk import BulkStatement
 from guidance_shared.fast.consumer import NotPlain, apply_plain, cyclic_gc_paused, read_plain
 from guidance_shared.fast.wal import WalCheckpointer
-from guidance_shared.logging import log_context
 from guidance_shared.metrics import KernelMetrics
 from guidance_shared.projection import ConsumedEvent, Projection
-from guidance_shared.tracing import consumed
+from guidance_shared.tracing import applying
 from guidance_shared.transport.base import ConsumedRecord, Consumer, Producer, Record, TopicPartition
 
 log = structlog.get_logger(__name__)
@@ -334,10 +333,7 @@ class ConsumerRunner:
             self._dead_letter(record, str(exc))
             self._skip(conn, record, None, None, f"malformed: {exc}")
             return
-        with (
-            log_context(event_id=envelope.id, topic=record.topic, partition=record.partition, offset=record.offset),
-            consumed(envelope, record.topic),
-        ):
+        with applying(envelope, record.topic, record.partition, record.offset):
             if envelope.id in applied_ids:
                 self._count_skip("duplicate")
                 return

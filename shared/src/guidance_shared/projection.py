@@ -49,7 +49,8 @@ class BatchApplying(Protocol):
     order would. The runner calls it only on the plain path, with the batch's new events in log
     order; if it raises, the batch is rolled back and redone event by event with ``apply``, so it
     needs no error handling of its own. No event's flow is current while it runs (``apply`` runs in
-    each event's), so a projection whose reactions store events does not implement it.
+    each event's): one whose reactions store events enters each event's flow itself, with
+    ``guidance_shared.tracing.applying``, around what it stores for that event.
     """
 
     def apply_many(self, conn: Connection, events: Sequence[ConsumedEvent]) -> None: ...

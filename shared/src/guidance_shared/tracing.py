@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from guidance_shared.flow import Flow, TraceParent, flow_scope
+from guidance_shared.logging import log_context
 from guidance_shared.privacy import scrub_text
 
 if TYPE_CHECKING:
@@ -144,6 +145,17 @@ def consumed(envelope: Envelope, topic: str) -> AbstractContextManager[Flow]:
     if _state.tracer is None:
         return flow_scope(Flow(correlation, envelope.id, continues=envelope.traceparent or ""))
     return _consumed_span(_state.tracer, envelope, topic, correlation)
+
+
+@contextmanager
+def applying(envelope: Envelope, topic: str, partition: int, offset: int) -> Iterator[Flow]:
+    """Applying one consumed record, as every path that applies records does it (the careful one, the plain
+    one, a projection's ``apply_many``): log lines name the record, what is stored is in its flow."""
+    with (
+        log_context(event_id=envelope.id, topic=topic, partition=partition, offset=offset),
+        consumed(envelope, topic) as flow,
+    ):
+        yield flow
 
 
 @contextmanager

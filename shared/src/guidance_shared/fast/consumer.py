@@ -35,9 +35,8 @@ from sqlalchemy import Connection
 from guidance_shared.envelope import Envelope, MalformedEvent
 from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
 from guidance_shared.fast.envelopes import plain_attributes
-from guidance_shared.logging import log_context
 from guidance_shared.projection import BatchApplying, ConsumedEvent, Projection
-from guidance_shared.tracing import consumed
+from guidance_shared.tracing import applying
 from guidance_shared.transport.base import ConsumedRecord, Record
 
 _Loaded = TypeVar("_Loaded")
@@ -86,10 +85,7 @@ def apply_plain(
         if batch_apply is not None:
             new_events.append(event)
         else:
-            with (
-                log_context(event_id=envelope.id, topic=event.topic, partition=event.partition, offset=event.offset),
-                consumed(envelope, event.topic),
-            ):
+            with applying(envelope, event.topic, event.partition, event.offset):
                 try:
                     projection.apply(conn, event)
                 except Exception as exc:
