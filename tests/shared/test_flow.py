@@ -3,6 +3,8 @@ line, and exported over OTLP/HTTP only when a collector is configured."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -279,3 +281,26 @@ def test_exported_spans_carry_no_personal_data_nor_the_callers_address(
     assert target in (None, "/v1/flow")
     failed = spans["process intake.events"]
     assert failed.status.code == 2 and failed.status.message == "ValueError"  # STATUS_CODE_ERROR, by type only
+
+
+def test_without_a_collector_no_opentelemetry_module_is_loaded(tmp_path) -> None:
+    """The promise the configuration docs make: a process that exports nothing pays nothing for the SDK, also
+    after it has served a request and applied a consumed record."""
+    script = """
+import sys
+from guidance_shared.tracing import configure_tracing, consumed
+from guidance_shared.envelope import Envelope
+from guidance_shared.web import create_base_app
+assert configure_tracing("flow-test", None) is False
+app, _api = create_base_app("flow-test", version="0", testing=True)
+assert app.test_client().get("/healthz").status_code == 200
+with consumed(Envelope(type="guidance.CaseClosed.v1", source="urn:x", subject="s", data={}, id="e"), "t"):
+    pass
+loaded = sorted(name for name in sys.modules if name.startswith("opentelemetry"))
+print(loaded)
+assert not loaded, loaded
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
