@@ -70,7 +70,14 @@ def test_linked_scenarios_conform_to_the_document(service) -> None:
     assert not [key for key in answers if key[1] >= 500], answers
     creates = {f"POST {path}" for path in LINKED[name]}
     made = sum(n for (label, status), n in answers.items() if label in creates and status == 201)
+    # A call reached a record when the record answered it: a 2xx, or a refusal only an existing record gives
+    # (409: its state forbids the change, 412: its version moved on); an id that names nothing is a 404. The
+    # changes that follow a link have generated bodies, which seldom meet a record's rules (a supplement notice
+    # dated before the request was received), and schemathesis follows a link's id on a truly random coin: so
+    # counting only 2xx made the run pass or fail on a few reads the state machine happened to pick.
     followed = sum(
-        n for (label, status), n in answers.items() if "{" in label and label not in creates and 200 <= status < 300
+        n
+        for (label, status), n in answers.items()
+        if "{" in label and label not in creates and (200 <= status < 300 or status in (409, 412))
     )
     assert made and followed, f"the scenarios never reached a record they made: {answers}"

@@ -29,6 +29,7 @@ from guidance_shared.web.problems import (
     ProblemSchema,
     register_problem_handlers,
 )
+from guidance_shared.web.strict import StrictBodies
 
 DEFAULT_MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
@@ -64,7 +65,8 @@ class GuidanceApi(Api):
         Built on the first request and kept: the routes are all registered by then (bootstrap wires them before
         the app serves), and building the examples walks every schema and the whole event catalogue."""
         if self._served_document is None:
-            document = complete_document(copy.deepcopy(self.spec.to_dict()))
+            strict = next((p.names for p in self.spec.plugins if isinstance(p, StrictBodies)), set())
+            document = complete_document(copy.deepcopy(self.spec.to_dict()), strict)
             self._served_document = current_app.json.dumps(document, indent=2, sort_keys=False)
         return current_app.response_class(self._served_document, mimetype="application/json")
 
@@ -122,7 +124,7 @@ def create_base_app(
     instrument_app(app)  # first: the request hooks below continue its span
     install_request_hooks(app, HttpMetrics.create(registry))
     app.before_request(_guard_body)
-    api = GuidanceApi(app, spec_kwargs={"extra_plugins": [SharedResponses()]})
+    api = GuidanceApi(app, spec_kwargs={"extra_plugins": [SharedResponses(), StrictBodies()]})
     app.register_blueprint(ops_blueprint(all_checks, registry))
     return app, api
 

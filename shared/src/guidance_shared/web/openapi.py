@@ -16,8 +16,8 @@ does, and the shared web kit is what produces them:
 
 A view's own documentation wins: nothing here replaces a status or header a view already documents.
 
-What needs the whole document (examples, ``Location``, links between operations) is added when it is served,
-by ``complete_document`` below.
+What needs the whole document (examples, ``Location``, links between operations, request bodies closed at every
+depth) is added when it is served, by ``complete_document`` below.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from http import HTTPStatus
 from typing import Any
 
@@ -184,9 +184,12 @@ def problem_example(status: int) -> Node:
     return body
 
 
-def complete_document(document: Node) -> Node:
-    """``document`` with an example on every JSON request body, 2xx answer and problem, a ``Location`` header on
-    every 201, and links from each record's create and read to what can be done with it next."""
+def complete_document(document: Node, strict: Collection[str] = ()) -> Node:
+    """``document`` with its ``strict`` request bodies closed at every depth (``close_request_bodies``), an example
+    on every JSON request body, 2xx answer and problem, a ``Location`` header on every 201, and links from each
+    record's create and read to what can be done with it next."""
+    # Closed first: an example must not carry a member the closed schema refuses.
+    close_request_bodies(document, strict)
     components = document.get("components", {})
     schemas = components.get("schemas", {})
     samples = catalogue_samples()
@@ -288,6 +291,124 @@ def _takes_header(operation: Node, name: str) -> bool:
         isinstance(p, dict) and p.get("in") == "header" and p.get("name") == name
         for p in operation.get("parameters", [])
     )
+
+
+# -- request bodies closed at every depth ------------------------------------------------------------------
+#
+# A request body whose schema is a ``StrictBody`` (``strict.py``) is refused with a member its schema does not
+# define, at any depth, so the document says ``additionalProperties: false`` on every object the body reaches:
+# a schema-driven client or a fuzzer then knows an extra member is an error, not an option. The objects such a
+# body nests are mostly the event contracts' (a counterpart, an officer, a legal basis), which answers (and the
+# events' own documents) leave open because a consumer tolerates a field added later. So a body reaches a
+# closed copy of each, ``<Name>Input``, and what else refers to the open one keeps it; a body schema that
+# nothing else refers to is closed under its own name, the one generated clients already use. A map (an object
+# schema without ``properties``, a marshmallow ``Dict``) keeps its free keys: what its values are is closed.
+
+SCHEMAS = "#/components/schemas/"
+#: The suffix of a nested schema's closed copy.
+INPUT = "Input"
+#: The keywords whose values are schemas (or lists or maps of schemas) a closed object's members are held to.
+_SUBSCHEMAS = ("items", "prefixItems", "anyOf", "oneOf", "allOf", "not", "additionalProperties", "contains")
+_SCHEMA_MAPS = ("properties", "patternProperties")
+
+
+def close_request_bodies(document: Node, strict: Collection[str]) -> Node:
+    """``document`` with every JSON request body whose schema is one of the ``strict`` components closed at every
+    depth (``additionalProperties: false`` on each object schema with ``properties``); answers, parameters and
+    the other bodies refer to the same schemas as before."""
+    schemas: Node = document.get("components", {}).get("schemas", {})
+    bodies = [
+        media
+        for _, _, operation in _operations(document)
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+        if isinstance(media, dict) and _schema_name(media.get("schema")) in strict
+    ]
+    if not bodies:
+        return document
+    roots = {id(media["schema"]) for media in bodies}
+    elsewhere = _reachable(_schema_refs(document, skip=roots, inside_schemas=False), schemas)
+    closed: dict[str, str] = {}  # a schema's name -> its closed version's name
+
+    def closed_name(name: str) -> str:
+        if name not in closed:
+            in_place = name in strict and name not in elsewhere
+            target = name if in_place else _free_name(f"{name}{INPUT}", schemas)
+            closed[name] = target
+            definition = schemas.get(name, {})
+            schemas[target] = definition if in_place else copy.deepcopy(definition)
+            close(schemas[target])
+        return closed[name]
+
+    def close(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                close(item)
+            return
+        if not isinstance(node, dict):
+            return
+        if (name := _schema_name(node)) is not None:
+            node["$ref"] = SCHEMAS + closed_name(name)
+        if isinstance(node.get("properties"), dict):
+            node["additionalProperties"] = False
+        for key in _SUBSCHEMAS:
+            close(node.get(key))
+        for key in _SCHEMA_MAPS:
+            for member in (node.get(key) or {}).values():
+                close(member)
+
+    for media in bodies:
+        close(media["schema"])
+    for name, target in closed.items():
+        if target != name and name not in elsewhere:  # an open original only the bodies referred to
+            del schemas[name]
+    return document
+
+
+def _schema_name(schema: Any) -> str | None:
+    """The component a ``{"$ref": "#/components/schemas/…"}`` names, else None."""
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    return ref[len(SCHEMAS) :] if isinstance(ref, str) and ref.startswith(SCHEMAS) else None
+
+
+def _schema_refs(node: Any, skip: Collection[int] = (), inside_schemas: bool = True) -> Iterator[str]:
+    """The components ``node`` refers to, not looking into the nodes in ``skip`` (by identity) nor, unless
+    ``inside_schemas``, into ``components.schemas``."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if id(current) in skip:
+            continue
+        if isinstance(current, dict):
+            if (name := _schema_name(current)) is not None:
+                yield name
+            for key, value in current.items():
+                if inside_schemas or not (current is node and key == "components"):
+                    pending.append(value)
+                else:
+                    pending.extend(v for k, v in value.items() if k != "schemas")
+        elif isinstance(current, list):
+            pending.extend(current)
+
+
+def _reachable(names: Iterator[str], schemas: Node) -> set[str]:
+    """``names`` and every component they refer to, directly or through others."""
+    seen: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            pending.extend(_schema_refs(schemas.get(name, {})))
+    return seen
+
+
+def _free_name(name: str, schemas: Node) -> str:
+    """``name``, or ``name2``, ``name3``… if a schema of that name exists."""
+    candidate, number = name, 1
+    while candidate in schemas:
+        number += 1
+        candidate = f"{name}{number}"
+    return candidate
 
 
 # -- examples from the schemas and the event catalogue ------------------------------------------------------
