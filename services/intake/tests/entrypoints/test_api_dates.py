@@ -195,6 +195,9 @@ def test_an_id_number_born_before_1900_is_taken_with_a_reason(api: Any) -> None:
     assert act["details"]["identifier_override_reason"] == reason
     case = api.open_case(counterpart=person, identifier_override_reason=reason)
     assert case["status"] == "open"
+    assert case["details"]["identifier_override_reason"] == reason
+    kept = api.get(f"/v1/cases/{case['case_id']}").get_json()
+    assert kept["details"]["identifier_override_reason"] == reason
 
 
 # -- unknown fields ---------------------------------------------------------------------------------------------
