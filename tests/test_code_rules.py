@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [*ROOT.glob("services/*/src/guidance_*"), ROOT / "shared" / "src" / "guidance_shared"]
@@ -88,3 +90,47 @@ def test_every_api_blueprint_reads_json_through_the_strict_parser() -> None:
             if isinstance(node, ast.Attribute) and ast.unparse(node) == "flask_smorest.Blueprint":
                 found.append(f"{name}:{node.lineno}")
     assert found == []
+
+
+def _blueprints() -> list[tuple[str, Any]]:
+    """Every API blueprint of the four services, its routes registered (they are, when its module is imported)."""
+    import flask_smorest
+
+    found = []
+    for path in sorted(ROOT.glob("services/*/src/guidance_*/entrypoints/http/*.py")):
+        module = importlib.import_module(".".join(path.relative_to(path.parents[3]).with_suffix("").parts))
+        found += [
+            (f"{module.__name__}.{name}", value)
+            for name, value in vars(module).items()
+            if isinstance(value, flask_smorest.Blueprint) and value.import_name == module.__name__
+        ]
+    return found
+
+
+def test_every_request_body_schema_refuses_unknown_fields() -> None:
+    """A body declared with ``@….arguments(…)`` at the default (JSON) location is a ``StrictBody``: one rule for
+    every service, a field the schema does not name is refused (422 naming it), never dropped."""
+    from guidance_shared.web.strict import StrictBody
+
+    blueprints = _blueprints()
+    assert {name.split(".")[0] for name, _ in blueprints} == {
+        "guidance_intake",
+        "guidance_revisit",
+        "guidance_disclosure",
+        "guidance_assessment",
+    }
+    bodies, lax = 0, []
+    for name, blueprint in blueprints:
+        for endpoint, methods in blueprint._docs.items():
+            for method, doc in methods.items():
+                if method not in ("post", "put", "patch", "delete"):
+                    continue  # the endpoint's own entries ("parameters"), and GET, which takes no body
+                for parameter in (doc.get("arguments") or {}).get("parameters", []):
+                    if parameter["in"] != "json":
+                        continue
+                    bodies += 1
+                    schema = parameter["schema"]
+                    schema_class = schema if isinstance(schema, type) else type(schema)
+                    if not issubclass(schema_class, StrictBody):
+                        lax.append(f"{name} {method.upper()} {endpoint}: {schema_class.__name__}")
+    assert bodies > 20 and lax == []

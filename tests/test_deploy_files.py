@@ -751,3 +751,22 @@ def test_init_sql_gives_each_service_a_database_no_other_service_can_open(postgr
             for service in SERVICES:
                 connection.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
                 connection.execute(f'DROP ROLE IF EXISTS "{prefix}_{service}"')
+
+
+# -- the department registry -------------------------------------------------------------------------
+def test_assessment_ranks_the_departments_of_the_registry_intake_ships(
+    compose: dict[str, Any], manifests: list[dict[str, Any]]
+) -> None:
+    """Every image carries the registry intake ships, and compose and the ConfigMap point assessment at it: the
+    default deployment ranks every registered department, idle ones included, as ./run-suite does."""
+    from guidance_assessment.adapters.files import department_names
+    from guidance_intake.adapters.files import default_departments
+
+    copied = re.search(r"^COPY (services/intake/\S+) (/etc/guidance/departments\.yaml)$", DOCKERFILE.read_text(), re.M)
+    assert copied is not None
+    source, target = ROOT / copied[1], copied[2]
+    registered = set(department_names(source))
+    assert registered and registered == {d.department_id for d in default_departments()}
+    for role in ("web", "worker"):
+        assert compose["services"][f"assessment-{role}"]["environment"]["GUIDANCE_ASSESSMENT_DEPARTMENTS"] == target
+    assert config_of(manifests, "assessment")["GUIDANCE_ASSESSMENT_DEPARTMENTS"] == target

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PORTS = {"intake": 8001, "revisit": 8002, "disclosure": 8003, "assessment": 8004}
 # GUIDANCE_<SERVICE>_PORT moves a service, e.g. when 8001 is taken.
 SERVICES = {s: int(os.environ.get(f"GUIDANCE_{s.upper()}_PORT", p)) for s, p in DEFAULT_PORTS.items()}
+#: The department registry intake uses when GUIDANCE_DEPARTMENTS is unset (guidance_intake.adapters.files).
+INTAKE_REGISTRY = ROOT / "services" / "intake" / "src" / "guidance_intake" / "config" / "departments.yaml"
 
 
 def main(argv: list[str]) -> int:
@@ -89,7 +91,7 @@ def main(argv: list[str]) -> int:
 
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     for service, port in SERVICES.items():
-        service_env = {**env, "GUIDANCE_HTTP_PORT": str(port)}
+        service_env = service_environment(env, service, port)
         for command in ("web", "worker"):
             log = open(var / "log" / f"{service}-{command}.log", "ab")  # noqa: SIM115 - kept open for the child
             proc = subprocess.Popen(
@@ -137,6 +139,15 @@ def main(argv: list[str]) -> int:
         if broker is not None:
             broker.stop()
     return 0
+
+
+def service_environment(env: dict[str, str], service: str, port: int) -> dict[str, str]:
+    """One service's environment. assessment ranks the departments of a registry (idle ones too) and reads none
+    unless told: here it is told intake's, the configured one or the one intake ships, so both see one county."""
+    service_env = {**env, "GUIDANCE_HTTP_PORT": str(port)}
+    if service == "assessment" and not (env.get("GUIDANCE_ASSESSMENT_DEPARTMENTS") or env.get("GUIDANCE_DEPARTMENTS")):
+        service_env["GUIDANCE_ASSESSMENT_DEPARTMENTS"] = str(INTAKE_REGISTRY)
+    return service_env
 
 
 TRANSPORT_MARK = "transport"

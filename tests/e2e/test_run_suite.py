@@ -140,3 +140,24 @@ def assert_data_matches_the_schema_its_dataschema_serves(records: list[ConsumedR
             assert schemas[uri]["$id"] == uri
         Draft202012Validator(schemas[uri]).validate(json.loads(record.value))
     assert schemas
+
+
+def test_assessment_is_given_the_registry_intake_uses(tmp_path: Path) -> None:
+    """Without a registry configured, run-suite gives assessment the one intake ships, so every registered
+    department is ranked, idle ones too; a configured registry (GUIDANCE_DEPARTMENTS) is left to both."""
+    from guidance_assessment.adapters.files import department_names
+    from guidance_assessment.settings import AssessmentSettings
+    from guidance_intake.adapters.files import default_departments
+
+    spec = importlib.util.spec_from_file_location("suite_tool", ROOT / "tools" / "suite.py")
+    assert spec is not None and spec.loader is not None
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    env = suite.service_environment({"GUIDANCE_VAR_DIR": str(tmp_path)}, "assessment", 8004)
+    registered = department_names(AssessmentSettings.from_env(env).departments)
+    assert set(registered) == {d.department_id for d in default_departments()} and len(registered) == 5
+    assert "GUIDANCE_ASSESSMENT_DEPARTMENTS" not in suite.service_environment({}, "intake", 8001)
+    own = {"GUIDANCE_DEPARTMENTS": str(tmp_path / "county.yaml")}
+    assert AssessmentSettings.from_env(suite.service_environment(own, "assessment", 8004)).departments == (
+        tmp_path / "county.yaml"
+    )

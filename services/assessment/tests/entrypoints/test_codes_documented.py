@@ -25,6 +25,7 @@ def test_the_openapi_names_every_deliverable_of_the_rubric_in_force(tmp_path: Pa
         runtime.close()
     field = spec["components"]["schemas"]["DeliverableRequest"]["properties"]["deliverable"]
     assert deliverables
+    assert field["enum"] == list(deliverables)
     for code, due in deliverables.items():
         assert f"{code} (due {due})" in field["description"]
 

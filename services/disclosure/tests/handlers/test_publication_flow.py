@@ -296,6 +296,56 @@ def test_a_revoked_penalty_is_withdrawn_within_three_working_days(disclosure: Di
     assert disclosure.public(f"/public/decisions/{CASE_ID}") == 410
 
 
+def test_a_decision_changed_after_a_revocation_keeps_the_old_decisions_notice(disclosure: Disclosure) -> None:
+    # Given a fine published on Thu 20 Mar 2025 and revoked on Sat 10 May 2025
+    decide(disclosure)
+    revoked = example(REVOKED)
+    disclosure.deliver(REVOKED, CASE_ID, revoked)
+    # When the case is decided again, under a new number, and that decision is published too
+    again = {"decision_no": "某市监处罚〔2025〕31号", "decided_at": "2025-05-20T10:00:00+08:00"}
+    disclosure.deliver(DECIDED, CASE_ID, example(DECIDED) | {"case_id": CASE_ID} | again)
+    # Then the list shows the new decision and, by its own number and date, the old one's notice (art. 48)
+    listed = disclosure.client.get("/public/v1/decisions").get_json()
+    assert [(d["decision_no"], d["status"]) for d in listed["items"]] == [
+        ("某市监处罚〔2025〕31号", "published"),
+        ("某市监处罚〔2025〕12号", "withdrawn"),
+    ]
+    assert listed["pagination"]["total"] == 2
+    notice = listed["items"][1]
+    assert notice["case_id"] == CASE_ID and notice["decided_at"].startswith("2025-03-20")
+    assert notice["withdrawal"] == {"withdrawn_on": "2025-05-10", "reason": revoked["reason"]}
+    assert notice["summary"] is None and notice["amount_yuan"] is None and notice["display_until"] == "2028-03-20"
+    # ... the case's address answers its standing decision, and the public pages list both numbers
+    standing = disclosure.client.get(f"/public/v1/decisions/{CASE_ID}")
+    assert standing.status_code == 200 and standing.get_json()["decision_no"] == "某市监处罚〔2025〕31号"
+    page = disclosure.client.get("/public/decisions").get_data(as_text=True)
+    assert "某市监处罚〔2025〕31号" in page and "某市监处罚〔2025〕12号" in page and revoked["reason"] in page
+    # ... and paging by keyset walks both, one per page
+    first = disclosure.client.get("/public/v1/decisions", query_string={"size": 1}).get_json()
+    assert [d["decision_no"] for d in first["items"]] == ["某市监处罚〔2025〕31号"]
+    following = {"size": 1, "cursor": first["pagination"]["next"]}
+    by_cursor = disclosure.client.get("/public/v1/decisions", query_string=following).get_json()
+    by_number = disclosure.client.get("/public/v1/decisions", query_string={"size": 1, "page": 2}).get_json()
+    for second in (by_cursor, by_number):
+        assert [d["decision_no"] for d in second["items"]] == ["某市监处罚〔2025〕12号"]
+        assert second["pagination"]["next"] is None
+
+
+def test_a_case_decided_again_shows_the_old_notice_until_the_new_decision_is_published(
+    disclosure: Disclosure,
+) -> None:
+    decide(disclosure)
+    disclosure.deliver(REVOKED, CASE_ID, example(REVOKED))
+    # A new decision whose summary holds it in the review queue (a trade-secret term)
+    held = {"decision_no": "某市监处罚〔2025〕31号", "decided_at": "2025-05-20T10:00:00+08:00"}
+    held["summary"] = "当事人使用的核心配方涉及商业秘密，经营超过保质期的食品。"
+    disclosure.deliver(DECIDED, CASE_ID, example(DECIDED) | {"case_id": CASE_ID} | held)
+    gone = disclosure.client.get(f"/public/v1/decisions/{CASE_ID}")
+    assert gone.status_code == 410 and gone.get_json()["withdrawal"]["decision_no"] == "某市监处罚〔2025〕12号"
+    listed = disclosure.client.get("/public/v1/decisions").get_json()["items"]
+    assert [(d["decision_no"], d["status"]) for d in listed] == [("某市监处罚〔2025〕12号", "withdrawn")]
+
+
 def test_a_decision_revoked_before_it_was_published_leaves_no_notice(disclosure: Disclosure) -> None:
     # Given a penalty whose summary holds it in the review queue (a trade-secret term), never published
     decide(disclosure, summary="当事人使用的核心配方涉及商业秘密，经营超过保质期的食品。")

@@ -249,8 +249,9 @@ def open_case(deps: IntakeDeps, conn: Connection, cmd: OpenCase) -> Case:
         "opened_at": opened_at.isoformat(),
         **backdating(opened_at, now, deps.dates),
         "case_no": cmd.case_no or issue_doc_no(conn, department, CASE_FILING, china_day(opened_at).year),
+        # Why an identifier that fails its check was accepted stays on the case, as it does on an act.
+        "identifier_override_reason": cmd.identifier_override_reason,
     }
-    details.pop("identifier_override_reason", None)
     case = Case(case_id)
     case.open(valid_event_data(deps.registry, CASE_OPENED, details))
     deps.cases.save(conn, case)

@@ -67,7 +67,7 @@ def test_a_failing_credit_code_opens_a_case_only_with_a_reason(api) -> None:
     api.problem(api.post("/v1/cases", api.case_body(counterpart=counterpart), ("officer",)), 422, "uscc-check-failed")
     created = api.open_case(counterpart=counterpart, identifier_override_reason="早期代码，经核实。")
     assert created["details"]["counterpart"]["uscc"] == wrong
-    assert "identifier_override_reason" not in created["details"]  # not part of the CaseOpened contract
+    assert created["details"]["identifier_override_reason"] == "早期代码，经核实。"  # CaseOpened keeps why
 
 
 OPEN_REFUSALS = [

@@ -84,6 +84,13 @@ def test_a_future_closure_is_refused(api: Any) -> None:
     api.problem(api.post(case_path(case_id, "closure"), closing), 422, "date-in-future", "closed_at")
 
 
+def test_a_future_revocation_is_refused(api: Any) -> None:
+    case_id = api.record("decided_case")["case_id"]
+    revoking = {"reason": "经复议撤销原决定。", "at": ahead(3)}
+    api.problem(api.post(case_path(case_id, "revocation"), revoking), 422, "date-in-future", "at")
+    assert api.get(f"/v1/cases/{case_id}").get_json()["revocations"] == []
+
+
 # -- each step after the one it follows -------------------------------------------------------------------------
 def test_a_decision_before_the_case_was_opened_is_refused(api: Any) -> None:
     case_id = api.open_case()["case_id"]  # opened 2025-03-03 09:00
@@ -157,6 +164,14 @@ def test_a_caller_cannot_mark_an_entry_itself(api: Any) -> None:
     assert {e["field"] for e in problem["errors"]} == {"backdated", "recorded_at"}
 
 
+def test_a_revocation_before_the_decision_is_refused(api: Any) -> None:
+    case_id = api.record("decided_case")["case_id"]  # decided 2025-03-20 15:00
+    revoking = {"reason": "经复议撤销原决定。", "at": "2025-03-19T10:00:00+08:00"}
+    body = api.problem(api.post(case_path(case_id, "revocation"), revoking), 422, "date-out-of-order", "at")
+    assert "2025-03-20T15:00:00+08:00" in body["detail"] and "决定时间" in body["detail_zh"]
+    assert api.get(f"/v1/cases/{case_id}").get_json()["revocations"] == []
+
+
 # -- identifiers --------------------------------------------------------------------------------------------------
 BORN_1880 = "440524188001010014"  # GB 11643's own example: valid, but born before 1900
 
@@ -180,6 +195,9 @@ def test_an_id_number_born_before_1900_is_taken_with_a_reason(api: Any) -> None:
     assert act["details"]["identifier_override_reason"] == reason
     case = api.open_case(counterpart=person, identifier_override_reason=reason)
     assert case["status"] == "open"
+    assert case["details"]["identifier_override_reason"] == reason
+    kept = api.get(f"/v1/cases/{case['case_id']}").get_json()
+    assert kept["details"]["identifier_override_reason"] == reason
 
 
 # -- unknown fields ---------------------------------------------------------------------------------------------

@@ -152,6 +152,7 @@ _intake: Mapping[str, Mapping[str, Any]] = {
         },
         "major": True,
         "officers": [OFFICER_WANG, OFFICER_LIU],
+        "identifier_override_reason": None,
         "opened_at": "2025-03-03T09:00:00+08:00",
     },
     "guidance.CaseLegalReviewed.v1": {

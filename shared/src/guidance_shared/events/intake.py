@@ -219,6 +219,9 @@ class CaseOpened(Payload):
     violation = fields.Nested(Violation, required=True)
     major = fields.Boolean(required=True, metadata={"description": "是否重大案件"})
     officers = fields.List(fields.Nested(Officer), load_default=list, metadata={"description": "承办人员"})
+    identifier_override_reason = optional_text(
+        500, "统一社会信用代码校验未通过或身份证号码出生日期早于1900年仍予立案的理由"
+    )
     opened_at = moment("立案时间", required=True)
     backdated = _backdated()
     recorded_at = _recorded_at()

@@ -25,14 +25,18 @@ def create_app(runtime: Runtime[AssessmentDeps], *, testing: bool = False, auth:
 
 
 def describe_deliverables(schemas: dict[str, Any], deliverables: Mapping[str, str]) -> None:
-    """Name the deliverable codes in the OpenAPI, from the rubric this process was started with.
+    """Name the deliverable codes in the OpenAPI, as an ``enum``, from the rubric this process was started with:
+    every period opened from now on keeps that rubric, so these are the codes its periods take.
 
-    Not an ``enum``: a period keeps the rubric it was opened under, so last year's period may take a code
-    today's rubric dropped, and the server checks the code against the period's own rubric (422 otherwise).
-    """
+    The server checks a code against the period's own rubric (422 otherwise), so a period opened under an
+    earlier rubric also takes that rubric's codes, which its ``deliverables`` list shows with their due dates;
+    the description says so."""
     listed = " · ".join(f"{code} (due {due})" for code, due in deliverables.items())
     field = schemas["DeliverableRequest"]["properties"]["deliverable"]
     field["description"] = (
-        "A deliverable of the rubric the period was opened under; under the rubric in force: " + listed
+        "A deliverable of the rubric the period was opened under; under the rubric in force: "
+        + listed
+        + ". A period opened under an earlier rubric also takes that rubric's codes."
     )
+    field["enum"] = list(deliverables)
     field["examples"] = list(deliverables)[:1]

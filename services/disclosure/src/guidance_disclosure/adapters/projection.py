@@ -47,7 +47,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from guidance_disclosure.adapters.redaction import Known, known_of, public_text
-from guidance_disclosure.domain.publication import is_minor
+from guidance_disclosure.domain.item import item_id_for
+from guidance_disclosure.domain.publication import decision_kind, is_minor
 from guidance_shared import catalogue
 from guidance_shared.dates import china_day
 from guidance_shared.dispatch import EventHandlers
@@ -129,6 +130,29 @@ public_cases = Table(
     Column("withdrawal_reason", Text, nullable=True),
     Index("ix_public_cases_listing", "decided_at", "case_id"),
     Index("ix_public_cases_department_listing", "department_id", "decided_at", "case_id"),
+)
+
+#: The withdrawal notice of a decision that a later decision of the same case replaced (行政处罚法第四十八条: the
+#: reason stays published for the old decision's display period), one row per withdrawn decision number. While a
+#: revoked case has no new decision its notice is its ``public_cases`` row; the new decision takes that row over,
+#: so the notice moves here first. ``item_id`` is the old decision's disclosure item, which says whether and how
+#: long the notice is shown.
+public_decision_notices = Table(
+    "public_decision_notices",
+    PUBLIC_MODEL,
+    Column("decision_no", String(64), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("item_id", String(36), nullable=False),
+    Column("case_no", String(64), nullable=False),
+    Column("decision", String(30), nullable=False),
+    Column("department_id", String(36), nullable=False),
+    Column("department_name", String(200), nullable=True),
+    Column("department_uscc", String(18), nullable=True),
+    Column("domain", String(20), nullable=False),
+    Column("decided_at", String(40), nullable=False),
+    Column("withdrawn_on", String(10), nullable=True),
+    Column("withdrawal_reason", Text, nullable=True),
+    Index("ix_public_decision_notices_listing", "decided_at", "case_id"),
 )
 
 case_person_names = Table(
@@ -346,6 +370,7 @@ class CaseTables:
     def decided(self, conn: Connection, data: Mapping[str, Any]) -> None:
         penalty = data.get("penalty") or {}
         known = person_of(conn, str(data["case_id"]))
+        _keep_withdrawal_notice(conn, str(data["case_id"]), str(data["decision_no"]))
 
         def clean(text: str) -> str:
             return public_text(text, known, self.key)
@@ -368,7 +393,7 @@ class CaseTables:
                 summary=clean(data["summary"]) if data.get("summary") else None,
                 decided_at=data["decided_at"].isoformat(),
                 status="decided",
-                # A new decision after a revocation stands on its own; the earlier notice no longer applies.
+                # The earlier decision's notice, if any, now lives in ``public_decision_notices``.
                 withdrawn_on=None,
                 withdrawal_reason=None,
             )
@@ -424,6 +449,35 @@ class CaseTables:
                     **values,
                 )
             )
+
+
+def _keep_withdrawal_notice(conn: Connection, case_id: str, decision_no: str) -> None:
+    """Before a new decision takes a revoked case's row over, its standing notice moves to its own row (keyed by
+    the withdrawn decision's number, so a redelivered or replayed decision writes it once)."""
+    row = case_row(conn, case_id)
+    if row is None or row["status"] != "revoked" or row["decision_no"] in (None, decision_no):
+        return
+    notice = {
+        "decision_no": row["decision_no"],
+        "case_id": case_id,
+        "item_id": item_id_for(decision_kind(row["decision"], row["domain"]), f"{case_id}:{row['decision_no']}"),
+        **{key: row[key] for key in _NOTICE_COLUMNS},
+    }
+    upsert = _UPSERTS[conn.dialect.name](public_decision_notices).values(**notice)
+    conn.execute(upsert.on_conflict_do_update(index_elements=["decision_no"], set_=notice))
+
+
+_NOTICE_COLUMNS = (
+    "case_no",
+    "decision",
+    "department_id",
+    "department_name",
+    "department_uscc",
+    "domain",
+    "decided_at",
+    "withdrawn_on",
+    "withdrawal_reason",
+)
 
 
 def revisit_known(conn: Connection, data: Mapping[str, Any]) -> Known:

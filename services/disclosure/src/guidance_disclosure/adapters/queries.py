@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -40,6 +40,7 @@ from sqlalchemy import (
 from guidance_disclosure.adapters.projection import (
     PUBLISHED_STATUSES,
     public_cases,
+    public_decision_notices,
     public_guidance,
     public_revisits,
 )
@@ -163,15 +164,28 @@ def published_decision(conn: Connection, case_id: str, today: date) -> Document 
 
 def withdrawal_notice(conn: Connection, case_id: str, today: date) -> Document | None:
     """The notice that stands at a revoked decision's address (行政处罚法第四十八条) while the decision would
-    still have been listed; None when the decision was never published, or is published, or its time is over."""
+    still have been listed; None when the decision was never published, or is published, or its time is over.
+    A case decided again whose new decision is not (yet) published shows its latest replaced decision's notice."""
     cases = public_cases
     rows = conn.execute(select(cases).where(cases.c.case_id == case_id, *_decision_shown(today))).all()
     found = _with_items(conn, rows, today)
-    return found[0] if found and found[0]["status"] == WITHDRAWN else None
+    if found:
+        return found[0] if found[0]["status"] == WITHDRAWN else None
+    notices, items = public_decision_notices, disclosure_items
+    latest = conn.execute(
+        select(notices, items.c.kind, items.c.display_until, items.c.disclosed_at)
+        .select_from(notices.join(items, items.c.item_id == notices.c.item_id))
+        .where(notices.c.case_id == case_id, items.c.state == i.WITHDRAWN_STATE, *_decision_item_shown(today))
+        .order_by(notices.c.decided_at.desc())
+        .limit(1)
+    ).first()
+    return None if latest is None else _replaced_notice(latest._mapping)
 
 
 def published_decisions(conn: Connection, today: date, window: Window = Window(), *, kind: str | None = None) -> Page:
-    """A page of published decisions, newest first; a penalty leaves the list when its display period ends."""
+    """A page of published decisions, newest first; a penalty leaves the list when its display period ends. The
+    notices of decisions that a later decision of their case replaced are listed too, by their own decision date:
+    two keyset reads in the same order, merged."""
     cases = public_cases
     where = _decision_shown(today, kind)
     if window.department_id:
@@ -181,10 +195,48 @@ def published_decisions(conn: Connection, today: date, window: Window = Window()
     if window.before:
         where.append(cases.c.decided_at < window.before)
     total, exact = _capped_count(conn, cases, where)
-    rows = conn.execute(_keyset(select(cases).where(*where), (cases.c.decided_at, cases.c.case_id), window)).all()
-    items = _with_items(conn, rows[: window.limit], today, kind)
-    more = len(rows) > window.limit
+    # The first pages by number read both sources from the start, so each gives offset + limit + 1 rows.
+    merged = window if not window.offset else replace(window, offset=0, limit=window.offset + window.limit)
+    rows = conn.execute(_keyset(select(cases).where(*where), (cases.c.decided_at, cases.c.case_id), merged)).all()
+    listed = _with_items(conn, rows, today, kind)
+    notices, notices_total, notices_exact = _replaced_notices(conn, today, merged, kind)
+    if notices:
+        listed = sorted([*listed, *notices], key=lambda d: (d["decided_at"], d["case_id"]), reverse=True)
+    listed = listed[window.offset :] if window.offset else listed
+    items = listed[: window.limit]
+    more = len(listed) > window.limit
+    total, exact = min(total + notices_total, COUNT_CAP), exact and notices_exact and total + notices_total <= COUNT_CAP
     return Page(items, total, exact, (items[-1]["decided_at"], items[-1]["case_id"]) if more else None)
+
+
+def _replaced_notices(
+    conn: Connection, today: date, window: Window, kind: str | None = None
+) -> tuple[list[Document], int, bool]:
+    """The listed notices of decisions a later decision replaced (``public_decision_notices``), in the list's
+    order and window, and how many match: shown, like a revoked case's own notice, while the withdrawn decision's
+    item had been disclosed and its display period lasts."""
+    notices, items = public_decision_notices, disclosure_items
+    joined = notices.join(items, items.c.item_id == notices.c.item_id)
+    where = [*_decision_item_shown(today, kind), items.c.state == i.WITHDRAWN_STATE]
+    if window.department_id:
+        where.append(notices.c.department_id == window.department_id)
+    if window.since:
+        where.append(notices.c.decided_at >= window.since)
+    if window.before:
+        where.append(notices.c.decided_at < window.before)
+    total, exact = _capped_count(conn, joined, where)
+    if not total:
+        return [], 0, True
+    statement = select(notices, items.c.kind, items.c.display_until, items.c.disclosed_at).select_from(joined)
+    rows = conn.execute(_keyset(statement.where(*where), (notices.c.decided_at, notices.c.case_id), window)).all()
+    return [_replaced_notice(row._mapping) for row in rows], total, exact
+
+
+def _replaced_notice(mapping: RowMapping) -> Document:
+    """A replaced decision's notice in the shape of a revoked case's (``_public_decision`` hides the rest)."""
+    blank = {column.name: None for column in public_cases.columns}
+    notice = {key: value for key, value in mapping.items() if key != "item_id"}
+    return _public_decision({**blank, **notice, "status": "revoked"})
 
 
 def _with_items(conn: Connection, rows: Sequence[Row[Any]], today: date, kind: str | None = None) -> list[Document]:

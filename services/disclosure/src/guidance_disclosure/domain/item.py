@@ -12,6 +12,7 @@ is not "withdrawn" when its act is revoked: there is nothing to take down, so no
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +29,7 @@ DISCLOSED = catalogue.ITEM_DISCLOSED
 REVIEW_REQUESTED = catalogue.DISCLOSURE_REVIEW_REQUESTED
 WITHHELD = catalogue.DISCLOSURE_WITHHELD
 WITHDRAWN = catalogue.DISCLOSURE_WITHDRAWN
+ITEM_IDS = uuid.UUID("5a8f3c1e-2b7d-4e6a-9c0f-7d1e3b5a9c21")  # namespace: item id from the act it publishes
 OVERDUE = catalogue.DISCLOSURE_OVERDUE
 RECOMPUTED = catalogue.DISCLOSURE_DEADLINE_RECOMPUTED
 
@@ -170,3 +172,8 @@ class DisclosureItem(Aggregate):
             RECOMPUTED: _deadline_recomputed,
         }
     )
+
+
+def item_id_for(kind: str, key: str) -> str:
+    """One item per act: a guidance act (its id) or a decision (case id and decision number)."""
+    return str(uuid.uuid5(ITEM_IDS, f"{kind}:{key}"))

@@ -308,3 +308,12 @@ def _exemption_basis(raw: Any, problems: list[str]) -> dict[str, tuple[Mapping[s
         if exemption not in out:
             problems.append(f"exemption_basis.{exemption}: missing (every withholding records its legal basis)")
     return out
+
+
+def decision_kind(decision: str, domain: str) -> str:
+    """Penalty and licensing decisions are published within 7 working days; other results within 20."""
+    if decision == "penalty":
+        return "penalty_decision"
+    if domain == "licensing":
+        return "licensing_decision"
+    return "other_decision"

@@ -9,7 +9,6 @@ a periodic check flags items whose deadline passed while they waited.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,7 +20,7 @@ from sqlalchemy import Connection, Engine
 from guidance_disclosure.adapters import read_model
 from guidance_disclosure.domain import item as i
 from guidance_disclosure.domain.commands import PublishItem, WithholdItem
-from guidance_disclosure.domain.item import DisclosureItem
+from guidance_disclosure.domain.item import DisclosureItem, item_id_for
 from guidance_disclosure.domain.publication import (
     Outcome,
     PublicationRules,
@@ -39,7 +38,6 @@ from guidance_shared.workdays import Deadline, WorkingCalendar
 
 log = structlog.get_logger(__name__)
 STREAM = "Disclosure"
-ITEM_IDS = uuid.UUID("5a8f3c1e-2b7d-4e6a-9c0f-7d1e3b5a9c21")  # namespace: item id from the act it publishes
 #: Who decides what a rule decided by itself (automatic publication, intake's own withholding).
 SYSTEM = {"name": "公开规则（自动）", "badge_no": None, "officer_id": None}
 
@@ -94,11 +92,6 @@ class Publication:
     @property
     def deadline(self) -> date:
         return self.due.due_on
-
-
-def item_id_for(kind: str, key: str) -> str:
-    """One item per act: a guidance act (its id) or a decision (case id and decision number)."""
-    return str(uuid.uuid5(ITEM_IDS, f"{kind}:{key}"))
 
 
 def open_item(

@@ -21,13 +21,20 @@ from sqlalchemy import Connection, Engine
 from guidance_disclosure.adapters import projection, read_model
 from guidance_disclosure.adapters.redaction import Known, uncertain_names
 from guidance_disclosure.domain import item as i
-from guidance_disclosure.domain.item import DisclosureItem
-from guidance_disclosure.domain.publication import Outcome, Subject, Withhold, decide, is_minor, publication_due
+from guidance_disclosure.domain.item import DisclosureItem, item_id_for
+from guidance_disclosure.domain.publication import (
+    Outcome,
+    Subject,
+    Withhold,
+    decide,
+    decision_kind,
+    is_minor,
+    publication_due,
+)
 from guidance_disclosure.handlers.items import (
     Items,
     Publication,
     Redaction,
-    item_id_for,
     open_item,
     withdraw_subject,
 )
@@ -53,15 +60,6 @@ class Parent:
     label: str
     path: str
     minor: bool
-
-
-def decision_kind(decision: str, domain: str) -> str:
-    """Penalty and licensing decisions are published within 7 working days; other results within 20."""
-    if decision == "penalty":
-        return "penalty_decision"
-    if domain == "licensing":
-        return "licensing_decision"
-    return "other_decision"
 
 
 def guidance_title(row: Mapping[str, Any]) -> str:

@@ -25,6 +25,7 @@ from guidance_shared.auth import ARCHIVIST, AUDITOR, ensure_department, requires
 from guidance_shared.errors import NotFound
 from guidance_shared.web import Blueprint, current_tx, idempotent
 from guidance_shared.web.access_log import record_read
+from guidance_shared.web.strict import StrictBody
 
 #: Seconds of the worker's timeout one rendered item may take: a second per document, and room for the rest.
 SECONDS_PER_ITEM = 1.5
@@ -36,7 +37,7 @@ archives_blp = Blueprint(
 )
 
 
-class ProduceArchiveRequest(Schema):
+class ProduceArchiveRequest(StrictBody):
     department_id = fields.UUID(required=True, metadata={"description": "部门编号"})
     year = fields.Integer(
         required=True, validate=validate.Range(min=1949, max=9999), metadata={"description": "归档年度"}
