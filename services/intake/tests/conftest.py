@@ -69,12 +69,16 @@ CONTENT_DETAILS: dict[str, dict[str, Any]] = {
 }
 
 
+def sealing(var_dir: Path) -> dict[str, str]:
+    """An embedded intake that seals persons' fields with the keys it makes under ``var_dir``: every API,
+    document and ledger test then shows, through the sealing and the opening, what the caller sent."""
+    return {"GUIDANCE_VAR_DIR": str(var_dir), "GUIDANCE_SEAL_PERSONAL_DATA": "true"}
+
+
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
     transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    runtime = migrated_runtime(
-        SPEC, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
-    )
+    runtime = migrated_runtime(SPEC, Settings.from_env("intake", sealing(tmp_path)), transport=transport)
     runtime.provision()
     yield runtime
     assert_read_models_refold(runtime, allow_empty=True)  # every test's guidance and cases, refolded
@@ -244,9 +248,7 @@ class IntakeApi:
 
 def build_app(var_dir: Path, keys: AuthKeys) -> tuple[Flask, Runtime, EmbeddedTransport]:
     transport = EmbeddedTransport(str(var_dir / "log.sqlite"))
-    runtime = migrated_runtime(
-        SPEC, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(var_dir)}), transport=transport
-    )
+    runtime = migrated_runtime(SPEC, Settings.from_env("intake", sealing(var_dir)), transport=transport)
     return create_app(runtime, testing=True, auth=keys.settings("intake")), runtime, transport
 
 

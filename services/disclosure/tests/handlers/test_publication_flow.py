@@ -22,7 +22,9 @@ from guidance_disclosure.adapters import queries
 from guidance_disclosure.bootstrap import SPEC, create_app
 from guidance_disclosure.domain import item as i
 from guidance_disclosure.handlers import items as items_handlers
-from guidance_shared.events.examples import CASE_ID, DEPARTMENT_ID, ENTERPRISE, example
+from guidance_shared.events.examples import CASE_ID, DEPARTMENT_ID, ENTERPRISE, PERSON, example
+from guidance_shared.personal_data.field import FieldContext, seal
+from guidance_shared.personal_data.keys import DataKey
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -471,3 +473,20 @@ def test_the_result_of_a_revisit_of_a_withheld_act_is_withheld_too(disclosure: D
     revisit(disclosure)
     item = disclosure.item_of(example(SCHEDULED)["revisit_id"])
     assert (item["state"], item["exemption"]) == ("withheld", "minor")
+
+
+def test_an_act_whose_person_is_sealed_is_never_published_while_disclosure_cannot_open_it(
+    disclosure: Disclosure,
+) -> None:
+    """Until disclosure opens sealed fields (docs/personal-data.md §6.1), intake keeps sealing off; if it were
+    on, an act about a person would wait aside, never be published half-redacted."""
+    key = DataKey("AAECAwQFBgcICQoLDA0ODw", "a" * 64, bytes(range(32)))
+    counterpart = {**PERSON, "subject_id": "a" * 64}
+    for field in ("name", "id_no", "address", "contact"):
+        counterpart[field] = seal(key, FieldContext("GuidanceIssued", f"counterpart.{field}"), PERSON[field])
+    # given a sealed act about a person
+    guidance_id = disclosure.issue(counterpart=counterpart)
+    # then no item was opened for it, nothing is public, and the act waits aside (parked) to be redriven
+    assert [row for row in disclosure.items() if row["subject_id"] == guidance_id] == []
+    assert disclosure.public(f"/public/v1/guidance/{guidance_id}") == 404
+    assert [p["aggregate_id"] for p in disclosure.runtime.runner().parked_aggregates()] == [guidance_id]

@@ -8,6 +8,7 @@ runtime and ``IntakeSettings``; the projection, the views and the handlers recei
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import structlog
 from flask import Flask
@@ -15,6 +16,7 @@ from sqlalchemy import Connection
 
 from guidance_intake.adapters import files, migrations, read_model
 from guidance_intake.adapters.archives import ARCHIVES_METADATA
+from guidance_intake.adapters.personal_fields import PersonalFields, local_keys
 from guidance_intake.adapters.read_model import READ_MODEL
 from guidance_intake.adapters.serials import SERIALS_METADATA, continue_past
 from guidance_intake.adapters.subject_keys import SUBJECT_KEYS_METADATA
@@ -24,12 +26,15 @@ from guidance_intake.domain.guidance import Guidance
 from guidance_intake.entrypoints.app import BLUEPRINTS
 from guidance_intake.entrypoints.consumer import IntakeProjection
 from guidance_intake.handlers import IntakeDeps
-from guidance_intake.settings import IntakeSettings
+from guidance_intake.settings import KEKS, PSEUDONYM_KEY, SEAL, IntakeSettings
 from guidance_shared.access_log import ACCESS_LOG_METADATA
 from guidance_shared.auth import AuthSettings, install_auth
 from guidance_shared.messages import StoredEvent
+from guidance_shared.personal_data.local_keks import LocalKeyEncryptionKeys
+from guidance_shared.personal_data.pseudonym import Pseudonyms
 from guidance_shared.repository import Repository
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
+from guidance_shared.settings import SettingsError
 from guidance_shared.web.service import create_service_app
 
 log = structlog.get_logger(__name__)
@@ -40,18 +45,33 @@ def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
     if runtime.store is None:
         raise RuntimeError("intake publishes intake.events: its runtime has an event store")
     settings = IntakeSettings.from_env(runtime.settings.env)
+    keks, pseudonyms = sealing_keys(settings, runtime.settings.var_dir)
     return IntakeDeps(
         guidance=Repository(runtime.store, Guidance, "Guidance", "guidance act", "行政指导", project=read_model.apply),
         cases=Repository(runtime.store, Case, "Case", "enforcement case", "执法案件", project=read_model.apply),
         registry=runtime.registry,
         departments=files.load_departments(settings.departments),
         exemptions=files.load_exemptions(settings.exemption_lists),
-        pseudonyms=settings.pseudonyms,
+        pseudonyms=pseudonyms,
         dates=settings.dates,
         archives=Repository(
             runtime.store, ArchivePackage, "ArchivePackage", "archive package", "归档包", project=read_model.apply
         ),
+        personal=PersonalFields(runtime.engine, keks, pseudonyms, sealing=settings.seal),
     )
+
+
+def sealing_keys(settings: IntakeSettings, var_dir: Path) -> tuple[LocalKeyEncryptionKeys | None, Pseudonyms | None]:
+    """The KEKs and the pseudonym key intake runs with: as configured; when it seals and some are not, an
+    embedded install makes its own under ``var_dir`` (as its development signing key), any other refuses to start."""
+    keks, pseudonyms = settings.keks, settings.pseudonyms
+    if settings.seal and (keks is None or pseudonyms is None):
+        if not settings.embedded:
+            raise SettingsError(f"{SEAL} needs {KEKS}[_FILE] and {PSEUDONYM_KEY}[_FILE] (docs/personal-data.md §8)")
+        local_keks, local_pseudonyms = local_keys(var_dir)
+        keks, pseudonyms = keks or local_keks, pseudonyms or local_pseudonyms
+        log.info("personal_data_local_keys_in_use", var_dir=str(var_dir))
+    return keks, pseudonyms
 
 
 def recovered(runtime: Runtime[IntakeDeps], conn: Connection, events: list[StoredEvent]) -> Mapping[str, object]:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from guidance_intake.adapters import archives, queries, read_model
 from guidance_intake.adapters.pdf import PDF_VARIANT, PdfRenderer
+from guidance_intake.adapters.personal_fields import PersonalFields
 from guidance_intake.adapters.serials import issue_doc_no
 from guidance_intake.domain.archive import (
     ArchivePackage,
@@ -96,6 +97,9 @@ class IntakeDeps:
     pseudonyms: Pseudonyms | None = None
     #: the archive packages' own streams (ArchivePackageProduced); None only where a caller never archives
     archives: Repository[ArchivePackage] | None = None
+    #: sealing persons' fields into GuidanceIssued and CaseOpened, and opening them (docs/personal-data.md §6);
+    #: None where nothing is sealed nor opened (a handler test's plain store)
+    personal: PersonalFields | None = None
 
 
 def _department_fields(department: Department) -> Mapping[str, str | None]:
@@ -135,7 +139,7 @@ def issue_guidance(deps: IntakeDeps, conn: Connection, cmd: IssueGuidance) -> Gu
     guidance = Guidance(guidance_id)
     # No second validation: ``cmd.act`` is the request as GuidanceIssued's own rules loaded it (the request
     # schema is the event's, less what intake adds here), and the store checks the whole event cheaply.
-    guidance.issue(details)
+    guidance.issue(_sealed(deps, conn, "GuidanceIssued", details))
     deps.guidance.save(conn, guidance)
     return guidance
 
@@ -253,7 +257,7 @@ def open_case(deps: IntakeDeps, conn: Connection, cmd: OpenCase) -> Case:
         "identifier_override_reason": cmd.identifier_override_reason,
     }
     case = Case(case_id)
-    case.open(valid_event_data(deps.registry, CASE_OPENED, details))
+    case.open(_sealed(deps, conn, "CaseOpened", valid_event_data(deps.registry, CASE_OPENED, details)))
     deps.cases.save(conn, case)
     return case
 
@@ -428,8 +432,9 @@ def produce_archive(
             detail_zh=f"本年度共 {count} 件，超过单次请求可生成的 {max_items} 件，"
             "请在服务器上使用 guidance-intake archive 命令生成。",
         )
-    acts = {gid: deps.guidance.load(conn, gid) for gid in guidance_ids}
-    cases = {cid: deps.cases.load(conn, cid) for cid in case_ids}
+    # The documents print the counterparts in clear (opened here); the items' events.json keep them sealed.
+    acts = {gid: opened_guidance(deps, conn, deps.guidance.load(conn, gid)) for gid in guidance_ids}
+    cases = {cid: opened_case(deps, conn, deps.cases.load(conn, cid)) for cid in case_ids}
     name, fonds = department.name, department.fonds_code
     candidates = [guidance_candidate(g.details, china_day(g.details["issued_at"]), name) for g in acts.values()]
     candidates += [case_candidate(c.details, china_day(c.closing["closed_at"]), name) for c in cases.values()]
@@ -514,6 +519,39 @@ def _events_json(history: list[StoredEvent]) -> bytes:
 
 
 # -- helpers ------------------------------------------------------------------------------
+def _sealed(deps: IntakeDeps, conn: Connection, event_name: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event data as it is recorded: a natural person's fields sealed, when intake seals them."""
+    if deps.personal is None:
+        return data
+    return deps.personal.seal(conn, event_name, data)
+
+
+def opened_guidance(deps: IntakeDeps, conn: Connection, guidance: Guidance) -> Guidance:
+    """A copy of the act whose details show the counterpart in clear (``［已删除］`` where erased), to be shown."""
+    if deps.personal is None:
+        return guidance
+    shown = copy.copy(guidance)
+    shown.details = deps.personal.opener(conn).opened("GuidanceIssued", guidance.details)
+    return shown
+
+
+def opened_case(deps: IntakeDeps, conn: Connection, case: Case) -> Case:
+    """A copy of the case whose details show the counterpart in clear (``［已删除］`` where erased), to be shown."""
+    if deps.personal is None:
+        return case
+    shown = copy.copy(case)
+    shown.details = deps.personal.opener(conn).opened("CaseOpened", case.details)
+    return shown
+
+
+def _counterpart_keys(deps: IntakeDeps, conn: Connection, details: Mapping[str, Any]) -> list[str]:
+    """The read-model keys a case's counterpart may be filed under (before and after sealing was wired in)."""
+    if deps.personal is None:
+        return read_model.counterpart_keys(details["counterpart"], None)
+    counterpart = deps.personal.opener(conn).opened("CaseOpened", details)["counterpart"]
+    return read_model.counterpart_keys(counterpart, deps.personal.subject_id(details["counterpart"]))
+
+
 def _checked_counterpart(counterpart: Mapping[str, Any], override_reason: str | None) -> Mapping[str, Any]:
     """GB 32100 and GB 11643 checks; a credit code failing its check digit, or an ID number born before the
     plausibility window, passes only with a reason."""
@@ -593,7 +631,7 @@ def _exemption_verdict(
     opened_at = optional_moment(case.details["opened_at"]) or deps.now()
     occurred_on = optional_date(violation.get("occurred_on")) or china_day(opened_at)
     prior_dates = queries.prior_violation_dates(
-        conn, read_model.counterpart_key(case.details["counterpart"]), violation["code"], excluding_case=case.case_id
+        conn, _counterpart_keys(deps, conn, case.details), violation["code"], excluding_case=case.case_id
     )
     circumstances = cmd.circumstances
     deadline = _education_deadline(deps, conn, cmd) or None

@@ -5,6 +5,9 @@ GUIDANCE_EXEMPTION_LISTS  the exemption list (免罚清单), YAML by its suffix 
 GUIDANCE_PERSONAL_DATA_KEKS[_FILE]   the key-encryption keys of the persons' key store (docs/personal-data.md §8)
 GUIDANCE_PERSONAL_DATA_KEK_CURRENT   the KEK new keys are wrapped under; unset: the last one listed
 GUIDANCE_PSEUDONYM_KEY[_FILE]        the key of persons' pseudonyms, base64 of 32 random bytes
+GUIDANCE_SEAL_PERSONAL_DATA          true: seal persons' fields in GuidanceIssued and CaseOpened (docs/personal-data.md
+                                     §6); default false. With it on and no keys configured, an embedded install makes
+                                     its own under GUIDANCE_VAR_DIR/personal-data (``adapters.personal_fields``)
 GUIDANCE_FUTURE_TOLERANCE_MINUTES    how far past now (clock skew) a date a caller sends may lie; default 60
 GUIDANCE_BACKDATED_AFTER_DAYS        an entry dated more than this many days before it is recorded is 补录; default 3
 
@@ -27,6 +30,7 @@ from guidance_shared.settings import SettingsError
 
 KEKS = "GUIDANCE_PERSONAL_DATA_KEKS"
 KEK_CURRENT = "GUIDANCE_PERSONAL_DATA_KEK_CURRENT"
+SEAL = "GUIDANCE_SEAL_PERSONAL_DATA"
 PSEUDONYM_KEY = "GUIDANCE_PSEUDONYM_KEY"
 FUTURE_TOLERANCE = "GUIDANCE_FUTURE_TOLERANCE_MINUTES"
 BACKDATED_AFTER = "GUIDANCE_BACKDATED_AFTER_DAYS"
@@ -43,6 +47,10 @@ class IntakeSettings:
     keks: LocalKeyEncryptionKeys | None = field(default=None, repr=False, compare=False)
     pseudonyms: Pseudonyms | None = field(default=None, repr=False, compare=False)
     dates: DatePolicy = field(default_factory=DatePolicy)
+    #: whether the command path seals persons' fields (GUIDANCE_SEAL_PERSONAL_DATA)
+    seal: bool = False
+    #: the kernel's transport is the embedded log: a development or single-machine install
+    embedded: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> IntakeSettings:
@@ -52,6 +60,8 @@ class IntakeSettings:
             exemption_lists=_path(env.get("GUIDANCE_EXEMPTION_LISTS")),
             keks=_keks(env),
             pseudonyms=_pseudonyms(env),
+            seal=_flag(env, SEAL),
+            embedded=(env.get("GUIDANCE_TRANSPORT") or "embedded").strip().lower() == "embedded",
             dates=DatePolicy(
                 future_tolerance=timedelta(
                     minutes=_bounded(
@@ -80,6 +90,15 @@ def _bounded(env: Mapping[str, str], name: str, default: int, most: int) -> int:
     if not 0 <= value <= most:
         raise SettingsError(f"{name} must be a whole number from 0 to {most}, not {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
 def _path(value: str | None) -> Path | None:

@@ -18,6 +18,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from guidance_shared import vocabulary as v
 from guidance_shared.dates import CHINA_TZ
+from guidance_shared.personal_data.errors import MalformedField
+from guidance_shared.personal_data.field import parse as parse_sealed
 
 Messages = dict[str, Any]
 
@@ -232,6 +234,49 @@ def moment(description: str = "", **kwargs: Any) -> fields.AwareDateTime:
     return fields.AwareDateTime(format="iso", metadata={"description": description}, **kwargs)
 
 
+#: the JSON Schema key by which a sealable field tells the exported schema (events/registry.py) to describe it as
+#: ``oneOf`` its clear string and a sealed field (docs/personal-data.md §2); the value is the string's bounds
+SEALABLE = "x-guidance-sealable"
+
+
+class Sealable(fields.Dict):
+    """A personal field (docs/personal-data.md §6): its clear text (an event written before sealing, or a field
+    the producer did not have to seal), or the sealed object of personal-data.md §2, taken as it is.
+
+    A ``Dict`` only so that the compiled loader hands it to this class whole (``guidance_shared.fast``); its
+    JSON Schema is written by the registry from ``SEALABLE``.
+    """
+
+    def __init__(self, max_length: int, **kwargs: Any) -> None:
+        metadata = {SEALABLE: {"minLength": 1, "maxLength": max_length}} | kwargs.pop("metadata", {})
+        super().__init__(metadata=metadata, **kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            if not 1 <= len(value) <= self.max_length:
+                raise ValidationError(f"Length must be between 1 and {self.max_length}.")
+            return value
+        try:
+            parse_sealed(value)
+        except MalformedField as error:  # its message never echoes the value
+            raise ValidationError(f"Neither text nor a sealed personal field: {error}") from None
+        return dict(value)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value if isinstance(value, str) or value is None else dict(value)
+
+
+def sealable_text(max_length: int, description: str = "", **kwargs: Any) -> Sealable:
+    """A personal field of a natural person: clear text, or sealed under the person's key."""
+    metadata = {"description": description} if description else {}
+    return Sealable(max_length, metadata=metadata, **kwargs)
+
+
+def optional_sealable_text(max_length: int, description: str = "") -> Sealable:
+    return sealable_text(max_length, description, allow_none=True, load_default=None)
+
+
 # --- nested parts -----------------------------------------------------------
 
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
@@ -246,7 +291,8 @@ class Counterpart(Payload):
     """
 
     kind = code(v.COUNTERPART_KINDS, "相对人类型", required=True)
-    name = text(200, "名称或姓名", required=True)
+    # Typed as any field: an event's SealedCounterpart declares them Sealable.
+    name: fields.Field[Any] = text(200, "名称或姓名", required=True)
     uscc = fields.String(
         allow_none=True,
         load_default=None,
@@ -254,10 +300,10 @@ class Counterpart(Payload):
         metadata={"description": "统一社会信用代码 (GB 32100-2015)"},
     )
     id_type = code(v.ID_TYPES, "身份证件类型", allow_none=True, load_default=None)
-    id_no = text(40, "身份证件号码（个人信息，公开时删除）", allow_none=True, load_default=None)
-    legal_representative = optional_text(100, "法定代表人或负责人")
-    address = optional_text(300, "住所或地址")
-    contact = optional_text(100, "联系方式")
+    id_no: fields.Field[Any] = text(40, "身份证件号码（个人信息，公开时删除）", allow_none=True, load_default=None)
+    legal_representative: fields.Field[Any] = optional_text(100, "法定代表人或负责人")
+    address: fields.Field[Any] = optional_text(300, "住所或地址")
+    contact: fields.Field[Any] = optional_text(100, "联系方式")
 
     rules = (
         RequiredWhen(
@@ -290,11 +336,32 @@ class Counterpart(Payload):
     @validates_schema
     def _resident_id_shape(self, data: Mapping[str, Any], **_: Any) -> None:
         id_no = data.get("id_no")
-        if data.get("id_type") == "resident_id" and id_no and not re.fullmatch(_RESIDENT_ID_PATTERN, id_no):
+        # A sealed number (an event's SealedCounterpart) was checked before it was sealed.
+        if (
+            data.get("id_type") == "resident_id"
+            and isinstance(id_no, str)
+            and not re.fullmatch(_RESIDENT_ID_PATTERN, id_no)
+        ):
             raise ValidationError(
                 "A 居民身份证号码 has 18 characters: 17 digits and a digit or X. 居民身份证号码应为18位。",
                 field_name="id_no",
             )
+
+
+class SealedCounterpart(Counterpart):
+    """行政管理相对人 as intake's events carry it: a natural person's fields sealed under their key
+    (docs/personal-data.md §6), and their pseudonym beside them."""
+
+    # No default: an event of a counterpart with no subject (an organisation) has no such field at all.
+    subject_id = fields.String(
+        validate=validate.Regexp(r"^[0-9a-f]{64}$"),
+        metadata={"description": "相对人假名（个人信息主体标识，docs/personal-data.md §4），证件号码的密钥哈希"},
+    )
+    name = sealable_text(200, "名称或姓名（自然人：加密）", required=True)
+    id_no = sealable_text(40, "身份证件号码（加密）", allow_none=True, load_default=None)
+    legal_representative = optional_sealable_text(100, "法定代表人或负责人（个体工商户经营者：加密）")
+    address = optional_sealable_text(300, "住所或地址（自然人、个体工商户：加密）")
+    contact = optional_sealable_text(100, "联系方式（自然人、个体工商户：加密）")
 
 
 class Officer(Payload):
@@ -358,8 +425,14 @@ class Violation(Payload):
 class Summoned(Payload):
     """Who is summoned to an admonition interview (约谈): the legal representative or the person in charge."""
 
-    name = text(50, "被约谈人姓名", required=True)
+    name: fields.Field[Any] = text(50, "被约谈人姓名", required=True)  # Sealable in SealedSummoned
     role = code(v.SUMMONED_ROLES, "被约谈人身份", required=True)
+
+
+class SealedSummoned(Summoned):
+    """被约谈人 as GuidanceIssued carries it: sealed under the counterpart's key when that is a natural person."""
+
+    name = sealable_text(50, "被约谈人姓名（相对人为自然人或个体工商户时：加密）", required=True)
 
 
 class Interview(Payload):
@@ -374,6 +447,12 @@ class Interview(Payload):
         validate=validate.Length(min=1, max=50),
         metadata={"description": "整改事项"},
     )
+
+
+class SealedInterview(Interview):
+    """约谈 as GuidanceIssued carries it: the summoned person's name may be sealed."""
+
+    summoned = fields.Nested(SealedSummoned, required=True)
 
 
 class Circumstances(Payload):

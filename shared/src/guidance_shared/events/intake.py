@@ -12,9 +12,7 @@ from guidance_shared.events.common import (
     USCC_PATTERN,
     Circumstances,
     CoerciveMeasure,
-    Counterpart,
     DisclosureDecision,
-    Interview,
     LegalReview,
     NullUnless,
     Officer,
@@ -23,6 +21,8 @@ from guidance_shared.events.common import (
     Penalty,
     ReminderTarget,
     RequiredWhen,
+    SealedCounterpart,
+    SealedInterview,
     Violation,
     code,
     codes,
@@ -74,7 +74,7 @@ class GuidanceIssued(Payload):
     department_name = _department_name()
     department_uscc = _department_uscc()
     officers = fields.List(fields.Nested(Officer), required=True, validate=validate.Length(min=1))
-    counterpart = fields.Nested(Counterpart, required=True)
+    counterpart = fields.Nested(SealedCounterpart, required=True)
     content_type = code(v.CONTENT_TYPES, "指导内容", required=True)
     methods = codes(v.METHODS, "指导方式", required=True)
     domain = code(v.DOMAINS, "执法领域", required=True)
@@ -93,7 +93,7 @@ class GuidanceIssued(Payload):
     )
     related_case_id = optional_uuid("关联案件编号")
     interview = fields.Nested(
-        Interview, allow_none=True, load_default=None, metadata={"description": "约谈（行政监管劝勉）"}
+        SealedInterview, allow_none=True, load_default=None, metadata={"description": "约谈（行政监管劝勉）"}
     )
     reminder = fields.Nested(
         ReminderTarget, allow_none=True, load_default=None, metadata={"description": "提示的违法类别和易发时段"}
@@ -213,7 +213,7 @@ class CaseOpened(Payload):
     department_id = _department()
     department_name = _department_name()
     department_uscc = _department_uscc()
-    counterpart = fields.Nested(Counterpart, required=True)
+    counterpart = fields.Nested(SealedCounterpart, required=True)
     domain = code(v.DOMAINS, "执法领域", required=True)
     procedure = code(v.PROCEDURES, "程序", required=True)
     violation = fields.Nested(Violation, required=True)

@@ -21,12 +21,15 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, ValidationError, fields
 
-from guidance_shared.events.common import Messages, merge_messages
+from guidance_shared.events.common import SEALABLE, Messages, merge_messages
 from guidance_shared.fast import loaders
+from guidance_shared.personal_data.field import JSON_SCHEMA as SEALED_FIELD_SCHEMA
 
 Upcaster = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+#: the definition every personal field of an event's schema refers to (docs/personal-data.md §2)
+SEALED_FIELD = "SealedPersonalField"
 _COMPONENTS_REF = "#/components/schemas/"
 
 
@@ -271,6 +274,8 @@ def _to_json_schema(event_type: EventType, schema_id: str) -> dict[str, Any]:
     components = _fix(spec.to_dict()["components"]["schemas"])
     for name, cls in classes.items():
         _annotate(components[name], cls)
+    if f'"#/$defs/{SEALED_FIELD}"' in json.dumps(components):
+        components[SEALED_FIELD] = copy.deepcopy(SEALED_FIELD_SCHEMA)
     root = components.pop(root_name)
     document: dict[str, Any] = {
         "$schema": JSON_SCHEMA_DIALECT,
@@ -304,7 +309,19 @@ def _fix(node: Any) -> Any:
         fixed["$ref"] = "#/$defs/" + ref[len(_COMPONENTS_REF) :]
     if fixed.get("format") == "url":
         fixed["format"] = "uri"
+    if SEALABLE in fixed:
+        return _sealable(fixed)
     return fixed
+
+
+def _sealable(node: dict[str, Any]) -> dict[str, Any]:
+    """A personal field (``common.Sealable``): ``oneOf`` its clear string and the sealed object."""
+    bounds, types = node[SEALABLE], node.get("type")
+    branches: list[dict[str, Any]] = [{"type": "string", **bounds}, {"$ref": f"#/$defs/{SEALED_FIELD}"}]
+    if isinstance(types, list) and "null" in types:
+        branches.append({"type": "null"})
+    described = {key: node[key] for key in ("description",) if key in node}
+    return {**described, "oneOf": branches}
 
 
 def export_json_schemas(registry: EventRegistry, out_dir: Path) -> list[Path]:

@@ -5,7 +5,7 @@ Every answer comes from the inline tables, so it is as current as the event stor
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,10 +28,13 @@ class HistoryEntry:
     status: str
 
 
-def prior_violation_dates(conn: Connection, key: str, violation_code: str, *, excluding_case: str) -> list[date]:
-    """When this counterpart committed the same violation in other cases (revoked decisions don't count)."""
+def prior_violation_dates(
+    conn: Connection, keys: Sequence[str], violation_code: str, *, excluding_case: str
+) -> list[date]:
+    """When this counterpart (any of its ``read_model.counterpart_keys``) committed the same violation in other
+    cases (revoked decisions don't count)."""
     query = select(case_records.c.occurred_on).where(
-        case_records.c.counterpart_key == key,
+        case_records.c.counterpart_key.in_(sorted(set(keys))),
         case_records.c.violation_code == violation_code,
         case_records.c.case_id != excluding_case,
         case_records.c.status != "decision_revoked",
@@ -39,10 +42,12 @@ def prior_violation_dates(conn: Connection, key: str, violation_code: str, *, ex
     return [row[0] for row in conn.execute(query)]
 
 
-def history(conn: Connection, key: str, departments: frozenset[str] | None) -> list[HistoryEntry]:
-    """A counterpart's guidance acts and cases, newest first; ``departments=None`` means all (admin)."""
-    guidance = select(guidance_records).where(guidance_records.c.counterpart_key == key)
-    cases = select(case_records).where(case_records.c.counterpart_key == key)
+def history(conn: Connection, keys: Sequence[str], departments: frozenset[str] | None) -> list[HistoryEntry]:
+    """A counterpart's guidance acts and cases (under any of its ``read_model.counterpart_keys``), newest first;
+    ``departments=None`` means all (admin)."""
+    wanted = sorted(set(keys))
+    guidance = select(guidance_records).where(guidance_records.c.counterpart_key.in_(wanted))
+    cases = select(case_records).where(case_records.c.counterpart_key.in_(wanted))
     if departments is not None:
         guidance = guidance.where(guidance_records.c.department_id.in_(sorted(departments)))
         cases = cases.where(case_records.c.department_id.in_(sorted(departments)))

@@ -5,7 +5,10 @@ The aggregates answer "may this happen?"; these tables answer "what is there?" (
 exemption list needs ("no similar violation within two years"). Being inline, they are never behind
 the event store, and they can be refolded from the store at any time (``rebuild-read-models``).
 
-Counterparts are indexed by a hash of their identifier, so the index itself holds no ID number.
+Counterparts are indexed by a key that holds no ID number: a natural person's pseudonym (the subject id their
+sealed events carry, docs/personal-data.md §4), an organisation's hashed credit code. Rows folded from events
+written before sealing keep the unkeyed hash they had, so a lookup asks for both (``counterpart_keys``). A
+person's name is kept as their event holds it: sealed, opened only where it is shown (``stored_text``).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ guidance_records = Table(
     Column("form", String(20), nullable=False),
     Column("counterpart_key", String(64), nullable=False, index=True),
     Column("counterpart_kind", String(30), nullable=False),
-    Column("counterpart_name", String(200), nullable=False),
+    Column("counterpart_name", Text, nullable=False),  # a sealed name (JSON) is longer than the 200 of the text
     Column("matter", Text, nullable=False),
     Column("legal_basis", Text, nullable=False),
     Column("officers", Text, nullable=False),
@@ -63,7 +66,7 @@ case_records = Table(
     Column("department_id", String(36), nullable=False, index=True),
     Column("case_no", String(64), nullable=False),
     Column("counterpart_key", String(64), nullable=False, index=True),
-    Column("counterpart_name", String(200), nullable=False),
+    Column("counterpart_name", Text, nullable=False),
     Column("domain", String(20), nullable=False),
     Column("procedure", String(20), nullable=False),
     Column("violation_code", String(64), nullable=False),
@@ -80,14 +83,43 @@ case_records = Table(
 
 
 def counterpart_key(counterpart: Mapping[str, Any]) -> str:
-    """A stable, non-reversible key for a counterpart: by credit code, else by identity document."""
+    """A stable, non-reversible key for a counterpart: by credit code, else the subject id its event carries,
+    else (an event from before sealing) a hash of its identity document."""
     if counterpart.get("uscc"):
         material = f"uscc:{str(counterpart['uscc']).upper()}"
+    elif isinstance(counterpart.get("subject_id"), str):
+        return str(counterpart["subject_id"])
     elif counterpart.get("id_no"):
         material = f"id:{counterpart.get('id_type')}:{str(counterpart['id_no']).upper()}"
     else:
         material = f"name:{counterpart.get('kind')}:{counterpart.get('name')}"
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def counterpart_keys(counterpart: Mapping[str, Any], subject_id: str | None) -> list[str]:
+    """Every key the counterpart's rows may be filed under: that of ``counterpart`` in clear (as rows folded from
+    events before sealing were) and, for a natural person, their subject id (as sealed events are)."""
+    keys = [counterpart_key({k: v for k, v in counterpart.items() if k != "subject_id"})]
+    if subject_id is not None and not counterpart.get("uscc"):
+        keys.append(subject_id)
+    return keys
+
+
+def stored_text(value: Any) -> str:
+    """A field as a text column keeps it: clear text as it is, a sealed field as its JSON."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def loaded_text(text: str) -> Any:
+    """The inverse of ``stored_text``: a sealed field's object, else the text."""
+    if text.startswith('{"'):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(value, dict) and "ct" in value and "kid" in value:
+            return value
+    return text
 
 
 def apply(conn: Connection, events: Iterable[StoredEvent]) -> None:
@@ -111,7 +143,7 @@ def _guidance_issued(conn: Connection, event: StoredEvent) -> None:
             form=d["form"],
             counterpart_key=counterpart_key(d["counterpart"]),
             counterpart_kind=d["counterpart"]["kind"],
-            counterpart_name=d["counterpart"]["name"],
+            counterpart_name=stored_text(d["counterpart"]["name"]),
             matter=d["matter"],
             legal_basis=json.dumps(d["legal_basis"], ensure_ascii=False),
             officers=json.dumps(d["officers"], ensure_ascii=False),
@@ -162,7 +194,7 @@ def _case_opened(conn: Connection, event: StoredEvent) -> None:
             department_id=d["department_id"],
             case_no=d["case_no"],
             counterpart_key=counterpart_key(d["counterpart"]),
-            counterpart_name=d["counterpart"]["name"],
+            counterpart_name=stored_text(d["counterpart"]["name"]),
             domain=d["domain"],
             procedure=d["procedure"],
             violation_code=violation["code"],

@@ -64,7 +64,7 @@ class CaseCollection(MethodView):
         ensure_department(cmd.department_id)
         case = handlers.open_case(context.deps(), current_tx(), cmd)
         location = url_for("cases.CaseItem", case_id=case.case_id)
-        return case, 201, {"Location": location, **etag(case.version)}
+        return context.shown_case(case), 201, {"Location": location, **etag(case.version)}
 
 
 @cases_blp.route("/<uuid:case_id>")
@@ -75,7 +75,7 @@ class CaseItem(MethodView):
         """Read a case with its legal review, decision, revocations and closing."""
         case = own_case(case_id)
         context.record_person_read("getCaseItem", case.details, case.case_id)
-        return case, 200, etag(case.version)
+        return context.shown_case(case), 200, etag(case.version)
 
 
 def _case_command(
@@ -101,7 +101,7 @@ def _case_command(
             command(str(case_id), request_schema.dump(loaded)),
             expected_version=if_match(),
         )
-        return case, 200, etag(case.version)
+        return context.shown_case(case), 200, etag(case.version)
 
     post.__doc__ = summary
     view = type(f"Case{name.title().replace('-', '')}", (MethodView,), {"post": post})

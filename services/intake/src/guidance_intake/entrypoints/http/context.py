@@ -9,6 +9,9 @@ from typing import Any, cast
 from flask import current_app
 from sqlalchemy import Connection
 
+from guidance_intake import handlers
+from guidance_intake.domain.case import Case
+from guidance_intake.domain.guidance import Guidance
 from guidance_intake.handlers import IntakeDeps
 from guidance_shared.db import reading as read_only
 from guidance_shared.runtime import Runtime
@@ -54,6 +57,22 @@ def record_person_read(purpose: str, details: Mapping[str, Any], record_id: str)
     counterpart = details.get("counterpart") or {}
     if counterpart.get("kind") not in PERSONS:
         return
-    pseudonyms, id_no = deps().pseudonyms, counterpart.get("id_no")
-    subject = pseudonyms.subject_id(str(id_no)) if pseudonyms is not None and id_no else None
+    personal = deps().personal
+    if personal is not None:  # the pseudonym the event carries, or one computed from the clear number
+        subject = personal.subject_id(counterpart)
+    else:
+        pseudonyms, id_no = deps().pseudonyms, counterpart.get("id_no")
+        subject = pseudonyms.subject_id(str(id_no)) if pseudonyms is not None and id_no else None
     record_read(purpose, subject_refs=(subject,), record_id=record_id)
+
+
+def shown_guidance(guidance: Guidance) -> Guidance:
+    """The act as an answer or a document shows it: its counterpart opened (docs/personal-data.md §6)."""
+    with reading() as conn:
+        return handlers.opened_guidance(deps(), conn, guidance)
+
+
+def shown_case(case: Case) -> Case:
+    """The case as an answer shows it: its counterpart opened."""
+    with reading() as conn:
+        return handlers.opened_case(deps(), conn, case)

@@ -35,9 +35,10 @@ class CounterpartHistoryView(MethodView):
                 detail_en="Give uscc, or id_type and id_no.",
                 detail_zh="请提供统一社会信用代码，或证件类型和证件号码。",
             )
-        key = read_model.counterpart_key(
-            {"uscc": query.get("uscc"), "id_type": query.get("id_type"), "id_no": query.get("id_no")}
-        )
+        counterpart = {"uscc": query.get("uscc"), "id_type": query.get("id_type"), "id_no": query.get("id_no")}
+        personal = context.deps().personal
+        subject_id = personal.subject_id(counterpart) if personal is not None else None
+        keys = read_model.counterpart_keys(counterpart, subject_id)
         with context.reading() as conn:
-            entries = queries.history(conn, key, current_principal().visible_departments())
+            entries = queries.history(conn, keys, current_principal().visible_departments())
         return {"entries": entries}

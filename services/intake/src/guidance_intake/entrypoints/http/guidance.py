@@ -69,7 +69,7 @@ class GuidanceCollection(MethodView):
         ensure_department(cmd.department_id)
         guidance = handlers.issue_guidance(context.deps(), current_tx(), cmd)
         location = url_for("guidance.GuidanceItem", guidance_id=guidance.guidance_id)
-        return guidance, 201, {"Location": location, **etag(guidance.version)}
+        return context.shown_guidance(guidance), 201, {"Location": location, **etag(guidance.version)}
 
 
 @guidance_blp.route("/<uuid:guidance_id>")
@@ -80,7 +80,7 @@ class GuidanceItem(MethodView):
         """Read a guidance act with its status and version (send the version back in If-Match)."""
         guidance = own_guidance(guidance_id)
         context.record_person_read("getGuidanceItem", guidance.details, guidance.guidance_id)
-        return guidance, 200, etag(guidance.version)
+        return context.shown_guidance(guidance), 200, etag(guidance.version)
 
 
 def _guidance_command(
@@ -107,7 +107,7 @@ def _guidance_command(
             command(str(guidance_id), request_schema.dump(loaded)),
             expected_version=if_match(),
         )
-        return guidance, 200, etag(guidance.version)
+        return context.shown_guidance(guidance), 200, etag(guidance.version)
 
     post.__doc__ = summary
     view = type(f"Guidance{name.title().replace('-', '')}", (MethodView,), {"post": post})

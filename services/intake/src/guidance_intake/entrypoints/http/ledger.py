@@ -14,7 +14,7 @@ from urllib.parse import quote
 from flask import Response, request, stream_with_context
 from flask.views import MethodView
 
-from guidance_intake.adapters import queries
+from guidance_intake.adapters import queries, read_model
 from guidance_intake.domain import ledger
 from guidance_intake.domain.ledger import LedgerCell
 from guidance_intake.entrypoints.http import context
@@ -63,8 +63,14 @@ class Ledger(MethodView):
         record_read("getLedger", count=count)
 
         def lines() -> Iterator[tuple[LedgerCell, ...]]:
-            with context.reading() as conn:
+            personal = context.deps().personal
+            # The keys are read on a connection of their own: ``conn`` is busy streaming the rows.
+            with context.reading() as conn, context.reading() as keys_conn:
+                opener = personal.opener(keys_conn) if personal is not None else None
                 for record in queries.ledger_records(conn, department.department_id, first, last):
+                    if opener is not None:  # a person's name is kept sealed: opened for this export only
+                        name = read_model.loaded_text(record["counterpart_name"])
+                        record = {**record, "counterpart_name": opener.text(name, "GuidanceIssued", "counterpart.name")}
                     yield ledger.ledger_line(record)
 
         if kind == "xlsx":  # a workbook is one zip: built whole, from rows read one at a time

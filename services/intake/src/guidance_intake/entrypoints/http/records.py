@@ -58,7 +58,8 @@ class GuidanceDocumentView(MethodView):
         """The guidance document (行政指导书) in the unified format, ready to print and serve."""
         guidance = own_guidance(guidance_id)
         context.record_person_read("getGuidanceDocumentView", guidance.details, guidance.guidance_id)
-        document = guidance_document(guidance, context.deps().departments.get(guidance.department_id))
+        shown = context.shown_guidance(guidance)
+        document = guidance_document(shown, context.deps().departments.get(guidance.department_id))
         html = render_template("guidance_document.html", doc=document)
         return Response(html, mimetype=HTML_TYPE, headers=DOCUMENT_HEADERS)
 

@@ -22,7 +22,7 @@ from guidance_intake.domain.commands import (
     WithdrawGuidance,
 )
 from guidance_shared.dates import optional_date, optional_moment
-from guidance_shared.events.common import LegalReview, Officer
+from guidance_shared.events.common import Counterpart, Interview, LegalReview, Officer
 from guidance_shared.events.intake import CaseClosed, CaseDecided, CaseOpened, GuidanceIssued
 from guidance_shared.vocabulary import RESPONSES
 from guidance_shared.web import register_translation
@@ -70,6 +70,12 @@ class IssueGuidanceRequest(DatesInRange, GuidanceIssued):
     issued_at = fields.AwareDateTime(
         load_default=None, metadata={"description": "作出时间; defaults to when intake accepts the act"}
     )
+    # A caller sends a counterpart in clear: intake seals a person's fields itself (docs/personal-data.md §6), and
+    # never takes a sealed value or a pseudonym from outside.
+    counterpart = fields.Nested(Counterpart, required=True)
+    interview = fields.Nested(
+        Interview, allow_none=True, load_default=None, metadata={"description": "约谈（行政监管劝勉）"}
+    )
 
 
 class RecordResponseRequest(DatesInRange):
@@ -101,6 +107,7 @@ class OpenCaseRequest(DatesInRange, CaseOpened):
     class Meta(CaseOpened.Meta):
         exclude = ("case_id", "department_name", "department_uscc", *RECORDED_BY_INTAKE)
 
+    counterpart = fields.Nested(Counterpart, required=True)  # in clear, as for IssueGuidanceRequest
     case_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
     opened_at = fields.AwareDateTime(load_default=None, allow_none=True)
     identifier_override_reason = fields.String(
