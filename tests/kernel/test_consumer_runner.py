@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 
 from guidance_shared.consumer import (
     ConsumedEvent,
@@ -555,6 +557,58 @@ def test_a_runner_built_while_the_broker_is_away_consumes_once_it_is_back(restar
         transport.create_topics(["intake.events", f"{group}.dlq"], 3)
         transport.producer().publish(guidance_story(3, responses=1))
         assert runner.drain(timeout_s=60) == 6
+    finally:
+        runner.close()
+        transport.close()
+        engine.dispose()
+
+
+class Contended(Tally):
+    """``Tally`` whose first ``times`` applies meet a deadlock, as another worker's transaction causes on PostgreSQL
+    (the error as SQLAlchemy raises it from psycopg: a fake of the server's answer, the runner is real)."""
+
+    def __init__(self, times: int) -> None:
+        super().__init__()
+        self.left = times
+
+    def apply(self, conn: Any, event: ConsumedEvent) -> None:
+        if self.left:
+            self.left -= 1
+            raise OperationalError("UPDATE counters", {}, DeadlockDetected("deadlock detected"))
+        super().apply(conn, event)
+
+
+def test_a_deadlock_rolls_the_whole_batch_back_to_be_read_again_and_parks_nothing(tmp_path) -> None:
+    """Retrying inside the batch's transaction would keep the locks the deadlock came from, and after
+    ``max_retries`` a good event would be parked: the batch is given up whole and read again instead."""
+    group = f"assessment{uuid.uuid4().hex[:6]}"
+    transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
+    transport.create_topics(["intake.events", f"{group}.dlq"], 3)
+    transport.producer().publish(guidance_story(2, responses=1))
+    engine = make_engine(f"sqlite:///{tmp_path}/projection.sqlite")
+    projection = Contended(times=3)
+    kernel_tables(engine, projection.metadata)
+    runner = ConsumerRunner(
+        engine=engine,
+        consumer=transport.consumer(group),
+        projection=projection,
+        registry=default_registry(),
+        group=group,
+        topics=["intake.events"],
+        dlq_producer=transport.producer(),
+        max_retries=3,
+    )
+    runner.plain_path = False  # the careful path is where events are retried and parked
+    try:
+        for _ in range(3):
+            with pytest.raises(OperationalError):
+                while not runner.run_once(0.5):  # until a batch comes (an embedded poll may return nothing)
+                    pass
+        assert runner.drain() == 4
+        with engine.connect() as conn:
+            assert conn.execute(select(parked_table)).all() == []
+            applied = conn.execute(select(applied_table.c.event_id)).scalars().all()
+        assert len(applied) == len(set(applied)) == 4
     finally:
         runner.close()
         transport.close()

@@ -59,7 +59,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from guidance_shared.db import save_offsets
+from guidance_shared.db import is_contention, save_offsets
 from guidance_shared.envelope import Envelope, MalformedEvent
 from guidance_shared.events.registry import EventRegistry, InvalidEventData, UnknownEventType
 from guidance_shared.fast.bulk import BulkStatement
@@ -372,6 +372,11 @@ class ConsumerRunner:
                     self.metrics.consumer_applied.labels(self.group).inc()
                 return None
             except Exception as exc:
+                if is_contention(exc):
+                    # Another transaction's locks, not this event: retrying inside this transaction keeps the
+                    # locks that caused it (two workers on PostgreSQL deadlocked on shared counters so, and
+                    # parked good events). The whole batch is rolled back and read again instead.
+                    raise
                 error = "".join(traceback.format_exception_only(exc)).strip()
                 log.warning("consumer.apply_failed", attempt=attempt, max_retries=self.max_retries, error=error)
         return error

@@ -163,6 +163,22 @@ def reading(engine: Engine) -> Connection:
     return engine.connect().execution_options(**{_READ_ONLY: True})
 
 
+#: PostgreSQL's SQLSTATEs for a transaction the server gave up on because of another one: a deadlock, a
+#: serialisation failure, a lock it could not get in time. Nothing is wrong with the work itself.
+_CONTENDED = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_contention(error: BaseException) -> bool:
+    """Whether ``error`` is the database refusing this transaction because of a concurrent one, so the whole
+    transaction should be rolled back (releasing its locks) and tried again later, rather than judged."""
+    if not isinstance(error, DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in _CONTENDED:
+        return True
+    return isinstance(error.orig, sqlite3.OperationalError) and "locked" in str(error.orig)
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
