@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from bench.chaos import SERVICES, Options, render, run
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
