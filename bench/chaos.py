@@ -336,7 +336,7 @@ def run(options: Options) -> dict[str, Any]:
 
 def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
     from tests.support.auth import AuthKeys
-    from tests.support.services import free_port, migrate_databases, run_cli
+    from tests.support.services import free_port
 
     from bench.harness import fresh_postgres_database
     from guidance_shared.events.examples import DEPARTMENT_ID
@@ -368,8 +368,10 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
             for s in SERVICES
         }
         for service, env in envs.items():
-            migrate_databases(env, service)
-        provisioned = run_cli("intake", "provision", envs["intake"])
+            migrated = _cli(service, "migrate", env)
+            if migrated.returncode != 0:
+                raise RuntimeError(f"{service} migrate failed: {migrated.stderr[-2000:]}")
+        provisioned = _cli("intake", "provision", envs["intake"])
         if provisioned.returncode != 0:
             raise RuntimeError(f"provision failed: {provisioned.stderr}")
         webs: dict[str, list[ChaosProcess]] = {}
@@ -415,11 +417,27 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
         topic_checks = check_events(tally.accepted, reading)
         _say("rebuilding each projection from offset zero ...")
         projections = {service: _rebuild_equals_live(service, env) for service, env in envs.items()}
-        verified = {service: run_cli(service, "verify", env).returncode == 0 for service, env in envs.items()}
+        verified = {service: _cli(service, "verify", env).returncode == 0 for service, env in envs.items()}
         return _summary(options, tally, chaos, drained, reading, topic_checks, projections, verified)
     finally:
         _stop_all(processes)
         cluster.stop()
+
+
+def _cli(service: str, command: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """``guidance-<service> <command>``; patient, since on a machine shared with a test run a command's
+    start-up alone can take a minute."""
+    from tests.support.services import ROOT
+
+    return subprocess.run(
+        [sys.executable, "-m", f"guidance_{service}", *command.split()],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1200,
+        check=False,
+    )
 
 
 def _stop_all(processes: list[ChaosProcess]) -> None:
@@ -731,10 +749,8 @@ def check_events(accepted: list[Accepted], seen: list[Seen]) -> dict[str, Any]:
 def _rebuild_equals_live(service: str, env: Mapping[str, str]) -> dict[str, Any]:
     """``rebuild`` replays the projection from offset zero and swaps it in; the tables it swapped must hold
     exactly the rows they held before (the database numbers ``id`` columns again, so those are left out)."""
-    from tests.support.services import run_cli
-
     before = _snapshot(env["GUIDANCE_DATABASE_URL"])
-    rebuilt = run_cli(service, "rebuild --timeout 600", env)
+    rebuilt = _cli(service, "rebuild --timeout 900", env)
     if rebuilt.returncode != 0:
         return {"equal": False, "error": rebuilt.stderr[-2000:]}
     report = json.loads(rebuilt.stdout)
@@ -743,8 +759,19 @@ def _rebuild_equals_live(service: str, env: Mapping[str, str]) -> dict[str, Any]
     return {
         "equal": not differing,
         "tables": report["tables"],
-        "differing": {t: {"live": len(before.get(t, [])), "rebuilt": len(after.get(t, []))} for t in differing},
+        "differing": {t: _difference(before.get(t, []), after.get(t, [])) for t in differing},
         "replayed": report.get("events"),
+    }
+
+
+def _difference(live: list[str], rebuilt: list[str]) -> dict[str, Any]:
+    """Counts, and the first rows only one side has (cut short: enough to see which column moved)."""
+    only_live, only_rebuilt = Counter(live) - Counter(rebuilt), Counter(rebuilt) - Counter(live)
+    return {
+        "live": len(live),
+        "rebuilt": len(rebuilt),
+        "only_live": [row[:400] for row in sorted(only_live)[:3]],
+        "only_rebuilt": [row[:400] for row in sorted(only_rebuilt)[:3]],
     }
 
 
