@@ -46,6 +46,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -416,8 +417,12 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
         reading = read_topics(cluster.bootstrap_servers)
         topic_checks = check_events(tally.accepted, reading)
         _say("rebuilding each projection from offset zero ...")
-        projections = {service: _rebuild_equals_live(service, env) for service, env in envs.items()}
-        verified = {service: _cli(service, "verify", env).returncode == 0 for service, env in envs.items()}
+        # the four services' databases and consumer groups are apart: their rebuilds and verifies overlap
+        with ThreadPoolExecutor(len(envs)) as pool:
+            rebuilds = {service: pool.submit(_rebuild_equals_live, service, env) for service, env in envs.items()}
+            projections = {service: future.result() for service, future in rebuilds.items()}
+            verifies = {service: pool.submit(_cli, service, "verify", env) for service, env in envs.items()}
+            verified = {service: future.result().returncode == 0 for service, future in verifies.items()}
         return _summary(options, tally, chaos, drained, reading, topic_checks, projections, verified)
     finally:
         _stop_all(processes)

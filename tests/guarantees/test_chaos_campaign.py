@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 def test_a_short_seeded_campaign_loses_nothing_and_doubles_nothing(tmp_path: Path, postgres_url: str) -> None:
     options = Options(
         seed=16,
-        duration_s=50,
+        duration_s=40,
         max_kills=4,
         clients=2,
         kill_every_s=8,
