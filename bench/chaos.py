@@ -413,6 +413,7 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
                 process.start()
         drained = _drain(envs, cluster.bootstrap_servers, options.drain_timeout_s)
         _stop_all([p for p in processes if p.command == "worker"])
+        parked = {service: _parked(env["GUIDANCE_DATABASE_URL"]) for service, env in envs.items()}
         _say("reading every topic from the beginning ...")
         reading = read_topics(cluster.bootstrap_servers)
         topic_checks = check_events(tally.accepted, reading)
@@ -423,7 +424,11 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
             projections = {service: future.result() for service, future in rebuilds.items()}
             verifies = {service: pool.submit(_cli, service, "verify", env) for service, env in envs.items()}
             verified = {service: future.result().returncode == 0 for service, future in verifies.items()}
-        return _summary(options, tally, chaos, drained, reading, topic_checks, projections, verified)
+        summary = _summary(options, tally, chaos, drained, reading, topic_checks, projections, verified)
+        summary["parked"] = parked
+        summary["checks"]["nothing_parked"] = not any(parked.values())
+        summary["ok"] = all(summary["checks"].values())
+        return summary
     finally:
         _stop_all(processes)
         cluster.stop()
@@ -769,6 +774,21 @@ def _rebuild_equals_live(service: str, env: Mapping[str, str]) -> dict[str, Any]
     }
 
 
+def _parked(database_url: str) -> int:
+    """Aggregates the live consumer groups parked: none of the load's events is poison, so any is a fault."""
+    from sqlalchemy import func, select
+
+    from guidance_shared.consumer import parked_table
+    from guidance_shared.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(parked_table)).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def _difference(live: list[str], rebuilt: list[str]) -> dict[str, Any]:
     """Counts, and the first rows only one side has (cut short: enough to see which column moved)."""
     only_live, only_rebuilt = Counter(live) - Counter(rebuilt), Counter(rebuilt) - Counter(live)
@@ -863,6 +883,7 @@ def render(summary: Mapping[str, Any]) -> str:
         f"  lost                {summary['lost']}",
         f"  duplicated          {summary['duplicated']}",
         f"  out of order        {summary['out_of_order']}   version gaps {summary['version_gaps']}",
+        "  parked aggregates   " + ", ".join(f"{s} {n}" for s, n in summary.get("parked", {}).items()),
         "  projections = rebuild "
         + ", ".join(f"{s} {'yes' if p['equal'] else 'NO'}" for s, p in summary["projections"].items()),
         "  verify              " + ", ".join(f"{s} {'ok' if ok else 'FAILED'}" for s, ok in summary["verify"].items()),
