@@ -417,6 +417,10 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
         _say("reading every topic from the beginning ...")
         reading = read_topics(cluster.bootstrap_servers)
         topic_checks = check_events(tally.accepted, reading)
+        _say(
+            f"topics: {topic_checks['events_read']} events read, lost {topic_checks['lost']}, duplicated "
+            f"{topic_checks['duplicated']}, out of order {topic_checks['out_of_order']}, parked {parked}"
+        )
         _say("rebuilding each projection from offset zero ...")
         # the four services' databases and consumer groups are apart: their rebuilds and verifies overlap
         with ThreadPoolExecutor(len(envs)) as pool:
