@@ -5,7 +5,12 @@ project fetches the broker's classpath itself (once per version, cached) and
 runs ``kafka.Kafka`` in KRaft combined mode on loopback ports. Facts behind
 the choices: docs/architecture.md §5.3.
 
-CLI: ``python -m guidance_shared.kafka_local {start,stop,status,fetch} [--dir DIR] [--sasl-ssl]``.
+``LocalKafkaCluster`` runs three (or more) such nodes as one cluster, each broker and controller (a
+controller quorum of all of them), topics replicated to every node with ``min.insync.replicas=2``,
+so one node can be stopped and started again while clients go on (docs/chaos.md).
+
+CLI: ``python -m guidance_shared.kafka_local {start,stop,status,fetch} [--dir DIR] [--sasl-ssl]``;
+``cluster {start,stop,status,stop-node N,start-node N} [--dir DIR] [--brokers 3]`` for the cluster.
 """
 
 from __future__ import annotations
@@ -428,6 +433,211 @@ class LocalKafka:
         return False
 
 
+class _ClusterNode(LocalKafka):
+    """One node of a ``LocalKafkaCluster``: its own folder, ports and data, the cluster's id and quorum."""
+
+    def __init__(self, cluster: LocalKafkaCluster, node_id: int) -> None:
+        super().__init__(cluster.work_dir / f"node-{node_id}", cluster.version, cluster.partitions)
+        self.cluster, self.node_id = cluster, node_id
+
+    def _ports_or_pick(self) -> tuple[int, int]:
+        ports = self._ports()
+        if ports is None:  # the cluster writes every node's ports before any node starts
+            raise KafkaLocalError(f"node {self.node_id} of {self.cluster.work_dir} has no ports")
+        return ports
+
+    def _write_config(self, broker_port: int, controller_port: int, sasl_ssl: dict[str, str]) -> None:
+        settings = _cluster_node_properties(
+            self.node_id, broker_port, controller_port, self.cluster.voters(), self.work_dir / "data",
+            self.partitions, len(self.cluster.nodes),
+        )  # fmt: skip
+        self._properties_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+        (self.work_dir / "log4j2.properties").write_text(_LOG4J2_PROPERTIES)
+
+    def _format(self, java: str, lib: Path) -> None:
+        command = [java, "-Xmx256m", *self._jvm_logging(), "-cp", f"{lib}/*", "kafka.tools.StorageTool"]
+        command += ["format", "-t", self.cluster.cluster_id(), "-c", str(self._properties_file)]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise KafkaLocalError(
+                f"formatting {self.work_dir / 'data'} failed:\n{_tail(result.stdout + result.stderr)}"
+            )
+
+    def _spawn(self, java: str, lib: Path, detach: bool) -> subprocess.Popen[bytes]:
+        command = [java, *_CLUSTER_JVM_OPTS, *self._jvm_logging(), "-cp", f"{lib}/*", "kafka.Kafka"]
+        with self.log_file.open("ab") as log:
+            return subprocess.Popen(
+                [*command, str(self._properties_file)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.work_dir,
+                start_new_session=True,
+                preexec_fn=None if detach else _die_with_parent(),
+            )
+
+    def launch(self, detach: bool) -> int:
+        """Spawn the JVM without waiting: a node of a fresh cluster is ready only once a quorum of its
+        peers runs, so the cluster spawns them all before it waits for any. The log offset to wait from."""
+        lib, java = ensure_jars(self.version), _java()
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._write_config(*self._ports_or_pick(), sasl_ssl={})
+        if not (self.work_dir / "data" / "meta.properties").exists():
+            self._format(java, lib)
+        offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        self._proc = self._spawn(java, lib, detach)
+        self.pid_file.write_text(f"{self._proc.pid}\n")
+        return offset
+
+    def await_ready(self, log_offset: int, timeout: float) -> None:
+        if self._proc is None:
+            raise KafkaLocalError(f"node {self.node_id} was not launched by this process")
+        self._await_ready(self._proc, log_offset, timeout)
+
+
+class LocalKafkaCluster:
+    """``brokers`` KRaft nodes on loopback, each broker and controller, as one cluster in ``work_dir``.
+
+    Each node keeps its ports and data in ``work_dir/node-<id>`` across restarts, so ``stop_node`` and
+    ``start_node`` take one member away and bring it back as a rolling restart or a crash would. Topics
+    default to a replication factor of ``brokers`` and ``min.insync.replicas=2``: with one node down,
+    writes with ``acks=all`` still succeed, and nothing acknowledged lives on one node only.
+    """
+
+    def __init__(self, work_dir: Path, brokers: int = 3, version: str | None = None, partitions: int = 3) -> None:
+        if brokers < 3:
+            raise KafkaLocalError("a cluster that survives losing a node needs at least 3 brokers")
+        self.work_dir = Path(work_dir).absolute()
+        self.version = version or kafka_version()
+        self.partitions = partitions
+        self.nodes = [_ClusterNode(self, node_id) for node_id in range(1, brokers + 1)]
+
+    @property
+    def _state_file(self) -> Path:
+        return self.work_dir / "local-kafka-cluster.json"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(node.bootstrap_servers for node in self.nodes)
+
+    def cluster_id(self) -> str:
+        return str(self._state()["cluster_id"])
+
+    def voters(self) -> str:
+        """``controller.quorum.voters``: every node, by id and controller port."""
+        ports = self._state()["controller_ports"]
+        assert isinstance(ports, list)
+        return ",".join(f"{node.node_id}@127.0.0.1:{port}" for node, port in zip(self.nodes, ports, strict=True))
+
+    def node(self, node_id: int) -> LocalKafka:
+        return self.nodes[node_id - 1]
+
+    def running(self) -> list[int]:
+        """Ids of the nodes whose JVM runs."""
+        return [node.node_id for node in self.nodes if node.is_running()]
+
+    def start(self, *, detach: bool = False, timeout: float = START_TIMEOUT_S) -> None:
+        """Start every node not running and return once each answers clients (``LocalKafka.start``'s
+        ``detach``: without it, the JVMs get SIGTERM when the calling thread exits)."""
+        self._ensure_state()
+        launched = [(node, node.launch(detach)) for node in self.nodes if not node.is_running()]
+        for node, offset in launched:
+            node.await_ready(offset, timeout)
+        (self.work_dir / "bootstrap").write_text(f"{self.bootstrap_servers}\n")
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Every node at once: one by one, the last ones would wait out their timeout for a lost quorum."""
+        for node in self.nodes:
+            pid = node.pid()
+            if pid is not None:
+                os.kill(pid, signal.SIGTERM)
+        for node in self.nodes:
+            node.stop(timeout)
+
+    def stop_node(self, node_id: int, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop one node by pid (SIGTERM, a controlled shutdown that moves its leaderships away first)."""
+        self.node(node_id).stop(timeout)
+
+    def kill_node(self, node_id: int) -> None:
+        """SIGKILL one node: a crash, no controlled shutdown."""
+        pid = self.node(node_id).pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+        self.node(node_id).stop(10.0)  # reaps it and forgets the pid
+
+    def start_node(self, node_id: int, *, detach: bool = False, timeout: float = START_TIMEOUT_S) -> None:
+        """Start one stopped node again, on its ports and data; returns once it answers clients."""
+        node = self.nodes[node_id - 1]
+        if not node.is_running():
+            node.await_ready(node.launch(detach), timeout)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _state(self) -> dict[str, object]:
+        try:
+            state: dict[str, object] = json.loads(self._state_file.read_text())
+        except FileNotFoundError:
+            raise KafkaLocalError(f"the cluster in {self.work_dir} has never been started") from None
+        return state
+
+    def _ensure_state(self) -> None:
+        """The cluster id and every node's ports, chosen on the first start only (restarts keep them)."""
+        if self._state_file.exists():
+            return
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        ports = _free_ports(2 * len(self.nodes))
+        brokers, controllers = ports[: len(self.nodes)], ports[len(self.nodes) :]
+        for node, broker_port, controller_port in zip(self.nodes, brokers, controllers, strict=True):
+            node.work_dir.mkdir(parents=True, exist_ok=True)
+            node._state_file.write_text(json.dumps({"broker_port": broker_port, "controller_port": controller_port}))
+        state = {"cluster_id": _cluster_id(), "controller_ports": controllers}
+        self._state_file.write_text(json.dumps(state) + "\n")
+
+
+# Three JVMs share a small machine with the services: a smaller heap than a lone broker's.
+_CLUSTER_JVM_OPTS = tuple("-Xms128m" if o.startswith("-Xms") else "-Xmx320m" if o.startswith("-Xmx") else o
+                          for o in _JVM_OPTS)  # fmt: skip
+
+
+def _cluster_node_properties(
+    node_id: int,
+    broker_port: int,
+    controller_port: int,
+    voters: str,
+    data: Path,
+    partitions: int,
+    brokers: int,
+) -> dict[str, str]:
+    settings = dict(
+        line.split("=", 1) for line in _server_properties(broker_port, controller_port, data, partitions).splitlines()
+    )
+    replicas = str(brokers)
+    settings.update(
+        {
+            "node.id": str(node_id),
+            "controller.quorum.voters": voters,
+            "default.replication.factor": replicas,
+            "min.insync.replicas": "2",
+            "offsets.topic.replication.factor": replicas,
+            "offsets.topic.num.partitions": "6",
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": "2",
+            "share.coordinator.state.topic.replication.factor": replicas,
+            "share.coordinator.state.topic.min.isr": "2",
+            # a node that comes back rejoins the ISR without an unclean election: nothing acknowledged is lost
+            "unclean.leader.election.enable": "false",
+        }
+    )
+    return settings
+
+
 def _server_properties(
     broker_port: int, controller_port: int, data: Path, partitions: int, sasl_ssl: dict[str, str] | None = None
 ) -> str:
@@ -621,6 +831,13 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="also a SASL_SSL listener (SCRAM-SHA-512); start prints the GUIDANCE_KAFKA_* variables for it",
         )
+    cluster = commands.add_parser("cluster", help="a cluster of KRaft nodes in DIR (replication 3, min ISR 2)")
+    cluster.add_argument("action", choices=["start", "stop", "status", "start-node", "stop-node"])
+    cluster.add_argument("node", nargs="?", type=int, help="the node id (1..BROKERS) of start-node/stop-node")
+    cluster.add_argument("--dir", default="var/kafka-cluster", help="work directory (default: var/kafka-cluster)")
+    cluster.add_argument("--brokers", type=int, default=3, help="nodes, each broker and controller (default: 3)")
+    cluster.add_argument("--version", default=None, help=f"Kafka version (default: {KAFKA_VERSION})")
+    cluster.add_argument("--partitions", type=int, default=3, help="num.partitions (default: 3)")
     fetch = commands.add_parser("fetch", help="only download and cache the broker's jars")
     fetch.add_argument("--version", default=None, help=f"Kafka version (default: {KAFKA_VERSION})")
     return parser
@@ -639,6 +856,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "fetch":
         print(ensure_jars(args.version))
         return 0
+    if args.command == "cluster":
+        return _run_cluster(args)
     broker = LocalKafka(Path(args.dir), version=args.version, partitions=args.partitions, sasl_ssl=args.sasl_ssl)
     if args.command == "start":
         broker.start(detach=True)
@@ -655,6 +874,29 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     print(f"not running in {broker.work_dir}")
     return 1
+
+
+def _run_cluster(args: argparse.Namespace) -> int:
+    cluster = LocalKafkaCluster(Path(args.dir), brokers=args.brokers, version=args.version, partitions=args.partitions)
+    if args.action in ("start-node", "stop-node") and args.node not in range(1, args.brokers + 1):
+        raise KafkaLocalError(f"{args.action} needs a node id from 1 to {args.brokers}")
+    if args.action == "start":
+        cluster.start(detach=True)
+        print(cluster.bootstrap_servers)
+    elif args.action == "stop":
+        cluster.stop()
+        print(f"stopped {cluster.work_dir}")
+    elif args.action == "start-node":
+        cluster.start_node(args.node, detach=True)
+        print(cluster.node(args.node).bootstrap_servers)
+    elif args.action == "stop-node":
+        cluster.stop_node(args.node)
+        print(f"stopped node {args.node} of {cluster.work_dir}")
+    else:
+        running = cluster.running()
+        print(json.dumps({"running": running, "bootstrap": cluster.bootstrap_servers if running else None}))
+        return 0 if running else 1
+    return 0
 
 
 if __name__ == "__main__":
