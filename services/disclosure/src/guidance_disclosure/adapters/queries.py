@@ -105,17 +105,37 @@ def published_page(conn: Connection, window: Window = Window(), *, content_type:
         where.append(table.c.issued_at < window.before)
     total, exact = _capped_count(conn, table, where)
     sort = (table.c.issued_at, table.c.guidance_id)
-    rows = conn.execute(_keyset(select(table).where(*where), sort, window)).all()
+    if window.department_id:
+        listing: Listing = (table.c.department_id, window.department_id)
+    elif content_type:
+        listing = (table.c.content_type, content_type)
+    else:
+        listing = None
+    rows = conn.execute(_keyset(select(table).where(*where), sort, window, listing)).all()
     items = [_public_guidance(row._mapping) for row in rows[: window.limit]]
     more = len(rows) > window.limit
     return Page(items, total, exact, (items[-1]["issued_at"], items[-1]["guidance_id"]) if more else None)
 
 
-def _keyset(statement: Select[Any], sort: tuple[Any, Any], window: Window) -> Select[Any]:
+#: The filter a list is read under, as the leading column of its listing index and the value it equals.
+Listing = tuple[Any, str] | None
+
+
+def _keyset(statement: Select[Any], sort: tuple[Any, Any], window: Window, listing: Listing = None) -> Select[Any]:
     """Newest first by (date, id), both descending so one index serves the order; one row more than the page,
-    which says whether a next page exists."""
+    which says whether a next page exists.
+
+    Under a filter, the cursor is also said as a comparison that leads with the filter's column
+    (``(department_id, date, id) < (d, …)``, beside ``department_id = d``): PostgreSQL bounds an index search
+    by a row comparison only when it starts at the index's first column, and without it read a department's
+    deep page down the unfiltered listing, stepping over every other department's acts from the cursor on.
+    SQLite bounds its search by the plain ``(date, id) <`` after ``department_id = ?`` and not by the longer
+    one, so both are given; with ``department_id = d`` they say the same."""
     if window.after is not None:
         statement = statement.where(tuple_(*sort) < tuple_(*window.after))
+        if listing is not None:
+            column, value = listing
+            statement = statement.where(tuple_(column, *sort) < tuple_(value, *window.after))
     elif window.offset:
         statement = statement.offset(window.offset)
     return statement.order_by(sort[0].desc(), sort[1].desc()).limit(window.limit + 1)
@@ -181,7 +201,9 @@ def published_decisions(conn: Connection, today: date, window: Window = Window()
     if window.before:
         where.append(cases.c.decided_at < window.before)
     total, exact = _capped_count(conn, cases, where)
-    rows = conn.execute(_keyset(select(cases).where(*where), (cases.c.decided_at, cases.c.case_id), window)).all()
+    listing: Listing = (cases.c.department_id, window.department_id) if window.department_id else None
+    sort = (cases.c.decided_at, cases.c.case_id)
+    rows = conn.execute(_keyset(select(cases).where(*where), sort, window, listing)).all()
     items = _with_items(conn, rows[: window.limit], today, kind)
     more = len(rows) > window.limit
     return Page(items, total, exact, (items[-1]["decided_at"], items[-1]["case_id"]) if more else None)
