@@ -126,11 +126,13 @@ def _keyset(statement: Select[Any], sort: tuple[Any, Any], window: Window, listi
     which says whether a next page exists.
 
     Under a filter, the cursor is also said as a comparison that leads with the filter's column
-    (``(department_id, date, id) < (d, …)``, beside ``department_id = d``): PostgreSQL bounds an index search
-    by a row comparison only when it starts at the index's first column, and without it read a department's
-    deep page down the unfiltered listing, stepping over every other department's acts from the cursor on.
-    SQLite bounds its search by the plain ``(date, id) <`` after ``department_id = ?`` and not by the longer
-    one, so both are given; with ``department_id = d`` they say the same."""
+    (``(department_id, date, id) < (d, …)``, beside ``department_id = d``; together they say the same). With
+    the plain ``(date, id) <`` only, PostgreSQL's planner, guessing the comparison's selectivity, sometimes
+    read a department's deep page down the unfiltered listing and filtered the department there, stepping
+    over every other department's acts from the cursor on (6 departments, tests/adapters/
+    test_public_list_plans.py); the longer comparison bounds the department index's search from its first
+    column, and the planner takes it. SQLite bounds its search by the plain one after ``department_id = ?``,
+    so both are given."""
     if window.after is not None:
         statement = statement.where(tuple_(*sort) < tuple_(*window.after))
         if listing is not None:
