@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, insert
+from sqlalchemy import Connection, delete, event, insert
 from sqlalchemy.engine import make_url
 from tests.support.postgres import _admin_sql
 from tests.support.schema import migrated_runtime
 
 from guidance_disclosure.adapters import queries
-from guidance_disclosure.adapters.projection import public_guidance
+from guidance_disclosure.adapters.projection import public_cases, public_guidance
 from guidance_disclosure.adapters.queries import Window
 from guidance_disclosure.adapters.read_model import disclosure_items
 from guidance_disclosure.bootstrap import SPEC
@@ -276,3 +276,59 @@ def _plan(conn: Connection, sql: str, params: Any) -> Plan:
     walk(document["Plan"])
     text = conn.exec_driver_sql("EXPLAIN " + sql, params).all()
     return Plan("postgresql", sql, "\n".join(row[0] for row in text), nodes)
+
+
+def test_a_department_s_decisions_walk_by_cursor_once_newest_first(runtime: Runtime[Any]) -> None:
+    """The decisions list gives its department's cursor the same way (``queries._keyset``)."""
+    cases = [
+        {
+            "case_id": str(uuid.UUID(int=300_000 + n)),
+            "case_no": f"案{n}",
+            "department_id": DEPARTMENTS[n % 3],
+            "domain": "food",
+            "counterpart_kind": "enterprise",
+            "counterpart_name": "某公司",
+            "minor": False,
+            "violation_code": "V1",
+            "violation_category": "类别",
+            "violation_description": "描述",
+            "opened_at": "2024-01-01T00:00:00+08:00",
+            "decided_at": (START - timedelta(hours=n // 2)).isoformat(),  # pairs share a time: the id decides
+            "decision": "penalty",
+            "status": "decided",
+        }
+        for n in range(120)
+    ]
+    items = [
+        {
+            "item_id": str(uuid.UUID(int=400_000 + n)),
+            "subject_id": case["case_id"],
+            "department_id": case["department_id"],
+            "kind": "licensing_decision",
+            "title": f"case {n}",
+            "state": "disclosed",
+            "disclosed_at": "2024-02-01T00:00:00+08:00",
+            "version": 2,
+        }
+        for n, case in enumerate(cases)
+    ]
+    with runtime.engine.begin() as conn:
+        conn.execute(insert(public_cases), cases)
+        conn.execute(insert(disclosure_items), items)
+    try:
+        with runtime.engine.connect() as conn:
+            seen, after = [], None
+            while True:
+                window = Window(department_id=DEPARTMENTS[1], limit=7, after=after)
+                page = queries.published_decisions(conn, START.date(), window)
+                seen += [item["case_id"] for item in page.items]
+                if page.next_after is None:
+                    break
+                after = page.next_after
+        mine = [case for case in cases if case["department_id"] == DEPARTMENTS[1]]
+        expected = sorted(mine, key=lambda case: (case["decided_at"], case["case_id"]), reverse=True)
+        assert seen == [case["case_id"] for case in expected]
+    finally:
+        with runtime.engine.begin() as conn:
+            conn.execute(delete(disclosure_items).where(disclosure_items.c.item_id.in_([i["item_id"] for i in items])))
+            conn.execute(delete(public_cases))
