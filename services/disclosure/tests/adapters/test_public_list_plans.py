@@ -246,7 +246,7 @@ class Plan:
     @property
     def items_by_subject(self) -> bool:
         if self.dialect == "sqlite":
-            return "SEARCH disclosure_items USING INDEX ix_disclosure_items_subject_id" in self.text
+            return "INDEX ix_disclosure_items_subject (subject_id=?" in self.text
         return any(
             node.get("Relation Name") == "disclosure_items"
             and node["Node Type"] in ("Index Scan", "Index Only Scan")
