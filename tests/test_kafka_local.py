@@ -17,12 +17,16 @@ from tests.support.kafka import TopicFactory
 pytestmark = pytest.mark.kafka
 
 
-def produce(bootstrap_servers: str, topic: str, values: list[bytes], key: bytes = b"case-1") -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap_servers)
+def produce(
+    bootstrap_servers: str, topic: str, values: list[bytes], key: bytes = b"case-1", acks: int | str = 1
+) -> None:
+    """Send and wait for each acknowledgement: a record the broker refused fails the test here."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap_servers, acks=acks)
     try:
-        for value in values:
-            producer.send(topic, key=key, value=value, headers=[("type", b"CaseOpened")])
+        sent = [producer.send(topic, key=key, value=value, headers=[("type", b"CaseOpened")]) for value in values]
         producer.flush(timeout=30)
+        for future in sent:
+            future.get(timeout=30)
     finally:
         producer.close()
 
@@ -105,3 +109,31 @@ def test_cli_status_of_a_directory_without_a_broker(tmp_path: Path, capsys: pyte
     assert kafka_local.main(["status", "--dir", str(tmp_path)]) == 1
     assert "not running" in capsys.readouterr().out
     assert not LocalKafka(tmp_path).is_running()
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_three_node_cluster_keeps_accepting_and_serving_records_while_one_node_is_down(tmp_path: Path) -> None:
+    """The launcher the chaos campaign runs on: replication 3 with min.insync.replicas=2, so acks=all still
+    succeeds with a node stopped, and the node comes back on its ports with its data."""
+    cluster = kafka_local.LocalKafkaCluster(tmp_path / "cluster", brokers=3)
+    try:
+        cluster.start()
+        assert cluster.running() == [1, 2, 3]
+        bootstrap = cluster.bootstrap_servers
+        with KafkaAdminClient(bootstrap_servers=bootstrap) as admin:
+            create_topics(admin, ["replicated"], partitions=1, replication_factor=3, configs={})
+        before = [f"event-{n}".encode() for n in range(20)]
+        produce(bootstrap, "replicated", before, acks="all")
+
+        cluster.stop_node(2)
+        assert cluster.running() == [1, 3]
+        produce(bootstrap, "replicated", [b"while-one-is-down"], acks="all")  # 2 in sync: min.insync.replicas
+        cluster.start_node(2)
+
+        assert cluster.running() == [1, 2, 3]
+        assert read_all(bootstrap, "replicated", expected=21) == [*before, b"while-one-is-down"]
+    finally:
+        cluster.stop()
+    assert cluster.running() == []

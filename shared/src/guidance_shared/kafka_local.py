@@ -203,6 +203,8 @@ def _check_java_version(java: str) -> None:
 class LocalKafka:
     """One KRaft broker+controller whose ports, data and log live in ``work_dir`` across restarts."""
 
+    jvm_options: tuple[str, ...] = _JVM_OPTS
+
     def __init__(
         self, work_dir: Path, version: str | None = None, partitions: int = 3, *, sasl_ssl: bool = False
     ) -> None:
@@ -375,9 +377,13 @@ class LocalKafka:
             f"-Dkafka.logs.dir={logs}",
         ]
 
+    def _cluster_id(self) -> str:
+        """The id ``format`` writes into the data folder: a node of a cluster shares its cluster's."""
+        return _cluster_id()
+
     def _format(self, java: str, lib: Path) -> None:
         command = [java, "-Xmx256m", *self._jvm_logging(), "-cp", f"{lib}/*", "kafka.tools.StorageTool"]
-        command += ["format", "-t", _cluster_id(), "-c", str(self._properties_file)]
+        command += ["format", "-t", self._cluster_id(), "-c", str(self._properties_file)]
         if self.sasl_ssl:  # KRaft stores SCRAM credentials in the metadata log: given at format time
             password = self._state()["sasl_password"]
             command += ["--add-scram", f"SCRAM-SHA-512=[name={SASL_USER},password={password}]"]
@@ -388,7 +394,7 @@ class LocalKafka:
             )
 
     def _spawn(self, java: str, lib: Path, detach: bool) -> subprocess.Popen[bytes]:
-        command = [java, *_JVM_OPTS, *self._jvm_logging(), "-cp", f"{lib}/*", "kafka.Kafka"]
+        command = [java, *self.jvm_options, *self._jvm_logging(), "-cp", f"{lib}/*", "kafka.Kafka"]
         with self.log_file.open("ab") as log:
             return subprocess.Popen(
                 [*command, str(self._properties_file)],
@@ -433,8 +439,15 @@ class LocalKafka:
         return False
 
 
+# Three JVMs share a small machine with the services: a smaller heap than a lone broker's.
+_CLUSTER_JVM_OPTS = tuple("-Xms128m" if o.startswith("-Xms") else "-Xmx320m" if o.startswith("-Xmx") else o
+                          for o in _JVM_OPTS)  # fmt: skip
+
+
 class _ClusterNode(LocalKafka):
     """One node of a ``LocalKafkaCluster``: its own folder, ports and data, the cluster's id and quorum."""
+
+    jvm_options = _CLUSTER_JVM_OPTS
 
     def __init__(self, cluster: LocalKafkaCluster, node_id: int) -> None:
         super().__init__(cluster.work_dir / f"node-{node_id}", cluster.version, cluster.partitions)
@@ -454,27 +467,8 @@ class _ClusterNode(LocalKafka):
         self._properties_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         (self.work_dir / "log4j2.properties").write_text(_LOG4J2_PROPERTIES)
 
-    def _format(self, java: str, lib: Path) -> None:
-        command = [java, "-Xmx256m", *self._jvm_logging(), "-cp", f"{lib}/*", "kafka.tools.StorageTool"]
-        command += ["format", "-t", self.cluster.cluster_id(), "-c", str(self._properties_file)]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise KafkaLocalError(
-                f"formatting {self.work_dir / 'data'} failed:\n{_tail(result.stdout + result.stderr)}"
-            )
-
-    def _spawn(self, java: str, lib: Path, detach: bool) -> subprocess.Popen[bytes]:
-        command = [java, *_CLUSTER_JVM_OPTS, *self._jvm_logging(), "-cp", f"{lib}/*", "kafka.Kafka"]
-        with self.log_file.open("ab") as log:
-            return subprocess.Popen(
-                [*command, str(self._properties_file)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.work_dir,
-                start_new_session=True,
-                preexec_fn=None if detach else _die_with_parent(),
-            )
+    def _cluster_id(self) -> str:
+        return self.cluster.cluster_id()
 
     def launch(self, detach: bool) -> int:
         """Spawn the JVM without waiting: a node of a fresh cluster is ready only once a quorum of its
@@ -599,11 +593,6 @@ class LocalKafkaCluster:
             node._state_file.write_text(json.dumps({"broker_port": broker_port, "controller_port": controller_port}))
         state = {"cluster_id": _cluster_id(), "controller_ports": controllers}
         self._state_file.write_text(json.dumps(state) + "\n")
-
-
-# Three JVMs share a small machine with the services: a smaller heap than a lone broker's.
-_CLUSTER_JVM_OPTS = tuple("-Xms128m" if o.startswith("-Xms") else "-Xmx320m" if o.startswith("-Xmx") else o
-                          for o in _JVM_OPTS)  # fmt: skip
 
 
 def _cluster_node_properties(
