@@ -19,7 +19,6 @@ import argparse
 import base64
 import contextlib
 import ctypes
-import fcntl
 import functools
 import json
 import os
@@ -33,13 +32,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from kafka.admin import KafkaAdminClient
 
+from guidance_shared.files import locked
 from guidance_shared.settings import LauncherSettings
 
 KAFKA_VERSION = "4.1.1"
@@ -120,21 +120,11 @@ def ensure_jars(version: str | None = None, cache_dir: Path | None = None) -> Pa
     if complete.exists():
         return lib
     home.mkdir(parents=True, exist_ok=True)
-    with _file_lock(home / ".lock"):  # a second process waits instead of fetching into the same folder
+    with locked(home / ".lock"):  # a second process waits instead of fetching into the same folder
         if not complete.exists():
             _fetch_jars(version or kafka_version(), home)
             complete.write_text(f"{time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
     return lib
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _fetch_jars(version: str, home: Path) -> None:

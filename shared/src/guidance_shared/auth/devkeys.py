@@ -8,16 +8,11 @@ identity provider's key set in production.
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, NotRequired, Required, TypedDict
 
 import jwt
@@ -26,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from guidance_shared.auth.settings import AuthSettings
+from guidance_shared.files import locked, write_atomic
 from guidance_shared.settings import SettingsError
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -182,11 +178,11 @@ def ensure_dev_keys(settings: AuthSettings) -> SigningKey:
     """Make (once) the development key pair; safe when several workers start at the same moment."""
     auth_dir = settings.dev_key_path.parent
     auth_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with _locked(auth_dir / ".dev-keys.lock"):
+    with locked(auth_dir / ".dev-keys.lock"):
         key = _load_or_create_private(settings)
         jwks_path = settings.jwks_path
         if not jwks_path.exists():
-            _write_atomic(jwks_path, (json.dumps(jwks_document(key), indent=2) + "\n").encode(), mode=0o644)
+            write_atomic(jwks_path, (json.dumps(jwks_document(key), indent=2) + "\n").encode(), mode=0o644)
         return key
 
 
@@ -208,29 +204,5 @@ def _load_or_create_private(settings: AuthSettings) -> SigningKey:
             "key set, so it is left alone (remove it, or set GUIDANCE_AUTH_DEV_KEYS=false)"
         )
     key = SigningKey.generate("ES256")
-    _write_atomic(path, key.pem(), mode=0o600)
+    write_atomic(path, key.pem(), mode=0o600)
     return key
-
-
-def _write_atomic(path: Path, data: bytes, *, mode: int) -> None:
-    """Readers see the old file or the whole new one, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

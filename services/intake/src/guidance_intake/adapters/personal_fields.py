@@ -12,12 +12,8 @@ state directory, once, like the development signing key (``guidance_shared.auth.
 from __future__ import annotations
 
 import base64
-import fcntl
-import os
 import secrets
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from guidance_intake.adapters.subject_keys import SqlSubjectKeys
 from guidance_intake.domain.personal_fields import personal_paths, replaced, subject_of, value_at
+from guidance_shared.files import locked, write_atomic
 from guidance_shared.personal_data.cipher import FieldCipher
 from guidance_shared.personal_data.errors import KeyConfigurationError
 from guidance_shared.personal_data.field import FieldContext, is_sealed
@@ -151,11 +148,11 @@ def local_keys(var_dir: Path) -> tuple[LocalKeyEncryptionKeys, Pseudonyms]:
     directory = var_dir / LOCAL_KEYS_DIR
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     keks_path, pseudonym_path = directory / LOCAL_KEKS_FILE, directory / LOCAL_PSEUDONYM_FILE
-    with _locked(directory / ".keys.lock"):
+    with locked(directory / ".keys.lock"):
         if not keks_path.exists():
-            _write_secret(keks_path, f"{LOCAL_KEK_ID}={_random_key()}\n")
+            write_atomic(keks_path, (f"{LOCAL_KEK_ID}={_random_key()}\n").encode(), mode=0o600)
         if not pseudonym_path.exists():
-            _write_secret(pseudonym_path, _random_key() + "\n")
+            write_atomic(pseudonym_path, (_random_key() + "\n").encode("utf-8"), mode=0o600)
     keks = LocalKeyEncryptionKeys.from_file(keks_path)
     pseudonyms = Pseudonyms(decode_key(pseudonym_path.read_text(encoding="utf-8"), str(pseudonym_path)))
     return keks, pseudonyms
@@ -163,26 +160,3 @@ def local_keys(var_dir: Path) -> tuple[LocalKeyEncryptionKeys, Pseudonyms]:
 
 def _random_key() -> str:
     return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
-
-
-def _write_secret(path: Path, text: str) -> None:
-    """Readers see no file or the whole file, readable by this user only."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
