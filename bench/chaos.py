@@ -441,17 +441,9 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
 def _cli(service: str, command: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """``guidance-<service> <command>``; patient, since on a machine shared with a test run a command's
     start-up alone can take a minute."""
-    from tests.support.services import ROOT
+    from tests.support.services import run_cli
 
-    return subprocess.run(
-        [sys.executable, "-m", f"guidance_{service}", *command.split()],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=1200,
-        check=False,
-    )
+    return run_cli(service, command, env, timeout=1200)
 
 
 def _stop_all(processes: list[ChaosProcess]) -> None:

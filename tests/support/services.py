@@ -122,14 +122,17 @@ def migrate_databases(env: Mapping[str, str], *services: str) -> None:
         assert migrated.returncode == 0, migrated.stderr
 
 
-def run_cli(service: str, command: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    service: str, command: str, env: Mapping[str, str], *, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``guidance-<service> <command>`` in a process of its own, with ``env`` over this one's environment."""
     return subprocess.run(
         [sys.executable, "-m", f"guidance_{service}", *command.split()],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
         cwd=ROOT,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
 
