@@ -36,7 +36,7 @@ import requests
 from sqlalchemy.engine import make_url
 
 from guidance_shared.events.examples import DEPARTMENT_ID
-from tests.support.deploy import COUNTY, SERVICES, compose_config, init_sql_statements, kustomize_build
+from tests.support.deploy import COUNTY, ROOT, SERVICES, compose_config, init_sql_statements, kustomize_build
 from tests.support.services import free_port, guidance_command, wait_for
 
 RECORD_ENV = Path(__file__).with_name("record_env.py")
@@ -134,6 +134,19 @@ def compose_containers(compose: dict[str, Any]) -> list[Container]:
 # -- the substitutions: the only changes to what the files give ---------------------------------------------
 
 
+def _image_files() -> dict[str, Path]:
+    """The files the Dockerfile copies to absolute paths of the image (e.g. the department registry), by path."""
+    found: dict[str, Path] = {}
+    for line in (ROOT / "deploy" / "docker" / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if len(words) == 3 and words[0] == "COPY" and words[2].startswith("/etc/"):
+            found[words[2]] = ROOT / words[1]
+    return found
+
+
+IMAGE_FILES = _image_files()
+
+
 @dataclass
 class Substitutions:
     """Everything the rehearsal changes in what a file gives a container, and why; nothing else is touched."""
@@ -165,11 +178,12 @@ class Substitutions:
         return [self.path(container, arg) for arg in container.args]
 
     def path(self, container: Container, value: str) -> str:
-        """A path under a mount → the same path under the directory that stands in for what is mounted."""
+        """A path under a mount → the same path under the directory that stands in for what is mounted; a file
+        the image carries outside the application (the Dockerfile's ``COPY`` to an absolute path) → its source."""
         for mount, source in container.mounts.items():
             if value == mount or value.startswith(mount.rstrip("/") + "/"):
                 return str(self.mounted(source) / os.path.relpath(value, mount))
-        return value
+        return str(IMAGE_FILES.get(value, value))
 
     def mounted(self, source: str) -> Path:
         return self.work_dir / "mounts" / source
