@@ -13,44 +13,28 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from tests.support.auth import AuthKeys
+from tests.support.calendars import CHINA, disclosure_in_2027, with_arrangement_2027
 from tests.support.events import record
 from tests.support.projections import assert_read_models_refold
-from tests.support.schema import migrated_runtime
 
-from guidance_disclosure.bootstrap import SPEC, create_app
+from guidance_disclosure.bootstrap import create_app
 from guidance_disclosure.entrypoints import worker
 from guidance_shared.catalogue import DISCLOSURE_DEADLINE_RECOMPUTED, GUIDANCE_ISSUED
 from guidance_shared.events.examples import DEPARTMENT_ID, example
 from guidance_shared.runtime import Runtime
-from guidance_shared.settings import Settings
-from guidance_shared.transport.embedded import EmbeddedTransport
-
-CHINA = ZoneInfo("Asia/Shanghai")
-ARRANGEMENT_2027 = """\
-holidays: [2027-01-01, 2027-02-05, 2027-02-08, 2027-02-09, 2027-02-10, 2027-02-11, 2027-04-05, 2027-05-03,
-           2027-05-04, 2027-06-09, 2027-09-15, 2027-10-01, 2027-10-04, 2027-10-05]
-workdays: []
-years: [2027]
-"""
 
 
 @pytest.fixture
 def var(tmp_path: Path) -> Path:
-    (tmp_path / "calendar-2027.yaml").write_text(ARRANGEMENT_2027, encoding="utf-8")
-    return tmp_path
+    return with_arrangement_2027(tmp_path)
 
 
 def start(var: Path, *, arrangement: bool) -> Runtime[Any]:
-    env = {"GUIDANCE_VAR_DIR": str(var)}
-    if arrangement:
-        env["GUIDANCE_CALENDAR_OVERRIDES"] = str(var / "calendar-2027.yaml")
-    transport = EmbeddedTransport(str(var / "log.sqlite"))
-    transport.create_topics(["intake.events", "revisit.events", "disclosure.events", "disclosure.dlq"], 3)
-    runtime = migrated_runtime(SPEC, Settings.from_env("disclosure", env), transport=transport)
+    """The service as a process starts it, with or without the override file; its clock on 20 Jan 2027."""
+    runtime = disclosure_in_2027(var, arrangement=arrangement)
     runtime.deps.items.now = lambda: datetime(2027, 1, 20, 10, 31, tzinfo=CHINA)
     return runtime
 
