@@ -19,6 +19,7 @@ needs (``DEPLOYMENT_REQUIRED``) that a file leaves out.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -134,17 +135,16 @@ def compose_containers(compose: dict[str, Any]) -> list[Container]:
 # -- the substitutions: the only changes to what the files give ---------------------------------------------
 
 
-def _image_files() -> dict[str, Path]:
-    """The files the Dockerfile copies to absolute paths of the image (e.g. the department registry), by path."""
+@functools.cache
+def image_files() -> dict[str, Path]:
+    """The files the Dockerfile copies to absolute paths of the image (e.g. the department registry), by path;
+    read when a rehearsal first asks, not when the module is imported."""
     found: dict[str, Path] = {}
     for line in (ROOT / "deploy" / "docker" / "Dockerfile").read_text(encoding="utf-8").splitlines():
         words = line.split()
         if len(words) == 3 and words[0] == "COPY" and words[2].startswith("/etc/"):
             found[words[2]] = ROOT / words[1]
     return found
-
-
-IMAGE_FILES = _image_files()
 
 
 @dataclass
@@ -183,7 +183,7 @@ class Substitutions:
         for mount, source in container.mounts.items():
             if value == mount or value.startswith(mount.rstrip("/") + "/"):
                 return str(self.mounted(source) / os.path.relpath(value, mount))
-        return str(IMAGE_FILES.get(value, value))
+        return str(image_files().get(value, value))
 
     def mounted(self, source: str) -> Path:
         return self.work_dir / "mounts" / source
