@@ -32,15 +32,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     bindparam,
+    delete,
     select,
     update,
 )
@@ -56,6 +60,7 @@ from guidance_shared.envelope import compact_json
 from guidance_shared.fast.bulk import Upsert
 from guidance_shared.privacy import Mark, mask_name
 from guidance_shared.projection import ConsumedEvent
+from guidance_shared.transport.base import ConsumedRecord
 
 NATURAL_PERSON_KINDS = ("person",)
 
@@ -125,6 +130,8 @@ public_cases = Table(
     Column("summary", Text, nullable=True),
     Column("decided_at", String(40), nullable=True),
     Column("status", String(20), nullable=False),
+    # When intake closed the case (结案); a revisit result waits for it or for the decision (``held_revisit_results``).
+    Column("closed_at", String(40), nullable=True),
     # A revoked or changed decision's public notice (行政处罚法第四十八条): the day and the reason, redacted.
     Column("withdrawn_on", String(10), nullable=True),
     Column("withdrawal_reason", Text, nullable=True),
@@ -177,6 +184,24 @@ public_revisits = Table(
     Column("findings", Text, nullable=True),
     Column("notes", Text, nullable=True),
     Column("completed", Boolean, nullable=False),
+)
+
+#: A revisit result that arrived before the act it follows. intake's and revisit's events are on two topics, so
+#: disclosure may read a case's revisit result before the case's decision or closing (a lagging partition, a
+#: rebalance, a rebuild reading the topics in another interleaving); published then, it would be scrubbed without
+#: the case's persons and decided without the case's outcome, and a rebuild could decide it differently. So it
+#: waits here, as its record was consumed, until its act is known (``revisit_parent_known``), and is applied then.
+held_revisit_results = Table(
+    "held_revisit_results",
+    PUBLIC_MODEL,
+    Column("event_id", String(36), primary_key=True),
+    Column("parent_id", String(36), nullable=False, index=True),
+    Column("topic", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("record_key", LargeBinary, nullable=True),
+    Column("record_value", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
 )
 
 _UPSERTS: Mapping[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -410,6 +435,14 @@ class CaseTables:
             .values(status="revoked", withdrawn_on=china_day(data["at"]).isoformat(), withdrawal_reason=reason)
         )
 
+    @staticmethod
+    def closed(conn: Connection, data: Mapping[str, Any]) -> None:
+        conn.execute(
+            update(public_cases)
+            .where(public_cases.c.case_id == str(data["case_id"]))
+            .values(closed_at=data["closed_at"].isoformat())
+        )
+
     # -- revisits --------------------------------------------------------------------------------------
     @staticmethod
     def revisit_scheduled(conn: Connection, data: Mapping[str, Any]) -> None:
@@ -491,6 +524,66 @@ def revisit_known(conn: Connection, data: Mapping[str, Any]) -> Known:
     )
 
 
+def revisit_parent_id(data: Mapping[str, Any]) -> str | None:
+    """The act a revisit follows: its case, else its guidance act (a revisit names one of them)."""
+    return _optional_id(data.get("case_id")) or _optional_id(data.get("guidance_id"))
+
+
+def revisit_parent_known(conn: Connection, data: Mapping[str, Any]) -> bool:
+    """Whether the act a revisit result follows is in the projection as it stood when the revisit was planned:
+    a case once decided or closed (revisits are planned when a case closes, after any decision), a guidance
+    act once issued. A result that names neither has nothing to wait for."""
+    if data.get("case_id"):
+        case = conn.execute(
+            select(public_cases.c.decision_no, public_cases.c.closed_at).where(
+                public_cases.c.case_id == str(data["case_id"])
+            )
+        ).first()
+        return case is not None and (case.decision_no is not None or case.closed_at is not None)
+    if data.get("guidance_id"):
+        return guidance_row(conn, str(data["guidance_id"])) is not None
+    return True
+
+
+def hold_revisit_result(conn: Connection, parent_id: str, event: ConsumedEvent) -> None:
+    """Keep a revisit result until its act is known; a redelivery of the same event is kept once."""
+    record = event.envelope.to_record(event.topic)
+    row = {
+        "event_id": event.envelope.id,
+        "parent_id": parent_id,
+        "topic": event.topic,
+        "partition": event.partition,
+        "offset": event.offset,
+        "record_key": record.key,
+        "record_value": record.value,
+        "headers": json.dumps([[k, v.decode("utf-8")] for k, v in record.headers], ensure_ascii=False),
+    }
+    upsert = _UPSERTS[conn.dialect.name](held_revisit_results).values(**row)
+    conn.execute(upsert.on_conflict_do_nothing(index_elements=["event_id"]))
+
+
+def take_held_revisit_results(conn: Connection, parent_id: str) -> list[ConsumedRecord]:
+    """The results that waited for ``parent_id``, as consumed, in their topic's order; no longer held."""
+    table = held_revisit_results
+    rows = conn.execute(
+        select(table).where(table.c.parent_id == parent_id).order_by(table.c.partition, table.c.offset)
+    ).all()
+    if not rows:
+        return []
+    conn.execute(delete(table).where(table.c.parent_id == parent_id))
+    return [
+        ConsumedRecord(
+            topic=row.topic,
+            partition=row.partition,
+            offset=row.offset,
+            key=row.record_key,
+            value=row.record_value,
+            headers=tuple((k, v.encode("utf-8")) for k, v in json.loads(row.headers)),
+        )
+        for row in rows
+    ]
+
+
 def revisit_row(conn: Connection, revisit_id: str) -> Mapping[str, Any] | None:
     row = conn.execute(select(public_revisits).where(public_revisits.c.revisit_id == revisit_id)).first()
     return None if row is None else dict(row._mapping)
@@ -504,7 +597,6 @@ IGNORED = (
     catalogue.GUIDANCE_RESPONDED,
     catalogue.CORRECTION_VERIFIED,
     catalogue.CASE_LEGAL_REVIEWED,
-    catalogue.CASE_CLOSED,
     catalogue.ARCHIVE_PACKAGE_PRODUCED,
     catalogue.REVISIT_OVERDUE,
     catalogue.REVISIT_CANCELLED,
@@ -529,6 +621,7 @@ def writes(key: bytes) -> EventHandlers[TableWrite]:
             catalogue.CASE_OPENED: cases.opened,
             catalogue.CASE_DECIDED: cases.decided,
             catalogue.CASE_DECISION_REVOKED: cases.decision_revoked,
+            catalogue.CASE_CLOSED: cases.closed,
             catalogue.REVISIT_SCHEDULED: cases.revisit_scheduled,
             catalogue.REVISIT_COMPLETED: cases.revisit_completed,
         },

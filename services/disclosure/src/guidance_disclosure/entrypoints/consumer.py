@@ -5,6 +5,10 @@ for the types that concern publication, the reaction opens or withdraws a disclo
 (``handlers/publications.py``), all in the transaction that records the event as applied: the
 redacted rows, the item's first outcome (published, withheld or sent to review) and the consumer's
 offsets commit together.
+
+A revisit result read before the act it follows waits (``adapters/projection.py``, ``held_revisit_results``) and
+is applied, writes and reaction alike, in the transaction that makes its act known: the outcome is then the same
+whatever the interleaving of the two topics, live or in a rebuild.
 """
 
 from __future__ import annotations
@@ -13,13 +17,17 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
+from guidance_disclosure.adapters import projection
 from guidance_disclosure.adapters.projection import PUBLIC_MODEL, writes
 from guidance_disclosure.handlers import DisclosureDeps, publications
 from guidance_disclosure.handlers.items import Items
 from guidance_shared import catalogue
 from guidance_shared.dispatch import EventHandlers
+from guidance_shared.envelope import Envelope
+from guidance_shared.events.registry import EventRegistry
 from guidance_shared.projection import ConsumedEvent
 from guidance_shared.runtime import Runtime
+from guidance_shared.transport.base import ConsumedRecord
 
 Reaction = Callable[[Items, Connection, ConsumedEvent], None]
 
@@ -54,6 +62,15 @@ REACTIONS: EventHandlers[Reaction] = EventHandlers(
 )
 
 
+#: The events that make an act known to a revisit result (``projection.revisit_parent_known``), and the field
+#: naming the act: the results that waited for it are applied right after them.
+_RELEASES = {
+    catalogue.GUIDANCE_ISSUED: "guidance_id",
+    catalogue.CASE_DECIDED: "case_id",
+    catalogue.CASE_CLOSED: "case_id",
+}
+
+
 class DisclosureProjection:
     """The consumer runner's projection: the public tables, then the reaction (see the module docstring)."""
 
@@ -61,8 +78,28 @@ class DisclosureProjection:
         self.items = runtime.deps.items
         self.metadata = PUBLIC_MODEL
         self.writes = writes(runtime.deps.scrub_key)
+        self.registry: EventRegistry = runtime.registry
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
+        if event.type == catalogue.REVISIT_COMPLETED and not projection.revisit_parent_known(conn, event.data):
+            parent_id = projection.revisit_parent_id(event.data)
+            assert parent_id is not None  # a result naming no act is never waiting
+            projection.hold_revisit_result(conn, parent_id, event)
+            return
+        self._apply(conn, event)
+        released = _RELEASES.get(event.type)
+        if released is not None:
+            act_id = str(event.data[released])
+            for record in projection.take_held_revisit_results(conn, act_id):
+                self._apply(conn, self._consumed(record))
+
+    def _consumed(self, record: ConsumedRecord) -> ConsumedEvent:
+        """A held record as the consumer would have handed it over (it was valid when first consumed)."""
+        envelope = Envelope.from_record(record)
+        event_type, data = self.registry.load_typed(envelope.type, envelope.data)
+        return ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, event_type.ce_type)
+
+    def _apply(self, conn: Connection, event: ConsumedEvent) -> None:
         write = self.writes.get(event.type)
         if write is not None:
             write(conn, event.data)
