@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -27,11 +27,40 @@ from guidance_shared.envelope import Envelope
 from guidance_shared.events import default_registry
 from guidance_shared.flow import current_flow
 from guidance_shared.metrics import KernelMetrics
-from guidance_shared.transport.base import Record, Transport
+from guidance_shared.transport.base import ConsumedRecord, Consumer, Record, TopicPartition, Transport
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.events import ISSUED, RESPONDED, guidance_story, issued_data, record, responded_data
 from tests.support.projections import Tally
 from tests.support.schema import kernel_tables
+
+
+class StuckUntilRejoined(Consumer):
+    """A consumer whose client believes it is a member and gets nothing, until it is made to join again."""
+
+    def __init__(self, inner: Consumer) -> None:
+        self.inner, self.rejoins = inner, 0
+
+    def subscribe(self, topics: Sequence[str], position_lookup: Any) -> None:
+        self.inner.subscribe(topics, position_lookup)
+
+    def poll(self, max_records: int, timeout_s: float) -> list[ConsumedRecord]:
+        return self.inner.poll(max_records, timeout_s) if self.rejoins else []
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.inner.seek(tp, offset)
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        self.inner.commit(offsets)
+
+    def lag(self) -> dict[TopicPartition, int]:
+        return self.inner.lag() if self.rejoins else {}
+
+    def rejoin(self) -> None:
+        self.rejoins += 1
+        self.inner.rejoin()
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 class ConsumerRunnerContract:
@@ -77,6 +106,30 @@ class ConsumerRunnerContract:
         assert runner.drain() == 20
         rows = runner.projection.rows(engine)
         assert len(rows) == 5 and all(r[1] == 4 and r[2] == 4 for r in rows.values())
+        runner.close()
+
+    def test_a_drain_whose_client_is_stuck_outside_its_group_joins_again(self, transport, engine, group) -> None:
+        """What a Kafka client did after a broker restart (``KafkaRecordConsumer.rejoin``): no partitions, no
+        error, for good. The drain joins again once it has waited longer than a member's session."""
+        transport.producer().publish(guidance_story(3, responses=1))
+        runner = self.runner(transport, engine, group)
+        stuck = StuckUntilRejoined(runner.consumer)
+        runner.consumer = stuck
+        runner.rejoin_stalled_after_s = 0.5
+        assert runner.drain(timeout_s=60) == 6
+        assert stuck.rejoins == 1
+        assert all(r[1] == 2 for r in runner.projection.rows(engine).values())
+        runner.close()
+
+    def test_a_rejoined_consumer_reads_on_from_the_stored_positions(self, transport, engine, group) -> None:
+        producer = transport.producer()
+        producer.publish(guidance_story(2, responses=1))
+        runner = self.runner(transport, engine, group)
+        assert runner.drain() == 4
+        runner.consumer.rejoin()
+        producer.publish(guidance_story(3, responses=1))
+        assert runner.drain() == 6  # the new records only: nothing read twice, nothing left out
+        assert len(runner.projection.rows(engine)) == 5
         runner.close()
 
     def test_republished_duplicates_are_skipped(self, transport, engine, group) -> None:

@@ -196,6 +196,10 @@ class ConsumerRunner:
         # Each export asks the broker for end offsets (a round trip) and counts parked aggregates: every
         # 5 s is fresher than a scrape interval needs, and an idle worker's largest cost after polling.
         self.lag_export_interval_s = 5.0
+        #: How long ``drain`` waits without progress (no partitions, or records left that no poll returns) before
+        #: it joins again: past the broker's session timeout (45 s by default), after which a previous member's
+        #: partitions are given out anyway.
+        self.rejoin_stalled_after_s = 60.0
         self._lag_exported_at = -1e9
         self._insert_applied = BulkStatement(insert(applied_table))  # built once: values are parameters
         self._checkpointer = WalCheckpointer(engine)  # SQLite: checkpoints off the batches' commits
@@ -285,16 +289,30 @@ class ConsumerRunner:
         """
         deadline = time.monotonic() + timeout_s
         total, idle = 0, 0
+        stalled_since: float | None = None
         while idle < idle_polls:
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 raise TimeoutError(f"{self.group} not caught up within {timeout_s}s (applied {total})")
             handled = self.run_once(0.3)
             total += handled
             if handled:
-                idle = 0
+                idle, stalled_since = 0, None
                 continue
             lag = self.consumer.lag()
-            idle = idle + 1 if lag and sum(lag.values()) == 0 else 0
+            caught_up = bool(lag) and sum(lag.values()) == 0
+            idle = idle + 1 if caught_up else 0
+            if caught_up:
+                stalled_since = None
+            elif stalled_since is None:
+                stalled_since = now
+            elif now - stalled_since >= self.rejoin_stalled_after_s:
+                # No partitions, or records left and none coming, for longer than a dead member's session keeps
+                # partitions away: the client's membership is stuck (``Consumer.rejoin``). A drain is its group's
+                # only member, so joining again costs no one.
+                log.warning("consumer.rejoining", group=self.group, stalled_s=round(now - stalled_since, 1))
+                self.consumer.rejoin()
+                stalled_since = now
         self._export_lag(force=True)  # a drained runner reports where it ended
         return total
 

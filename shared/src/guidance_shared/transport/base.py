@@ -86,6 +86,9 @@ class Consumer(ABC):
     def lag(self) -> dict[TopicPartition, int]:
         """Records not yet read, per assigned partition."""
 
+    def rejoin(self) -> None:  # noqa: B027 - optional hook: only a broker's group can lose its member
+        """Leave the group and join it again as a new member, reading on from the stored positions."""
+
     @abstractmethod
     def close(self) -> None: ...
 

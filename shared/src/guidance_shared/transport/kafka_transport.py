@@ -314,6 +314,7 @@ class KafkaRecordConsumer(Consumer):
         if client_id:
             options["client_id"] = client_id
         self._uncommitted: dict[KafkaTP, OffsetAndMetadata] = {}  # the latest offsets given to commit()
+        self._topics: list[str] | None = None  # what subscribe() was given, for rejoin()
         self._options = options
         self._client: KafkaConsumer | None = None
 
@@ -328,7 +329,24 @@ class KafkaRecordConsumer(Consumer):
 
     def subscribe(self, topics: Sequence[str], position_lookup: PositionLookup) -> None:
         self.position_lookup = position_lookup
+        self._topics = list(topics)
         self.client.subscribe([self.transport.physical(t) for t in topics], listener=_SeekToStored(self))
+
+    def rejoin(self) -> None:
+        """A new client, a new member: the way out when the client's membership is stuck. Seen on a cluster just
+        after a broker restart: a first join without the topics' metadata got no partitions, the client's
+        heartbeats stopped without an error, the coordinator dropped the member, and the client went on polling
+        as a member of nothing. Positions come from the caller's database again on assignment."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            self._uncommitted.clear()
+            try:
+                client.close(autocommit=False)
+            except KafkaError as exc:  # the member is most likely gone already
+                log.warning("consumer.close_failed", group=self.group, error=str(exc))
+        self.assignment = []
+        if self._topics is not None:
+            self.subscribe(self._topics, self.position_lookup)
 
     def poll(self, max_records: int, timeout_s: float) -> list[ConsumedRecord]:
         try:
