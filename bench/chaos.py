@@ -427,8 +427,14 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
             rebuilds = {service: pool.submit(_rebuild_equals_live, service, env) for service, env in envs.items()}
             projections = {service: future.result() for service, future in rebuilds.items()}
             verifies = {service: pool.submit(_cli, service, "verify", env) for service, env in envs.items()}
-            verified = {service: future.result().returncode == 0 for service, future in verifies.items()}
+            verifications = {service: future.result() for service, future in verifies.items()}
+            verified = {service: done.returncode == 0 for service, done in verifications.items()}
         summary = _summary(options, tally, chaos, drained, reading, topic_checks, projections, verified)
+        summary["verify_failures"] = {  # what a failing verify said, for the one who reads the summary
+            service: (done.stdout + done.stderr)[-4000:]
+            for service, done in verifications.items()
+            if done.returncode != 0
+        }
         summary["parked"] = parked
         summary["checks"]["nothing_parked"] = not any(parked.values())
         summary["ok"] = all(summary["checks"].values())
@@ -733,7 +739,16 @@ def check_events(accepted: list[Accepted], seen: list[Seen]) -> dict[str, Any]:
         own = by_correlation.get((EVENT_TOPICS[command.service], command.correlation_id), [])
         if not own:
             lost += 1
-            lost_examples.append(f"{command.service} {command.command} {command.record_id}")
+            # what the topic holds of the record the answer named: tells a lost event from one under another id
+            named = sorted(
+                f"{e.type}@{e.partition}:{e.offset} correlation {e.correlation_id}"
+                for e in events
+                if command.record_id and e.subject == command.record_id
+            )
+            lost_examples.append(
+                f"{command.service} {command.command} {command.record_id} correlation {command.correlation_id}"
+                f" (the record's events: {'; '.join(named) or 'none'})"
+            )
             continue
         types = Counter(event.type for event in own)
         duplicated += sum(count - 1 for count in types.values())
