@@ -65,6 +65,10 @@ def test_a_valid_traceparent_is_read_and_a_later_version_by_its_known_fields() -
 
 def test_ids_from_a_caller_must_be_short_and_plain() -> None:
     assert sane_id("case-flow_9.1:a") == "case-flow_9.1:a"
+    # random ids are kept as sent, even when a run of their digits looks like a number
+    for random_id in ("f480fccc-2b71-4c63-9f7a-017607888120", "62003370-4321-4618-b553-a8a8e5906ff3", "0" * 31 + "a"):
+        assert sane_id(random_id) == random_id
+    assert sane_id("13800138-0001-1010-1199-003077777000") is None  # UUID-shaped, but digits alone
     for bad in ("", "-starts-with-dash", "a b", "x" * 129, "naïve", 'q"uote', "line\nbreak"):
         assert sane_id(bad) is None
     # stored with every event in clear, where erasing a person cannot reach: never an identifying number

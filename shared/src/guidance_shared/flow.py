@@ -29,6 +29,11 @@ from guidance_shared.privacy import number_spans
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 #: what a caller's correlation or request id may be: short and plain, so it cannot inject into a log line
 SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+#: a UUID in its canonical form, or 32 hex digits (a trace id), with a letter among them: random by construction,
+#: never a person's number (one made of digits alone is read as any other caller's id)
+_RANDOM_ID = re.compile(
+    r"(?=.*[a-fA-F])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})"
+)
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
 
@@ -83,7 +88,13 @@ def new_span_id() -> str:
 def sane_id(value: str | None) -> str | None:
     """A caller's id if it is short and plain and not an identifying number, else None: it is stored with
     every event the request causes, in clear, where erasing a person could not reach it."""
-    return value if value and SANE_ID.fullmatch(value) and not number_spans(value) else None
+    if not value:
+        return None
+    if _RANDOM_ID.fullmatch(value):
+        # About one random UUID in 1,500 has a digit run the number search takes for a phone or an account
+        # number ('…-017607888120'); refusing it swapped a client's correlation id for one of our own.
+        return value
+    return value if SANE_ID.fullmatch(value) and not number_spans(value) else None
 
 
 class Flow:
