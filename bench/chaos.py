@@ -822,8 +822,10 @@ def _snapshot(database_url: str) -> dict[str, list[str]]:
         metadata.reflect(engine)
         with engine.connect() as conn:
             return {
+                # by column name: the swap's tables have the model's column order, the migrated ones their history's
                 table.name: sorted(
-                    repr(tuple(v for k, v in row._mapping.items() if k != "id")) for row in conn.execute(select(table))
+                    repr(sorted((k, v) for k, v in row._mapping.items() if k != "id"))
+                    for row in conn.execute(select(table))
                 )
                 for table in metadata.sorted_tables
             }
