@@ -425,7 +425,7 @@ class ConsumerRunner:
                 offset=record.offset,
                 key=record.key,
                 value=record.value,
-                headers=json.dumps([[k, v.decode("utf-8", "replace")] for k, v in record.headers], ensure_ascii=False),
+                headers=kept_headers(record.headers),
             )
         )
 
@@ -561,17 +561,7 @@ class ConsumerRunner:
                     parked_events_table.c.group_id == self.group, parked_events_table.c.aggregate_id == aggregate_id
                 )
             )
-            records = [
-                ConsumedRecord(
-                    topic=r.topic,
-                    partition=r.partition,
-                    offset=r.offset,
-                    key=r.key,
-                    value=r.value,
-                    headers=tuple((k, v.encode("utf-8")) for k, v in json.loads(r.headers)),
-                )
-                for r in rows
-            ]
+            records = [kept_record(r.topic, r.partition, r.offset, r.key, r.value, r.headers) for r in rows]
             if skip_poison and records:
                 self._decide_to_skip(conn, aggregate_id, records[0])
                 records = records[1:]
@@ -617,6 +607,25 @@ class ConsumerRunner:
     def close(self) -> None:
         self._checkpointer.stop()
         self.consumer.close()
+
+
+def kept_headers(headers: Sequence[tuple[str, bytes]]) -> str:
+    """A record's headers as a table keeps them (JSON text; CloudEvents headers are text), for ``kept_record``."""
+    return json.dumps([[k, v.decode("utf-8", "replace")] for k, v in headers], ensure_ascii=False)
+
+
+def kept_record(
+    topic: str, partition: int, offset: int, key: bytes | None, value: bytes, headers: str
+) -> ConsumedRecord:
+    """A record kept in a table (a parked aggregate's, a projection's held one) as the consumer read it."""
+    return ConsumedRecord(
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=key,
+        value=value,
+        headers=tuple((k, v.encode("utf-8")) for k, v in json.loads(headers)),
+    )
 
 
 def skip_decisions(conn: Connection, group: str) -> list[dict[str, Any]]:

@@ -54,6 +54,7 @@ from guidance_disclosure.adapters.redaction import Known, known_of, public_text
 from guidance_disclosure.domain.item import item_id_for
 from guidance_disclosure.domain.publication import decision_kind, is_minor
 from guidance_shared import catalogue
+from guidance_shared.consumer import kept_headers, kept_record
 from guidance_shared.dates import china_day
 from guidance_shared.dispatch import EventHandlers
 from guidance_shared.envelope import compact_json
@@ -556,7 +557,7 @@ def hold_revisit_result(conn: Connection, parent_id: str, event: ConsumedEvent) 
         "offset": event.offset,
         "record_key": record.key,
         "record_value": record.value,
-        "headers": json.dumps([[k, v.decode("utf-8")] for k, v in record.headers], ensure_ascii=False),
+        "headers": kept_headers(record.headers),
     }
     upsert = _UPSERTS[conn.dialect.name](held_revisit_results).values(**row)
     conn.execute(upsert.on_conflict_do_nothing(index_elements=["event_id"]))
@@ -572,15 +573,7 @@ def take_held_revisit_results(conn: Connection, parent_id: str) -> list[Consumed
         return []
     conn.execute(delete(table).where(table.c.parent_id == parent_id))
     return [
-        ConsumedRecord(
-            topic=row.topic,
-            partition=row.partition,
-            offset=row.offset,
-            key=row.record_key,
-            value=row.record_value,
-            headers=tuple((k, v.encode("utf-8")) for k, v in json.loads(row.headers)),
-        )
-        for row in rows
+        kept_record(row.topic, row.partition, row.offset, row.record_key, row.record_value, row.headers) for row in rows
     ]
 
 
