@@ -321,6 +321,9 @@ def run(options: Options) -> dict[str, Any]:
     from bench.harness import postgres
 
     work = options.work or Path(tempfile.mkdtemp(prefix="guidance-chaos-"))
+    if work.exists() and any(work.iterdir()):
+        # An earlier run's brokers would start on their old logs, and its events would be read as this run's.
+        raise SystemExit(f"--work {work} is not empty: name a new directory (an earlier run's is kept for a look)")
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with postgres(options.postgres) as server:
@@ -920,7 +923,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broker-every", type=float, default=45.0, help="mean seconds between broker restarts")
     parser.add_argument("--rebalance-every", type=float, default=30.0, help="mean seconds between forced rebalances")
     parser.add_argument("--postgres", help="a PostgreSQL superuser URL (default: a throwaway cluster)")
-    parser.add_argument("--work", type=Path, help="keep processes' logs and data here (default: a temp dir)")
+    parser.add_argument(
+        "--work", type=Path, help="keep processes' logs and data here, a new or empty directory (default: a temp dir)"
+    )
     parser.add_argument("--json", type=Path, help="write the summary here as JSON")
     args = parser.parse_args(argv)
     options = Options(
