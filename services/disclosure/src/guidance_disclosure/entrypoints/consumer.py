@@ -1,5 +1,7 @@
 """disclosure's projection of intake's and revisit's events, as the kernel's consumer runs it.
 
+An event whose personal fields are sealed is first opened, in memory (``adapters/sealed_fields.py``), so both
+steps below see it as it would have arrived in clear; one that cannot be opened is not applied (it parks).
 Each event first updates the redacted public tables (``adapters/projection.py``: ``writes``), then,
 for the types that concern publication, the reaction opens or withdraws a disclosure item
 (``handlers/publications.py``), all in the transaction that records the event as applied: the
@@ -61,8 +63,10 @@ class DisclosureProjection:
         self.items = runtime.deps.items
         self.metadata = PUBLIC_MODEL
         self.writes = writes(runtime.deps.scrub_key)
+        self.sealed = runtime.deps.sealed
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
+        event = self.sealed.opened(event)
         write = self.writes.get(event.type)
         if write is not None:
             write(conn, event.data)
