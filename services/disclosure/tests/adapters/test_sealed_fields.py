@@ -102,7 +102,7 @@ def test_a_field_moved_to_another_place_fails_authentication(keys) -> None:
 # -- settings ------------------------------------------------------------------------------------------------
 def test_the_key_api_settings_load_and_never_show_a_secret(tmp_path) -> None:
     token_file = tmp_path / "token"
-    token_file.write_text("tok\n")
+    token_file.write_text("s3cr3t-value\n")
     settings = DisclosureSettings.from_env(
         {
             "GUIDANCE_KEY_API_URL": "http://guidance-intake:8001/",
@@ -116,7 +116,8 @@ def test_the_key_api_settings_load_and_never_show_a_secret(tmp_path) -> None:
     assert settings.pseudonyms is not None and settings.pseudonyms.subject_id(PERSON["id_no"]) == PSEUDONYMS.subject_id(
         PERSON["id_no"]
     )
-    assert "tok" not in repr(settings) and "pseudonyms" not in repr(settings)
+    assert "s3cr3t" not in repr(settings) and "pseudonyms" not in repr(settings)
+    assert "s3cr3t" not in repr(DisclosureSettings.from_env({"GUIDANCE_KEY_API_TOKEN": "s3cr3t-value"}))
     assert DisclosureSettings.from_env({}).key_api_url is None
 
 
