@@ -537,13 +537,41 @@ def test_network_policy_web_from_the_ingress_worker_only_scraped_egress_to_kafka
         ):
             policy = component(manifests, "NetworkPolicy", service, role)["spec"]
             assert policy["policyTypes"] == ["Ingress", "Egress"]
-            [rule] = policy["ingress"]
+            [rule, *key_api] = policy["ingress"]
             assert _namespaces(rule["from"]) == sources
             assert rule["ports"] == [{"protocol": "TCP", "port": int(port)}]
-            egress_ports = {(p["protocol"], p["port"]) for rule in policy["egress"] for p in rule["ports"]}
+            # intake's web alone is also reached from inside the namespace: by disclosure, for its key API
+            assert key_api == ([_from_disclosure(port)] if (service, role) == ("intake", "web") else [])
+            egress = [r for r in policy["egress"] if r not in (_to_intake(),) or service != "disclosure"]
+            assert service != "disclosure" or len(egress) == len(policy["egress"]) - 1  # both roles call intake
+            egress_ports = {(p["protocol"], p["port"]) for rule in egress for p in rule["ports"]}
             assert egress_ports == {("UDP", 53), ("TCP", 53), ("TCP", 9092), ("TCP", 5432)}
             [kafka] = [r for r in policy["egress"] if r["ports"] == [{"protocol": "TCP", "port": 9092}]]
             assert config["KAFKA_BOOTSTRAP_SERVERS"].endswith(f".{_namespaces(kafka['to']).pop()}.svc:9092")
+
+
+def _from_disclosure(port: str) -> dict[str, Any]:
+    pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "guidance-disclosure"}}}
+    return {"from": [pods], "ports": [{"protocol": "TCP", "port": int(port)}]}
+
+
+def _to_intake() -> dict[str, Any]:
+    web = {"app.kubernetes.io/name": "guidance-intake", "app.kubernetes.io/component": "web"}
+    return {"to": [{"podSelector": {"matchLabels": web}}], "ports": [{"protocol": "TCP", "port": PORTS["intake"]}]}
+
+
+@pytest.mark.parametrize("rendered", ["manifests", "county"])
+def test_only_disclosure_reaches_intakes_key_api_and_no_ingress_routes_it(
+    rendered: str, request: pytest.FixtureRequest
+) -> None:
+    """docs/decisions/0007: the internal key API is reached from disclosure's pods and from nothing outside."""
+    objects = request.getfixturevalue(rendered)
+    assert config_of(objects, "disclosure")["GUIDANCE_KEY_API_URL"] == f"http://guidance-intake:{PORTS['intake']}"
+    for ingress in of_kind(objects, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                assert path["path"] not in ("/", "") and not path["path"].startswith("/internal"), path
+                assert path["backend"]["service"]["name"] != "guidance-intake", path
 
 
 def test_disclosure_public_pages_are_behind_a_rate_limited_ingress(manifests: list[dict[str, Any]]) -> None:

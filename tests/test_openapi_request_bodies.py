@@ -30,7 +30,7 @@ SERVICES = ("intake", "revisit", "disclosure", "assessment")
 METHODS = ("get", "put", "post", "patch", "delete")
 JSON = "application/json"
 SCHEMAS = "#/components/schemas/"
-ROLES = ["officer", "reviewer", "supervisor", "auditor", "admin", "archivist"]
+ROLES = ["officer", "reviewer", "supervisor", "auditor", "admin", "archivist", "pd-seal", "pd-open"]
 #: Free-form maps a request body may carry (a marshmallow ``Dict``: keys of the caller's choosing), by service,
 #: as "<schema>.<property>": the only object schemas of a request body allowed to stay open. None today; a map
 #: added to a request belongs here, with the reason its keys cannot be listed.

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from guidance_disclosure.adapters import migrations, read_model
+from guidance_disclosure.adapters import migrations, read_model, subject_keys
 from guidance_disclosure.adapters.files import load_publication_rules, load_scrub_key
 from guidance_disclosure.adapters.read_model import ITEMS_MODEL, REQUESTS_MODEL
+from guidance_disclosure.adapters.sealed_fields import SealedFields
 from guidance_disclosure.domain.item import DisclosureItem
 from guidance_disclosure.domain.request import DisclosureRequest
 from guidance_disclosure.entrypoints.app import build_app
@@ -42,7 +43,8 @@ from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 
 
 def wire(runtime: Runtime[DisclosureDeps]) -> DisclosureDeps:
-    """The store's repositories, the publication rules, the holiday calendar, the public address and the scrub key."""
+    """The store's repositories, the publication rules, the holiday calendar, the public address, the scrub key
+    and the key API that opens sealed fields."""
     assert runtime.store is not None, "disclosure publishes, so its runtime has an event store"
     settings = DisclosureSettings.from_env(runtime.settings.env)
     calendar = load_calendar(runtime.settings.calendar_overrides)
@@ -69,7 +71,18 @@ def wire(runtime: Runtime[DisclosureDeps]) -> DisclosureDeps:
     )
     register_overdue_gauges(runtime)
     scrub_key = load_scrub_key(settings.scrub_key, runtime.settings.var_dir)
-    return DisclosureDeps(items=items, requests=requests, settings=settings, scrub_key=scrub_key)
+    return DisclosureDeps(
+        items=items, requests=requests, settings=settings, scrub_key=scrub_key, sealed=sealed_fields(settings)
+    )
+
+
+def sealed_fields(settings: DisclosureSettings) -> SealedFields:
+    """What opens persons' sealed fields: intake's key API behind an in-memory cache, when its address is set."""
+    if settings.key_api_url is None:
+        return SealedFields(None, settings.pseudonyms)
+    token = subject_keys.token_reader(settings.key_api_token, settings.key_api_token_file)
+    keys = subject_keys.keys(settings.key_api_url, token, timeout_s=settings.key_api_timeout_s)
+    return SealedFields(keys, settings.pseudonyms)
 
 
 def register_overdue_gauges(runtime: Runtime[DisclosureDeps]) -> None:

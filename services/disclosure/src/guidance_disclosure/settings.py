@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guidance_shared.settings import env_float
+from guidance_shared.personal_data.errors import KeyConfigurationError
+from guidance_shared.personal_data.pseudonym import Pseudonyms
+from guidance_shared.personal_data.settings import pseudonyms, secret
+from guidance_shared.settings import SettingsError, env_float
 
 PUBLICATION_RULES_VAR = "GUIDANCE_PUBLICATION_RULES"
 PUBLIC_BASE_URL_VAR = "GUIDANCE_PUBLIC_BASE_URL"
@@ -19,6 +22,12 @@ OVERDUE_INTERVAL_VAR = "GUIDANCE_OVERDUE_INTERVAL_S"
 RATE_LIMIT_VAR = "GUIDANCE_PUBLIC_RATE_LIMIT"
 SCRUB_KEY_VAR = "GUIDANCE_SCRUB_KEY"
 SCRUB_KEY_FILE_VAR = "GUIDANCE_SCRUB_KEY_FILE"
+KEY_API_URL_VAR = "GUIDANCE_KEY_API_URL"
+KEY_API_TOKEN_VAR = "GUIDANCE_KEY_API_TOKEN"
+KEY_API_TOKEN_FILE_VAR = "GUIDANCE_KEY_API_TOKEN_FILE"
+KEY_API_TIMEOUT_VAR = "GUIDANCE_KEY_API_TIMEOUT_S"
+PSEUDONYM_KEY_VAR = "GUIDANCE_PSEUDONYM_KEY"
+PSEUDONYM_KEY_FILE_VAR = "GUIDANCE_PSEUDONYM_KEY_FILE"
 #: The shortest scrub key accepted: 32 characters (``openssl rand -hex 32`` gives 64).
 SHORTEST_SCRUB_KEY = 32
 DEFAULT_RATE_LIMIT_PER_MINUTE = 60
@@ -37,6 +46,19 @@ class DisclosureSettings:
     #: GUIDANCE_SCRUB_KEY or GUIDANCE_SCRUB_KEY_FILE: the key of ``case_person_names``' marks; None: the one
     #: ``adapters/files.py`` keeps under the var directory. Never logged (excluded from ``repr``).
     scrub_key: bytes | None = field(default=None, repr=False)
+    #: GUIDANCE_KEY_API_URL: intake's web, whose internal key API opens persons' sealed fields
+    #: (docs/decisions/0007); None: a sealed event cannot be applied (it parks, docs/personal-data.md §6.1).
+    key_api_url: str | None = None
+    #: GUIDANCE_KEY_API_TOKEN: the service token (role pd-open) disclosure calls the key API with; never logged.
+    key_api_token: str | None = field(default=None, repr=False)
+    #: GUIDANCE_KEY_API_TOKEN_FILE: the same, from a file (a mounted Secret) read again at each use, so a token
+    #: renewed in the Secret is used without a restart.
+    key_api_token_file: Path | None = None
+    #: GUIDANCE_KEY_API_TIMEOUT_S: seconds a call to the key API may take before it counts as unreachable.
+    key_api_timeout_s: float = 5.0
+    #: GUIDANCE_PSEUDONYM_KEY or GUIDANCE_PSEUDONYM_KEY_FILE: the key of persons' pseudonyms, intake's (§4 of
+    #: docs/personal-data.md): checks that an opened ID number is the person the event names. Never logged.
+    pseudonyms: Pseudonyms | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DisclosureSettings:
@@ -47,7 +69,39 @@ class DisclosureSettings:
             overdue_interval_s=env_float(env, OVERDUE_INTERVAL_VAR, 60.0),
             public_rate_limit=rate_limit(env.get(RATE_LIMIT_VAR)),
             scrub_key=scrub_key(env),
+            key_api_url=key_api_url(env.get(KEY_API_URL_VAR)),
+            key_api_token=key_api_token(env),
+            key_api_token_file=Path(env[KEY_API_TOKEN_FILE_VAR]) if env.get(KEY_API_TOKEN_FILE_VAR) else None,
+            key_api_timeout_s=env_float(env, KEY_API_TIMEOUT_VAR, 5.0),
+            pseudonyms=_pseudonyms(env),
         )
+
+
+def key_api_url(value: str | None) -> str | None:
+    """intake's base address without a trailing slash; an address that is not http(s) fails at start-up."""
+    if value is None or not value.strip():
+        return None
+    url = value.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{KEY_API_URL_VAR} must be an http:// or https:// address, not {value!r}")
+    return url
+
+
+def key_api_token(env: Mapping[str, str]) -> str | None:
+    """GUIDANCE_KEY_API_TOKEN; with GUIDANCE_KEY_API_TOKEN_FILE instead, the file must be readable at start-up
+    (it is read again at each use, ``adapters/subject_keys.py``)."""
+    try:
+        token = secret(env, KEY_API_TOKEN_VAR)
+    except KeyConfigurationError as error:
+        raise SettingsError(str(error)) from None
+    return None if env.get(KEY_API_TOKEN_FILE_VAR) else token
+
+
+def _pseudonyms(env: Mapping[str, str]) -> Pseudonyms | None:
+    try:
+        return pseudonyms(env)
+    except KeyConfigurationError as error:  # names the variable, never the value
+        raise SettingsError(str(error)) from None
 
 
 def rate_limit(value: str | None) -> int:

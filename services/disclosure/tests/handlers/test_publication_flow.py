@@ -548,8 +548,8 @@ def test_a_held_revisit_result_delivered_again_is_held_once(disclosure: Disclosu
 def test_an_act_whose_person_is_sealed_is_never_published_while_disclosure_cannot_open_it(
     disclosure: Disclosure,
 ) -> None:
-    """Until disclosure opens sealed fields (docs/personal-data.md §6.1), intake keeps sealing off; if it were
-    on, an act about a person would wait aside, never be published half-redacted."""
+    """Without intake's key API to open them (GUIDANCE_KEY_API_URL unset here), an act about a person whose
+    fields are sealed waits aside, never published half-redacted (docs/personal-data.md §6.1)."""
     key = DataKey("AAECAwQFBgcICQoLDA0ODw", "a" * 64, bytes(range(32)))
     counterpart = {**PERSON, "subject_id": "a" * 64}
     for field in ("name", "id_no", "address", "contact"):

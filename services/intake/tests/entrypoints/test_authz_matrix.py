@@ -128,7 +128,7 @@ CELLS = [
 def fill(rule: str, ids: dict[str, str]) -> str:
     for name in ("guidance_id", "case_id", "archive_id"):
         rule = rule.replace(f"<uuid:{name}>", ids.get(name, str(uuid.uuid4())))
-    return rule
+    return rule.replace("<kid>", "A" * 22)
 
 
 def call(api: Any, row: Row, path: str, body: Any, headers: dict[str, str]) -> Any:
@@ -190,19 +190,23 @@ PUBLIC = {
 }
 
 
+#: the API for people (/v1) and the internal key API for services (/internal/v1, test_subject_keys_api.py)
+PROTECTED = ("/v1/", "/internal/v1/")
+
+
 def protected_calls(app: Any) -> list[tuple[str, str]]:
-    """(method, path) of every endpoint under /v1, ids filled with fresh UUIDs."""
+    """(method, path) of every endpoint under /v1 and /internal/v1, ids filled with fresh UUIDs."""
     return sorted(
         (method, fill(rule.rule, {}))
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/v1/")
+        if rule.rule.startswith(PROTECTED)
         for method in rule.methods - {"HEAD", "OPTIONS"}
     )
 
 
 def test_every_endpoint_outside_v1_is_public_and_answers_without_a_token(module_api) -> None:
     app = module_api.client.application
-    rules = {rule.rule for rule in app.url_map.iter_rules() if not rule.rule.startswith("/v1/")}
+    rules = {rule.rule for rule in app.url_map.iter_rules() if not rule.rule.startswith(PROTECTED)}
     assert rules == set(PUBLIC), "a new unversioned endpoint: is it meant to be public?"
     for path in PUBLIC.values():
         response = module_api.client.get(path)

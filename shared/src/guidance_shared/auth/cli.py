@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from guidance_shared.auth.devkeys import claims_for, ensure_dev_keys
-from guidance_shared.auth.principal import ROLES
+from guidance_shared.auth.principal import KNOWN_ROLES
 from guidance_shared.auth.settings import AuthSettings
 from guidance_shared.settings import SettingsError
 
@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     mint = commands.add_parser("mint", help="print a token signed with the development key")
     mint.add_argument("--sub", required=True, help="subject: the user's id at the identity provider")
     mint.add_argument("--department", required=True, help="home department UUID (claim department_id)")
-    mint.add_argument("--roles", required=True, help=f"comma-separated, of {','.join(ROLES)}")
+    mint.add_argument("--roles", required=True, help=f"comma-separated, of {','.join(KNOWN_ROLES)}")
     mint.add_argument("--departments", default="", help="further department UUIDs a supervisor or auditor oversees")
     mint.add_argument("--name", help="display name")
     mint.add_argument("--ttl", default="8h", help="lifetime: 3600, 90s, 30m, 8h or 1d (default 8h)")
@@ -81,10 +81,10 @@ def _department(raw: str) -> str:
 
 def _roles(raw: str) -> list[str]:
     roles = _list(raw)
-    unknown = [role for role in roles if role not in ROLES]
+    unknown = [role for role in roles if role not in KNOWN_ROLES]
     if unknown or not roles:
         raise SettingsError(
-            f"--roles must list some of {', '.join(ROLES)}; unknown: {', '.join(unknown) or 'none given'}"
+            f"--roles must list some of {', '.join(KNOWN_ROLES)}; unknown: {', '.join(unknown) or 'none given'}"
         )
     return roles
 

@@ -16,6 +16,12 @@ ADMIN = "admin"  # 系统管理员
 ARCHIVIST = "archivist"  # 档案管理人员
 ROLES = (OFFICER, REVIEWER, SUPERVISOR, AUDITOR, ADMIN, ARCHIVIST)
 READERS = ROLES  # every role may read its own departments' records
+# Service principals' roles (docs/decisions/0007): obtaining persons' data keys from intake's key API. They
+# are not in ROLES, so no endpoint that admits "any role" admits a service, and no person's role implies them.
+PD_SEAL = "pd-seal"  # a key to seal a person's fields under (intake itself, disclosure for its applicants)
+PD_OPEN = "pd-open"  # a key to open a person's sealed fields (disclosure, to scrub what it publishes)
+SERVICE_ROLES = (PD_SEAL, PD_OPEN)
+KNOWN_ROLES = ROLES + SERVICE_ROLES
 ROLE_NAMES_ZH = {
     OFFICER: "经办人员",
     REVIEWER: "审核人员",
@@ -126,4 +132,4 @@ def _roles(value: Any) -> frozenset[str]:
         raise ClaimError(
             "roles", f"must be a list of roles ({', '.join(ROLES)})", f"须为角色列表（{'、'.join(ROLES)}）"
         )
-    return frozenset(role for role in value if role in ROLES)
+    return frozenset(role for role in value if role in KNOWN_ROLES)

@@ -26,7 +26,7 @@ from flask_smorest import Api
 
 from guidance_shared.auth import errors
 from guidance_shared.auth.errors import ChallengeError, ForbiddenDepartment, ForbiddenRole, Unauthenticated
-from guidance_shared.auth.principal import ROLES, Principal
+from guidance_shared.auth.principal import KNOWN_ROLES, ROLES, Principal
 from guidance_shared.auth.settings import AuthSettings
 from guidance_shared.auth.verifier import TokenVerifier
 from guidance_shared.errors import GuidanceError, NotFound
@@ -54,10 +54,11 @@ def install_auth(app: Flask, settings: AuthSettings, api: Api | None = None) -> 
 
 
 def requires(*roles: str) -> Callable[[View], View]:
-    """Authenticate the bearer token and require one of ``roles`` (none given: any of the five roles)."""
-    unknown = sorted(set(roles) - set(ROLES))
+    """Authenticate the bearer token and require one of ``roles`` (none given: any person's role, never a
+    service's)."""
+    unknown = sorted(set(roles) - set(KNOWN_ROLES))
     if unknown:
-        raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+        raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(KNOWN_ROLES)}")
     required = frozenset(roles or ROLES)
 
     def decorator(view: View) -> View:

@@ -2,9 +2,9 @@
 
 Opening a field must not cost a database query or an HTTP call each time (a replay opens thousands), and a
 key that was erased must stop opening everywhere soon (docs/decisions/0007): so a key is kept at most
-``ttl_s`` seconds after it was fetched, an erasure made through this cache drops the subject's keys at once,
-and ``forget`` drops them when another process's erasure is heard of (``PersonalDataErased``). Memory only:
-nothing here is ever written anywhere.
+``ttl_s`` seconds after it was fetched (less when the key service said less: ``DataKey.expires_in``), an
+erasure made through this cache drops the subject's keys at once, and ``forget`` drops them when another
+process's erasure is heard of (``PersonalDataErased``). Memory only: nothing here is ever written anywhere.
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ class CachedSubjectKeys:
         if entry is None:
             return None
         fetched, key = entry
-        if self._clock() - fetched >= self._ttl:
+        ttl = self._ttl if key.expires_in is None else min(self._ttl, key.expires_in)
+        if self._clock() - fetched >= ttl:
             del self._by_id[key_id]
             return None
         self._by_id.move_to_end(key_id)

@@ -31,6 +31,11 @@ class UnknownKey(PersonalDataError):
         self.key_id = key_id
 
 
+class KeyServiceUnavailable(PersonalDataError):
+    """The key service (intake's key API) could not answer: unreachable, too slow, or refusing this caller.
+    What needed the key must wait and be tried again; it is never shown half-opened."""
+
+
 class UnknownKek(PersonalDataError):
     """A key was wrapped under a key-encryption key the configuration no longer holds."""
 

@@ -46,6 +46,8 @@ class DataKey:
     key_id: str
     subject_id: str
     secret: bytes = field(repr=False)
+    #: seconds the holder may keep it, when the key service said (intake's key API: ``expires_in``)
+    expires_in: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

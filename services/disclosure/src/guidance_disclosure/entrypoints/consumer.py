@@ -1,5 +1,7 @@
 """disclosure's projection of intake's and revisit's events, as the kernel's consumer runs it.
 
+An event whose personal fields are sealed is first opened, in memory (``adapters/sealed_fields.py``), so both
+steps below see it as it would have arrived in clear; one that cannot be opened is not applied (it parks).
 Each event first updates the redacted public tables (``adapters/projection.py``: ``writes``), then,
 for the types that concern publication, the reaction opens or withdraws a disclosure item
 (``handlers/publications.py``), all in the transaction that records the event as applied: the
@@ -79,6 +81,7 @@ class DisclosureProjection:
         self.metadata = PUBLIC_MODEL
         self.writes = writes(runtime.deps.scrub_key)
         self.registry: EventRegistry = runtime.registry
+        self.sealed = runtime.deps.sealed
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
         if event.type == catalogue.REVISIT_COMPLETED and not projection.revisit_parent_known(conn, event.data):
@@ -100,6 +103,7 @@ class DisclosureProjection:
         return ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, event_type.ce_type)
 
     def _apply(self, conn: Connection, event: ConsumedEvent) -> None:
+        event = self.sealed.opened(event)  # persons' fields in clear, in memory only (adapters/sealed_fields.py)
         write = self.writes.get(event.type)
         if write is not None:
             write(conn, event.data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from guidance_disclosure.adapters.sealed_fields import SealedFields
 from guidance_disclosure.handlers.items import Items
 from guidance_disclosure.handlers.requests import Requests
 from guidance_disclosure.settings import DisclosureSettings
@@ -21,3 +22,5 @@ class DisclosureDeps:
     settings: DisclosureSettings
     #: the HMAC key of ``case_person_names``' marks (``adapters/files.py``: ``load_scrub_key``); never logged
     scrub_key: bytes = field(repr=False)
+    #: opens consumed events' sealed personal fields with keys from intake's key API (``adapters/sealed_fields.py``)
+    sealed: SealedFields = field(default_factory=lambda: SealedFields(None))

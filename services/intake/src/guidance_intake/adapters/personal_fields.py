@@ -83,6 +83,10 @@ class PersonalFields:
                 sealed = replaced(sealed, path, cipher.seal(subject_id, context, value))
         return sealed
 
+    def key_store(self) -> SqlSubjectKeys | None:
+        """The key store the internal key API serves (docs/decisions/0007); None when no KEKs are configured."""
+        return None if self._keks is None else SqlSubjectKeys(self._engine, self._keks)
+
     def opener(self, conn: Connection) -> Opener:
         """Opens fields with the keys ``conn`` sees (a key created in its own transaction included); each key is
         read once per opener, so use one per request or export, never longer (an erasure must take hold)."""

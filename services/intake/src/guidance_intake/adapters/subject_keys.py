@@ -110,6 +110,12 @@ class SqlSubjectKeys:
             raise UnknownKey(key_id)
         return open_key(self._keks, _record(row))
 
+    def subject_of(self, key_id: str) -> str | None:
+        """The subject a key id belongs to, erased or not; None for an id this store never made."""
+        with self._reading() as conn:
+            found = conn.execute(select(subject_keys.c.subject_id).where(subject_keys.c.key_id == key_id)).first()
+        return None if found is None else str(found.subject_id)
+
     def erase(self, subject_id: str) -> int:
         with self._writing() as conn:
             result = conn.execute(

@@ -8,6 +8,7 @@ from guidance_intake.entrypoints.http.counterparts import counterparts_blp
 from guidance_intake.entrypoints.http.guidance import guidance_blp
 from guidance_intake.entrypoints.http.ledger import ledger_blp
 from guidance_intake.entrypoints.http.records import records_blp
+from guidance_intake.entrypoints.http.subject_keys import subject_keys_blp
 from guidance_shared.web import Blueprint
 from guidance_shared.web.access_log import access_log_blp
 
@@ -19,4 +20,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     records_blp,
     archives_blp,
     access_log_blp,
+    subject_keys_blp,
 )
