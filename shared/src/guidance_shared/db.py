@@ -26,6 +26,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 #: Connections a process may hold beyond one per web thread: its other threads that read or write (the
 #: worker's relay, consumer and housekeeping; the web process's health probes).
 SPARE_CONNECTIONS = 4
+#: At most this many connections per process (or ``pool_size`` when that is more).
+MOST_CONNECTIONS = 15
 
 
 def pool_size(threads: int) -> int:
@@ -42,7 +44,11 @@ def make_engine(url: str, *, threads: int | None = None, **kwargs: Any) -> Engin
     of the process use it at once (a service's ``web_threads``), which sizes its pool (``pool_size``)."""
     parsed = make_url(url)
     if threads is not None and parsed.database not in (None, "", ":memory:"):
-        kwargs.setdefault("pool_size", pool_size(threads))
+        kept = pool_size(threads)
+        kwargs.setdefault("pool_size", kept)
+        # Opened beyond those only under a burst, up to the 15 SQLAlchemy's defaults allowed (5 + 10), so
+        # the connection budget in docs/operations.md holds at the default 8 threads.
+        kwargs.setdefault("max_overflow", max(0, MOST_CONNECTIONS - kept))
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     if parsed.drivername == "postgresql":
