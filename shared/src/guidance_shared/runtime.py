@@ -103,7 +103,7 @@ class Runtime(Generic[D]):
     ) -> None:
         self.spec = spec
         self.settings = settings
-        self.engine = engine or make_engine(settings.database_url)
+        self.engine = engine or make_engine(settings.database_url, threads=settings.web_threads)
         # Only ``migrate`` changes the schema; every other process refuses a database that is not at the
         # head of the code it runs (``check_schema=False``: the rebuild's sandbox, made from the metadata).
         if spec.migrations is not None and check_schema:

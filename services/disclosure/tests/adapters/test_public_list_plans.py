@@ -106,6 +106,7 @@ def runtime(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def _statements(conn: Connection, run: Callable[[], object]) -> list[tuple[str, Any]]:
     """The statements on public_guidance that ``run`` executes, with their parameters."""
     captured: list[tuple[str, Any]] = []
+    queries.forget_remembered(conn)  # a remembered count or filter would run no statement
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         if "FROM public_guidance" in statement and not statement.startswith("EXPLAIN"):

@@ -16,10 +16,10 @@ sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -104,7 +104,8 @@ def published_page(conn: Connection, window: Window = Window(), *, content_type:
         where.append(table.c.issued_at >= window.since)
     if window.before:
         where.append(table.c.issued_at < window.before)
-    total, exact = _capped_count(conn, table, where)
+    counted = ("guidance", COUNT_CAP, window.department_id, content_type, window.since, window.before)
+    total, exact = remembered(conn, counted, lambda: _capped_count(conn, table, where))
     sort = (table.c.issued_at, table.c.guidance_id)
     if window.department_id:
         listing: Listing = (table.c.department_id, window.department_id)
@@ -142,6 +143,52 @@ def _keyset(statement: Select[Any], sort: tuple[Any, Any], window: Window, listi
     elif window.offset:
         statement = statement.offset(window.offset)
     return statement.order_by(sort[0].desc(), sort[1].desc()).limit(window.limit + 1)
+
+
+#: How many results each pooled connection remembers (``remembered``): the filters seen most recently.
+REMEMBERED_PER_CONNECTION = 256
+_REMEMBERED = "guidance_disclosure_remembered"
+T = TypeVar("T")
+
+
+def remembered(conn: Connection, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave for ``key`` on this connection while the database has not changed since.
+
+    On SQLite, ``PRAGMA data_version`` changes when another connection commits and the driver's
+    ``total_changes`` when this one writes; while both hold, the database is the one the result was
+    computed from, so the result is still exact (never stale: a commit anywhere forgets it). What is
+    remembered is what every page of a list repeats: its capped count and the departments of its filter,
+    half of a page's time under 16 clients (docs/performance.md, "The public list at 16 clients"). Kept
+    in the pooled connection's own ``info`` (one thread uses a connection at a time, so no lock), at most
+    ``REMEMBERED_PER_CONNECTION`` keys. Elsewhere (PostgreSQL) there is no such cheap proof of "unchanged",
+    so it computes every time."""
+    version = _data_version(conn)
+    if version is None:
+        return compute()
+    cache: dict[Hashable, tuple[tuple[int, int], Any]] = conn.connection.info.setdefault(_REMEMBERED, {})
+    hit = cache.get(key)
+    if hit is not None and hit[0] == version:
+        value: T = hit[1]
+        return value
+    value = compute()
+    if key not in cache and len(cache) >= REMEMBERED_PER_CONNECTION:
+        cache.pop(next(iter(cache)))  # the oldest key
+    cache[key] = (version, value)
+    return value
+
+
+def forget_remembered(conn: Connection) -> None:
+    """Drop what ``remembered`` keeps on this connection, so the next read runs its statements (a test that
+    looks at them)."""
+    conn.connection.info.pop(_REMEMBERED, None)
+
+
+def _data_version(conn: Connection) -> tuple[int, int] | None:
+    if conn.dialect.name != "sqlite":
+        return None
+    dbapi_connection: Any = conn.connection.dbapi_connection
+    (changed_elsewhere,) = dbapi_connection.execute("PRAGMA data_version").fetchone()
+    return int(changed_elsewhere), int(dbapi_connection.total_changes)
 
 
 def _capped_count(conn: Connection, joined: FromClause, where: list[ColumnElement[bool]]) -> tuple[int, bool]:
@@ -334,6 +381,10 @@ def departments(conn: Connection) -> list[dict[str, str]]:
     costs, not what the years of acts cost (every list page shows it). The searches are one recursive
     statement per table: as one statement each, 20 departments took 42 round trips, 14 ms a page on
     PostgreSQL (docs/performance.md, "The public list on PostgreSQL")."""
+    return remembered(conn, "departments", lambda: _departments(conn))
+
+
+def _departments(conn: Connection) -> list[dict[str, str]]:
     named: dict[str, str] = {}
     listings = (
         (public_guidance, (public_guidance.c.issued_at, public_guidance.c.guidance_id)),
