@@ -506,6 +506,7 @@ IGNORED = (
     catalogue.CASE_LEGAL_REVIEWED,
     catalogue.CASE_CLOSED,
     catalogue.ARCHIVE_PACKAGE_PRODUCED,
+    catalogue.PERSONAL_DATA_ERASED,
     catalogue.REVISIT_OVERDUE,
     catalogue.REVISIT_CANCELLED,
     catalogue.REVISIT_RESCHEDULED,
