@@ -569,6 +569,14 @@ def erase_personal_data(deps: IntakeDeps, conn: Connection, cmd: ErasePersonalDa
     return _erase_subject(deps, conn, subject_id, kind, cmd.legal_reason, cmd.requested_by, cmd.approver)
 
 
+def erasure_of(deps: IntakeDeps, conn: Connection, subject_id: str) -> PersonalDataSubject | None:
+    """The subject's stream if they were erased, else None."""
+    if deps.subjects is None:
+        return None
+    found = _found(deps.subjects, conn, subject_id)
+    return found if found is not None and found.erased else None
+
+
 def erase_past_retention(deps: IntakeDeps, conn: Connection, subject_id: str, today: date) -> Erasure | None:
     """Erase the subject if every record of theirs is past its retention on ``today`` (reason ``retention_ended``,
     approved by the configured schedule); None when some record must still be kept, or nothing is left to erase."""

@@ -128,7 +128,7 @@ CELLS = [
 def fill(rule: str, ids: dict[str, str]) -> str:
     for name in ("guidance_id", "case_id", "archive_id"):
         rule = rule.replace(f"<uuid:{name}>", ids.get(name, str(uuid.uuid4())))
-    return rule
+    return rule.replace("<string(length=64):subject_id>", ids.get("subject_id", "0" * 64))  # an erasure's pseudonym
 
 
 def call(api: Any, row: Row, path: str, body: Any, headers: dict[str, str]) -> Any:

@@ -105,7 +105,7 @@ def _keys(runtime: Runtime) -> SqlSubjectKeys:
 
 
 def test_erasing_a_person_deletes_their_key_once_and_their_records_read_as_erased(
-    runtime: Runtime, client: FlaskClient, officer: dict[str, str], admin: dict[str, str]
+    runtime: Runtime, client: FlaskClient, officer: dict[str, str], admin: dict[str, str], auth_keys: AuthKeys
 ) -> None:
     # given an act and a case about a person, and an act about another person
     act = _created(client, "/v1/guidance", guidance_command(counterpart=PERSON), officer)
@@ -130,6 +130,14 @@ def test_erasing_a_person_deletes_their_key_once_and_their_records_read_as_erase
         "erased_at": erasure["erased_at"],
         "repeated": False,
     }
+    # and it reads back where it says, for an admin or an auditor, by the pseudonym alone
+    auditor = auth_keys.headers("auditor-1", DEPARTMENT_ID, ["auditor"])
+    assert answer.headers["Location"] == f"{ERASURES}/{subject_id}"
+    for reader in (admin, auditor):
+        read = client.get(answer.headers["Location"], headers=reader)
+        assert read.status_code == 200 and read.get_json() == {k: v for k, v in erasure.items() if k != "repeated"}
+    assert client.get(answer.headers["Location"], headers=officer).status_code == 403
+    assert client.get(f"{ERASURES}/{'0' * 64}", headers=admin).status_code == 404
     # and the key is gone, the other person's is not
     records = {r.subject_id: r for r in _keys(runtime).records()}
     assert records[subject_id].erased and records[subject_id].wrapped is None

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from guidance_intake import handlers
 from guidance_intake.domain.commands import ErasePersonalData
 from guidance_intake.entrypoints.http import context
-from guidance_shared.auth import ADMIN, current_principal, requires
+from guidance_shared.auth import ADMIN, AUDITOR, current_principal, requires
+from guidance_shared.errors import NotFound
 from guidance_shared.vocabulary import ERASED_SUBJECT_KINDS, ERASURE_REASONS, VOCABULARIES
 from guidance_shared.web import Blueprint, current_tx, idempotent
 from guidance_shared.web.strict import StrictBody
@@ -63,6 +65,9 @@ class ErasureView(Schema):
     requested_by = fields.String(required=True, metadata={"description": "申请人"})
     approved_by = fields.String(required=True, metadata={"description": "批准人"})
     erased_at = fields.String(required=True, metadata={"description": "删除时间 (RFC 3339)"})
+
+
+class ErasureAnswer(ErasureView):
     repeated = fields.Boolean(required=True, metadata={"description": "true：该主体此前已被删除，所示为首次删除的记录"})
 
 
@@ -76,17 +81,22 @@ def erasure_command(body: Mapping[str, Any], requested_by: str) -> ErasePersonal
     )
 
 
-def erasure_view(erasure: handlers.Erasure) -> dict[str, Any]:
+def erasure_answer(erasure: handlers.Erasure) -> dict[str, Any]:
     return {**erasure.subject.erasure, "repeated": not erasure.first}
+
+
+#: what the documented example erases: the event catalogue's fictitious person (张伟 of
+#: ``guidance_shared.events.examples.PERSON``), whom a client must first have recorded an act about
+_EXAMPLE = {"id_no": "410102198503124517", "legal_reason": "request", "approver": "supervisor-1"}
 
 
 @erasures_blp.route("")
 class ErasureCollection(MethodView):
     @requires(ADMIN)
-    @erasures_blp.arguments(EraseRequest)
+    @erasures_blp.arguments(EraseRequest, example=_EXAMPLE)
     @idempotent
-    @erasures_blp.response(201, ErasureView)
-    @erasures_blp.alt_response(200, schema=ErasureView, description="该主体此前已被删除：首次删除的记录")
+    @erasures_blp.response(201, ErasureAnswer)
+    @erasures_blp.alt_response(200, schema=ErasureAnswer, description="该主体此前已被删除：首次删除的记录")
     def post(self, body: Mapping[str, Any]) -> Any:
         """Erase a natural person's data: their data keys are deleted, so every field sealed under them reads
         ［已删除］ from now on, and PersonalDataErased is recorded (pseudonym, key ids, legal reason, requester,
@@ -95,4 +105,18 @@ class ErasureCollection(MethodView):
         """
         cmd = erasure_command(body, current_principal().subject)
         erasure = handlers.erase_personal_data(context.deps(), current_tx(), cmd)
-        return erasure_view(erasure), 201 if erasure.first else 200
+        location = url_for("erasures.ErasureItem", subject_id=erasure.subject.subject_id)
+        return erasure_answer(erasure), 201 if erasure.first else 200, {"Location": location}
+
+
+@erasures_blp.route("/<string(length=64):subject_id>")
+class ErasureItem(MethodView):
+    @requires(ADMIN, AUDITOR)
+    @erasures_blp.response(200, ErasureView)
+    def get(self, subject_id: str) -> Any:
+        """Read the erasure of a subject, by their pseudonym (as PersonalDataErased names them); 404 if not erased."""
+        with context.reading() as conn:
+            found = handlers.erasure_of(context.deps(), conn, subject_id)
+        if found is None:
+            raise NotFound("erasure", "个人信息删除记录", subject_id)
+        return found.erasure
