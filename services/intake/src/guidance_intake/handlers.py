@@ -57,6 +57,7 @@ from guidance_intake.domain.erasure import (
     RETENTION_REQUESTER,
     PersonalDataSubject,
     RetentionSchedule,
+    erasure_id,
     require_four_eyes,
     require_reason,
     retention_ended,
@@ -573,7 +574,7 @@ def erasure_of(deps: IntakeDeps, conn: Connection, subject_id: str) -> PersonalD
     """The subject's stream if they were erased, else None."""
     if deps.subjects is None:
         return None
-    found = _found(deps.subjects, conn, subject_id)
+    found = _found(deps.subjects, conn, erasure_id(subject_id))
     return found if found is not None and found.erased else None
 
 
@@ -600,7 +601,7 @@ def _erase_subject(
 ) -> Erasure:
     if deps.subjects is None:
         raise RuntimeError("erasing needs IntakeDeps.subjects")
-    found = _found(deps.subjects, conn, subject_id)
+    found = _found(deps.subjects, conn, erasure_id(subject_id))
     if found is not None and found.erased:
         return Erasure(found, first=False)
     key_ids = erasures.key_ids(conn, subject_id)
@@ -609,6 +610,7 @@ def _erase_subject(
     now = deps.now()
     erasures.erase_keys(conn, subject_id, now)
     data = {
+        "erasure_id": erasure_id(subject_id),
         "subject_id": subject_id,
         "subject_kind": kind,
         "key_ids": key_ids,
@@ -617,7 +619,7 @@ def _erase_subject(
         "approved_by": approver,
         "erased_at": now.astimezone(CHINA_TZ).isoformat(),
     }
-    subject = found or PersonalDataSubject(subject_id)
+    subject = found or PersonalDataSubject(erasure_id(subject_id))
     subject.erase(valid_event_data(deps.registry, PERSONAL_DATA_ERASED, data))
     deps.subjects.save(conn, subject)
     return Erasure(subject, first=True)

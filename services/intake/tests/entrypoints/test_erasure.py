@@ -27,6 +27,7 @@ from tests.support.services import ROOT, case_command, guidance_command
 from guidance_intake.adapters.personal_fields import local_keys
 from guidance_intake.adapters.subject_keys import SqlSubjectKeys
 from guidance_intake.bootstrap import SPEC, create_app
+from guidance_intake.domain.erasure import erasure_id
 from guidance_shared.catalogue import PERSONAL_DATA_ERASED
 from guidance_shared.db import make_engine
 from guidance_shared.events.examples import DEPARTMENT_ID, INDIVIDUAL_BUSINESS, PERSON
@@ -121,6 +122,7 @@ def test_erasing_a_person_deletes_their_key_once_and_their_records_read_as_erase
     assert answer.status_code == 201, answer.get_json()
     erasure = answer.get_json()
     assert erasure == {
+        "erasure_id": erasure_id(subject_id),
         "subject_id": subject_id,
         "subject_kind": "person",
         "key_ids": [kid],
@@ -144,7 +146,7 @@ def test_erasing_a_person_deletes_their_key_once_and_their_records_read_as_erase
     assert not records[runtime.deps.personal.subject_id(OTHER)].erased
     # and one PersonalDataErased is in the subject's own stream, with none of the person's data
     assert runtime.store is not None
-    stream = runtime.store.load(subject_id)
+    stream = runtime.store.load(erasure_id(subject_id))
     assert [(e.type, e.stream_type) for e in stream] == [(PERSONAL_DATA_ERASED, "PersonalDataSubject")]
     as_text = json.dumps(stream[0].data, ensure_ascii=False)
     assert not any(str(PERSON[field]) in as_text for field in PERSONAL)
@@ -170,7 +172,7 @@ def test_erasing_a_person_deletes_their_key_once_and_their_records_read_as_erase
     # then nothing more is recorded and the first erasure answers
     assert again.status_code == 200, again.get_json()
     assert again.get_json() == {**erasure, "repeated": True}
-    assert len(runtime.store.load(subject_id)) == 1
+    assert len(runtime.store.load(erasure_id(subject_id))) == 1
     # and the same Idempotency-Key replays the first answer
     replay = client.post(
         ERASURES, json=_erasure("410102 19850312 4517"), headers={**admin, "Idempotency-Key": "erase-1"}

@@ -222,6 +222,7 @@ _intake: Mapping[str, Mapping[str, Any]] = {
         "produced_at": "2026-01-15T10:00:00+08:00",
     },
     "guidance.PersonalDataErased.v1": {
+        "erasure_id": "469e76f5-9231-56da-9a29-a37a17369228",
         "subject_id": "7d5b965be65af19779a1fcf1c5eb13eb541ddf871fd3b4456499c68daf054d26",
         "subject_kind": "person",
         "key_ids": ["AAECAwQFBgcICQoLDA0ODw"],

@@ -348,6 +348,13 @@ class PersonalDataErased(Payload):
     asked and approved. A reader that caches persons' keys drops those named here.
     """
 
+    erasure_id = fields.UUID(
+        required=True,
+        metadata={
+            "description": "删除记录编号：由主体假名导出（UUID v5，urn:guidance:personal-data-erasure:<subject_id>），"
+            "同一主体恒为同一编号，亦为 Kafka 键"
+        },
+    )
     subject_id = fields.String(
         required=True,
         validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a subject pseudonym (64 lower-case hex digits)."),
@@ -387,5 +394,5 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _event("CaseDecisionRevoked", "Case", CaseDecisionRevoked, "case_id"),
     _event("CaseClosed", "Case", CaseClosed, "case_id"),
     _event("ArchivePackageProduced", "ArchivePackage", ArchivePackageProduced, "archive_id"),
-    _event("PersonalDataErased", "PersonalDataSubject", PersonalDataErased, "subject_id"),
+    _event("PersonalDataErased", "PersonalDataSubject", PersonalDataErased, "erasure_id"),
 )

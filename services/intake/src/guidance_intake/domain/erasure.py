@@ -1,7 +1,8 @@
 """Erasing a natural person's data (个人信息保护法第四十七条): the subject's stream and the rules an erasure keeps.
 
 An erasure deletes the subject's data keys (crypto-shredding, docs/personal-data.md) and is recorded as
-``PersonalDataErased`` in a stream of its own, one per subject, whose id is the subject's pseudonym: a second
+``PersonalDataErased`` in a stream of its own, one per subject, whose id is derived from the subject's pseudonym
+(``erasure_id``: a UUID, as every stream id and Kafka key of the catalogue is): a second
 erasure of the same person finds that stream and is answered with the first, and two at once collide on the
 stream's version instead of recording two. The stream names no one: the pseudonym, the key ids, the legal
 ground and who asked and approved.
@@ -10,6 +11,7 @@ ground and who asked and approved.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,11 +30,16 @@ RETENTION_APPROVER = "system:retention"
 RETENTION_REQUESTER = "system:retention-schedule"
 
 
+def erasure_id(subject_id: str) -> str:
+    """The id of the subject's erasure stream: the same for one subject always, and no clue to who it is."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:guidance:personal-data-erasure:{subject_id}"))
+
+
 @dataclass
 class PersonalDataSubject(Aggregate):
-    """One natural person (or individual business known by its credit code), named by pseudonym."""
+    """One natural person (or individual business known by its credit code), by their erasure id."""
 
-    subject_id: str
+    erasure_id: str
     erasure: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -41,7 +48,7 @@ class PersonalDataSubject(Aggregate):
 
     def erase(self, data: Mapping[str, Any]) -> None:
         if self.erased:
-            raise ValueError(f"subject {self.subject_id} is already erased")
+            raise ValueError(f"subject {self.erasure_id} is already erased")
         self.record(PERSONAL_DATA_ERASED, dict(data))
 
     def _erased(self, data: Mapping[str, Any]) -> None:

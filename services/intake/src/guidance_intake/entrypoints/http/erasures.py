@@ -56,6 +56,7 @@ class EraseRequest(StrictBody):
 
 
 class ErasureView(Schema):
+    erasure_id = fields.UUID(required=True, metadata={"description": "删除记录编号（由主体假名导出）"})
     subject_id = fields.String(required=True, metadata={"description": "主体假名（64 位十六进制）"})
     subject_kind = fields.String(
         required=True, validate=validate.OneOf(ERASED_SUBJECT_KINDS), metadata={"description": "主体类别"}
@@ -105,7 +106,7 @@ class ErasureCollection(MethodView):
         """
         cmd = erasure_command(body, current_principal().subject)
         erasure = handlers.erase_personal_data(context.deps(), current_tx(), cmd)
-        location = url_for("erasures.ErasureItem", subject_id=erasure.subject.subject_id)
+        location = url_for("erasures.ErasureItem", subject_id=erasure.subject.erasure["subject_id"])
         return erasure_answer(erasure), 201 if erasure.first else 200, {"Location": location}
 
 
