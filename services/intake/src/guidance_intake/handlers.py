@@ -551,7 +551,7 @@ class NoSubjectKeys(GuidanceError):
 
 @dataclass(frozen=True)
 class Erasure:
-    """An erasure as recorded; ``first`` False when the subject had been erased before (the first one answers)."""
+    """An erasure as recorded; ``first`` False when it had been done before (the last one answers)."""
 
     subject: PersonalDataSubject
     first: bool
@@ -603,8 +603,12 @@ def _erase_subject(
         raise RuntimeError("erasing needs IntakeDeps.subjects")
     found = _found(deps.subjects, conn, erasure_id(subject_id))
     if found is not None and found.erased:
-        return Erasure(found, first=False)
-    key_ids = erasures.key_ids(conn, subject_id)
+        # Erased before: the same answer again, unless keys were made for the person since (new processing).
+        key_ids = erasures.live_key_ids(conn, subject_id)
+        if not key_ids:
+            return Erasure(found, first=False)
+    else:
+        key_ids = erasures.key_ids(conn, subject_id)
     if not key_ids:
         raise NoSubjectKeys()
     now = deps.now()

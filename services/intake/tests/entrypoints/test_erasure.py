@@ -173,6 +173,15 @@ def test_erasing_a_person_deletes_their_key_once_and_their_records_read_as_erase
     assert again.status_code == 200, again.get_json()
     assert again.get_json() == {**erasure, "repeated": True}
     assert len(runtime.store.load(erasure_id(subject_id))) == 1
+    # when the person is recorded again after the erasure (new processing, sealed under a new key)
+    later = _created(client, "/v1/guidance", guidance_command(counterpart=PERSON), officer)
+    new_kid = next(r.key_id for r in _keys(runtime).records() if r.subject_id == subject_id and not r.erased)
+    # then erasing them again deletes that key, in a second event of the same stream, and the first act stays erased
+    third = client.post(ERASURES, json=_erasure(), headers=admin)
+    assert third.status_code == 201 and third.get_json()["key_ids"] == [new_kid]
+    assert len(runtime.store.load(erasure_id(subject_id))) == 2
+    later_shown = client.get(f"/v1/guidance/{later['guidance_id']}", headers=officer).get_json()["details"]
+    assert later_shown["counterpart"]["name"] == ERASED_TEXT
     # and the same Idempotency-Key replays the first answer
     replay = client.post(
         ERASURES, json=_erasure("410102 19850312 4517"), headers={**admin, "Idempotency-Key": "erase-1"}

@@ -27,6 +27,16 @@ def key_ids(conn: Connection, subject_id: str) -> list[str]:
     return [str(key_id) for key_id in rows.scalars()]
 
 
+def live_key_ids(conn: Connection, subject_id: str) -> list[str]:
+    """The subject's keys not erased yet."""
+    rows = conn.execute(
+        select(subject_keys.c.key_id)
+        .where(subject_keys.c.subject_id == subject_id, subject_keys.c.wrapped_key.is_not(None))
+        .order_by(subject_keys.c.created_at, subject_keys.c.key_id)
+    )
+    return [str(key_id) for key_id in rows.scalars()]
+
+
 def erase_keys(conn: Connection, subject_id: str, at: datetime) -> int:
     """Destroy the subject's live wrapped keys (the rows stay, so an old key id reads as erased, not unknown);
     how many were live. Safe to repeat: an erased key is left as it is."""

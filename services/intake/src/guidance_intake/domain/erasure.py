@@ -37,18 +37,19 @@ def erasure_id(subject_id: str) -> str:
 
 @dataclass
 class PersonalDataSubject(Aggregate):
-    """One natural person (or individual business known by its credit code), by their erasure id."""
+    """One natural person (or individual business known by its credit code), by their erasure id.
+
+    Erased once as a rule; again only when keys were made for them after that (a new act about the same person:
+    new processing, sealed under a new key), which the handler tells from the key store."""
 
     erasure_id: str
-    erasure: Mapping[str, Any] = field(default_factory=dict)
+    erasure: Mapping[str, Any] = field(default_factory=dict)  # the last one
 
     @property
     def erased(self) -> bool:
         return bool(self.erasure)
 
     def erase(self, data: Mapping[str, Any]) -> None:
-        if self.erased:
-            raise ValueError(f"subject {self.erasure_id} is already erased")
         self.record(PERSONAL_DATA_ERASED, dict(data))
 
     def _erased(self, data: Mapping[str, Any]) -> None:
