@@ -147,7 +147,8 @@ def todays_databases(urls: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 #: Columns later revisions add to a table that release had, with the value its rows take.
 LATER_COLUMNS: dict[str, dict[str, Any]] = {
-    "guidance_records": {"backdated": None, "recorded_on": None},  # intake: 补录 marks
+    "guidance_records": {"backdated": None, "recorded_on": None, "subject_id": None},  # intake: 补录, 0012 subject
+    "case_records": {"subject_id": None},  # intake 0012: the person a case is about, for the retention schedule
     "revisits": {"deadline_estimated": False},  # revisit 0007
     "disclosure_items": {"deadline_estimated": False},  # disclosure 0011
     "disclosure_requests": {"deadline_estimated": False},  # disclosure 0011

@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from guidance_shared.events.examples import DEPARTMENT_ID
+from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.auth import AuthKeys
 from tests.support.schema import migrated_runtime
+from tests.support.services import guidance_command
 
 SERVICES = ("intake", "revisit", "disclosure", "assessment")
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -36,7 +37,9 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     tmp: Path = tmp_path_factory.mktemp(f"examples-{name}")
     keys = AuthKeys.create(tmp / "auth")
     bootstrap = importlib.import_module(f"guidance_{name}.bootstrap")
-    settings = Settings.from_env(name, {"GUIDANCE_VAR_DIR": str(tmp)})
+    # intake seals persons' fields, so that its erasure of the example person has a key to delete
+    sealing = {"GUIDANCE_SEAL_PERSONAL_DATA": "true"} if name == "intake" else {}
+    settings = Settings.from_env(name, {"GUIDANCE_VAR_DIR": str(tmp), **sealing})
     runtime = migrated_runtime(bootstrap.SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     runtime.provision()
     client = bootstrap.create_app(runtime, testing=True, auth=keys.settings()).test_client()
@@ -122,6 +125,9 @@ def test_every_201_documents_and_answers_a_location_that_reads_the_record_back(s
         assert "Location" in operation["responses"]["201"].get("headers", {}), f"{name} POST {path}"
         body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
         url = path.format(**path_values)
+        if path == "/v1/personal-data/erasures":  # an erasure needs a person intake holds sealed data of
+            about = client.post("/v1/guidance", json=guidance_command(counterpart=PERSON), headers=headers)
+            assert about.status_code == 201, about.get_json()
         answer = client.post(url, json=body, headers=headers) if body is not None else client.post(url, headers=headers)
         assert answer.status_code == 201, (name, path, answer.get_json())
         location = answer.headers.get("Location")

@@ -49,6 +49,7 @@ CATALOGUE = {
         "CaseDecisionRevoked",
         "CaseClosed",
         "ArchivePackageProduced",
+        "PersonalDataErased",
     ],
     "revisit.events": [
         "RevisitScheduled",
@@ -161,6 +162,7 @@ def test_every_type_names_its_aggregate_id_field(ce_type: str) -> None:
         "AssessmentPeriod",
         "Scorecard",
         "ArchivePackage",
+        "PersonalDataSubject",
     }
 
 

@@ -12,9 +12,12 @@ from tests.support.auth import AuthKeys
 from tests.support.schema import migrated_runtime
 from tests.support.services import guidance_command
 
+from guidance_intake.adapters.personal_fields import local_keys
+from guidance_intake.adapters.subject_keys import SqlSubjectKeys
 from guidance_intake.bootstrap import SPEC as INTAKE
 from guidance_intake.bootstrap import create_app
-from guidance_shared.events.examples import DEPARTMENT_ID
+from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
+from guidance_shared.personal_data.errors import ERASED_TEXT
 from guidance_shared.restore import RestoreConflict, check, recover
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
@@ -110,3 +113,37 @@ def test_a_restored_store_that_took_a_published_version_again_is_not_recovered(i
     with pytest.raises(RestoreConflict, match=f"{guidance_id}@2"):
         recover(runtime)
     assert runtime.store is not None and len(runtime.store.load(guidance_id)) == 2  # nothing appended
+
+
+def test_a_restore_from_before_an_erasure_erases_the_person_again(tmp_path: Path, auth_keys: AuthKeys) -> None:
+    # given an intake that seals persons' fields, and an act about a person published and backed up
+    service = Intake(tmp_path, auth_keys)
+    service.env["GUIDANCE_SEAL_PERSONAL_DATA"] = "true"
+    runtime = service.start()
+    runtime.provision()
+    try:
+        officer = auth_keys.headers("officer-1", DEPARTMENT_ID, ["officer"])
+        act = service.client.post("/v1/guidance", json=guidance_command(counterpart=PERSON), headers=officer)
+        assert act.status_code == 201, act.get_json()
+        runtime.relay().drain()
+        service.back_up(tmp_path / "backup.sqlite")
+        # and the person erased after the backup, the erasure published
+        admin = auth_keys.headers("admin-1", DEPARTMENT_ID, ["admin"])
+        body = {"id_no": PERSON["id_no"], "legal_reason": "request", "approver": "supervisor-2"}
+        assert service.client.post("/v1/personal-data/erasures", json=body, headers=admin).status_code == 201
+        assert service.runtime is not None and service.runtime.relay().drain() == 1
+        # when the database is restored from the backup, which still holds the person's key
+        runtime = service.restore(tmp_path / "backup.sqlite")
+        keys = SqlSubjectKeys(runtime.engine, local_keys(tmp_path)[0])
+        assert not any(record.erased for record in keys.records())
+        recovered = recover(runtime)
+        # then the recovery appends the erasure and deletes the key again, before anything reads it
+        assert recovered["recovered"] == 1 and recovered["service"]["keys_erased_again"] == 1
+        assert all(record.erased for record in keys.records())
+        guidance_id = act.get_json()["guidance_id"]
+        shown = service.client.get(f"/v1/guidance/{guidance_id}", headers=officer).get_json()["details"]
+        assert shown["counterpart"]["name"] == ERASED_TEXT
+        assert runtime.store is not None and runtime.store.verify().ok
+        assert recover(runtime)["recovered"] == 0  # again: nothing more
+    finally:
+        service.stop()

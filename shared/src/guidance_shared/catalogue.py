@@ -12,7 +12,7 @@ REVISIT_EVENTS = "revisit.events"
 DISCLOSURE_EVENTS = "disclosure.events"
 ASSESSMENT_EVENTS = "assessment.events"
 
-# intake.events: guidance acts (行政指导), enforcement cases, and their archive packages (归档)
+# intake.events: guidance acts (行政指导), enforcement cases, their archive packages (归档), and erasures of persons
 GUIDANCE_ISSUED = "guidance.GuidanceIssued.v1"
 GUIDANCE_RESPONDED = "guidance.GuidanceResponded.v1"
 CORRECTION_VERIFIED = "guidance.CorrectionVerified.v1"
@@ -24,6 +24,7 @@ CASE_DECIDED = "guidance.CaseDecided.v1"
 CASE_DECISION_REVOKED = "guidance.CaseDecisionRevoked.v1"
 CASE_CLOSED = "guidance.CaseClosed.v1"
 ARCHIVE_PACKAGE_PRODUCED = "guidance.ArchivePackageProduced.v1"
+PERSONAL_DATA_ERASED = "guidance.PersonalDataErased.v1"
 
 # revisit.events: revisits (回访) and enforcement reminders (执法事项提示)
 REVISIT_SCHEDULED = "guidance.RevisitScheduled.v1"
@@ -74,6 +75,7 @@ TYPES_ON: dict[str, tuple[str, ...]] = {
         CASE_DECISION_REVOKED,
         CASE_CLOSED,
         ARCHIVE_PACKAGE_PRODUCED,
+        PERSONAL_DATA_ERASED,
     ),
     REVISIT_EVENTS: (
         REVISIT_SCHEDULED,

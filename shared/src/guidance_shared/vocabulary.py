@@ -213,6 +213,18 @@ _REQUEST_ANSWERS = {
     "not_government_information": "不属于政府信息",
 }
 
+# 删除个人信息的法定情形 (个人信息保护法第四十七条): why a person's data was erased (PersonalDataErased).
+_ERASURE_REASONS = {
+    "purpose_achieved": "处理目的已实现或不再必要",  # art. 47 para. 1 item 1
+    "retention_ended": "保存期限届满",  # item 2
+    "consent_withdrawn": "撤回同意",  # item 3
+    "unlawful_processing": "违法或违约处理",  # item 4
+    "other_legal_ground": "法律法规规定的其他情形",  # item 5
+    "request": "个人请求删除",  # the last sentence of para. 1: the person asks, the processor had not deleted
+}
+# Whose data keys an erasure deleted: a person by ID number, an individual business known by its credit code.
+_ERASED_SUBJECT_KINDS = {"person": "自然人", "individual_business": "个体工商户"}
+
 COUNTERPART_KINDS = tuple(_COUNTERPART_KINDS)
 CONTENT_TYPES = tuple(_CONTENT_TYPES)
 METHODS = tuple(_METHODS)
@@ -236,6 +248,8 @@ DISCLOSURE_KINDS = tuple(_DISCLOSURE_KINDS)
 REDACTION_METHODS = tuple(_REDACTION_METHODS)
 REQUEST_CHANNELS = tuple(_REQUEST_CHANNELS)
 REQUEST_ANSWERS = tuple(_REQUEST_ANSWERS)
+ERASURE_REASONS = tuple(_ERASURE_REASONS)
+ERASED_SUBJECT_KINDS = tuple(_ERASED_SUBJECT_KINDS)
 
 # Content types that order a correction, so a deadline and its verification follow.
 CORRECTION_CONTENT_TYPES = ("minor_issue_warning", "violation_correction")
@@ -268,6 +282,8 @@ VOCABULARIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "redaction_methods": _REDACTION_METHODS,
             "request_channels": _REQUEST_CHANNELS,
             "request_answers": _REQUEST_ANSWERS,
+            "erasure_reasons": _ERASURE_REASONS,
+            "erased_subject_kinds": _ERASED_SUBJECT_KINDS,
         }.items()
     }
 )

@@ -22,10 +22,12 @@ from guidance_intake.adapters.serials import SERIALS_METADATA, continue_past
 from guidance_intake.adapters.subject_keys import SUBJECT_KEYS_METADATA
 from guidance_intake.domain.archive import ArchivePackage
 from guidance_intake.domain.case import Case
+from guidance_intake.domain.erasure import PersonalDataSubject
 from guidance_intake.domain.guidance import Guidance
 from guidance_intake.entrypoints.app import BLUEPRINTS
 from guidance_intake.entrypoints.consumer import IntakeProjection
-from guidance_intake.handlers import IntakeDeps
+from guidance_intake.entrypoints.worker import retention_schedule
+from guidance_intake.handlers import IntakeDeps, erased_again
 from guidance_intake.settings import KEKS, PSEUDONYM_KEY, SEAL, IntakeSettings
 from guidance_shared.access_log import ACCESS_LOG_METADATA
 from guidance_shared.auth import AuthSettings, install_auth
@@ -58,6 +60,15 @@ def wire(runtime: Runtime[IntakeDeps]) -> IntakeDeps:
             runtime.store, ArchivePackage, "ArchivePackage", "archive package", "归档包", project=read_model.apply
         ),
         personal=PersonalFields(runtime.engine, keks, pseudonyms, sealing=settings.seal),
+        retention=settings.retention,
+        subjects=Repository(
+            runtime.store,
+            PersonalDataSubject,
+            "PersonalDataSubject",
+            "personal data subject",
+            "个人信息主体",
+            project=read_model.apply,
+        ),
     )
 
 
@@ -75,12 +86,13 @@ def sealing_keys(settings: IntakeSettings, var_dir: Path) -> tuple[LocalKeyEncry
 
 
 def recovered(runtime: Runtime[IntakeDeps], conn: Connection, events: list[StoredEvent]) -> Mapping[str, object]:
-    """After a restore: the document numbers the recovered events carry are never issued again."""
+    """After a restore: the document numbers the recovered events carry are never issued again, and the keys a
+    recovered PersonalDataErased names, which the dump still held, are deleted again (ADR 0007)."""
     done = continue_past(conn, runtime.deps.departments, events)
     if done.issued_twice:
         log.error("restore.numbers_issued_twice", count=len(done.issued_twice))
     problems = [f"document number {n} was issued again before the recovery" for n in done.issued_twice]
-    return {"serials": done.moved, "problems": problems}
+    return {"serials": done.moved, "keys_erased_again": erased_again(conn, events), "problems": problems}
 
 
 def create_app(runtime: Runtime[IntakeDeps], *, testing: bool = False, auth: AuthSettings | None = None) -> Flask:
@@ -106,4 +118,5 @@ SPEC: ServiceSpec[IntakeDeps] = ServiceSpec(
     # the archive packages' bytes (their events hold only the hashes).
     read_models=(ReadModel(READ_MODEL, read_model.apply),),
     recovered=recovered,
+    tasks=(retention_schedule,),
 )

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from guidance_intake.adapters import archives, queries, read_model
+from guidance_intake.adapters import archives, erasures, queries, read_model
 from guidance_intake.adapters.pdf import PDF_VARIANT, PdfRenderer
 from guidance_intake.adapters.personal_fields import PersonalFields
 from guidance_intake.adapters.serials import issue_doc_no
@@ -39,6 +39,7 @@ from guidance_intake.domain.chronology import DatePolicy, backdating, require_no
 from guidance_intake.domain.commands import (
     CloseCase,
     DecideCase,
+    ErasePersonalData,
     IssueGuidance,
     OpenCase,
     ProduceArchive,
@@ -51,6 +52,16 @@ from guidance_intake.domain.commands import (
 )
 from guidance_intake.domain.departments import CASE_FILING, Department, DepartmentRegistry, decision_doc_kind
 from guidance_intake.domain.documents import guidance_document
+from guidance_intake.domain.erasure import (
+    RETENTION_APPROVER,
+    RETENTION_REQUESTER,
+    PersonalDataSubject,
+    RetentionSchedule,
+    erasure_id,
+    require_four_eyes,
+    require_reason,
+    retention_ended,
+)
 from guidance_intake.domain.errors import rule_broken
 from guidance_intake.domain.exemptions import CaseFacts, ExemptionList, assess, count_prior_violations
 from guidance_intake.domain.exemptions import correction_deadline as entry_deadline
@@ -68,6 +79,7 @@ from guidance_shared.catalogue import (
     GUIDANCE_RESPONDED,
     GUIDANCE_SUSPENDED,
     GUIDANCE_WITHDRAWN,
+    PERSONAL_DATA_ERASED,
 )
 from guidance_shared.dates import CHINA_TZ, china_day, iso, now_utc, optional_date, optional_moment
 from guidance_shared.errors import GuidanceError, NotFound
@@ -100,6 +112,10 @@ class IntakeDeps:
     #: sealing persons' fields into GuidanceIssued and CaseOpened, and opening them (docs/personal-data.md §6);
     #: None where nothing is sealed nor opened (a handler test's plain store)
     personal: PersonalFields | None = None
+    #: the persons' own streams (PersonalDataErased, one stream per subject pseudonym); None where none is erased
+    subjects: Repository[PersonalDataSubject] | None = None
+    #: how long persons' data is kept per record kind (GUIDANCE_PERSONAL_DATA_RETENTION)
+    retention: RetentionSchedule = field(default_factory=RetentionSchedule)
 
 
 def _department_fields(department: Department) -> Mapping[str, str | None]:
@@ -516,6 +532,134 @@ def _events_json(history: list[StoredEvent]) -> bytes:
         for e in history
     ]
     return (json.dumps(jsonable(events), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+# -- erasing a person (个人信息保护法第四十七条) ------------------------------------------------------
+class NoSubjectKeys(GuidanceError):
+    """The subject has no data key, erased or live: intake never sealed anything of theirs."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            code="not-found",
+            title_en="Not found",
+            title_zh="未找到",
+            status=404,
+            detail_en="intake holds no sealed personal data of this subject (no data key was ever made for it).",
+            detail_zh="本服务没有该主体的加密个人信息（从未为其生成数据密钥）。",
+        )
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """An erasure as recorded; ``first`` False when it had been done before (the last one answers)."""
+
+    subject: PersonalDataSubject
+    first: bool
+
+
+def erase_personal_data(deps: IntakeDeps, conn: Connection, cmd: ErasePersonalData) -> Erasure:
+    """Delete the subject's data keys and record PersonalDataErased, in one transaction (docs/personal-data.md).
+
+    The subject is the keyed pseudonym of the ID number (or, for an individual business known by its credit code,
+    of that code): no clear identifier is stored or logged. Erasing twice records one event. A subject intake never
+    sealed anything for has no key to delete: 404, whatever it may hold in clear from before sealing.
+    """
+    require_reason(cmd.legal_reason)
+    require_four_eyes(cmd.requested_by, cmd.approver)
+    subject_id, kind = _erased_subject(deps, cmd)
+    return _erase_subject(deps, conn, subject_id, kind, cmd.legal_reason, cmd.requested_by, cmd.approver)
+
+
+def erasure_of(deps: IntakeDeps, conn: Connection, subject_id: str) -> PersonalDataSubject | None:
+    """The subject's stream if they were erased, else None."""
+    if deps.subjects is None:
+        return None
+    found = _found(deps.subjects, conn, erasure_id(subject_id))
+    return found if found is not None and found.erased else None
+
+
+def erase_past_retention(deps: IntakeDeps, conn: Connection, subject_id: str, today: date) -> Erasure | None:
+    """Erase the subject if every record of theirs is past its retention on ``today`` (reason ``retention_ended``,
+    approved by the configured schedule); None when some record must still be kept, or nothing is left to erase."""
+    if not retention_ended(erasures.subject_records(conn, subject_id), deps.retention, today):
+        return None
+    record_id = erasures.opening_record(conn, subject_id)
+    assert record_id is not None  # retention_ended needs a record
+    opening = deps.guidance.store.load(record_id, conn=conn)[0].data["counterpart"]
+    kind = "person" if opening.get("id_no") is not None else "individual_business"
+    try:
+        erasure = _erase_subject(
+            deps, conn, subject_id, kind, "retention_ended", RETENTION_REQUESTER, RETENTION_APPROVER
+        )
+    except NoSubjectKeys:
+        return None
+    return erasure if erasure.first else None
+
+
+def _erase_subject(
+    deps: IntakeDeps, conn: Connection, subject_id: str, kind: str, reason: str, requested_by: str, approver: str
+) -> Erasure:
+    if deps.subjects is None:
+        raise RuntimeError("erasing needs IntakeDeps.subjects")
+    found = _found(deps.subjects, conn, erasure_id(subject_id))
+    if found is not None and found.erased:
+        # Erased before: the same answer again, unless keys were made for the person since (new processing).
+        key_ids = erasures.live_key_ids(conn, subject_id)
+        if not key_ids:
+            return Erasure(found, first=False)
+    else:
+        key_ids = erasures.key_ids(conn, subject_id)
+    if not key_ids:
+        raise NoSubjectKeys()
+    now = deps.now()
+    erasures.erase_keys(conn, subject_id, now)
+    data = {
+        "erasure_id": erasure_id(subject_id),
+        "subject_id": subject_id,
+        "subject_kind": kind,
+        "key_ids": key_ids,
+        "legal_reason": reason,
+        "requested_by": requested_by,
+        "approved_by": approver,
+        "erased_at": now.astimezone(CHINA_TZ).isoformat(),
+    }
+    subject = found or PersonalDataSubject(erasure_id(subject_id))
+    subject.erase(valid_event_data(deps.registry, PERSONAL_DATA_ERASED, data))
+    deps.subjects.save(conn, subject)
+    return Erasure(subject, first=True)
+
+
+def _erased_subject(deps: IntakeDeps, cmd: ErasePersonalData) -> tuple[str, str]:
+    """The subject's pseudonym and kind; exactly one of the ID number and the credit code names it."""
+    if bool(cmd.id_no) == bool(cmd.uscc):
+        raise rule_broken(
+            "erasure-subject-ambiguous",
+            "id_no",
+            "Name the person by id_no, or an individual business known only by its credit code by uscc; not both.",
+            "请以身份证件号码（id_no）指明自然人，或以统一社会信用代码（uscc）指明个体工商户，二者择一。",
+        )
+    if deps.pseudonyms is None:
+        raise GuidanceError(
+            code="personal-data-keys-unconfigured",
+            title_en="Personal data keys not configured",
+            title_zh="未配置个人信息密钥",
+            status=503,
+            detail_en="intake has no pseudonym key (GUIDANCE_PSEUDONYM_KEY), so it holds no person's sealed data.",
+            detail_zh="本服务未配置假名密钥（GUIDANCE_PSEUDONYM_KEY），未加密保存任何个人信息。",
+        )
+    if cmd.id_no:
+        return deps.pseudonyms.subject_id(cmd.id_no), "person"
+    return deps.pseudonyms.of("business", str(cmd.uscc)), "individual_business"
+
+
+def erased_again(conn: Connection, events: list[StoredEvent]) -> int:
+    """Delete again the keys the given PersonalDataErased events name (a restore that brought an erased key
+    back from a dump older than the erasure); how many keys were live."""
+    again = 0
+    for event in events:
+        if event.type == PERSONAL_DATA_ERASED:
+            again += erasures.erase_keys(conn, str(event.data["subject_id"]), event.occurred_at)
+    return again
 
 
 # -- helpers ------------------------------------------------------------------------------

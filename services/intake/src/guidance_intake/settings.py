@@ -8,6 +8,10 @@ GUIDANCE_PSEUDONYM_KEY[_FILE]        the key of persons' pseudonyms, base64 of 3
 GUIDANCE_SEAL_PERSONAL_DATA          true: seal persons' fields in GuidanceIssued and CaseOpened (docs/personal-data.md
                                      §6); default false. With it on and no keys configured, an embedded install makes
                                      its own under GUIDANCE_VAR_DIR/personal-data (``adapters.personal_fields``)
+GUIDANCE_PERSONAL_DATA_RETENTION     the retention schedule of persons' data (YAML: record kind → Y or D<years>);
+                                     unset: each record's archival retention (``domain.erasure``)
+GUIDANCE_RETENTION_INTERVAL_S        how often the worker erases the persons whose every record is past its
+                                     retention; default 86400 (daily), 0: never
 GUIDANCE_FUTURE_TOLERANCE_MINUTES    how far past now (clock skew) a date a caller sends may lie; default 60
 GUIDANCE_BACKDATED_AFTER_DAYS        an entry dated more than this many days before it is recorded is 补录; default 3
 
@@ -22,7 +26,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import yaml
+
 from guidance_intake.domain.chronology import DEFAULT_BACKDATED_AFTER_DAYS, DEFAULT_FUTURE_TOLERANCE, DatePolicy
+from guidance_intake.domain.erasure import RetentionSchedule, schedule_problems
 from guidance_shared.personal_data.errors import KeyConfigurationError
 from guidance_shared.personal_data.local_keks import LocalKeyEncryptionKeys, decode_key
 from guidance_shared.personal_data.pseudonym import Pseudonyms
@@ -34,6 +41,10 @@ SEAL = "GUIDANCE_SEAL_PERSONAL_DATA"
 PSEUDONYM_KEY = "GUIDANCE_PSEUDONYM_KEY"
 FUTURE_TOLERANCE = "GUIDANCE_FUTURE_TOLERANCE_MINUTES"
 BACKDATED_AFTER = "GUIDANCE_BACKDATED_AFTER_DAYS"
+RETENTION = "GUIDANCE_PERSONAL_DATA_RETENTION"
+RETENTION_INTERVAL = "GUIDANCE_RETENTION_INTERVAL_S"
+DEFAULT_RETENTION_INTERVAL_S = 24 * 3600
+MAX_RETENTION_INTERVAL_S = 31 * 24 * 3600
 #: Bounds that keep a typo from switching a rule off: a day of skew, a year before an entry counts as 补录.
 MAX_FUTURE_TOLERANCE_MINUTES = 24 * 60
 MAX_BACKDATED_AFTER_DAYS = 366
@@ -51,6 +62,10 @@ class IntakeSettings:
     seal: bool = False
     #: the kernel's transport is the embedded log: a development or single-machine install
     embedded: bool = True
+    #: how long persons' data is kept, per record kind (GUIDANCE_PERSONAL_DATA_RETENTION)
+    retention: RetentionSchedule = field(default_factory=RetentionSchedule)
+    #: seconds between the worker's retention passes (GUIDANCE_RETENTION_INTERVAL_S); 0: none
+    retention_interval_s: int = DEFAULT_RETENTION_INTERVAL_S
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> IntakeSettings:
@@ -62,6 +77,10 @@ class IntakeSettings:
             pseudonyms=_pseudonyms(env),
             seal=_flag(env, SEAL),
             embedded=(env.get("GUIDANCE_TRANSPORT") or "embedded").strip().lower() == "embedded",
+            retention=_retention(env.get(RETENTION) or None),
+            retention_interval_s=_bounded(
+                env, RETENTION_INTERVAL, DEFAULT_RETENTION_INTERVAL_S, MAX_RETENTION_INTERVAL_S
+            ),
             dates=DatePolicy(
                 future_tolerance=timedelta(
                     minutes=_bounded(
@@ -99,6 +118,25 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes"):
         return True
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _retention(path: str | None) -> RetentionSchedule:
+    """The schedule in the YAML file ``path`` names, over the defaults; unset: the defaults."""
+    if path is None:
+        return RetentionSchedule()
+    try:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"{RETENTION}: cannot read {path} ({exc.strerror or exc})") from None
+    except yaml.YAMLError:
+        raise SettingsError(f"{RETENTION}: {path} is not YAML") from None
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"{RETENTION}: {path} must map record kinds to periods")
+    periods = {str(kind): str(period) for kind, period in loaded.items()}
+    problems = schedule_problems(periods)
+    if problems:
+        raise SettingsError(f"{RETENTION}: {'; '.join(problems)}")
+    return RetentionSchedule({**RetentionSchedule().periods, **periods})
 
 
 def _path(value: str | None) -> Path | None:

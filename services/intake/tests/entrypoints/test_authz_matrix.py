@@ -128,6 +128,7 @@ CELLS = [
 def fill(rule: str, ids: dict[str, str]) -> str:
     for name in ("guidance_id", "case_id", "archive_id"):
         rule = rule.replace(f"<uuid:{name}>", ids.get(name, str(uuid.uuid4())))
+    rule = rule.replace("<string(length=64):subject_id>", ids.get("subject_id", "0" * 64))  # an erasure's pseudonym
     return rule.replace("<kid>", "A" * 22)
 
 

@@ -221,6 +221,16 @@ _intake: Mapping[str, Mapping[str, Any]] = {
         "package_sha256": "0f3c6a9b2e5d8c1f4a7b0e3d6c9f2a5b8e1d4c7f0a3b6e9d2c5f8a1b4e7d0c3f",
         "produced_at": "2026-01-15T10:00:00+08:00",
     },
+    "guidance.PersonalDataErased.v1": {
+        "erasure_id": "469e76f5-9231-56da-9a29-a37a17369228",
+        "subject_id": "7d5b965be65af19779a1fcf1c5eb13eb541ddf871fd3b4456499c68daf054d26",
+        "subject_kind": "person",
+        "key_ids": ["AAECAwQFBgcICQoLDA0ODw"],
+        "legal_reason": "request",
+        "requested_by": "officer-1",
+        "approved_by": "supervisor-1",
+        "erased_at": "2026-03-02T09:30:00+08:00",
+    },
 }
 
 _revisit: Mapping[str, Mapping[str, Any]] = {

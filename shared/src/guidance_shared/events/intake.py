@@ -340,6 +340,44 @@ class ArchivePackageProduced(Payload):
     produced_at = moment("生成时间", required=True)
 
 
+class PersonalDataErased(Payload):
+    """A natural person's data keys were deleted (个人信息保护法第四十七条): every field sealed under them, in every
+    event, copy and backup, can no longer be opened (docs/personal-data.md, "Erasure").
+
+    It carries no personal data: the subject's pseudonym, the ids of the keys deleted, the legal ground and who
+    asked and approved. A reader that caches persons' keys drops those named here.
+    """
+
+    erasure_id = fields.UUID(
+        required=True,
+        metadata={
+            "description": "删除记录编号：由主体假名导出（UUID v5，urn:guidance:personal-data-erasure:<subject_id>），"
+            "同一主体恒为同一编号，亦为 Kafka 键"
+        },
+    )
+    subject_id = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a subject pseudonym (64 lower-case hex digits)."),
+        metadata={"description": "个人信息主体的假名（docs/personal-data.md §4）"},
+    )
+    subject_kind = code(v.ERASED_SUBJECT_KINDS, "主体类别（按身份证件号码或个体工商户统一社会信用代码）", required=True)
+    key_ids = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$")),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "删除的数据密钥编号（kid）"},
+    )
+    legal_reason = code(v.ERASURE_REASONS, "删除依据（个人信息保护法第四十七条）", required=True)
+    requested_by = text(200, "申请人（令牌主体）", required=True)
+    approved_by = text(200, "批准人（不得为申请人本人）", required=True)
+    erased_at = moment("删除时间", required=True)
+
+    @validates_schema
+    def _four_eyes(self, data: Mapping[str, Any], **_: Any) -> None:
+        if data.get("requested_by") is not None and data.get("requested_by") == data.get("approved_by"):
+            raise ValidationError("The approver must not be the requester. 批准人不得为申请人本人。", "approved_by")
+
+
 def _event(name: str, aggregate: str, schema: type[Payload], subject: str) -> EventType:
     return EventType(name, 1, TOPIC, aggregate, schema, subject_field=subject)
 
@@ -356,4 +394,5 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _event("CaseDecisionRevoked", "Case", CaseDecisionRevoked, "case_id"),
     _event("CaseClosed", "Case", CaseClosed, "case_id"),
     _event("ArchivePackageProduced", "ArchivePackage", ArchivePackageProduced, "archive_id"),
+    _event("PersonalDataErased", "PersonalDataSubject", PersonalDataErased, "erasure_id"),
 )

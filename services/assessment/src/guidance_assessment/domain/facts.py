@@ -323,6 +323,7 @@ FOLDS: EventHandlers[Fold] = EventHandlers(
         catalogue.GUIDANCE_SUSPENDED,
         catalogue.CASE_LEGAL_REVIEWED,
         catalogue.ARCHIVE_PACKAGE_PRODUCED,
+        catalogue.PERSONAL_DATA_ERASED,
         catalogue.REMINDER_PLANNED,
         catalogue.REMINDER_PLAN_ACCEPTED,
         catalogue.REMINDER_PLAN_ADJUSTED,

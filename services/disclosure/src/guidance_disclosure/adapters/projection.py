@@ -591,6 +591,7 @@ IGNORED = (
     catalogue.CORRECTION_VERIFIED,
     catalogue.CASE_LEGAL_REVIEWED,
     catalogue.ARCHIVE_PACKAGE_PRODUCED,
+    catalogue.PERSONAL_DATA_ERASED,
     catalogue.REVISIT_OVERDUE,
     catalogue.REVISIT_CANCELLED,
     catalogue.REVISIT_RESCHEDULED,

@@ -51,6 +51,7 @@ REACTIONS: EventHandlers[Reaction] = EventHandlers(
         catalogue.CASE_LEGAL_REVIEWED,
         catalogue.CASE_CLOSED,
         catalogue.ARCHIVE_PACKAGE_PRODUCED,
+        catalogue.PERSONAL_DATA_ERASED,
         catalogue.REVISIT_SCHEDULED,
         catalogue.REVISIT_OVERDUE,
         catalogue.REVISIT_CANCELLED,

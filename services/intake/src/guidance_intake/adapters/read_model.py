@@ -55,6 +55,8 @@ guidance_records = Table(
     # 补录: an act entered long after its date (GuidanceIssued ``backdated``), and the day it was recorded.
     Column("backdated", Boolean, nullable=True),
     Column("recorded_on", Date, nullable=True),
+    # The natural person the act is about (their pseudonym), for the retention schedule; null for anyone else.
+    Column("subject_id", String(64), nullable=True, index=True),
     # The ledger: a department's acts of a date range in its order (queries.ledger_records), with no sort.
     Index("ix_guidance_records_ledger", "department_id", "issued_on", "doc_no"),
 )
@@ -79,6 +81,7 @@ case_records = Table(
     Column("decided_on", Date, nullable=True),
     Column("closed_on", Date, nullable=True),
     Column("version", Integer, nullable=False),
+    Column("subject_id", String(64), nullable=True, index=True),  # as guidance_records.subject_id
 )
 
 
@@ -152,10 +155,17 @@ def _guidance_issued(conn: Connection, event: StoredEvent) -> None:
             related_case_id=d.get("related_case_id"),
             backdated=bool(d.get("backdated")),
             recorded_on=china_day(d["recorded_at"]) if d.get("recorded_at") else None,
+            subject_id=_subject_id(d["counterpart"]),
             status="issued",
             version=event.version,
         )
     )
+
+
+def _subject_id(counterpart: Mapping[str, Any]) -> str | None:
+    """The pseudonym a sealed counterpart carries; None for a counterpart recorded in clear or no person."""
+    subject_id = counterpart.get("subject_id")
+    return subject_id if isinstance(subject_id, str) else None
 
 
 def _guidance_update(conn: Connection, event: StoredEvent, **values: Any) -> None:
@@ -203,6 +213,7 @@ def _case_opened(conn: Connection, event: StoredEvent) -> None:
             major=bool(d["major"]),
             status="open",
             version=event.version,
+            subject_id=_subject_id(d["counterpart"]),
         )
     )
 
@@ -238,5 +249,5 @@ FOLDS: EventHandlers[Fold] = EventHandlers(
         ),
     },
     # An archive package's bytes are no fold of events (adapters.archives keeps them); the event is its record.
-    ignored=(catalogue.ARCHIVE_PACKAGE_PRODUCED,),
+    ignored=(catalogue.ARCHIVE_PACKAGE_PRODUCED, catalogue.PERSONAL_DATA_ERASED),
 )

@@ -136,3 +136,20 @@ class ProduceArchive:
 
     department_id: str
     year: int
+
+
+# -- persons' data --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ErasePersonalData:
+    """删除个人信息: a person by ID number, or an individual business known only by its credit code.
+
+    ``requested_by`` is who asks (the token's subject, or the operator at the command line); ``approver`` who
+    approved it, never the same (``domain.erasure.require_four_eyes``). ``legal_reason`` is a code of
+    ``vocabulary.ERASURE_REASONS``.
+    """
+
+    legal_reason: str
+    approver: str
+    requested_by: str
+    id_no: str | None = None
+    uscc: str | None = None

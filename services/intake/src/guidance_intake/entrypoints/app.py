@@ -5,6 +5,7 @@ from __future__ import annotations
 from guidance_intake.entrypoints.http.archives import archives_blp
 from guidance_intake.entrypoints.http.cases import cases_blp
 from guidance_intake.entrypoints.http.counterparts import counterparts_blp
+from guidance_intake.entrypoints.http.erasures import erasures_blp
 from guidance_intake.entrypoints.http.guidance import guidance_blp
 from guidance_intake.entrypoints.http.ledger import ledger_blp
 from guidance_intake.entrypoints.http.records import records_blp
@@ -19,6 +20,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     ledger_blp,
     records_blp,
     archives_blp,
+    erasures_blp,
     access_log_blp,
     subject_keys_blp,
 )

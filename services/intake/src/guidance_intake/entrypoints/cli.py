@@ -8,11 +8,16 @@ keys new-kek ID    print a new KEK entry (``ID=base64`` of 32 random bytes) to a
 archive --department ID --year YYYY --out DIR
                    the department's archive package of that year (DA/T 22), recorded as ArchivePackageProduced:
                    DIR/<全宗号>-<year>-<archive id>.zip and the same files unpacked beside it; prints the summary
+erase (--id-no | --uscc) --reason CODE --approver WHO [--requested-by WHO]
+                   erase a natural person's data (deletes their keys, records PersonalDataErased); the ID number
+                   or credit code is read from standard input, or prompted for without echo, never from the
+                   command line (which ``ps`` and the shell's history would keep); prints the erasure
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import io
 import json
 import sys
@@ -23,7 +28,7 @@ from pathlib import Path
 from guidance_intake import handlers
 from guidance_intake.adapters import archives
 from guidance_intake.adapters.subject_keys import SqlSubjectKeys
-from guidance_intake.domain.commands import ProduceArchive
+from guidance_intake.domain.commands import ErasePersonalData, ProduceArchive
 from guidance_intake.handlers import IntakeDeps
 from guidance_intake.settings import KEKS, IntakeSettings
 from guidance_shared.db import make_engine
@@ -35,9 +40,14 @@ from guidance_shared.personal_data.local_keks import new_entry
 from guidance_shared.runtime import Runtime, ServiceSpec
 from guidance_shared.service_cli import AppFactory, run
 from guidance_shared.settings import Settings, SettingsError
+from guidance_shared.vocabulary import ERASURE_REASONS
 
 KEYS_HELP = "The persons' key store (docs/personal-data.md §8): rotate the KEK, make a new one."
 ARCHIVE_HELP = "A department's archive package of one year (归档, DA/T 22), written to a directory."
+ERASE_HELP = (
+    "Erase a natural person's data (个人信息保护法第四十七条): delete their data keys and record PersonalDataErased. "
+    "The identifier is read from standard input (one line) or prompted for without echo."
+)
 
 
 def main(spec: ServiceSpec[IntakeDeps], create_app: AppFactory, argv: Sequence[str] | None = None) -> int:
@@ -47,6 +57,8 @@ def main(spec: ServiceSpec[IntakeDeps], create_app: AppFactory, argv: Sequence[s
         return keys(spec, args[1:])
     if args[:1] == ["archive"]:
         return archive(spec, args[1:])
+    if args[:1] == ["erase"]:
+        return erase(spec, args[1:])
     return run(spec, create_app, args)
 
 
@@ -135,3 +147,62 @@ def archive(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     print(json.dumps({**archives.describe(package), "path": str(args.out / f"{stem}.zip")}, ensure_ascii=False))
     return 0
+
+
+def erase(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
+    """``erase``: as ``POST /v1/personal-data/erasures``. Exit 1: refused, 2: configuration or input, 3: schema."""
+    parser = argparse.ArgumentParser(prog="guidance-intake erase", description=ERASE_HELP)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id-no", action="store_true", help="the person is named by an ID number (read from stdin)")
+    which.add_argument(
+        "--uscc", action="store_true", help="an individual business known only by its credit code (read from stdin)"
+    )
+    parser.add_argument("--reason", required=True, choices=ERASURE_REASONS, help="the legal ground (art. 47)")
+    parser.add_argument("--approver", required=True, help="who approved the erasure; not the requester")
+    parser.add_argument("--requested-by", default=None, help="who asks for it; default cli:<the operating-system user>")
+    args = parser.parse_args(argv)
+    identifier = _secret_line("ID number" if args.id_no else "credit code")
+    if not identifier:
+        print("input error: no identifier on standard input", file=sys.stderr)
+        return 2
+    try:
+        settings = Settings.from_env(spec.name)
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(spec.name, settings.log_level, json=settings.log_json, to_stderr=True)
+    try:
+        runtime = Runtime(spec, settings)
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except SchemaError as error:
+        print(f"schema error: {error}", file=sys.stderr)
+        return 3
+    cmd = ErasePersonalData(
+        legal_reason=args.reason,
+        approver=args.approver,
+        requested_by=args.requested_by or f"cli:{getpass.getuser()}",
+        id_no=identifier if args.id_no else None,
+        uscc=None if args.id_no else identifier,
+    )
+    try:
+        store = runtime.store
+        if store is None:
+            raise RuntimeError("intake keeps an event store")
+        with store.transaction() as conn:
+            erasure = handlers.erase_personal_data(runtime.deps, conn, cmd)
+    except GuidanceError as error:
+        print(f"refused: {error.detail_en} / {error.detail_zh}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+    print(json.dumps({**erasure.subject.erasure, "repeated": not erasure.first}, ensure_ascii=False))
+    return 0
+
+
+def _secret_line(what: str) -> str:
+    """One line from standard input, or typed at a prompt without echo when it is a terminal."""
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{what}: ").strip()
+    return sys.stdin.readline().strip()

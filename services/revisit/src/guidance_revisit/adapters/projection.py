@@ -198,6 +198,7 @@ UPDATES: EventHandlers[Update] = EventHandlers(
         catalogue.CORRECTION_VERIFIED,
         catalogue.CASE_LEGAL_REVIEWED,
         catalogue.ARCHIVE_PACKAGE_PRODUCED,
+        catalogue.PERSONAL_DATA_ERASED,
     ),
 )
 """How each type on intake.events changes the history; the ignored ones change nothing revisit keeps."""

@@ -35,6 +35,7 @@ REACTIONS: EventHandlers[Reaction] = EventHandlers(
         catalogue.CASE_LEGAL_REVIEWED,
         catalogue.CASE_DECIDED,
         catalogue.ARCHIVE_PACKAGE_PRODUCED,
+        catalogue.PERSONAL_DATA_ERASED,
     ),
 )
 """Which of intake's event types schedule or cancel revisits; the others only update the history."""
