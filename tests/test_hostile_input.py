@@ -28,7 +28,7 @@ from tests.support.schema import migrated_runtime
 
 SERVICES = ("intake", "revisit", "disclosure", "assessment")
 WRITES = ("post", "put", "patch", "delete")
-ROLES = ["officer", "reviewer", "supervisor", "auditor", "admin"]
+ROLES = ["officer", "reviewer", "supervisor", "auditor", "admin", "pd-seal", "pd-open"]  # every write endpoint
 JSON = "application/json"
 
 #: name -> (raw body, content type, the statuses it may get, the problem code or the field it must name)

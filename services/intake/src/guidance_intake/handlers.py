@@ -639,14 +639,8 @@ def _erased_subject(deps: IntakeDeps, cmd: ErasePersonalData) -> tuple[str, str]
             "请以身份证件号码（id_no）指明自然人，或以统一社会信用代码（uscc）指明个体工商户，二者择一。",
         )
     if deps.pseudonyms is None:
-        raise GuidanceError(
-            code="personal-data-keys-unconfigured",
-            title_en="Personal data keys not configured",
-            title_zh="未配置个人信息密钥",
-            status=503,
-            detail_en="intake has no pseudonym key (GUIDANCE_PSEUDONYM_KEY), so it holds no person's sealed data.",
-            detail_zh="本服务未配置假名密钥（GUIDANCE_PSEUDONYM_KEY），未加密保存任何个人信息。",
-        )
+        # Without a pseudonym key intake never sealed anyone's data: no one has a key to delete here.
+        raise NoSubjectKeys()
     if cmd.id_no:
         return deps.pseudonyms.subject_id(cmd.id_no), "person"
     return deps.pseudonyms.of("business", str(cmd.uscc)), "individual_business"
