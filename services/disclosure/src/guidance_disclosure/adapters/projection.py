@@ -205,6 +205,16 @@ held_revisit_results = Table(
     Column("headers", Text, nullable=False),
 )
 
+#: Where a revisit result and the event that makes its act known meet (``meet_at_parent``). Two workers may apply
+#: them at once, each in its own transaction: the result would not see the act's uncommitted row and wait, the act
+#: would not see the uncommitted waiting result and release nothing, and the result would wait for good. Both first
+#: write this row, so the second waits for the first to commit and then reads what it wrote.
+revisit_parents = Table(
+    "revisit_parents",
+    PUBLIC_MODEL,
+    Column("parent_id", String(36), primary_key=True),
+)
+
 _UPSERTS: Mapping[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -544,6 +554,12 @@ def revisit_parent_known(conn: Connection, data: Mapping[str, Any]) -> bool:
     if data.get("guidance_id"):
         return guidance_row(conn, str(data["guidance_id"])) is not None
     return True
+
+
+def meet_at_parent(conn: Connection, parent_id: str) -> None:
+    """Lock the act's meeting row (made if new) until this transaction ends (``revisit_parents``)."""
+    upsert = _UPSERTS[conn.dialect.name](revisit_parents).values(parent_id=parent_id)
+    conn.execute(upsert.on_conflict_do_update(index_elements=["parent_id"], set_={"parent_id": parent_id}))
 
 
 def hold_revisit_result(conn: Connection, parent_id: str, event: ConsumedEvent) -> None:

@@ -81,15 +81,16 @@ class DisclosureProjection:
         self.registry: EventRegistry = runtime.registry
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
-        if event.type == catalogue.REVISIT_COMPLETED and not projection.revisit_parent_known(conn, event.data):
-            parent_id = projection.revisit_parent_id(event.data)
-            assert parent_id is not None  # a result naming no act is never waiting
-            projection.hold_revisit_result(conn, parent_id, event)
-            return
+        if event.type == catalogue.REVISIT_COMPLETED and (parent_id := projection.revisit_parent_id(event.data)):
+            projection.meet_at_parent(conn, parent_id)  # before looking: see ``projection.revisit_parents``
+            if not projection.revisit_parent_known(conn, event.data):
+                projection.hold_revisit_result(conn, parent_id, event)
+                return
         self._apply(conn, event)
         released = _RELEASES.get(event.type)
         if released is not None:
             act_id = str(event.data[released])
+            projection.meet_at_parent(conn, act_id)
             for record in projection.take_held_revisit_results(conn, act_id):
                 self._apply(conn, self._consumed(record))
 
