@@ -10,7 +10,7 @@ avoid a 5xx. Bounded: a dozen scenarios of at most six calls per service.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,24 +36,29 @@ LINKED = {
 
 
 @pytest.fixture(params=sorted(LINKED))
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Any, dict[str, str]]]:
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Callable[[], Any], dict[str, str]]]:
+    """The service's name, a maker of fresh instances of it (each on an empty database of its own), a token."""
     name: str = request.param
     keys = AuthKeys.create(tmp_path / "auth")
     bootstrap = importlib.import_module(f"guidance_{name}.bootstrap")
-    settings = Settings.from_env(name, {"GUIDANCE_VAR_DIR": str(tmp_path)})
-    runtime = migrated_runtime(bootstrap.SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
-    runtime.provision()
-    yield (
-        name,
-        bootstrap.create_app(runtime, testing=True, auth=keys.settings()),
-        keys.headers("stateful", DEPARTMENT_ID, ROLES),
-    )
-    runtime.close()
+    runtimes: list[Any] = []
+
+    def fresh_app() -> Any:
+        home = tmp_path / f"instance-{len(runtimes)}"
+        settings = Settings.from_env(name, {"GUIDANCE_VAR_DIR": str(home)})
+        runtime = migrated_runtime(bootstrap.SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+        runtime.provision()
+        runtimes.append(runtime)
+        return bootstrap.create_app(runtime, testing=True, auth=keys.settings())
+
+    yield name, fresh_app, keys.headers("stateful", DEPARTMENT_ID, ROLES)
+    for runtime in runtimes:
+        runtime.close()
 
 
 def test_each_create_links_to_reading_and_changing_what_it_made(service) -> None:
-    name, app, _ = service
-    document = app.test_client().get("/openapi.json").get_json()
+    name, fresh_app, _ = service
+    document = fresh_app().test_client().get("/openapi.json").get_json()
     for path, targets in LINKED[name].items():
         links = document["paths"][path]["post"]["responses"]["201"]["links"]
         reached = {link["operationId"] for link in links.values()}
@@ -65,8 +70,8 @@ def test_each_create_links_to_reading_and_changing_what_it_made(service) -> None
 
 
 def test_linked_scenarios_conform_to_the_document(service) -> None:
-    name, app, headers = service
-    answers = run_stateful(app, headers)
+    name, fresh_app, headers = service
+    answers = run_stateful(fresh_app, headers)
     assert not [key for key in answers if key[1] >= 500], answers
     creates = {f"POST {path}" for path in LINKED[name]}
     made = sum(n for (label, status), n in answers.items() if label in creates and status == 201)
