@@ -20,8 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 INTAKE = os.environ.get("GUIDANCE_INTAKE_URL", "http://127.0.0.1:8001")
 DISCLOSURE = os.environ.get("GUIDANCE_DISCLOSURE_URL", "http://127.0.0.1:8003")
 VAR = Path(os.environ.get("GUIDANCE_VAR_DIR", str(ROOT / "var")))
-#: A person's act: the counterpart is an individual business, its operator a natural person.
-EXAMPLE = "violation_correction.json"
+#: The act posted: the example minor-issue warning, addressed to the individual business of the example case
+#: (its operator a natural person) so that the demo shows a person's data sealed and redacted.
+EXAMPLE = ROOT / "examples" / "guidance" / "minor_issue_warning.json"
+COUNTERPART = ROOT / "examples" / "cases" / "open.json"
 
 
 def _token(var: Path) -> str:
@@ -51,7 +53,9 @@ def main(argv: list[str]) -> int:
     elif argv:
         print("usage: tools/demo [--var-dir DIR]   (default: $GUIDANCE_VAR_DIR, else var/)", file=sys.stderr)
         return 2
-    body = (ROOT / "examples" / "guidance" / EXAMPLE).read_bytes()
+    act = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    act["counterpart"] = json.loads(COUNTERPART.read_text(encoding="utf-8"))["counterpart"]
+    body = json.dumps(act, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         f"{INTAKE}/v1/guidance",
         data=body,

@@ -41,7 +41,8 @@ def test_run_suite_starts_four_services_and_the_demo_sees_an_act_published(tmp_p
             cwd=ROOT,
         )
     try:
-        wait_for(lambda: "is running" in log.read_text(errors="replace") or suite.poll() is not None, timeout_s=90)
+        # Four migrations, the provisioning and eight processes before "is running": well over 90 s on a loaded machine.
+        wait_for(lambda: "is running" in log.read_text(errors="replace") or suite.poll() is not None, timeout_s=240)
         assert suite.poll() is None, log.read_text(errors="replace")
         demo = subprocess.run(
             [sys.executable, str(ROOT / "tools" / "demo.py")],
