@@ -88,8 +88,8 @@ def test_every_service_has_a_web_and_a_worker_built_for_it(compose: dict[str, An
 
 def test_our_containers_set_only_variables_the_services_read(compose: dict[str, Any]) -> None:
     for name, spec in ours(compose).items():
-        service = name.split("-")[0]
-        reads = service_variables(service) if service in SERVICES else SETTINGS_VARIABLES
+        service = spec["build"]["args"]["SERVICE"]  # the image's: provision runs intake's, and reads its settings
+        reads = service_variables(service)
         unknown = set(spec.get("environment", {})) - reads
         assert not unknown, f"{name} sets {sorted(unknown)}, which {service} never reads"
 
@@ -188,7 +188,7 @@ def test_each_database_is_migrated_before_its_worker_and_web_start(compose: dict
 def test_the_key_set_comes_from_the_init_step_never_from_a_host_path(compose: dict[str, Any]) -> None:
     """auth-init writes the development key set into a named volume; web mounts that volume and trusts its JWKS."""
     init = compose["services"]["auth-init"]
-    assert init["entrypoint"] == ["guidance"] and init["command"][:2] == ["auth", "keys"]
+    assert init["entrypoint"] == ["guidance"] and init["command"][:2] == ["auth", "mint"]  # mint makes the key set
     var_dir = init["command"][init["command"].index("--var-dir") + 1]
     [init_mount] = init["volumes"]
     volume, target = init_mount.split(":")
@@ -201,6 +201,29 @@ def test_the_key_set_comes_from_the_init_step_never_from_a_host_path(compose: di
         assert (source, mode) == (volume, "ro")  # a named volume: nothing on the host can stand in for it
         assert web["environment"]["GUIDANCE_AUTH_JWKS"] == f"{mounted_at}/auth/jwks.json"  # where `keys` writes it
     assert not (DEPLOY / "auth").exists()  # the old bind mount's folder, which a missing file made a directory
+
+
+def test_disclosure_opens_what_intake_seals_with_the_token_the_init_step_mints(compose: dict[str, Any]) -> None:
+    """Sealing is on as shipped: intake has its keys, and disclosure's web and worker read a pd-open token that
+    auth-init signs into the key volume, the pseudonym key intake uses and the key API at intake's web."""
+    init = compose["services"]["auth-init"]["command"]
+    assert init[init.index("--roles") + 1] == "pd-open"  # opening only: disclosure seals nothing yet
+    var_dir, out = init[init.index("--var-dir") + 1], init[init.index("--out") + 1]
+    assert out.startswith(var_dir + "/")
+    intake = compose["services"]["intake-web"]["environment"]
+    assert intake["GUIDANCE_SEAL_PERSONAL_DATA"] == "true" and intake["GUIDANCE_PERSONAL_DATA_KEKS"]
+    for role in ("web", "worker"):
+        spec = compose["services"][f"disclosure-{role}"]
+        env = spec["environment"]
+        assert spec["depends_on"]["auth-init"] == {"condition": "service_completed_successfully"}
+        [mount] = spec["volumes"]
+        _, mounted_at, _ = mount.split(":")
+        assert env["GUIDANCE_KEY_API_TOKEN_FILE"] == mounted_at + out.removeprefix(var_dir)
+        assert env["GUIDANCE_KEY_API_URL"] == f"http://intake-web:{PORTS['intake']}"
+        assert env["GUIDANCE_PSEUDONYM_KEY"] == intake["GUIDANCE_PSEUDONYM_KEY"]
+    for service in ("revisit", "assessment"):  # no grant: they count and link persons, never read them (ADR 0007)
+        env = compose["services"][f"{service}-worker"]["environment"]
+        assert not {"GUIDANCE_PSEUDONYM_KEY", "GUIDANCE_KEY_API_TOKEN_FILE"} & set(env)
 
 
 def test_every_dependency_names_a_container_of_the_file(compose: dict[str, Any]) -> None:
@@ -243,6 +266,8 @@ def test_docker_compose_config_refuses_a_misspelt_key(tmp_path: Path) -> None:
 KUBERNETES_VERSION = "1.35"
 COUNTY = K8S / "overlays" / "county"
 JWKS_MOUNT = "/etc/guidance/auth"
+KEKS_MOUNT = "/etc/guidance/personal-data"  # intake's KEK list, a Secret
+KEY_API_TOKEN_MOUNT = "/etc/guidance/key-api"  # disclosure's service token at intake's key API, a Secret
 VAR_DIR = "/app/var"
 
 
@@ -374,13 +399,29 @@ def test_prometheus_scrapes_metrics_where_they_are_served(manifests: list[dict[s
             }
 
 
+#: What web and worker alone are given to seal and open persons' fields: the Jobs never need a key of persons.
+PERSONAL_DATA_VARIABLES = frozenset(
+    {
+        "GUIDANCE_SEAL_PERSONAL_DATA",
+        "GUIDANCE_PERSONAL_DATA_KEKS_FILE",
+        "GUIDANCE_PSEUDONYM_KEY",
+        "GUIDANCE_KEY_API_TOKEN_FILE",
+    }
+)
+
+
+def without_personal_data(env: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [entry for entry in env if entry["name"] not in PERSONAL_DATA_VARIABLES]
+
+
 def test_each_service_provisions_the_topics_with_its_own_command(manifests: list[dict[str, Any]]) -> None:
     for service in SERVICES:
         job = component(manifests, "Job", service, "provision")
         pod = job["spec"]["template"]["spec"]
         assert pod["containers"][0]["args"] == ["provision"]
         web = component(manifests, "Deployment", service, "web")["spec"]["template"]["spec"]["containers"][0]
-        assert pod["containers"][0]["env"] == web["env"]  # it opens the (migrated) database like every command
+        # it opens the (migrated) database like every command; it seals and opens no person's fields
+        assert pod["containers"][0]["env"] == without_personal_data(web["env"])
         assert (
             pod["containers"][0]["image"].split("/")[-1].split(":")[0] == f"guidance-{service}"
         )  # guidance-<svc> provision
@@ -402,7 +443,8 @@ def test_each_service_migrates_its_own_database_with_a_job(manifests: list[dict[
         assert pod["restartPolicy"] in ("OnFailure", "Never")
         web = component(manifests, "Deployment", service, "web")["spec"]["template"]["spec"]["containers"][0]
         assert container["envFrom"] == web["envFrom"]
-        assert container["env"] == web["env"]  # the database Secret, exactly as web and worker get it
+        # the database Secret, exactly as web and worker get it; no key of persons (a migration opens none)
+        assert container["env"] == without_personal_data(web["env"])
     comment = (K8S / "base" / "kustomization.yaml").read_text(encoding="utf-8")
     assert "NOT YET HERE" not in comment and "guidance-<service>-migrate" in comment
 
@@ -455,6 +497,22 @@ def test_events_name_schema_addresses_the_public_ingress_serves(rendered: str, r
 
 
 def test_the_secrets_are_referenced_never_given(manifests: list[dict[str, Any]]) -> None:
+    pseudonym = {"secretKeyRef": {"name": "guidance-pseudonym-key", "key": "GUIDANCE_PSEUDONYM_KEY"}}
+    personal_data = {
+        "intake": [
+            {"name": "GUIDANCE_SEAL_PERSONAL_DATA", "value": "true"},
+            {"name": "GUIDANCE_PERSONAL_DATA_KEKS_FILE", "value": f"{KEKS_MOUNT}/keks"},
+            {"name": "GUIDANCE_PSEUDONYM_KEY", "valueFrom": pseudonym},
+        ],
+        "disclosure": [
+            {"name": "GUIDANCE_KEY_API_TOKEN_FILE", "value": f"{KEY_API_TOKEN_MOUNT}/token"},
+            {"name": "GUIDANCE_PSEUDONYM_KEY", "valueFrom": pseudonym},
+        ],
+    }
+    mounted = {
+        "intake": (KEKS_MOUNT, "guidance-intake-keks"),
+        "disclosure": (KEY_API_TOKEN_MOUNT, "guidance-disclosure-key-api"),
+    }
     for service in SERVICES:
         for role in ("web", "worker"):
             pod = component(manifests, "Deployment", service, role)["spec"]["template"]["spec"]
@@ -471,11 +529,23 @@ def test_the_secrets_are_referenced_never_given(manifests: list[dict[str, Any]])
                     "name": "GUIDANCE_LEDGER_KEY",
                     "valueFrom": {"secretKeyRef": {"name": f"guidance-{service}-ledger", "key": "GUIDANCE_LEDGER_KEY"}},
                 },
+                *personal_data.get(service, []),
             ]
             [jwks] = [m for m in container["volumeMounts"] if m["mountPath"] == JWKS_MOUNT]
             assert jwks["readOnly"] is True and "subPath" not in jwks  # a rotated key set reaches the pod
             volume = next(v for v in pod["volumes"] if v["name"] == jwks["name"])
             assert volume["secret"] == {"secretName": "guidance-auth-jwks"}
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            secret_mounts = [
+                m for m in container["volumeMounts"] if "secret" in volumes[m["name"]] and m["mountPath"] != JWKS_MOUNT
+            ]
+            if service in mounted:
+                path, name = mounted[service]
+                [mount] = secret_mounts
+                assert (mount["mountPath"], mount["readOnly"], "subPath" in mount) == (path, True, False)  # renewable
+                assert volumes[mount["name"]]["secret"] == {"secretName": name}
+            else:  # revisit and assessment hold no key of persons (ADR 0007)
+                assert not secret_mounts
     # the migration converts disclosure's marks with the key its web and worker then use
     [migrate] = component(manifests, "Job", "disclosure", "migrate")["spec"]["template"]["spec"]["containers"]
     assert {"name": "GUIDANCE_SCRUB_KEY", "valueFrom": scrub} in migrate["env"]

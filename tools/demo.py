@@ -1,4 +1,9 @@
-"""Watch a guidance act travel: POST it to intake, then poll disclosure's public API until it is there."""
+"""Watch a guidance act travel: POST it to intake, then poll disclosure's public API until it is there.
+
+The act is about an individual business (个体工商户), whose operator is a natural person: intake seals the
+operator's name, address and phone in the event it records and publishes, and disclosure opens them through
+intake's key API only to mask them in what it publishes (docs/personal-data.md §6.1).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 INTAKE = os.environ.get("GUIDANCE_INTAKE_URL", "http://127.0.0.1:8001")
 DISCLOSURE = os.environ.get("GUIDANCE_DISCLOSURE_URL", "http://127.0.0.1:8003")
 VAR = Path(os.environ.get("GUIDANCE_VAR_DIR", str(ROOT / "var")))
+#: The act posted: the example minor-issue warning, addressed to the individual business of the example case
+#: (its operator a natural person) so that the demo shows a person's data sealed and redacted.
+EXAMPLE = ROOT / "examples" / "guidance" / "minor_issue_warning.json"
+COUNTERPART = ROOT / "examples" / "cases" / "open.json"
 
 
 def _token(var: Path) -> str:
@@ -44,7 +53,9 @@ def main(argv: list[str]) -> int:
     elif argv:
         print("usage: tools/demo [--var-dir DIR]   (default: $GUIDANCE_VAR_DIR, else var/)", file=sys.stderr)
         return 2
-    body = (ROOT / "examples" / "guidance" / "minor_issue_warning.json").read_bytes()
+    act = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    act["counterpart"] = json.loads(COUNTERPART.read_text(encoding="utf-8"))["counterpart"]
+    body = json.dumps(act, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         f"{INTAKE}/v1/guidance",
         data=body,
@@ -77,7 +88,7 @@ def main(argv: list[str]) -> int:
         try:
             with urllib.request.urlopen(f"{DISCLOSURE}/public/v1/guidance/{guidance_id}", timeout=5) as response:
                 item = json.load(response)
-            print(f"disclosure publishes it after {time.monotonic() - started:.1f}s:")
+            print(f"disclosure publishes it after {time.monotonic() - started:.1f}s, the operator's data masked:")
             print(json.dumps(item, ensure_ascii=False, indent=2))
             return 0
         except urllib.error.HTTPError as error:
@@ -88,7 +99,11 @@ def main(argv: list[str]) -> int:
             print(f"disclosure does not answer at {DISCLOSURE} ({error}): is ./run-suite running?", file=sys.stderr)
             return 1
         time.sleep(0.2)
-    print(f"not published within 30s; see {var / 'log'}", file=sys.stderr)
+    print(
+        f"not published within 30s; see {var / 'log'} (disclosure's worker log names an act it could not open: "
+        "is intake's key API reachable, and disclosure's token valid?)",
+        file=sys.stderr,
+    )
     return 1
 
 

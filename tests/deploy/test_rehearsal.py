@@ -10,7 +10,12 @@ broker and one real PostgreSQL server with a database per service, made by deplo
 The only changes to that environment are listed in one place, ``Substitutions``: test values for the Secrets,
 the test's broker and database server for the in-cluster host names, free ports, temp dirs for what a pod
 mounts. The JWKS is provisioned as docs/operations.md says (``guidance auth keys``, its ``jwks.json`` put where
-the Secret is mounted) and the officer's token is signed with that key (``guidance auth mint``).
+the Secret is mounted) and the officer's token is signed with that key (``guidance auth mint``), as is
+disclosure's service token for intake's key API on Kubernetes (compose's auth-init mints its own).
+
+Persons' fields are sealed as shipped: the journey posts an act about a natural person too, finds it sealed in
+intake's event store, and published by disclosure (which applies a sealed event only once it opened it through
+intake's key API) without the person's name, ID number, phone or address.
 
 Every process runs through tests/deploy/record_env.py, which notes each variable its settings modules ask for:
 a variable a deployment file sets that no process read fails the test, and so does a variable a deployment
@@ -19,6 +24,7 @@ needs (``DEPLOYMENT_REQUIRED``) that a file leaves out.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
@@ -36,7 +42,8 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from guidance_shared.events.examples import DEPARTMENT_ID
+from guidance_shared.events.examples import DEPARTMENT_ID, PERSON
+from guidance_shared.personal_data.field import is_sealed
 from tests.support.deploy import COUNTY, ROOT, SERVICES, compose_config, init_sql_statements, kustomize_build
 from tests.support.services import free_port, guidance_command, wait_for
 
@@ -167,6 +174,8 @@ class Substitutions:
             "GUIDANCE_VAR_DIR": str(self.cwd(container) / "var"),  # the pod's emptyDir /app/var
             "GUIDANCE_HTTP_PORT": str(self.port(container.service, "web")),
             "GUIDANCE_WORKER_HTTP_PORT": str(self.port(container.service, "worker")),
+            # intake's Service (compose: its web container) → intake's web here
+            "GUIDANCE_KEY_API_URL": f"http://127.0.0.1:{self.port('intake', 'web')}",
         }
         for name, value in replaced.items():
             if name in env:
@@ -200,6 +209,7 @@ def secret_values(database_urls: Mapping[str, str]) -> dict[tuple[str, str], str
     return {
         **{(f"guidance-{svc}-db", "GUIDANCE_DATABASE_URL"): url for svc, url in database_urls.items()},
         ("guidance-disclosure-scrub", "GUIDANCE_SCRUB_KEY"): "rehearsal-scrub-key-" + "0" * 32,
+        ("guidance-pseudonym-key", "GUIDANCE_PSEUDONYM_KEY"): base64.b64encode(bytes(range(32))).decode(),
         **{
             (f"guidance-{svc}-ledger", "GUIDANCE_LEDGER_KEY"): f"rehearsal-{svc}-ledger-key-" + "0" * 32
             for svc in database_urls
@@ -331,6 +341,24 @@ def officer_token(key_dir: Path, issuer: str, audience: str) -> str:
     )  # fmt: skip
 
 
+def provision_personal_data_secrets(containers: list[Container], subs: Substitutions, key_dir: Path) -> None:
+    """deploy/README.md, "Personal data": the KEK list becomes the Secret guidance-intake-keks (key keks), and a
+    service token for disclosure holding pd-open, from the identity provider (here the provisioned key), the
+    Secret guidance-disclosure-key-api (key token). Both are mounted where the Deployments say."""
+    keks = subs.mounted("guidance-intake-keks")
+    keks.mkdir(parents=True)
+    (keks / "keks").write_text("rehearsal-1=" + base64.b64encode(bytes(range(32, 64))).decode() + "\n")
+    [disclosure] = [c for c in containers if c.name == "disclosure-web"]
+    env = {"GUIDANCE_AUTH_ISSUER": disclosure.env["GUIDANCE_AUTH_ISSUER"]}
+    env["GUIDANCE_AUTH_AUDIENCE"] = disclosure.env["GUIDANCE_AUTH_AUDIENCE"]
+    token = subs.mounted("guidance-disclosure-key-api")
+    token.mkdir(parents=True)
+    guidance_cli(
+        "auth", "mint", "--sub", "guidance-disclosure", "--department", DEPARTMENT_ID, "--roles", "pd-open",
+        "--var-dir", str(key_dir), "--out", str(token / "token"), env=env,
+    )  # fmt: skip
+
+
 # -- the rehearsal -----------------------------------------------------------------------------------------
 
 #: The one-shot containers, in the order a release runs them: the key set, the databases, the topics.
@@ -377,10 +405,39 @@ def rehearse(containers: list[Container], subs: Substitutions, key_dir: Path, st
 
     page = wait_for(published, timeout_s=120)
     assert page["doc_no"] == created.json()["details"]["doc_no"]
+    assert_a_persons_act_is_sealed_and_published(subs, intake_url, disclosure_url, token)
 
     for one in servers:  # by pid, each one, before the records are read
         one.stop()
     check_variables(containers, records)
+
+
+def assert_a_persons_act_is_sealed_and_published(
+    subs: Substitutions, intake_url: str, disclosure_url: str, token: str
+) -> None:
+    """As shipped, intake seals a natural person's fields, and disclosure opens them to publish the act redacted."""
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+    created = requests.post(
+        f"{intake_url}/v1/guidance", json=guidance_command(counterpart=PERSON), headers=headers, timeout=15
+    )
+    assert created.status_code == 201, created.text
+    guidance_id = created.json()["guidance_id"]
+    intake_db = make_url(subs.database_urls["intake"]).set(drivername="postgresql")
+    with psycopg.connect(intake_db.render_as_string(hide_password=False)) as connection:
+        [(data,)] = connection.execute(
+            "SELECT data FROM es_events WHERE stream_id = %s AND event_type LIKE %s", (guidance_id, "%GuidanceIssued%")
+        ).fetchall()
+    counterpart = json.loads(data)["counterpart"]
+    for name in ("id_no", "name", "address", "contact"):
+        assert is_sealed(counterpart[name]), f"counterpart.{name} is stored in clear"
+
+    def published() -> str | None:
+        response = requests.get(f"{disclosure_url}/public/v1/guidance/{guidance_id}", timeout=5)
+        return response.text if response.status_code == 200 else None
+
+    page = wait_for(published, timeout_s=120)  # applied at all: a sealed event is applied only once opened
+    for clear in (PERSON["name"], PERSON["id_no"], PERSON["contact"], PERSON["address"]):
+        assert clear not in page
 
 
 def check_variables(containers: list[Container], records: Path) -> None:
@@ -417,6 +474,7 @@ def test_the_kubernetes_manifests_start_the_suite(
     containers = kubernetes_containers(kustomize_build(COUNTY), secret_values(service_databases))
     key_dir = tmp_path / "keys"
     provision_jwks(key_dir, subs.mounted(JWKS_SECRET))
+    provision_personal_data_secrets(containers, subs, key_dir)
     rehearse(containers, subs, key_dir, started)
 
 

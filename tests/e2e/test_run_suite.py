@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -14,6 +15,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from guidance_shared.events.examples import INDIVIDUAL_BUSINESS
+from guidance_shared.personal_data.field import is_sealed
 from guidance_shared.topics import EVENT_TOPICS
 from guidance_shared.transport.base import ConsumedRecord
 from guidance_shared.transport.embedded import EmbeddedTransport
@@ -38,7 +41,8 @@ def test_run_suite_starts_four_services_and_the_demo_sees_an_act_published(tmp_p
             cwd=ROOT,
         )
     try:
-        wait_for(lambda: "is running" in log.read_text(errors="replace") or suite.poll() is not None, timeout_s=90)
+        # Four migrations, the provisioning and eight processes before "is running": well over 90 s on a loaded machine.
+        wait_for(lambda: "is running" in log.read_text(errors="replace") or suite.poll() is not None, timeout_s=240)
         assert suite.poll() is None, log.read_text(errors="replace")
         demo = subprocess.run(
             [sys.executable, str(ROOT / "tools" / "demo.py")],
@@ -56,9 +60,77 @@ def test_run_suite_starts_four_services_and_the_demo_sees_an_act_published(tmp_p
         records = every_record(tmp_path / "var" / "embedded-log.sqlite")
         assert {record.topic for record in records} >= {"intake.events", "disclosure.events"}
         assert_data_matches_the_schema_its_dataschema_serves(records)
+        # Sealing is on without being asked for: the operator (a natural person) travels sealed, and disclosure,
+        # which applies a sealed event only once intake's key API opened it, published the act without them.
+        [issued] = [r for r in records if dict(r.headers)["ce_type"] == b"guidance.GuidanceIssued.v1"]
+        counterpart = json.loads(issued.value)["counterpart"]
+        for name in ("legal_representative", "address", "contact"):
+            assert is_sealed(counterpart[name]), f"counterpart.{name} travels in clear"
+        for clear in (INDIVIDUAL_BUSINESS["legal_representative"], INDIVIDUAL_BUSINESS["contact"]):
+            assert clear not in demo.stdout
     finally:
         suite.send_signal(signal.SIGINT)
         suite.wait(60)
+
+
+def suite_module() -> Any:
+    spec = importlib.util.spec_from_file_location("suite_tool", ROOT / "tools" / "suite.py")
+    assert spec is not None and spec.loader is not None
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    return suite
+
+
+def test_run_suite_gives_disclosure_what_opening_sealed_fields_needs(tmp_path: Path) -> None:
+    """Nothing set by hand: intake and disclosure get the one pseudonym key, intake its KEKs, disclosure the key
+    API's address and a pd-open token of the development key; revisit and assessment no key at all."""
+    suite = suite_module()
+    var = tmp_path / "var"
+    env = {"GUIDANCE_VAR_DIR": str(var), "GUIDANCE_AUTH_DEV_KEYS": "true"}
+    sealing = suite.PersonalData(var, env)
+    assert sealing.environment()["GUIDANCE_SEAL_PERSONAL_DATA"] == "true"
+    intake, disclosure = sealing.service_environment("intake"), sealing.service_environment("disclosure")
+    assert intake["GUIDANCE_PSEUDONYM_KEY_FILE"] == disclosure["GUIDANCE_PSEUDONYM_KEY_FILE"]
+    assert Path(intake["GUIDANCE_PERSONAL_DATA_KEKS_FILE"]).is_file()
+    assert disclosure["GUIDANCE_KEY_API_URL"] == f"http://127.0.0.1:{suite.SERVICES['intake']}"
+    token_file = Path(disclosure["GUIDANCE_KEY_API_TOKEN_FILE"])
+    claims = _claims(token_file.read_text(encoding="utf-8").strip())
+    assert claims["roles"] == ["pd-open"] and claims["sub"] == suite.KEY_API_SUBJECT
+    assert sealing.service_environment("revisit") == sealing.service_environment("assessment") == {}
+
+    first = token_file.read_text(encoding="utf-8")
+    sealing.renew_token()
+    assert token_file.read_text(encoding="utf-8") == first  # fresh: kept
+    aged = token_file.stat().st_mtime - suite.KEY_API_TOKEN_TTL.total_seconds()
+    os.utime(token_file, (aged, aged))
+    sealing.renew_token()
+    assert token_file.read_text(encoding="utf-8") != first  # near its expiry: re-minted in place
+    assert token_file.stat().st_mode & 0o077 == 0
+
+
+def test_run_suite_leaves_what_is_configured_alone(tmp_path: Path) -> None:
+    suite = suite_module()
+    var = tmp_path / "var"
+    off = suite.PersonalData(var, {"GUIDANCE_VAR_DIR": str(var), "GUIDANCE_SEAL_PERSONAL_DATA": "false"})
+    assert off.environment()["GUIDANCE_SEAL_PERSONAL_DATA"] == "false"
+    assert off.service_environment("disclosure") == off.service_environment("intake") == {}
+    assert not (var / "personal-data").exists()
+    configured = {
+        "GUIDANCE_VAR_DIR": str(var),
+        "GUIDANCE_PERSONAL_DATA_KEKS": "k-1=" + "A" * 43 + "=",
+        "GUIDANCE_PSEUDONYM_KEY": "B" * 43 + "=",
+        "GUIDANCE_KEY_API_URL": "https://intake.example",
+        "GUIDANCE_KEY_API_TOKEN_FILE": str(tmp_path / "token"),
+    }
+    on = suite.PersonalData(var, configured)
+    on.environment()
+    assert on.service_environment("intake") == on.service_environment("disclosure") == {}
+    assert not (var / "personal-data").exists() and not (var / suite.KEY_API_TOKEN_FILE).exists()
+
+
+def _claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
 
 
 def test_a_var_directory_stays_with_the_log_it_was_started_on(tmp_path: Path) -> None:

@@ -539,6 +539,22 @@ def test_a_minted_token_is_accepted_by_a_service(tmp_path: Path, capsys: pytest.
 
 
 @pytest.mark.usefixtures("clean_env")
+def test_mint_writes_a_service_token_file_only_its_owner_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--out``: a service's token file (deploy/compose.yaml's auth-init), made with the key set if none."""
+    out = tmp_path / "var" / "key-api" / "disclosure.token"
+    argv = ["mint", "--sub", "svc", "--department", DEPT_A, "--roles", "pd-open", "--var-dir", str(tmp_path / "var")]
+    assert auth_main([*argv, "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out)  # the path, never the token
+    assert out.stat().st_mode & 0o777 == 0o600
+    token = out.read_text(encoding="utf-8").strip()
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert (claims["sub"], claims["roles"]) == ("svc", ["pd-open"])
+    assert (tmp_path / "var" / "auth" / "jwks.json").exists()
+
+
+@pytest.mark.usefixtures("clean_env")
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [

@@ -2,8 +2,9 @@
 
 guidance auth keys [--var-dir DIR]     make the development key pair if missing; print the JWKS path
 guidance auth mint --sub SUB --department UUID --roles officer,reviewer
-                   [--departments UUID,UUID] [--name NAME] [--ttl 8h] [--var-dir DIR]
-                                       print a token signed with the development key
+                   [--departments UUID,UUID] [--name NAME] [--ttl 8h] [--var-dir DIR] [--out FILE]
+                                       print a token signed with the development key (or write it to FILE,
+                                       mode 0600, and print FILE: a service's token file, deploy/compose.yaml)
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import sys
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from guidance_shared.auth.devkeys import claims_for, ensure_dev_keys
 from guidance_shared.auth.principal import KNOWN_ROLES
 from guidance_shared.auth.settings import AuthSettings
+from guidance_shared.files import write_atomic
 from guidance_shared.settings import SettingsError
 
 _TTL = re.compile(r"(\d+)([smhd]?)")
@@ -48,7 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"guidance auth: {exc}", file=sys.stderr)
         return 2
-    print(key.sign(claims))
+    token = key.sign(claims)
+    if args.out is None:
+        print(token)
+        return 0
+    write_atomic(Path(args.out), (token + "\n").encode("ascii"), mode=0o600)
+    print(args.out)
     return 0
 
 
@@ -65,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     mint.add_argument("--name", help="display name")
     mint.add_argument("--ttl", default="8h", help="lifetime: 3600, 90s, 30m, 8h or 1d (default 8h)")
     mint.add_argument("--var-dir", help="state directory (default: GUIDANCE_VAR_DIR or var)")
+    mint.add_argument("--out", help="write the token to this file (mode 0600, replaced whole) and print its path")
     return parser
 
 
