@@ -327,7 +327,7 @@ def test_a_dry_run_changes_nothing_and_a_store_that_does_not_verify_is_refused(
         ).first()
         assert row is not None
         data = json.loads(row.data)
-        data["matter"] = "改过的事项"
+        data["content"] = "改过的内容"  # a field the read model does not keep, so only the ledger can tell
         rechain.rewrite_stream(conn, row.stream_id, {row.version: data})
     # then re-encrypting refuses, rather than re-chain over what broke the ledger
     assert intake.cli(capsys, "reencrypt")[0] == 1
