@@ -59,6 +59,7 @@ class Intake:
     def __init__(self, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, auth_keys: AuthKeys) -> None:
         self.env, self.monkeypatch, self.auth_keys = env, monkeypatch, auth_keys
         self.runtime: Runtime | None = None
+        self.client: Any = None
 
     def open(self, *, sealing: bool) -> Runtime:
         self.close()
@@ -66,11 +67,11 @@ class Intake:
         for name, value in env.items():
             self.monkeypatch.setenv(name, value)
         self.runtime = migrated_runtime(SPEC, Settings.from_env("intake", env))
+        self.client = create_app(self.runtime, testing=True, auth=self.auth_keys.settings()).test_client()
         return self.runtime
 
     def record(self, counterpart: dict[str, Any], *, case: bool = False) -> None:
-        assert self.runtime is not None
-        client = create_app(self.runtime, testing=True, auth=self.auth_keys.settings()).test_client()
+        client = self.client
         headers = self.auth_keys.headers("officer-1", DEPARTMENT_ID, ["officer"])
         body = case_command(counterpart=counterpart) if case else guidance_command(counterpart=counterpart)
         answer = client.post("/v1/cases" if case else "/v1/guidance", json=body, headers=headers)
