@@ -55,6 +55,9 @@ from sqlalchemy import (
 from guidance_shared.eventstore import GENESIS_HASH, counter_table, event_hash, events_table
 from guidance_shared.ledger import LEDGER_GENESIS, Linker, same
 
+#: an event's data as JSON gives it back, and a row of bound values
+Fields = dict[str, Any]
+
 RECHAIN_METADATA = MetaData()
 _BigInt = BigInteger().with_variant(Integer, "sqlite")
 
@@ -112,7 +115,7 @@ def lock_positions(conn: Connection) -> int:
     return int(result.scalar_one())
 
 
-def rewrite_stream(conn: Connection, stream_id: str, new_data: dict[int, dict[str, Any]]) -> int:
+def rewrite_stream(conn: Connection, stream_id: str, new_data: dict[int, Fields]) -> int:
     """Store ``new_data`` (by version) for events of ``stream_id`` and recompute the stream's plain chain from the
     first of them to its end; the lowest position rewritten. Call it under ``lock_positions``."""
     first = min(new_data)
@@ -124,7 +127,7 @@ def rewrite_stream(conn: Connection, stream_id: str, new_data: dict[int, dict[st
         )
     )
     prev_hash = rows[0].prev_hash if rows else GENESIS_HASH
-    changed: list[dict[str, Any]] = []
+    changed: list[Fields] = []
     for row in rows:
         data_json = _canonical(new_data[row.version]) if row.version in new_data else row.data
         digest = event_hash(
@@ -169,7 +172,7 @@ class Run:
         fields = {k: v for k, v in self.__dict__.items() if k not in ("signature", "scanned_to", "relinked_to")}
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Fields:
         return dict(self.__dict__)
 
 
@@ -234,8 +237,8 @@ def relink(conn: Connection, linker: Linker, run: Run, batch: int) -> bool:
             .order_by(events_table.c.position)
         )
     )
-    old_links: list[dict[str, Any]] = []
-    new_links: list[dict[str, Any]] = []
+    old_links: list[Fields] = []
+    new_links: list[Fields] = []
     for row in rows:
         if row.ledger is None:
             continue  # stored before the ledger began: it has no link to re-make
@@ -252,7 +255,7 @@ def relink(conn: Connection, linker: Linker, run: Run, batch: int) -> bool:
             new_links,
         )
     run.relinked_to = max(end, run.relinked_to)
-    values: dict[str, Any] = {
+    values: Fields = {
         "relinked_to": run.relinked_to,
         "digest": run.digest,
         "old_head": run.old_head,
@@ -282,7 +285,7 @@ class Superseded:
     from_position: int
     to_position: int
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Fields:
         return dict(self.__dict__)
 
 

@@ -44,6 +44,7 @@ from guidance_shared.ledger import Linker
 from guidance_shared.personal_data.cipher import FieldCipher
 from guidance_shared.personal_data.field import FieldContext
 from guidance_shared.personal_data.keys import DataKey, KeyEncryptionKeys, create_key
+from guidance_shared.rechain import Fields
 
 REASON = "reencrypt-personal-data"
 #: events looked at per rewrite transaction, and positions re-linked per ledger transaction
@@ -76,7 +77,7 @@ class Report:
     to_position: int | None = None
     relinked: int = 0
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Fields:
         out = dict(self.__dict__)
         out["subjects"] = len(self.subjects)
         return out
@@ -167,8 +168,8 @@ def _candidates(conn: Connection, after: int, batch: int) -> list[Any]:
 
 
 def _sealed(
-    personal: PersonalFields, keys: _Keys, erased_at: int, position: int, event_type: str, data: dict[str, Any]
-) -> dict[str, Any]:
+    personal: PersonalFields, keys: _Keys, erased_at: int, position: int, event_type: str, data: Fields
+) -> Fields:
     """The subject and the event's data with every clear personal field sealed, as ``PersonalFields.seal`` would."""
     name = SEALED_EVENTS[event_type]
     subject_id = personal.subject_id(data["counterpart"])
@@ -275,7 +276,7 @@ class Reencryption:
         if not rows:
             return run, None
         keys = _Keys(conn, self._keks, report)
-        by_stream: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+        by_stream: dict[str, dict[int, Fields]] = defaultdict(dict)
         values: dict[int, str] = {}
         erased: dict[str, int] = {}
         for row in rows:

@@ -23,13 +23,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Engine, select
 
 from guidance_intake.adapters.reencryption import clear_paths
 from guidance_intake.domain.personal_fields import SEALED_EVENTS
 from guidance_shared.eventstore import events_table
+from guidance_shared.rechain import Fields
 from guidance_shared.transport.base import ConsumedRecord, Record, Transport
 
 #: records written to the new topic per acknowledged batch
@@ -48,7 +48,7 @@ class Copied:
     already: dict[int, int] = field(default_factory=dict)  # records the new topic held when this run began
     complete: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Fields:
         return {
             "topic": self.topic,
             "copied": sum(self.partitions.values()),
