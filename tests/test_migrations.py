@@ -224,6 +224,7 @@ def test_a_database_of_the_last_release_is_continued_with_every_row(
                 "cr_skip_decisions",  # every service: an operator's skip decisions
                 *({"pd_subject_keys"} if service == "intake" else set()),  # the personal-data key store
                 *({"archive_packages"} if service == "intake" else set()),  # 0010: the archive packages produced
+                *({"es_rechains", "es_superseded_links"} if service == "intake" else set()),  # 0013: re-chains
                 *({"pd_access_log"} if service in ("intake", "disclosure") else set()),  # the access log
                 *({"public_decision_notices"} if service == "disclosure" else set()),  # 0012: replaced decisions
                 *({"held_revisit_results"} if service == "disclosure" else set()),  # 0014: results waiting

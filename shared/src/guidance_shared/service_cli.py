@@ -31,7 +31,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine
 
-from guidance_shared import access_log
+from guidance_shared import access_log, rechain
 from guidance_shared.access_log import ACCESS_LOG_METADATA
 from guidance_shared.checkpoints import CheckpointError, read_file, read_topic
 from guidance_shared.checkpoints import check as check_checkpoint
@@ -39,6 +39,7 @@ from guidance_shared.db import make_engine, reading
 from guidance_shared.logging import configure_logging
 from guidance_shared.migrations import Migrations, SchemaError
 from guidance_shared.rebuild import ShadowRebuild, rebuild_read_models
+from guidance_shared.rechain import RECHAIN_METADATA
 from guidance_shared.restore import RestoreConflict, check, recover, start_refusal
 from guidance_shared.runtime import Runtime, ServiceSpec, stop_on_signals
 from guidance_shared.settings import Settings, SettingsError
@@ -227,14 +228,32 @@ def _verify(runtime: Runtime, stream: str | None, against: str | None) -> int:
             access_breaks = access_log.verify(conn)
         result["access_log_breaks"] = [b.__dict__ for b in access_breaks]
         result["ok"] = result["ok"] and not access_breaks
-    if against is not None:
+    rechains = RECHAIN_METADATA in runtime.tables()  # the service may have rewritten events and re-chained
+    if rechains:
         with reading(runtime.engine) as conn:
-            mismatches = [
-                m.__dict__ | {"checkpoint_at": c.at}
-                for c in checkpoints
-                for m in check_checkpoint(conn, runtime.store.linker, runtime.spec.name, c)
+            runs = [
+                run.as_dict()
+                | {"problem": rechain.run_problem(conn, runtime.store.linker, run) if run.finished else None}
+                for run in rechain.runs(conn)
             ]
+        result["rechains"] = runs
+        result["ok"] = result["ok"] and not any(run["problem"] for run in runs)
+    if against is not None:
+        mismatches, superseded = [], []
+        with reading(runtime.engine) as conn:
+            for c in checkpoints:
+                for m in check_checkpoint(conn, runtime.store.linker, runtime.spec.name, c):
+                    # A head a signed re-chain replaced is told apart, naming the run, not passed over in silence.
+                    found = None
+                    if rechains and m.kind == "rewritten":
+                        found = rechain.superseded(conn, runtime.store.linker, m.position, c.head)
+                    if found is not None:
+                        superseded.append(found.as_dict() | {"checkpoint_at": c.at})
+                    else:
+                        mismatches.append(m.__dict__ | {"checkpoint_at": c.at})
         result["against"] = {"checkpoints": len(checkpoints), "mismatches": mismatches}
+        if rechains:
+            result["against"]["superseded"] = superseded
         result["ok"] = result["ok"] and not mismatches
     _print(result)
     return 0 if result["ok"] else 1

@@ -34,6 +34,7 @@ from guidance_shared.auth import AuthSettings, install_auth
 from guidance_shared.messages import StoredEvent
 from guidance_shared.personal_data.local_keks import LocalKeyEncryptionKeys
 from guidance_shared.personal_data.pseudonym import Pseudonyms
+from guidance_shared.rechain import RECHAIN_METADATA
 from guidance_shared.repository import Repository
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.settings import SettingsError
@@ -112,10 +113,17 @@ SPEC: ServiceSpec[IntakeDeps] = ServiceSpec(
     wire=wire,
     projection=IntakeProjection,
     migrations=migrations.LOCATION,
-    extra_metadata=(READ_MODEL, SERIALS_METADATA, SUBJECT_KEYS_METADATA, ACCESS_LOG_METADATA, ARCHIVES_METADATA),
+    extra_metadata=(
+        READ_MODEL,
+        SERIALS_METADATA,
+        SUBJECT_KEYS_METADATA,
+        ACCESS_LOG_METADATA,
+        ARCHIVES_METADATA,
+        RECHAIN_METADATA,
+    ),
     # Document-number serials are not a read model: they must never be recounted, only continued. Nor are
-    # persons' data keys (no event holds them, and an erased key must never come back), the access log, or
-    # the archive packages' bytes (their events hold only the hashes).
+    # persons' data keys (no event holds them, and an erased key must never come back), the access log, the
+    # archive packages' bytes (their events hold only the hashes), or the record of re-chaining the ledger.
     read_models=(ReadModel(READ_MODEL, read_model.apply),),
     recovered=recovered,
     tasks=(retention_schedule,),

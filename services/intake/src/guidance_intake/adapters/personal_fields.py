@@ -83,6 +83,11 @@ class PersonalFields:
                 sealed = replaced(sealed, path, cipher.seal(subject_id, context, value))
         return sealed
 
+    @property
+    def keks(self) -> KeyEncryptionKeys | None:
+        """The KEKs keys are wrapped under (what re-encrypting a store makes keys with); None when not configured."""
+        return self._keks
+
     def key_store(self) -> SqlSubjectKeys | None:
         """The key store the internal key API serves (docs/decisions/0007); None when no KEKs are configured."""
         return None if self._keks is None else SqlSubjectKeys(self._engine, self._keks)

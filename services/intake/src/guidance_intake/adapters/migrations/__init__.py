@@ -17,11 +17,12 @@ from guidance_intake.adapters.serials import SERIALS_METADATA
 from guidance_intake.adapters.subject_keys import SUBJECT_KEYS_METADATA
 from guidance_shared.access_log import ACCESS_LOG_METADATA
 from guidance_shared.migrations import KERNEL_METADATA
+from guidance_shared.rechain import RECHAIN_METADATA
 
 #: the directory of the history (``versions/`` holds the revisions); the service's ``ServiceSpec`` names it
 LOCATION = Path(__file__).parent
 #: the tables the head must equal: the kernel's and the service's (read models, projection, serials, keys, access log,
-#: archive packages)
+#: archive packages, the record of re-chaining the ledger)
 METADATA: tuple[MetaData, ...] = (
     *KERNEL_METADATA,
     READ_MODEL,
@@ -29,4 +30,5 @@ METADATA: tuple[MetaData, ...] = (
     SUBJECT_KEYS_METADATA,
     ACCESS_LOG_METADATA,
     ARCHIVES_METADATA,
+    RECHAIN_METADATA,
 )
