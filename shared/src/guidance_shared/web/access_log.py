@@ -19,6 +19,7 @@ from typing import Any
 from flask import Response, current_app, stream_with_context
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
+from sqlalchemy import Connection
 
 from guidance_shared import access_log
 from guidance_shared.auth import ADMIN, AUDITOR, requires
@@ -56,9 +57,15 @@ class AccessNotRecorded(GuidanceError):
 
 
 def record_read(
-    purpose: str, *, subject_refs: tuple[str | None, ...] = (None,), record_id: str | None = None, count: int = 1
+    purpose: str,
+    *,
+    subject_refs: tuple[str | None, ...] = (None,),
+    record_id: str | None = None,
+    count: int = 1,
+    within: Connection | None = None,
 ) -> None:
-    """Record that the current caller read personal data: one entry per subject (a bulk read: one entry, ``count``)."""
+    """Record that the current caller read personal data: one entry per subject (a bulk read: one entry, ``count``).
+    ``within``: a command's transaction, when its answer is the read; the entry then commits with the command."""
     principal = current_principal()
     accesses = [
         access_log.Access(
@@ -74,7 +81,10 @@ def record_read(
         for subject_ref in subject_refs
     ]
     try:
-        access_log.append(_engine(), accesses)
+        if within is None:
+            access_log.append(_engine(), accesses)
+        else:
+            access_log.append_within(within, accesses)
     except Exception as error:  # any failure to write: refuse rather than serve unrecorded
         raise AccessNotRecorded() from error
 
