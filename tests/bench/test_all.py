@@ -86,6 +86,7 @@ def test_the_quick_run_completes_checks_itself_and_records_every_figure(
     sealing = {f["name"]: f for f in sections["sealing_replay"]["figures"]}
     assert set(sealing) == {
         "intake read model rebuild, sealed",
+        "intake read model rebuild, sealed, events per CPU-second",
         "disclosure replay, sealed",
         "disclosure replay, sealed, records per CPU-second",
     }
