@@ -14,6 +14,7 @@ from tests.support.services import case_command, decision_command, guidance_comm
 
 from guidance_intake.bootstrap import SPEC, create_app
 from guidance_shared import access_log
+from guidance_shared.db import make_engine
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, INDIVIDUAL_BUSINESS, PERSON
 from guidance_shared.personal_data.pseudonym import Pseudonyms
 from guidance_shared.runtime import Runtime
@@ -79,17 +80,21 @@ def test_a_read_that_cannot_be_recorded_is_refused(api) -> None:
     assert PERSON["id_no"] not in refused.get_data(as_text=True)
 
 
-@pytest.fixture(params=["sealing", "clear"])
+@pytest.fixture(params=["sealing", "clear", pytest.param("sealing-postgresql", marks=pytest.mark.postgres)])
 def either(request: pytest.FixtureRequest, tmp_path: Path, auth_keys: AuthKeys) -> Iterator[tuple[Any, Runtime]]:
-    """intake with persons' fields sealed, and with them in clear: the log is the same."""
+    """intake with persons' fields sealed, and with them in clear (and sealed on PostgreSQL, where a command's
+    entry is written under the log's advisory lock in the command's transaction): the log is the same."""
     env = {
         "GUIDANCE_VAR_DIR": str(tmp_path),
         "GUIDANCE_PSEUDONYM_KEY": base64.b64encode(PSEUDONYM_KEY).decode(),
-        "GUIDANCE_SEAL_PERSONAL_DATA": "true" if request.param == "sealing" else "false",
+        "GUIDANCE_SEAL_PERSONAL_DATA": "false" if request.param == "clear" else "true",
         "GUIDANCE_PERSONAL_DATA_KEKS": "test-1=" + base64.b64encode(bytes(range(200, 232))).decode(),
     }
+    engine = (
+        {"engine": make_engine(request.getfixturevalue("postgres_db_url"))} if "postgresql" in request.param else {}
+    )
     settings = Settings.from_env("intake", env)
-    runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
+    runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log), **engine)
     yield create_app(runtime, testing=True, auth=auth_keys.settings()).test_client(), runtime
     runtime.close()
 
