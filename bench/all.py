@@ -1,8 +1,10 @@
-"""``bench/run --all``: every benchmark of issue 13 that runs on today's code, in one run, each figure
-beside a baseline measured in the same run, the ratio, and the issue's target where it sets one.
+"""``bench/run --all``: every benchmark of issue 13 that runs on today's code, and the cost of sealing persons'
+fields (issue 14, point 7: ``bench/sealing.py``), in one run, each figure beside a baseline measured in the same
+run, the ratio, and the issue's target where it sets one.
 
     .venv/bin/python -m bench.all [--quick] [--only NAME ...] [--postgres URL] [--bootstrap host:port]
-        [--json out.json] [--aggregates N] [--acts N] [--list-postgres-acts N] [--events N] [--keep DIR]
+        [--json out.json] [--aggregates N] [--acts N] [--list-postgres-acts N] [--events N]
+        [--sealing-acts N] [--keep DIR]
     .venv/bin/python -m bench.all --table bench/results/all-<time>.json    # its figures as a Markdown table
 
 ``--quick`` runs every benchmark at a tiny size (seconds each; what tests/bench/ smoke-tests). Without
@@ -27,7 +29,8 @@ from typing import Any
 
 from bench.harness import Report, Section, fresh_postgres_database, postgres, say
 
-BENCHMARKS = ("append", "public_list", "commands", "replay", "propagation")
+BENCHMARKS = ("append", "public_list", "commands", "replay", "propagation", "sealing")
+SQLITE_ONLY = {"sealing"}  # benchmarks that never use PostgreSQL
 NOT_YET: dict[str, str] = {}  # benchmarks of the issue that cannot run on today's code: name -> why
 
 
@@ -44,6 +47,7 @@ def sizes(args: argparse.Namespace) -> dict[str, Any]:
         "bootstrap": args.bootstrap,
         "propagation_commands": 10 if quick else 400,
         "idle_seconds": 3 if quick else 30,
+        "sealing_acts": args.sealing_acts or (30 if quick else 2_000),
     }
 
 
@@ -90,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list-postgres-acts", type=int, help="public list: acts on PostgreSQL (as --acts)")
     parser.add_argument("--events", type=int, help="replay: events on the topic (100000; quick 200)")
     parser.add_argument(
+        "--sealing-acts", type=int, help="sealing: acts, one person each, per run and side (2000; quick 30)"
+    )
+    parser.add_argument(
         "--bootstrap", help="replay: host:port of a broker (default: KAFKA_BOOTSTRAP_SERVERS, else local)"
     )
     parser.add_argument(
@@ -102,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("bench", "ERROR")
     chosen = args.only or BENCHMARKS
     report = Report(quick=args.quick, sizes=sizes(args))
-    with _work_dir(args.keep) as work, postgres(args.postgres) as server:
+    # A throwaway PostgreSQL cluster only for benchmarks that use one.
+    database: contextlib.AbstractContextManager[str | None] = (
+        postgres(args.postgres) if set(chosen) - SQLITE_ONLY else contextlib.nullcontext(None)
+    )
+    with _work_dir(args.keep) as work, database as server:
         for name in chosen:
             report.sections += _guarded(name, RUNNERS[name], report.sizes, work, server)
         for name, why in NOT_YET.items():
@@ -193,12 +204,19 @@ def _propagation(sizes: dict[str, Any], work: Path, server: str | None) -> list[
     )
 
 
+def _sealing(sizes: dict[str, Any], work: Path, server: str | None) -> list[Section]:
+    from bench import sealing
+
+    return sealing.run(acts=sizes["sealing_acts"], work=work)
+
+
 RUNNERS: dict[str, Callable[[dict[str, Any], Path, str | None], list[Section]]] = {
     "append": _append,
     "public_list": _public_list,
     "commands": _commands,
     "replay": _replay,
     "propagation": _propagation,
+    "sealing": _sealing,
 }
 
 

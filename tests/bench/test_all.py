@@ -40,6 +40,8 @@ def test_the_quick_run_completes_checks_itself_and_records_every_figure(
         "replay_processes",
         "propagation_embedded",
         "propagation_kafka",
+        "sealing_append",
+        "sealing_replay",
     }
     assert ran == set(sections)  # nothing of the issue left out
     for name in ran:
@@ -66,6 +68,7 @@ def test_the_quick_run_completes_checks_itself_and_records_every_figure(
         "p99 <= 150 ms at 32 clients",
         ">= 0.7x the floor pipeline",
         "p99 <= 100 ms",
+        ">= 0.85x replay in clear",
     } <= targets
     append = sections["append"]["figures"]
     assert {f["name"] for f in append} == {
@@ -80,6 +83,17 @@ def test_the_quick_run_completes_checks_itself_and_records_every_figure(
         sections["propagation_kafka"]["checks"]["commands shown on the public API"]
         == result["sizes"]["propagation_commands"]
     )
+    sealing = {f["name"]: f for f in sections["sealing_replay"]["figures"]}
+    assert set(sealing) == {
+        "intake read model rebuild, sealed",
+        "intake read model rebuild, sealed, events per CPU-second",
+        "disclosure replay, sealed",
+        "disclosure replay, sealed, records per CPU-second",
+    }
+    acts, rounds = result["sizes"]["sealing_acts"], sections["sealing_replay"]["info"]["rounds"]
+    # one key fetched over HTTP per person and replay: the sealed side really opened through the key API
+    assert sections["sealing_replay"]["checks"]["keys fetched from intake's key API, all runs"] == acts * rounds
+    assert sections["sealing_append"]["checks"]["data keys made, sealed"] == acts
 
 
 def test_the_docs_table_shows_each_figure_beside_its_baseline_and_verdict() -> None:

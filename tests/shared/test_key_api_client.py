@@ -155,3 +155,37 @@ def test_the_cached_client_asks_intake_once_per_key_and_keeps_an_erasure(intake)
 def _opened(served: Intake, kid: str) -> int:
     with served.runtime.engine.connect() as conn:
         return sum(1 for e in access_log.entries(conn, limit=500) if e.record_id == kid)
+
+
+def test_the_cached_client_fetches_a_batch_of_keys_in_one_call_and_then_opens_from_memory(intake) -> None:
+    served, auth = intake
+    store = served.runtime.deps.personal.key_store()
+    assert store is not None
+    kids = [store.key_for(digit * 64).key_id for digit in "123"]
+    erased = store.key_for("4" * 64).key_id
+    store.erase("4" * 64)
+    client = keys(served.url, lambda: served.service_token(auth), timeout_s=5)
+    before = _entries(served)
+
+    # the three live keys and the erased one are known after one call; an id never made is left out
+    assert client.prefetch([*kids, erased, "Z" * 22, kids[0]]) == 4
+    fetched = _entries(served)[len(before) :]
+    assert sorted((e.purpose, e.record_id) for e in fetched) == sorted(
+        [("openSubjectKey:scrub", kid) for kid in kids]
+        + [("openSubjectKey:scrub:erased", erased), ("openSubjectKey:scrub:unknown", "Z" * 22)]
+    )
+    assert len({e.request_id for e in fetched}) == 1  # one request
+
+    # then every key opens from memory, the erased one stays erased, and nothing more is asked of intake
+    assert [(client.get(kid).key_id, client.get(kid).subject_id) for kid in kids] == [
+        (kid, digit * 64) for kid, digit in zip(kids, "123", strict=True)
+    ]
+    with pytest.raises(KeyErased):
+        client.get(erased)
+    assert client.prefetch([*kids, erased]) == 0
+    assert len(_entries(served)) == len(before) + len(fetched)
+
+
+def _entries(served: Intake) -> list[access_log.Entry]:
+    with served.runtime.engine.connect() as conn:
+        return access_log.entries(conn, limit=500)

@@ -101,22 +101,27 @@ def entry_hash(seq: int, at: str, access: Access, prev_hash: str) -> str:
 
 def append(engine: Engine, accesses: Sequence[Access], *, now: datetime | None = None) -> list[Entry]:
     """Record the accesses, in order, in one transaction of their own; their entries."""
+    with engine.begin() as conn:
+        return append_within(conn, accesses, now=now)
+
+
+def append_within(conn: Connection, accesses: Sequence[Access], *, now: datetime | None = None) -> list[Entry]:
+    """Record the accesses in ``conn``'s open transaction: they commit with it or not at all. What a command's
+    answer that echoes a person's record uses, so the read is recorded exactly when the command took effect (and
+    on SQLite, whose one writer the command already is, a second transaction would wait for it forever)."""
     at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
     entries: list[Entry] = []
-    with engine.begin() as conn:
-        if is_postgres(engine):
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
-        last = conn.execute(
-            select(access_log.c.seq, access_log.c.hash).order_by(access_log.c.seq.desc()).limit(1)
-        ).first()
-        seq, prev = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
-        for access in accesses:
-            seq += 1
-            digest = entry_hash(seq, at, access, prev)
-            entries.append(Entry(seq=seq, at=at, **asdict(access), prev_hash=prev, hash=digest))
-            prev = digest
-        if entries:
-            conn.execute(access_log.insert(), [asdict(entry) for entry in entries])
+    if is_postgres(conn.engine):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+    last = conn.execute(select(access_log.c.seq, access_log.c.hash).order_by(access_log.c.seq.desc()).limit(1)).first()
+    seq, prev = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
+    for access in accesses:
+        seq += 1
+        digest = entry_hash(seq, at, access, prev)
+        entries.append(Entry(seq=seq, at=at, **asdict(access), prev_hash=prev, hash=digest))
+        prev = digest
+    if entries:
+        conn.execute(access_log.insert(), [asdict(entry) for entry in entries])
     return entries
 
 

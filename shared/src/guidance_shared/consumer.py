@@ -66,7 +66,7 @@ from guidance_shared.fast.bulk import BulkStatement
 from guidance_shared.fast.consumer import NotPlain, apply_plain, cyclic_gc_paused, read_plain
 from guidance_shared.fast.wal import WalCheckpointer
 from guidance_shared.metrics import KernelMetrics
-from guidance_shared.projection import ConsumedEvent, Projection
+from guidance_shared.projection import ConsumedEvent, Preparing, Projection
 from guidance_shared.tracing import applying
 from guidance_shared.transport.base import ConsumedRecord, Consumer, Producer, Record, TopicPartition
 
@@ -329,6 +329,7 @@ class ConsumerRunner:
         with cyclic_gc_paused():
             try:
                 events = read_plain(records, self.registry)
+                self._prepare(events)
                 with self.engine.begin() as conn:
                     self._check_generation(conn)
                     applied_ids = self._applied_among(conn, [event.envelope.id for event in events])
@@ -342,6 +343,16 @@ class ConsumerRunner:
             if duplicates := len(events) - len(new_ids):
                 self.metrics.consumer_skipped.labels(self.group, "duplicate").inc(duplicates)
         return True
+
+    def _prepare(self, events: Sequence[ConsumedEvent]) -> None:
+        """The projection's work for the batch before its transaction (``Preparing``); a failure only loses
+        the head start: each event's ``apply`` fetches what it needs itself, and fails there if it must."""
+        if not isinstance(self.projection, Preparing):
+            return
+        try:
+            self.projection.prepare(events)
+        except Exception as exc:
+            log.warning("consumer.prepare_failed", group=self.group, error=type(exc).__name__)
 
     # -- one record (the careful path) -----------------------------------------
     def _handle(self, conn: Connection, record: ConsumedRecord, applied_ids: set[str], parked: set[str]) -> None:

@@ -1,4 +1,5 @@
-"""What a read model is handed and what it implements: ``ConsumedEvent``, ``Projection``, ``BatchApplying``.
+"""What a read model is handed and what it implements: ``ConsumedEvent``, ``Projection``, ``BatchApplying``,
+``Preparing``.
 
 Both of the consumer runner's paths (``guidance_shared.consumer`` and its plain path,
 ``guidance_shared.fast.consumer``) build the same ``ConsumedEvent`` and call the same projection,
@@ -54,3 +55,17 @@ class BatchApplying(Protocol):
     """
 
     def apply_many(self, conn: Connection, events: Sequence[ConsumedEvent]) -> None: ...
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    """Optional for a projection: work for a whole batch done before its transaction begins.
+
+    ``prepare(events)`` is handed the batch's events, read and validated, before the runner's plain path opens
+    the transaction that applies them: what the events will need from elsewhere (disclosure: the data keys of
+    their sealed fields, from intake's key API) is then fetched in one request rather than one per event, and
+    never while the transaction holds SQLite's write lock. It must change no table and nothing ``apply`` would
+    not get again by itself: when it fails the runner logs it and applies the batch as it would without it.
+    """
+
+    def prepare(self, events: Sequence[ConsumedEvent]) -> None: ...

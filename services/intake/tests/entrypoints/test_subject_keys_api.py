@@ -115,6 +115,57 @@ def test_an_erased_key_is_gone_and_one_never_made_is_not_found_and_both_attempts
     assert client.get(f"{KEYS}/{kid}", query_string={"purpose": "scrub"}, headers=opener).status_code == 410
 
 
+def test_a_batch_hands_out_many_keys_at_once_each_logged_as_its_get_would_be(intake, auth_keys) -> None:
+    client, runtime = intake
+    sealer, opener = service(auth_keys, "pd-seal"), service(auth_keys, "pd-open")
+    subjects = ["ab" * 32, "cd" * 32, "ef" * 32]
+    kids = [
+        client.post(KEYS, json={"subject_id": s, "purpose": "record"}, headers=sealer).get_json()["kid"]
+        for s in subjects
+    ]
+    store = runtime.deps.personal.key_store()
+    assert store is not None and store.erase(subjects[2]) == 1
+    before = len(logged(runtime))
+
+    # when disclosure asks for the keys of a batch of events at once (one asked twice, one never made)
+    asked = [kids[0], kids[1], kids[2], "A" * 22, kids[0]]
+    answer = client.post(f"{KEYS}/batch", json={"kids": asked, "purpose": "scrub"}, headers=opener)
+
+    # then it gets each live key as GET gives it, and is told which are erased and which were never made
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.headers["Cache-Control"] == "no-store"
+    body = answer.get_json()
+    assert [(k["kid"], k["subject_id"]) for k in body["keys"]] == list(zip(kids[:2], subjects[:2], strict=True))
+    assert (body["erased"], body["unknown"]) == ([kids[2]], ["A" * 22])
+    assert logged(runtime)[before:] == [
+        ("disclosure", "pd-open", "openSubjectKey:scrub", subjects[0], kids[0]),
+        ("disclosure", "pd-open", "openSubjectKey:scrub", subjects[1], kids[1]),
+        ("disclosure", "pd-open", "openSubjectKey:scrub:erased", subjects[2], kids[2]),
+        ("disclosure", "pd-open", "openSubjectKey:scrub:unknown", None, "A" * 22),
+    ]
+    for key in body["keys"]:
+        assert client.get(f"{KEYS}/{key['kid']}", query_string={"purpose": "scrub"}, headers=opener).get_json() == key
+
+
+@pytest.mark.parametrize(
+    ("roles", "body", "status"),
+    [
+        (["pd-seal"], {"kids": ["A" * 22], "purpose": "scrub"}, 403),
+        (["admin"], {"kids": ["A" * 22], "purpose": "scrub"}, 403),
+        (["pd-open"], {"kids": [], "purpose": "scrub"}, 422),
+        (["pd-open"], {"kids": ["A" * 22] * 501, "purpose": "scrub"}, 422),
+        (["pd-open"], {"kids": ["not|an|id"], "purpose": "scrub"}, 422),
+        (["pd-open"], {"kids": ["A" * 22]}, 422),
+    ],
+    ids=["pd-seal", "admin", "no kids", "too many", "not a key id", "no purpose"],
+)
+def test_a_batch_needs_pd_open_a_purpose_and_one_to_500_key_ids(intake, auth_keys, roles, body, status) -> None:
+    client, runtime = intake
+    refused = client.post(f"{KEYS}/batch", json=body, headers=service(auth_keys, *roles))
+    assert refused.status_code == status, refused.get_json()
+    assert "keys" not in refused.get_json() and logged(runtime) == []
+
+
 # -- who may call: the roles matrix ---------------------------------------------------------------------
 PERSONS_ROLES = ["officer", "reviewer", "supervisor", "auditor", "admin", "archivist"]
 

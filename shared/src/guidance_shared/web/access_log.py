@@ -11,14 +11,15 @@ pseudonym only, so reading the log is not itself a read of personal data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC
 from typing import Any
 
 from flask import Response, current_app, stream_with_context
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
+from sqlalchemy import Connection
 
 from guidance_shared import access_log
 from guidance_shared.auth import ADMIN, AUDITOR, requires
@@ -56,9 +57,15 @@ class AccessNotRecorded(GuidanceError):
 
 
 def record_read(
-    purpose: str, *, subject_refs: tuple[str | None, ...] = (None,), record_id: str | None = None, count: int = 1
+    purpose: str,
+    *,
+    subject_refs: tuple[str | None, ...] = (None,),
+    record_id: str | None = None,
+    count: int = 1,
+    within: Connection | None = None,
 ) -> None:
-    """Record that the current caller read personal data: one entry per subject (a bulk read: one entry, ``count``)."""
+    """Record that the current caller read personal data: one entry per subject (a bulk read: one entry, ``count``).
+    ``within``: a command's transaction, when its answer is the read; the entry then commits with the command."""
     principal = current_principal()
     accesses = [
         access_log.Access(
@@ -72,6 +79,40 @@ def record_read(
             request_id=current_request_id(),
         )
         for subject_ref in subject_refs
+    ]
+    try:
+        if within is None:
+            access_log.append(_engine(), accesses)
+        else:
+            access_log.append_within(within, accesses)
+    except Exception as error:  # any failure to write: refuse rather than serve unrecorded
+        raise AccessNotRecorded() from error
+
+
+@dataclass(frozen=True)
+class Read:
+    """One read among several of one request (``record_reads``): why, whom, which record."""
+
+    purpose: str
+    subject_ref: str | None
+    record_id: str | None
+
+
+def record_reads(reads: Sequence[Read]) -> None:
+    """Record several reads of the current caller at once, one entry each, in one transaction (a key API call
+    handing out many keys); refused (503) as ``record_read`` is when they cannot be written."""
+    principal = current_principal()
+    accesses = [
+        access_log.Access(
+            actor=principal.subject,
+            actor_department=principal.department_id,
+            roles=",".join(sorted(principal.roles)),
+            purpose=read.purpose,
+            subject_ref=read.subject_ref,
+            record_id=read.record_id,
+            request_id=current_request_id(),
+        )
+        for read in reads
     ]
     try:
         access_log.append(_engine(), accesses)

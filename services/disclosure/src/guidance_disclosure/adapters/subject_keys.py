@@ -1,11 +1,12 @@
 """Persons' data keys from intake's internal key API (docs/decisions/0007), for opening their sealed fields.
 
 ``IntakeKeys`` is the HTTP adapter of ``guidance_shared.personal_data.keys.SubjectKeys`` as disclosure uses it:
-``get`` is ``GET /internal/v1/subject-keys/{kid}?purpose=scrub`` (role ``pd-open``), ``key_for`` is ``POST`` with
-purpose ``request`` (role ``pd-seal``, for sealing a request's applicant). Erasing and rewrapping are intake's
-alone. Answers map onto the port's errors: 410 is ``KeyErased``, 404 ``UnknownKey``; anything else (no answer
-in time, a refused token, a server error) is ``KeyServiceUnavailable``, so the event that needed the key waits
-for intake rather than being published half-redacted. Nothing here writes a key anywhere: ``keys`` wraps the
+``get`` is ``GET /internal/v1/subject-keys/{kid}?purpose=scrub`` (role ``pd-open``), ``get_many`` its batch ``POST
+/internal/v1/subject-keys/batch`` (what the consumer prefetches a batch of events' keys with), ``key_for`` is
+``POST`` with purpose ``request`` (role ``pd-seal``, for sealing a request's applicant). Erasing and rewrapping are
+intake's alone. Answers map onto the port's errors: 410 is ``KeyErased``, 404 ``UnknownKey``; anything else (no
+answer in time, a refused token, a server error) is ``KeyServiceUnavailable``, so the event that needed the key
+waits for intake rather than being published half-redacted. Nothing here writes a key anywhere: ``keys`` wraps the
 client in the in-memory cache, bounded by the answer's ``expires_in``.
 
 The token is the service principal's bearer token, read at each call when it comes from a file (a mounted
@@ -18,7 +19,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from guidance_shared.personal_data.keys import KEY_BYTES, DataKey
 PATH = "/internal/v1/subject-keys"
 OPEN_PURPOSE = "scrub"  # what disclosure opens persons' fields for: to remove them from what it publishes
 SEAL_PURPOSE = "request"  # what it seals them for: a request's applicant
+BATCH = 500  # key ids per call of ``get_many``: the most the key API takes at once
 
 
 class IntakeKeys:
@@ -51,6 +53,23 @@ class IntakeKeys:
             raise KeyServiceUnavailable(f"the key API answered for another key than {key_id}")
         return key
 
+    def get_many(self, key_ids: Sequence[str]) -> dict[str, DataKey | None]:
+        """``POST /internal/v1/subject-keys/batch`` (role ``pd-open``, purpose ``scrub``), ``BATCH`` ids a call:
+        each key id's key, or None when it was erased; an id intake never made is left out."""
+        found: dict[str, DataKey | None] = {}
+        for start in range(0, len(key_ids), BATCH):
+            asked = list(key_ids[start : start + BATCH])
+            answer = self._call("POST", f"{PATH}/batch", {"kids": asked, "purpose": OPEN_PURPOSE}, None)
+            try:
+                keys, erased = [_key(k) for k in answer["keys"]], [str(kid) for kid in answer["erased"]]
+            except (KeyError, TypeError):
+                raise KeyServiceUnavailable("the key API's answer is not a batch of keys") from None
+            if not {key.key_id for key in keys} | set(erased) <= set(asked):
+                raise KeyServiceUnavailable("the key API answered for keys not asked for")
+            found.update({key.key_id: key for key in keys})
+            found.update(dict.fromkeys(erased))
+        return found
+
     def key_for(self, subject_id: str) -> DataKey:
         key = _key(self._call("POST", PATH, {"subject_id": subject_id, "purpose": SEAL_PURPOSE}, None))
         if key.subject_id != subject_id:
@@ -63,7 +82,7 @@ class IntakeKeys:
     def rewrap(self) -> int:
         raise PersonalDataError("data keys are rewrapped in intake, never through its key API")
 
-    def _call(self, method: str, path: str, body: dict[str, str] | None, key_id: str | None) -> Any:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None, key_id: str | None) -> Any:
         request = urllib.request.Request(
             self._base + path,
             method=method,

@@ -15,7 +15,7 @@ whatever the interleaving of the two topics, live or in a rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
@@ -83,6 +83,10 @@ class DisclosureProjection:
         self.writes = writes(runtime.deps.scrub_key)
         self.registry: EventRegistry = runtime.registry
         self.sealed = runtime.deps.sealed
+
+    def prepare(self, events: Sequence[ConsumedEvent]) -> None:
+        """Before the batch's transaction: the keys its sealed fields need, in one call (``Preparing``)."""
+        self.sealed.prefetch(events)
 
     def apply(self, conn: Connection, event: ConsumedEvent) -> None:
         if event.type == catalogue.REVISIT_COMPLETED and (parent_id := projection.revisit_parent_id(event.data)):

@@ -56,6 +56,7 @@ _OPEN_REQUEST = OpenCaseRequest()
 class CaseCollection(MethodView):
     @requires(OFFICER, ADMIN)
     @cases_blp.arguments(_OPEN_REQUEST)
+    @context.replays_recorded("case_id")
     @idempotent
     @cases_blp.response(201, CaseView)
     def post(self, loaded: Mapping[str, Any]) -> Any:
@@ -63,6 +64,7 @@ class CaseCollection(MethodView):
         cmd = open_case_command(_OPEN_REQUEST.dump(loaded))
         ensure_department(cmd.department_id)
         case = handlers.open_case(context.deps(), current_tx(), cmd)
+        context.record_person_answer(case.details, case.case_id)
         location = url_for("cases.CaseItem", case_id=case.case_id)
         return context.shown_case(case), 201, {"Location": location, **etag(case.version)}
 
@@ -90,6 +92,7 @@ def _case_command(
 
     @requires(*roles)
     @cases_blp.arguments(request_schema)
+    @context.replays_recorded("case_id")
     @idempotent
     @cases_blp.doc(**CONDITIONAL)
     @cases_blp.response(200, CaseView)
@@ -101,6 +104,7 @@ def _case_command(
             command(str(case_id), request_schema.dump(loaded)),
             expected_version=if_match(),
         )
+        context.record_person_answer(case.details, case.case_id)
         return context.shown_case(case), 200, etag(case.version)
 
     post.__doc__ = summary

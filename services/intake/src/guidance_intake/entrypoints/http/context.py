@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
-from flask import current_app
+from flask import Response, current_app, request
 from sqlalchemy import Connection
 
 from guidance_intake import handlers
@@ -18,6 +19,8 @@ from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.web import current_tx
 from guidance_shared.web.access_log import record_read
+from guidance_shared.web.idempotency import REPLAYED_HEADER
+from guidance_shared.web.json_input import operation_id
 
 #: counterparts who are natural persons: reading their record is a read of personal data
 PERSONS = ("person", "individual_business")
@@ -51,9 +54,11 @@ def reading() -> Iterator[Connection]:
             yield conn
 
 
-def record_person_read(purpose: str, details: Mapping[str, Any], record_id: str) -> None:
+def record_person_read(purpose: str, details: Mapping[str, Any], record_id: str | None, *, count: int = 1) -> None:
     """Record, before the answer leaves, that the caller read a natural person's data (an act's or a case's
-    counterpart); nothing for an enterprise's record. The person is named by pseudonym when one is configured."""
+    counterpart); nothing for an enterprise's record. The person is named by pseudonym when one is configured.
+    Inside a command the entry is written in the command's transaction: it commits exactly when the command
+    does, and the answer that echoes the record leaves only after that commit."""
     counterpart = details.get("counterpart") or {}
     if counterpart.get("kind") not in PERSONS:
         return
@@ -63,7 +68,45 @@ def record_person_read(purpose: str, details: Mapping[str, Any], record_id: str)
     else:
         pseudonyms, id_no = deps().pseudonyms, counterpart.get("id_no")
         subject = pseudonyms.subject_id(str(id_no)) if pseudonyms is not None and id_no else None
-    record_read(purpose, subject_refs=(subject,), record_id=record_id)
+    record_read(purpose, subject_refs=(subject,), record_id=record_id, count=count, within=_command_tx())
+
+
+def record_person_answer(details: Mapping[str, Any], record_id: str) -> None:
+    """A command's answer shows the record it changed, its counterpart opened: a read like a GET's, named by the
+    command's operation (``postGuidanceCollection``, ``postCaseDecision`` …, as in the OpenAPI document)."""
+    record_person_read(answer_operation(), details, record_id)
+
+
+def answer_operation() -> str:
+    """The current request's ``operationId``."""
+    return operation_id(request.method, (request.endpoint or "").rsplit(".", 1)[-1])
+
+
+def replays_recorded(id_field: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Above ``@idempotent``: a retried command is answered with the stored body of its first answer, which
+    echoes the record as the first did, without running the view again; so the replayed answer is recorded
+    here, as the view recorded the first (``id_field``: where the body names the record)."""
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            response = view(*args, **kwargs)
+            if response.headers.get(REPLAYED_HEADER) == "true" and response.status_code < 300:
+                body = response.get_json(silent=True)
+                if isinstance(body, dict) and isinstance(body.get("details"), dict):
+                    record_person_read(answer_operation(), body["details"], str(body.get(id_field) or "") or None)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _command_tx() -> Connection | None:
+    try:
+        return current_tx()
+    except RuntimeError:
+        return None
 
 
 def shown_guidance(guidance: Guidance) -> Guidance:

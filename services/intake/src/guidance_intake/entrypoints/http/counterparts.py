@@ -41,4 +41,25 @@ class CounterpartHistoryView(MethodView):
         keys = read_model.counterpart_keys(counterpart, subject_id)
         with context.reading() as conn:
             entries = queries.history(conn, keys, current_principal().visible_departments())
+        kind = _natural_person(counterpart)
+        if kind is not None and entries:
+            # A person's record of guidance and enforcement, found by their identifier, is their personal data:
+            # one entry for the answer, with the number of records it lists (none when it lists nothing).
+            context.record_person_read(
+                context.answer_operation(), {"counterpart": {**counterpart, "kind": kind}}, None, count=len(entries)
+            )
         return {"entries": entries}
+
+
+#: GB 32100-2015: a credit code whose 登记管理部门 is 9 (market regulation) and 机构类别 2 is an individual business
+INDIVIDUAL_BUSINESS_USCC = "92"
+
+
+def _natural_person(counterpart: Mapping[str, Any]) -> str | None:
+    """The counterpart kind a history query names when it names a natural person: an identity document is a
+    person's, a credit code of an individual business its operator's; None for an organisation's code."""
+    if counterpart.get("id_no"):
+        return "person"
+    if str(counterpart.get("uscc") or "").startswith(INDIVIDUAL_BUSINESS_USCC):
+        return "individual_business"
+    return None

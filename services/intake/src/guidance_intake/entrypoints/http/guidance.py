@@ -61,6 +61,7 @@ def own_guidance(guidance_id: object) -> Guidance:
 class GuidanceCollection(MethodView):
     @requires(OFFICER, ADMIN)
     @guidance_blp.arguments(_ISSUE_REQUEST)
+    @context.replays_recorded("guidance_id")
     @idempotent
     @guidance_blp.response(201, GuidanceView)
     def post(self, loaded: Mapping[str, Any]) -> Any:
@@ -68,6 +69,7 @@ class GuidanceCollection(MethodView):
         cmd = issue_guidance_command(_ISSUE_REQUEST.dump(loaded))
         ensure_department(cmd.department_id)
         guidance = handlers.issue_guidance(context.deps(), current_tx(), cmd)
+        context.record_person_answer(guidance.details, guidance.guidance_id)
         location = url_for("guidance.GuidanceItem", guidance_id=guidance.guidance_id)
         return context.shown_guidance(guidance), 201, {"Location": location, **etag(guidance.version)}
 
@@ -96,6 +98,7 @@ def _guidance_command(
 
     @requires(*roles)
     @guidance_blp.arguments(request_schema)
+    @context.replays_recorded("guidance_id")
     @idempotent
     @guidance_blp.doc(**CONDITIONAL)
     @guidance_blp.response(200, GuidanceView)
@@ -107,6 +110,7 @@ def _guidance_command(
             command(str(guidance_id), request_schema.dump(loaded)),
             expected_version=if_match(),
         )
+        context.record_person_answer(guidance.details, guidance.guidance_id)
         return context.shown_guidance(guidance), 200, etag(guidance.version)
 
     post.__doc__ = summary

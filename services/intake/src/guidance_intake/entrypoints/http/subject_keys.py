@@ -1,11 +1,13 @@
-"""intake's internal key API: persons' data keys, one at a time, to the services granted them (docs/decisions/0007).
+"""intake's internal key API: persons' data keys, to the services granted them (docs/decisions/0007).
 
 ``POST /internal/v1/subject-keys`` hands a subject's live key to seal with (role ``pd-seal``), making it if the
-subject has none; ``GET /internal/v1/subject-keys/{kid}`` hands the key a sealed field names, to open it with
-(role ``pd-open``). Both roles are service principals' (``guidance_shared.auth.principal.SERVICE_ROLES``): no
-person's role admits a caller here. Every call says why (``purpose``) and is written to the access log before
-the answer leaves (who, the subject's pseudonym, the key id, the purpose), a refused one too: a key that was
-erased (410 ``personal-data-erased``) or never made (404) is an attempt an auditor wants to see.
+subject has none; ``GET /internal/v1/subject-keys/{kid}`` hands the key a sealed field names, to open it with (role
+``pd-open``), and ``POST /internal/v1/subject-keys/batch`` up to ``MAX_KEYS`` of them at once, as many GETs would (a
+consumer replaying a batch of events about as many persons asks once, not once per person). Both roles are service
+principals' (``guidance_shared.auth.principal.SERVICE_ROLES``): no person's role admits a caller here. Every call
+says why (``purpose``) and is written to the access log before the answer leaves (who, the subject's pseudonym, the
+key id, the purpose), a refused one too: a key that was erased (410 ``personal-data-erased``) or never made (404) is
+an attempt an auditor wants to see.
 
 The network narrows who can call further: the Ingress does not route ``/internal/`` and intake's web
 NetworkPolicy admits disclosure's pods only (deploy/k8s). A caller keeps a key in memory for at most
@@ -28,7 +30,7 @@ from guidance_shared.personal_data.errors import KeyErased, UnknownKey
 from guidance_shared.personal_data.field import b64url
 from guidance_shared.personal_data.keys import IDENTIFIER, DataKey
 from guidance_shared.web import Blueprint
-from guidance_shared.web.access_log import record_read
+from guidance_shared.web.access_log import Read, record_read, record_reads
 from guidance_shared.web.strict import StrictBody
 
 #: seconds a caller may keep a key it was handed (docs/decisions/0007: erasure reaches every cache within it)
@@ -39,6 +41,8 @@ PURPOSES = ("scrub", "request", "record")
 #: a subject id is a pseudonym (docs/personal-data.md §4): 64 lowercase hex digits
 SUBJECT_ID = r"^[0-9a-f]{64}$"
 NO_STORE = {"Cache-Control": "no-store"}
+#: key ids one call may ask for; a consumer asks for a larger batch of events' keys in several calls
+MAX_KEYS = 500
 
 subject_keys_blp = Blueprint(
     "subject_keys",
@@ -62,6 +66,19 @@ class SealKeyRequest(StrictBody):
     purpose = fields.String(required=True, **_PURPOSE)  # type: ignore[arg-type]
 
 
+class OpenKeysRequest(StrictBody):
+    kids = fields.List(
+        fields.String(validate=validate.Regexp(IDENTIFIER.pattern + r"\Z")),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_KEYS),
+        metadata={
+            "description": f"the key ids sealed fields name, 1 to {MAX_KEYS}",
+            "example": ["AAECAwQFBgcICQoLDA0ODw"],
+        },
+    )
+    purpose = fields.String(required=True, **_PURPOSE)  # type: ignore[arg-type]
+
+
 class OpenKeyQuery(Schema):
     purpose = fields.String(required=True, **_PURPOSE)  # type: ignore[arg-type]
 
@@ -72,6 +89,21 @@ class SubjectKeyView(Schema):
     key = fields.String(required=True, metadata={"description": "the 32-byte AES-256 key, base64url, unpadded"})
     expires_in = fields.Integer(
         required=True, metadata={"description": "seconds the caller may keep the key, in memory only"}
+    )
+
+
+class SubjectKeysView(Schema):
+    keys = fields.List(fields.Nested(SubjectKeyView), required=True, metadata={"description": "the keys handed out"})
+    erased = fields.List(
+        fields.String(), required=True, metadata={"description": "key ids erased with their subject (as GET's 410)"}
+    )
+    # Named apart from the member it is sent as: ``unknown`` is the name of a Schema's own setting.
+    never_made = fields.List(
+        fields.String(),
+        required=True,
+        attribute="unknown",
+        data_key="unknown",
+        metadata={"description": "key ids never made (as 404)"},
     )
 
 
@@ -153,3 +185,30 @@ class OpenKey(MethodView):
             raise _unknown(kid) from None
         record_read(operation, subject_refs=(key.subject_id,), record_id=kid)
         return _answer(key), 200, NO_STORE
+
+
+@subject_keys_blp.route("/batch")
+class OpenKeys(MethodView):
+    @requires(PD_OPEN)
+    @subject_keys_blp.arguments(OpenKeysRequest)
+    @subject_keys_blp.response(200, SubjectKeysView)
+    def post(self, request: Mapping[str, Any]) -> Any:
+        """Many data keys at once, each as GET hands out one: to open the sealed fields of a batch of events
+        (role pd-open). Each key id asked for is one access log entry, as its GET would be."""
+        operation = f"openSubjectKey:{request['purpose']}"
+        kids = list(dict.fromkeys(request["kids"]))
+        found = _store().look_up(kids)
+        keys, erased, unknown, reads = [], [], [], []
+        for kid in kids:
+            key = found.get(kid)
+            if key is None:
+                unknown.append(kid)
+                reads.append(Read(f"{operation}:unknown", None, kid))
+            elif isinstance(key, str):  # erased: the subject's id, for the entry
+                erased.append(kid)
+                reads.append(Read(f"{operation}:erased", key, kid))
+            else:
+                keys.append(_answer(key))
+                reads.append(Read(operation, key.subject_id, kid))
+        record_reads(reads)
+        return {"keys": keys, "erased": erased, "unknown": unknown}, 200, NO_STORE
