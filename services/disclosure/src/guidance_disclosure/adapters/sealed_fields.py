@@ -10,7 +10,8 @@ it stored before: masked names, redacted text, keyed marks.
 When a key cannot be had (intake unreachable, no key API configured) or a field fails authentication, the
 event is not applied at all: the error reaches the consumer runner, which retries it and then parks its
 aggregate (docs/decisions/0002) until an operator redrives it with intake back. An erased person's fields read
-``［已删除］``, as everywhere else.
+``［已删除］``, as everywhere else; ``forget`` drops a subject's cached keys as soon as ``PersonalDataErased`` is
+consumed, so an act still on its way opens as erased then, not when the cache would have let the key go.
 
 With the pseudonym key configured, an opened ID number is also checked against the pseudonym the event
 carries beside it (``counterpart.subject_id``): a mismatch means the fields were sealed for another person,
@@ -23,6 +24,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from guidance_shared.personal_data.cache import CachedSubjectKeys
 from guidance_shared.personal_data.cipher import FieldCipher, opened_event, sealed_paths
 from guidance_shared.personal_data.errors import ERASED_TEXT, KeyServiceUnavailable, TamperedField
 from guidance_shared.personal_data.keys import SubjectKeys
@@ -34,8 +36,14 @@ class SealedFields:
     """Opens consumed events' sealed fields with ``keys`` (None: no key API configured, a sealed event waits)."""
 
     def __init__(self, keys: SubjectKeys | None, pseudonyms: Pseudonyms | None = None) -> None:
+        self._keys = keys
         self._cipher = None if keys is None else FieldCipher(keys)
         self._pseudonyms = pseudonyms
+
+    def forget(self, subject_id: str) -> None:
+        """Drop the subject's keys from the cache, if ``keys`` keeps any: ``PersonalDataErased`` named them."""
+        if isinstance(self._keys, CachedSubjectKeys):
+            self._keys.forget(subject_id)
 
     def opened(self, event: ConsumedEvent) -> ConsumedEvent:
         """``event`` as it would have arrived in clear; the same object when nothing in it is sealed."""
