@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from guidance_disclosure.adapters.projection import PUBLIC_MODEL
+from guidance_disclosure.adapters.projection import PUBLIC_MODEL, person_acts
 from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
 from guidance_disclosure.bootstrap import create_app
 from guidance_shared import access_log
@@ -108,6 +108,7 @@ def published(runtime: Runtime, keys: AuthKeys) -> dict[str, Any]:
         tables = {
             table.name: sorted(tuple(map(str, row)) for row in conn.execute(select(table)))
             for table in PUBLIC_MODEL.sorted_tables
+            if table is not person_acts  # which key sealed an act: a clear act has none, and nothing public reads it
         }
     client = CLIENTS[runtime]
     pages = {path: client.get(path).get_json() for path in ("/public/v1/guidance", "/public/v1/decisions")}

@@ -28,6 +28,7 @@ from guidance_disclosure.domain.publication import (
     withdrawal_deadline,
 )
 from guidance_disclosure.settings import DisclosureSettings
+from guidance_shared.personal_data.errors import ERASED_TEXT
 from guidance_shared.workdays import WorkingCalendar
 
 CALENDAR = WorkingCalendar()
@@ -161,6 +162,11 @@ def test_only_a_natural_persons_resident_id_tells_an_age() -> None:
     assert not is_minor({"kind": "enterprise", "name": "某公司"}, date(2026, 1, 1))
     assert not is_minor(person("not-a-number"), date(2026, 1, 1))
     assert not is_minor(person("110105201513450011"), date(2026, 1, 1))  # month 13: no date, no guess
+
+
+def test_a_resident_whose_number_was_erased_counts_as_a_minor_for_their_age_cannot_be_told() -> None:
+    assert is_minor(person(ERASED_TEXT), date(2026, 1, 1))
+    assert not is_minor(person(ERASED_TEXT, id_type="passport"), date(2026, 1, 1))  # no age told before either
 
 
 # -- the configuration ------------------------------------------------------------------------------

@@ -15,6 +15,11 @@ text is searched by hashing its windows under the same key. No public query read
 A revisit result (回访结果) keeps only the findings, the method and the date, its notes scrubbed
 like every other free text; officers' names are not shown.
 
+An erased person (docs/personal-data.md §10) is nobody disclosure can scrub for any more: a rebuild opens their
+fields as ［已删除］, and the acts about them then publish ［已删除］ in place of their name and of every free text
+(``erased_person``). ``person_acts`` notes which data key each sealed act was sealed under, so that when
+``PersonalDataErased`` names the keys the live rows become exactly that (``erased``) without any clear value.
+
 The guidance statements are built once, with ``bindparam``, and executed with each event's values
 as parameters: ``insert(table).values(**row)`` per event built a new statement whose cache key
 covers every value, and SQLAlchemy spent more time building and keying statements than the database
@@ -43,11 +48,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     bindparam,
     delete,
+    or_,
     select,
     update,
 )
+from sqlalchemy import case as when
 from sqlalchemy.dialects import postgresql, sqlite
 
 from guidance_disclosure.adapters.redaction import Known, known_of, public_text
@@ -59,6 +67,8 @@ from guidance_shared.dates import china_day
 from guidance_shared.dispatch import EventHandlers
 from guidance_shared.envelope import compact_json
 from guidance_shared.fast.bulk import Upsert
+from guidance_shared.personal_data.errors import ERASED_TEXT
+from guidance_shared.personal_data.field import is_sealed
 from guidance_shared.privacy import Mark, mask_name
 from guidance_shared.projection import ConsumedEvent
 from guidance_shared.transport.base import ConsumedRecord
@@ -215,6 +225,21 @@ revisit_parents = Table(
     Column("parent_id", String(36), primary_key=True),
 )
 
+#: The acts about a natural person whose fields intake sealed (docs/personal-data.md §6.1): by whose pseudonym and
+#: under which data key, and whether that key was erased. ``PersonalDataErased`` names the keys it deleted, and
+#: the acts sealed under them are brought to what a rebuild makes of them (``erased``); a rebuild, which opens
+#: those fields as ［已删除］, writes the row erased from the start. Only pseudonyms and key ids: no public query
+#: reads the table.
+person_acts = Table(
+    "person_acts",
+    PUBLIC_MODEL,
+    Column("act_id", String(36), primary_key=True),
+    Column("kind", String(10), nullable=False),  # "guidance" or "case"
+    Column("subject_id", String(64), nullable=False, index=True),
+    Column("key_id", String(64), nullable=False, index=True),
+    Column("erased", Boolean, nullable=False),
+)
+
 _UPSERTS: Mapping[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -270,6 +295,11 @@ class PublicGuidanceProjection:
         person = counterpart["kind"] in NATURAL_PERSON_KINDS
         withheld = data["disclosure"]["level"] != "public"
         known = guidance_known(data)
+        erased = erased_person(data)
+
+        def clean(text: str) -> str:
+            return ERASED_TEXT if erased else public_text(text, known)
+
         return {
             "guidance_id": str(data["guidance_id"]),
             "doc_no": data["doc_no"],
@@ -281,14 +311,14 @@ class PublicGuidanceProjection:
             "initiated": data["initiated"],
             "methods": compact_json(list(data["methods"])),
             "counterpart_kind": counterpart["kind"],
-            "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
+            "counterpart_name": masked(counterpart["name"]) if person else counterpart["name"],
             "counterpart_uscc": None if person else counterpart.get("uscc"),
-            "matter": public_text(data["matter"], known),
+            "matter": clean(data["matter"]),
             "legal_basis": compact_json(
                 [{"instrument": b["instrument"], "article": b["article"]} for b in data["legal_basis"]]
             ),
-            "content": public_text(data["content"], known),
-            "rights_notice": public_text(data["rights_notice"], known),
+            "content": clean(data["content"]),
+            "rights_notice": clean(data["rights_notice"]),
             "correction_deadline": data["correction_deadline"].isoformat() if data.get("correction_deadline") else None,
             "issued_at": data["issued_at"].isoformat(),
             "status": "issued",
@@ -312,7 +342,35 @@ def public_representative(counterpart: Mapping[str, Any]) -> str | None:
     representative = counterpart.get("legal_representative")
     if not representative or counterpart["kind"] in NATURAL_PERSON_KINDS:
         return None
-    return mask_name(representative) if counterpart["kind"] == "individual_business" else str(representative)
+    return masked(representative) if counterpart["kind"] == "individual_business" else str(representative)
+
+
+def masked(name: str) -> str:
+    """A natural person's name as published: masked (张三 → 张*), or ［已删除］ once they were erased."""
+    return ERASED_TEXT if name == ERASED_TEXT else mask_name(name)
+
+
+#: The fields intake seals under a counterpart's key (docs/personal-data.md §6).
+_SEALED_COUNTERPART_FIELDS = ("name", "id_no", "legal_representative", "address", "contact")
+
+
+def erased_person(data: Mapping[str, Any]) -> bool:
+    """Whether the natural person an act names was erased: their sealed fields open as ［已删除］.
+
+    The act's free text may still name them (intake does not remove them from it), and nothing is left to find
+    them with: neither their name, address and phone nor, after ``erased``, their keyed marks. So none of the
+    act's free text is published; what the act is (number, dates, department, kind, legal basis) stays."""
+    counterpart = data.get("counterpart") or {}
+    summoned = ((data.get("interview") or {}).get("summoned") or {}).get("name")
+    return summoned == ERASED_TEXT or any(counterpart.get(name) == ERASED_TEXT for name in _SEALED_COUNTERPART_FIELDS)
+
+
+def sealed_key_id(data: Mapping[str, Any]) -> str | None:
+    """The data key an event's counterpart is sealed under (every field of one subject is sealed under one key)."""
+    for value in (data.get("counterpart") or {}).values():
+        if is_sealed(value):
+            return str(value["kid"])
+    return None
 
 
 def guidance_known(data: Mapping[str, Any]) -> Known:
@@ -371,6 +429,9 @@ class CaseTables:
         violation = data["violation"]
         occurred = violation.get("occurred_on") or china_day(data["opened_at"])
         known = known_of(counterpart, officers=data.get("officers") or ())
+        erased = erased_person(data)
+        if erased:  # nothing of the person is kept to scrub later texts with: they are not published (``erased``)
+            known = Known(public=known.public)
         row = {
             "case_id": str(data["case_id"]),
             "case_no": data["case_no"],
@@ -379,14 +440,14 @@ class CaseTables:
             "department_uscc": data.get("department_uscc"),
             "domain": data["domain"],
             "counterpart_kind": counterpart["kind"],
-            "counterpart_name": mask_name(counterpart["name"]) if person else counterpart["name"],
+            "counterpart_name": masked(counterpart["name"]) if person else counterpart["name"],
             "counterpart_uscc": None if person else counterpart.get("uscc"),
             "counterpart_id_type": counterpart.get("id_type") if person else None,
             "legal_representative": public_representative(counterpart),
             "minor": is_minor(counterpart, occurred),
             "violation_code": violation["code"],
             "violation_category": violation["category"],
-            "violation_description": public_text(violation["description"], known),
+            "violation_description": ERASED_TEXT if erased else public_text(violation["description"], known),
             "opened_at": data["opened_at"].isoformat(),
             "status": "open",
         }
@@ -406,10 +467,11 @@ class CaseTables:
     def decided(self, conn: Connection, data: Mapping[str, Any]) -> None:
         penalty = data.get("penalty") or {}
         known = person_of(conn, str(data["case_id"]))
+        erased = act_erased(conn, str(data["case_id"]))
         _keep_withdrawal_notice(conn, str(data["case_id"]), str(data["decision_no"]))
 
         def clean(text: str) -> str:
-            return public_text(text, known, self.key)
+            return ERASED_TEXT if erased else public_text(text, known, self.key)
 
         conn.execute(
             update(public_cases)
@@ -439,7 +501,8 @@ class CaseTables:
         """The decision leaves the public list, and its notice takes its place: the day and the reason, which
         may repeat the case's persons and is cleaned like the decision's own text."""
         case_id = str(data["case_id"])
-        reason = public_text(data["reason"], person_of(conn, case_id), self.key)
+        erased = act_erased(conn, case_id)
+        reason = ERASED_TEXT if erased else public_text(data["reason"], person_of(conn, case_id), self.key)
         conn.execute(
             update(public_cases)
             .where(public_cases.c.case_id == case_id)
@@ -472,11 +535,13 @@ class CaseTables:
         """The result, its notes cleaned of the case's persons; a revisit scheduled before disclosure's
         history began keeps what the result itself says."""
         known = revisit_known(conn, data)
+        erased = any(act_erased(conn, str(act)) for act in (data.get("case_id"), data.get("guidance_id")) if act)
+        notes = data.get("notes")
         values = {
             "completed_on": data["completed_on"].isoformat(),
             "method": data["method"],
             "findings": json.dumps(dict(data["findings"]), ensure_ascii=False),
-            "notes": public_text(data["notes"], known, self.key) if data.get("notes") else None,
+            "notes": (ERASED_TEXT if erased else public_text(notes, known, self.key)) if notes else None,
             "completed": True,
         }
         found = conn.execute(
@@ -598,6 +663,108 @@ def revisit_row(conn: Connection, revisit_id: str) -> Mapping[str, Any] | None:
     return None if row is None else dict(row._mapping)
 
 
+# -- erased persons ----------------------------------------------------------------------------------------
+def keep_person(conn: Connection, kind: str, act_id: str, sealed: Mapping[str, Any], opened: Mapping[str, Any]) -> None:
+    """Note whose sealed fields an act (``kind`` "guidance" or "case") carries and under which key, from the event
+    as consumed (``sealed``) and as opened; nothing for an act whose counterpart was not sealed."""
+    subject_id = (sealed.get("counterpart") or {}).get("subject_id")
+    key_id = sealed_key_id(sealed)
+    if not isinstance(subject_id, str) or key_id is None:
+        return
+    row = {"act_id": act_id, "kind": kind, "subject_id": subject_id, "key_id": key_id, "erased": erased_person(opened)}
+    upsert = _UPSERTS[conn.dialect.name](person_acts).values(**row)
+    conn.execute(upsert.on_conflict_do_update(index_elements=["act_id"], set_=row))
+
+
+def act_erased(conn: Connection, act_id: str) -> bool:
+    """Whether the person an act was sealed for was erased (as its own event said, or ``erased`` since)."""
+    found = conn.execute(select(person_acts.c.erased).where(person_acts.c.act_id == act_id)).scalar_one_or_none()
+    return bool(found)
+
+
+def _erased_unless_null(column: Any) -> Any:
+    return when((column.is_(None), None), else_=ERASED_TEXT)
+
+
+def erased(conn: Connection, data: Mapping[str, Any]) -> None:
+    """``PersonalDataErased``: the acts sealed under the keys it names become what a rebuild makes of them, where
+    the person's fields open as ［已删除］ (``issued_row``, ``CaseTables``): the person's name and operator read
+    ［已删除］, every free text of the act, its decision, its withdrawal notices and its revisits' notes reads
+    ［已删除］ (it may name them, and nothing is left to find them with), the case's keyed marks are dropped, and a
+    resident's case counts as a minor's (``is_minor``: their age can no longer be told). Other acts of the same
+    pseudonym, sealed under a key not named (a later record, erased by a later erasure), are left as they are."""
+    acts = person_acts.c
+    named = and_(acts.key_id.in_([str(k) for k in data["key_ids"]]), acts.erased.is_(False))
+    found = conn.execute(select(acts.act_id, acts.kind).where(named)).all()
+    for act_id, kind in found:
+        if kind == "guidance":
+            _erase_guidance(conn, act_id)
+        else:
+            _erase_case(conn, act_id)
+        revisits = public_revisits.c
+        conn.execute(
+            update(public_revisits)
+            .where(or_(revisits.case_id == act_id, revisits.guidance_id == act_id))
+            .values(notes=_erased_unless_null(revisits.notes))
+        )
+    conn.execute(update(person_acts).where(named).values(erased=True))
+
+
+def _erase_guidance(conn: Connection, guidance_id: str) -> None:
+    row = public_guidance.c
+    conn.execute(
+        update(public_guidance)
+        .where(row.guidance_id == guidance_id)
+        .values(
+            counterpart_name=when(
+                (row.counterpart_kind.in_(NATURAL_PERSON_KINDS), ERASED_TEXT), else_=row.counterpart_name
+            ),
+            matter=ERASED_TEXT,
+            content=ERASED_TEXT,
+            rights_notice=ERASED_TEXT,
+        )
+    )
+
+
+def _erase_case(conn: Connection, case_id: str) -> None:
+    row = public_cases.c
+    conn.execute(
+        update(public_cases)
+        .where(row.case_id == case_id)
+        .values(
+            counterpart_name=when(
+                (row.counterpart_kind.in_(NATURAL_PERSON_KINDS), ERASED_TEXT), else_=row.counterpart_name
+            ),
+            legal_representative=when(
+                (
+                    and_(row.counterpart_kind == "individual_business", row.legal_representative.is_not(None)),
+                    ERASED_TEXT,
+                ),
+                else_=row.legal_representative,
+            ),
+            minor=when(
+                (and_(row.counterpart_kind == "person", row.counterpart_id_type == "resident_id"), True),
+                else_=row.minor,
+            ),
+            violation_description=ERASED_TEXT,
+            penalty_description=_erased_unless_null(row.penalty_description),
+            summary=_erased_unless_null(row.summary),
+            withdrawal_reason=_erased_unless_null(row.withdrawal_reason),
+        )
+    )
+    notices = public_decision_notices.c
+    conn.execute(
+        update(public_decision_notices)
+        .where(notices.case_id == case_id)
+        .values(withdrawal_reason=_erased_unless_null(notices.withdrawal_reason))
+    )
+    conn.execute(
+        update(case_person_names)
+        .where(case_person_names.c.case_id == case_id)
+        .values(name_marks="[]", secret_marks="[]")
+    )
+
+
 TableWrite = Callable[[Connection, Mapping[str, Any]], None]
 _GUIDANCE = PublicGuidanceProjection()
 
@@ -607,7 +774,6 @@ IGNORED = (
     catalogue.CORRECTION_VERIFIED,
     catalogue.CASE_LEGAL_REVIEWED,
     catalogue.ARCHIVE_PACKAGE_PRODUCED,
-    catalogue.PERSONAL_DATA_ERASED,
     catalogue.REVISIT_OVERDUE,
     catalogue.REVISIT_CANCELLED,
     catalogue.REVISIT_RESCHEDULED,
@@ -634,6 +800,7 @@ def writes(key: bytes) -> EventHandlers[TableWrite]:
             catalogue.CASE_CLOSED: cases.closed,
             catalogue.REVISIT_SCHEDULED: cases.revisit_scheduled,
             catalogue.REVISIT_COMPLETED: cases.revisit_completed,
+            catalogue.PERSONAL_DATA_ERASED: erased,
         },
         ignored=IGNORED,
     )

@@ -10,7 +10,8 @@ it stored before: masked names, redacted text, keyed marks.
 When a key cannot be had (intake unreachable, no key API configured) or a field fails authentication, the
 event is not applied at all: the error reaches the consumer runner, which retries it and then parks its
 aggregate (docs/decisions/0002) until an operator redrives it with intake back. An erased person's fields read
-``［已删除］``, as everywhere else.
+``［已删除］``, as everywhere else; ``forget`` drops a subject's cached keys as soon as ``PersonalDataErased`` is
+consumed, so an act still on its way opens as erased then, not when the cache would have let the key go.
 
 With the pseudonym key configured, an opened ID number is also checked against the pseudonym the event
 carries beside it (``counterpart.subject_id``): a mismatch means the fields were sealed for another person,
@@ -53,6 +54,11 @@ class SealedFields:
             if isinstance(value := _at(event.data, path), Mapping) and isinstance(value.get("kid"), str)
         }
         return self._keys.prefetch(key_ids) if key_ids else 0
+
+    def forget(self, subject_id: str) -> None:
+        """Drop the subject's keys from the cache, if ``keys`` keeps any: ``PersonalDataErased`` named them."""
+        if isinstance(self._keys, CachedSubjectKeys):
+            self._keys.forget(subject_id)
 
     def opened(self, event: ConsumedEvent) -> ConsumedEvent:
         """``event`` as it would have arrived in clear; the same object when nothing in it is sealed."""

@@ -26,6 +26,7 @@ from typing import Any, TypedDict
 
 from dateutil.relativedelta import relativedelta
 
+from guidance_shared.personal_data.errors import ERASED_TEXT
 from guidance_shared.vocabulary import DISCLOSURE_KINDS, EXEMPTIONS, PENALTY_KINDS
 from guidance_shared.workdays import Deadline, WorkingCalendar
 
@@ -212,11 +213,15 @@ def is_minor(counterpart: Mapping[str, Any], on: date) -> bool:
     """A natural person whose resident ID (GB 11643) shows they were under 18 on ``on``.
 
     Other documents carry no birth date here; the review rule on the text and the officer's own
-    withholding at intake cover those.
+    withholding at intake cover those. A resident whose data was erased (the number reads ［已删除］) may have
+    been one: their age can no longer be told, so they count as a minor and nothing more about them is
+    published (docs/personal-data.md §6.1). A rebuild after the erasure decides the same.
     """
     if counterpart.get("kind") != "person" or counterpart.get("id_type") != "resident_id":
         return False
     number = str(counterpart.get("id_no") or "")
+    if number == ERASED_TEXT:
+        return True
     if len(number) != 18 or not number[:17].isdigit():
         return False
     try:

@@ -8,6 +8,10 @@ for the types that concern publication, the reaction opens or withdraws a disclo
 redacted rows, the item's first outcome (published, withheld or sent to review) and the consumer's
 offsets commit together.
 
+``PersonalDataErased`` first drops the person's keys from the key cache, so an act sealed under them that is
+still on its way opens as erased; then the public tables' rows of the acts sealed under those keys become what a
+rebuild makes of them (``projection.erased``, found through ``projection.person_acts``).
+
 A revisit result read before the act it follows waits (``adapters/projection.py``, ``held_revisit_results``) and
 is applied, writes and reaction alike, in the transaction that makes its act known: the outcome is then the same
 whatever the interleaving of the two topics, live or in a rebuild.
@@ -51,7 +55,7 @@ REACTIONS: EventHandlers[Reaction] = EventHandlers(
         catalogue.CASE_LEGAL_REVIEWED,
         catalogue.CASE_CLOSED,
         catalogue.ARCHIVE_PACKAGE_PRODUCED,
-        catalogue.PERSONAL_DATA_ERASED,
+        catalogue.PERSONAL_DATA_ERASED,  # the public tables' ``projection.erased`` and the keys' cache only
         catalogue.REVISIT_SCHEDULED,
         catalogue.REVISIT_OVERDUE,
         catalogue.REVISIT_CANCELLED,
@@ -71,6 +75,14 @@ _RELEASES = {
     catalogue.GUIDANCE_ISSUED: "guidance_id",
     catalogue.CASE_DECIDED: "case_id",
     catalogue.CASE_CLOSED: "case_id",
+}
+
+
+#: The events whose counterpart intake seals, the kind of act they make and the field naming it
+#: (``projection.person_acts``: which key each act was sealed under, for ``PersonalDataErased``).
+_PERSON_ACTS = {
+    catalogue.GUIDANCE_ISSUED: ("guidance", "guidance_id"),
+    catalogue.CASE_OPENED: ("case", "case_id"),
 }
 
 
@@ -108,11 +120,18 @@ class DisclosureProjection:
         event_type, data = self.registry.load_typed(envelope.type, envelope.data)
         return ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, event_type.ce_type)
 
-    def _apply(self, conn: Connection, event: ConsumedEvent) -> None:
-        event = self.sealed.opened(event)  # persons' fields in clear, in memory only (adapters/sealed_fields.py)
+    def _apply(self, conn: Connection, consumed: ConsumedEvent) -> None:
+        event = self.sealed.opened(consumed)  # persons' fields in clear, in memory only (adapters/sealed_fields.py)
+        if event.type == catalogue.PERSONAL_DATA_ERASED:
+            # at once, not when the cached keys expire: a sealed act still on its way opens as erased
+            self.sealed.forget(str(event.data["subject_id"]))
         write = self.writes.get(event.type)
         if write is not None:
             write(conn, event.data)
+        kept = _PERSON_ACTS.get(event.type)
+        if kept is not None:
+            kind, id_field = kept
+            projection.keep_person(conn, kind, str(event.data[id_field]), consumed.data, event.data)
         react = REACTIONS.get(event.type)
         if react is not None:
             react(self.items, conn, event)
