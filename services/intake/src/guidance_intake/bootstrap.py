@@ -26,6 +26,7 @@ from guidance_intake.domain.erasure import PersonalDataSubject
 from guidance_intake.domain.guidance import Guidance
 from guidance_intake.entrypoints.app import BLUEPRINTS
 from guidance_intake.entrypoints.consumer import IntakeProjection
+from guidance_intake.entrypoints.http.context import open_stored_answer
 from guidance_intake.entrypoints.worker import retention_schedule
 from guidance_intake.handlers import IntakeDeps, erased_again
 from guidance_intake.settings import KEKS, PSEUDONYM_KEY, SEAL, IntakeSettings
@@ -38,6 +39,7 @@ from guidance_shared.rechain import RECHAIN_METADATA
 from guidance_shared.repository import Repository
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
 from guidance_shared.settings import SettingsError
+from guidance_shared.web.idempotency import open_stored_answers_with
 from guidance_shared.web.service import create_service_app
 
 log = structlog.get_logger(__name__)
@@ -103,6 +105,8 @@ def create_app(runtime: Runtime[IntakeDeps], *, testing: bool = False, auth: Aut
     install_auth(app, auth or AuthSettings.from_env("intake"), smorest)
     for blueprint in BLUEPRINTS:
         smorest.register_blueprint(blueprint)
+    # a command's answer about a person is kept for its retries with their fields sealed (context.py)
+    open_stored_answers_with(app, open_stored_answer)
     return app
 
 

@@ -324,3 +324,43 @@ def test_the_command_line_reads_no_identifier_from_its_arguments(env: dict[str, 
     assert refused.returncode == 2
     empty = _erase_cli(env, "", "--id-no", "--reason", "request", "--approver", "supervisor-2")
     assert empty.returncode == 2 and "no identifier" in empty.stderr
+
+
+def _stored_answers(runtime: Runtime) -> list[str]:
+    """The first answers intake keeps for commands' retries, as stored, JSON escapes undone."""
+    with runtime.engine.connect() as conn:
+        bodies = conn.exec_driver_sql("SELECT body FROM idempotency_keys WHERE body IS NOT NULL").scalars().all()
+    return [json.dumps(json.loads(bytes(body)), ensure_ascii=False) for body in bodies]
+
+
+def test_a_retried_commands_stored_answer_keeps_the_person_sealed_and_reads_erased_after_erasure(
+    runtime: Runtime, client: FlaskClient, officer: dict[str, str], admin: dict[str, str]
+) -> None:
+    # given an act and a case about a person, each sent with an Idempotency-Key
+    act_command, case_command_ = guidance_command(counterpart=PERSON), case_command(counterpart=PERSON)
+    sent = {
+        "/v1/guidance": (act_command, {**officer, "Idempotency-Key": "act-1"}),
+        "/v1/cases": (case_command_, {**officer, "Idempotency-Key": "case-1"}),
+    }
+    first = {path: client.post(path, json=body, headers=headers) for path, (body, headers) in sent.items()}
+    assert all(answer.status_code == 201 for answer in first.values())
+    assert all(answer.get_json()["details"]["counterpart"]["id_no"] == PERSON["id_no"] for answer in first.values())
+    # then the copies kept for their retries hold none of the person's data in clear
+    stored = _stored_answers(runtime)
+    assert len(stored) == 2
+    assert not [(field, text) for text in stored for field in PERSONAL if PERSON[field] in text]
+    # and a retry is answered with the first answer, byte for byte, the person's fields opened again
+    for path, (body, headers) in sent.items():
+        again = client.post(path, json=body, headers=headers)
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.status_code == 201 and again.get_data() == first[path].get_data()
+    # when the person is erased, a retry answers as the first did, with ［已删除］ in place of their data
+    assert client.post(ERASURES, json=_erasure(), headers=admin).status_code == 201
+    for path, (body, headers) in sent.items():
+        after = client.post(path, json=body, headers=headers)
+        assert after.status_code == 201 and after.headers["Idempotent-Replayed"] == "true"
+        expected = first[path].get_json()
+        expected["details"]["counterpart"] |= {field: ERASED_TEXT for field in PERSONAL}
+        if "interview" in expected["details"] and (expected["details"]["interview"] or {}).get("summoned"):
+            expected["details"]["interview"]["summoned"]["name"] = ERASED_TEXT
+        assert after.get_json() == expected

@@ -79,6 +79,13 @@ idempotency_keys = Table(
 
 log = get_logger("guidance.idempotency")
 
+#: How a command's first answer is kept for its retries, when it may not be kept as sent: it turns the answer's
+#: bytes into what is stored, in the command's transaction (intake seals a natural person's fields with their
+#: data key, so the stored copy is no clear copy of their data and an erasure reaches it).
+AnswerKeeper = Callable[[Connection, bytes], bytes]
+#: The reverse, for a retry: the stored bytes back into the answer (a person's fields opened, or ［已删除］).
+AnswerOpener = Callable[[bytes], bytes]
+
 
 class InvalidIdempotencyKey(GuidanceError):
     def __init__(self) -> None:
@@ -177,6 +184,16 @@ def current_tx() -> Connection:
     if tx is None:
         raise RuntimeError("current_tx() is only available while a view decorated with @idempotent runs")
     return tx
+
+
+def keep_answer_as(keeper: AnswerKeeper) -> None:
+    """Inside a command: its answer, if it is stored for retries, is stored as ``keeper`` makes it."""
+    g.answer_keeper = keeper
+
+
+def open_stored_answers_with(app: Any, opener: AnswerOpener) -> None:
+    """``app`` gives a retry the stored answer as ``opener`` makes it (the reverse of every ``keep_answer_as``)."""
+    app.extensions["guidance"]["open_stored_answer"] = opener
 
 
 def purge_expired(
@@ -329,11 +346,15 @@ def _claim(conn: Connection, attempt: _Attempt) -> bool:
 
 def _record(conn: Connection, attempt: _Attempt, response: Response) -> None:
     kept = [[name, value] for name, value in response.headers.items() if name in STORED_HEADERS]
+    body = response.get_data()
+    keeper: AnswerKeeper | None = g.pop("answer_keeper", None)
+    if keeper is not None and body:
+        body = keeper(conn, body)
     t = idempotency_keys.c
     conn.execute(
         update(idempotency_keys)
         .where(t.scope == attempt.scope, t.key == attempt.key)
-        .values(status=response.status_code, headers=json.dumps(kept), body=response.get_data())
+        .values(status=response.status_code, headers=json.dumps(kept), body=body)
     )
 
 
@@ -343,8 +364,12 @@ def _answer_from(stored: Row[Any] | None, attempt: _Attempt) -> Response:
     if stored.fingerprint != attempt.fingerprint:
         raise IdempotencyKeyReused()
     log.info("idempotent_replay", idempotency_key=attempt.key, status=stored.status)
+    body = stored.body
+    opener: AnswerOpener | None = current_app.extensions["guidance"].get("open_stored_answer")
+    if opener is not None and body:
+        body = opener(body)
     response = current_app.response_class(
-        stored.body, status=stored.status, headers=[tuple(h) for h in json.loads(stored.headers)]
+        body, status=stored.status, headers=[tuple(h) for h in json.loads(stored.headers)]
     )
     response.headers[REPLAYED_HEADER] = "true"
     return response

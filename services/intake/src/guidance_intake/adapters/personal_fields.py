@@ -83,6 +83,24 @@ class PersonalFields:
                 sealed = replaced(sealed, path, cipher.seal(subject_id, context, value))
         return sealed
 
+    def sealed_answer(self, conn: Connection, event_name: str, details: Mapping[str, Any]) -> dict[str, Any]:
+        """A command answer's ``details`` (a record of ``event_name``'s shape, its person's fields opened) with
+        those fields sealed again, for the copy kept for the command's retries; as it is when not sealing or
+        when the counterpart is no natural person. Unlike ``seal`` it adds nothing: opened again
+        (``Opener.opened``), it is the answer as sent."""
+        subject_id = self.subject_id(details.get("counterpart") or {})
+        if not self.sealing or subject_id is None:
+            return dict(details)
+        assert self._keks is not None  # the constructor refuses sealing without keys
+        cipher = FieldCipher(SqlSubjectKeys(self._engine, self._keks).within(conn))
+        sealed = dict(details)
+        for path in personal_paths(event_name, details):
+            value = value_at(details, path)
+            if isinstance(value, str):
+                context = FieldContext(event_name, ".".join(path))
+                sealed = replaced(sealed, path, cipher.seal(subject_id, context, value))
+        return sealed
+
     @property
     def keks(self) -> KeyEncryptionKeys | None:
         """The KEKs keys are wrapped under (what re-encrypting a store makes keys with); None when not configured."""

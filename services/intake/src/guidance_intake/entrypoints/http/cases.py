@@ -64,7 +64,7 @@ class CaseCollection(MethodView):
         cmd = open_case_command(_OPEN_REQUEST.dump(loaded))
         ensure_department(cmd.department_id)
         case = handlers.open_case(context.deps(), current_tx(), cmd)
-        context.record_person_answer(case.details, case.case_id)
+        context.record_person_answer(case.details, case.case_id, shaped_as="CaseOpened")
         location = url_for("cases.CaseItem", case_id=case.case_id)
         return context.shown_case(case), 201, {"Location": location, **etag(case.version)}
 
@@ -104,7 +104,7 @@ def _case_command(
             command(str(case_id), request_schema.dump(loaded)),
             expected_version=if_match(),
         )
-        context.record_person_answer(case.details, case.case_id)
+        context.record_person_answer(case.details, case.case_id, shaped_as="CaseOpened")
         return context.shown_case(case), 200, etag(case.version)
 
     post.__doc__ = summary

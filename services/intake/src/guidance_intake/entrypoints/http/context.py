@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
@@ -15,11 +16,12 @@ from guidance_intake.domain.case import Case
 from guidance_intake.domain.guidance import Guidance
 from guidance_intake.handlers import IntakeDeps
 from guidance_shared.db import reading as read_only
+from guidance_shared.personal_data.field import is_sealed
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.web import current_tx
 from guidance_shared.web.access_log import record_read
-from guidance_shared.web.idempotency import REPLAYED_HEADER
+from guidance_shared.web.idempotency import REPLAYED_HEADER, keep_answer_as
 from guidance_shared.web.json_input import operation_id
 
 #: counterparts who are natural persons: reading their record is a read of personal data
@@ -71,10 +73,59 @@ def record_person_read(purpose: str, details: Mapping[str, Any], record_id: str 
     record_read(purpose, subject_refs=(subject,), record_id=record_id, count=count, within=_command_tx())
 
 
-def record_person_answer(details: Mapping[str, Any], record_id: str) -> None:
+def record_person_answer(details: Mapping[str, Any], record_id: str, *, shaped_as: str) -> None:
     """A command's answer shows the record it changed, its counterpart opened: a read like a GET's, named by the
-    command's operation (``postGuidanceCollection``, ``postCaseDecision`` …, as in the OpenAPI document)."""
+    command's operation (``postGuidanceCollection``, ``postCaseDecision`` …, as in the OpenAPI document).
+
+    The answer is also kept for the command's retries (``Idempotency-Key``): that copy keeps the person's fields
+    sealed, as the record's events do (``shaped_as``: the event whose fields the record's details have), so no
+    clear copy of them outlives the answer, and a retry after the person's erasure reads ［已删除］."""
     record_person_read(answer_operation(), details, record_id)
+    personal = deps().personal
+    if personal is not None and personal.sealing and (details.get("counterpart") or {}).get("kind") in PERSONS:
+        keep_answer_as(functools.partial(_sealed_answer, shaped_as))
+
+
+def _sealed_answer(event_name: str, conn: Connection, body: bytes) -> bytes:
+    answer = json.loads(body)
+    personal = deps().personal
+    if personal is None or not isinstance(answer, dict) or not isinstance(answer.get("details"), dict):
+        return body
+    answer["details"] = personal.sealed_answer(conn, event_name, answer["details"])
+    return _same_form(answer)
+
+
+def open_stored_answer(body: bytes) -> bytes:
+    """A stored command answer as it was sent: its sealed fields opened (``［已删除］`` once erased)."""
+    personal = deps().personal
+    if personal is None or SEALED_MARK not in body:
+        return body
+    answer = json.loads(body)
+    details = answer.get("details") if isinstance(answer, dict) else None
+    event_name = next((v["aad"]["event"] for v in _sealed_values(details) if isinstance(v.get("aad"), dict)), None)
+    if not isinstance(details, dict) or not isinstance(event_name, str):
+        return body
+    with read_only(_runtime().engine) as conn:
+        answer["details"] = personal.opener(conn).opened(event_name, details)
+    return _same_form(answer)
+
+
+#: what every sealed field's JSON holds (docs/personal-data.md §2): a stored answer without it has none
+SEALED_MARK = b'"A256GCM"'
+
+
+def _sealed_values(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if is_sealed(node):
+            yield node
+        else:
+            for value in node.values():
+                yield from _sealed_values(value)
+
+
+def _same_form(answer: Any) -> bytes:
+    """``answer`` serialised as the app serialises its answers (so a retry's body is the first's, byte for byte)."""
+    return bytes(current_app.json.response(answer).get_data())
 
 
 def answer_operation() -> str:

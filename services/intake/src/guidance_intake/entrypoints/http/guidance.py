@@ -69,7 +69,7 @@ class GuidanceCollection(MethodView):
         cmd = issue_guidance_command(_ISSUE_REQUEST.dump(loaded))
         ensure_department(cmd.department_id)
         guidance = handlers.issue_guidance(context.deps(), current_tx(), cmd)
-        context.record_person_answer(guidance.details, guidance.guidance_id)
+        context.record_person_answer(guidance.details, guidance.guidance_id, shaped_as="GuidanceIssued")
         location = url_for("guidance.GuidanceItem", guidance_id=guidance.guidance_id)
         return context.shown_guidance(guidance), 201, {"Location": location, **etag(guidance.version)}
 
@@ -110,7 +110,7 @@ def _guidance_command(
             command(str(guidance_id), request_schema.dump(loaded)),
             expected_version=if_match(),
         )
-        context.record_person_answer(guidance.details, guidance.guidance_id)
+        context.record_person_answer(guidance.details, guidance.guidance_id, shaped_as="GuidanceIssued")
         return context.shown_guidance(guidance), 200, etag(guidance.version)
 
     post.__doc__ = summary
