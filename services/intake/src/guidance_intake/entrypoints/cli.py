@@ -31,7 +31,7 @@ import io
 import json
 import sys
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from guidance_intake import handlers
@@ -138,20 +138,9 @@ def archive(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
     parser.add_argument("--year", required=True, type=int, help="the year to archive, e.g. 2025")
     parser.add_argument("--out", required=True, type=Path, help="the directory the package is written to")
     args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env(spec.name)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    configure_logging(spec.name, settings.log_level, json=settings.log_json, to_stderr=True)
-    try:
-        runtime = Runtime(spec, settings)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    except SchemaError as error:
-        print(f"schema error: {error}", file=sys.stderr)
-        return 3
+    runtime = _runtime(spec)
+    if isinstance(runtime, int):
+        return runtime
     try:
         store = runtime.store
         if store is None:
@@ -192,20 +181,9 @@ def erase(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
     if not identifier:
         print("input error: no identifier on standard input", file=sys.stderr)
         return 2
-    try:
-        settings = Settings.from_env(spec.name)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    configure_logging(spec.name, settings.log_level, json=settings.log_json, to_stderr=True)
-    try:
-        runtime = Runtime(spec, settings)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    except SchemaError as error:
-        print(f"schema error: {error}", file=sys.stderr)
-        return 3
+    runtime = _runtime(spec)
+    if isinstance(runtime, int):
+        return runtime
     cmd = ErasePersonalData(
         legal_reason=args.reason,
         approver=args.approver,
@@ -240,20 +218,9 @@ def reencrypt(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
     if args.batch < 1:
         print("input error: --batch is at least 1", file=sys.stderr)
         return 2
-    try:
-        settings = Settings.from_env(spec.name)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    configure_logging(spec.name, settings.log_level, json=settings.log_json, to_stderr=True)
-    try:
-        runtime = Runtime(spec, settings)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    except SchemaError as error:
-        print(f"schema error: {error}", file=sys.stderr)
-        return 3
+    runtime = _runtime(spec)
+    if isinstance(runtime, int):
+        return runtime
     try:
         personal, store = runtime.deps.personal, runtime.store
         if store is None:
@@ -291,26 +258,16 @@ def migrate_topic(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds the copy may take (3600)")
     args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env(spec.name)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    if settings.transport != "kafka" or args.to_prefix == settings.topic_prefix:
-        print(
-            "configuration error: a copy runs on Kafka, to a prefix other than GUIDANCE_TOPIC_PREFIX", file=sys.stderr
-        )
-        return 2
-    configure_logging(spec.name, settings.log_level, json=settings.log_json, to_stderr=True)
-    try:
-        runtime = Runtime(spec, settings)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    except SchemaError as error:
-        print(f"schema error: {error}", file=sys.stderr)
-        return 3
-    target = make_transport(dataclasses.replace(settings, topic_prefix=args.to_prefix))
+
+    def refused(settings: Settings) -> str | None:
+        if settings.transport != "kafka" or args.to_prefix == settings.topic_prefix:
+            return "a copy runs on Kafka, to a prefix other than GUIDANCE_TOPIC_PREFIX"
+        return None
+
+    runtime = _runtime(spec, refused)
+    if isinstance(runtime, int):
+        return runtime
+    target = make_transport(dataclasses.replace(runtime.settings, topic_prefix=args.to_prefix))
     copies = []
     try:
         for topic in args.topic or [spec.publishes]:
@@ -323,6 +280,31 @@ def migrate_topic(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
         runtime.close()
     print(json.dumps(copies[0].as_dict() if len(copies) == 1 else [c.as_dict() for c in copies]))
     return 0 if all(c.complete for c in copies) else 1
+
+
+def _runtime(
+    spec: ServiceSpec[IntakeDeps], refused: Callable[[Settings], str | None] | None = None
+) -> Runtime[IntakeDeps] | int:
+    """The service's runtime for a command, or the exit code every command gives when it cannot have one:
+    2 for its configuration (or what ``refused`` says of the settings), 3 for a database behind the schema."""
+    try:
+        settings = Settings.from_env(spec.name)
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    problem = refused(settings) if refused is not None else None
+    if problem is not None:
+        print(f"configuration error: {problem}", file=sys.stderr)
+        return 2
+    configure_logging(spec.name, settings.log_level, json=settings.log_json, to_stderr=True)
+    try:
+        return Runtime(spec, settings)
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except SchemaError as error:
+        print(f"schema error: {error}", file=sys.stderr)
+        return 3
 
 
 def _unsound(store: EventStore, job: Reencryption) -> str | None:

@@ -125,7 +125,7 @@ def _sealed_values(node: Any) -> Iterator[dict[str, Any]]:
 
 def _same_form(answer: Any) -> bytes:
     """``answer`` serialised as the app serialises its answers (so a retry's body is the first's, byte for byte)."""
-    return bytes(current_app.json.response(answer).get_data())
+    return cast(Response, current_app.json.response(answer)).get_data()
 
 
 def answer_operation() -> str:
