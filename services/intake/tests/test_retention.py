@@ -13,18 +13,17 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from tests.support.auth import AuthKeys
 from tests.support.projections import assert_read_models_refold
 from tests.support.schema import migrated_runtime
 from tests.support.services import case_command, guidance_command
 
-from guidance_intake.bootstrap import SPEC, create_app
+from guidance_intake.bootstrap import SPEC
 from guidance_intake.domain.erasure import RetentionSchedule
 from guidance_intake.entrypoints.worker import retention_pass, retention_schedule
 from guidance_shared.catalogue import PERSONAL_DATA_ERASED
 from guidance_shared.dates import CHINA_TZ
 from guidance_shared.db import make_engine
-from guidance_shared.events.examples import DEPARTMENT_ID, INDIVIDUAL_BUSINESS, PERSON
+from guidance_shared.events.examples import INDIVIDUAL_BUSINESS, PERSON
 from guidance_shared.personal_data.errors import ERASED_TEXT
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
@@ -52,16 +51,6 @@ def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]
     assert_read_models_refold(runtime, allow_empty=True)
     runtime.engine.dispose()
     transport.close()
-
-
-@pytest.fixture
-def client(runtime: Runtime, auth_keys: AuthKeys) -> FlaskClient:
-    return create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
-
-
-@pytest.fixture
-def officer(auth_keys: AuthKeys) -> dict[str, str]:
-    return auth_keys.headers("officer-1", DEPARTMENT_ID, ["officer"])
 
 
 def _post(client: FlaskClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

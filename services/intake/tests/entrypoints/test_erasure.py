@@ -26,7 +26,7 @@ from tests.support.services import ROOT, case_command, guidance_command
 
 from guidance_intake.adapters.personal_fields import local_keys
 from guidance_intake.adapters.subject_keys import SqlSubjectKeys
-from guidance_intake.bootstrap import SPEC, create_app
+from guidance_intake.bootstrap import SPEC
 from guidance_intake.domain.erasure import erasure_id
 from guidance_shared.catalogue import PERSONAL_DATA_ERASED
 from guidance_shared.db import make_engine
@@ -73,16 +73,6 @@ def runtime(env: dict[str, str], tmp_path: Path) -> Iterator[Runtime]:
     assert_events_match_contracts(runtime)
     runtime.engine.dispose()
     transport.close()
-
-
-@pytest.fixture
-def client(runtime: Runtime, auth_keys: AuthKeys) -> FlaskClient:
-    return create_app(runtime, testing=True, auth=auth_keys.settings()).test_client()
-
-
-@pytest.fixture
-def officer(auth_keys: AuthKeys) -> dict[str, str]:
-    return auth_keys.headers("officer-1", DEPARTMENT_ID, ["officer"])
 
 
 @pytest.fixture
