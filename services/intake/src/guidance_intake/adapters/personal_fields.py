@@ -83,7 +83,7 @@ class PersonalFields:
                 sealed = replaced(sealed, path, cipher.seal(subject_id, context, value))
         return sealed
 
-    def sealed_answer(self, conn: Connection, event_name: str, details: Mapping[str, Any]) -> dict[str, Any]:
+    def sealed_answer(self, conn: Connection, event_name: str, details: Mapping[str, Any]) -> Mapping[str, Any]:
         """A command answer's ``details`` (a record of ``event_name``'s shape, its person's fields opened) with
         those fields sealed again, for the copy kept for the command's retries; as it is when not sealing or
         when the counterpart is no natural person. Unlike ``seal`` it adds nothing: opened again

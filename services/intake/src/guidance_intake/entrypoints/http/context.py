@@ -114,7 +114,7 @@ def open_stored_answer(body: bytes) -> bytes:
 SEALED_MARK = b'"A256GCM"'
 
 
-def _sealed_values(node: Any) -> Iterator[dict[str, Any]]:
+def _sealed_values(node: Any) -> Iterator[Mapping[str, Any]]:
     if isinstance(node, dict):
         if is_sealed(node):
             yield node
