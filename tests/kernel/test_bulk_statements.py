@@ -11,10 +11,24 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import Column, Date, Engine, Integer, MetaData, String, Table, Text, bindparam, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
-from guidance_shared.db import make_engine
+from guidance_shared.db import DriverStatement, make_engine
 from guidance_shared.fast.bulk import BulkStatement, Upsert
 
 METADATA = MetaData()
@@ -31,6 +45,14 @@ DATED = Table(
     METADATA,
     Column("item_id", String(36), primary_key=True),
     Column("day", Date, nullable=False),
+)
+
+TYPED = Table(
+    "bulk_typed",
+    METADATA,
+    Column("item_id", String(36), primary_key=True),
+    Column("day", Date, nullable=True),
+    Column("flag", Boolean, nullable=True),
 )
 
 
@@ -56,6 +78,32 @@ class BulkContract:
         with tables.begin() as conn:
             BulkStatement(insert(ITEMS)).executemany(conn, [{"item_id": "a", "title": "t"}])
         assert _rows(tables) == [("a", "t", None, None)]
+
+    def test_a_driver_statement_stores_typed_values_as_execute_does(self, tables: Engine) -> None:
+        # a Date and a Boolean need the dialect's bind processing on SQLite: the driver path must apply it
+        rows = [
+            {"item_id": "a", "day": date(2026, 2, 28), "flag": True},
+            {"item_id": "b", "day": None, "flag": False},
+            {"item_id": "c", "day": date(2025, 12, 31), "flag": None},
+        ]
+        statement = DriverStatement(insert(TYPED).values({c.name: bindparam(c.name) for c in TYPED.columns}))
+        with tables.begin() as conn:
+            statement.executemany(conn, rows[:2])
+            statement.executemany(conn, rows[2:])
+        driver = _rows(tables, TYPED)
+        with tables.begin() as conn:
+            conn.execute(TYPED.delete())
+            conn.execute(insert(TYPED), rows)
+        assert (
+            driver
+            == _rows(tables, TYPED)
+            == [
+                ("a", date(2026, 2, 28), True),
+                ("b", None, False),
+                ("c", date(2025, 12, 31), None),
+            ]
+        )
+        assert all(plan is not None for plan in statement._plans.values())  # not the fallback
 
     def test_named_parameters_other_than_columns(self, tables: Engine) -> None:
         with tables.begin() as conn:

@@ -397,6 +397,28 @@ def test_a_rotated_jwks_file_is_picked_up_without_restart(client: Any, auth_keys
     assert refused(retired)["reason"] == "unknown-key"
 
 
+def test_a_withdrawn_key_stops_a_token_already_verified_at_once(client: Any, auth_keys: AuthKeys) -> None:
+    # given a token the service has verified (and now answers from memory)
+    token = auth_keys.token(key=auth_keys.ec)
+    assert client.get("/v1/me", headers=bearer(token)).status_code == 200
+    assert client.get("/v1/me", headers=bearer(token)).status_code == 200
+    # when its key is withdrawn from the key set
+    auth_keys.publish(auth_keys.rsa)
+    # then the very same token is refused on its next request
+    assert refused(client.get("/v1/me", headers=bearer(token)))["reason"] == "unknown-key"
+
+
+def test_a_token_already_verified_is_refused_once_it_expires(auth_keys: AuthKeys) -> None:
+    client = build_app(replace(auth_keys.settings(), leeway_s=0)).test_client()
+    expires = int(time.time()) + 2
+    token = auth_keys.token(exp=expires)
+    assert client.get("/v1/me", headers=bearer(token)).status_code == 200
+    while time.time() <= expires + 0.05:
+        time.sleep(0.1)
+    body = refused(client.get("/v1/me", headers=bearer(token)))
+    assert body["reason"] == "expired"
+
+
 def test_a_half_written_jwks_file_keeps_the_last_good_keys(client: Any, auth_keys: AuthKeys) -> None:
     auth_keys.jwks_path.write_text('{"keys": [', encoding="utf-8")
     assert client.get("/v1/me", headers=bearer(auth_keys.token())).status_code == 200

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -234,14 +234,15 @@ class DriverStatement:
     compilation, so the same SQL) the first time a dialect runs it, then hands the driver's cursor the
     parameters as they are, in the connection's transaction (begun first, as ``execute`` would), and
     raises a driver error as SQLAlchemy's (``IntegrityError``, ``OperationalError``...). The caller
-    names its parameters with ``bindparam``; the statement's literals keep their compiled values. Where
-    a parameter's type needs processing for the dialect, or the connection translates schemas, it runs
-    through ``conn.execute`` instead.
+    names its parameters with ``bindparam``; the statement's literals keep their compiled values. A
+    parameter whose type needs processing for the dialect (a ``Date`` or ``Boolean`` on SQLite) goes through
+    the dialect's own bind processor, as ``execute`` would send it; where the connection translates schemas,
+    it runs through ``conn.execute`` instead.
     """
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._plans: dict[Any, _Plan | None] = {}
+        self._plans: dict[Any, _Plan] = {}
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run it once; the rows it returns (a RETURNING clause's or a SELECT's), as tuples."""
@@ -295,23 +296,37 @@ class _Plan:
     """One dialect's SQL of a ``DriverStatement``, the order of its positional parameters (None: named),
     and the values of the binds the statement fixed itself (its literals: ``id = 1``, ``LIMIT 1``)."""
 
-    def __init__(self, sql: str, order: tuple[str, ...] | None, fixed: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        sql: str,
+        order: tuple[str, ...] | None,
+        fixed: dict[str, Any],
+        processors: Mapping[str, Callable[[Any], Any]] | None = None,
+    ) -> None:
         self.sql, self.order, self.fixed = sql, order, fixed
+        self.processors = dict(processors or {})
         # A row's positional parameters in one C call (``itemgetter`` of one name gives a bare value).
         self._positional = (
             None if order is None else itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
         )
 
     @classmethod
-    def of(cls, statement: Any, dialect: Any) -> _Plan | None:
+    def of(cls, statement: Any, dialect: Any) -> _Plan:
         compiled = statement.compile(dialect=dialect)
-        for bind in compiled.binds.values():
-            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
-                return None
+        processors = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
         fixed = {name: value for name, value in compiled.params.items() if value is not None}
         order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup is not None else None
-        return cls(str(compiled), order, fixed)
+        return cls(str(compiled), order, fixed, processors)
 
     def parameters(self, given: Mapping[str, Any]) -> Any:
         values = {**self.fixed, **given} if self.fixed else given
+        if self.processors:
+            values = dict(values)
+            for name, processor in self.processors.items():
+                if name in values:
+                    values[name] = processor(values[name])
         return self._positional(values) if self._positional is not None else dict(values)

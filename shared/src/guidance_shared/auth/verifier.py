@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import jwt
 from jwt import PyJWK
@@ -18,6 +19,8 @@ from guidance_shared.auth.settings import AuthSettings
 from guidance_shared.logging import get_logger
 
 MAX_TOKEN_LENGTH = 8192
+#: tokens whose verification is remembered; beyond it the memory starts afresh (a bound, not an eviction policy)
+VERIFIED_TOKENS = 1024
 REQUIRED_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "department_id", "roles")
 
 # Most specific first: several PyJWT errors subclass InvalidTokenError/DecodeError.
@@ -36,9 +39,11 @@ log = get_logger("guidance.auth")
 class TokenVerifier:
     """Checks signature, algorithm, issuer, audience and lifetime against the configured key set."""
 
-    def __init__(self, settings: AuthSettings, keys: KeySource) -> None:
+    def __init__(self, settings: AuthSettings, keys: KeySource, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.keys = keys
+        self._clock = clock
+        self._verified: dict[str, _Verified] = {}
 
     @classmethod
     def from_settings(cls, settings: AuthSettings) -> TokenVerifier:
@@ -49,6 +54,21 @@ class TokenVerifier:
         return cls(settings, key_source(settings))
 
     def verify(self, token: str) -> Principal:
+        """The token's principal. A token verified before is answered from memory while the key set is the same
+        object it was verified against (a rotated or re-read key set starts afresh, so a withdrawn key stops
+        its tokens at once) and until its expiry plus the leeway, as a fresh check would. A client sends the
+        same token with every request, and its signature check (RSA, ECDSA) was a tenth of a command's CPU."""
+        keys = self.keys.jwks()
+        remembered = self._verified.get(token)
+        if remembered is not None and remembered.keys is keys and self._clock() < remembered.until:
+            return remembered.principal
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = _Verified(principal, keys, expires + self.settings.leeway_s)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         header = _header(token)
         algorithm = header.get("alg")
         if not isinstance(algorithm, str) or algorithm not in self.settings.algorithms:
@@ -57,7 +77,7 @@ class TokenVerifier:
         key = self._key(kid if isinstance(kid, str) else None, algorithm)
         claims = self._decode(token, key, algorithm)
         try:
-            return principal_from_claims(claims)
+            return principal_from_claims(claims), float(claims["exp"])
         except ClaimError as exc:
             raise Unauthenticated(
                 errors.INVALID_CLAIM, claim=exc.claim, problem_en=exc.problem_en, problem_zh=exc.problem_zh
@@ -95,6 +115,12 @@ class TokenVerifier:
             issuer=self.settings.issuer,
             audience=self.settings.audience,
         )
+
+
+class _Verified(NamedTuple):
+    principal: Principal
+    keys: object  # the key set it was verified against, compared by identity
+    until: float  # epoch seconds: its expiry plus the leeway
 
 
 def _header(token: str) -> Mapping[str, Any]:
