@@ -7,7 +7,12 @@ can be erased."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +31,7 @@ from guidance_intake.bootstrap import SPEC, create_app
 from guidance_intake.entrypoints.cli import main
 from guidance_shared import rechain
 from guidance_shared.catalogue import GUIDANCE_ISSUED
-from guidance_shared.db import make_engine
+from guidance_shared.db import make_engine, reading
 from guidance_shared.events.examples import DEPARTMENT_ID, ENTERPRISE, INDIVIDUAL_BUSINESS, PERSON
 from guidance_shared.eventstore import events_table, outbox_table, relay_cursor_table
 from guidance_shared.personal_data.errors import ERASED_TEXT
@@ -338,3 +343,90 @@ def test_a_dry_run_changes_nothing_and_a_store_that_does_not_verify_is_refused(
 def test_sealing_switched_off_is_a_configuration_error(intake: Intake, capsys: pytest.CaptureFixture[str]) -> None:
     intake.open(sealing=False)
     assert intake.cli(capsys, "reencrypt")[0] == 2
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _resident(n: int) -> dict[str, Any]:
+    """The ``n``-th of some made-up adults, each with a valid resident ID number (GB 11643 check digit)."""
+    body = f"410102{1960 + n % 40}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+    return {
+        **PERSON,
+        "name": f"杨{'一二三四五六七八九十'[n % 10]}{'甲乙丙丁戊己庚辛壬癸'[n // 10 % 10]}",
+        "id_no": body + check,
+        "address": f"某县城关镇解放路{100 + n}号",
+        "contact": f"139{n:08d}",
+    }
+
+
+def _sealed_so_far(runtime: Runtime) -> int:
+    with reading(runtime.engine) as conn:  # never queued behind the command's write lock
+        return int(
+            conn.execute(
+                select(func.count()).select_from(events_table).where(events_table.c.data.like('%"subject_id"%'))
+            ).scalar_one()
+        )
+
+
+def test_a_run_killed_by_sigkill_resumes_to_the_same_sound_end(
+    intake: Intake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command as an operator runs it, killed with SIGKILL (no exception, no clean-up) at several points of
+    its work, then run to its end: what survives is exactly what an uninterrupted run leaves."""
+    # given 40 persons' acts recorded in clear, all of them already sent
+    runtime = intake.open(sealing=False)
+    client, officer = intake.client(), _headers(intake.auth_keys, "officer")
+    persons = [_resident(n) for n in range(40)]
+    acts = [_created(client, "/v1/guidance", guidance_command(counterpart=p), officer)["guidance_id"] for p in persons]
+    assert runtime.relay().drain() == len(acts)
+    runtime = intake.open(sealing=True)
+    client = intake.client()
+    env = {**os.environ, **intake.env, "GUIDANCE_SEAL_PERSONAL_DATA": "true", "GUIDANCE_LOG_LEVEL": "WARNING"}
+    command = [sys.executable, "-m", "guidance_intake", "reencrypt", "--batch", "1", "--no-rebuild"]
+
+    # when the command is killed with SIGKILL four times: after it has sealed a few events, a few more, more,
+    # and while it re-links the ledger
+    def sealed(at_least: int) -> Callable[[], bool]:
+        return lambda: _sealed_so_far(runtime) >= at_least
+
+    def relinking() -> bool:
+        with reading(runtime.engine) as conn:
+            run = conn.execute(select(rechain.rechains.c.relinked_to, rechain.rechains.c.finished_at)).first()
+        return run is not None and run.relinked_to > 0 and run.finished_at is None
+
+    kills = 0
+    for due in (sealed(3), sealed(12), sealed(25), relinking):
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while process.poll() is None and not due() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=30)
+    assert kills == 4, "the command finished before it could be killed: make the batches smaller or the store bigger"
+    # then what the killed runs committed holds no clear value: each batch refolded its streams' read model rows
+    personal = ("name", "id_no", "address", "contact")
+    dump = _dump(runtime)
+    assert [n for n, p in enumerate(persons) if any(p[f] in dump for f in personal)] == []
+
+    # and then runs to its end
+    code, report = intake.cli(capsys, "reencrypt", "--batch", "1")
+    assert code == 0 and report["resumed"] is True, report
+
+    # then every act is sealed once, under its person's one key, and opens to what the officer sent
+    assert _sealed_so_far(runtime) == len(acts)
+    with runtime.engine.connect() as conn:
+        [run] = rechain.runs(conn)
+        assert conn.execute(select(func.count()).select_from(subject_keys)).scalar_one() == len(persons)
+    assert run.finished and run.events_rewritten == len(acts)
+    dump = _dump(runtime)
+    assert [n for n, p in enumerate(persons) if any(p[f] in dump for f in personal)] == []
+    for guidance_id, person in zip(acts, persons, strict=True):
+        shown = client.get(f"/v1/guidance/{guidance_id}", headers=officer).get_json()["details"]["counterpart"]
+        assert {k: shown[k] for k in person} == person
+    # and nothing is published again, the chains and the ledger verify
+    assert runtime.relay().drain() == 0
+    assert intake.cli(capsys, "verify")[0] == 0

@@ -153,6 +153,16 @@ _NO_GUIDANCE_OUTCOME: Mapping[str, Any] = dict.fromkeys(column.name for column i
 _NO_CASE_OUTCOME: Mapping[str, Any] = dict.fromkeys(column.name for column in case_records.columns)
 
 
+def refold(conn: Connection, streams: Mapping[str, Iterable[StoredEvent]]) -> None:
+    """Fold these streams' rows afresh from their events (each stream's, in order), in the caller's transaction:
+    what re-encrypting a store does for the streams it rewrites, so no row keeps what their events no longer say."""
+    ids = list(streams)
+    conn.execute(guidance_records.delete().where(guidance_records.c.guidance_id.in_(ids)))
+    conn.execute(case_records.delete().where(case_records.c.case_id.in_(ids)))
+    for events in streams.values():
+        apply(conn, events)
+
+
 def apply(conn: Connection, events: Iterable[StoredEvent]) -> None:
     """Fold intake's own events into the tables, in the transaction that appends them."""
     for event in events:

@@ -16,7 +16,9 @@ events of the batch, rewrites their streams' plain chains (``rechain.rewrite_str
   clear record, and the topic already has what it sent (topics are migrated apart, operations.md);
 - a row not sent yet takes the sealed value, so the relay sends the event once, sealed.
 
-Nothing is added to the outbox: the command republishes nothing. After the last batch the keyed ledger is
+The same transaction refolds the read models' rows of the streams it rewrote (``refold``), so a run killed
+between batches, or before its closing rebuild, leaves no clear name in them. Nothing is added to the outbox: the
+command republishes nothing. After the last batch the keyed ledger is
 re-chained from the first rewritten position (``rechain.relink``) and the run is closed by its signed record.
 A run stopped anywhere (killed, or an error) resumes from its record when the command runs again; a store with
 nothing left in clear makes no run at all.
@@ -186,7 +188,8 @@ def _sealed(
 
 class Reencryption:
     """One store's re-encryption: ``run`` seals and re-chains (resuming a stopped run), ``dry_run`` only counts.
-    ``after_batch`` is called after each committed batch (what a progress report or a test hooks on)."""
+    ``after_batch`` is called after each committed batch (what a progress report or a test hooks on); ``refold``
+    is given each batch's rewritten streams inside its transaction (the read models' rows of them)."""
 
     def __init__(
         self,
@@ -197,6 +200,7 @@ class Reencryption:
         *,
         batch: int = BATCH,
         after_batch: Callable[[Report], None] | None = None,
+        refold: Callable[[Connection, list[str]], None] | None = None,
     ) -> None:
         if not personal.sealing:
             raise ValueError("re-encrypting needs sealing switched on")
@@ -206,6 +210,7 @@ class Reencryption:
         self._linker = linker
         self._batch = batch
         self._after_batch = after_batch or (lambda _report: None)
+        self._refold = refold or (lambda _conn, _streams: None)
 
     def unfinished(self) -> rechain.Run | None:
         with self._engine.connect() as conn:
@@ -294,6 +299,7 @@ class Reencryption:
         scanned_to = int(rows[-1].position)
         if by_stream:
             first = min(rechain.rewrite_stream(conn, stream_id, data) for stream_id, data in by_stream.items())
+            self._refold(conn, sorted(by_stream))
             self._outbox(conn, values, report)
             if run is None:
                 run = rechain.start_run(conn, REASON, first, scanned_to, len(values))

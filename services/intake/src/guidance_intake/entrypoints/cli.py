@@ -34,8 +34,10 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from guidance_intake import handlers
-from guidance_intake.adapters import archives
+from guidance_intake.adapters import archives, read_model
 from guidance_intake.adapters.reencryption import BATCH, Reencryption
 from guidance_intake.adapters.subject_keys import SqlSubjectKeys
 from guidance_intake.adapters.topic_migration import TopicCopy, TopicMigrationError
@@ -228,7 +230,12 @@ def reencrypt(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
         if personal is None or not personal.sealing or personal.keks is None:
             print(f"configuration error: set {SEAL}=true (with the KEKs and the pseudonym key) first", file=sys.stderr)
             return 2
-        job = Reencryption(runtime.engine, personal, personal.keks, store.linker, batch=args.batch)
+        load = store.load
+
+        def refold(conn: Connection, streams: list[str]) -> None:
+            read_model.refold(conn, {stream: load(stream, conn=conn) for stream in streams})
+
+        job = Reencryption(runtime.engine, personal, personal.keks, store.linker, batch=args.batch, refold=refold)
         if args.dry_run:
             print(json.dumps(job.dry_run().as_dict()))
             return 0
