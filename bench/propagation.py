@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,13 @@ def _mode(mode: str, servers: str | None, keys: Any, commands: int, idle_s: floa
         [sys.executable, "-m", "guidance_intake", "provision"], env={**envs["intake"]}, capture_output=True, check=False
     )
     section.expect("provision exit status", provision.returncode, 0)
-    body = json.dumps(guidance_command(), ensure_ascii=False).encode("utf-8")
+    example = guidance_command()
+
+    def body(i: int) -> bytes:
+        # each act's content its own, as officers write it: disclosure remembers the tags of texts it has seen
+        command = {**example, "content": f"{example['content']}（第{i + 1}次检查）"}
+        return json.dumps(command, ensure_ascii=False).encode("utf-8")
+
     headers = {**keys.headers("officer-1", DEPARTMENT_ID, ["officer"]), "Content-Type": "application/json"}
     intake_port, disclosure_port = (
         int(envs["intake"]["GUIDANCE_HTTP_PORT"]),
@@ -184,7 +190,12 @@ def _suite(envs: dict[str, dict[str, str]], logs: Path) -> Iterator[list[int]]:
 
 
 def _send_and_watch(
-    intake_port: int, disclosure_port: int, body: bytes, headers: dict[str, str], n: int, rate: float
+    intake_port: int,
+    disclosure_port: int,
+    body: Callable[[int], bytes],
+    headers: dict[str, str],
+    n: int,
+    rate: float,
 ) -> dict[str, Any]:
     """Send N commands paced at ``rate``/s; watch each until disclosure's public API shows it."""
     delays: list[float] = []
@@ -221,7 +232,7 @@ def _send_and_watch(
             if pause > 0:
                 time.sleep(pause)
             sent = time.perf_counter()
-            conn.request("POST", "/v1/guidance", body=body, headers=headers)
+            conn.request("POST", "/v1/guidance", body=body(i), headers=headers)
             response = conn.getresponse()
             payload = response.read()
             done = time.perf_counter()

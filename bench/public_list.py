@@ -81,6 +81,8 @@ def acts(n: int) -> Iterator[tuple[str, dict[str, Any]]]:
         data["doc_no"] = f"某市监指〔{issued.year}〕第{i + 1:07d}号"
         data["department_id"] = department(i)
         data["counterpart"] = counterparts[i % len(counterparts)]
+        # each act's content its own, as officers write it (disclosure remembers the tags of texts it has seen)
+        data["content"] = f"{base['content']}（第{i + 1}次检查）"
         data["issued_at"] = issued.isoformat()
         data["correction_deadline"] = (issued + timedelta(days=7)).date().isoformat()
         yield guidance_id, data
@@ -310,7 +312,7 @@ def _remembering(calendar: Any) -> Any:
         def add_working_days(self, start: Any, count: int) -> Any:
             return super().add_working_days(start, count)
 
-    return RememberingCalendar(**{f.name: getattr(calendar, f.name) for f in dataclasses.fields(calendar)})
+    return RememberingCalendar(**{f.name: getattr(calendar, f.name) for f in dataclasses.fields(calendar) if f.init})
 
 
 def _nothing(conn: Any, events: Any) -> None:

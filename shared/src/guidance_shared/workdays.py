@@ -61,6 +61,9 @@ class WorkingCalendar:
     workdays: frozenset[date] = frozenset()
     override_years: frozenset[int] = field(default_factory=frozenset)
     overrides_digest: str = ""  # the override file's SHA-256 (calendar_file), empty without one
+    # Each day's answer once: counting a deadline asks for every day of its span, and chinesecalendar checks its
+    # argument and looks the day up each time (a twelfth of applying an act in disclosure's consumer).
+    _counted: dict[date, bool] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     @property
     def version(self) -> str:
@@ -129,6 +132,12 @@ class WorkingCalendar:
 
     def _counts(self, day: date) -> bool:
         """A working day for a deadline: the arrangement where known, Monday to Friday (estimated) where not."""
+        known = self._counted.get(day)
+        if known is None:
+            known = self._counted[day] = self._count(day)
+        return known
+
+    def _count(self, day: date) -> bool:
         try:
             return self.is_working_day(day)
         except CalendarNotCovered:
