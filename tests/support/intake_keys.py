@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,13 @@ def sealing_env() -> dict[str, str]:
     }
 
 
-def opening_env(url: str, keys: AuthKeys) -> dict[str, str]:
+def opening_env(url: str, keys: AuthKeys, ttl: timedelta = timedelta(hours=1)) -> dict[str, str]:
     """disclosure's environment entries to open what an intake sealing with ``sealing_env`` recorded: that
-    intake's key API at ``url``, a token with the role ``pd-open`` signed by ``keys``, the shared pseudonym key."""
+    intake's key API at ``url``, a token with the role ``pd-open`` signed by ``keys`` (valid for ``ttl``), the
+    shared pseudonym key."""
     return {
         "GUIDANCE_KEY_API_URL": url,
-        "GUIDANCE_KEY_API_TOKEN": keys.token("disclosure", DEPARTMENT_ID, ["pd-open"]),
+        "GUIDANCE_KEY_API_TOKEN": keys.token("disclosure", DEPARTMENT_ID, ["pd-open"], ttl=ttl),
         "GUIDANCE_PSEUDONYM_KEY": PSEUDONYM_KEY,
     }
 
