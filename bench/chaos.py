@@ -340,6 +340,7 @@ def run(options: Options) -> dict[str, Any]:
 
 def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
     from tests.support.auth import AuthKeys
+    from tests.support.intake_keys import opening_env, sealing_env
     from tests.support.services import free_port
 
     from bench.harness import fresh_postgres_database
@@ -371,6 +372,14 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
             s: {**base, "GUIDANCE_DATABASE_URL": fresh_postgres_database(server, f"chaos_{run_id}_{s}")}
             for s in SERVICES
         }
+        # As shipped: intake seals persons' fields (on Kafka with the keys it is given) and disclosure opens them
+        # through intake's key API. That API is an intake web of its own, never killed: nothing here balances
+        # load across intake's webs, so a killed key API would park disclosure's events about persons until a
+        # redrive, where a deployment's Service would route to the web still alive.
+        ttl = timedelta(seconds=options.duration_s + options.drain_timeout_s + 3600)
+        key_api_port = free_port()
+        envs["intake"].update(sealing_env())
+        envs["disclosure"].update(opening_env(f"http://127.0.0.1:{key_api_port}", keys, ttl))
         for service, env in envs.items():
             migrated = _cli(service, "migrate", env)
             if migrated.returncode != 0:
@@ -385,7 +394,8 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
                 ChaosProcess(service, "web", {**env, "GUIDANCE_HTTP_PORT": str(free_port())}, logs, i) for i in (1, 2)
             ]
             workers[service] = [ChaosProcess(service, "worker", env, logs, i) for i in (1, 2)]
-        processes = [p for group in (*webs.values(), *workers.values()) for p in group]
+        key_api = ChaosProcess("intake", "web", {**envs["intake"], "GUIDANCE_HTTP_PORT": str(key_api_port)}, logs, 0)
+        processes = [key_api, *(p for group in (*webs.values(), *workers.values()) for p in group)]
         _say(f"starting {len(processes)} service processes ...")
         for process in processes:
             process.start()
@@ -393,7 +403,6 @@ def _campaign(options: Options, work: Path, server: str) -> dict[str, Any]:
             if process.command == "web":
                 process.wait_healthy()
 
-        ttl = timedelta(seconds=options.duration_s + options.drain_timeout_s + 3600)
         headers = keys.headers("chaos", DEPARTMENT_ID, ["officer", "reviewer", "supervisor"], ttl=ttl)
         tally = Tally()
         stop = threading.Event()

@@ -67,6 +67,7 @@ def run(*, commands: int, idle_s: float, work: Path, bootstrap: str | None, with
 
 
 def _mode(mode: str, servers: str | None, keys: Any, commands: int, idle_s: float, work: Path) -> Section:
+    from tests.support.intake_keys import opening_env, sealing_env
     from tests.support.services import guidance_command
 
     from guidance_shared.events.examples import DEPARTMENT_ID
@@ -89,6 +90,10 @@ def _mode(mode: str, servers: str | None, keys: Any, commands: int, idle_s: floa
         }
         for service in SERVICES
     }
+    # as run-suite runs it: intake seals persons' fields (on Kafka it makes no keys of its own, so it is given
+    # them, on both logs alike) and disclosure opens them through intake's key API
+    envs["intake"].update(sealing_env())
+    envs["disclosure"].update(opening_env(f"http://127.0.0.1:{envs['intake']['GUIDANCE_HTTP_PORT']}", keys))
     for service, env in envs.items():
         service_database(service, env).close()
     provision = subprocess.run(

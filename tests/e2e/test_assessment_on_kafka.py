@@ -30,6 +30,7 @@ from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.base import Record
 from tests.support.auth import AuthKeys
+from tests.support.intake_keys import sealing_env
 from tests.support.schema import migrated_runtime
 from tests.support.services import close_a_penalty_case, guidance_command
 
@@ -45,7 +46,7 @@ def suite(tmp_path: Path, kafka_bootstrap: str) -> Iterator[tuple[Runtime, Runti
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"as{uuid.uuid4().hex[:6]}",
     }
-    intake = migrated_runtime(INTAKE, Settings.from_env("intake", env))
+    intake = migrated_runtime(INTAKE, Settings.from_env("intake", {**env, **sealing_env()}))
     revisit = migrated_runtime(REVISIT, Settings.from_env("revisit", env))
     assessment = migrated_runtime(ASSESSMENT, Settings.from_env("assessment", env))
     intake.provision()

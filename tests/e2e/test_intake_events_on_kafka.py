@@ -22,6 +22,7 @@ from guidance_shared.flow import parse_traceparent
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
+from tests.support.intake_keys import sealing_env
 from tests.support.schema import migrated_runtime
 from tests.support.services import case_command, decision_command, guidance_command
 
@@ -48,6 +49,7 @@ def intake(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Runtime]:
         "GUIDANCE_TRANSPORT": "kafka",
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"e2e{uuid.uuid4().hex[:6]}",
+        **sealing_env(),  # on Kafka intake makes no keys of its own; the default seals, so it is given them
     }
     runtime = migrated_runtime(SPEC, Settings.from_env("intake", env))
     runtime.provision()

@@ -34,6 +34,7 @@ from guidance_shared.events.examples import DEPARTMENT_ID
 from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
+from tests.support.intake_keys import free_port, opening_env, sealing_env
 from tests.support.schema import migrated_runtime
 from tests.support.services import close_a_penalty_case, guidance_command
 
@@ -56,15 +57,23 @@ def consumer_jar() -> Path:
 
 
 @pytest.fixture
-def suite(tmp_path: Path, kafka_bootstrap: str) -> Iterator[dict[str, Runtime]]:
+def key_api_port() -> int:
+    """Where the test serves intake's app: its event schemas, and the key API disclosure opens sealed fields with."""
+    return free_port()
+
+
+@pytest.fixture
+def suite(tmp_path: Path, kafka_bootstrap: str, auth_keys: AuthKeys, key_api_port: int) -> Iterator[dict[str, Runtime]]:
     env = {
         "GUIDANCE_VAR_DIR": str(tmp_path),
         "GUIDANCE_TRANSPORT": "kafka",
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"rc{uuid.uuid4().hex[:6]}",
     }
+    # as shipped: intake seals persons' fields (given its keys on Kafka), disclosure opens them through its key API
+    own = {"intake": sealing_env(), "disclosure": opening_env(f"http://127.0.0.1:{key_api_port}", auth_keys)}
     runtimes = {
-        spec.name: migrated_runtime(spec, Settings.from_env(spec.name, env))
+        spec.name: migrated_runtime(spec, Settings.from_env(spec.name, {**env, **own.get(spec.name, {})}))
         for spec in (INTAKE, REVISIT, DISCLOSURE, ASSESSMENT)
     }
     runtimes["intake"].provision()
@@ -105,7 +114,7 @@ def records_on(runtime: Runtime, topic: str) -> list[Any]:
 
 
 def test_the_java_consumer_reads_every_topic_and_agrees_with_the_suite(
-    suite: dict[str, Runtime], consumer_jar: Path, auth_keys: AuthKeys, tmp_path: Path
+    suite: dict[str, Runtime], consumer_jar: Path, auth_keys: AuthKeys, tmp_path: Path, key_api_port: int
 ) -> None:
     intake, revisit, disclosure, assessment = (
         suite[name] for name in ("intake", "revisit", "disclosure", "assessment")
@@ -116,28 +125,29 @@ def test_the_java_consumer_reads_every_topic_and_agrees_with_the_suite(
     assessment_api = create_assessment(assessment, testing=True, auth=auth_keys.settings()).test_client()
     assessment.deps = replace(assessment.deps, now=lambda: datetime(2026, 1, 10, 2, 0, tzinfo=UTC))
 
-    # Three guidance acts and a penalty case closed: events on intake.events; revisit plans and
-    # schedules from them, disclosure publishes them, assessment opens a period and publishes a scorecard.
-    for matter in ("提醒一", "提醒二", "提醒三"):
-        _ok(intake_api.post("/v1/guidance", json=guidance_command(matter=matter), headers=headers), 201)
-    close_a_penalty_case(intake_api, headers)
-    intake.relay().drain()
-    for service in (revisit, disclosure):
-        service.runner().drain(timeout_s=60)
-        service.relay().drain()
-    _ok(assessment_api.post("/v1/assessment/periods", json={"year": 2025}, headers=headers), 201)
-    _ok(assessment_api.post("/v1/assessment/periods/2025/publication", headers=headers), 201)
-    assessment.relay().drain()
-
-    on_topics = {topic: records_on(intake, topic) for topic in TOPICS}
-    assert all(on_topics.values()), {topic: len(records) for topic, records in on_topics.items()}
-    types = Counter(dict(r.headers)["ce_type"].decode() for records in on_topics.values() for r in records)
-
-    # The schemas as a consumer fetches them: over HTTP, from a running service.
-    server = make_server("127.0.0.1", 0, intake_app, threaded=True)
+    # The schemas as a consumer fetches them, and the key API disclosure opens persons' fields with: over HTTP,
+    # from a running service.
+    server = make_server("127.0.0.1", key_api_port, intake_app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     schemas = f"http://127.0.0.1:{server.server_port}/schemas/events/"
     try:
+        # Three guidance acts and a penalty case closed: events on intake.events; revisit plans and
+        # schedules from them, disclosure publishes them, assessment opens a period and publishes a scorecard.
+        for matter in ("提醒一", "提醒二", "提醒三"):
+            _ok(intake_api.post("/v1/guidance", json=guidance_command(matter=matter), headers=headers), 201)
+        close_a_penalty_case(intake_api, headers)
+        intake.relay().drain()
+        for service in (revisit, disclosure):
+            service.runner().drain(timeout_s=60)
+            service.relay().drain()
+        _ok(assessment_api.post("/v1/assessment/periods", json={"year": 2025}, headers=headers), 201)
+        _ok(assessment_api.post("/v1/assessment/periods/2025/publication", headers=headers), 201)
+        assessment.relay().drain()
+
+        on_topics = {topic: records_on(intake, topic) for topic in TOPICS}
+        assert all(on_topics.values()), {topic: len(records) for topic, records in on_topics.items()}
+        types = Counter(dict(r.headers)["ce_type"].decode() for records in on_topics.values() for r in records)
+
         report = run_consumer(consumer_jar, intake, schemas, tmp_path / "report.json")
 
         ledger = intake_api.get(

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
 from guidance_disclosure.bootstrap import create_app as create_disclosure
+from guidance_intake.adapters.personal_fields import LOCAL_KEYS_DIR, LOCAL_PSEUDONYM_FILE
 from guidance_intake.bootstrap import SPEC as INTAKE
 from guidance_intake.bootstrap import create_app as create_intake
 from guidance_shared.events.examples import DEPARTMENT_ID
+from guidance_shared.runtime import Runtime
 from guidance_shared.settings import Settings
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.auth import AuthKeys
+from tests.support.intake_keys import opening_env, serving
 from tests.support.schema import migrated_runtime
 from tests.support.services import guidance_command
 
@@ -24,21 +29,48 @@ def officer(auth_keys: AuthKeys) -> dict[str, str]:
 
 
 @pytest.fixture
-def intake_client(suite, auth_keys: AuthKeys):
-    return create_intake(suite[0], testing=True, auth=auth_keys.settings()).test_client()
+def transport(tmp_path: Path) -> Iterator[EmbeddedTransport]:
+    log = EmbeddedTransport(str(tmp_path / "log.sqlite"))
+    yield log
+    log.close()
 
 
 @pytest.fixture
-def suite(tmp_path: Path):
-    env = {"GUIDANCE_VAR_DIR": str(tmp_path)}
-    transport = EmbeddedTransport(str(tmp_path / "log.sqlite"))
-    intake = migrated_runtime(INTAKE, Settings.from_env("intake", env), transport=transport)
+def intake(tmp_path: Path, transport: EmbeddedTransport) -> Iterator[Runtime]:
+    runtime = migrated_runtime(
+        INTAKE, Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(tmp_path)}), transport=transport
+    )
+    runtime.provision()
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def intake_app(intake: Runtime, auth_keys: AuthKeys) -> Iterator[tuple[Flask, str]]:
+    """intake's one app (it registers its metrics in the runtime's registry), its key API served over HTTP."""
+    app = create_intake(intake, testing=True, auth=auth_keys.settings())
+    with serving(app) as server:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+
+
+@pytest.fixture
+def intake_client(intake_app: tuple[Flask, str]):
+    return intake_app[0].test_client()
+
+
+@pytest.fixture
+def suite(
+    tmp_path: Path, transport: EmbeddedTransport, intake: Runtime, intake_app: tuple[Flask, str], auth_keys: AuthKeys
+):
+    """intake as shipped (it seals persons' fields with the keys an embedded install makes) and a disclosure that
+    opens them through intake's key API, as run-suite gives it; both on one embedded log."""
+    env = {"GUIDANCE_VAR_DIR": str(tmp_path), **opening_env(intake_app[1], auth_keys)}
+    # the pseudonym key intake made for itself, which disclosure shares (as run-suite gives it)
+    del env["GUIDANCE_PSEUDONYM_KEY"]
+    env["GUIDANCE_PSEUDONYM_KEY_FILE"] = str(tmp_path / LOCAL_KEYS_DIR / LOCAL_PSEUDONYM_FILE)
     disclosure = migrated_runtime(DISCLOSURE, Settings.from_env("disclosure", env), transport=transport)
-    intake.provision()
     yield intake, disclosure
-    intake.engine.dispose()
     disclosure.engine.dispose()
-    transport.close()
 
 
 def test_a_guidance_act_travels_from_intake_to_the_public_page(suite, intake_client, officer) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.intake_keys import sealing_env
 from tests.support.services import (
     ServiceProcess,
     free_port,
@@ -78,6 +79,8 @@ def test_slice_over_the_real_broker(tmp_path: Path, kafka_bootstrap: str, stop_a
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "GUIDANCE_TOPIC_PREFIX": f"slice{uuid.uuid4().hex[:6]}",
         "GUIDANCE_AUTH_DEV_KEYS": "true",
+        # on Kafka intake makes no keys of its own and seals by default; disclosure shares the pseudonym key
+        **sealing_env(),
     }
     stop_all.extend(_start_suite(env, tmp_path))
     _journey(stop_all)

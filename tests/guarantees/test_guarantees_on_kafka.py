@@ -31,6 +31,7 @@ from guidance_shared.consumer import applied_table
 from guidance_shared.db import make_engine
 from guidance_shared.transport.kafka_transport import KafkaTransport
 from tests.support.events import guidance_story
+from tests.support.intake_keys import sealing_env
 from tests.support.projections import Tally
 from tests.support.services import (
     ROOT,
@@ -105,6 +106,7 @@ def test_commands_accepted_while_the_broker_is_down_arrive_exactly_once_in_order
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "GUIDANCE_HTTP_PORT": str(free_port()),
         "GUIDANCE_AUTH_DEV_KEYS": "true",
+        **sealing_env(),  # on Kafka intake makes no keys of its own, and it seals by default
     }
     migrate_databases(env, "intake")
     assert run_cli("intake", "provision", env).returncode == 0
@@ -168,6 +170,7 @@ def test_a_rebuilt_projection_equals_the_live_one(tmp_path: Path, kafka_bootstra
         "GUIDANCE_TOPIC_PREFIX": prefix,
         "GUIDANCE_HTTP_PORT": str(free_port()),
         "GUIDANCE_AUTH_DEV_KEYS": "true",
+        **sealing_env(),  # on Kafka intake makes no keys of its own, and it seals by default
     }
     migrate_databases(env, "intake", "disclosure")
     assert run_cli("intake", "provision", env).returncode == 0

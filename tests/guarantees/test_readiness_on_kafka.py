@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.intake_keys import sealing_env
 from tests.support.services import (
     ServiceProcess,
     free_port,
@@ -42,6 +43,7 @@ def test_web_stays_ready_and_accepts_commands_while_the_worker_reports_the_broke
         "GUIDANCE_HTTP_PORT": str(free_port()),
         "GUIDANCE_WORKER_HTTP_PORT": str(worker_port),
         "GUIDANCE_AUTH_DEV_KEYS": "true",
+        **sealing_env(),  # on Kafka intake makes no keys of its own, and it seals by default
     }
     migrate_databases(env, "intake")
     assert run_cli("intake", "provision", env).returncode == 0

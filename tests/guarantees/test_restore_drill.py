@@ -43,6 +43,7 @@ from guidance_shared.restore import start_refusal
 from guidance_shared.runtime import Runtime, ServiceSpec
 from guidance_shared.settings import Settings
 from tests.support.auth import AuthKeys
+from tests.support.intake_keys import sealing_env
 from tests.support.postgres import _admin_sql, _find_bindir
 from tests.support.schema import migrated_runtime
 from tests.support.services import ROOT, guidance_command
@@ -88,6 +89,8 @@ class Cluster:
                 "GUIDANCE_TOPIC_PREFIX": self.prefix,
                 "GUIDANCE_DATABASE_URL": self.server.set(database=db).render_as_string(hide_password=False),
                 "GUIDANCE_HOUSEKEEPING_INTERVAL_S": "0",
+                # on Kafka intake makes no keys of its own, and it seals by default
+                **(sealing_env() if name == "intake" else {}),
             }
             for name, db in self.databases.items()
         }

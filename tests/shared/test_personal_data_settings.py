@@ -91,7 +91,11 @@ def _intake(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Compl
         "GUIDANCE_DATABASE_URL": f"sqlite:///{tmp_path}/intake.sqlite",
         "GUIDANCE_TRANSPORT": "embedded",
     }
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GUIDANCE_PERSONAL_DATA", "GUIDANCE_PSEUDONYM"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GUIDANCE_PERSONAL_DATA", "GUIDANCE_PSEUDONYM", "GUIDANCE_SEAL_PERSONAL_DATA"))
+    }
     return subprocess.run(
         [sys.executable, "-m", "guidance_intake", *args],
         env={**clean, **base, **env},
@@ -146,6 +150,21 @@ def test_keys_new_kek_prints_an_entry_the_settings_read(tmp_path: Path) -> None:
     keks = IntakeSettings.from_env({"GUIDANCE_PERSONAL_DATA_KEKS": made.stdout.strip()}).keks
     assert keks is not None and keks.current_id == "2027-01"
     assert _intake(tmp_path, {}, "keys", "new-kek", "bad|id").returncode == 2
+
+
+def test_an_intake_on_kafka_without_keys_does_not_start_unless_sealing_is_switched_off(tmp_path: Path) -> None:
+    # sealing is on by default, and on Kafka intake makes no keys of its own: the operator is told what to set
+    assert _intake(tmp_path, {}, "migrate").returncode == 0
+    kafka = {"GUIDANCE_TRANSPORT": "kafka", "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+    refused = _intake(tmp_path, kafka, "verify")
+    assert refused.returncode == 2
+    assert "GUIDANCE_SEAL_PERSONAL_DATA needs GUIDANCE_PERSONAL_DATA_KEKS[_FILE] and GUIDANCE_PSEUDONYM_KEY" in (
+        refused.stderr
+    )
+    assert not (tmp_path / "personal-data").exists()
+    # and an explicit false starts it without keys, recording persons in clear as before
+    off = _intake(tmp_path, {**kafka, "GUIDANCE_SEAL_PERSONAL_DATA": "false"}, "verify")
+    assert off.returncode == 0, off.stderr
 
 
 def test_a_service_with_an_unusable_kek_setting_does_not_start(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,27 @@ from tests.support.schema import migrated_runtime
 #: fixed, fictitious keys, so a test can give disclosure the pseudonym key intake uses
 PSEUDONYM_KEY = base64.b64encode(bytes(range(100, 132))).decode()
 KEKS = "test-1=" + base64.b64encode(bytes(range(200, 232))).decode()
+
+
+def sealing_env() -> dict[str, str]:
+    """intake's environment entries to seal persons' fields with the keys above: what an install on Kafka must
+    configure (it makes no keys of its own there), and what a disclosure opening them shares (the pseudonym key)."""
+    return {
+        "GUIDANCE_SEAL_PERSONAL_DATA": "true",
+        "GUIDANCE_PERSONAL_DATA_KEKS": KEKS,
+        "GUIDANCE_PSEUDONYM_KEY": PSEUDONYM_KEY,
+    }
+
+
+def opening_env(url: str, keys: AuthKeys, ttl: timedelta = timedelta(hours=1)) -> dict[str, str]:
+    """disclosure's environment entries to open what an intake sealing with ``sealing_env`` recorded: that
+    intake's key API at ``url``, a token with the role ``pd-open`` signed by ``keys`` (valid for ``ttl``), the
+    shared pseudonym key."""
+    return {
+        "GUIDANCE_KEY_API_URL": url,
+        "GUIDANCE_KEY_API_TOKEN": keys.token("disclosure", DEPARTMENT_ID, ["pd-open"], ttl=ttl),
+        "GUIDANCE_PSEUDONYM_KEY": PSEUDONYM_KEY,
+    }
 
 
 @dataclass
@@ -61,13 +83,7 @@ def serving(app: Any, port: int = 0) -> Iterator[BaseWSGIServer]:
 def sealing_intake(var_dir: Path, keys: AuthKeys, port: int = 0, *, serve: bool = True) -> Iterator[Intake]:
     """intake with GUIDANCE_SEAL_PERSONAL_DATA on, its keys from the settings; the key API served on ``port``
     (or not yet, ``serve`` False: the address then answers nothing)."""
-    env = {
-        "GUIDANCE_VAR_DIR": str(var_dir),
-        "GUIDANCE_SEAL_PERSONAL_DATA": "true",
-        "GUIDANCE_PERSONAL_DATA_KEKS": KEKS,
-        "GUIDANCE_PSEUDONYM_KEY": PSEUDONYM_KEY,
-    }
-    settings = Settings.from_env("intake", env)
+    settings = Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(var_dir), **sealing_env()})
     runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
     runtime.provision()
     app = create_app(runtime, testing=True, auth=keys.settings("intake"))

@@ -155,18 +155,33 @@ def test_an_embedded_install_makes_its_keys_once_readable_by_its_user_only(runti
 
 
 def test_sealing_outside_an_embedded_install_needs_configured_keys(tmp_path: Path) -> None:
-    # given an intake on Kafka asked to seal, with no keys configured
-    settings = IntakeSettings.from_env({"GUIDANCE_SEAL_PERSONAL_DATA": "true", "GUIDANCE_TRANSPORT": "kafka"})
-    # then it refuses to start, naming what is missing, and makes no keys of its own
-    with pytest.raises(SettingsError, match="GUIDANCE_PERSONAL_DATA_KEKS"):
-        sealing_keys(settings, tmp_path)
-    assert not (tmp_path / LOCAL_KEYS_DIR).exists()
-    # and an intake that does not seal starts without keys, as before
-    assert sealing_keys(IntakeSettings.from_env({"GUIDANCE_TRANSPORT": "kafka"}), tmp_path) == (None, None)
+    # given an intake on Kafka that seals, by the default or asked to, with no keys configured
+    kafka = {"GUIDANCE_TRANSPORT": "kafka"}
+    for env in (kafka, {**kafka, "GUIDANCE_SEAL_PERSONAL_DATA": "true"}):
+        # then it refuses to start, naming what is missing and the switch, and makes no keys of its own
+        with pytest.raises(SettingsError, match="GUIDANCE_SEAL_PERSONAL_DATA needs GUIDANCE_PERSONAL_DATA_KEKS"):
+            sealing_keys(IntakeSettings.from_env(env), tmp_path)
+        assert not (tmp_path / LOCAL_KEYS_DIR).exists()
+    # and an intake switched off explicitly starts without keys, as before
+    off = IntakeSettings.from_env({**kafka, "GUIDANCE_SEAL_PERSONAL_DATA": "false"})
+    assert sealing_keys(off, tmp_path) == (None, None)
+
+
+def test_an_embedded_install_seals_by_default_with_keys_it_makes(tmp_path: Path) -> None:
+    settings = IntakeSettings.from_env({})
+    keks, pseudonyms = sealing_keys(settings, tmp_path)
+    assert settings.seal is True and keks is not None and pseudonyms is not None
+    assert sorted(p.name for p in (tmp_path / LOCAL_KEYS_DIR).iterdir() if not p.name.startswith(".")) == [
+        "keks",
+        "pseudonym-key",
+    ]
 
 
 def test_the_switch_reads_true_or_false_only() -> None:
-    assert IntakeSettings.from_env({}).seal is False
+    assert IntakeSettings.from_env({}).seal is True
+    assert IntakeSettings.from_env({"GUIDANCE_SEAL_PERSONAL_DATA": ""}).seal is True
+    for off in ("false", "0", "no", " FALSE "):
+        assert IntakeSettings.from_env({"GUIDANCE_SEAL_PERSONAL_DATA": off}).seal is False
     assert IntakeSettings.from_env({"GUIDANCE_SEAL_PERSONAL_DATA": "true"}).seal is True
     with pytest.raises(SettingsError, match="GUIDANCE_SEAL_PERSONAL_DATA"):
         IntakeSettings.from_env({"GUIDANCE_SEAL_PERSONAL_DATA": "sometimes"})

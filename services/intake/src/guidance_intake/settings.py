@@ -6,8 +6,9 @@ GUIDANCE_PERSONAL_DATA_KEKS[_FILE]   the key-encryption keys of the persons' key
 GUIDANCE_PERSONAL_DATA_KEK_CURRENT   the KEK new keys are wrapped under; unset: the last one listed
 GUIDANCE_PSEUDONYM_KEY[_FILE]        the key of persons' pseudonyms, base64 of 32 random bytes
 GUIDANCE_SEAL_PERSONAL_DATA          true: seal persons' fields in GuidanceIssued and CaseOpened (docs/personal-data.md
-                                     §6); default false. With it on and no keys configured, an embedded install makes
-                                     its own under GUIDANCE_VAR_DIR/personal-data (``adapters.personal_fields``)
+                                     §6); default true, false leaves new events clear. With it on and no keys
+                                     configured, an embedded install makes its own under GUIDANCE_VAR_DIR/personal-data
+                                     (``adapters.personal_fields``); any other refuses to start (``bootstrap``)
 GUIDANCE_PERSONAL_DATA_RETENTION     the retention schedule of persons' data (YAML: record kind → Y or D<years>);
                                      unset: each record's archival retention (``domain.erasure``)
 GUIDANCE_RETENTION_INTERVAL_S        how often the worker erases the persons whose every record is past its
@@ -54,12 +55,12 @@ MAX_BACKDATED_AFTER_DAYS = 366
 class IntakeSettings:
     departments: Path | None = None
     exemption_lists: Path | None = None
-    # None until configured: nothing seals personal data yet, so an installation without keys still starts.
+    # None until configured: when sealing, an embedded install then makes its own (``bootstrap.sealing_keys``).
     keks: LocalKeyEncryptionKeys | None = field(default=None, repr=False, compare=False)
     pseudonyms: Pseudonyms | None = field(default=None, repr=False, compare=False)
     dates: DatePolicy = field(default_factory=DatePolicy)
-    #: whether the command path seals persons' fields (GUIDANCE_SEAL_PERSONAL_DATA)
-    seal: bool = False
+    #: whether the command path seals persons' fields (GUIDANCE_SEAL_PERSONAL_DATA); on unless switched off
+    seal: bool = True
     #: the kernel's transport is the embedded log: a development or single-machine install
     embedded: bool = True
     #: how long persons' data is kept, per record kind (GUIDANCE_PERSONAL_DATA_RETENTION)
@@ -75,7 +76,7 @@ class IntakeSettings:
             exemption_lists=_path(env.get("GUIDANCE_EXEMPTION_LISTS")),
             keks=_keks(env),
             pseudonyms=_pseudonyms(env),
-            seal=_flag(env, SEAL),
+            seal=_flag(env, SEAL, default=True),
             embedded=(env.get("GUIDANCE_TRANSPORT") or "embedded").strip().lower() == "embedded",
             retention=_retention(env.get(RETENTION) or None),
             retention_interval_s=_bounded(
@@ -111,9 +112,12 @@ def _bounded(env: Mapping[str, str], name: str, default: int, most: int) -> int:
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """``name`` as true or false; unset or empty: ``default``."""
     raw = (env.get(name) or "").strip().lower()
-    if raw in ("", "0", "false", "no"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no"):
         return False
     if raw in ("1", "true", "yes"):
         return True
