@@ -39,12 +39,13 @@ def sealing_env() -> dict[str, str]:
 
 
 def opening_env(url: str, keys: AuthKeys, ttl: timedelta = timedelta(hours=1)) -> dict[str, str]:
-    """disclosure's environment entries to open what an intake sealing with ``sealing_env`` recorded: that
-    intake's key API at ``url``, a token with the role ``pd-open`` signed by ``keys`` (valid for ``ttl``), the
-    shared pseudonym key."""
+    """disclosure's environment entries to open what an intake sealing with ``sealing_env`` recorded, and to seal
+    its own requests' applicants, as every shipped way to run configures it: that intake's key API at ``url``, a
+    token with the roles ``pd-open`` and ``pd-seal`` signed by ``keys`` (valid for ``ttl``), the shared pseudonym
+    key."""
     return {
         "GUIDANCE_KEY_API_URL": url,
-        "GUIDANCE_KEY_API_TOKEN": keys.token("disclosure", DEPARTMENT_ID, ["pd-open"], ttl=ttl),
+        "GUIDANCE_KEY_API_TOKEN": keys.token("disclosure", DEPARTMENT_ID, ["pd-open", "pd-seal"], ttl=ttl),
         "GUIDANCE_PSEUDONYM_KEY": PSEUDONYM_KEY,
     }
 
