@@ -29,13 +29,10 @@ KEKS = "test-1=" + base64.b64encode(bytes(range(200, 232))).decode()
 
 
 def sealing_env() -> dict[str, str]:
-    """intake's environment entries to seal persons' fields with the keys above: what an install on Kafka must
-    configure (it makes no keys of its own there), and what a disclosure opening them shares (the pseudonym key)."""
-    return {
-        "GUIDANCE_SEAL_PERSONAL_DATA": "true",
-        "GUIDANCE_PERSONAL_DATA_KEKS": KEKS,
-        "GUIDANCE_PSEUDONYM_KEY": PSEUDONYM_KEY,
-    }
+    """intake's environment entries for the keys above: what an install on Kafka must configure to start, since it
+    seals by default and makes no keys of its own there. GUIDANCE_SEAL_PERSONAL_DATA is left unset on purpose,
+    so that every test using this runs intake's default."""
+    return {"GUIDANCE_PERSONAL_DATA_KEKS": KEKS, "GUIDANCE_PSEUDONYM_KEY": PSEUDONYM_KEY}
 
 
 def opening_env(url: str, keys: AuthKeys, ttl: timedelta = timedelta(hours=1)) -> dict[str, str]:
@@ -82,7 +79,7 @@ def serving(app: Any, port: int = 0) -> Iterator[BaseWSGIServer]:
 
 @contextmanager
 def sealing_intake(var_dir: Path, keys: AuthKeys, port: int = 0, *, serve: bool = True) -> Iterator[Intake]:
-    """intake with GUIDANCE_SEAL_PERSONAL_DATA on, its keys from the settings; the key API served on ``port``
+    """intake as shipped (it seals persons' fields), its keys from the settings; the key API served on ``port``
     (or not yet, ``serve`` False: the address then answers nothing)."""
     settings = Settings.from_env("intake", {"GUIDANCE_VAR_DIR": str(var_dir), **sealing_env()})
     runtime = migrated_runtime(SPEC, settings, transport=EmbeddedTransport(settings.embedded_log))
