@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import strategies as st
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
-from sqlalchemy import MetaData, inspect, select, text
+from sqlalchemy import MetaData, select, text
 from sqlalchemy.engine import Engine
 
 from guidance_shared.personal_data.field import is_sealed
@@ -134,7 +134,7 @@ def people(draw: st.DrawFn, business: bool) -> Person:
     return Person("person", surname + given, resident_id(area, born, sequence), phone, address)
 
 
-def populations(min_size: int = 4, max_size: int = 6) -> st.SearchStrategy[list[Person]]:
+def populations(min_size: int = 3, max_size: int = 5) -> st.SearchStrategy[list[Person]]:
     """A list of distinct persons, residents and at least one individual business."""
     one = st.one_of(people(business=False), people(business=False), people(business=True))
     return st.lists(
@@ -142,7 +142,7 @@ def populations(min_size: int = 4, max_size: int = 6) -> st.SearchStrategy[list[
         min_size=min_size,
         max_size=max_size,
         unique_by=(lambda p: p.name, lambda p: p.phone, lambda p: p.address, lambda p: p.id_no or p.business_uscc),
-    ).filter(  # fmt: skip
+    ).filter(
         lambda group: any(p.kind == "individual_business" for p in group) and any(p.kind == "person" for p in group)
     )
 
@@ -312,10 +312,6 @@ def scan_database(service: str, engine: Engine, wanted: Sequence[Needle], hits: 
         for column, value in row.items():
             hits.search(f"database {service} table {table} column {column} row {number}", as_bytes(value), wanted)
     return rows
-
-
-def database_tables(engine: Engine) -> set[str]:
-    return {name for _, name in table_names(engine)} | set(inspect(engine).get_table_names())
 
 
 # --- files ----------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from guidance_intake import handlers
-from guidance_intake.adapters import archives
+from guidance_intake.adapters import archives, erasures
 from guidance_intake.adapters.reencryption import BATCH, Reencryption
 from guidance_intake.adapters.subject_keys import SqlSubjectKeys
 from guidance_intake.adapters.topic_migration import TopicCopy, TopicMigrationError
@@ -197,6 +197,8 @@ def erase(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
             raise RuntimeError("intake keeps an event store")
         with store.transaction() as conn:
             erasure = handlers.erase_personal_data(runtime.deps, conn, cmd)
+        if erasure.first:
+            erasures.forget_erased_pages(runtime.engine)
     except GuidanceError as error:
         print(f"refused: {error.detail_en} / {error.detail_zh}", file=sys.stderr)
         return 1
