@@ -204,10 +204,11 @@ def test_the_key_set_comes_from_the_init_step_never_from_a_host_path(compose: di
 
 
 def test_disclosure_opens_what_intake_seals_with_the_token_the_init_step_mints(compose: dict[str, Any]) -> None:
-    """Sealing is on as shipped: intake has its keys, and disclosure's web and worker read a pd-open token that
-    auth-init signs into the key volume, the pseudonym key intake uses and the key API at intake's web."""
+    """Sealing is on as shipped: intake has its keys, and disclosure's web and worker read a token that auth-init
+    signs into the key volume (pd-open to open intake's fields, pd-seal to seal its requests' applicants), the
+    pseudonym key intake uses and the key API at intake's web."""
     init = compose["services"]["auth-init"]["command"]
-    assert init[init.index("--roles") + 1] == "pd-open"  # opening only: disclosure seals nothing yet
+    assert init[init.index("--roles") + 1] == "pd-open,pd-seal"
     var_dir, out = init[init.index("--var-dir") + 1], init[init.index("--out") + 1]
     assert out.startswith(var_dir + "/")
     intake = compose["services"]["intake-web"]["environment"]

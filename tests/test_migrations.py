@@ -151,7 +151,8 @@ LATER_COLUMNS: dict[str, dict[str, Any]] = {
     "case_records": {"subject_id": None},  # intake 0012: the person a case is about, for the retention schedule
     "revisits": {"deadline_estimated": False},  # revisit 0007
     "disclosure_items": {"deadline_estimated": False},  # disclosure 0011
-    "disclosure_requests": {"deadline_estimated": False},  # disclosure 0011
+    # disclosure 0011; 0017: the applicant's pseudonym, none for a request recorded before sealing
+    "disclosure_requests": {"deadline_estimated": False, "applicant_subject_id": None},
     "es_events": {"ledger": None},  # every service: the keyed ledger starts after the upgrade
     "public_cases": {"closed_at": None},  # disclosure 0014: closings before it are not known
 }

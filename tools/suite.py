@@ -174,8 +174,9 @@ class PersonalData:
     intake seals (``GUIDANCE_SEAL_PERSONAL_DATA`` true unless set) with the KEKs and pseudonym key an embedded
     install keeps under ``var/personal-data`` (made here before any process starts, so both services read the
     same files from their first moment; on Kafka too). disclosure opens what intake sealed through intake's key
-    API: it is given intake's address, the pseudonym key file and a token with the role ``pd-open`` signed by
-    the development key every service here trusts, re-minted while the suite runs. Whatever the environment
+    API, and seals its requests' applicants with keys from it: it is given intake's address, the pseudonym key file
+    and a token with the roles ``pd-open`` and ``pd-seal`` signed by the development key every service here trusts,
+    re-minted while the suite runs. Whatever the environment
     already sets is left as it is: a configured key, token or key API wins.
     """
 
@@ -248,7 +249,7 @@ class PersonalData:
             settings=settings,
             sub=KEY_API_SUBJECT,
             department_id=KEY_API_DEPARTMENT,
-            roles=["pd-open"],
+            roles=["pd-open", "pd-seal"],
             ttl=KEY_API_TOKEN_TTL,
         )
         token = ensure_dev_keys(settings).sign(claims)

@@ -343,8 +343,8 @@ def officer_token(key_dir: Path, issuer: str, audience: str) -> str:
 
 def provision_personal_data_secrets(containers: list[Container], subs: Substitutions, key_dir: Path) -> None:
     """deploy/README.md, "Personal data": the KEK list becomes the Secret guidance-intake-keks (key keks), and a
-    service token for disclosure holding pd-open, from the identity provider (here the provisioned key), the
-    Secret guidance-disclosure-key-api (key token). Both are mounted where the Deployments say."""
+    service token for disclosure holding pd-open and pd-seal, from the identity provider (here the provisioned
+    key), the Secret guidance-disclosure-key-api (key token). Both are mounted where the Deployments say."""
     keks = subs.mounted("guidance-intake-keks")
     keks.mkdir(parents=True)
     (keks / "keks").write_text("rehearsal-1=" + base64.b64encode(bytes(range(32, 64))).decode() + "\n")
@@ -354,7 +354,7 @@ def provision_personal_data_secrets(containers: list[Container], subs: Substitut
     token = subs.mounted("guidance-disclosure-key-api")
     token.mkdir(parents=True)
     guidance_cli(
-        "auth", "mint", "--sub", "guidance-disclosure", "--department", DEPARTMENT_ID, "--roles", "pd-open",
+        "auth", "mint", "--sub", "guidance-disclosure", "--department", DEPARTMENT_ID, "--roles", "pd-open,pd-seal",
         "--var-dir", str(key_dir), "--out", str(token / "token"), env=env,
     )  # fmt: skip
 

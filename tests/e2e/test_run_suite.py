@@ -15,6 +15,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from guidance_disclosure.settings import DisclosureSettings
 from guidance_shared.events.examples import INDIVIDUAL_BUSINESS
 from guidance_shared.personal_data.field import is_sealed
 from guidance_shared.topics import EVENT_TOPICS
@@ -83,7 +84,8 @@ def suite_module() -> Any:
 
 def test_run_suite_gives_disclosure_what_opening_sealed_fields_needs(tmp_path: Path) -> None:
     """Nothing set by hand: intake and disclosure get the one pseudonym key, intake its KEKs, disclosure the key
-    API's address and a pd-open token of the development key; revisit and assessment no key at all."""
+    API's address and a token of the development key to open (pd-open) and to seal its applicants (pd-seal), so it
+    seals them; revisit and assessment no key at all."""
     suite = suite_module()
     var = tmp_path / "var"
     env = {"GUIDANCE_VAR_DIR": str(var), "GUIDANCE_AUTH_DEV_KEYS": "true"}
@@ -95,7 +97,8 @@ def test_run_suite_gives_disclosure_what_opening_sealed_fields_needs(tmp_path: P
     assert disclosure["GUIDANCE_KEY_API_URL"] == f"http://127.0.0.1:{suite.SERVICES['intake']}"
     token_file = Path(disclosure["GUIDANCE_KEY_API_TOKEN_FILE"])
     claims = _claims(token_file.read_text(encoding="utf-8").strip())
-    assert claims["roles"] == ["pd-open"] and claims["sub"] == suite.KEY_API_SUBJECT
+    assert claims["roles"] == ["pd-open", "pd-seal"] and claims["sub"] == suite.KEY_API_SUBJECT
+    assert DisclosureSettings.from_env({**sealing.env, **disclosure}).seal_applicants
     assert sealing.service_environment("revisit") == sealing.service_environment("assessment") == {}
 
     first = token_file.read_text(encoding="utf-8")

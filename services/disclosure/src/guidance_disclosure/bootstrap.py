@@ -11,9 +11,11 @@ own settings (``settings.py``); everything below takes them by parameter.
 
 from __future__ import annotations
 
+import structlog
 from flask import Flask
 
 from guidance_disclosure.adapters import migrations, read_model, subject_keys
+from guidance_disclosure.adapters.applicants import Applicants
 from guidance_disclosure.adapters.files import load_publication_rules, load_scrub_key
 from guidance_disclosure.adapters.read_model import ITEMS_MODEL, REQUESTS_MODEL
 from guidance_disclosure.adapters.sealed_fields import SealedFields
@@ -40,6 +42,8 @@ from guidance_shared.dates import china_today
 from guidance_shared.metrics import OverdueCollector
 from guidance_shared.repository import Repository
 from guidance_shared.runtime import ReadModel, Runtime, ServiceSpec
+
+log = structlog.get_logger(__name__)
 
 
 def wire(runtime: Runtime[DisclosureDeps]) -> DisclosureDeps:
@@ -68,6 +72,7 @@ def wire(runtime: Runtime[DisclosureDeps]) -> DisclosureDeps:
         ),
         registry=runtime.registry,
         calendar=calendar,
+        applicants=applicants(settings),
     )
     register_overdue_gauges(runtime)
     scrub_key = load_scrub_key(settings.scrub_key, runtime.settings.var_dir)
@@ -83,6 +88,20 @@ def sealed_fields(settings: DisclosureSettings) -> SealedFields:
     token = subject_keys.token_reader(settings.key_api_token, settings.key_api_token_file)
     keys = subject_keys.keys(settings.key_api_url, token, timeout_s=settings.key_api_timeout_s)
     return SealedFields(keys, settings.pseudonyms)
+
+
+def applicants(settings: DisclosureSettings) -> Applicants:
+    """What seals requests' applicants (``GUIDANCE_SEAL_PERSONAL_DATA``, settings.py) and opens them for officers:
+    intake's key API with the purpose ``request``, without a cache, so an erasure holds at the next read. Whether
+    applicants are sealed is said once at start (no personal data in it)."""
+    log.info("disclosure.applicants", sealed=settings.seal_applicants)
+    if settings.key_api_url is None:
+        return Applicants(None, settings.pseudonyms, sealing=False)
+    token = subject_keys.token_reader(settings.key_api_token, settings.key_api_token_file)
+    keys = subject_keys.IntakeKeys(
+        settings.key_api_url, token, timeout_s=settings.key_api_timeout_s, open_purpose=subject_keys.SEAL_PURPOSE
+    )
+    return Applicants(keys, settings.pseudonyms, sealing=settings.seal_applicants)
 
 
 def register_overdue_gauges(runtime: Runtime[DisclosureDeps]) -> None:

@@ -28,6 +28,7 @@ KEY_API_TOKEN_FILE_VAR = "GUIDANCE_KEY_API_TOKEN_FILE"
 KEY_API_TIMEOUT_VAR = "GUIDANCE_KEY_API_TIMEOUT_S"
 PSEUDONYM_KEY_VAR = "GUIDANCE_PSEUDONYM_KEY"
 PSEUDONYM_KEY_FILE_VAR = "GUIDANCE_PSEUDONYM_KEY_FILE"
+SEAL_VAR = "GUIDANCE_SEAL_PERSONAL_DATA"
 #: The shortest scrub key accepted: 32 characters (``openssl rand -hex 32`` gives 64).
 SHORTEST_SCRUB_KEY = 32
 DEFAULT_RATE_LIMIT_PER_MINUTE = 60
@@ -59,22 +60,56 @@ class DisclosureSettings:
     #: GUIDANCE_PSEUDONYM_KEY or GUIDANCE_PSEUDONYM_KEY_FILE: the key of persons' pseudonyms, intake's (§4 of
     #: docs/personal-data.md): checks that an opened ID number is the person the event names. Never logged.
     pseudonyms: Pseudonyms | None = field(default=None, repr=False, compare=False)
+    #: GUIDANCE_SEAL_PERSONAL_DATA: whether requests' applicants are sealed (docs/personal-data.md §6). Unset: when
+    #: the key API is configured (its address and token); true: the key API must be; false: never.
+    seal_applicants: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DisclosureSettings:
         rules = env.get(PUBLICATION_RULES_VAR)
+        url, token = key_api_url(env.get(KEY_API_URL_VAR)), key_api_token(env)
+        token_file = env.get(KEY_API_TOKEN_FILE_VAR)
+        pseudonym_key = _pseudonyms(env)
         return cls(
             publication_rules=Path(rules) if rules else None,
             public_base_url=env.get(PUBLIC_BASE_URL_VAR, "http://127.0.0.1:8003"),
             overdue_interval_s=env_float(env, OVERDUE_INTERVAL_VAR, 60.0),
             public_rate_limit=rate_limit(env.get(RATE_LIMIT_VAR)),
             scrub_key=scrub_key(env),
-            key_api_url=key_api_url(env.get(KEY_API_URL_VAR)),
-            key_api_token=key_api_token(env),
-            key_api_token_file=Path(env[KEY_API_TOKEN_FILE_VAR]) if env.get(KEY_API_TOKEN_FILE_VAR) else None,
+            key_api_url=url,
+            key_api_token=token,
+            key_api_token_file=Path(token_file) if token_file else None,
             key_api_timeout_s=env_float(env, KEY_API_TIMEOUT_VAR, 5.0),
-            pseudonyms=_pseudonyms(env),
+            pseudonyms=pseudonym_key,
+            seal_applicants=seal_applicants(
+                env.get(SEAL_VAR), url is not None, bool(token or token_file), pseudonym_key is not None
+            ),
         )
+
+
+def seal_applicants(value: str | None, has_url: bool, has_token: bool, has_pseudonym_key: bool) -> bool:
+    """Whether requests' applicants are sealed. Unset: exactly when the key API is configured; true: it must be;
+    false: never. Sealing also needs the pseudonym key (the applicant's subject id). What is missing for sealing
+    stops the process at start, naming the variable."""
+    raw = (value or "").strip().lower()
+    if raw in ("0", "false", "no"):
+        return False
+    if raw not in ("", "1", "true", "yes"):
+        raise SettingsError(f"{SEAL_VAR} must be true or false, not {raw!r}")
+    if not raw and not (has_url and has_token):
+        return False
+    missing = [
+        name
+        for name, present in (
+            (KEY_API_URL_VAR, has_url),
+            (f"{KEY_API_TOKEN_VAR} or {KEY_API_TOKEN_FILE_VAR}", has_token),
+            (f"{PSEUDONYM_KEY_VAR} or {PSEUDONYM_KEY_FILE_VAR}", has_pseudonym_key),
+        )
+        if not present
+    ]
+    if missing:
+        raise SettingsError(f"sealing requests' applicants ({SEAL_VAR}) needs {', '.join(missing)}")
+    return True
 
 
 def key_api_url(value: str | None) -> str | None:

@@ -349,8 +349,8 @@ class Counterpart(Payload):
 
 
 class SealedCounterpart(Counterpart):
-    """行政管理相对人 as intake's events carry it: a natural person's fields sealed under their key
-    (docs/personal-data.md §6), and their pseudonym beside them."""
+    """行政管理相对人 or a request's applicant as events carry it: a natural person's fields sealed under their key
+    (docs/personal-data.md §6), and their pseudonym beside them. intake's counterparts, disclosure's applicants."""
 
     # No default: an event of a counterpart with no subject (an organisation) has no such field at all.
     subject_id = fields.String(

@@ -9,12 +9,12 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from guidance_shared import vocabulary as v
 from guidance_shared.events.common import (
-    Counterpart,
     LegalBasis,
     Officer,
     Payload,
     Redaction,
     RequiredWhen,
+    SealedCounterpart,
     code,
     estimated_flag,
     legal_bases,
@@ -144,11 +144,16 @@ class DisclosureOverdue(Payload):
 
 
 class DisclosureRequestReceived(Payload):
-    """A request for disclosure (依申请公开) arrived; the answer clock starts on ``received_on``."""
+    """A request for disclosure (依申请公开) arrived; the answer clock starts on ``received_on``.
+
+    An applicant who is a natural person (or an individual business) has their personal fields sealed under their
+    key from intake's key API and their pseudonym beside them, as intake's counterparts (docs/personal-data.md §6);
+    a request recorded before disclosure sealed holds them in clear.
+    """
 
     request_id = fields.UUID(required=True)
     department_id = _department()
-    applicant = fields.Nested(Counterpart, required=True)
+    applicant = fields.Nested(SealedCounterpart, required=True)
     description = text(5000, "所需信息的名称、文号或者便于查询的其他特征描述", required=True)
     channel = code(v.REQUEST_CHANNELS, "申请渠道", required=True)
     received_on = fields.Date(required=True, metadata={"description": "收到申请之日"})

@@ -582,6 +582,15 @@ def request_rows(
     return _officer_page(rows, limit, "answer_due_on", "request_id")
 
 
+def request_applicant(conn: Connection, request_id: str) -> Mapping[str, Any] | None:
+    """A request's applicant as the worklist keeps them: ``applicant_kind``, ``applicant_name`` (sealed for a natural
+    person once disclosure seals applicants) and ``applicant_subject_id``; None for no such request."""
+    table = disclosure_requests
+    columns = (table.c.applicant_kind, table.c.applicant_name, table.c.applicant_subject_id)
+    row = conn.execute(select(*columns).where(table.c.request_id == request_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
 def _officer_page(rows: Sequence[Document], limit: int, date_key: str, id_key: str) -> OfficerPage:
     """The first ``limit`` rows (one more was read to know whether another page follows) and the keyset."""
     if len(rows) <= limit:

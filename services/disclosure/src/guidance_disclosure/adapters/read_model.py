@@ -6,7 +6,8 @@ within its display period). Officers' review queue and the overdue check read it
 nothing personal: titles are built from redacted text.
 
 ``disclosure_requests`` is the officers' worklist of requests for disclosure (依申请公开). It holds
-the applicant's name (officers need it to reply); public pages never read it. It also tells the
+the applicant's name (officers need it to reply) as the event holds it, sealed for a natural person once
+disclosure seals applicants, opened only when an officer reads it; public pages never read it. It also tells the
 overdue check which requests to look at.
 
 Each table has its folding table (``ITEM_FOLDS``, ``REQUEST_FOLDS``): the column values one event
@@ -38,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 
+from guidance_disclosure.adapters import applicants
 from guidance_disclosure.domain import item as i
 from guidance_shared import catalogue
 from guidance_shared.dates import as_date, optional_date
@@ -82,7 +84,11 @@ disclosure_requests = Table(
     Column("request_id", String(36), primary_key=True),
     Column("department_id", String(36), nullable=False, index=True),
     Column("applicant_kind", String(20), nullable=False),
-    Column("applicant_name", String(200), nullable=False),
+    # a natural person's name as their event holds it: sealed (its JSON, longer than the clear name's 200), or
+    # clear in a request recorded before sealing; read through ``applicants.Applicants.names``
+    Column("applicant_name", Text, nullable=False),
+    # the applicant's pseudonym when sealed (docs/personal-data.md §4): whom a read of the request names
+    Column("applicant_subject_id", String(64), nullable=True),
     Column("channel", String(20), nullable=False),
     Column("received_on", Date, nullable=False),
     Column("answer_due_on", Date, nullable=False, index=True),
@@ -232,7 +238,8 @@ REQUEST_FOLDS: EventHandlers[Fold] = EventHandlers(
             "request_id": d["request_id"],
             "department_id": d["department_id"],
             "applicant_kind": d["applicant"]["kind"],
-            "applicant_name": d["applicant"]["name"],
+            "applicant_name": applicants.stored(d["applicant"]["name"]),
+            "applicant_subject_id": d["applicant"].get("subject_id"),
             "channel": d["channel"],
             "received_on": as_date(d["received_on"]),
             **_due(d),

@@ -3,7 +3,8 @@
 ``IntakeKeys`` is the HTTP adapter of ``guidance_shared.personal_data.keys.SubjectKeys`` as disclosure uses it:
 ``get`` is ``GET /internal/v1/subject-keys/{kid}?purpose=scrub`` (role ``pd-open``), ``get_many`` its batch ``POST
 /internal/v1/subject-keys/batch`` (what the consumer prefetches a batch of events' keys with), ``key_for`` is
-``POST`` with purpose ``request`` (role ``pd-seal``, for sealing a request's applicant). Erasing and rewrapping are
+``POST`` with purpose ``request`` (role ``pd-seal``, for sealing a request's applicant); the client that reads
+applicants opens with the purpose ``request`` too (``adapters/applicants.py``). Erasing and rewrapping are
 intake's alone. Answers map onto the port's errors: 410 is ``KeyErased``, 404 ``UnknownKey``; anything else (no
 answer in time, a refused token, a server error) is ``KeyServiceUnavailable``, so the event that needed the key
 waits for intake rather than being published half-redacted. Nothing here writes a key anywhere: ``keys`` wraps the
@@ -35,18 +36,22 @@ BATCH = 500  # key ids per call of ``get_many``: the most the key API takes at o
 
 
 class IntakeKeys:
-    """The key API's client; ``token`` returns the bearer token to send (called at each request)."""
+    """The key API's client; ``token`` returns the bearer token to send (called at each request); ``open_purpose``
+    is what keys are opened for (``scrub`` for what disclosure publishes, ``request`` for a request's applicant)."""
 
-    def __init__(self, base_url: str, token: Callable[[], str], *, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, base_url: str, token: Callable[[], str], *, timeout_s: float = 5.0, open_purpose: str = OPEN_PURPOSE
+    ) -> None:
         self._base = base_url.rstrip("/")
         self._token = token
         self._timeout = timeout_s
+        self._open_purpose = open_purpose
 
     def __repr__(self) -> str:
         return f"IntakeKeys({self._base!r})"
 
     def get(self, key_id: str) -> DataKey:
-        query = urllib.parse.urlencode({"purpose": OPEN_PURPOSE})
+        query = urllib.parse.urlencode({"purpose": self._open_purpose})
         answer = self._call("GET", f"{PATH}/{urllib.parse.quote(key_id, safe='')}?{query}", None, key_id)
         key = _key(answer)
         if key.key_id != key_id:
@@ -54,12 +59,12 @@ class IntakeKeys:
         return key
 
     def get_many(self, key_ids: Sequence[str]) -> dict[str, DataKey | None]:
-        """``POST /internal/v1/subject-keys/batch`` (role ``pd-open``, purpose ``scrub``), ``BATCH`` ids a call:
+        """``POST /internal/v1/subject-keys/batch`` (role ``pd-open``, the open purpose), ``BATCH`` ids a call:
         each key id's key, or None when it was erased; an id intake never made is left out."""
         found: dict[str, DataKey | None] = {}
         for start in range(0, len(key_ids), BATCH):
             asked = list(key_ids[start : start + BATCH])
-            answer = self._call("POST", f"{PATH}/batch", {"kids": asked, "purpose": OPEN_PURPOSE}, None)
+            answer = self._call("POST", f"{PATH}/batch", {"kids": asked, "purpose": self._open_purpose}, None)
             try:
                 keys, erased = [_key(k) for k in answer["keys"]], [str(kid) for kid in answer["erased"]]
             except (KeyError, TypeError):

@@ -1,8 +1,8 @@
 """Command handlers of requests for disclosure (依申请公开): one function per command, in the caller's transaction.
 
 The aggregate computes every due date from the working-day calendar; a handler adds the ids and
-times, validates the event against the shared catalogue and appends it. The applicant's personal
-data stays in the events and the read model of disclosure's own store: nothing here logs it.
+times, validates the event against the shared catalogue and appends it. An applicant who is a natural person is
+sealed before the event is recorded, when sealing is on (``adapters/applicants.py``); nothing here logs them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, TypedDict, Unpack
 from sqlalchemy import Connection, Engine
 
 from guidance_disclosure.adapters import read_model
+from guidance_disclosure.adapters.applicants import Applicants
 from guidance_disclosure.domain import request as r
 from guidance_disclosure.domain.commands import (
     AnswerRequest,
@@ -51,6 +52,8 @@ class Requests:
     registry: EventRegistry
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     now: Callable[[], datetime] = field(default=now_utc)
+    #: seals the applicant before the event is recorded (docs/personal-data.md §6); by default: never
+    applicants: Applicants = field(default_factory=lambda: Applicants(None, None, sealing=False))
 
     def today(self) -> date:
         """Deadlines are China's calendar days, whatever the server's zone."""
@@ -71,7 +74,9 @@ def register(requests: Requests, conn: Connection, cmd: RegisterRequest) -> Disc
     due = request.receive(cmd.department_id, cmd.received_on)
     data = {
         "department_id": cmd.department_id,
-        "applicant": cmd.applicant,
+        # Sealed before the aggregate records it: nothing after this point sees the applicant in clear. The key
+        # API unreachable is a 503 and, the transaction rolled back, nothing is recorded.
+        "applicant": requests.applicants.seal(cmd.applicant),
         "description": cmd.description,
         "channel": cmd.channel,
         "received_on": cmd.received_on,
