@@ -87,12 +87,26 @@ class Person:
     @property
     def counterpart(self) -> dict[str, Any]:
         if self.kind == "person":
-            return {"kind": "person", "name": self.name, "uscc": None, "id_type": "resident_id",
-                    "id_no": self.id_no, "legal_representative": None, "address": self.address,
-                    "contact": self.phone}  # fmt: skip
-        return {"kind": "individual_business", "name": self.business_name, "uscc": self.business_uscc,
-                "id_type": None, "id_no": None, "legal_representative": self.name, "address": self.address,
-                "contact": self.phone}  # fmt: skip
+            return {
+                "kind": "person",
+                "name": self.name,
+                "uscc": None,
+                "id_type": "resident_id",
+                "id_no": self.id_no,
+                "legal_representative": None,
+                "address": self.address,
+                "contact": self.phone,
+            }
+        return {
+            "kind": "individual_business",
+            "name": self.business_name,
+            "uscc": self.business_uscc,
+            "id_type": None,
+            "id_no": None,
+            "legal_representative": self.name,
+            "address": self.address,
+            "contact": self.phone,
+        }
 
     @property
     def erasure(self) -> dict[str, str]:
@@ -109,8 +123,13 @@ class Person:
     def sealed_value(self, path: str) -> str | None:
         """What a field sealed at ``path`` (``counterpart.contact`` …) must open to."""
         last = path.rsplit(".", 1)[-1]
-        return {"id_no": self.id_no, "contact": self.phone, "address": self.address,
-                "legal_representative": self.name, "name": self.name}.get(last)  # fmt: skip
+        return {
+            "id_no": self.id_no,
+            "contact": self.phone,
+            "address": self.address,
+            "legal_representative": self.name,
+            "name": self.name,
+        }.get(last)
 
 
 @st.composite
