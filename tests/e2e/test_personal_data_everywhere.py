@@ -16,7 +16,9 @@ as real OS processes (web + worker each), intake sealing persons' fields:
    and ``verify`` passes in all four services.
 
 Each hypothesis example is a list of persons run through the same running suite, so a later example's scans also
-cover the earlier examples' persons and erasures.
+cover the earlier examples' persons and erasures. Persons also file information requests with disclosure, which
+seals its applicants with intake's keys. The databases are SQLite files (two examples) and, once more, PostgreSQL
+(one example; intake's key store's raw bytes there are PostgreSQL's to reclaim, by VACUUM).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import importlib
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -113,13 +115,35 @@ class Suite:
         return self.keys.headers(actor, DEPARTMENT_ID, list(roles), ttl=timedelta(hours=2))
 
     @property
-    def database_files(self) -> dict[str, Path]:
-        return {s: Path(env["GUIDANCE_DATABASE_URL"].removeprefix("sqlite:///")) for s, env in self.envs.items()}
+    def sqlite(self) -> bool:
+        return self.envs["intake"]["GUIDANCE_DATABASE_URL"].startswith("sqlite")
+
+    @property
+    def examples(self) -> int:
+        """Two on SQLite; the database part once again on PostgreSQL, one example (the CI budget)."""
+        return EXAMPLES if self.sqlite else 1
+
+    @property
+    def intake_files(self) -> list[Path]:
+        """intake's SQLite database file and its write-ahead log (on PostgreSQL: none the test can read)."""
+        database = Path(self.envs["intake"]["GUIDANCE_DATABASE_URL"].removeprefix("sqlite:///"))
+        return sqlite_files(database) if self.sqlite else []
 
 
-@pytest.fixture
-def suite(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Suite]:
+def database_urls(request: pytest.FixtureRequest, var: Path) -> dict[str, str]:
+    """Each service's database: a SQLite file under ``var``, or, once, a fresh PostgreSQL database each."""
+    if request.param == "sqlite":
+        return {s: f"sqlite:///{var / s}.sqlite" for s in SERVICES}
+    from bench.harness import fresh_postgres_database
+
+    server, run = request.getfixturevalue("postgres_url"), uuid.uuid4().hex[:8]
+    return {s: fresh_postgres_database(server, f"pdscan_{run}_{s}") for s in SERVICES}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def suite(request: pytest.FixtureRequest, tmp_path: Path, kafka_bootstrap: str) -> Iterator[Suite]:
     keys = AuthKeys.create(tmp_path / "auth")
+    urls = database_urls(request, tmp_path / "var")
     prefix = f"pdscan{uuid.uuid4().hex[:6]}"
     base = {
         **keys.env(),
@@ -132,10 +156,7 @@ def suite(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Suite]:
         "GUIDANCE_WEB_THREADS": "4",
     }
     ports = {service: str(free_port()) for service in SERVICES}
-    envs = {
-        s: {**base, "GUIDANCE_HTTP_PORT": ports[s], "GUIDANCE_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / s}.sqlite"}
-        for s in SERVICES
-    }
+    envs = {s: {**base, "GUIDANCE_HTTP_PORT": ports[s], "GUIDANCE_DATABASE_URL": urls[s]} for s in SERVICES}
     # sealing on, explicitly: the proof must not depend on the setting's default
     envs["intake"] |= {
         "GUIDANCE_SEAL_PERSONAL_DATA": "true",
@@ -176,6 +197,18 @@ def suite(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Suite]:
             process.stop()
         for engine in made.engines.values():
             engine.dispose()
+        if not made.sqlite:  # a configured server (GUIDANCE_TEST_POSTGRES_URL) should not fill up
+            drop_databases(request.getfixturevalue("postgres_url"), urls.values())
+
+
+def drop_databases(server: str, urls: Iterable[str]) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        for url in urls:
+            connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def _operations(url: str) -> list[tuple[str, str, str]]:
@@ -447,7 +480,7 @@ def test_no_persons_data_in_clear_anywhere_and_erasure_reaches_everything(suite:
     examples = 0
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=suite.examples,
         derandomize=True,
         database=None,
         deadline=None,
@@ -517,7 +550,7 @@ def test_no_persons_data_in_clear_anywhere_and_erasure_reaches_everything(suite:
         )
 
         # when half of them are erased through intake's erasure API, and every consumer has applied it
-        wrapped_before = wrapped_keys(suite.database_files["intake"], kid_subjects)
+        wrapped_before = wrapped_keys(suite.engines["intake"], kid_subjects)
         leaving = persons[::2]
         marks = {s: last_seq(suite.engines[s]) for s in ("intake", "disclosure")}
         reads_mark, disclosure_mark = len(session.reads), len(session.disclosure_reads)
@@ -550,11 +583,9 @@ def test_no_persons_data_in_clear_anywhere_and_erasure_reaches_everything(suite:
                 plain = open_sealed(key, parse(found.sealed), context)
                 assert plain == owner.sealed_value(found.field), f"{found.place} {found.path}: opened to another value"
         erased_kids = {kid for kid, subject in kid_subjects.items() if subject in erased_subjects}
-        assert erased_kids and wrapped_keys(suite.database_files["intake"], erased_kids) == {}
+        assert erased_kids and wrapped_keys(suite.engines["intake"], erased_kids) == {}
         still_there = {
-            kid: file_holds(sqlite_files(suite.database_files["intake"]), blob)
-            for kid, blob in wrapped_before.items()
-            if kid in erased_kids
+            kid: file_holds(suite.intake_files, blob) for kid, blob in wrapped_before.items() if kid in erased_kids
         }
         assert not any(still_there.values()), f"an erased wrapped key's bytes are still in: {still_there}"
 
@@ -574,7 +605,7 @@ def test_no_persons_data_in_clear_anywhere_and_erasure_reaches_everything(suite:
         assert Counter(logged) == Counter(expected), multiset_difference(logged, expected)
 
     each_population()
-    assert examples == EXAMPLES and erased
+    assert examples == suite.examples and erased
 
     # and, the workers stopped (revisit's periodic checks would record events meanwhile), every projection rebuilt
     # from offset zero equals the live one, verify passes in all four services, and nothing is in clear still

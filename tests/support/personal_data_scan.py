@@ -10,7 +10,6 @@ person's which field it is, never the value itself: a failing run must not print
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -413,13 +412,12 @@ def sealed_in_database(service: str, engine: Engine) -> list[SealedAt]:
     return found
 
 
-def wrapped_keys(database: Path, kids: Iterable[str]) -> dict[str, bytes]:
-    """The wrapped data keys intake's key store holds for ``kids`` (read straight from the SQLite file)."""
-    wanted = sorted(set(kids))
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        marks = ",".join("?" * len(wanted))
-        rows = connection.execute(f"SELECT key_id, wrapped_key FROM pd_subject_keys WHERE key_id IN ({marks})", wanted)
+def wrapped_keys(engine: Engine, kids: Iterable[str]) -> dict[str, bytes]:
+    """The wrapped data keys intake's key store still holds for ``kids`` (an erased key's is empty)."""
+    from guidance_intake.adapters.subject_keys import subject_keys
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(subject_keys.c.key_id, subject_keys.c.wrapped_key).where(subject_keys.c.key_id.in_(sorted(kids)))
+        )
         return {str(kid): bytes(blob) for kid, blob in rows if blob is not None}
-    finally:
-        connection.close()
