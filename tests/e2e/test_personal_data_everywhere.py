@@ -84,7 +84,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 SERVICES = ("intake", "revisit", "disclosure", "assessment")
 #: a whole-system run per example: a handful at most, the same ones on every run (CI reproduces a failure)
 EXAMPLES = 2
-CATCH_UP_S = 90.0  # a loaded two-core CI machine: disclosure's first act loads the segmenter
+CATCH_UP_S = 240.0  # a loaded two-core CI machine: disclosure's first act loads the segmenter
 OFFICER, AUDITOR, ADMIN, KEY_READER = "pdscan-officer", "pdscan-auditor", "pdscan-admin", "pdscan-keys"
 #: a read as an access log entry names it: (actor, operation, subject_ref, record)
 Read = tuple[str, str, str | None, str | None]
@@ -404,7 +404,8 @@ def behind(suite: Suite) -> str | None:
             cursor = conn.execute(select(relay_cursor_table.c.last_position)).scalar() or 0
             applied = {(r.topic, r.partition): r.next_offset for r in conn.execute(select(offsets_table))}
             parked = conn.execute(select(func.count()).select_from(parked_table)).scalar_one()
-        assert parked == 0, f"{service} parked {parked} aggregate(s): {suite.web(service).tail()}"
+        worker = next(p for p in suite.processes if p.service == service and p.command == "worker")
+        assert parked == 0, f"{service} parked {parked} aggregate(s): {worker.tail()}"
         if top > cursor:
             return f"{service}'s outbox is relayed to {cursor} of {top}"
         # the offsets are stored by logical topic name (without the prefix)
