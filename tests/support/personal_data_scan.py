@@ -153,16 +153,20 @@ def people(draw: st.DrawFn, business: bool) -> Person:
 
 
 def populations(min_size: int = 3, max_size: int = 5) -> st.SearchStrategy[list[Person]]:
-    """A list of distinct persons, residents and at least one individual business."""
+    """A list of distinct persons (:func:`mixed`)."""
     one = st.one_of(people(business=False), people(business=False), people(business=True))
     return st.lists(
         one,
         min_size=min_size,
         max_size=max_size,
         unique_by=(lambda p: p.name, lambda p: p.phone, lambda p: p.address, lambda p: p.id_no or p.business_uscc),
-    ).filter(
-        lambda group: any(p.kind == "individual_business" for p in group) and any(p.kind == "person" for p in group)
-    )
+    ).filter(mixed)
+
+
+def mixed(group: Sequence[Person]) -> bool:
+    """An individual business, and residents, one of whose ID numbers ends in the check character X."""
+    residents = [p.id_no for p in group if p.id_no]
+    return len(residents) < len(group) and any(n.endswith("X") for n in residents)
 
 
 # --- what is searched for -----------------------------------------------------------------------------------
