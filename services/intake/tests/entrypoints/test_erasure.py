@@ -354,3 +354,22 @@ def test_a_retried_commands_stored_answer_keeps_the_person_sealed_and_reads_eras
         if "interview" in expected["details"] and (expected["details"]["interview"] or {}).get("summoned"):
             expected["details"]["interview"]["summoned"]["name"] = ERASED_TEXT
         assert after.get_json() == expected
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)  # about SQLite's files; PostgreSQL's: VACUUM (§10)
+def test_no_file_of_the_sqlite_database_keeps_an_erased_wrapped_key(
+    runtime: Runtime, client: FlaskClient, officer: dict[str, str], admin: dict[str, str]
+) -> None:
+    # given a person's key, written to the database file and its write-ahead log
+    _created(client, "/v1/guidance", guidance_command(counterpart=PERSON), officer)
+    subject_id = runtime.deps.personal.subject_id(PERSON)
+    [record] = [r for r in _keys(runtime).records() if r.subject_id == subject_id]
+    assert record.wrapped is not None
+    database = Path(str(runtime.engine.url.database))
+    files = [database, Path(f"{database}-wal")]
+    assert any(record.wrapped.blob in f.read_bytes() for f in files if f.exists())
+    # when the person is erased
+    answer = client.post(ERASURES, json=_erasure(), headers={**admin, "Idempotency-Key": "erase-wal"})
+    assert answer.status_code == 201, answer.get_json()
+    # then the wrapped key's bytes are in neither file: zeroed in the page, and the log's older frames truncated
+    assert [f.name for f in files if f.exists() and record.wrapped.blob in f.read_bytes()] == []

@@ -190,3 +190,30 @@ def test_no_personal_data_of_a_natural_person_enters_the_history(runtime: Runtim
     assert PERSON["name"] in stored  # whom to revisit is kept …
     for secret in (PERSON["id_no"], PERSON["contact"], PERSON["address"]):  # … how to identify or reach them is not
         assert not any(secret in value for value in stored), secret
+
+
+def sealed_person() -> dict[str, Any]:
+    """The example person as intake's events carry them with sealing on (docs/personal-data.md §6)."""
+    from guidance_shared.personal_data.field import FieldContext, seal
+    from guidance_shared.personal_data.keys import DataKey
+
+    key = DataKey("revisit-test-key", "a" * 64, bytes(range(32)))
+    sealed = {
+        name: seal(key, FieldContext("GuidanceIssued", f"counterpart.{name}"), str(PERSON[name]))
+        for name in ("name", "id_no", "address", "contact")
+    }
+    return {**PERSON, **sealed, "subject_id": "a" * 64}
+
+
+def test_a_persons_sealed_name_is_kept_as_the_redaction_mark_and_nothing_parks(
+    runtime: Runtime, client: FlaskClient
+) -> None:
+    from guidance_shared.privacy import REDACTED
+
+    act = example("guidance.GuidanceIssued.v1") | {"guidance_id": str(uuid.uuid4()), "counterpart": sealed_person()}
+    publish(runtime, "guidance.GuidanceIssued.v1", act)
+    drain(runtime)  # parks nothing: revisit holds no key, and needs none
+
+    body = client.get(f"/v1/history/guidance/{act['guidance_id']}").get_json()
+    assert (body["counterpart_kind"], body["counterpart_name"]) == ("person", REDACTED)
+    assert PERSON["name"] not in str(rows(runtime, "guidance_history"))

@@ -23,9 +23,13 @@ GUIDANCE, CASE, REVISIT, DISCLOSURE = "guidance", "case", "revisit", "disclosure
 
 
 def counterpart_key(counterpart: Mapping[str, Any]) -> str:
-    """A one-way key of the counterpart: the credit code, else the ID document, else kind and name."""
+    """A one-way key of the counterpart: the credit code, else the ID document, else kind and name. A natural
+    person whose fields arrive sealed (docs/personal-data.md §6) is their pseudonym ``subject_id``: their sealed
+    ID number differs in every event (a random nonce), the pseudonym is the same."""
     if counterpart.get("uscc"):
         raw = f"uscc:{counterpart['uscc']}"
+    elif counterpart.get("subject_id"):
+        raw = f"subject:{counterpart['subject_id']}"
     elif counterpart.get("id_no"):
         raw = f"id:{counterpart.get('id_type')}:{counterpart['id_no']}"
     else:

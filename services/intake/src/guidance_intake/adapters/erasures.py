@@ -7,9 +7,10 @@ the event, so these work on ``pd_subject_keys`` through the caller's connection.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from guidance_intake.adapters.read_model import case_records, guidance_records
 from guidance_intake.adapters.subject_keys import subject_keys
@@ -39,13 +40,43 @@ def live_key_ids(conn: Connection, subject_id: str) -> list[str]:
 
 def erase_keys(conn: Connection, subject_id: str, at: datetime) -> int:
     """Destroy the subject's live wrapped keys (the rows stay, so an old key id reads as erased, not unknown);
-    how many were live. Safe to repeat: an erased key is left as it is."""
-    result = conn.execute(
-        update(subject_keys)
-        .where(subject_keys.c.subject_id == subject_id, subject_keys.c.wrapped_key.is_not(None))
-        .values(live_subject=None, kek_id=None, wrapped_key=None, erased_at=at)
-    )
+    how many were live. Safe to repeat: an erased key is left as it is.
+
+    On SQLite the emptied rows' old bytes are zeroed in their pages (``secure_delete``), which SQLite otherwise
+    leaves in a page's free space: a copy of the database file would still hold the erased wrapped key. Earlier
+    versions of those pages stay in the write-ahead log until :func:`forget_erased_pages` runs after the commit."""
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.exec_driver_sql("PRAGMA secure_delete=ON")
+    try:
+        result = conn.execute(
+            update(subject_keys)
+            .where(subject_keys.c.subject_id == subject_id, subject_keys.c.wrapped_key.is_not(None))
+            .values(live_subject=None, kek_id=None, wrapped_key=None, erased_at=at)
+        )
+    finally:
+        if sqlite:  # per connection: the pooled connection goes back as it came
+            conn.exec_driver_sql("PRAGMA secure_delete=OFF")
     return int(result.rowcount)
+
+
+def forget_erased_pages(engine: Engine) -> bool:
+    """After an erasure committed, on SQLite: copy the write-ahead log into the database file and truncate it,
+    so that no earlier version of a page holding an erased wrapped key is left in either file. True when done;
+    False when readers kept it from finishing within the busy timeout (the log's old frames are then overwritten
+    by later commits, or by the next erasure's call). Nothing to do on PostgreSQL (its dead row versions go with
+    VACUUM, docs/personal-data.md §10)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return True
+    connection = sqlite3.connect(database, isolation_level=None, timeout=30)
+    try:
+        busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.Error:
+        return False
+    finally:
+        connection.close()
+    return int(busy) == 0
 
 
 def live_subjects(conn: Connection) -> list[str]:

@@ -37,7 +37,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from guidance_intake import handlers
-from guidance_intake.adapters import archives, read_model
+from guidance_intake.adapters import archives, erasures, read_model
 from guidance_intake.adapters.reencryption import BATCH, Reencryption
 from guidance_intake.adapters.subject_keys import SqlSubjectKeys
 from guidance_intake.adapters.topic_migration import TopicCopy, TopicMigrationError
@@ -199,6 +199,8 @@ def erase(spec: ServiceSpec[IntakeDeps], argv: Sequence[str]) -> int:
             raise RuntimeError("intake keeps an event store")
         with store.transaction() as conn:
             erasure = handlers.erase_personal_data(runtime.deps, conn, cmd)
+        if erasure.first:
+            erasures.forget_erased_pages(runtime.engine)
     except GuidanceError as error:
         print(f"refused: {error.detail_en} / {error.detail_zh}", file=sys.stderr)
         return 1

@@ -58,4 +58,6 @@ def retention_pass(runtime: Runtime[IntakeDeps], today: date) -> int:
                     erased += 1
         except (ConcurrencyError, SQLAlchemyError):
             log.warning("intake.retention_subject_skipped")  # another worker erased it, or the next pass will
+    if erased:
+        erasures.forget_erased_pages(runtime.engine)
     return erased

@@ -34,6 +34,8 @@ from sqlalchemy import (
 from guidance_shared import catalogue
 from guidance_shared.dates import china_day
 from guidance_shared.dispatch import EventHandlers
+from guidance_shared.personal_data.field import is_sealed
+from guidance_shared.privacy import REDACTED
 
 GUIDANCE_STATUSES = ("issued", "suspended", "withdrawn")
 CASE_STATUSES = ("open", "closed")
@@ -107,7 +109,7 @@ def _guidance_issued(conn: Connection, data: Mapping[str, Any]) -> None:
             correction_deadline=data.get("correction_deadline"),
             related_case_id=str(related) if related else None,
             counterpart_kind=counterpart["kind"],
-            counterpart_name=counterpart["name"],
+            counterpart_name=shown_name(counterpart["name"]),
             status="issued",
             lead_officer=lead_officer(data.get("officers")),
             issued_at=data["issued_at"].astimezone(UTC).isoformat(),
@@ -141,6 +143,12 @@ def _guidance_status(status: str) -> Update:
 
 
 # -- cases -------------------------------------------------------------------------------------------------
+def shown_name(name: object) -> str:
+    """The counterpart's name as revisit keeps it: a natural person's name arrives sealed (docs/personal-data.md
+    §6), and revisit holds no key to open it, so it keeps the redaction mark in its place."""
+    return REDACTED if is_sealed(name) else str(name)
+
+
 def _case_opened(conn: Connection, data: Mapping[str, Any]) -> None:
     case_id = str(data["case_id"])
     conn.execute(delete(cases).where(cases.c.case_id == case_id))

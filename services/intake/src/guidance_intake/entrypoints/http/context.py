@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from flask import Response, current_app, request
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from guidance_intake import handlers
 from guidance_intake.domain.case import Case
@@ -40,6 +40,11 @@ def deps() -> IntakeDeps:
 def settings() -> Settings:
     """The kernel's settings the service runs with (e.g. the web worker's timeout)."""
     return _runtime().settings
+
+
+def engine() -> Engine:
+    """The service's database engine."""
+    return _runtime().engine
 
 
 @contextmanager

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import url_for
+from flask import Response, after_this_request, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from guidance_intake import handlers
+from guidance_intake.adapters.erasures import forget_erased_pages
 from guidance_intake.domain.commands import ErasePersonalData
 from guidance_intake.entrypoints.http import context
 from guidance_shared.auth import ADMIN, AUDITOR, current_principal, requires
@@ -106,6 +107,8 @@ class ErasureCollection(MethodView):
         """
         cmd = erasure_command(body, current_principal().subject)
         erasure = handlers.erase_personal_data(context.deps(), current_tx(), cmd)
+        if erasure.first:  # once the erasure has committed, which the answer waits for
+            after_this_request(_forget_erased_pages)
         location = url_for("erasures.ErasureItem", subject_id=erasure.subject.erasure["subject_id"])
         return erasure_answer(erasure), 201 if erasure.first else 200, {"Location": location}
 
@@ -121,3 +124,8 @@ class ErasureItem(MethodView):
         if found is None:
             raise NotFound("erasure", "个人信息删除记录", subject_id)
         return found.erasure
+
+
+def _forget_erased_pages(response: Response) -> Response:
+    forget_erased_pages(context.engine())
+    return response
