@@ -9,12 +9,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_command_cpu_aid_runs_and_prints_its_figures() -> None:
+@pytest.mark.parametrize(
+    ("aid", "size", "figures"),
+    [
+        ("command_cpu", ["--commands", "5"], {"commands": 5}),
+        ("apply_cpu", ["--acts", "5"], {"acts": 5}),
+    ],
+)
+def test_a_cpu_aid_runs_and_prints_its_figures(aid: str, size: list[str], figures: dict[str, int]) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench.command_cpu", "--commands", "5"],
+        [sys.executable, "-m", f"bench.{aid}", *size],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -22,21 +31,6 @@ def test_the_command_cpu_aid_runs_and_prints_its_figures() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    assert figures["commands"] == 5
-    assert figures["command_cpu_ms"] > 0 and figures["healthz_cpu_ms"] > 0
-    assert figures["ratio"] > 0
-
-
-def test_the_apply_cpu_aid_runs_and_prints_its_figures() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.apply_cpu", "--acts", "5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    assert figures["acts"] == 5 and figures["cpu_ms_per_act"] > 0
+    printed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {key: printed[key] for key in figures} == figures
+    assert all(value > 0 for key, value in printed.items() if key.endswith("_ms") or key.endswith("_per_act"))

@@ -39,7 +39,7 @@ from guidance_shared.transport.base import Record
 from guidance_shared.transport.embedded import EmbeddedTransport
 from tests.support.auth import AuthKeys
 from tests.support.events import record
-from tests.support.intake_keys import PSEUDONYM_KEY, Intake, sealing_intake
+from tests.support.intake_keys import PSEUDONYM_KEY, Intake
 from tests.support.schema import migrated_runtime
 from tests.support.services import case_command, decision_command, guidance_command
 
@@ -112,17 +112,6 @@ class Disclosure:
                 )
             ).one()
         return row.state, row.exemption
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    return request.getfixturevalue("postgres_db_url") if request.param == "postgresql" else None
-
-
-@pytest.fixture
-def served(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[Intake]:
-    with sealing_intake(tmp_path / "intake", auth_keys) as intake:
-        yield intake
 
 
 @pytest.fixture

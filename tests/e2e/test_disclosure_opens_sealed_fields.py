@@ -11,13 +11,11 @@ public, and redriven once intake answers it becomes exactly what the clear act m
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from guidance_disclosure.adapters.projection import PUBLIC_MODEL, person_acts
@@ -121,12 +119,6 @@ def published(runtime: Runtime, keys: AuthKeys) -> dict[str, Any]:
     )
     assert export.status_code == 200, export.get_data(as_text=True)
     return {"tables": tables, "pages": pages, "export": export.get_data(as_text=True)}
-
-
-@pytest.fixture
-def served(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[Intake]:
-    with sealing_intake(tmp_path / "intake", auth_keys) as intake:
-        yield intake
 
 
 def test_a_sealed_act_is_published_exactly_as_the_same_act_in_clear(served, auth_keys, tmp_path: Path) -> None:

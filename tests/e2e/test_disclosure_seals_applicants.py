@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import Engine, MetaData, select
 
 from guidance_disclosure.bootstrap import SPEC as DISCLOSURE
@@ -135,17 +133,6 @@ def every_row(engine: Engine) -> str:
 def clear_values_in(text: str) -> list[str]:
     """Which of the applicant's values ``text`` holds, as written or JSON-escaped."""
     return [value for value in CLEAR if value in text or json.dumps(value)[1:-1] in text]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    return request.getfixturevalue("postgres_db_url") if request.param == "postgresql" else None
-
-
-@pytest.fixture
-def served(tmp_path: Path, auth_keys: AuthKeys) -> Iterator[Intake]:
-    with sealing_intake(tmp_path / "intake", auth_keys) as intake:
-        yield intake
 
 
 def test_a_sealed_request_stores_and_sends_nothing_of_the_applicant_in_clear(
