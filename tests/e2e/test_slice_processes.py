@@ -24,7 +24,9 @@ from tests.support.services import (
 )
 
 
-def _start_suite(env: dict[str, str], tmp_path: Path) -> list[ServiceProcess]:
+def _start_suite(env: dict[str, str], tmp_path: Path, started: list[ServiceProcess]) -> list[ServiceProcess]:
+    """intake and disclosure, web and worker each; every process is in ``started`` (what the fixture stops) the
+    moment it runs, so one that fails to come up does not leave the others running after the test."""
     migrate_databases(env, "intake", "disclosure")
     provisioned = run_cli("intake", "provision", {**env, "GUIDANCE_HTTP_PORT": "1"})
     assert provisioned.returncode == 0, provisioned.stderr
@@ -32,7 +34,9 @@ def _start_suite(env: dict[str, str], tmp_path: Path) -> list[ServiceProcess]:
     for service in ("intake", "disclosure"):
         port = str(free_port())
         for command in ("web", "worker"):
-            processes.append(ServiceProcess(service, command, {**env, "GUIDANCE_HTTP_PORT": port}, tmp_path).start())
+            process = ServiceProcess(service, command, {**env, "GUIDANCE_HTTP_PORT": port}, tmp_path)
+            started.append(process)
+            processes.append(process.start())
     for p in processes:
         if p.command == "web":
             p.wait_healthy()
@@ -67,7 +71,7 @@ def stop_all() -> Iterator[list[ServiceProcess]]:
 
 def test_slice_over_the_embedded_log(tmp_path: Path, stop_all: list[ServiceProcess]) -> None:
     env = {"GUIDANCE_VAR_DIR": str(tmp_path), "GUIDANCE_TRANSPORT": "embedded", "GUIDANCE_AUTH_DEV_KEYS": "true"}
-    stop_all.extend(_start_suite(env, tmp_path))
+    _start_suite(env, tmp_path, stop_all)
     _journey(stop_all)
 
 
@@ -82,5 +86,5 @@ def test_slice_over_the_real_broker(tmp_path: Path, kafka_bootstrap: str, stop_a
         # on Kafka intake makes no keys of its own and seals by default; disclosure shares the pseudonym key
         **sealing_env(),
     }
-    stop_all.extend(_start_suite(env, tmp_path))
+    _start_suite(env, tmp_path, stop_all)
     _journey(stop_all)
