@@ -4,7 +4,7 @@ run, the ratio, and the issue's target where it sets one.
 
     .venv/bin/python -m bench.all [--quick] [--only NAME ...] [--postgres URL] [--bootstrap host:port]
         [--json out.json] [--aggregates N] [--acts N] [--list-postgres-acts N] [--events N]
-        [--sealing-acts N] [--keep DIR]
+        [--sealing-acts N] [--list-store DIR] [--keep DIR]
     .venv/bin/python -m bench.all --table bench/results/all-<time>.json    # its figures as a Markdown table
 
 ``--quick`` runs every benchmark at a tiny size (seconds each; what tests/bench/ smoke-tests). Without
@@ -15,6 +15,10 @@ correctness check failed (never for a missed target).
 PostgreSQL: ``--postgres URL`` (a superuser URL; databases are created on it), else
 ``GUIDANCE_TEST_POSTGRES_URL``, else a throwaway cluster started as the tests start one; without
 PostgreSQL binaries the PostgreSQL parts are reported as not run.
+
+``--list-store DIR``: the public list's generated databases are kept in DIR (on PostgreSQL: on the ``--postgres``
+server) and a later run with the same DIR and sizes reads them instead of generating them again
+(``public_list.prepared``), so that consecutive runs at a million acts cost the pages, not an hour of generation.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ def sizes(args: argparse.Namespace) -> dict[str, Any]:
         "propagation_commands": 10 if quick else 400,
         "idle_seconds": 3 if quick else 30,
         "sealing_acts": args.sealing_acts or (30 if quick else 2_000),
+        "list_store": args.list_store,
     }
 
 
@@ -98,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--bootstrap", help="replay: host:port of a broker (default: KAFKA_BOOTSTRAP_SERVERS, else local)"
+    )
+    parser.add_argument(
+        "--list-store",
+        metavar="DIR",
+        help="public list: keep the generated databases in DIR and reuse them in later runs (PostgreSQL: with the "
+        "same --postgres server)",
     )
     parser.add_argument(
         "--keep", metavar="DIR", help="work in DIR (must not exist) and keep it: databases and the servers' logs"
@@ -158,25 +169,32 @@ def _append(sizes: dict[str, Any], work: Path, server: str | None) -> list[Secti
 def _public_list(sizes: dict[str, Any], work: Path, server: str | None) -> list[Section]:
     from bench import public_list
 
+    store = Path(sizes["list_store"]).resolve() if sizes["list_store"] else None
+    if store is not None:
+        store.mkdir(parents=True, exist_ok=True)
+    acts, acts_postgresql = sizes["public_acts"], sizes["public_acts_postgresql"]
     sections = [
         public_list.run(
-            acts_n=sizes["public_acts"],
-            database_url=f"sqlite:///{work / 'disclosure-list.sqlite'}",
+            acts_n=acts,
+            database_url=f"sqlite:///{(store or work) / f'disclosure-list-{acts}.sqlite'}",
             database_label="sqlite",
             work=work,
             requests_one=sizes["public_requests_1_client"],
             requests_sixteen=sizes["public_requests_per_client_16"],
+            store=store,
         )
     ]
     if server:
         sections.append(
             public_list.run(
-                acts_n=sizes["public_acts_postgresql"],
-                database_url=fresh_postgres_database(server, "bench_public_list"),
+                acts_n=acts_postgresql,
+                database_url=lambda: fresh_postgres_database(server, f"bench_public_list_{acts_postgresql}"),
                 database_label="postgresql",
                 work=work,
                 requests_one=sizes["public_requests_1_client"],
                 requests_sixteen=sizes["public_requests_per_client_16"],
+                store=store,
+                pg_server=server,
             )
         )
     return sections

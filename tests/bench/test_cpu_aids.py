@@ -1,5 +1,6 @@
-"""Smoke tests of the CPU aids ``python -m bench.command_cpu`` and ``python -m bench.apply_cpu``: each does its
-work (every command answered 201, every act published, or it exits non-zero) and prints its figures. Nothing
+"""Smoke tests of the CPU aids ``python -m bench.command_cpu``, ``bench.apply_cpu`` and ``bench.page_cpu``: each does
+its work (every command answered 201, every act published, every page answered 200 and the deep page reached by
+following "next", or it exits non-zero) and prints its figures. Nothing
 about speed is asserted."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
     [
         ("command_cpu", ["--commands", "5"], {"commands": 5}),
         ("apply_cpu", ["--acts", "5"], {"acts": 5}),
+        ("page_cpu", ["--acts", "45", "--pages", "5", "--depth", "2"], {"pages": 5, "deep page walked": 2}),
     ],
 )
 def test_a_cpu_aid_runs_and_prints_its_figures(aid: str, size: list[str], figures: dict[str, int]) -> None:

@@ -15,6 +15,7 @@ sent.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     func,
     literal,
     or_,
@@ -94,29 +96,85 @@ def published_item(conn: Connection, guidance_id: str) -> Document | None:
 
 def published_page(conn: Connection, window: Window = Window(), *, content_type: str | None = None) -> Page:
     """A page of published guidance acts, newest first, and how many match (up to ``COUNT_CAP``)."""
-    table = public_guidance
-    where = _shown()
-    if window.department_id:
-        where.append(table.c.department_id == window.department_id)
-    if content_type:
-        where.append(table.c.content_type == content_type)
-    if window.since:
-        where.append(table.c.issued_at >= window.since)
-    if window.before:
-        where.append(table.c.issued_at < window.before)
+    shape = _GuidanceShape(
+        department=bool(window.department_id),
+        content_type=bool(content_type),
+        since=bool(window.since),
+        before=bool(window.before),
+        after=window.after is not None,
+        offset=window.after is None and bool(window.offset),
+    )
+    params: dict[str, Any] = {"limit": window.limit + 1}
+    if shape.department:
+        params["department_id"] = window.department_id
+    if shape.content_type:
+        params["content_type"] = content_type
+    if shape.since:
+        params["since"] = window.since
+    if shape.before:
+        params["before"] = window.before
+    if window.after is not None:
+        params["after_issued_at"], params["after_guidance_id"] = window.after
+    elif shape.offset:
+        params["offset"] = window.offset
+    count, listing = _guidance_statements(shape)
     counted = ("guidance", COUNT_CAP, window.department_id, content_type, window.since, window.before)
-    total, exact = remembered(conn, counted, lambda: _capped_count(conn, table, where))
-    sort = (table.c.issued_at, table.c.guidance_id)
-    if window.department_id:
-        listing: Listing = (table.c.department_id, window.department_id)
-    elif content_type:
-        listing = (table.c.content_type, content_type)
-    else:
-        listing = None
-    rows = conn.execute(_keyset(select(table).where(*where), sort, window, listing)).all()
+    filters: dict[str, Any] = {key: params[key] for key in _FILTERS if key in params}
+    total = remembered(conn, counted, lambda: int(conn.execute(count, filters).scalar_one()))
+    rows = conn.execute(listing, params).all()
     items = [_public_guidance(row._mapping) for row in rows[: window.limit]]
     more = len(rows) > window.limit
-    return Page(items, total, exact, (items[-1]["issued_at"], items[-1]["guidance_id"]) if more else None)
+    last = (items[-1]["issued_at"], items[-1]["guidance_id"]) if more else None
+    return Page(items, min(total, COUNT_CAP), total <= COUNT_CAP, last)
+
+
+_FILTERS = ("department_id", "content_type", "since", "before")
+
+
+@dataclass(frozen=True)
+class _GuidanceShape:
+    """Which filters and which kind of window a page of guidance acts has: one pair of statements each."""
+
+    department: bool
+    content_type: bool
+    since: bool
+    before: bool
+    after: bool
+    offset: bool
+
+
+@functools.cache
+def _guidance_statements(shape: _GuidanceShape) -> tuple[Select[Any], Select[Any]]:
+    """The capped count and the page of a list of this shape, built once with named parameters: building a
+    statement and its cache key cost a page more than the database's reading of it (docs/performance.md)."""
+    table = public_guidance
+    where = _shown()
+    if shape.department:
+        where.append(table.c.department_id == bindparam("department_id"))
+    if shape.content_type:
+        where.append(table.c.content_type == bindparam("content_type"))
+    if shape.since:
+        where.append(table.c.issued_at >= bindparam("since"))
+    if shape.before:
+        where.append(table.c.issued_at < bindparam("before"))
+    matching = select(literal(1)).select_from(table).where(*where).limit(COUNT_CAP + 1).subquery()
+    count = select(func.count()).select_from(matching)
+    sort = (table.c.issued_at, table.c.guidance_id)
+    statement = select(table).where(*where)
+    if shape.after:
+        after: tuple[Any, Any] = (bindparam("after_issued_at"), bindparam("after_guidance_id"))
+        statement = statement.where(tuple_(*sort) < tuple_(*after))
+        # Under a filter, the cursor is also said leading with the filter's column: _keyset says why.
+        if shape.department:
+            statement = statement.where(
+                tuple_(table.c.department_id, *sort) < tuple_(bindparam("department_id"), *after)
+            )
+        elif shape.content_type:
+            statement = statement.where(tuple_(table.c.content_type, *sort) < tuple_(bindparam("content_type"), *after))
+    elif shape.offset:
+        statement = statement.offset(bindparam("offset"))
+    listing = statement.order_by(sort[0].desc(), sort[1].desc()).limit(bindparam("limit"))
+    return count, listing
 
 
 #: The filter a list is read under, as the leading column of its listing index and the value it equals.
@@ -419,6 +477,11 @@ def _shown() -> list[ColumnElement[bool]]:
     """A guidance act is listed while its item is disclosed. Written as EXISTS on the act's own row, not as a
     join, so a list is read down its keyset index and each candidate's item looked up by its subject: a join
     lets the planner start from every disclosed item and sort them all, which grows with the years."""
+    return list(_shown_once())
+
+
+@functools.cache
+def _shown_once() -> tuple[ColumnElement[bool], ...]:
     items = disclosure_items
     disclosed = (
         select(items.c.item_id)
@@ -429,7 +492,7 @@ def _shown() -> list[ColumnElement[bool]]:
         )
         .exists()
     )
-    return [public_guidance.c.withheld == "N", public_guidance.c.status.in_(PUBLISHED_STATUSES), disclosed]
+    return (public_guidance.c.withheld == "N", public_guidance.c.status.in_(PUBLISHED_STATUSES), disclosed)
 
 
 def _decision_join() -> FromClause:

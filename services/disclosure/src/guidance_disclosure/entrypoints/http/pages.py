@@ -67,6 +67,12 @@ pages = Blueprint(
 decision_pages = Blueprint("decision_pages", __name__, url_prefix="/public/decisions", template_folder=TEMPLATES)
 
 
+#: The list pages' query schemas, built once (a schema instance holds no request state; building one per
+#: request copied every field).
+_GUIDANCE_QUERY = PublicGuidanceQuery(unknown=EXCLUDE)
+_DECISION_QUERY = PublicDecisionQuery(unknown=EXCLUDE)
+
+
 pages.after_request(cacheable)
 decision_pages.after_request(cacheable)
 
@@ -98,7 +104,7 @@ def guidance_list() -> tuple[str, int]:
     try:
         # Empty form fields mean "no filter"; unknown arguments (tracking tags) are ignored, not errors.
         given = {k: v for k, v in request.args.items() if v.strip()}
-        args = PublicGuidanceQuery(unknown=EXCLUDE).load(given)
+        args = _GUIDANCE_QUERY.load(given)
     except ValidationError as error:
         return _render_list(None, _messages_zh(error.messages), 400)
     return _render_list(find_published(args), [], 200)
@@ -136,7 +142,7 @@ def decision_list() -> tuple[str, int]:
     """Published decisions with their filters; penalties past their display period are not listed."""
     try:
         given = {k: v for k, v in request.args.items() if v.strip()}
-        args = PublicDecisionQuery(unknown=EXCLUDE).load(given)
+        args = _DECISION_QUERY.load(given)
     except ValidationError as error:
         return _render_decisions(None, _messages_zh(error.messages), 400)
     return _render_decisions(find_decisions(args), [], 200)
@@ -195,6 +201,8 @@ def _render_list(result: Mapping[str, object] | None, errors: list[str], status:
             max_size=MAX_PAGE_SIZE,
             status_zh=STATUS_ZH,
             title_of=entry_title,
+            # each row's link is this and its id (a UUID needs no quoting): one url_for, not one per row
+            detail_base=url_for(".guidance_list") + "/",
         ),
         status,
     )
