@@ -104,7 +104,7 @@ def published_page(conn: Connection, window: Window = Window(), *, content_type:
         after=window.after is not None,
         offset=window.after is None and bool(window.offset),
     )
-    params: dict[str, Any] = {"limit": window.limit + 1}
+    params: dict[str, object] = {"limit": window.limit + 1}
     if shape.department:
         params["department_id"] = window.department_id
     if shape.content_type:
@@ -119,7 +119,7 @@ def published_page(conn: Connection, window: Window = Window(), *, content_type:
         params["offset"] = window.offset
     count, listing = _guidance_statements(shape)
     counted = ("guidance", COUNT_CAP, window.department_id, content_type, window.since, window.before)
-    filters: dict[str, Any] = {key: params[key] for key in _FILTERS if key in params}
+    filters: dict[str, object] = {key: params[key] for key in _FILTERS if key in params}
     total = remembered(conn, counted, lambda: int(conn.execute(count, filters).scalar_one()))
     rows = conn.execute(listing, params).all()
     items = [_public_guidance(row._mapping) for row in rows[: window.limit]]
