@@ -157,33 +157,48 @@ def _guidance_statements(shape: _GuidanceShape) -> tuple[Select[Any], Select[Any
         where.append(table.c.issued_at >= bindparam("since"))
     if shape.before:
         where.append(table.c.issued_at < bindparam("before"))
-    matching = select(literal(1)).select_from(table).where(*where).limit(COUNT_CAP + 1).subquery()
-    count = select(func.count()).select_from(matching)
     sort = (table.c.issued_at, table.c.guidance_id)
-    statement = select(table).where(*where)
-    if shape.after:
-        after: tuple[Any, Any] = (bindparam("after_issued_at"), bindparam("after_guidance_id"))
-        statement = statement.where(tuple_(*sort) < tuple_(*after))
-        # Under a filter, the cursor is also said leading with the filter's column: _keyset says why.
-        if shape.department:
-            statement = statement.where(
-                tuple_(table.c.department_id, *sort) < tuple_(bindparam("department_id"), *after)
-            )
-        elif shape.content_type:
-            statement = statement.where(tuple_(table.c.content_type, *sort) < tuple_(bindparam("content_type"), *after))
-    elif shape.offset:
-        statement = statement.offset(bindparam("offset"))
-    listing = statement.order_by(sort[0].desc(), sort[1].desc()).limit(bindparam("limit"))
-    return count, listing
+    listing: Listing = None
+    if shape.department:
+        listing = (table.c.department_id, bindparam("department_id"))
+    elif shape.content_type:
+        listing = (table.c.content_type, bindparam("content_type"))
+    page = _newest_first(
+        select(table).where(*where),
+        sort,
+        after=(bindparam("after_issued_at"), bindparam("after_guidance_id")) if shape.after else None,
+        listing=listing,
+        offset=bindparam("offset") if shape.offset else None,
+        limit=bindparam("limit"),
+    )
+    return _capped(table, where), page
 
 
-#: The filter a list is read under, as the leading column of its listing index and the value it equals.
-Listing = tuple[Any, str] | None
+#: The filter a list is read under, as the leading column of its listing index and the value it equals (or the
+#: named parameter that will).
+Listing = tuple[Any, Any] | None
 
 
 def _keyset(statement: Select[Any], sort: tuple[Any, Any], window: Window, listing: Listing = None) -> Select[Any]:
-    """Newest first by (date, id), both descending so one index serves the order; one row more than the page,
-    which says whether a next page exists.
+    """``_newest_first`` for a window given as values: one row more than the page, which says whether a next
+    page exists."""
+    return _newest_first(
+        statement, sort, after=window.after, listing=listing, offset=window.offset or None, limit=window.limit + 1
+    )
+
+
+def _newest_first(
+    statement: Select[Any],
+    sort: tuple[Any, Any],
+    *,
+    after: tuple[Any, Any] | None,
+    listing: Listing,
+    offset: Any,
+    limit: Any,
+) -> Select[Any]:
+    """Newest first by (date, id), both descending so one index serves the order; from after the cursor
+    ``after`` (else from ``offset``, if any), ``limit`` rows. Each part is a value or a named parameter, so the
+    same code builds a statement once per list shape (``_guidance_statements``) or once per read.
 
     Under a filter, the cursor is also said as a comparison that leads with the filter's column
     (``(department_id, date, id) < (d, …)``, beside ``department_id = d``; together they say the same). With
@@ -193,14 +208,14 @@ def _keyset(statement: Select[Any], sort: tuple[Any, Any], window: Window, listi
     test_public_list_plans.py); the longer comparison bounds the department index's search from its first
     column, and the planner takes it. SQLite bounds its search by the plain one after ``department_id = ?``,
     so both are given."""
-    if window.after is not None:
-        statement = statement.where(tuple_(*sort) < tuple_(*window.after))
+    if after is not None:
+        statement = statement.where(tuple_(*sort) < tuple_(*after))
         if listing is not None:
             column, value = listing
-            statement = statement.where(tuple_(column, *sort) < tuple_(value, *window.after))
-    elif window.offset:
-        statement = statement.offset(window.offset)
-    return statement.order_by(sort[0].desc(), sort[1].desc()).limit(window.limit + 1)
+            statement = statement.where(tuple_(column, *sort) < tuple_(value, *after))
+    elif offset is not None:
+        statement = statement.offset(offset)
+    return statement.order_by(sort[0].desc(), sort[1].desc()).limit(limit)
 
 
 #: How many results each pooled connection remembers (``remembered``): the filters seen most recently.
@@ -251,9 +266,14 @@ def _data_version(conn: Connection) -> tuple[int, int] | None:
 
 def _capped_count(conn: Connection, joined: FromClause, where: list[ColumnElement[bool]]) -> tuple[int, bool]:
     """How many rows match, counting no further than ``COUNT_CAP`` + 1: (count, whether it is exact)."""
-    matching = select(literal(1)).select_from(joined).where(*where).limit(COUNT_CAP + 1).subquery()
-    counted = int(conn.execute(select(func.count()).select_from(matching)).scalar_one())
+    counted = int(conn.execute(_capped(joined, where)).scalar_one())
     return min(counted, COUNT_CAP), counted <= COUNT_CAP
+
+
+def _capped(joined: FromClause, where: list[ColumnElement[bool]]) -> Select[Any]:
+    """The count of the rows that match, read no further than ``COUNT_CAP`` + 1 of them."""
+    matching = select(literal(1)).select_from(joined).where(*where).limit(COUNT_CAP + 1).subquery()
+    return select(func.count()).select_from(matching)
 
 
 # -- decisions -------------------------------------------------------------------------------------------
