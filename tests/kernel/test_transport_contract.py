@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from guidance_shared.transport.base import ConsumedRecord, Consumer, Record, TopicPartition, Transport
-from guidance_shared.transport.embedded import EmbeddedTransport
+from guidance_shared.transport.embedded import EmbeddedTransport, _fetch_statement
 
 
 def poll_until(consumer: Consumer, count: int, timeout_s: float = 30.0) -> list[ConsumedRecord]:
@@ -143,6 +143,28 @@ class TestEmbeddedTransport(TransportContract):
         got_a = poll_until(a, 1, timeout_s=2)
         assert got_a and got_b
         assert not ({r.partition for r in got_a} & {r.partition for r in got_b})
+
+    def test_each_partition_is_read_from_its_own_position_by_one_statement_per_assignment(
+        self, transport: Transport, topic: str
+    ) -> None:
+        other = f"contract-{uuid.uuid4().hex[:8]}"
+        transport.create_topics([other], self.partitions)
+        transport.producer().publish(
+            [Record(t, f"k{i}".encode(), f"{t}/{i}".encode()) for t in (topic, other) for i in range(12)]
+        )
+        consumer = transport.consumer(f"grp-{uuid.uuid4().hex[:6]}")
+        consumer.subscribe([topic, other], lambda _tp: None)
+        first = poll_until(consumer, 24)
+        assert sorted(r.value for r in first) == sorted(f"{t}/{i}".encode() for t in (topic, other) for i in range(12))
+        rewound = next(r for r in first if r.topic == other)
+        consumer.seek(rewound.tp, 0)
+        again = poll_until(consumer, 1, timeout_s=2)
+        assert again and {r.tp for r in again} == {rewound.tp}
+        assert [r.offset for r in again] == list(range(len(again)))
+        assignment = tuple(consumer.assignment)  # type: ignore[attr-defined]
+        assert len(assignment) == 2 * self.partitions
+        assert _fetch_statement(assignment) is _fetch_statement(assignment)
+        consumer.close()
 
 
 @pytest.mark.kafka

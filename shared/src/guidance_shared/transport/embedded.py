@@ -15,12 +15,14 @@ its commit instead of polling for it; without a ring they still look every ``tim
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from kafka.partitioner.default import murmur2
 from sqlalchemy import (
@@ -31,10 +33,12 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     insert,
     or_,
@@ -242,6 +246,30 @@ class EmbeddedProducer(Producer):
         """Nothing to release: the transport owns the connection pool."""
 
 
+@functools.lru_cache(maxsize=64)
+def _fetch_statement(assignment: tuple[TopicPartition, ...]) -> Select[Any]:
+    """The read of an assignment's next records, built once per assignment with a named parameter for each
+    partition's position (``from_<i>``) and for the batch size: a consumer polls after every commit to the
+    log, and a member of a group reading four topics spent a third of its time building this statement
+    and its cache key again (docs/performance.md, "Propagation")."""
+    condition = or_(
+        *[
+            and_(
+                records_table.c.topic == tp.topic,
+                records_table.c.partition == tp.partition,
+                records_table.c.offset >= bindparam(f"from_{i}"),
+            )
+            for i, tp in enumerate(assignment)
+        ]
+    )
+    return (
+        select(records_table)
+        .where(condition)
+        .order_by(records_table.c.topic, records_table.c.partition, records_table.c.offset)
+        .limit(bindparam("max_records"))
+    )
+
+
 class EmbeddedConsumer(Consumer):
     def __init__(self, transport: EmbeddedTransport, group: str) -> None:
         self.transport = transport
@@ -341,27 +369,13 @@ class EmbeddedConsumer(Consumer):
     def _fetch(self, max_records: int) -> list[ConsumedRecord]:
         if not self.assignment:
             return []
-        condition = or_(
-            *[
-                and_(
-                    records_table.c.topic == tp.topic,
-                    records_table.c.partition == tp.partition,
-                    records_table.c.offset >= self.positions[tp],
-                )
-                for tp in self.assignment
-            ]
-        )
+        statement = _fetch_statement(tuple(self.assignment))
+        params: dict[str, object] = {f"from_{i}": self.positions[tp] for i, tp in enumerate(self.assignment)}
+        params["max_records"] = max_records
         # A snapshot read: committed batches are whole, and offsets are dense, so no record can appear
         # later below one this read returns. It does not queue behind producers on the write lock.
         with reading(self.transport.engine) as conn:
-            rows = list(
-                conn.execute(
-                    select(records_table)
-                    .where(condition)
-                    .order_by(records_table.c.topic, records_table.c.partition, records_table.c.offset)
-                    .limit(max_records)
-                )
-            )
+            rows = list(conn.execute(statement, params))
         out = [
             ConsumedRecord(
                 topic=r.topic,
