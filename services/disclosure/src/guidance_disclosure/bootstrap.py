@@ -28,6 +28,7 @@ from guidance_disclosure.entrypoints.worker import (
     item_overdue_check,
     recount_deadlines,
     request_overdue_check,
+    segmenter_load,
 )
 from guidance_disclosure.handlers import DisclosureDeps
 from guidance_disclosure.handlers.items import STREAM as ITEM_STREAM
@@ -126,7 +127,7 @@ SPEC: ServiceSpec[DisclosureDeps] = ServiceSpec(
         ReadModel(ITEMS_MODEL, read_model.apply_items, (ITEM_STREAM,)),
         ReadModel(REQUESTS_MODEL, read_model.apply_requests, (REQUEST_STREAM,)),
     ),
-    tasks=(item_overdue_check, request_overdue_check, deadline_recount),
+    tasks=(item_overdue_check, request_overdue_check, deadline_recount, segmenter_load),
     recount_deadlines=recount_deadlines,
 )
 

@@ -2,7 +2,8 @@
 
 Items still in review past their publication deadline, and requests for disclosure past their answer
 date; every ``GUIDANCE_OVERDUE_INTERVAL_S`` (60 s) each, in the worker process. And once at start, the
-recount of the deadlines that were estimates, on the calendar the process loaded.
+recount of the deadlines that were estimates, on the calendar the process loaded, and the load of the
+name segmenter, so the first act after a start does not wait for it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date
 
 import structlog
 
+from guidance_disclosure.adapters import names
 from guidance_disclosure.handlers import DisclosureDeps, items, publications, requests
 from guidance_shared.dates import china_today
 from guidance_shared.runtime import Runtime
@@ -48,6 +50,19 @@ item_overdue_check = _every_interval(
 request_overdue_check = _every_interval(
     "requests", lambda runtime, today: requests.flag_overdue(runtime.deps.requests, runtime.engine, today)
 )
+
+
+def segmenter_load(_runtime: Runtime[DisclosureDeps], stop: threading.Event) -> None:
+    """Once at start: load jieba's dictionary and models (``adapters/names.py``, ~1.8 s of CPU) beside the
+    consumer, not inside the apply of the first act that needs them: loaded there, it held up every act
+    behind that one, the first seconds after a worker's start (docs/performance.md, "Propagation"). The
+    web process never loads it; a worker stopped before it is done simply exits."""
+    if stop.is_set():
+        return
+    try:
+        names.tagger()
+    except Exception:  # the first text that needs it tries again, and says why there
+        log.exception("disclosure.segmenter_load_failed")
 
 
 def deadline_recount(runtime: Runtime[DisclosureDeps], stop: threading.Event) -> None:
