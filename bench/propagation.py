@@ -10,7 +10,11 @@ broker as ``bench/run`` finds one; a fresh topic prefix). Each service's databas
 ``POST /v1/guidance`` paced at ``RATE``/s; from the 201 of each, a poller asks disclosure's
 ``GET /public/v1/guidance/<id>`` every ``POLL_S`` until it answers 200. Figure: p50/p99 of that
 delay (resolution: the poll interval), beside the POST's own round trip in the same phase.
-Target (issue 13): p99 <= 100 ms, embedded and Kafka.
+Target (issue 13): p99 <= 100 ms, embedded and Kafka. The figure is the suite's steady state: first
+``WARM_UP_COMMANDS`` (a quarter of the run at most) go at the same rate and are not counted, because a
+broker just started compiles its hot paths for its first ~15 s (the JVM's JIT: 60-70 % of a core at
+20 commands/s, 16-36 % after) and each process's first act pays one-time costs; their p50/p99 are
+reported beside it (``warm_up_*`` in the section's info), not hidden.
 
 **Idle**: after the propagation phase and a pause, the CPU seconds all eight process trees use in
 ``idle_s`` seconds, beside an idle trivial gunicorn server (``bench/trivial_app.py``) over the
@@ -51,6 +55,7 @@ RATE = 20.0
 POLL_S = 0.005
 SHOW_TIMEOUT_S = 30.0
 P99_TARGET = value_at_most(100, "p99 <= 100 ms")
+WARM_UP_COMMANDS = 100
 
 
 def run(*, commands: int, idle_s: float, work: Path, bootstrap: str | None, with_kafka: bool = True) -> list[Section]:
@@ -113,9 +118,13 @@ def _mode(mode: str, servers: str | None, keys: Any, commands: int, idle_s: floa
         int(envs["disclosure"]["GUIDANCE_HTTP_PORT"]),
     )
     with _suite(envs, work / f"suite-{mode}-logs") as pids:
-        say(f"propagation ({mode}): warming up ...")
-        warm = _send_and_watch(intake_port, disclosure_port, body, headers, 1, RATE)
-        section.expect("warm-up command shown", warm["shown"], 1)
+        warm_up = min(WARM_UP_COMMANDS, max(1, commands // 4))
+        say(f"propagation ({mode}): warming up with {warm_up} commands at {RATE:.0f}/s ...")
+        warm = _send_and_watch(intake_port, disclosure_port, body, headers, warm_up, RATE, first=commands)
+        section.expect("warm-up commands shown", warm["shown"], warm_up)
+        section.info["warm_up_commands"] = warm_up
+        for q in (50, 99):
+            section.info[f"warm_up_p{q}_ms"] = round(percentile(warm["delays"], q) * 1000, 1)
         say(f"propagation ({mode}): {commands} commands at {RATE:.0f}/s ...")
         result = _send_and_watch(intake_port, disclosure_port, body, headers, commands, RATE)
         section.expect("commands accepted (201)", result["accepted"], commands)
@@ -201,8 +210,11 @@ def _send_and_watch(
     headers: dict[str, str],
     n: int,
     rate: float,
+    *,
+    first: int = 0,
 ) -> dict[str, Any]:
-    """Send N commands paced at ``rate``/s; watch each until disclosure's public API shows it."""
+    """Send N commands paced at ``rate``/s (the bodies ``first`` on); watch each until disclosure's public API
+    shows it."""
     delays: list[float] = []
     posts: list[float] = []
     lock = threading.Lock()
@@ -237,7 +249,7 @@ def _send_and_watch(
             if pause > 0:
                 time.sleep(pause)
             sent = time.perf_counter()
-            conn.request("POST", "/v1/guidance", body=body(i), headers=headers)
+            conn.request("POST", "/v1/guidance", body=body(first + i), headers=headers)
             response = conn.getresponse()
             payload = response.read()
             done = time.perf_counter()
