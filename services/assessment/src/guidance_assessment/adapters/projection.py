@@ -14,14 +14,14 @@ transaction. The reads of these tables are in ``queries.py``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from guidance_assessment.domain.facts import FOLDS, fold
 from guidance_shared.dates import CHINA_TZ
+from guidance_shared.db import DriverStatement
 from guidance_shared.projection import ConsumedEvent
 
 PROJECTION = MetaData()
@@ -62,37 +62,64 @@ class AssessmentProjection:
         department_id = event.data.get("department_id")
         if department_id is None:
             return
+        upsert_name, count_event = _UPSERTS[conn.dialect.name]
         if event.data.get("department_name"):
-            row = {"department_id": str(department_id), "name": event.data["department_name"]}
-            _upsert(conn, names, row, ["department_id"], row)
+            upsert_name.executemany(
+                conn, [{"department_id": str(department_id), "name": event.data["department_name"]}]
+            )
         year = event.envelope.time.astimezone(CHINA_TZ).year
         # Two workers on different partitions may count the same key at once: INSERT … ON CONFLICT DO UPDATE.
-        _upsert(
-            conn,
-            activity,
-            {"department_id": str(department_id), "year": year, "event_name": event.name, "count": 1},
-            ["department_id", "year", "event_name"],
-            {"count": activity.c.count + 1},
-        )
+        count_event.executemany(conn, [{"department_id": str(department_id), "year": year, "event_name": event.name}])
+
+
+# Every event of the four topics passes here (four consumers share two cores with the broker): the statements
+# are built and compiled once, not per event (docs/performance.md, "Propagation's tail, located").
+_FACT = DriverStatement(
+    select(facts.c.data).where(facts.c.kind == bindparam("fact_kind"), facts.c.subject_id == bindparam("fact_subject"))
+)
+_NEW_FACT = DriverStatement(
+    insert(facts).values(
+        kind=bindparam("fact_kind"),
+        subject_id=bindparam("fact_subject"),
+        department_id=bindparam("fact_department"),
+        data=bindparam("fact_data"),
+    )
+)
+_CHANGED_FACT = DriverStatement(
+    update(facts)
+    .where(facts.c.kind == bindparam("fact_kind"), facts.c.subject_id == bindparam("fact_subject"))
+    .values(data=bindparam("fact_data"))
+)
+
+
+def _upserts(dialect: Any) -> tuple[DriverStatement, DriverStatement]:
+    """INSERT, or on a conflict on the key UPDATE (PostgreSQL and SQLite say it alike): a department's latest
+    name, and one more event of a name in a department's year."""
+    named = dialect.insert(names).values(department_id=bindparam("department_id"), name=bindparam("name"))
+    counted = dialect.insert(activity).values(
+        department_id=bindparam("department_id"), year=bindparam("year"), event_name=bindparam("event_name"), count=1
+    )
+    return (
+        DriverStatement(
+            named.on_conflict_do_update(index_elements=["department_id"], set_={"name": named.excluded.name})
+        ),
+        DriverStatement(
+            counted.on_conflict_do_update(
+                index_elements=["department_id", "year", "event_name"], set_={"count": activity.c.count + 1}
+            )
+        ),
+    )
+
+
+_UPSERTS = {"postgresql": _upserts(postgresql), "sqlite": _upserts(sqlite)}
 
 
 def _fold_fact(conn: Connection, kind: str, subject_id: str, event: ConsumedEvent) -> None:
-    where = (facts.c.kind == kind) & (facts.c.subject_id == subject_id)
-    row = conn.execute(select(facts.c.data).where(where)).first()
-    fact = fold(kind, json.loads(row.data) if row else None, event.type, event.envelope.id, event.data)
+    key = {"fact_kind": kind, "fact_subject": subject_id}
+    found = _FACT.rows(conn, key)
+    fact = fold(kind, json.loads(found[0][0]) if found else None, event.type, event.envelope.id, event.data)
     text = json.dumps(fact, ensure_ascii=False, sort_keys=True)
-    if row is None:
-        conn.execute(
-            insert(facts).values(kind=kind, subject_id=subject_id, department_id=fact["department_id"], data=text)
-        )
+    if found:
+        _CHANGED_FACT.executemany(conn, [{**key, "fact_data": text}])
     else:
-        conn.execute(update(facts).where(where).values(data=text))
-
-
-def _upsert(
-    conn: Connection, table: Table, row: Mapping[str, Any], keys: list[str], changes: Mapping[str, Any]
-) -> None:
-    """INSERT, or on a conflict on ``keys`` UPDATE with ``changes`` (PostgreSQL and SQLite say it alike)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**row)
-    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=dict(changes)))
+        _NEW_FACT.executemany(conn, [{**key, "fact_department": fact["department_id"], "fact_data": text}])
