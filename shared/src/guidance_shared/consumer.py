@@ -51,6 +51,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     func,
     insert,
@@ -459,13 +460,7 @@ class ConsumerRunner:
         found: set[str] = set()
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            found.update(
-                conn.execute(
-                    select(applied_table.c.event_id).where(
-                        applied_table.c.group_id == self.group, applied_table.c.event_id.in_(chunk)
-                    )
-                ).scalars()
-            )
+            found.update(conn.execute(_APPLIED_AMONG, {"group_id": self.group, "event_ids": chunk}).scalars())
         return found
 
     def _check_generation(self, conn: Connection) -> None:
@@ -482,9 +477,7 @@ class ConsumerRunner:
         log.info("consumer.rewound", group=self.group, generation=self._generation)
 
     def _parked(self, conn: Connection) -> set[str]:
-        return set(
-            conn.execute(select(parked_table.c.aggregate_id).where(parked_table.c.group_id == self.group)).scalars()
-        )
+        return set(conn.execute(_PARKED, {"group_id": self.group}).scalars())
 
     def _mark_applied(self, conn: Connection, event_id: str, applied_ids: set[str]) -> None:
         self._insert_applied.executemany(conn, [{"group_id": self.group, "event_id": event_id}])
@@ -662,10 +655,19 @@ def seed_skip_decisions(conn: Connection, group: str, decisions: Sequence[Mappin
 
 
 def current_generation(conn: Connection, group: str, *, hold: bool = False) -> int:
-    query = select(generations_table.c.generation).where(generations_table.c.group_id == group)
-    if hold:
-        query = query.with_for_update(read=True)  # PostgreSQL: FOR SHARE; SQLite's BEGIN IMMEDIATE already holds
-    return int(conn.execute(query).scalar() or 0)
+    return int(conn.execute(_HELD_GENERATION if hold else _GENERATION, {"group_id": group}).scalar() or 0)
+
+
+# What every batch of every consumer reads before it applies anything, built once: at a few events a batch,
+# building these statements and their cache keys cost the runner more than the database's answers
+# (docs/performance.md, "Propagation's tail, located").
+_GENERATION = select(generations_table.c.generation).where(generations_table.c.group_id == bindparam("group_id"))
+_HELD_GENERATION = _GENERATION.with_for_update(read=True)  # PostgreSQL: FOR SHARE; SQLite's BEGIN IMMEDIATE holds
+_APPLIED_AMONG = select(applied_table.c.event_id).where(
+    applied_table.c.group_id == bindparam("group_id"),
+    applied_table.c.event_id.in_(bindparam("event_ids", expanding=True)),
+)
+_PARKED = select(parked_table.c.aggregate_id).where(parked_table.c.group_id == bindparam("group_id"))
 
 
 def ensure_generation(conn: Connection, group: str) -> int:

@@ -11,6 +11,7 @@ queue on a lock instead and meet the busy handler only when another process writ
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections import deque
@@ -19,7 +20,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, update
+from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, insert, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -219,10 +220,31 @@ def is_postgres(engine: Engine) -> bool:
 def save_offsets(conn: Connection, table: Table, group: str, offsets: Mapping[Any, int]) -> None:
     """Upsert the next offset per (topic, partition) of ``group`` in a table shaped
     (group_id, topic, partition, next_offset): the consumer runner's tracking and the embedded log's groups."""
+    moved, first = _offset_statements(table)
     for (topic, partition), offset in offsets.items():
-        key = (table.c.group_id == group, table.c.topic == topic, table.c.partition == partition)
-        if not conn.execute(update(table).where(*key).values(next_offset=offset)).rowcount:
-            conn.execute(insert(table).values(group_id=group, topic=topic, partition=partition, next_offset=offset))
+        params = {"o_group": group, "o_topic": topic, "o_partition": partition, "o_next": offset}
+        if not conn.execute(moved, params).rowcount:
+            conn.execute(first, params)
+
+
+@functools.cache
+def _offset_statements(table: Table) -> tuple[Any, Any]:
+    """``save_offsets``' UPDATE and INSERT for ``table``, built once: every batch of every consumer stores its
+    offsets, and rebuilding the two statements cost more than running them (docs/performance.md, "Propagation's
+    tail, located")."""
+    key = (
+        table.c.group_id == bindparam("o_group"),
+        table.c.topic == bindparam("o_topic"),
+        table.c.partition == bindparam("o_partition"),
+    )
+    moved = update(table).where(*key).values(next_offset=bindparam("o_next"))
+    first = insert(table).values(
+        group_id=bindparam("o_group"),
+        topic=bindparam("o_topic"),
+        partition=bindparam("o_partition"),
+        next_offset=bindparam("o_next"),
+    )
+    return moved, first
 
 
 class DriverStatement:
