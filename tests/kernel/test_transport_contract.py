@@ -176,3 +176,31 @@ class TestKafkaTransport(TransportContract):
         transport = KafkaTransport(kafka_bootstrap, prefix=f"t{uuid.uuid4().hex[:6]}")
         yield transport
         transport.close()
+
+    def test_offsets_given_to_commit_go_at_most_once_an_interval_and_the_latest_at_close(
+        self, transport: Transport, topic: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from kafka import TopicPartition as KafkaTP
+
+        from guidance_shared.transport import kafka_transport
+
+        monkeypatch.setattr(kafka_transport, "COMMIT_INTERVAL_S", 3600.0)
+        transport.producer().publish([Record(topic, b"k", str(n).encode()) for n in range(4)])
+        group = f"grp-{uuid.uuid4().hex[:6]}"
+        first = transport.consumer(group)
+        first.subscribe([topic], lambda _tp: None)
+        records = poll_until(first, 4)
+        tp = records[0].tp
+        ktp = KafkaTP(transport.physical(topic), tp.partition)  # type: ignore[attr-defined]
+        first.commit({tp: 1})  # the first goes at once
+        first.commit({tp: 2})  # within the interval: held
+        deadline = time.monotonic() + 30
+        while first.client.committed(ktp) != 1 and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            first.poll(10, 0.1)  # drives the asynchronous commit
+        assert first.client.committed(ktp) == 1  # type: ignore[attr-defined]
+        first.commit({tp: 3})
+        first.close()  # the latest, synchronously
+        second = transport.consumer(group)
+        second.subscribe([topic], lambda _tp: None)
+        assert [r.value for r in poll_until(second, 1)] == [b"3"]
+        second.close()
