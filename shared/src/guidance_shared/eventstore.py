@@ -642,8 +642,12 @@ class EventStore:
 
 def published_position(conn: Connection) -> int:
     """The relay cursor: every outbox row at or below this position has been acknowledged by the log."""
-    value = conn.execute(select(relay_cursor_table.c.last_position).where(relay_cursor_table.c.id == 1)).scalar()
+    value = conn.execute(_PUBLISHED_POSITION).scalar()
     return int(value) if value is not None else 0  # no cursor yet: nothing was sent
+
+
+#: the relay reads it twice for every batch it publishes: built once
+_PUBLISHED_POSITION = select(relay_cursor_table.c.last_position).where(relay_cursor_table.c.id == 1)
 
 
 def _check_link(row: Any, prev_hash: str, expected_version: int) -> tuple[str, str] | None:

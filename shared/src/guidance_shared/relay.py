@@ -36,6 +36,7 @@ an event leaves within milliseconds of its command; without a ring it still look
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -174,7 +175,9 @@ class Lease:
         return self.engine.dialect.name == "postgresql"
 
 
+@functools.cache
 def _lease_row(name: str, *, lock: bool) -> Any:
+    """The lease's row, read before and after every batch the relay publishes: built once per lease and mode."""
     query = select(lease_table.c.owner, lease_table.c.expires_at, lease_table.c.epoch).where(lease_table.c.name == name)
     return query.with_for_update() if lock else query
 
@@ -340,9 +343,11 @@ _ADVANCE = (
 def pending_count(engine: Engine) -> int:
     """Outbox rows the log has not acknowledged yet: those after the relay cursor."""
     with reading(engine) as conn:
-        after = published_position(conn)
-        query = select(func.count()).select_from(outbox_table).where(outbox_table.c.position > after)
-        return int(conn.execute(query).scalar_one())
+        return int(conn.execute(_PENDING, {"after": published_position(conn)}).scalar_one())
+
+
+#: read after every published batch for the pending-rows gauge
+_PENDING = select(func.count()).select_from(outbox_table).where(outbox_table.c.position > bindparam("after"))
 
 
 OUTBOX_COMMITTED = "guidance_outbox_committed"  # ... and committed: ring once the commit has returned
