@@ -66,6 +66,10 @@ class Producer(ABC):
     def close(self) -> None: ...
 
 
+#: How often a consumer sends the offsets it was given to commit, at most (``Consumer.commit``).
+COMMIT_INTERVAL_S = 1.0
+
+
 class Consumer(ABC):
     @abstractmethod
     def subscribe(self, topics: Sequence[str], position_lookup: PositionLookup) -> None: ...
@@ -80,7 +84,9 @@ class Consumer(ABC):
 
     @abstractmethod
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
-        """Record the next offset to read per partition in the group (for lag and tooling)."""
+        """Record the next offset to read per partition in the group (for lag and tooling): a courtesy, the
+        caller's database holds the authoritative offsets, so the latest go at most once per
+        ``COMMIT_INTERVAL_S`` (an idle consumer's at its next poll after that) and all of them at ``close``."""
 
     @abstractmethod
     def lag(self) -> dict[TopicPartition, int]:

@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from guidance_shared.db import make_engine, reading, save_offsets
 from guidance_shared.transport.base import (
+    COMMIT_INTERVAL_S,
     ConsumedRecord,
     Consumer,
     PositionLookup,
@@ -103,7 +104,6 @@ members_table = Table(
 )
 
 SESSION_TIMEOUT_S = 10.0
-COMMIT_INTERVAL_S = 1.0
 
 
 def partition_for(key: bytes | None, partitions: int, counter: int = 0) -> int:
@@ -348,6 +348,7 @@ class EmbeddedConsumer(Consumer):
 
     def poll(self, max_records: int, timeout_s: float) -> list[ConsumedRecord]:
         deadline = time.monotonic() + timeout_s
+        self._flush_commits(when_due=True)  # what an idle consumer was given to commit goes within an interval
         while True:
             self._heartbeat()
             records = self._fetch(max_records)
@@ -402,11 +403,10 @@ class EmbeddedConsumer(Consumer):
         authoritative ones), and a write per batch queued on the log's write lock behind the producers,
         holding up the consumer's next batch for tens of milliseconds under load."""
         self._uncommitted.update(offsets)
-        if time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
-            self._flush_commits()
+        self._flush_commits(when_due=True)
 
-    def _flush_commits(self) -> None:
-        if not self._uncommitted:
+    def _flush_commits(self, *, when_due: bool = False) -> None:
+        if not self._uncommitted or (when_due and time.monotonic() - self._committed_at < COMMIT_INTERVAL_S):
             return
         with self.transport.engine.begin() as conn:
             save_offsets(conn, group_offsets_table, self.group, self._uncommitted)

@@ -27,6 +27,7 @@ from kafka.structs import OffsetAndMetadata
 from guidance_shared.topics import EVENT_LOG_CONFIGS
 from guidance_shared.topics import create_topics as provision
 from guidance_shared.transport.base import (
+    COMMIT_INTERVAL_S,
     ConsumedRecord,
     Consumer,
     PositionLookup,
@@ -289,10 +290,6 @@ def _headers(headers: list[tuple[str, bytes | None]]) -> tuple[tuple[str, bytes]
     if _ONLY_BYTES.issuperset(map(type, map(_second, headers))):
         return tuple(headers)  # type: ignore[arg-type]
     return tuple((k, v if isinstance(v, bytes) else bytes(v or b"")) for k, v in headers)
-
-
-#: How often a consumer sends the offsets it was given to commit (``KafkaRecordConsumer.commit``), at most.
-COMMIT_INTERVAL_S = 1.0
 
 
 class KafkaRecordConsumer(Consumer):

@@ -62,7 +62,7 @@ class AssessmentProjection:
         department_id = event.data.get("department_id")
         if department_id is None:
             return
-        upsert_name, count_event = _UPSERTS[conn.dialect.name]
+        upsert_name, count_event = _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
         if event.data.get("department_name"):
             upsert_name.executemany(
                 conn, [{"department_id": str(department_id), "name": event.data["department_name"]}]
